@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "basic/macro.h"
+#include "basic/parse.h"
+#include "basic/sysroot.h"
+
+int sysroot_open(const char *path, struct sysroot **ret)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *abs = NULL;
+        struct stat st;
+        struct sysroot *sr;
+
+        if (!path || !*path)
+                path = "/";
+        fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOTDIR || (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)))
+                        return -ENOTDIR;
+                return negative_errno();
+        }
+        abs = realpath(path, NULL);
+        if (!abs)
+                return negative_errno();
+        sr = calloc(1, sizeof(*sr));
+        if (!sr)
+                return -ENOMEM;
+        sr->fd = TAKE_FD(fd);
+        sr->path = TAKE_PTR(abs);
+        *ret = sr;
+        return 0;
+}
+
+void sysroot_free(struct sysroot *sr)
+{
+        if (!sr)
+                return;
+        if (sr->fd >= 0)
+                close(sr->fd);
+        free(sr->path);
+        free(sr);
+}
+
+static const char *relative(const char *path)
+{
+        while (*path == '/')
+                path++;
+        return *path ? path : ".";
+}
+
+int sysroot_openat(const struct sysroot *sr, const char *path, int flags)
+{
+        static bool have_openat2 = true;
+        struct open_how how = {
+                .flags = (uint64_t)(flags | O_CLOEXEC),
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd;
+
+        if (have_openat2) {
+                fd = (int)syscall(SYS_openat2, sr->fd, relative(path), &how, sizeof(how));
+                if (fd >= 0)
+                        return fd;
+                if (errno != ENOSYS && errno != EPERM)
+                        return negative_errno();
+                have_openat2 = false; /* pre-5.6 kernel or a seccomp filter */
+        }
+        fd = openat(sr->fd, relative(path), flags | O_CLOEXEC);
+        return fd >= 0 ? fd : negative_errno();
+}
+
+int sysroot_opendir(const struct sysroot *sr, const char *path, DIR **ret)
+{
+        int fd = sysroot_openat(sr, path, O_RDONLY | O_DIRECTORY);
+        DIR *d;
+
+        if (fd < 0)
+                return fd;
+        d = fdopendir(fd);
+        if (!d) {
+                int r = negative_errno();
+                close(fd);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
+bool sysroot_exists(const struct sysroot *sr, const char *path)
+{
+        _cleanup_close_ int fd = sysroot_openat(sr, path, O_PATH);
+        return fd >= 0;
+}
+
+char *sysroot_path(const struct sysroot *sr, const char *path)
+{
+        char *s;
+        const char *rel = relative(path);
+
+        if (asprintf(&s, "%s%s%s", sr->path, strcmp(sr->path, "/") == 0 ? "" : "/", rel) < 0)
+                return NULL;
+        return s;
+}
+
+/* Reads up to size-1 bytes; -EFBIG when the file holds more. */
+static ssize_t read_text_fd(int fd, char *buf, size_t size)
+{
+        size_t n = 0;
+
+        while (n < size) {
+                ssize_t k = read(fd, buf + n, size - n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        break;
+                n += (size_t)k;
+        }
+        if (n >= size)
+                return -EFBIG;
+        buf[n] = '\0';
+        if (memchr(buf, '\0', n))
+                return -EINVAL; /* binary where text was expected */
+        return (ssize_t)strlen(strip_trailing(buf));
+}
+
+ssize_t read_attr_at(int dirfd, const char *name, char *buf, size_t size)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return negative_errno();
+        return read_text_fd(fd, buf, size);
+}
+
+ssize_t sysroot_read_attr(const struct sysroot *sr, const char *path, char *buf, size_t size)
+{
+        _cleanup_close_ int fd = sysroot_openat(sr, path, O_RDONLY | O_NOCTTY);
+
+        if (fd < 0)
+                return fd;
+        return read_text_fd(fd, buf, size);
+}
+
+static int read_whole_fd(int fd, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0, cap = 0;
+
+        for (;;) {
+                ssize_t k;
+                if (n + 1 >= cap) {
+                        size_t ncap = cap ? cap * 2 : 4096;
+                        char *p;
+                        if (cap > max + 1)
+                                return -EFBIG;
+                        p = realloc(buf, ncap);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                        cap = ncap;
+                }
+                k = read(fd, buf + n, cap - n - 1);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        break;
+                n += (size_t)k;
+                if (n > max)
+                        return -EFBIG;
+        }
+        buf[n] = '\0';
+        if (ret_len)
+                *ret_len = n;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return negative_errno();
+        return read_whole_fd(fd, max, ret, ret_len);
+}
+
+int sysroot_read_file(const struct sysroot *sr, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = sysroot_openat(sr, path, O_RDONLY | O_NOCTTY);
+
+        if (fd < 0)
+                return fd;
+        return read_whole_fd(fd, max, ret, ret_len);
+}
+
+ssize_t read_binary_at(int dirfd, const char *name, void *buf, size_t size)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        ssize_t k;
+
+        if (fd < 0)
+                return negative_errno();
+        do
+                k = pread(fd, buf, size, 0);
+        while (k < 0 && errno == EINTR);
+        return k < 0 ? negative_errno() : k;
+}
+
+int read_link_at(int dirfd, const char *name, char **ret)
+{
+        char buf[4096];
+        ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf));
+        char *s;
+
+        if (n < 0)
+                return negative_errno();
+        if ((size_t)n >= sizeof(buf))
+                return -ENAMETOOLONG;
+        s = strndup(buf, (size_t)n);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int read_link_basename_at(int dirfd, const char *name, char *buf, size_t size)
+{
+        char target[4096];
+        ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+        const char *base;
+
+        if (n < 0)
+                return negative_errno();
+        target[n] = '\0';
+        while (n > 0 && target[n - 1] == '/')
+                target[--n] = '\0';
+        base = strrchr(target, '/');
+        base = base ? base + 1 : target;
+        if (!*base || strlen(base) >= size)
+                return -EINVAL;
+        strcpy(buf, base);
+        return 0;
+}

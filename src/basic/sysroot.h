@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The machine as seen from one root directory: "/" on a real host, a fake tree in tests
+ * (--root DIR, GPU_HANDOFF_ROOT). Every path under /sys, /proc, /dev, /etc, /run and /boot is
+ * opened relative to it; nothing in this program uses an absolute system path directly.
+ * Paths given to these functions are relative ("sys/bus/pci"); a leading '/' is ignored.
+ * Absolute symlinks inside a fake tree resolve inside the tree (openat2 RESOLVE_IN_ROOT). */
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct sysroot {
+        int fd;     /* O_PATH directory fd of the root */
+        char *path; /* absolute path of the root, "/" by default */
+};
+
+/* -ENOENT if path does not exist, -ENOTDIR if it is not a directory. */
+int sysroot_open(const char *path, struct sysroot **ret);
+void sysroot_free(struct sysroot *sr);
+
+/* Opens path below the root; returns an fd or -errno. */
+int sysroot_openat(const struct sysroot *sr, const char *path, int flags);
+int sysroot_opendir(const struct sysroot *sr, const char *path, DIR **ret);
+bool sysroot_exists(const struct sysroot *sr, const char *path);
+/* Builds "<root>/<path>" for libraries that only take path strings (libkmod, libpci). */
+char *sysroot_path(const struct sysroot *sr, const char *path);
+
+/* Reads a small text attribute (sysfs, procfs) below dirfd into buf, NUL-terminated, trailing
+ * whitespace stripped. Returns its length, -EFBIG if it does not fit, or -errno. */
+ssize_t read_attr_at(int dirfd, const char *name, char *buf, size_t size);
+/* The same relative to the root. */
+ssize_t sysroot_read_attr(const struct sysroot *sr, const char *path, char *buf, size_t size);
+/* Reads a whole file (up to max bytes, -EFBIG beyond) into a malloc'd NUL-terminated buffer. */
+int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len);
+int sysroot_read_file(const struct sysroot *sr, const char *path, size_t max, char **ret, size_t *ret_len);
+/* Reads at most size bytes of a binary file (e.g. PCI config space); returns bytes read. */
+ssize_t read_binary_at(int dirfd, const char *name, void *buf, size_t size);
+
+/* The last path component of a symlink's target ("../../bus/pci/drivers/nvidia" -> "nvidia"),
+ * into buf. -ENOENT when there is no link, -EINVAL when it is not a symlink. */
+int read_link_basename_at(int dirfd, const char *name, char *buf, size_t size);
+/* The raw target of a symlink, malloc'd. */
+int read_link_at(int dirfd, const char *name, char **ret);
