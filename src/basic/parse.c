@@ -112,15 +112,13 @@ static int parse_cpu_number(const char **p, unsigned long *ret)
         return 0;
 }
 
-int cpulist_parse(const char *s, uint64_t *bitmap, size_t nbits)
+/* Walks a cpulist; sets bits in bitmap only when it is not NULL, so a first pass can validate
+ * the whole string and leave the caller's bitmap untouched on failure (no scratch copy on the
+ * stack: nbits comes from the caller and may be large). */
+static int cpulist_walk(const char *s, uint64_t *bitmap, size_t nbits)
 {
-        size_t words = (nbits + 63) / 64;
-        uint64_t tmp[words ? words : 1];
         const char *p = s;
 
-        if (!s)
-                return -EINVAL;
-        memset(tmp, 0, sizeof(tmp));
         /* The kernel prints an empty set as "\n"; accept trailing whitespace everywhere. */
         while (*p && !isspace((unsigned char)*p)) {
                 unsigned long lo, hi;
@@ -138,8 +136,9 @@ int cpulist_parse(const char *s, uint64_t *bitmap, size_t nbits)
                 }
                 if (hi >= nbits)
                         return -ERANGE;
-                for (unsigned long c = lo; c <= hi; c++)
-                        tmp[c / 64] |= UINT64_C(1) << (c % 64);
+                if (bitmap)
+                        for (unsigned long c = lo; c <= hi; c++)
+                                bitmap[c / 64] |= UINT64_C(1) << (c % 64);
                 if (*p == ',') {
                         p++;
                         if (!isdigit((unsigned char)*p))
@@ -150,8 +149,21 @@ int cpulist_parse(const char *s, uint64_t *bitmap, size_t nbits)
         for (; *p; p++)
                 if (!isspace((unsigned char)*p))
                         return -EINVAL;
-        memcpy(bitmap, tmp, words * sizeof(uint64_t));
         return 0;
+}
+
+int cpulist_parse(const char *s, uint64_t *bitmap, size_t nbits)
+{
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        r = cpulist_walk(s, NULL, nbits);
+        if (r < 0)
+                return r;
+        /* nbits / 64 rounded up, without the overflow of (nbits + 63) / 64 */
+        memset(bitmap, 0, (nbits / 64 + (nbits % 64 != 0)) * sizeof(uint64_t));
+        return cpulist_walk(s, bitmap, nbits);
 }
 
 static bool bit_is_set(const uint64_t *bitmap, size_t bit)
@@ -202,6 +214,9 @@ int sysfs_parse_hex(const char *s, uint32_t max, uint32_t *ret)
         char *end;
 
         if (!s || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || !isxdigit((unsigned char)s[2]))
+                return -EINVAL;
+        /* strtoul() would skip a second "0x" prefix and accept "0x0x10" as 0x10. */
+        if (s[2] == '0' && (s[3] == 'x' || s[3] == 'X'))
                 return -EINVAL;
         errno = 0;
         v = strtoul(s + 2, &end, 16);

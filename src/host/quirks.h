@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "basic/macro.h"
+
 enum quirk_severity {
         QUIRK_INFO,
         QUIRK_WARNING,
@@ -45,13 +47,18 @@ struct quirk_db {
         size_t n_quirks;
 };
 
-/* Parses a database from memory. On error returns -EINVAL (or -ENOMEM) and, if ret_error is
- * not NULL, a malloc'd "FILENAME:LINE: message" naming what was wrong and what was expected. */
+/* Parses a database from memory: text need not be NUL-terminated, and a NUL byte inside it is
+ * an error. filename only names the input in messages (NULL: "(quirks)"). On error returns
+ * -EINVAL (or -ENOMEM) and, if ret_error is not NULL, a malloc'd "FILENAME:LINE: message" naming
+ * what was wrong and what was expected (NULL when even that could not be allocated). */
 int quirk_db_parse(const char *text, size_t len, const char *filename, struct quirk_db **ret,
                    char **ret_error);
-/* Reads and parses a file; -errno from open/read with ret_error "PATH: strerror". */
+/* Reads and parses a file; -errno from open/read with ret_error "PATH: strerror" (-EFBIG for a
+ * file over 16 MiB). */
 int quirk_db_load(const char *path, struct quirk_db **ret, char **ret_error);
 void quirk_db_free(struct quirk_db *db);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct quirk_db *, quirk_db_free)
+#define _cleanup_quirk_db_ _cleanup_(quirk_db_freep)
 
 /* Fills out[] with up to max_out quirks matching vendor:device, in file order; returns the total
  * number of matches (which may exceed max_out). */

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The verb layer: parses the command line, reads the host, reports once. Everything below it
+ * returns -errno and never prints. */
+
+#include <stdbool.h>
+
+#include "basic/macro.h"
+#include "basic/sysroot.h"
+#include "host/quirks.h"
+
+/* Documented in gpu-handoff(8) and README.md. */
+enum {
+        EXIT_OK = 0,
+        EXIT_NOT_READY = 1, /* doctor: not ready; a hook refusing */
+        EXIT_ERROR = 2,     /* usage or runtime error */
+        EXIT_ROLLED_BACK = 3,
+        EXIT_NEEDS_RECOVER = 4,
+};
+
+/* Options a verb accepts; anything else is a usage error. */
+enum {
+        OPT_GPUS = 1u << 0,
+        OPT_GROUP = 1u << 1,
+};
+
+struct cli {
+        const char *root;
+        const char *quirks_path; /* NULL: environment or installed default */
+        const char *pci_ids;
+        bool json;
+        bool gpus_only;
+        int group; /* -1: all */
+        struct sysroot *sr;
+};
+
+struct verb {
+        const char *name;
+        int min_args, max_args;
+        unsigned options; /* OPT_* */
+        int (*run)(struct cli *cli, int argc, char **argv);
+        const char *args;    /* "[DEVICE...]" for the usage line */
+        const char *summary; /* one line for the verb list */
+        const char *help;    /* the rest of "VERB --help" */
+};
+
+int verb_list(struct cli *cli, int argc, char **argv);
+int verb_doctor(struct cli *cli, int argc, char **argv);
+
+/* "gpu-handoff: message" on stderr; returns EXIT_ERROR for "return error(...)". */
+_printf_(1, 2) int cli_error(const char *fmt, ...);
+_printf_(1, 2) void cli_warning(const char *fmt, ...);
+
+/* Loads the quirks database the options name. A missing default database is a warning and
+ * *ret is NULL; a malformed one, or a missing one the user named, is an error. */
+int cli_load_quirks(const struct cli *cli, struct quirk_db **ret);

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "basic/parse.h"
+#include "cli/cli.h"
+
+static const struct verb verbs[] = {
+        {"list", 0, 0, OPT_GPUS | OPT_GROUP, verb_list, "",
+         "Show the IOMMU groups with their devices and drivers",
+         "Prints every IOMMU group as a tree: address, class, name [vendor:device] and the bound\n"
+         "driver of each device. Devices without a group (no IOMMU) are listed at the end.\n"
+         "\n"
+         "  --gpus       only the groups that hold a GPU\n"
+         "  --group N    only IOMMU group N\n"},
+        {"doctor", 0, 0, 0, verb_doctor, "",
+         "Check what stands between this host and GPU passthrough",
+         "Checks CPU virtualization and /dev/kvm, the IOMMU (firmware and kernel), vfio-pci, and\n"
+         "for every GPU its IOMMU group, driver, reset method and known quirks, then names the\n"
+         "host's layout (single-gpu, igpu-dgpu, dual-dgpu). Every finding comes with a fix.\n"
+         "\n"
+         "Exit status: 0 when a GPU can be passed through now, 1 when not, 2 on error.\n"},
+};
+
+static const struct verb *find_verb(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(verbs[i].name, name) == 0)
+                        return &verbs[i];
+        return NULL;
+}
+
+int cli_error(const char *fmt, ...)
+{
+        va_list ap;
+        fputs("gpu-handoff: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return EXIT_ERROR;
+}
+
+void cli_warning(const char *fmt, ...)
+{
+        va_list ap;
+        fputs("gpu-handoff: warning: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+int cli_load_quirks(const struct cli *cli, struct quirk_db **ret)
+{
+        const char *env = getenv("GPU_HANDOFF_QUIRKS");
+        const char *path = cli->quirks_path ? cli->quirks_path : env && *env ? env : QUIRKS_PATH;
+        bool named = cli->quirks_path || (env && *env);
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        *ret = NULL;
+        r = quirk_db_load(path, ret, &error);
+        if (r == -ENOENT && !named) {
+                cli_warning("quirks database %s not found; known-bad GPU families are not checked", path);
+                return 0;
+        }
+        if (r < 0) {
+                cli_error("%s", error ? error : strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+static void print_usage(FILE *f)
+{
+        fputs("Usage: gpu-handoff [OPTIONS] VERB [ARGS...]\n"
+              "\n"
+              "Lends this host's GPU to a KVM/QEMU virtual machine and takes it back.\n"
+              "\n"
+              "Verbs:\n",
+              f);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+        fputs("\n"
+              "Options:\n"
+              "  --root DIR       read the machine below DIR instead of / (a fake tree for tests;\n"
+              "                   also $GPU_HANDOFF_ROOT)\n"
+              "  --json           machine-readable output (versioned schema, \"schema\": 1)\n"
+              "  --quirks FILE    GPU quirks database (default " QUIRKS_PATH ";\n"
+              "                   also $GPU_HANDOFF_QUIRKS)\n"
+              "  --pci-ids FILE   PCI ID database for device names (default " PCI_IDS_PATH ";\n"
+              "                   also $GPU_HANDOFF_PCI_IDS)\n"
+              "  -h, --help       show this help; \"gpu-handoff VERB --help\" explains a verb\n"
+              "  --version        show the version\n"
+              "\n"
+              "Exit status: 0 success, 1 not ready or refused, 2 usage or runtime error,\n"
+              "3 rolled back after a failure, 4 the host needs \"gpu-handoff recover\".\n",
+              f);
+}
+
+static void print_verb_help(const struct verb *v)
+{
+        printf("Usage: gpu-handoff [OPTIONS] %s%s%s\n\n%s.\n\n%s", v->name, *v->args ? " " : "", v->args, v->summary,
+               v->help);
+}
+
+enum {
+        ARG_ROOT = 0x100,
+        ARG_JSON,
+        ARG_QUIRKS,
+        ARG_PCI_IDS,
+        ARG_VERSION,
+        ARG_GPUS,
+        ARG_GROUP,
+};
+
+static const struct option options[] = {
+        {"root", required_argument, NULL, ARG_ROOT},
+        {"json", no_argument, NULL, ARG_JSON},
+        {"quirks", required_argument, NULL, ARG_QUIRKS},
+        {"pci-ids", required_argument, NULL, ARG_PCI_IDS},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, ARG_VERSION},
+        {"gpus", no_argument, NULL, ARG_GPUS},
+        {"group", required_argument, NULL, ARG_GROUP},
+        {},
+};
+
+/* A verb-specific option given to a verb that does not take it. */
+static int check_verb_options(const struct verb *v, unsigned given)
+{
+        static const struct {
+                unsigned bit;
+                const char *name;
+        } names[] = {{OPT_GPUS, "--gpus"}, {OPT_GROUP, "--group"}};
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if ((given & names[i].bit) && !(v->options & names[i].bit))
+                        return cli_error("option %s does not apply to \"%s\" (see gpu-handoff %s --help)",
+                                         names[i].name, v->name, v->name);
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        struct cli cli = {.group = -1};
+        const struct verb *v;
+        unsigned given = 0;
+        bool help = false;
+        int c, r, nargs;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+                switch (c) {
+                case ARG_ROOT:
+                        cli.root = optarg;
+                        break;
+                case ARG_JSON:
+                        cli.json = true;
+                        break;
+                case ARG_QUIRKS:
+                        cli.quirks_path = optarg;
+                        break;
+                case ARG_PCI_IDS:
+                        cli.pci_ids = optarg;
+                        break;
+                case 'h':
+                        help = true;
+                        break;
+                case ARG_VERSION:
+                        printf("gpu-handoff %s\n", PACKAGE_VERSION);
+                        return EXIT_OK;
+                case ARG_GPUS:
+                        cli.gpus_only = true;
+                        given |= OPT_GPUS;
+                        break;
+                case ARG_GROUP: {
+                        uint32_t g;
+                        if (sysfs_parse_uint(optarg, INT32_MAX, &g) < 0)
+                                return cli_error("--group: \"%s\" is not an IOMMU group number (expected 0, 1, 2, ...)",
+                                                 optarg);
+                        cli.group = (int)g;
+                        given |= OPT_GROUP;
+                        break;
+                }
+                case ':':
+                        return cli_error("option %s needs a value (see gpu-handoff --help)", argv[optind - 1]);
+                default:
+                        return cli_error("unknown option %s (see gpu-handoff --help)", argv[optind - 1]);
+                }
+        }
+        if (optind >= argc) {
+                print_usage(help ? stdout : stderr);
+                return help ? EXIT_OK : EXIT_ERROR;
+        }
+        v = find_verb(argv[optind]);
+        if (!v)
+                return cli_error("unknown verb \"%s\" (see gpu-handoff --help)", argv[optind]);
+        if (help) {
+                print_verb_help(v);
+                return EXIT_OK;
+        }
+        nargs = argc - optind - 1;
+        if (nargs < v->min_args || nargs > v->max_args) {
+                if (v->max_args == 0)
+                        return cli_error("\"%s\" takes no arguments, got \"%s\" (see gpu-handoff %s --help)", v->name,
+                                         argv[optind + 1], v->name);
+                return cli_error("\"%s\" takes %d to %d arguments, got %d (see gpu-handoff %s --help)", v->name,
+                                 v->min_args, v->max_args, nargs, v->name);
+        }
+        if (check_verb_options(v, given))
+                return EXIT_ERROR;
+
+        if (!cli.root) {
+                const char *env = getenv("GPU_HANDOFF_ROOT");
+                cli.root = env && *env ? env : "/";
+        }
+        r = sysroot_open(cli.root, &cli.sr);
+        if (r < 0)
+                return cli_error("--root %s: %s (expected a directory holding the machine's sys/, proc/ and dev/)",
+                                 cli.root, strerror(-r));
+        r = v->run(&cli, nargs, argv + optind + 1);
+        sysroot_free(cli.sr);
+        if (fflush(stdout) != 0 || ferror(stdout))
+                return cli_error("cannot write output: %s", strerror(errno));
+        return r;
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gpu-handoff doctor: the host facts, every GPU, and the findings with their fixes. */
+#include <errno.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "doctor/doctor.h"
+#include "host/host.h"
+
+
+static const char *tristate_word(enum tristate t)
+{
+        return t == YES ? "yes" : t == NO ? "no" : "unknown";
+}
+
+static void print_host(const struct host *h, const struct doctor_report *rep)
+{
+        printf("Host\n");
+        if (h->have_cpu)
+                printf("  %-12s %s (%s), %s: %s, /dev/kvm: %s\n", "CPU", h->cpu.model[0] ? h->cpu.model : "unknown model",
+                       cpu_vendor_to_string(h->cpu.vendor), cpu_virtualization_name(h->cpu.vendor),
+                       tristate_word(h->cpu.virtualization), h->kvm_device ? "yes" : "no");
+        else
+                printf("  %-12s unknown (/proc/cpuinfo unreadable)\n", "CPU");
+        printf("  %-12s %s; firmware: %s; %zu unit%s, %zu group%s; interrupt remapping: %s\n", "IOMMU",
+               h->iommu.enabled ? "enabled" : "not enabled", iommu_firmware_to_string(h->iommu.firmware),
+               h->iommu.n_units, h->iommu.n_units == 1 ? "" : "s", h->groups->n_groups,
+               h->groups->n_groups == 1 ? "" : "s", tristate_word(h->iommu.irq_remapping));
+        printf("  %-12s %s\n", "Kernel", h->kernel_release ? h->kernel_release : "unknown");
+        printf("  %-12s %s\n", "Command line", h->cmdline ? h->cmdline : "unknown");
+        printf("  %-12s", "Modules");
+        for (int m = 0; m < _HOST_MODULE_MAX; m++)
+                printf("%s %s %s", m ? "," : "", host_module_name(m), module_state_to_string(h->modules[m]));
+        printf("\n  %-12s %s\n", "Layout", gpu_layout_to_string(rep->layout));
+}
+
+static void print_gpu(const struct gpu *g, struct pci_names *names)
+{
+        const struct pci_device *d = g->dev;
+        char name[256];
+
+        printf("  %s  %s", d->address,
+               d->problems & PCI_PROBLEM_IDS ? "unknown device"
+                                            : pci_names_device(names, name, sizeof(name), d->vendor, d->device, true));
+        printf("\n      %s%s; driver %s; ", gpu_kind_to_string(g->kind), d->boot_vga == YES ? ", boot VGA" : "",
+               d->driver ? d->driver : "none");
+        if (g->group)
+                printf("IOMMU group %d (%s)", g->group->number, group_isolation_to_string(g->isolation));
+        else
+                printf("no IOMMU group");
+        printf("; reset: %s\n",
+               d->reset_method && *d->reset_method ? d->reset_method
+               : d->flr == YES                      ? "flr"
+                                                    : "none known");
+        for (size_t i = 0; i < g->n_companions; i++) {
+                const struct pci_device *c = g->companions[i];
+                printf("      %s %s %s (%s)\n", i ? "          " : "companions", c->address,
+                       pci_names_class(names, name, sizeof(name), c->class, false), c->driver ? c->driver : "no driver");
+        }
+        for (size_t i = 0; i < g->n_quirks; i++)
+                printf("      %s %s: %s\n", i ? "      " : "quirks", g->quirks[i]->id, g->quirks[i]->name);
+}
+
+static void print_human(const struct host *h, const struct doctor_report *rep, struct pci_names *names)
+{
+        size_t errors = 0, warnings = 0;
+
+        print_host(h, rep);
+        printf("\nGPUs\n");
+        if (h->n_gpus == 0)
+                printf("  none\n");
+        for (size_t i = 0; i < h->n_gpus; i++)
+                print_gpu(&h->gpus[i], names);
+        printf("\nFindings\n");
+        if (rep->n_findings == 0)
+                printf("  none\n");
+        for (size_t i = 0; i < rep->n_findings; i++) {
+                const struct finding *f = &rep->findings[i];
+                errors += f->severity == SEVERITY_ERROR;
+                warnings += f->severity == SEVERITY_WARNING;
+                printf("  %-7s %s: %s\n", severity_to_string(f->severity), f->id, f->message);
+                if (f->fix)
+                        printf("  %-7s fix: %s\n", "", f->fix);
+        }
+        printf("\n");
+        if (rep->ready)
+                printf("Ready: a GPU can be passed through (%zu warning%s).\n", warnings, warnings == 1 ? "" : "s");
+        else
+                printf("Not ready: %zu error%s, %zu warning%s; fix the errors above.\n", errors, errors == 1 ? "" : "s",
+                       warnings, warnings == 1 ? "" : "s");
+}
+
+static json_object *json_gpu(const struct gpu *g, struct pci_names *names)
+{
+        const struct pci_device *d = g->dev;
+        json_object *o = json_pci_device(d, names), *quirks = json_object_new_array();
+
+        if (!o || !quirks) {
+                json_object_put(o);
+                json_object_put(quirks);
+                return NULL;
+        }
+        json_object_object_add(o, "kind", json_object_new_string(gpu_kind_to_string(g->kind)));
+        json_object_object_add(o, "boot_vga", json_object_new_boolean(d->boot_vga == YES));
+        json_object_object_add(o, "group", g->group ? json_object_new_int(g->group->number) : NULL);
+        json_object_object_add(o, "group_isolation", json_object_new_string(group_isolation_to_string(g->isolation)));
+        json_object_object_add(o, "companions", json_address_array(g->companions, g->n_companions));
+        json_object_object_add(o, "foreign", json_address_array(g->foreign, g->n_foreign));
+        json_object_object_add(o, "reset_method", json_string_or_null(d->reset_method));
+        json_object_object_add(o, "flr", d->flr == UNKNOWN ? NULL : json_object_new_boolean(d->flr == YES));
+        for (size_t i = 0; i < g->n_quirks; i++) {
+                json_object *q = json_object_new_object();
+                if (!q)
+                        continue;
+                json_object_object_add(q, "id", json_object_new_string(g->quirks[i]->id));
+                json_object_object_add(q, "summary", json_object_new_string(g->quirks[i]->summary));
+                json_object_object_add(q, "severity", json_object_new_string(quirk_severity_to_string(g->quirks[i]->severity)));
+                json_object_array_add(quirks, q);
+        }
+        json_object_object_add(o, "quirks", quirks);
+        return o;
+}
+
+static int print_json(const struct host *h, const struct doctor_report *rep, struct pci_names *names)
+{
+        _cleanup_json_ json_object *doc = json_new_document();
+        json_object *gpus = json_object_new_array(), *findings = json_object_new_array();
+        json_object *modules = json_object_new_object();
+
+        if (!doc || !gpus || !findings || !modules) {
+                json_object_put(gpus);
+                json_object_put(findings);
+                json_object_put(modules);
+                return -ENOMEM;
+        }
+        json_object_object_add(doc, "ready", json_object_new_boolean(rep->ready));
+        json_object_object_add(doc, "virtualization", json_object_new_boolean(rep->virtualization));
+        json_object_object_add(doc, "iommu_enabled", json_object_new_boolean(rep->iommu_enabled));
+        json_object_object_add(doc, "layout", json_object_new_string(gpu_layout_to_string(rep->layout)));
+        json_object_object_add(doc, "cpu_vendor", json_object_new_string(cpu_vendor_to_string(h->cpu.vendor)));
+        json_object_object_add(doc, "kvm", json_object_new_boolean(h->kvm_device));
+        json_object_object_add(doc, "iommu_firmware",
+                               h->iommu.firmware == IOMMU_FIRMWARE_DMAR   ? json_object_new_string("dmar")
+                               : h->iommu.firmware == IOMMU_FIRMWARE_IVRS ? json_object_new_string("ivrs")
+                                                                           : NULL);
+        json_object_object_add(doc, "interrupt_remapping",
+                               h->iommu.irq_remapping == UNKNOWN ? NULL
+                                                                  : json_object_new_boolean(h->iommu.irq_remapping == YES));
+        json_object_object_add(doc, "kernel", json_string_or_null(h->kernel_release));
+        for (int m = 0; m < _HOST_MODULE_MAX; m++)
+                json_object_object_add(modules, host_module_name(m),
+                                       json_object_new_string(module_state_to_string(h->modules[m])));
+        json_object_object_add(doc, "modules", modules);
+        json_object_object_add(doc, "gpus", gpus);
+        for (size_t i = 0; i < h->n_gpus; i++)
+                json_object_array_add(gpus, json_gpu(&h->gpus[i], names));
+        json_object_object_add(doc, "findings", findings);
+        for (size_t i = 0; i < rep->n_findings; i++) {
+                const struct finding *f = &rep->findings[i];
+                json_object *o = json_object_new_object();
+                if (!o)
+                        return -ENOMEM;
+                json_object_object_add(o, "id", json_object_new_string(f->id));
+                json_object_object_add(o, "severity", json_object_new_string(severity_to_string(f->severity)));
+                json_object_object_add(o, "subject", json_string_or_null(f->subject));
+                json_object_object_add(o, "message", json_object_new_string(f->message));
+                json_object_object_add(o, "fix", json_string_or_null(f->fix));
+                json_object_array_add(findings, o);
+        }
+        return json_print(doc);
+}
+
+int verb_doctor(struct cli *cli, int argc, char **argv)
+{
+        _cleanup_(host_freep) struct host *h = NULL;
+        _cleanup_(pci_names_freep) struct pci_names *names = NULL;
+        _cleanup_(quirk_db_freep) struct quirk_db *quirks = NULL;
+        _cleanup_(doctor_report_freep) struct doctor_report *rep = NULL;
+        int r;
+
+        if (cli_load_quirks(cli, &quirks) < 0)
+                return EXIT_ERROR;
+        r = host_read(cli->sr, quirks, HOST_PLATFORM, &h);
+        if (r < 0)
+                return cli_error("cannot read the host below %s: %s", cli->root, strerror(-r));
+        r = pci_names_new(cli->pci_ids, &names);
+        if (r < 0)
+                return cli_error("cannot set up device names: %s", strerror(-r));
+        r = doctor_run(h, names, &rep);
+        if (r < 0)
+                return cli_error("cannot check the host: %s", strerror(-r));
+        if (cli->json)
+                r = print_json(h, rep, names);
+        else {
+                print_human(h, rep, names);
+                r = 0;
+        }
+        if (r < 0)
+                return cli_error("cannot print the report: %s", strerror(-r));
+        return rep->ready ? EXIT_OK : EXIT_NOT_READY;
+}

@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/macro.h"
+#include "doctor/doctor.h"
+
+struct report_builder {
+        struct doctor_report *r;
+        size_t cap;
+        int error; /* first allocation failure */
+        struct pci_names *names;
+        const struct host *h;
+};
+
+/* Appends a finding; takes ownership of id, message and fix. */
+static void push(struct report_builder *b, char *id, enum severity sev, const char *subject, char *message, char *fix)
+{
+        struct doctor_report *r = b->r;
+        struct finding *f;
+
+        if (!id || !message || b->error) {
+                b->error = -ENOMEM;
+                goto fail;
+        }
+        if (r->n_findings == b->cap) {
+                size_t ncap = b->cap ? b->cap * 2 : 16;
+                struct finding *p = realloc(r->findings, ncap * sizeof(*p));
+                if (!p) {
+                        b->error = -ENOMEM;
+                        goto fail;
+                }
+                r->findings = p;
+                b->cap = ncap;
+        }
+        f = &r->findings[r->n_findings++];
+        *f = (struct finding){.id = id, .severity = sev, .message = message, .fix = fix};
+        f->subject = subject ? strdup(subject) : NULL;
+        if (subject && !f->subject)
+                b->error = -ENOMEM;
+        return;
+fail:
+        free(id);
+        free(message);
+        free(fix);
+}
+
+_printf_(1, 2) static char *format(const char *fmt, ...)
+{
+        va_list ap;
+        char *s = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        return s;
+}
+
+/* add(b, id, severity, subject, fix or NULL, message format, ...) */
+_printf_(6, 7) static void add(struct report_builder *b, const char *id, enum severity sev, const char *subject,
+                               const char *fix, const char *fmt, ...)
+{
+        va_list ap;
+        char *message = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&message, fmt, ap) < 0)
+                message = NULL;
+        va_end(ap);
+        push(b, strdup(id), sev, subject, message, fix ? strdup(fix) : NULL);
+}
+
+static const char *device_name(struct report_builder *b, const struct pci_device *d, char *buf, size_t size)
+{
+        if (d->problems & PCI_PROBLEM_IDS)
+                return "unknown device";
+        return pci_names_device(b->names, buf, size, d->vendor, d->device, false);
+}
+
+const char *doctor_iommu_kernel_args(const struct host *h)
+{
+        bool amd = h->iommu.firmware == IOMMU_FIRMWARE_IVRS ||
+                   (h->iommu.firmware == IOMMU_FIRMWARE_NONE && h->have_cpu && h->cpu.vendor == CPU_VENDOR_AMD);
+        return amd ? "amd_iommu=on iommu=pt" : "intel_iommu=on iommu=pt";
+}
+
+static void check_virtualization(struct report_builder *b)
+{
+        const struct host *h = b->h;
+        const char *name = cpu_virtualization_name(h->cpu.vendor);
+
+        if (!h->have_cpu) {
+                add(b, "cpu-unreadable", SEVERITY_WARNING, NULL, "Check that /proc is mounted.",
+                    "Cannot read /proc/cpuinfo: CPU virtualization support is unknown.");
+                return;
+        }
+        if (h->cpu.virtualization != YES) {
+                const char *fix = h->cpu.vendor == CPU_VENDOR_AMD
+                                          ? "Enable \"SVM Mode\" in the firmware setup (UEFI/BIOS), then boot again."
+                                          : "Enable \"Intel Virtualization Technology\" (VT-x) in the firmware setup "
+                                            "(UEFI/BIOS), then boot again.";
+                add(b, "virtualization-off", SEVERITY_ERROR, NULL, fix,
+                    "The CPU does not offer %s (no %s flag): it is disabled in the firmware or not supported.", name,
+                    h->cpu.vendor == CPU_VENDOR_AMD ? "svm" : "vmx");
+                return;
+        }
+        if (!h->kvm_device)
+                add(b, "kvm-missing", SEVERITY_ERROR, NULL,
+                    h->cpu.vendor == CPU_VENDOR_AMD
+                            ? "Load it with \"modprobe kvm_amd\"; if that fails, \"dmesg | grep -i kvm\" tells why."
+                            : "Load it with \"modprobe kvm_intel\"; if that fails, \"dmesg | grep -i kvm\" tells why.",
+                    "%s is available but /dev/kvm does not exist: the KVM module is not loaded.", name);
+}
+
+static void check_iommu(struct report_builder *b)
+{
+        const struct host *h = b->h;
+        bool amd = strncmp(doctor_iommu_kernel_args(h), "amd", 3) == 0;
+        _cleanup_free_ char *fix = NULL;
+
+        if (h->iommu.enabled) {
+                if (h->iommu.irq_remapping == NO)
+                        add(b, "interrupt-remapping-off", SEVERITY_WARNING, NULL,
+                            "Enable interrupt remapping (x2APIC) in the firmware setup. As a last resort, and "
+                            "less safe: \"options vfio_iommu_type1 allow_unsafe_interrupts=1\" in "
+                            "/etc/modprobe.d/vfio.conf.",
+                            "Interrupt remapping is off: VFIO refuses to assign devices without it unless "
+                            "unsafe interrupts are allowed.");
+                if (!host_cmdline_has(h, "iommu", "pt"))
+                        add(b, "iommu-not-passthrough", SEVERITY_INFO, NULL,
+                            "Add iommu=pt to the kernel command line (optional).",
+                            "The IOMMU translates DMA for the host's own devices too; iommu=pt keeps them at "
+                            "full speed and changes nothing for VMs.");
+                return;
+        }
+        if (h->iommu.firmware == IOMMU_FIRMWARE_NONE) {
+                add(b, "iommu-off-in-firmware", SEVERITY_ERROR, NULL,
+                    amd ? "Enable \"IOMMU\" (AMD-Vi; often under Advanced > AMD CBS > NBIO) and \"SVM Mode\" in "
+                          "the firmware setup, then boot again."
+                        : "Enable \"VT-d\" (Intel Virtualization Technology for Directed I/O) in the firmware "
+                          "setup, then add intel_iommu=on iommu=pt to the kernel command line.",
+                    "No IOMMU: the firmware tables have no %s, so it is disabled in the firmware setup or "
+                    "the board does not support it.",
+                    amd ? "AMD-Vi (ACPI IVRS)" : "VT-d (ACPI DMAR)");
+                return;
+        }
+        if (host_cmdline_has(h, "intel_iommu", "off") || host_cmdline_has(h, "amd_iommu", "off") ||
+            host_cmdline_has(h, "iommu", "off"))
+                fix = format("Remove %s from the kernel command line, add %s, then reboot.",
+                             host_cmdline_has(h, "iommu", "off")         ? "iommu=off"
+                             : host_cmdline_has(h, "intel_iommu", "off") ? "intel_iommu=off"
+                                                                          : "amd_iommu=off",
+                             doctor_iommu_kernel_args(h));
+        else
+                fix = format("Add %s to the kernel command line, then reboot.", doctor_iommu_kernel_args(h));
+        add(b, "iommu-disabled", SEVERITY_ERROR, NULL, fix,
+            "The firmware has an IOMMU (%s) but the kernel does not use it: there are no IOMMU groups.",
+            iommu_firmware_to_string(h->iommu.firmware));
+}
+
+static void check_vfio(struct report_builder *b)
+{
+        const struct host *h = b->h;
+
+        if (h->modules[HOST_MODULE_VFIO_PCI] == MODULE_MISSING)
+                add(b, "vfio-missing", SEVERITY_ERROR, NULL,
+                    "Install the modules of the running kernel (Debian: linux-image-$(uname -r)) or use a kernel "
+                    "built with CONFIG_VFIO_PCI.",
+                    "The vfio-pci driver is neither loaded, built in, nor installed for kernel %s.",
+                    h->kernel_release ? h->kernel_release : "(unknown)");
+}
+
+/* "0000:00:14.0 (Intel ... USB 3.1 xHCI), 0000:00:17.0 (...)" */
+static char *describe_devices(struct report_builder *b, struct pci_device *const *devs, size_t n)
+{
+        char *s = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&s, &len);
+        char name[256];
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "%s%s (%s)", i ? ", " : "", devs[i]->address, device_name(b, devs[i], name, sizeof(name)));
+        if (fclose(f) != 0) {
+                free(s);
+                return NULL;
+        }
+        return s;
+}
+
+static void check_reset(struct report_builder *b, const struct gpu *g)
+{
+        const struct pci_device *d = g->dev;
+
+        if (d->reset_method && *d->reset_method)
+                return;
+        if (d->flr == YES)
+                return;
+        add(b, "gpu-no-reset", SEVERITY_WARNING, d->address,
+            "Expect to reboot the host when the card does not come back after a VM stops; shut guests down "
+            "cleanly rather than forcing them off.",
+            "GPU %s offers no reset method the kernel can use (%s).", d->address,
+            d->reset_method ? "reset_method is empty" : "no FLR capability, no reset_method file");
+}
+
+static void check_quirks(struct report_builder *b, const struct gpu *g)
+{
+        const struct host *h = b->h;
+        const struct pci_device *d = g->dev;
+        char name[256];
+
+        for (size_t i = 0; i < g->n_quirks; i++) {
+                const struct quirk *q = g->quirks[i];
+                char *id = format("quirk-%s", q->id);
+                push(b, id, (enum severity)q->severity, d->address,
+                     format("GPU %s (%s): %s", d->address, device_name(b, d, name, sizeof(name)), q->summary),
+                     q->fix ? strdup(q->fix) : NULL);
+        }
+        if (!(gpu_quirk_flags(g) & QUIRK_VENDOR_RESET))
+                return;
+        if (h->modules[HOST_MODULE_VENDOR_RESET] != MODULE_LOADED) {
+                add(b, "vendor-reset-missing", SEVERITY_WARNING, d->address,
+                    "Install vendor-reset (Debian: vendor-reset-dkms), add vendor-reset to /etc/modules, and "
+                    "select it with \"echo device_specific > /sys/bus/pci/devices/<address>/reset_method\".",
+                    "GPU %s needs the vendor-reset module to reset between VM runs, and it is not loaded.",
+                    d->address);
+        } else if (d->reset_method && !word_in_list(d->reset_method, "device_specific")) {
+                _cleanup_free_ char *fix =
+                        format("echo device_specific > /sys/bus/pci/devices/%s/reset_method", d->address);
+                add(b, "vendor-reset-not-selected", SEVERITY_WARNING, d->address, fix,
+                    "vendor-reset is loaded but GPU %s uses \"%s\" instead of its device-specific reset.",
+                    d->address, d->reset_method);
+        }
+}
+
+static void check_group(struct report_builder *b, const struct gpu *g)
+{
+        const struct pci_device *d = g->dev;
+        _cleanup_free_ char *list = NULL, *fix = NULL;
+
+        switch (g->isolation) {
+        case GROUP_NO_IOMMU:
+                if (b->h->iommu.enabled)
+                        add(b, "gpu-no-group", SEVERITY_ERROR, d->address,
+                            "Check dmesg for IOMMU errors about this device; move the card to another slot.",
+                            "GPU %s has no IOMMU group although the IOMMU is on.", d->address);
+                break;
+        case GROUP_ISOLATED:
+                break;
+        case GROUP_WITH_BRIDGES:
+                add(b, "gpu-group-with-bridges", SEVERITY_INFO, d->address, NULL,
+                    "GPU %s shares IOMMU group %d with PCI bridges only; VFIO accepts that.", d->address,
+                    g->group->number);
+                break;
+        case GROUP_SHARED:
+                list = describe_devices(b, g->foreign, g->n_foreign);
+                fix = format("Move the card to a slot wired to the CPU, where its group holds only the card; or hand "
+                             "the whole group to the VM (attach --with-group) if you can spare %s. The ACS override "
+                             "patch (pcie_acs_override=downstream,multifunction) splits groups only by removing the "
+                             "isolation the IOMMU gives: use it at your own risk.",
+                             g->n_foreign == 1 ? "that device" : "those devices");
+                add(b, "gpu-group-shared", SEVERITY_ERROR, d->address, fix,
+                    "GPU %s shares IOMMU group %d with %s; %s go to the VM with it.", d->address,
+                    g->group->number, list ? list : "other devices", g->n_foreign == 1 ? "it would" : "they would all");
+                break;
+        }
+}
+
+/* A GPU a guest would get: the discrete ones, or whatever there is on a single-GPU host. The
+ * iGPU or BMC display that keeps the host's console is not checked for isolation or reset. */
+static bool guest_candidate(const struct report_builder *b, const struct gpu *g)
+{
+        return g->kind == GPU_DISCRETE || b->r->layout == LAYOUT_SINGLE_GPU;
+}
+
+static void check_gpu(struct report_builder *b, const struct gpu *g)
+{
+        const struct pci_device *d = g->dev;
+
+        if (d->problems & (PCI_PROBLEM_IDS | PCI_PROBLEM_DRIVER | PCI_PROBLEM_GROUP | PCI_PROBLEM_CONFIG))
+                add(b, "gpu-unreadable", SEVERITY_WARNING, d->address,
+                    "Compare with \"lspci -vvnn\"; a kernel update or reseating the card may help.",
+                    "Some sysfs attributes of GPU %s are missing or malformed; values shown as unknown.",
+                    d->address);
+        if (guest_candidate(b, g)) {
+                check_group(b, g);
+                check_reset(b, g);
+        }
+        check_quirks(b, g);
+        if (d->driver && strncmp(d->driver, "vfio-pci", 8) == 0)
+                add(b, "gpu-on-vfio", SEVERITY_INFO, d->address, NULL,
+                    "GPU %s is already bound to %s (reserved for VMs).", d->address, d->driver);
+}
+
+/* Cards with broken reset make the single-GPU layout risky: the host display may not come back. */
+static bool reset_trouble(const struct gpu *g)
+{
+        return gpu_quirk_flags(g) & (QUIRK_RESET_BROKEN | QUIRK_RESET_ONCE_PER_BOOT);
+}
+
+static void check_layout(struct report_builder *b)
+{
+        const struct host *h = b->h;
+        const struct gpu *boot = NULL, *guest = NULL;
+
+        for (size_t i = 0; i < h->n_gpus; i++) {
+                if (h->gpus[i].dev->boot_vga == YES)
+                        boot = &h->gpus[i];
+                else if (!guest && h->gpus[i].kind == GPU_DISCRETE)
+                        guest = &h->gpus[i];
+        }
+        switch (b->r->layout) {
+        case LAYOUT_NO_GPU:
+                add(b, "no-gpu", SEVERITY_ERROR, NULL,
+                    "Check that the card is seated and powered and that lspci lists it.",
+                    "No GPU (PCI class 03) was found on this host.");
+                break;
+        case LAYOUT_SINGLE_GPU: {
+                const struct gpu *g = &h->gpus[0];
+                if (reset_trouble(g))
+                        add(b, "layout-single-gpu", SEVERITY_WARNING, g->dev->address,
+                            "Give the host its own display (enable the iGPU in the firmware, or add a second "
+                            "card) and pass this card only; otherwise plan one VM run per host boot.",
+                            "Single GPU with a known reset bug: while a VM has %s the host has no display, and "
+                            "after the VM stops the card may not come back to the host without a reboot.",
+                            g->dev->address);
+                else
+                        add(b, "layout-single-gpu", SEVERITY_INFO, g->dev->address,
+                            "Save your work before starting the VM; attach asks for --yes (or consent in the "
+                            "config). An iGPU or a second card lets the desktop stay.",
+                            "Single GPU: while a VM has %s the host has no display; the desktop session ends at "
+                            "VM start and the display manager comes back when the VM stops.",
+                            g->dev->address);
+                break;
+        }
+        case LAYOUT_IGPU_DGPU:
+                if (boot && boot->kind == GPU_DISCRETE)
+                        add(b, "layout-boot-on-dgpu", SEVERITY_WARNING, boot->dev->address,
+                            "Set the primary display to the integrated GPU (\"IGD\" / \"iGPU\") in the firmware "
+                            "setup and connect the monitor to the motherboard.",
+                            "The host boots on the discrete GPU %s, so lending it ends the desktop session.",
+                            boot->dev->address);
+                else
+                        add(b, "layout-igpu-dgpu", SEVERITY_INFO, guest ? guest->dev->address : NULL, NULL,
+                            "The host display stays on the %s GPU; %s can go to VMs while the desktop keeps "
+                            "running.",
+                            boot && boot->kind == GPU_ONBOARD ? "onboard" : "integrated",
+                            guest ? guest->dev->address : "the discrete GPU");
+                break;
+        case LAYOUT_DUAL_DGPU:
+                add(b, "layout-dual-dgpu", SEVERITY_INFO, guest ? guest->dev->address : NULL, NULL,
+                    "Two or more discrete GPUs: the boot GPU%s%s stays with the host; the others can go to VMs "
+                    "while the desktop keeps running.",
+                    boot ? " " : "", boot ? boot->dev->address : "");
+                break;
+        }
+}
+
+static bool gpu_assignable(const struct report_builder *b, const struct gpu *g)
+{
+        return guest_candidate(b, g) && (g->isolation == GROUP_ISOLATED || g->isolation == GROUP_WITH_BRIDGES);
+}
+
+int doctor_run(const struct host *h, struct pci_names *names, struct doctor_report **ret)
+{
+        struct report_builder b = {.names = names, .h = h};
+        bool assignable = false;
+
+        b.r = calloc(1, sizeof(*b.r));
+        if (!b.r)
+                return -ENOMEM;
+        b.r->virtualization = h->have_cpu && h->cpu.virtualization == YES && h->kvm_device;
+        b.r->iommu_enabled = h->iommu.enabled;
+        b.r->layout = gpu_layout(h->gpus, h->n_gpus);
+
+        check_virtualization(&b);
+        check_iommu(&b);
+        check_vfio(&b);
+        for (size_t i = 0; i < h->n_gpus; i++) {
+                check_gpu(&b, &h->gpus[i]);
+                assignable |= gpu_assignable(&b, &h->gpus[i]);
+        }
+        check_layout(&b);
+        if (b.error) {
+                doctor_report_free(b.r);
+                return b.error;
+        }
+        b.r->ready = b.r->virtualization && b.r->iommu_enabled && h->modules[HOST_MODULE_VFIO_PCI] != MODULE_MISSING &&
+                     assignable;
+        *ret = b.r;
+        return 0;
+}
+
+void doctor_report_free(struct doctor_report *r)
+{
+        if (!r)
+                return;
+        for (size_t i = 0; i < r->n_findings; i++) {
+                free(r->findings[i].id);
+                free(r->findings[i].subject);
+                free(r->findings[i].message);
+                free(r->findings[i].fix);
+        }
+        free(r->findings);
+        free(r);
+}
+
+const char *severity_to_string(enum severity s)
+{
+        static const char *const names[] = {
+                [SEVERITY_INFO] = "info",
+                [SEVERITY_WARNING] = "warning",
+                [SEVERITY_ERROR] = "error",
+        };
+        return names[s];
+}

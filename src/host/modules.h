@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Kernel modules: whether one is loaded, built in, or can be loaded. The loaded state comes
+ * from /sys/module (below the sysroot); what can be loaded comes from the module index of the
+ * running kernel through libkmod. */
+
+#include "basic/sysroot.h"
+
+enum module_state {
+        MODULE_MISSING,   /* neither loaded, built in, nor in the module index */
+        MODULE_AVAILABLE, /* can be loaded */
+        MODULE_LOADED,
+        MODULE_BUILTIN,
+};
+
+struct module_index;
+
+/* Opens lib/modules/<release> below the root; a missing index is not an error (every lookup
+ * then answers from /sys/module alone). */
+int module_index_open(const struct sysroot *sr, const char *kernel_release, struct module_index **ret);
+void module_index_free(struct module_index *mi);
+
+/* name in either spelling ("vfio-pci" or "vfio_pci"). */
+enum module_state module_state_get(const struct sysroot *sr, const struct module_index *mi, const char *name);
+const char *module_state_to_string(enum module_state s);

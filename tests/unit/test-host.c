@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Tests for the host model (src/host) and doctor (src/doctor) on fake trees described inline,
+ * so each test reads like the machine it models. */
+
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "doctor/doctor.h"
+#include "fakehost.h"
+#include "host/host.h"
+
+/* One fake machine: its tree, the sysroot on it and the snapshot read from it. */
+struct machine {
+        char dir[256];
+        struct sysroot *sr;
+        struct quirk_db *quirks;
+        struct host *h;
+};
+
+static struct machine *machine_new(const char *description)
+{
+        struct machine *m = calloc(1, sizeof(*m));
+        char *error = NULL;
+        const char *qpath = getenv("GPU_HANDOFF_QUIRKS");
+
+        assert_non_null(m);
+        const char *tmp = getenv("TMPDIR");
+
+        snprintf(m->dir, sizeof(m->dir), "%s/test-host.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        assert_non_null(mkdtemp(m->dir));
+        if (fakehost_build(description, "inline", m->dir, &error) < 0)
+                fail_msg("fakehost: %s", error);
+        assert_int_equal(sysroot_open(m->dir, &m->sr), 0);
+        assert_non_null(qpath);
+        if (quirk_db_load(qpath, &m->quirks, &error) < 0)
+                fail_msg("quirks: %s", error);
+        assert_int_equal(host_read(m->sr, m->quirks, HOST_PLATFORM, &m->h), 0);
+        return m;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        return remove(path);
+}
+
+static void machine_free(struct machine *m)
+{
+        host_free(m->h);
+        quirk_db_free(m->quirks);
+        sysroot_free(m->sr);
+        nftw(m->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(m);
+}
+
+static struct pci_device *device(struct machine *m, const char *address)
+{
+        struct pci_addr a;
+        struct pci_device *d;
+
+        assert_int_equal(pci_addr_parse(address, &a), 0);
+        d = pci_list_find(m->h->pci, &a);
+        if (!d) {
+                fail_msg("no device %s", address);
+                abort(); /* not reached: tells the compiler d is never NULL below */
+        }
+        return d;
+}
+
+static const struct gpu *gpu(struct machine *m, const char *address)
+{
+        for (size_t i = 0; i < m->h->n_gpus; i++)
+                if (strcmp(m->h->gpus[i].dev->address, address) == 0)
+                        return &m->h->gpus[i];
+        fail_msg("no GPU %s", address);
+        abort(); /* not reached */
+}
+
+static const struct finding *finding(const struct doctor_report *r, const char *id)
+{
+        for (size_t i = 0; i < r->n_findings; i++)
+                if (strcmp(r->findings[i].id, id) == 0)
+                        return &r->findings[i];
+        return NULL;
+}
+
+/* The finding with this id, which must exist. */
+static const struct finding *must_find(const struct doctor_report *r, const char *id)
+{
+        const struct finding *f = finding(r, id);
+        if (!f) {
+                fail_msg("no finding %s", id);
+                abort(); /* not reached */
+        }
+        return f;
+}
+
+static struct doctor_report *doctor(struct machine *m)
+{
+        struct doctor_report *r = NULL;
+        struct pci_names *names = NULL;
+
+        assert_int_equal(pci_names_new(getenv("GPU_HANDOFF_PCI_IDS"), &names), 0);
+        assert_int_equal(doctor_run(m->h, names, &r), 0);
+        pci_names_free(names);
+        return r;
+}
+
+#define DESKTOP_PLATFORM                                                                                     \
+        "cpu intel vmx\n"                                                                                    \
+        "kvm\n"                                                                                              \
+        "iommu intel enabled\n"                                                                              \
+        "irq-remap\n"                                                                                        \
+        "cmdline root=/dev/sda1 intel_iommu=on iommu=pt\n"                                                   \
+        "module vfio_pci available\n"
+
+static const char nvidia_desktop[] =
+        DESKTOP_PLATFORM
+        "pci 0000:00:00.0 8086:3e30 class=0x060000 group=0\n"
+        "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+        "pci 0000:01:00.0 10de:2206 class=0x030000 parent=0000:00:01.0 group=1 driver=nvidia boot_vga=1 "
+        "reset=flr,bus rev=a1 subsys=1462:3892 pcie-flr\n"
+        "pci 0000:01:00.1 10de:1aef class=0x040300 parent=0000:00:01.0 group=1 driver=snd_hda_intel\n";
+
+static void test_pci_attributes(void **state)
+{
+        struct machine *m = machine_new(nvidia_desktop);
+        struct pci_device *d = device(m, "0000:01:00.0");
+
+        assert_int_equal(m->h->pci->n_devices, 4);
+        assert_int_equal(d->vendor, 0x10de);
+        assert_int_equal(d->device, 0x2206);
+        assert_int_equal(d->subsys_vendor, 0x1462);
+        assert_int_equal(d->subsys_device, 0x3892);
+        assert_int_equal(d->class, 0x030000);
+        assert_int_equal(d->revision, 0xa1);
+        assert_string_equal(d->driver, "nvidia");
+        assert_null(d->driver_override);
+        assert_int_equal(d->boot_vga, YES);
+        assert_string_equal(d->reset_method, "flr bus");
+        assert_int_equal(d->iommu_group, 1);
+        assert_int_equal(d->flr, YES);
+        assert_int_equal(d->multifunction, YES);
+        assert_int_equal(d->problems, 0);
+        assert_ptr_equal(d->parent, device(m, "0000:00:01.0"));
+        assert_null(device(m, "0000:00:01.0")->parent);
+        /* No boot_vga file on non-VGA devices; no reset_method where none was given. */
+        assert_int_equal(device(m, "0000:01:00.1")->boot_vga, UNKNOWN);
+        assert_null(device(m, "0000:01:00.1")->reset_method);
+        assert_int_equal(device(m, "0000:01:00.1")->flr, NO);
+        machine_free(m);
+}
+
+static void test_pci_broken_attributes(void **state)
+{
+        struct machine *m = machine_new("pci 0000:00:00.0 8086:3e30 class=0x060000\n"
+                                        "pci 0000:00:02.0 8086:3e92 class=0x030000 raw.vendor=garbage\n"
+                                        "pci 0000:00:03.0 8086:3e92 class=0x030000 missing=class\n"
+                                        "pci 0000:00:04.0 10de:2206 class=0x030000 config=16\n"
+                                        "pci 0000:00:05.0 10de:2206 class=0x030000 eisdir=device\n"
+                                        "pci 0000:00:06.0 10de:2206 class=0x030000 missing=config\n");
+
+        assert_int_equal(m->h->pci->n_devices, 6);
+        assert_true(device(m, "0000:00:02.0")->problems & PCI_PROBLEM_IDS);
+        assert_true(device(m, "0000:00:03.0")->problems & PCI_PROBLEM_CLASS);
+        assert_false(pci_device_is_gpu(device(m, "0000:00:03.0"))); /* unknown class: not a GPU */
+        assert_true(device(m, "0000:00:04.0")->problems & PCI_PROBLEM_CONFIG);
+        assert_int_equal(device(m, "0000:00:04.0")->flr, UNKNOWN);
+        assert_true(device(m, "0000:00:05.0")->problems & PCI_PROBLEM_IDS);
+        assert_int_equal(device(m, "0000:00:06.0")->flr, UNKNOWN);
+        /* Every device with a readable class 03 is a GPU, broken IDs or not. */
+        assert_int_equal(m->h->n_gpus, 4);
+        machine_free(m);
+}
+
+static void test_empty_host(void **state)
+{
+        struct machine *m = machine_new("cpu amd svm\n");
+
+        assert_int_equal(m->h->pci->n_devices, 0);
+        assert_int_equal(m->h->groups->n_groups, 0);
+        assert_int_equal(m->h->n_gpus, 0);
+        assert_int_equal(gpu_layout(m->h->gpus, m->h->n_gpus), LAYOUT_NO_GPU);
+        machine_free(m);
+}
+
+static void test_groups_and_viability(void **state)
+{
+        struct machine *m = machine_new(nvidia_desktop);
+        const struct iommu_group *g = iommu_group_find(m->h->groups, 1);
+        const struct pci_device *blocker = NULL;
+
+        assert_non_null(g);
+        assert_int_equal(g->n_members, 3);
+        assert_string_equal(g->members[0]->address, "0000:00:01.0");
+        assert_string_equal(g->members[2]->address, "0000:01:00.1");
+        assert_false(iommu_group_viable(g, &blocker));
+        assert_string_equal(blocker->address, "0000:01:00.0"); /* nvidia is first, by address */
+        assert_null(iommu_group_find(m->h->groups, 7));
+        machine_free(m);
+
+        m = machine_new(DESKTOP_PLATFORM
+                        "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+                        "pci 0000:01:00.0 10de:2206 class=0x030000 parent=0000:00:01.0 group=1 driver=vfio-pci\n"
+                        "pci 0000:01:00.1 10de:1aef class=0x040300 parent=0000:00:01.0 group=1\n");
+        assert_true(iommu_group_viable(iommu_group_find(m->h->groups, 1), NULL));
+        machine_free(m);
+}
+
+static void test_gpu_companions_and_isolation(void **state)
+{
+        struct machine *m = machine_new(
+                DESKTOP_PLATFORM
+                "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+                "pci 0000:01:00.0 10de:1e07 class=0x030000 parent=0000:00:01.0 group=2 driver=nouveau boot_vga=1\n"
+                "pci 0000:01:00.1 10de:10f7 class=0x040300 parent=0000:00:01.0 group=2 driver=snd_hda_intel\n"
+                "pci 0000:01:00.2 10de:1ad6 class=0x0c0330 parent=0000:00:01.0 group=2 driver=xhci_hcd\n"
+                "pci 0000:01:00.3 10de:1ad7 class=0x0c8000 parent=0000:00:01.0 group=2 driver=nvidia-gpu\n");
+        const struct gpu *g = gpu(m, "0000:01:00.0");
+
+        assert_int_equal(g->n_companions, 3);
+        assert_string_equal(g->companions[0]->address, "0000:01:00.1");
+        assert_string_equal(g->companions[2]->address, "0000:01:00.3");
+        assert_int_equal(g->isolation, GROUP_ISOLATED);
+        assert_int_equal(g->n_foreign, 0);
+        assert_int_equal(g->kind, GPU_DISCRETE);
+        assert_true(gpu_quirk_flags(g) & QUIRK_COMPANIONS_TRAVEL);
+        machine_free(m);
+}
+
+/* QEMU's std VGA with an Intel HDA function, as in the testbed: a card's audio function is its
+ * companion even with another vendor ID. */
+static void test_gpu_companion_other_vendor(void **state)
+{
+        struct machine *m = machine_new(DESKTOP_PLATFORM
+                                        "pci 0000:00:02.0 1b36:000c class=0x060400 group=1 driver=pcieport\n"
+                                        "pci 0000:01:00.0 1234:1111 class=0x030000 parent=0000:00:02.0 group=3 "
+                                        "driver=bochs-drm boot_vga=1\n"
+                                        "pci 0000:01:00.1 8086:2668 class=0x040300 parent=0000:00:02.0 group=3 "
+                                        "driver=snd_hda_intel\n");
+        const struct gpu *g = gpu(m, "0000:01:00.0");
+
+        assert_int_equal(g->n_companions, 1);
+        assert_string_equal(g->companions[0]->address, "0000:01:00.1");
+        assert_int_equal(g->isolation, GROUP_ISOLATED);
+        machine_free(m);
+}
+
+static void test_gpu_shared_group(void **state)
+{
+        struct machine *m = machine_new(DESKTOP_PLATFORM
+                                        "pci 0000:00:1c.0 8086:a340 class=0x060400 group=5 driver=pcieport\n"
+                                        "pci 0000:00:14.0 8086:a36d class=0x0c0330 group=5 driver=xhci_hcd\n"
+                                        "pci 0000:03:00.0 1002:67df class=0x030000 parent=0000:00:1c.0 group=5 "
+                                        "driver=amdgpu\n"
+                                        "pci 0000:03:00.1 1002:aaf0 class=0x040300 parent=0000:00:1c.0 group=5\n"
+                                        "pci 0000:00:1c.4 8086:a33c class=0x060400 group=5 driver=pcieport\n"
+                                        "pci 0000:04:00.0 10ec:8168 class=0x020000 parent=0000:00:1c.4 group=5 "
+                                        "driver=r8169\n");
+        const struct gpu *g = gpu(m, "0000:03:00.0");
+        struct doctor_report *r;
+        const struct finding *f;
+
+        assert_int_equal(g->isolation, GROUP_SHARED);
+        assert_int_equal(g->n_foreign, 2);
+        assert_string_equal(g->foreign[0]->address, "0000:00:14.0");
+        assert_string_equal(g->foreign[1]->address, "0000:04:00.0");
+        assert_int_equal(g->n_companions, 1); /* the audio function travels, it is not foreign */
+        r = doctor(m);
+        f = must_find(r, "gpu-group-shared");
+        assert_int_equal(f->severity, SEVERITY_ERROR);
+        assert_non_null(strstr(f->message, "0000:00:14.0"));
+        assert_non_null(strstr(f->message, "0000:04:00.0"));
+        assert_false(r->ready); /* the only GPU cannot go alone */
+        doctor_report_free(r);
+        machine_free(m);
+}
+
+static void test_layouts(void **state)
+{
+        struct machine *m;
+
+        /* Intel iGPU on the root bus + discrete card. */
+        m = machine_new(DESKTOP_PLATFORM
+                        "pci 0000:00:02.0 8086:3e92 class=0x030000 group=2 driver=i915 boot_vga=1\n"
+                        "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+                        "pci 0000:01:00.0 10de:2204 class=0x030000 parent=0000:00:01.0 group=1 boot_vga=0\n");
+        assert_int_equal(gpu(m, "0000:00:02.0")->kind, GPU_INTEGRATED);
+        assert_int_equal(gpu_layout(m->h->gpus, m->h->n_gpus), LAYOUT_IGPU_DGPU);
+        machine_free(m);
+
+        /* AMD APU: the GPU shares its slot with AMD CPU functions (vendor 1022). */
+        m = machine_new("pci 0000:00:08.1 1022:1635 class=0x060400 group=4 driver=pcieport\n"
+                        "pci 0000:05:00.0 1002:1638 class=0x030000 parent=0000:00:08.1 group=4 boot_vga=1\n"
+                        "pci 0000:05:00.1 1002:1637 class=0x040300 parent=0000:00:08.1 group=4\n"
+                        "pci 0000:05:00.2 1022:15df class=0x108000 parent=0000:00:08.1 group=4\n"
+                        "pci 0000:05:00.6 1022:15e3 class=0x040300 parent=0000:00:08.1 group=4\n"
+                        "pci 0000:00:01.1 1022:1633 class=0x060400 group=1 driver=pcieport\n"
+                        "pci 0000:01:00.0 10de:2204 class=0x030000 parent=0000:00:01.1 group=1\n");
+        assert_int_equal(gpu(m, "0000:05:00.0")->kind, GPU_INTEGRATED);
+        /* The APU's platform audio (vendor 1022) is not the GPU's companion. */
+        assert_int_equal(gpu(m, "0000:05:00.0")->n_companions, 1);
+        assert_int_equal(gpu_layout(m->h->gpus, m->h->n_gpus), LAYOUT_IGPU_DGPU);
+        machine_free(m);
+
+        /* Two discrete cards. */
+        m = machine_new("pci 0000:00:01.0 8086:1901 class=0x060400 group=1\n"
+                        "pci 0000:00:01.1 8086:1905 class=0x060400 group=1\n"
+                        "pci 0000:01:00.0 10de:2204 class=0x030000 parent=0000:00:01.0 group=1 boot_vga=1\n"
+                        "pci 0000:02:00.0 1002:73bf class=0x030000 parent=0000:00:01.1 group=1\n");
+        assert_int_equal(gpu_layout(m->h->gpus, m->h->n_gpus), LAYOUT_DUAL_DGPU);
+        machine_free(m);
+}
+
+static void test_platform(void **state)
+{
+        struct machine *m = machine_new(nvidia_desktop);
+
+        assert_true(m->h->have_cpu);
+        assert_int_equal(m->h->cpu.vendor, CPU_VENDOR_INTEL);
+        assert_int_equal(m->h->cpu.virtualization, YES);
+        assert_true(m->h->kvm_device);
+        assert_true(m->h->iommu.enabled);
+        assert_int_equal(m->h->iommu.firmware, IOMMU_FIRMWARE_DMAR);
+        assert_int_equal(m->h->iommu.irq_remapping, YES);
+        assert_true(host_cmdline_has(m->h, "intel_iommu", "on"));
+        assert_true(host_cmdline_has(m->h, "iommu", "pt"));
+        assert_true(host_cmdline_has(m->h, "root", NULL));
+        assert_false(host_cmdline_has(m->h, "iommu", "on")); /* "intel_iommu=on" is another key */
+        assert_false(host_cmdline_has(m->h, "intel", NULL));
+        assert_int_equal(m->h->modules[HOST_MODULE_VFIO_PCI], MODULE_AVAILABLE);
+        assert_int_equal(m->h->modules[HOST_MODULE_VENDOR_RESET], MODULE_MISSING);
+        machine_free(m);
+}
+
+static void test_modules(void **state)
+{
+        struct machine *m = machine_new("module vfio loaded\n"
+                                        "module vfio_pci builtin\n"
+                                        "module vfio_iommu_type1 available\n");
+
+        assert_int_equal(m->h->modules[HOST_MODULE_VFIO], MODULE_LOADED);
+        assert_int_equal(m->h->modules[HOST_MODULE_VFIO_PCI], MODULE_BUILTIN);
+        assert_int_equal(m->h->modules[HOST_MODULE_VFIO_IOMMU_TYPE1], MODULE_AVAILABLE);
+        assert_int_equal(m->h->modules[HOST_MODULE_VENDOR_RESET], MODULE_MISSING);
+        machine_free(m);
+}
+
+static void test_doctor_iommu_disabled(void **state)
+{
+        struct machine *m = machine_new("cpu intel vmx\nkvm\niommu intel\ncmdline root=/dev/sda1 quiet\n"
+                                        "module vfio_pci available\n"
+                                        "pci 0000:01:00.0 10de:2206 class=0x030000 boot_vga=1\n");
+        struct doctor_report *r = doctor(m);
+        const struct finding *f = must_find(r, "iommu-disabled");
+
+        assert_false(r->iommu_enabled);
+        assert_true(r->virtualization);
+        assert_false(r->ready);
+        assert_string_equal(f->fix, "Add intel_iommu=on iommu=pt to the kernel command line, then reboot.");
+        assert_null(finding(r, "iommu-off-in-firmware"));
+        doctor_report_free(r);
+        machine_free(m);
+
+        m = machine_new("cpu amd svm\nkvm\niommu amd\ncmdline root=/dev/sda1 amd_iommu=off\n");
+        r = doctor(m);
+        f = must_find(r, "iommu-disabled");
+        assert_string_equal(f->fix,
+                            "Remove amd_iommu=off from the kernel command line, add amd_iommu=on iommu=pt, then reboot.");
+        doctor_report_free(r);
+        machine_free(m);
+}
+
+static void test_doctor_virtualization(void **state)
+{
+        struct machine *m = machine_new("cpu amd\niommu amd enabled\n");
+        struct doctor_report *r = doctor(m);
+        const struct finding *f = must_find(r, "virtualization-off");
+        assert_non_null(strstr(f->fix, "SVM Mode"));
+        assert_false(r->virtualization);
+        doctor_report_free(r);
+        machine_free(m);
+
+        m = machine_new("cpu intel vmx\n");
+        r = doctor(m);
+        assert_null(finding(r, "virtualization-off"));
+        assert_non_null(finding(r, "kvm-missing"));
+        assert_non_null(finding(r, "iommu-off-in-firmware"));
+        assert_non_null(finding(r, "vfio-missing"));
+        assert_non_null(finding(r, "no-gpu"));
+        doctor_report_free(r);
+        machine_free(m);
+}
+
+static void test_doctor_ready_and_quirks(void **state)
+{
+        struct machine *m = machine_new(DESKTOP_PLATFORM
+                                        "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+                                        "pci 0000:01:00.0 10de:2b85 class=0x030000 parent=0000:00:01.0 group=1 "
+                                        "boot_vga=1 driver=nvidia reset=bus\n"
+                                        "pci 0000:01:00.1 10de:22e8 class=0x040300 parent=0000:00:01.0 group=1\n");
+        struct doctor_report *r = doctor(m);
+        const struct finding *f = must_find(r, "layout-single-gpu");
+
+        assert_true(r->ready);
+        assert_int_equal(r->layout, LAYOUT_SINGLE_GPU);
+        assert_non_null(finding(r, "gpu-group-with-bridges"));
+        /* RTX 5090: the Blackwell reset quirk makes the single-GPU layout a warning. */
+        assert_int_equal(gpu(m, "0000:01:00.0")->n_quirks, 1);
+        assert_int_equal(f->severity, SEVERITY_WARNING);
+        assert_null(finding(r, "gpu-no-reset")); /* a bus reset is a reset */
+        doctor_report_free(r);
+        machine_free(m);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_pci_attributes),
+                cmocka_unit_test(test_pci_broken_attributes),
+                cmocka_unit_test(test_empty_host),
+                cmocka_unit_test(test_groups_and_viability),
+                cmocka_unit_test(test_gpu_companions_and_isolation),
+                cmocka_unit_test(test_gpu_companion_other_vendor),
+                cmocka_unit_test(test_gpu_shared_group),
+                cmocka_unit_test(test_layouts),
+                cmocka_unit_test(test_platform),
+                cmocka_unit_test(test_modules),
+                cmocka_unit_test(test_doctor_iommu_disabled),
+                cmocka_unit_test(test_doctor_virtualization),
+                cmocka_unit_test(test_doctor_ready_and_quirks),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
