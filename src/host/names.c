@@ -48,9 +48,15 @@ int pci_names_new(const char *path, struct pci_names **ret)
         n->pacc->error = on_pci_error;
         n->pacc->warning = on_pci_warning;
         n->pacc->debug = on_pci_warning;
-        if (!path)
-                path = env && *env ? env : PCI_IDS_PATH;
-        pci_set_name_list_path(n->pacc, (char *)path, 0);
+        if (!path && env && *env)
+                path = env;
+        if (path) {
+                /* A database named by the user is the only source: without this, libpci asks
+                 * udev's hwdb for IDs the file lacks, and names depend on the machine. */
+                pci_set_param(n->pacc, (char *)"hwdb.disable", (char *)"1"); /* libpci takes char * */
+                pci_set_name_list_path(n->pacc, (char *)path, 0);
+        } else
+                pci_set_name_list_path(n->pacc, (char *)PCI_IDS_PATH, 0);
         *ret = n;
         return 0;
 }

@@ -12,8 +12,9 @@
 
 struct pci_names;
 
-/* path NULL: the configured default (GPU_HANDOFF_PCI_IDS overrides). Never fails for a missing
- * or unreadable database: every lookup then falls back to the numeric form. */
+/* path NULL: $GPU_HANDOFF_PCI_IDS, else the configured default, which libpci completes from udev's
+ * hwdb as lspci does; a named file is used alone. Never fails for a missing or unreadable
+ * database: every lookup then falls back to the numeric form. */
 int pci_names_new(const char *path, struct pci_names **ret);
 void pci_names_free(struct pci_names *n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct pci_names *, pci_names_free)
