@@ -23,6 +23,10 @@ enum {
 enum {
         OPT_GPUS = 1u << 0,
         OPT_GROUP = 1u << 1,
+        OPT_DRY_RUN = 1u << 2,
+        OPT_YES = 1u << 3,
+        OPT_WITH_GROUP = 1u << 4,
+        OPT_FORCE = 1u << 5,
 };
 
 struct cli {
@@ -32,6 +36,7 @@ struct cli {
         bool json;
         bool gpus_only;
         int group; /* -1: all */
+        bool dry_run, yes, with_group, force;
         struct sysroot *sr;
 };
 
@@ -47,6 +52,7 @@ struct verb {
 
 int verb_list(struct cli *cli, int argc, char **argv);
 int verb_doctor(struct cli *cli, int argc, char **argv);
+int verb_attach(struct cli *cli, int argc, char **argv);
 
 /* "gpu-handoff: message" on stderr; returns EXIT_ERROR for "return error(...)". */
 _printf_(1, 2) int cli_error(const char *fmt, ...);

@@ -25,6 +25,21 @@ static const struct verb verbs[] = {
          "host's layout (single-gpu, igpu-dgpu, dual-dgpu). Every finding comes with a fix.\n"
          "\n"
          "Exit status: 0 when a GPU can be passed through now, 1 when not, 2 on error.\n"},
+        {"attach", 0, 16, OPT_DRY_RUN | OPT_YES | OPT_WITH_GROUP | OPT_FORCE, verb_attach, "[DEVICE...]",
+         "Lend a GPU with its companion functions to vfio-pci",
+         "Takes the GPU from the host (display manager, consoles, boot framebuffer, drivers and\n"
+         "modules) and binds it, its companion functions (HDMI audio, USB-C) and the rest of its\n"
+         "IOMMU group to vfio-pci, so a VM can use it.\n"
+         "\n"
+         "DEVICE is an address (0000:01:00.0 or 01:00.0). Without one: the only GPU that does not\n"
+         "drive the host's display; on a single-GPU host the boot GPU, with --yes.\n"
+         "\n"
+         "  --dry-run      print the plan, change nothing (this version does only this)\n"
+         "  --yes          lend the GPU that drives the host's display (ends the desktop session)\n"
+         "  --with-group   also lend the other devices of the IOMMU group (USB, SATA, NIC...)\n"
+         "  --force        lend a device that is not a GPU\n"
+         "\n"
+         "Exit status: 0 done, 1 refused (the message says why), 2 usage or runtime error.\n"},
 };
 
 static const struct verb *find_verb(const char *name)
@@ -118,6 +133,10 @@ enum {
         ARG_VERSION,
         ARG_GPUS,
         ARG_GROUP,
+        ARG_DRY_RUN,
+        ARG_YES,
+        ARG_WITH_GROUP,
+        ARG_FORCE,
 };
 
 static const struct option options[] = {
@@ -129,6 +148,10 @@ static const struct option options[] = {
         {"version", no_argument, NULL, ARG_VERSION},
         {"gpus", no_argument, NULL, ARG_GPUS},
         {"group", required_argument, NULL, ARG_GROUP},
+        {"dry-run", no_argument, NULL, ARG_DRY_RUN},
+        {"yes", no_argument, NULL, ARG_YES},
+        {"with-group", no_argument, NULL, ARG_WITH_GROUP},
+        {"force", no_argument, NULL, ARG_FORCE},
         {},
 };
 
@@ -138,7 +161,8 @@ static int check_verb_options(const struct verb *v, unsigned given)
         static const struct {
                 unsigned bit;
                 const char *name;
-        } names[] = {{OPT_GPUS, "--gpus"}, {OPT_GROUP, "--group"}};
+        } names[] = {{OPT_GPUS, "--gpus"},       {OPT_GROUP, "--group"},           {OPT_DRY_RUN, "--dry-run"},
+                     {OPT_YES, "--yes"},         {OPT_WITH_GROUP, "--with-group"}, {OPT_FORCE, "--force"}};
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if ((given & names[i].bit) && !(v->options & names[i].bit))
@@ -189,6 +213,22 @@ int main(int argc, char **argv)
                         given |= OPT_GROUP;
                         break;
                 }
+                case ARG_DRY_RUN:
+                        cli.dry_run = true;
+                        given |= OPT_DRY_RUN;
+                        break;
+                case ARG_YES:
+                        cli.yes = true;
+                        given |= OPT_YES;
+                        break;
+                case ARG_WITH_GROUP:
+                        cli.with_group = true;
+                        given |= OPT_WITH_GROUP;
+                        break;
+                case ARG_FORCE:
+                        cli.force = true;
+                        given |= OPT_FORCE;
+                        break;
                 case ':':
                         return cli_error("option %s needs a value (see gpu-handoff --help)", argv[optind - 1]);
                 default:

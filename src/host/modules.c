@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <libkmod.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,4 +106,148 @@ const char *module_state_to_string(enum module_state s)
         default:
                 return "missing";
         }
+}
+
+void strv_free(char **v, size_t n)
+{
+        for (size_t i = 0; v && i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+int module_of_driver(const struct sysroot *sr, const char *driver, char **ret)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct dirent *de;
+        char path[600], name[256];
+        int r;
+
+        /* The kernel links the driver to its module; built-in drivers have no module link. */
+        snprintf(path, sizeof(path), "sys/bus/pci/drivers/%s", driver);
+        {
+                _cleanup_close_ int fd = sysroot_openat(sr, path, O_PATH | O_DIRECTORY);
+                if (fd >= 0 && read_link_basename_at(fd, "module", name, sizeof(name)) >= 0) {
+                        *ret = strdup(name);
+                        return *ret ? 0 : -ENOMEM;
+                }
+        }
+        /* Fall back to the reverse links, sys/module/M/drivers/pci:DRIVER. */
+        r = sysroot_opendir(sr, "sys/module", &dir);
+        if (r < 0)
+                return r == -ENOENT ? -ENOENT : r;
+        snprintf(name, sizeof(name), "drivers/pci:%s", driver);
+        while ((de = readdir(dir))) {
+                if (de->d_name[0] == '.' || faccessat(dirfd(dir), de->d_name, F_OK, 0) < 0)
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", de->d_name, name);
+                if (faccessat(dirfd(dir), path, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+                        *ret = strdup(de->d_name);
+                        return *ret ? 0 : -ENOMEM;
+                }
+        }
+        return -ENOENT;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Entry names of a directory below the root, filtered by keep(), sorted: plans built from them
+ * must not depend on the order a filesystem returns entries in. */
+static int list_dir(const struct sysroot *sr, const char *path, bool (*keep)(const char *), char ***ret,
+                    size_t *ret_n)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        char **v = NULL;
+        size_t n = 0;
+        struct dirent *de;
+        int r;
+
+        r = sysroot_opendir(sr, path, &dir);
+        if (r == -ENOENT) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        while ((de = readdir(dir))) {
+                char **p;
+                if (de->d_name[0] == '.' || !keep(de->d_name))
+                        continue;
+                p = realloc(v, (n + 1) * sizeof(*v));
+                if (!p || !(p[n] = strdup(de->d_name))) {
+                        strv_free(p ? p : v, n);
+                        return -ENOMEM;
+                }
+                v = p;
+                n++;
+        }
+        if (n > 1)
+                qsort(v, n, sizeof(*v), compare_strings);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+static bool any_name(const char *name)
+{
+        return true;
+}
+
+static bool pci_driver_entry(const char *name)
+{
+        return strncmp(name, "pci:", 4) == 0;
+}
+
+static bool address_entry(const char *name)
+{
+        struct pci_addr a;
+        return pci_addr_parse(name, &a) >= 0;
+}
+
+int module_holders(const struct sysroot *sr, const char *module, char ***ret, size_t *ret_n)
+{
+        char path[320];
+
+        snprintf(path, sizeof(path), "sys/module/%s/holders", module);
+        return list_dir(sr, path, any_name, ret, ret_n);
+}
+
+int module_bound_devices(const struct sysroot *sr, const char *module, struct pci_addr **ret, size_t *ret_n)
+{
+        char **drivers = NULL, **devices = NULL, path[600];
+        size_t n_drivers = 0, n_devices = 0, n = 0;
+        struct pci_addr *list = NULL;
+        int r;
+
+        snprintf(path, sizeof(path), "sys/module/%s/drivers", module);
+        r = list_dir(sr, path, pci_driver_entry, &drivers, &n_drivers);
+        for (size_t i = 0; r >= 0 && i < n_drivers; i++) {
+                struct pci_addr *p;
+                snprintf(path, sizeof(path), "sys/module/%s/drivers/%s", module, drivers[i]);
+                r = list_dir(sr, path, address_entry, &devices, &n_devices);
+                if (r < 0)
+                        break;
+                p = realloc(list, (n + n_devices + 1) * sizeof(*p));
+                if (!p) {
+                        r = -ENOMEM;
+                        break;
+                }
+                list = p;
+                for (size_t j = 0; j < n_devices; j++)
+                        pci_addr_parse(devices[j], &list[n++]);
+                strv_free(devices, n_devices);
+                devices = NULL;
+        }
+        strv_free(drivers, n_drivers);
+        strv_free(devices, n_devices);
+        if (r < 0) {
+                free(list);
+                return r;
+        }
+        *ret = list;
+        *ret_n = n;
+        return 0;
 }

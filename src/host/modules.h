@@ -5,6 +5,7 @@
  * from /sys/module (below the sysroot); what can be loaded comes from the module index of the
  * running kernel through libkmod. */
 
+#include "basic/parse.h"
 #include "basic/sysroot.h"
 
 enum module_state {
@@ -24,3 +25,13 @@ void module_index_free(struct module_index *mi);
 /* name in either spelling ("vfio-pci" or "vfio_pci"). */
 enum module_state module_state_get(const struct sysroot *sr, const struct module_index *mi, const char *name);
 const char *module_state_to_string(enum module_state s);
+
+/* How modules relate to drivers and to each other, from /sys/module. Names use underscores. */
+
+/* The module that registers PCI driver "driver"; -ENOENT when the driver is built in. */
+int module_of_driver(const struct sysroot *sr, const char *driver, char **ret);
+/* The modules that use this one (sys/module/M/holders), e.g. nvidia_modeset for nvidia. */
+int module_holders(const struct sysroot *sr, const char *module, char ***ret, size_t *ret_n);
+/* PCI devices bound to any PCI driver of the module (sys/module/M/drivers/pci:NAME/ADDR). */
+int module_bound_devices(const struct sysroot *sr, const char *module, struct pci_addr **ret, size_t *ret_n);
+void strv_free(char **v, size_t n);

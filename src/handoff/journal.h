@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The journal: the durable record of one hand-over transition (lending a GPU to a VM and taking
+ * it back), so that a failure rolls back and a crash at any point (SIGKILL, power loss of the
+ * process) is recoverable. It lives in run/gpu-handoff/journal below the sysroot: tmpfs, so a
+ * reboot clears it together with the runtime state it describes.
+ *
+ * Format: text, one record per line, fields separated by single spaces. Free text (step
+ * arguments, devices, command) is escaped so that any C string round-trips: bytes 0x21..0x7e
+ * stand for themselves except '\', which is written "\\"; every other byte (space, newline,
+ * control characters, UTF-8 bytes) is "\xNN" (lower-case hex). An empty string is an empty
+ * field, so two spaces in a row or a trailing space mean something. A journal is therefore
+ * printable ASCII plus '\n', and a byte outside that is corruption.
+ *
+ *     gpu-handoff journal 1
+ *     phase attach 4242 81234 1718000000123456 0000:01:00.0\x200000:01:00.1 gpu-handoff\x20attach
+ *     begin 0 stop-unit nvidia-persistenced.service
+ *     done 0 120000
+ *     begin 1 unbind-driver 0000:01:00.1 snd_hda_intel
+ *     failed 1 16
+ *     revert 1
+ *     reverted 1
+ *     revert 0
+ *     reverted 0
+ *     end rolled-back
+ *
+ *   gpu-handoff journal 1            magic and format version; always the first line
+ *   phase NAME PID START USEC DEVICES COMMAND
+ *                                    a process takes over the transition: "attach", then
+ *                                    "release" (or "recover" after a crash); PID and START (its
+ *                                    start time from /proc/PID/stat) identify the owner, USEC is
+ *                                    CLOCK_REALTIME in microseconds; DEVICES and COMMAND are
+ *                                    free text for humans
+ *   begin I KIND ARG...              step I (0, 1, 2, ... in order) is about to change the system;
+ *                                    KIND ([a-z0-9-]) and the ARGs say what it changes and how to
+ *                                    undo it. Written and fdatasync'ed BEFORE the change.
+ *   done I USEC                      step I was applied, in USEC microseconds
+ *   failed I ERRNO                   applying step I failed with this (positive) errno
+ *   revert I                         step I is about to be undone (written before undoing)
+ *   reverted I                       step I was undone
+ *   revert-failed I ERRNO            undoing step I failed; it stays pending
+ *   end OUTCOME                      the phase ended: attached | rolled-back | released
+ *
+ * Replay (journal_parse()) turns the records into a state and refuses sequences a correct
+ * writer never produces; the writer functions below check each record against the same rules
+ * before writing it, so whatever they write can be read back:
+ *   - a "phase" is allowed first, after a phase that ended "attached", or after a phase that did
+ *     not end (its owner died; the new owner takes over whatever was in progress). Nothing may
+ *     follow "rolled-back" or "released".
+ *   - every other record needs a phase that has not ended. One operation is in progress at a
+ *     time: "begin I" needs I == number of steps so far, no operation in progress and no revert
+ *     yet in the transition; "done"/"failed" conclude the begin in progress, "reverted" and
+ *     "revert-failed" the revert in progress. "revert I" needs a step I that is not yet reverted.
+ *   - "end attached" needs every step done; "end rolled-back" and "end released" need every step
+ *     reverted, and "released" is the outcome if and only if an earlier phase ended "attached".
+ * Step states: BEGUN (maybe applied), DONE, FAILED (may have partly applied), REVERTING (maybe
+ * partly undone; also after revert-failed), REVERTED.
+ *
+ * Crash safety: each record is written with one write() and fdatasync'ed before the function
+ * returns; the engine changes nothing before the begin/revert record for it is durable. A crash
+ * during a write leaves a last line without '\n'. Replay ignores that line (and journal_open()
+ * cuts it off before appending): whatever it announced was never acted upon, because the
+ * engine acts only after the write returned. A torn "begin" therefore means nothing was applied,
+ * a torn "done" leaves its step BEGUN (maybe applied), which is what recovery assumes anyway.
+ * An empty file (a crash right after it was created) is a journal with no phases.
+ *
+ * Library code: never prints, never exits. Functions return 0 or -errno and leave their
+ * out-parameters untouched on failure, except *ret_error, which receives a message (malloc'd,
+ * "run/gpu-handoff/journal:LINE: what was wrong" for parse errors) where there is more to say
+ * than the error code; it is left alone otherwise, so callers initialize it to NULL. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "basic/sysroot.h"
+
+/* A process identity that survives pid reuse. src/basic/proc.h owns the definition; this
+ * fallback (same fields) only exists until that header is in the tree. */
+#if __has_include("basic/proc.h")
+#include "basic/proc.h"
+#else
+struct process_id {
+        pid_t pid;
+        uint64_t start_time; /* field 22 of /proc/PID/stat, clock ticks after boot */
+};
+#endif
+
+#define JOURNAL_DIR "run/gpu-handoff"
+#define JOURNAL_PATH "run/gpu-handoff/journal"
+#define JOURNAL_MAGIC "gpu-handoff journal 1"
+/* A real journal is a few KiB; anything larger is not one this tool wrote. */
+#define JOURNAL_SIZE_MAX (1024u * 1024u)
+
+enum journal_step_state {
+        JOURNAL_STEP_BEGUN,     /* begin written; maybe applied */
+        JOURNAL_STEP_DONE,
+        JOURNAL_STEP_FAILED,    /* apply failed, maybe after changing something */
+        JOURNAL_STEP_REVERTING, /* revert written (or the revert failed); maybe partly undone */
+        JOURNAL_STEP_REVERTED,
+        _JOURNAL_STEP_STATE_MAX,
+};
+
+enum journal_outcome {
+        JOURNAL_OUTCOME_NONE,   /* the phase did not end: still running, or its owner crashed */
+        JOURNAL_OUTCOME_ATTACHED,
+        JOURNAL_OUTCOME_ROLLED_BACK,
+        JOURNAL_OUTCOME_RELEASED,
+        _JOURNAL_OUTCOME_MAX,
+};
+
+struct journal_phase {
+        char *name;             /* "attach", "release", "recover" */
+        struct process_id owner;
+        uint64_t realtime_usec; /* when it began, CLOCK_REALTIME */
+        char *devices;
+        char *command;
+        enum journal_outcome outcome;
+};
+
+struct journal_step {
+        char *kind;             /* "unbind-driver" */
+        char **args;            /* n_args strings, NULL-terminated */
+        size_t n_args;
+        enum journal_step_state state;
+        size_t phase;           /* index of the phase that began it */
+        uint64_t duration_usec; /* when DONE */
+        int error;              /* -errno of the last failure (apply or revert), 0 if none */
+};
+
+struct journal_state {
+        bool have_magic;        /* the first line is complete; false only for an empty journal */
+        struct journal_phase *phases;
+        size_t n_phases;
+        struct journal_step *steps;
+        size_t n_steps;
+        size_t ignored_bytes;   /* length of an incomplete last line that replay ignored */
+
+        /* Replay bookkeeping, for the rules above. */
+        bool in_progress;       /* a begin or revert of step in_progress_step has no conclusion */
+        bool in_progress_revert;
+        size_t in_progress_step;
+        bool any_revert;
+        size_t n_in_state[_JOURNAL_STEP_STATE_MAX];
+};
+
+/* Parses a journal from memory (journal_load() reads the file and calls this). filename only
+ * prefixes error messages. -EBADMSG with "FILENAME:LINE: ..." in *ret_error for anything it
+ * does not understand: recovery must not act on a journal it cannot read. */
+int journal_parse(const char *text, size_t len, const char *filename, struct journal_state **ret,
+                  char **ret_error);
+/* -ENOENT when there is no journal. Refuses a symlinked directory or journal (-ELOOP), a
+ * journal that is not a regular file (-EBADFD), either owned by another user or the directory
+ * writable by others (-EPERM), with a message. */
+int journal_load(const struct sysroot *sr, struct journal_state **ret, char **ret_error);
+void journal_state_free(struct journal_state *st);
+
+/* The last phase's owner, or NULL when no phase was recorded. */
+const struct process_id *journal_state_owner(const struct journal_state *st);
+/* How the last phase ended; NONE when it did not (or there is none). */
+enum journal_outcome journal_state_outcome(const struct journal_state *st);
+/* True when the last phase did not end and its owner is gone: someone must undo what it left.
+ * A journal without phases, or whose last phase ended, needs none: "attached" is the normal
+ * state of a lent GPU, and a "rolled-back"/"released" journal only waits to be removed. */
+bool journal_state_needs_recovery(const struct journal_state *st, bool owner_alive);
+/* The steps to revert, in the order to revert them (highest index first): every step that is not
+ * REVERTED. BEGUN and FAILED steps are included because they may have changed something; a
+ * step's revert is idempotent, so undoing a change that never happened is harmless. *ret is
+ * malloc'd, NULL when there is nothing to revert. */
+int journal_state_pending_reverts(const struct journal_state *st, size_t **ret, size_t *ret_n);
+/* The outcome that undoing everything ends with: "released" if the GPU was ever attached,
+ * "rolled-back" otherwise. */
+enum journal_outcome journal_state_undo_outcome(const struct journal_state *st);
+
+const char *journal_step_state_to_string(enum journal_step_state s);
+const char *journal_outcome_to_string(enum journal_outcome o);
+enum journal_outcome journal_outcome_from_string(const char *s); /* _JOURNAL_OUTCOME_MAX if unknown */
+
+/* The escaping described above; both return malloc'd strings. journal_unescape() returns
+ * -EINVAL for a bad escape, a "\x00" or a byte that should have been escaped. */
+char *journal_escape(const char *s);
+int journal_unescape(const char *s, size_t len, char **ret);
+
+/* An open journal that records are appended to. */
+struct journal;
+
+/* Creates the journal (and run/gpu-handoff, 0700, if missing) with a first phase owned by
+ * owner; fsyncs it and the directory. -EEXIST when a journal exists already: the caller decides
+ * whether to recover it first. Same refusals as journal_load(). */
+int journal_create(const struct sysroot *sr, const char *phase, const struct process_id *owner,
+                   const char *devices, const char *command, struct journal **ret, char **ret_error);
+/* Opens the existing journal to append to it (release, recover): replays it, and cuts off an
+ * incomplete last line first so that the next record starts on a line of its own. */
+int journal_open(const struct sysroot *sr, struct journal **ret, char **ret_error);
+/* The state replayed so far, including every record this handle wrote. */
+const struct journal_state *journal_get_state(const struct journal *j);
+
+/* Each appends one record, durably (write + fdatasync) before returning. -EINVAL for a bad
+ * argument (a kind or phase name outside [a-z0-9-], errno out of range), -EPROTO for a record
+ * the rules above do not allow now, -EFBIG when the journal would outgrow JOURNAL_SIZE_MAX;
+ * nothing is written then. When writing fails the journal is cut back to its previous length,
+ * so it stays readable; if even that fails, every later append returns the first error. */
+int journal_phase(struct journal *j, const char *phase, const struct process_id *owner,
+                  const char *command);
+int journal_step_begin(struct journal *j, size_t i, const char *kind, const char *const *args,
+                       size_t n_args);
+int journal_step_done(struct journal *j, size_t i, uint64_t duration_usec);
+int journal_step_failed(struct journal *j, size_t i, int error); /* error: -errno */
+int journal_revert_begin(struct journal *j, size_t i);
+int journal_reverted(struct journal *j, size_t i);
+int journal_revert_failed(struct journal *j, size_t i, int error);
+int journal_end(struct journal *j, enum journal_outcome outcome);
+/* Closes the handle (the file stays); returns NULL. */
+struct journal *journal_close(struct journal *j);
+
+/* Unlinks the journal (after "rolled-back" or "released") and fsyncs the directory. -ENOENT when
+ * there is none. */
+int journal_remove(const struct sysroot *sr);
+
+static inline void journal_state_freep(struct journal_state **p)
+{
+        journal_state_free(*p);
+}
+static inline void journal_closep(struct journal **p)
+{
+        journal_close(*p);
+}
+#define _cleanup_journal_state_ __attribute__((cleanup(journal_state_freep)))
+#define _cleanup_journal_ __attribute__((cleanup(journal_closep)))

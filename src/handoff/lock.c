@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/macro.h"
+#include "handoff/lock.h"
+
+struct handoff_lock {
+        int fd;
+};
+
+/* Opens name below dirfd as a directory without following a symlink; creates it first. */
+static int open_dir_nofollow(int dirfd, const char *name, mode_t mode)
+{
+        struct stat st;
+        int fd;
+
+        if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
+                return negative_errno();
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0)
+                return fd;
+        if (errno != ELOOP && errno != ENOTDIR)
+                return negative_errno();
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return negative_errno();
+        return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+}
+
+int handoff_run_dir_open(const struct sysroot *sr)
+{
+        _cleanup_close_ int run_fd = -1, fd = -1;
+        struct stat st;
+
+        /* /run always exists on a real host; a fake tree may lack it */
+        if (mkdirat(sr->fd, "run", 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        run_fd = sysroot_openat(sr, "run", O_PATH | O_DIRECTORY);
+        if (run_fd < 0)
+                return run_fd;
+        fd = open_dir_nofollow(run_fd, "gpu-handoff", 0700);
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+                return -EPERM;
+        return TAKE_FD(fd);
+}
+
+static bool what_valid(const char *what)
+{
+        size_t n = strlen(what);
+
+        if (n == 0 || n >= HANDOFF_LOCK_WHAT_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)what[i] < 0x20 || what[i] == 0x7f)
+                        return false;
+        return true;
+}
+
+static int try_flock(void *userdata)
+{
+        int *fd = userdata;
+
+        if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+                return 1;
+        if (errno == EWOULDBLOCK || errno == EINTR)
+                return 0;
+        return negative_errno();
+}
+
+static int write_identity(int fd, const struct process_id *id, const char *what)
+{
+        char buf[64 + HANDOFF_LOCK_WHAT_MAX];
+        int n = snprintf(buf, sizeof(buf), "%d %" PRIu64 " %s\n", (int)id->pid, id->start_time, what);
+        ssize_t k;
+
+        if (n < 0 || (size_t)n >= sizeof(buf))
+                return -EINVAL;
+        if (ftruncate(fd, 0) < 0)
+                return negative_errno();
+        k = pwrite(fd, buf, (size_t)n, 0);
+        if (k < 0)
+                return negative_errno();
+        return k == n ? 0 : -EIO;
+}
+
+/* Parses "PID START_TIME WHAT\n"; -EINVAL for anything else. */
+static int parse_identity(const char *s, struct process_id *ret, char *what, size_t what_size)
+{
+        uint64_t pid = 0, start = 0;
+        const char *p = s, *end;
+
+        if (*p < '0' || *p > '9')
+                return -EINVAL;
+        for (; *p >= '0' && *p <= '9'; p++)
+                if ((pid = pid * 10 + (uint64_t)(*p - '0')) > INT_MAX)
+                        return -EINVAL;
+        if (pid == 0 || *p != ' ' || p[1] < '0' || p[1] > '9')
+                return -EINVAL;
+        for (p++; *p >= '0' && *p <= '9'; p++) {
+                uint64_t digit = (uint64_t)(*p - '0');
+                if (start > (UINT64_MAX - digit) / 10)
+                        return -EINVAL;
+                start = start * 10 + digit;
+        }
+        if (*p != ' ')
+                return -EINVAL;
+        p++;
+        end = strchrnul(p, '\n');
+        if (end == p || *end != '\n' || end[1] != '\0')
+                return -EINVAL;
+        if (what && what_size > 0)
+                snprintf(what, what_size, "%.*s", (int)(end - p), p);
+        *ret = (struct process_id){ .pid = (pid_t)pid, .start_time = start };
+        return 0;
+}
+
+/* Who holds the lock, from the file; unknown (pid 0, "") unless it names a live process. */
+static void read_holder(const struct sysroot *sr, int fd, struct process_id *ret_holder, char *holder_what,
+                        size_t holder_what_size)
+{
+        char buf[128 + HANDOFF_LOCK_WHAT_MAX], what[HANDOFF_LOCK_WHAT_MAX];
+        struct process_id id = {};
+        ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+        what[0] = '\0';
+        if (n > 0) {
+                buf[n] = '\0';
+                if (parse_identity(buf, &id, what, sizeof(what)) < 0 || !process_id_alive(sr, &id)) {
+                        id = (struct process_id){};
+                        what[0] = '\0';
+                }
+        }
+        if (ret_holder)
+                *ret_holder = id;
+        if (holder_what && holder_what_size > 0)
+                snprintf(holder_what, holder_what_size, "%s", what);
+}
+
+int handoff_lock_take(const struct sysroot *sr, const struct clock_ops *clk, uint64_t timeout_usec,
+                      const char *what, struct handoff_lock **ret, struct process_id *ret_holder,
+                      char *holder_what, size_t holder_what_size)
+{
+        _cleanup_close_ int dir_fd = -1, fd = -1;
+        char comm[PROC_COMM_MAX];
+        struct process_id self;
+        struct handoff_lock *l;
+        struct stat st;
+        int r;
+
+        if (what && !what_valid(what))
+                return -EINVAL;
+        /* who we are first: failing after taking the lock would leave the file empty */
+        r = process_id_self(sr, &self, comm, sizeof(comm));
+        if (r < 0)
+                return r;
+        if (!what)
+                what = comm;
+        if (!what_valid(what))
+                what = "?";
+
+        dir_fd = handoff_run_dir_open(sr);
+        if (dir_fd < 0)
+                return dir_fd;
+        /* O_NONBLOCK: a FIFO planted there must not block the open */
+        fd = openat(dir_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EPERM;
+
+        r = wait_until(clk, timeout_usec, try_flock, &fd);
+        if (r == -ETIMEDOUT) {
+                read_holder(sr, fd, ret_holder, holder_what, holder_what_size);
+                return -EBUSY;
+        }
+        if (r < 0)
+                return r;
+
+        r = write_identity(fd, &self, what);
+        if (r < 0)
+                return r; /* closing the fd drops the lock */
+        l = malloc(sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        l->fd = TAKE_FD(fd);
+        *ret = l;
+        return 0;
+}
+
+void handoff_lock_release(struct handoff_lock *l)
+{
+        if (!l)
+                return;
+        /* best effort: a stale identity would only be ignored (process_id_alive) anyway */
+        (void)!ftruncate(l->fd, 0);
+        close(l->fd);
+        free(l);
+}

@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/macro.h"
+#include "handoff/plan.h"
+#include "host/console.h"
+
+/* Collects the plan and the first error while it is built. */
+struct builder {
+        const struct host *h;
+        const struct plan_options *opts;
+        struct plan *p;
+        int error;
+        char *message;
+};
+
+_printf_(3, 4) static int refuse(struct builder *b, int error, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (b->error)
+                return b->error;
+        b->error = error;
+        va_start(ap, fmt);
+        if (vasprintf(&b->message, fmt, ap) < 0)
+                b->message = NULL;
+        va_end(ap);
+        return error;
+}
+
+static int oom(struct builder *b)
+{
+        return refuse(b, -ENOMEM, "out of memory");
+}
+
+_printf_(2, 3) static void note(struct builder *b, const char *fmt, ...)
+{
+        va_list ap;
+        char *s = NULL, **p;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        p = s ? realloc(b->p->notes, (b->p->n_notes + 1) * sizeof(*p)) : NULL;
+        if (!p) {
+                free(s);
+                oom(b);
+                return;
+        }
+        b->p->notes = p;
+        b->p->notes[b->p->n_notes++] = s;
+}
+
+/* Appends a step with its arguments (a NULL-terminated list); skip may be NULL. */
+static struct step *add_step(struct builder *b, enum step_kind kind, const char *skip, ...)
+{
+        struct step *steps, *s;
+        const char *a;
+        va_list ap;
+
+        if (b->error)
+                return NULL;
+        steps = realloc(b->p->steps, (b->p->n_steps + 1) * sizeof(*steps));
+        if (!steps) {
+                oom(b);
+                return NULL;
+        }
+        b->p->steps = steps;
+        s = &steps[b->p->n_steps++];
+        *s = (struct step){.kind = kind};
+        if (skip && !(s->skip = strdup(skip)))
+                oom(b);
+        va_start(ap, skip);
+        while ((a = va_arg(ap, const char *)) && s->n_args < STEP_MAX_ARGS)
+                if (!(s->args[s->n_args++] = strdup(a)))
+                        oom(b);
+        va_end(ap);
+        return s;
+}
+
+static bool in_plan(const struct plan *p, const struct pci_device *d)
+{
+        for (size_t i = 0; i < p->n_devices; i++)
+                if (p->devices[i] == d)
+                        return true;
+        return false;
+}
+
+static int add_device(struct builder *b, struct pci_device *d)
+{
+        struct pci_device **v;
+
+        if (in_plan(b->p, d))
+                return 0;
+        v = realloc(b->p->devices, (b->p->n_devices + 1) * sizeof(*v));
+        if (!v)
+                return oom(b);
+        b->p->devices = v;
+        v[b->p->n_devices++] = d;
+        return 0;
+}
+
+static const struct gpu *gpu_of(const struct host *h, const struct pci_device *d)
+{
+        for (size_t i = 0; i < h->n_gpus; i++)
+                if (h->gpus[i].dev == d)
+                        return &h->gpus[i];
+        return NULL;
+}
+
+static const char *class_word(const struct pci_device *d)
+{
+        switch (pci_sub_class(d)) {
+        case PCI_CLASS_MULTIMEDIA_HD_AUDIO:
+                return "an audio device";
+        case PCI_CLASS_SERIAL_USB:
+                return "a USB controller";
+        default:
+                return pci_device_is_bridge(d) ? "a PCI bridge" : "not a GPU";
+        }
+}
+
+/* The device the user named, checked. */
+static struct pci_device *resolve_name(struct builder *b, const char *name)
+{
+        struct pci_addr a;
+        struct pci_device *d;
+        char buf[PCI_ADDR_STRLEN];
+
+        if (pci_addr_parse_user(name, &a) < 0) {
+                refuse(b, -EINVAL, "\"%s\" is not a PCI address (expected DDDD:BB:DD.F or BB:DD.F, as gpu-handoff list shows)",
+                       name);
+                return NULL;
+        }
+        d = pci_list_find(b->h->pci, &a);
+        if (!d) {
+                refuse(b, -ENODEV, "there is no PCI device %s on this host (gpu-handoff list shows them)",
+                       pci_addr_format(&a, buf));
+                return NULL;
+        }
+        if (pci_device_is_bridge(d)) {
+                refuse(b, -EPERM, "%s is a PCI bridge; bridges stay with the host", d->address);
+                return NULL;
+        }
+        if (!pci_device_is_gpu(d) && !b->opts->force) {
+                refuse(b, -EPERM, "%s is %s; use --force to lend it anyway", d->address, class_word(d));
+                return NULL;
+        }
+        return d;
+}
+
+/* No names: the only GPU that does not drive the host's display; on a single-GPU host the boot
+ * GPU itself (attach then needs --yes, checked with the rest). */
+static struct pci_device *default_device(struct builder *b)
+{
+        const struct host *h = b->h;
+        struct pci_device *pick = NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; i < h->n_gpus; i++) {
+                const struct gpu *g = &h->gpus[i];
+                if (g->kind != GPU_DISCRETE || g->dev->boot_vga == YES)
+                        continue;
+                if (n++ == 0)
+                        pick = g->dev;
+        }
+        if (n > 1) {
+                refuse(b, -EPERM, "%zu GPUs could be lent; name the one to lend (gpu-handoff list --gpus shows them)", n);
+                return NULL;
+        }
+        if (pick)
+                return pick;
+        if (gpu_layout(h->gpus, h->n_gpus) == LAYOUT_SINGLE_GPU)
+                return h->gpus[0].dev;
+        refuse(b, -ENOENT, "there is no GPU to lend on this host (gpu-handoff doctor explains why)");
+        return NULL;
+}
+
+/* The device with its companions and the rest of its IOMMU group, which VFIO takes as a whole. */
+static int add_with_group(struct builder *b, struct pci_device *d)
+{
+        const struct gpu *g = gpu_of(b->h, d);
+        const struct iommu_group *group;
+        _cleanup_free_ char *foreign = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        if (d->iommu_group < 0)
+                return refuse(b, -EPERM,
+                              "%s has no IOMMU group: passthrough needs the IOMMU enabled (gpu-handoff doctor says how)",
+                              d->address);
+        if (d->boot_vga == YES && !b->opts->yes)
+                return refuse(b, -EPERM,
+                              "%s drives the host's display: lending it stops the display manager and ends the "
+                              "desktop session until release; run again with --yes",
+                              d->address);
+        if (add_device(b, d) < 0)
+                return b->error;
+        for (size_t i = 0; g && i < g->n_companions; i++)
+                if (add_device(b, g->companions[i]) < 0)
+                        return b->error;
+        group = iommu_group_find(b->h->groups, d->iommu_group);
+        f = open_memstream(&foreign, &len);
+        if (!f)
+                return oom(b);
+        for (size_t i = 0; group && i < group->n_members; i++) {
+                struct pci_device *m = group->members[i];
+                if (pci_device_is_bridge(m) || in_plan(b->p, m))
+                        continue;
+                if (b->opts->with_group)
+                        add_device(b, m);
+                else
+                        fprintf(f, "%s%s", len || ftell(f) ? ", " : "", m->address);
+        }
+        if (fclose(f) != 0)
+                return oom(b);
+        if (foreign && *foreign)
+                return refuse(b, -EPERM,
+                              "IOMMU group %d of %s also holds %s, which would go to the VM too; move the card to "
+                              "another slot, or lend them all with --with-group",
+                              d->iommu_group, d->address, foreign);
+        return b->error;
+}
+
+static int compare_devices(const void *a, const void *b)
+{
+        return pci_addr_compare(&(*(struct pci_device *const *)a)->addr, &(*(struct pci_device *const *)b)->addr);
+}
+
+static bool lending_boot_gpu(const struct plan *p)
+{
+        for (size_t i = 0; i < p->n_devices; i++)
+                if (p->devices[i]->boot_vga == YES)
+                        return true;
+        return false;
+}
+
+static bool plan_has_driver(const struct plan *p, const char *driver)
+{
+        for (size_t i = 0; i < p->n_devices; i++)
+                if (p->devices[i]->driver && strcmp(p->devices[i]->driver, driver) == 0)
+                        return true;
+        return false;
+}
+
+static bool on_vfio(const struct pci_device *d)
+{
+        return d->driver && strcmp(d->driver, "vfio-pci") == 0;
+}
+
+/* systemd is running when run/systemd/system exists (sd_booted()'s test). */
+static bool have_systemd(const struct host *h)
+{
+        return sysroot_exists(h->sr, "run/systemd/system");
+}
+
+static void plan_units(struct builder *b)
+{
+        const struct host *h = b->h;
+        bool systemd = have_systemd(h);
+        const char *no_systemd = "no systemd on this host";
+        char dm[256];
+
+        add_step(b, STEP_INHIBIT_SLEEP, systemd ? NULL : no_systemd, NULL);
+        if (lending_boot_gpu(b->p)) {
+                _cleanup_close_ int fd = sysroot_openat(h->sr, "etc/systemd/system", O_PATH | O_DIRECTORY);
+                bool have_dm = fd >= 0 && read_link_basename_at(fd, "display-manager.service", dm, sizeof(dm)) >= 0;
+                add_step(b, STEP_STOP_UNIT, !systemd ? no_systemd : have_dm ? NULL : "no display manager is installed",
+                         "display-manager.service", have_dm ? dm : NULL, NULL);
+        }
+        if (plan_has_driver(b->p, "nvidia")) {
+                static const char *const services[] = {"nvidia-persistenced.service", "nvidia-powerd.service"};
+                for (size_t i = 0; i < ELEMENTSOF(services); i++)
+                        add_step(b, STEP_STOP_UNIT, systemd ? NULL : no_systemd, services[i], "if active", NULL);
+        }
+}
+
+static void plan_consoles(struct builder *b)
+{
+        _cleanup_free_ struct vtconsole *vt = NULL;
+        _cleanup_free_ struct boot_framebuffer *fb = NULL;
+        size_t n_vt = 0, n_fb = 0;
+        bool keep_efifb = false;
+        char name[32];
+
+        if (!lending_boot_gpu(b->p))
+                return; /* the host console is on another GPU: leave it alone */
+        if (vtconsoles_read(b->h->sr, &vt, &n_vt) < 0 || boot_framebuffers_read(b->h->sr, &fb, &n_fb) < 0) {
+                oom(b);
+                return;
+        }
+        for (size_t i = 0; i < n_vt; i++) {
+                if (!vt[i].framebuffer || !vt[i].bound)
+                        continue;
+                snprintf(name, sizeof(name), "vtcon%u", vt[i].index);
+                add_step(b, STEP_UNBIND_VTCON, NULL, name, NULL);
+        }
+        for (size_t i = 0; i < b->p->n_devices; i++) {
+                const struct gpu *g = gpu_of(b->h, b->p->devices[i]);
+                keep_efifb |= g && (gpu_quirk_flags(g) & QUIRK_KEEP_EFIFB);
+        }
+        for (size_t i = 0; i < n_fb; i++) {
+                if (!fb[i].driver[0])
+                        continue;
+                add_step(b, STEP_UNBIND_FRAMEBUFFER,
+                         keep_efifb ? "unbinding the firmware framebuffer harms this GPU family (quirk keep-efifb); "
+                                      "vfio-pci takes the GPU over from it"
+                                    : NULL,
+                         fb[i].device, fb[i].driver, NULL);
+        }
+}
+
+/* Modules to unload for driver module m, holders first (nvidia_drm before nvidia_modeset
+ * before nvidia), or none when any of them drives a device that stays with the host. */
+static int collect_module_stack(struct builder *b, const char *m, char ***stack, size_t *n, int depth)
+{
+        char **holders = NULL;
+        size_t n_holders = 0;
+        _cleanup_free_ struct pci_addr *bound = NULL;
+        size_t n_bound = 0;
+        char **p;
+        int r;
+
+        if (depth > 16)
+                return -ELOOP;
+        for (size_t i = 0; i < *n; i++)
+                if (strcmp((*stack)[i], m) == 0)
+                        return 0;
+        r = module_bound_devices(b->h->sr, m, &bound, &n_bound);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_bound; i++) {
+                struct pci_device *d = pci_list_find(b->h->pci, &bound[i]);
+                if (!d || !in_plan(b->p, d)) {
+                        char buf[PCI_ADDR_STRLEN];
+                        note(b, "module %s also drives %s, which stays with the host: unbinding only, not unloading",
+                             m, pci_addr_format(&bound[i], buf));
+                        return -EBUSY;
+                }
+        }
+        r = module_holders(b->h->sr, m, &holders, &n_holders);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_holders && r >= 0; i++)
+                r = collect_module_stack(b, holders[i], stack, n, depth + 1);
+        strv_free(holders, n_holders);
+        if (r < 0)
+                return r;
+        p = realloc(*stack, (*n + 1) * sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        *stack = p;
+        p[*n] = strdup(m);
+        if (!p[*n])
+                return -ENOMEM;
+        (*n)++;
+        return 0;
+}
+
+static void plan_drivers(struct builder *b)
+{
+        struct plan *p = b->p;
+
+        /* Other functions first, the GPU (function 0) last: the recipe the testbed proved. */
+        for (size_t i = p->n_devices; i-- > 0;)
+                if (p->devices[i]->driver && !on_vfio(p->devices[i]))
+                        add_step(b, STEP_UNBIND_DRIVER, NULL, p->devices[i]->address, p->devices[i]->driver, NULL);
+        for (size_t i = 0; i < p->n_devices && !b->error; i++) {
+                const char *driver = p->devices[i]->driver;
+                _cleanup_free_ char *module = NULL;
+                char **stack = NULL;
+                size_t n = 0;
+                bool seen = false;
+                int r;
+
+                if (!driver || on_vfio(p->devices[i]))
+                        continue;
+                for (size_t j = 0; j < i; j++)
+                        seen |= p->devices[j]->driver && strcmp(p->devices[j]->driver, driver) == 0;
+                if (seen)
+                        continue;
+                r = module_of_driver(b->h->sr, driver, &module);
+                if (r == -ENOENT) {
+                        note(b, "driver %s is built into the kernel: unbinding only", driver);
+                        continue;
+                }
+                if (r < 0) {
+                        oom(b);
+                        break;
+                }
+                r = collect_module_stack(b, module, &stack, &n, 0);
+                if (r == -ENOMEM)
+                        oom(b);
+                for (size_t j = 0; r >= 0 && j < n; j++)
+                        add_step(b, STEP_UNLOAD_MODULE, NULL, stack[j], NULL);
+                strv_free(stack, n);
+        }
+}
+
+static void plan_vfio(struct builder *b)
+{
+        const struct host *h = b->h;
+        struct plan *p = b->p;
+        int groups[64];
+        size_t n_groups = 0;
+        char buf[16];
+
+        if (h->modules[HOST_MODULE_VFIO_PCI] == MODULE_MISSING) {
+                refuse(b, -ENOENT, "vfio-pci is not available for this kernel (gpu-handoff doctor says what to install)");
+                return;
+        }
+        if (h->modules[HOST_MODULE_VFIO_PCI] == MODULE_AVAILABLE)
+                add_step(b, STEP_LOAD_MODULE, NULL, "vfio_pci", NULL);
+        for (size_t i = 0; i < p->n_devices; i++) {
+                const struct pci_device *d = p->devices[i];
+                bool seen = false;
+                if (!on_vfio(d))
+                        add_step(b, STEP_BIND_VFIO, NULL, d->address, NULL);
+                for (size_t j = 0; j < n_groups; j++)
+                        seen |= groups[j] == d->iommu_group;
+                if (!seen && n_groups < ELEMENTSOF(groups))
+                        groups[n_groups++] = d->iommu_group;
+        }
+        for (size_t j = 0; j < n_groups; j++) {
+                snprintf(buf, sizeof(buf), "%d", groups[j]);
+                add_step(b, STEP_WAIT_VFIO_GROUP, NULL, buf, NULL);
+        }
+}
+
+static void plan_holders(struct builder *b)
+{
+        struct plan *p = b->p;
+        struct step *s = add_step(b, STEP_CHECK_HOLDERS, NULL, NULL);
+
+        for (size_t i = 0; s && i < p->n_devices && s->n_args < STEP_MAX_ARGS; i++)
+                if (p->devices[i]->driver && !on_vfio(p->devices[i]) && !(s->args[s->n_args++] = strdup(p->devices[i]->address)))
+                        oom(b);
+        if (s && s->n_args == 0)
+                b->p->n_steps--; /* nothing is bound to a host driver: nothing can hold it */
+}
+
+int plan_attach(const struct host *h, char *const *names, size_t n_names, const struct plan_options *opts,
+                struct plan **ret, char **ret_error)
+{
+        static const struct plan_options defaults = {0};
+        struct builder b = {.h = h, .opts = opts ? opts : &defaults};
+        struct pci_device *chosen[16];
+        size_t n_chosen = 0;
+
+        b.p = calloc(1, sizeof(*b.p));
+        if (!b.p)
+                return -ENOMEM;
+        if (n_names > ELEMENTSOF(chosen))
+                refuse(&b, -EINVAL, "at most %zu devices at a time", ELEMENTSOF(chosen));
+        for (size_t i = 0; i < n_names && !b.error; i++)
+                if ((chosen[n_chosen] = resolve_name(&b, names[i])))
+                        n_chosen++;
+        if (n_names == 0 && (chosen[0] = default_device(&b)))
+                n_chosen = 1;
+        for (size_t i = 0; i < n_chosen && !b.error; i++)
+                add_with_group(&b, chosen[i]);
+        if (!b.error && b.p->n_devices > 1)
+                qsort(b.p->devices, b.p->n_devices, sizeof(*b.p->devices), compare_devices);
+        if (!b.error) {
+                plan_units(&b);
+                plan_holders(&b);
+                plan_consoles(&b);
+                plan_drivers(&b);
+                plan_vfio(&b);
+        }
+        if (b.error) {
+                if (ret_error)
+                        *ret_error = TAKE_PTR(b.message);
+                free(b.message);
+                plan_free(b.p);
+                return b.error;
+        }
+        *ret = b.p;
+        return 0;
+}
+
+void plan_free(struct plan *p)
+{
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n_steps; i++)
+                step_done(&p->steps[i]);
+        for (size_t i = 0; i < p->n_notes; i++)
+                free(p->notes[i]);
+        free(p->steps);
+        free(p->notes);
+        free(p->devices);
+        free(p);
+}

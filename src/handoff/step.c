@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handoff/step.h"
+
+const char *step_kind_to_string(enum step_kind k)
+{
+        static const char *const names[_STEP_KIND_MAX] = {
+                [STEP_INHIBIT_SLEEP] = "inhibit-sleep",
+                [STEP_STOP_UNIT] = "stop-unit",
+                [STEP_CHECK_HOLDERS] = "check-holders",
+                [STEP_UNBIND_VTCON] = "unbind-vtcon",
+                [STEP_UNBIND_FRAMEBUFFER] = "unbind-framebuffer",
+                [STEP_UNBIND_DRIVER] = "unbind-driver",
+                [STEP_UNLOAD_MODULE] = "unload-module",
+                [STEP_LOAD_MODULE] = "load-module",
+                [STEP_BIND_VFIO] = "bind-vfio",
+                [STEP_WAIT_VFIO_GROUP] = "wait-vfio-group",
+        };
+        return names[k];
+}
+
+static const char *arg(const struct step *s, size_t i)
+{
+        return i < s->n_args ? s->args[i] : "?";
+}
+
+char *step_describe(const struct step *s)
+{
+        char *out = NULL, *list = NULL;
+        size_t len = 0;
+        FILE *f;
+        int r = -1;
+
+        switch (s->kind) {
+        case STEP_INHIBIT_SLEEP:
+                r = asprintf(&out, "block sleep and shutdown while the GPU is lent (logind inhibitor)");
+                break;
+        case STEP_STOP_UNIT:
+                r = asprintf(&out, "stop %s%s%s%s, start it again on release", arg(s, 0), s->n_args > 1 ? " (" : "",
+                             s->n_args > 1 ? arg(s, 1) : "", s->n_args > 1 ? ")" : "");
+                break;
+        case STEP_CHECK_HOLDERS:
+                f = open_memstream(&list, &len);
+                if (!f)
+                        return NULL;
+                for (size_t i = 0; i < s->n_args; i++)
+                        fprintf(f, "%s%s", i ? ", " : "", s->args[i]);
+                if (fclose(f) != 0) {
+                        free(list);
+                        return NULL;
+                }
+                r = asprintf(&out, "make sure no process holds the device nodes of %s", list);
+                free(list);
+                break;
+        case STEP_UNBIND_VTCON:
+                r = asprintf(&out, "unbind the framebuffer console %s from the GPU", arg(s, 0));
+                break;
+        case STEP_UNBIND_FRAMEBUFFER:
+                r = asprintf(&out, "release the firmware framebuffer %s from %s", arg(s, 0), arg(s, 1));
+                break;
+        case STEP_UNBIND_DRIVER:
+                r = asprintf(&out, "unbind %s from %s", arg(s, 0), arg(s, 1));
+                break;
+        case STEP_UNLOAD_MODULE:
+                r = asprintf(&out, "unload module %s (reloaded on release)", arg(s, 0));
+                break;
+        case STEP_LOAD_MODULE:
+                r = asprintf(&out, "load module %s", arg(s, 0));
+                break;
+        case STEP_BIND_VFIO:
+                r = asprintf(&out, "bind %s to vfio-pci (driver_override, drivers_probe)", arg(s, 0));
+                break;
+        case STEP_WAIT_VFIO_GROUP:
+                r = asprintf(&out, "wait for /dev/vfio/%s (IOMMU group %s viable)", arg(s, 0), arg(s, 0));
+                break;
+        case _STEP_KIND_MAX:
+                break;
+        }
+        return r < 0 ? NULL : out;
+}
+
+void step_done(struct step *s)
+{
+        for (size_t i = 0; i < s->n_args; i++)
+                free(s->args[i]);
+        free(s->skip);
+        *s = (struct step){0};
+}
