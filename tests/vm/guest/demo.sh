@@ -11,6 +11,8 @@ if [ -n "$TB_TOOL" ]; then
     banner "gpu-handoff doctor"
     gpu-handoff doctor
     echo "(exit status $?)"
+    banner "gpu-handoff attach --dry-run --yes (the plan; this version does not apply it yet)"
+    gpu-handoff attach --dry-run --yes
 else
     banner "(no gpu-handoff in the guest: pass --tool PATH to see list and doctor)"
 fi
