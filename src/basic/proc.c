@@ -206,6 +206,8 @@ static int path_unit(const char *path, size_t len, char **ret)
 
 int cgroup_path_unit(const char *path, char **ret)
 {
+        if (path[0] != '/')
+                return -EINVAL;
         return path_unit(path, strlen(path), ret);
 }
 
@@ -235,7 +237,8 @@ int cgroup_file_unit(const char *text, char **ret)
                 const char *c1 = memchr(line, ':', (size_t)(end - line));
                 const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
 
-                if (c2) {
+                /* the kernel shows absolute paths; any other line is not one of its */
+                if (c2 && c2[1] == '/') {
                         const char *path = c2 + 1;
                         size_t path_len = (size_t)(end - path);
                         if (c1 - line == 1 && line[0] == '0' && c2 == c1 + 1) {

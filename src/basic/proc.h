@@ -43,18 +43,19 @@ int process_id_self(const struct sysroot *sr, struct process_id *ret, char *comm
  * zombie's owner has exited; only its parent has not reaped it yet). Any read error is false. */
 bool process_id_alive(const struct sysroot *sr, const struct process_id *id);
 
-/* The systemd unit a cgroup path belongs to: the innermost path component that names a
+/* The systemd unit an (absolute) cgroup path belongs to: the innermost path component that names a
  * service or scope ("x.service", "x.scope"). The innermost, because it is the most specific
  * culprit: "/user.slice/user-1000.slice/user@1000.service/app.slice/app-kwin.scope" gives
  * "app-kwin.scope", not the user manager "user@1000.service"; a sub-cgroup a service made for
  * itself ("/system.slice/libvirtd.service/payload") still gives the service. A trailing
  * " (deleted)" (a removed cgroup v2 directory) is ignored. -ENODATA when the path names no
- * unit ("/", "/user.slice"). */
+ * unit ("/", "/user.slice"), -EINVAL when it does not start with '/'. */
 int cgroup_path_unit(const char *path, char **ret);
 
 /* The unit from the text of /proc/PID/cgroup: from the cgroup v2 line "0::PATH" (unified and
  * hybrid hierarchies), else from the cgroup v1 line "N:name=systemd:PATH". A legacy (v1) host
- * still shows "0::/", which names no unit, hence the fallback. -ENOENT when neither line is
+ * still shows "0::/", which names no unit, hence the fallback. Lines whose path is not
+ * absolute are not the kernel's and are ignored. -ENOENT when neither line is
  * there (no systemd), -ENODATA when the path names no unit (kernel threads, the root cgroup). */
 int cgroup_file_unit(const char *text, char **ret);
 

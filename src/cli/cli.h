@@ -27,6 +27,7 @@ enum {
         OPT_YES = 1u << 3,
         OPT_WITH_GROUP = 1u << 4,
         OPT_FORCE = 1u << 5,
+        OPT_DISCARD = 1u << 6,
 };
 
 struct cli {
@@ -36,7 +37,7 @@ struct cli {
         bool json;
         bool gpus_only;
         int group; /* -1: all */
-        bool dry_run, yes, with_group, force;
+        bool dry_run, yes, with_group, force, discard;
         struct sysroot *sr;
 };
 
@@ -53,6 +54,9 @@ struct verb {
 int verb_list(struct cli *cli, int argc, char **argv);
 int verb_doctor(struct cli *cli, int argc, char **argv);
 int verb_attach(struct cli *cli, int argc, char **argv);
+int verb_release(struct cli *cli, int argc, char **argv);
+int verb_recover(struct cli *cli, int argc, char **argv);
+int verb_status(struct cli *cli, int argc, char **argv);
 
 /* "gpu-handoff: message" on stderr; returns EXIT_ERROR for "return error(...)". */
 _printf_(1, 2) int cli_error(const char *fmt, ...);

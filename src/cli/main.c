@@ -34,12 +34,35 @@ static const struct verb verbs[] = {
          "DEVICE is an address (0000:01:00.0 or 01:00.0). Without one: the only GPU that does not\n"
          "drive the host's display; on a single-GPU host the boot GPU, with --yes.\n"
          "\n"
-         "  --dry-run      print the plan, change nothing (this version does only this)\n"
+         "  --dry-run      print the plan, change nothing\n"
          "  --yes          lend the GPU that drives the host's display (ends the desktop session)\n"
          "  --with-group   also lend the other devices of the IOMMU group (USB, SATA, NIC...)\n"
          "  --force        lend a device that is not a GPU\n"
          "\n"
-         "Exit status: 0 done, 1 refused (the message says why), 2 usage or runtime error.\n"},
+         "Every step is journaled in /run/gpu-handoff before it is applied; a failing step rolls\n"
+         "back what was done. A hand-over interrupted by a crash is undone by the next attach,\n"
+         "release or recover.\n"
+         "\n"
+         "Exit status: 0 done, 1 refused (the message says why), 2 usage or runtime error,\n"
+         "3 a step failed and everything was rolled back, 4 the host needs gpu-handoff recover.\n"},
+        {"release", 0, 0, 0, verb_release, "",
+         "Give the lent GPU back to the host",
+         "Undoes, in reverse order, every step the last attach journaled: vfio-pci lets go, the\n"
+         "host's drivers and modules come back, then the framebuffer, the consoles, the services\n"
+         "and the display manager. Nothing lent: says so and exits 0.\n"
+         "\n"
+         "Exit status: 0 done, 4 a step could not be undone (fix the cause, then recover).\n"},
+        {"status", 0, 0, 0, verb_status, "",
+         "Show what is lent, by which transition, and each step's state",
+         "Reads the journal in /run/gpu-handoff. Exit status 0, or 4 when an interrupted\n"
+         "hand-over needs gpu-handoff recover.\n"},
+        {"recover", 0, 0, OPT_DISCARD, verb_recover, "",
+         "Undo what an interrupted attach or release left behind",
+         "Reverts every step the journal says may be applied (an attach is rolled back, a release\n"
+         "is finished). A GPU that is properly lent is left alone: use release for that.\n"
+         "\n"
+         "  --discard      drop a damaged journal without touching the host (check the host\n"
+         "                 with gpu-handoff list first)\n"},
 };
 
 static const struct verb *find_verb(const char *name)
@@ -137,6 +160,7 @@ enum {
         ARG_YES,
         ARG_WITH_GROUP,
         ARG_FORCE,
+        ARG_DISCARD,
 };
 
 static const struct option options[] = {
@@ -152,6 +176,7 @@ static const struct option options[] = {
         {"yes", no_argument, NULL, ARG_YES},
         {"with-group", no_argument, NULL, ARG_WITH_GROUP},
         {"force", no_argument, NULL, ARG_FORCE},
+        {"discard", no_argument, NULL, ARG_DISCARD},
         {},
 };
 
@@ -162,7 +187,8 @@ static int check_verb_options(const struct verb *v, unsigned given)
                 unsigned bit;
                 const char *name;
         } names[] = {{OPT_GPUS, "--gpus"},       {OPT_GROUP, "--group"},           {OPT_DRY_RUN, "--dry-run"},
-                     {OPT_YES, "--yes"},         {OPT_WITH_GROUP, "--with-group"}, {OPT_FORCE, "--force"}};
+                     {OPT_YES, "--yes"},         {OPT_WITH_GROUP, "--with-group"}, {OPT_FORCE, "--force"},
+                     {OPT_DISCARD, "--discard"}};
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if ((given & names[i].bit) && !(v->options & names[i].bit))
@@ -228,6 +254,10 @@ int main(int argc, char **argv)
                 case ARG_FORCE:
                         cli.force = true;
                         given |= OPT_FORCE;
+                        break;
+                case ARG_DISCARD:
+                        cli.discard = true;
+                        given |= OPT_DISCARD;
                         break;
                 case ':':
                         return cli_error("option %s needs a value (see gpu-handoff --help)", argv[optind - 1]);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* gpu-handoff attach: lend a GPU, its companions and its IOMMU group to vfio-pci. This version
- * plans and prints (--dry-run); the engine that applies, journals and rolls back comes next. */
+/* gpu-handoff attach: lend a GPU, its companions and its IOMMU group to vfio-pci. */
 #include <errno.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/handoff.h"
 #include "cli/json.h"
 #include "handoff/plan.h"
 #include "host/host.h"
@@ -78,6 +78,79 @@ static int print_json(const struct plan *p, struct pci_names *names)
         return json_print(doc);
 }
 
+/* A journal left by an earlier run: refuse when a GPU is lent, finish what a crashed run left. */
+static int settle_journal(struct cli *cli, struct handoff_session *s)
+{
+        _cleanup_journal_state_ struct journal_state *st = NULL;
+        const struct process_id *owner;
+        int r = journal_check(cli, &st);
+
+        if (r != 1)
+                return r;
+        switch (journal_state_outcome(st)) {
+        case JOURNAL_OUTCOME_ATTACHED:
+                cli_error("attach: %s is already lent (gpu-handoff status); release it first",
+                          st->n_phases && st->phases[0].devices ? st->phases[0].devices : "a GPU");
+                return EXIT_NOT_READY;
+        case JOURNAL_OUTCOME_ROLLED_BACK:
+        case JOURNAL_OUTCOME_RELEASED:
+                return journal_remove(cli->sr) < 0 ? cli_error("cannot remove the old journal") : 0;
+        default:
+                owner = journal_state_owner(st);
+                if (!cli->json)
+                        printf("An interrupted hand-over (pid %d) left changes behind; undoing them first.\n",
+                               owner ? (int)owner->pid : 0);
+                r = revert_journal(cli, s, "recover");
+                return r == EXIT_OK ? 0 : r;
+        }
+}
+
+static char *join_devices(const struct plan *p)
+{
+        char *s = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&s, &len);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < p->n_devices; i++)
+                fprintf(f, "%s%s", i ? "," : "", p->devices[i]->address);
+        if (fclose(f) != 0) {
+                free(s);
+                return NULL;
+        }
+        return s;
+}
+
+static int apply_plan(struct cli *cli, struct handoff_session *s, const struct plan *p)
+{
+        _cleanup_journal_ struct journal *j = NULL;
+        _cleanup_(engine_run_freep) struct engine_run *run = NULL;
+        _cleanup_free_ char *devices = join_devices(p), *error = NULL;
+        int r;
+
+        r = journal_create(cli->sr, "attach", &s->self, devices ? devices : "", s->command, &j, &error);
+        if (r < 0)
+                return cli_error("cannot start the journal: %s", error ? error : strerror(-r));
+        r = engine_apply(&s->ctx, j, p->steps, p->n_steps, &run);
+        if (!run)
+                return cli_error("out of memory");
+        print_run(cli, "attach", run, r);
+        if (r == 0) {
+                if (journal_end(j, JOURNAL_OUTCOME_ATTACHED) < 0)
+                        cli_warning("the GPU is lent, but the journal could not be closed");
+                if (!cli->json)
+                        printf("attach: %s lent to vfio-pci; gpu-handoff release gives %s back.\n", devices,
+                               p->n_devices == 1 ? "it" : "them");
+                return EXIT_OK;
+        }
+        if (!run->host_intact)
+                return EXIT_NEEDS_RECOVER;
+        if (journal_end(j, JOURNAL_OUTCOME_ROLLED_BACK) >= 0)
+                journal_remove(cli->sr);
+        return EXIT_ROLLED_BACK;
+}
+
 int verb_attach(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(host_freep) struct host *h = NULL;
@@ -86,31 +159,36 @@ int verb_attach(struct cli *cli, int argc, char **argv)
         _cleanup_(plan_freep) struct plan *p = NULL;
         _cleanup_free_ char *error = NULL;
         struct plan_options opts = {.with_group = cli->with_group, .force = cli->force, .yes = cli->yes};
+        struct handoff_session s = {0};
         int r;
 
-        if (!cli->dry_run)
-                return cli_error("attach: this version only plans; run \"gpu-handoff attach --dry-run\" to see "
-                                 "what the hand-over will do (the engine that applies it comes next)");
         if (cli_load_quirks(cli, &quirks) < 0)
                 return EXIT_ERROR;
+        if (!cli->dry_run) {
+                r = session_begin(cli, "attach", &s);
+                if (r == EXIT_OK)
+                        r = settle_journal(cli, &s);
+                if (r != 0) {
+                        session_end(&s);
+                        return r;
+                }
+        }
+        /* Read after the lock and any recovery: the snapshot must be the host as it is now. */
         r = host_read(cli->sr, quirks, HOST_PLATFORM, &h);
         if (r < 0)
-                return cli_error("cannot read the host below %s: %s", cli->root, strerror(-r));
-        r = plan_attach(h, argv, (size_t)argc, &opts, &p, &error);
-        if (r == -ENOMEM)
-                return cli_error("out of memory");
-        if (r < 0) {
-                cli_error("attach: %s", error ? error : strerror(-r));
-                return r == -EINVAL || r == -ENODEV ? EXIT_ERROR : EXIT_NOT_READY;
-        }
-        r = pci_names_new(cli->pci_ids, &names);
-        if (r < 0)
-                return cli_error("cannot set up device names: %s", strerror(-r));
-        if (cli->json)
-                r = print_json(p, names);
-        else
-                print_human(p, names);
-        if (r < 0)
-                return cli_error("cannot print the plan: %s", strerror(-r));
-        return EXIT_OK;
+                r = cli_error("cannot read the host below %s: %s", cli->root, strerror(-r));
+        else if ((r = plan_attach(h, argv, (size_t)argc, &opts, &p, &error)) < 0) {
+                cli_error("attach: %s", r == -ENOMEM ? "out of memory" : error ? error : strerror(-r));
+                r = r == -EINVAL || r == -ENODEV || r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY;
+        } else if (cli->dry_run) {
+                r = pci_names_new(cli->pci_ids, &names);
+                if (r >= 0 && cli->json)
+                        r = print_json(p, names);
+                else if (r >= 0)
+                        print_human(p, names);
+                r = r < 0 ? cli_error("cannot print the plan: %s", strerror(-r)) : EXIT_OK;
+        } else
+                r = apply_plan(cli, &s, p);
+        session_end(&s);
+        return r;
 }

@@ -63,7 +63,9 @@
  * cuts it off before appending): whatever it announced was never acted upon, because the
  * engine acts only after the write returned. A torn "begin" therefore means nothing was applied,
  * a torn "done" leaves its step BEGUN (maybe applied), which is what recovery assumes anyway.
- * An empty file (a crash right after it was created) is a journal with no phases.
+ * An empty file, or one with only part of the first line (a crash while journal_create() wrote
+ * it), is a journal with no phases: nothing was done under it, and the next phase written to it
+ * (journal_open() + journal_phase()) starts with the magic line.
  *
  * Library code: never prints, never exits. Functions return 0 or -errno and leave their
  * out-parameters untouched on failure, except *ret_error, which receives a message (malloc'd,
@@ -75,18 +77,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "basic/sysroot.h"
-
-/* A process identity that survives pid reuse. src/basic/proc.h owns the definition; this
- * fallback (same fields) only exists until that header is in the tree. */
-#if __has_include("basic/proc.h")
 #include "basic/proc.h"
-#else
-struct process_id {
-        pid_t pid;
-        uint64_t start_time; /* field 22 of /proc/PID/stat, clock ticks after boot */
-};
-#endif
+#include "basic/sysroot.h"
 
 #define JOURNAL_DIR "run/gpu-handoff"
 #define JOURNAL_PATH "run/gpu-handoff/journal"
@@ -143,7 +135,8 @@ struct journal_state {
         bool in_progress_revert;
         size_t in_progress_step;
         bool any_revert;
-        size_t n_in_state[_JOURNAL_STEP_STATE_MAX];
+        size_t n_in_state[_JOURNAL_STEP_STATE_MAX]; /* how many steps are in each state */
+        size_t n_phases_alloc, n_steps_alloc;
 };
 
 /* Parses a journal from memory (journal_load() reads the file and calls this). filename only
@@ -186,7 +179,7 @@ int journal_unescape(const char *s, size_t len, char **ret);
 /* An open journal that records are appended to. */
 struct journal;
 
-/* Creates the journal (and run/gpu-handoff, 0700, if missing) with a first phase owned by
+/* Creates the journal (and run/ 0755, run/gpu-handoff/ 0700 if missing) with a first phase owned by
  * owner; fsyncs it and the directory. -EEXIST when a journal exists already: the caller decides
  * whether to recover it first. Same refusals as journal_load(). */
 int journal_create(const struct sysroot *sr, const char *phase, const struct process_id *owner,

@@ -415,8 +415,25 @@ static void plan_vfio(struct builder *b)
                 refuse(b, -ENOENT, "vfio-pci is not available for this kernel (gpu-handoff doctor says what to install)");
                 return;
         }
-        if (h->modules[HOST_MODULE_VFIO_PCI] == MODULE_AVAILABLE)
-                add_step(b, STEP_LOAD_MODULE, NULL, "vfio_pci", NULL);
+        if (h->modules[HOST_MODULE_VFIO_PCI] == MODULE_AVAILABLE) {
+                /* Release unloads what this load brings in, and only that. */
+                struct module_index *mi = NULL;
+                char **set = NULL;
+                size_t n = 0;
+                struct step *s;
+
+                if (module_index_open(h->sr, h->kernel_release, &mi) < 0 ||
+                    module_load_set(h->sr, mi, "vfio_pci", &set, &n) < 0) {
+                        module_index_free(mi);
+                        oom(b);
+                        return;
+                }
+                module_index_free(mi);
+                s = add_step(b, STEP_LOAD_MODULE, NULL, NULL);
+                for (size_t i = 0; s && i < n && s->n_args < STEP_MAX_ARGS; i++)
+                        s->args[s->n_args++] = TAKE_PTR(set[i]);
+                strv_free(set, n);
+        }
         for (size_t i = 0; i < p->n_devices; i++) {
                 const struct pci_device *d = p->devices[i];
                 bool seen = false;

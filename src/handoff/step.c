@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "handoff/context.h"
 #include "handoff/step.h"
 
 const char *step_kind_to_string(enum step_kind k)
@@ -68,7 +71,9 @@ char *step_describe(const struct step *s)
                 r = asprintf(&out, "unload module %s (reloaded on release)", arg(s, 0));
                 break;
         case STEP_LOAD_MODULE:
-                r = asprintf(&out, "load module %s", arg(s, 0));
+                r = s->n_args > 1 ? asprintf(&out, "load module %s (with %zu module%s it needs)", arg(s, 0), s->n_args - 1,
+                                             s->n_args == 2 ? "" : "s")
+                                  : asprintf(&out, "load module %s", arg(s, 0));
                 break;
         case STEP_BIND_VFIO:
                 r = asprintf(&out, "bind %s to vfio-pci (driver_override, drivers_probe)", arg(s, 0));
@@ -88,4 +93,41 @@ void step_done(struct step *s)
                 free(s->args[i]);
         free(s->skip);
         *s = (struct step){0};
+}
+
+enum step_kind step_kind_from_string(const char *s)
+{
+        for (int k = 0; k < _STEP_KIND_MAX; k++)
+                if (strcmp(step_kind_to_string(k), s) == 0)
+                        return k;
+        return _STEP_KIND_MAX;
+}
+
+const struct step_ops *step_ops_get(enum step_kind kind)
+{
+        static const struct step_ops *const table[_STEP_KIND_MAX] = {
+                [STEP_CHECK_HOLDERS] = &step_check_holders_ops,
+                [STEP_UNBIND_VTCON] = &step_unbind_vtcon_ops,
+                [STEP_UNBIND_FRAMEBUFFER] = &step_unbind_framebuffer_ops,
+                [STEP_UNBIND_DRIVER] = &step_unbind_driver_ops,
+                [STEP_UNLOAD_MODULE] = &step_unload_module_ops,
+                [STEP_LOAD_MODULE] = &step_load_module_ops,
+                [STEP_BIND_VFIO] = &step_bind_vfio_ops,
+                [STEP_WAIT_VFIO_GROUP] = &step_wait_vfio_group_ops,
+        };
+        return kind < _STEP_KIND_MAX ? table[kind] : NULL;
+}
+
+int step_fail(char **message, int error, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (message) {
+                free(*message);
+                va_start(ap, fmt);
+                if (vasprintf(message, fmt, ap) < 0)
+                        *message = NULL;
+                va_end(ap);
+        }
+        return error;
 }

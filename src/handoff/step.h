@@ -15,7 +15,7 @@ enum step_kind {
         STEP_UNBIND_FRAMEBUFFER, /* platform-device driver: release the firmware framebuffer */
         STEP_UNBIND_DRIVER,      /* address driver */
         STEP_UNLOAD_MODULE,      /* module */
-        STEP_LOAD_MODULE,        /* module */
+        STEP_LOAD_MODULE,        /* module, then the modules it brings in (unloaded again on release) */
         STEP_BIND_VFIO,          /* address: driver_override + drivers_probe */
         STEP_WAIT_VFIO_GROUP,    /* group: /dev/vfio/N appears */
         _STEP_KIND_MAX,
@@ -32,6 +32,8 @@ struct step {
 
 /* "stop-unit": the name the journal and --json use. */
 const char *step_kind_to_string(enum step_kind k);
+/* _STEP_KIND_MAX for a name this version does not know. */
+enum step_kind step_kind_from_string(const char *s);
 /* One line for people: "stop display-manager.service (sddm.service) and start it again after". */
 char *step_describe(const struct step *s);
 void step_done(struct step *s);

@@ -120,10 +120,10 @@ static int add_sound_card(int sound_fd, const char *card, struct strv *out)
         struct dirent *de;
         int fd, r;
 
-        /* O_NOFOLLOW: the card is a real sysfs directory, a link could lead out of the root */
+        /* O_NOFOLLOW: the card is a real sysfs directory; a link could lead out of the root */
         fd = openat(sound_fd, card, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
-                return errno == ENOENT ? 0 : negative_errno();
+                return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? 0 : negative_errno();
         d = fdopendir(fd);
         if (!d) {
                 r = negative_errno();

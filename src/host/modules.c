@@ -251,3 +251,92 @@ int module_bound_devices(const struct sysroot *sr, const char *module, struct pc
         *ret_n = n;
         return 0;
 }
+
+static int add_unique(char ***v, size_t *n, const char *name)
+{
+        char norm[256], **p;
+
+        normalize(name, norm, sizeof(norm));
+        for (size_t i = 0; i < *n; i++)
+                if (strcmp((*v)[i], norm) == 0)
+                        return 0;
+        p = realloc(*v, (*n + 1) * sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        *v = p;
+        if (!(p[*n] = strdup(norm)))
+                return -ENOMEM;
+        (*n)++;
+        return 1;
+}
+
+static int add_module_list(const struct sysroot *sr, const struct module_index *mi, struct kmod_list *list,
+                           char ***v, size_t *n, int depth);
+
+/* name, then what it needs, and its soft dependencies (vfio's post: vfio_iommu_type1). */
+static int add_module(const struct sysroot *sr, const struct module_index *mi, struct kmod_module *m, char ***v,
+                      size_t *n, int depth)
+{
+        struct kmod_list *deps, *pre = NULL, *post = NULL;
+        int r;
+
+        if (depth > 32)
+                return -ELOOP;
+        if (module_state_get(sr, mi, kmod_module_get_name(m)) != MODULE_AVAILABLE)
+                return 0;
+        r = add_unique(v, n, kmod_module_get_name(m));
+        if (r <= 0)
+                return r;
+        deps = kmod_module_get_dependencies(m);
+        r = add_module_list(sr, mi, deps, v, n, depth + 1);
+        kmod_module_unref_list(deps);
+        if (r >= 0 && kmod_module_get_softdeps(m, &pre, &post) >= 0) {
+                r = add_module_list(sr, mi, pre, v, n, depth + 1);
+                if (r >= 0)
+                        r = add_module_list(sr, mi, post, v, n, depth + 1);
+                kmod_module_unref_list(pre);
+                kmod_module_unref_list(post);
+        }
+        return r;
+}
+
+static int add_module_list(const struct sysroot *sr, const struct module_index *mi, struct kmod_list *list,
+                           char ***v, size_t *n, int depth)
+{
+        struct kmod_list *it;
+        int r = 0;
+
+        kmod_list_foreach(it, list) {
+                struct kmod_module *m = kmod_module_get_module(it);
+                r = add_module(sr, mi, m, v, n, depth);
+                kmod_module_unref(m);
+                if (r < 0)
+                        break;
+        }
+        return r;
+}
+
+int module_load_set(const struct sysroot *sr, const struct module_index *mi, const char *name, char ***ret,
+                    size_t *ret_n)
+{
+        struct kmod_list *list = NULL;
+        char **v = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!mi || !mi->ctx)
+                r = add_unique(&v, &n, name); /* no index: at least the module itself */
+        else {
+                r = kmod_module_new_from_lookup(mi->ctx, name, &list);
+                if (r >= 0)
+                        r = add_module_list(sr, mi, list, &v, &n, 0);
+                kmod_module_unref_list(list);
+        }
+        if (r < 0) {
+                strv_free(v, n);
+                return r;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}

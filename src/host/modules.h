@@ -35,3 +35,8 @@ int module_holders(const struct sysroot *sr, const char *module, char ***ret, si
 /* PCI devices bound to any PCI driver of the module (sys/module/M/drivers/pci:NAME/ADDR). */
 int module_bound_devices(const struct sysroot *sr, const char *module, struct pci_addr **ret, size_t *ret_n);
 void strv_free(char **v, size_t n);
+
+/* The modules loading name brings in (its dependencies, recursively, and its soft dependencies),
+ * from the module index, name itself first; those already loaded or built in are left out. */
+int module_load_set(const struct sysroot *sr, const struct module_index *mi, const char *name, char ***ret,
+                    size_t *ret_n);

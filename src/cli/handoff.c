@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/handoff.h"
+#include "cli/json.h"
+
+int session_begin(struct cli *cli, const char *what, struct handoff_session *s)
+{
+        struct process_id holder = {0};
+        char holder_what[64] = "";
+        int r;
+
+        *s = (struct handoff_session){0};
+        r = process_id_self(cli->sr, &s->self, NULL, 0);
+        if (r < 0)
+                return cli_error("cannot read this process's identity below %s/proc: %s", cli->root, strerror(-r));
+        r = handoff_lock_take(cli->sr, NULL, LOCK_TIMEOUT_USEC, what, &s->lock, &holder, holder_what,
+                              sizeof(holder_what));
+        if (r == -EBUSY)
+                return cli_error("another gpu-handoff (pid %d, %s) is still running; try again when it is done",
+                                 (int)holder.pid, holder_what[0] ? holder_what : "unknown verb");
+        if (r < 0)
+                return cli_error("cannot take the lock %s/run/gpu-handoff/lock: %s", cli->root, strerror(-r));
+        s->kernel = (struct kernel){.ops = &kernel_ops_real, .sr = cli->sr, .write_timeout_usec = WRITE_TIMEOUT_USEC};
+        s->kernel.userdata = &s->kernel;
+        s->ctx = (struct handoff_ctx){.sr = cli->sr, .kernel = &s->kernel, .settle_usec = SETTLE_TIMEOUT_USEC};
+        s->command = strdup(what);
+        return s->command ? EXIT_OK : cli_error("out of memory");
+}
+
+void session_end(struct handoff_session *s)
+{
+        handoff_lock_release(s->lock);
+        free(s->command);
+        *s = (struct handoff_session){0};
+}
+
+static void print_human(const char *verb, const struct engine_run *run, int error)
+{
+        size_t done = 0, reverted = 0;
+        uint64_t total = 0;
+
+        for (size_t i = 0; i < run->n_steps; i++) {
+                const struct step *s = &run->steps[i];
+                const struct step_outcome *o = &run->outcomes[i];
+                _cleanup_free_ char *text = step_describe(s);
+
+                if (o->state == OUTCOME_PENDING)
+                        continue;
+                total += o->usec;
+                done += o->state == OUTCOME_DONE;
+                reverted += o->state == OUTCOME_REVERTED;
+                if (o->state == OUTCOME_SKIPPED)
+                        printf("  %2zu  %-13s %8s  %s (%s)\n", i + 1, "skipped", "", text ? text : "?", s->skip);
+                else
+                        printf("  %2zu  %-13s %5llu ms  %s\n", i + 1, outcome_to_string(o->state),
+                               (unsigned long long)(o->usec / 1000), text ? text : "?");
+                if (o->message && o->state != OUTCOME_DONE && o->state != OUTCOME_REVERTED)
+                        printf("  %2s  %-13s %8s  %s\n", "", "", "", o->message);
+        }
+        printf("  total %llu ms\n", (unsigned long long)(total / 1000));
+        if (!error)
+                return;
+        fprintf(stderr, "gpu-handoff: %s failed at step %ld: %s\n", verb, run->failed + 1,
+                run->failed >= 0 && run->outcomes[run->failed].message ? run->outcomes[run->failed].message
+                                                                        : strerror(-error));
+        if (run->host_intact)
+                fprintf(stderr, "gpu-handoff: restored what was done (%zu step%s); the host is as before.\n", reverted,
+                        reverted == 1 ? "" : "s");
+        else
+                fprintf(stderr, "gpu-handoff: the host could not be fully restored; fix the cause above, then run "
+                                "\"gpu-handoff recover\".\n");
+}
+
+static int print_json(const char *verb, const struct engine_run *run, int error)
+{
+        _cleanup_json_ json_object *doc = json_new_document();
+        json_object *steps = json_object_new_array();
+
+        if (!doc || !steps) {
+                json_object_put(steps);
+                return -ENOMEM;
+        }
+        json_object_object_add(doc, "verb", json_object_new_string(verb));
+        json_object_object_add(doc, "ok", json_object_new_boolean(!error));
+        json_object_object_add(doc, "failed_step", run->failed >= 0 ? json_object_new_int((int)run->failed + 1) : NULL);
+        json_object_object_add(doc, "host_intact", json_object_new_boolean(run->host_intact));
+        json_object_object_add(doc, "steps", steps);
+        for (size_t i = 0; i < run->n_steps; i++) {
+                const struct step *s = &run->steps[i];
+                const struct step_outcome *o = &run->outcomes[i];
+                json_object *e = json_object_new_object(), *args = json_object_new_array();
+                if (!e || !args) {
+                        json_object_put(e);
+                        json_object_put(args);
+                        return -ENOMEM;
+                }
+                for (size_t a = 0; a < s->n_args; a++)
+                        json_object_array_add(args, json_object_new_string(s->args[a]));
+                json_object_object_add(e, "index", json_object_new_int((int)i + 1));
+                json_object_object_add(e, "kind", json_object_new_string(step_kind_to_string(s->kind)));
+                json_object_object_add(e, "args", args);
+                json_object_object_add(e, "state", json_object_new_string(outcome_to_string(o->state)));
+                json_object_object_add(e, "ms", json_object_new_double((double)o->usec / 1000.0));
+                json_object_object_add(e, "message", json_string_or_null(o->message));
+                json_object_array_add(steps, e);
+        }
+        return json_print(doc);
+}
+
+int print_run(const struct cli *cli, const char *verb, const struct engine_run *run, int error)
+{
+        if (cli->json)
+                return print_json(verb, run, error);
+        print_human(verb, run, error);
+        return 0;
+}
+
+int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase)
+{
+        _cleanup_journal_ struct journal *j = NULL;
+        _cleanup_free_ char *error = NULL;
+        _cleanup_free_ size_t *pending = NULL;
+        _cleanup_(engine_run_freep) struct engine_run *run = NULL;
+        struct step *steps = NULL;
+        size_t n_steps = 0, n_pending = 0;
+        const struct journal_state *st;
+        enum journal_outcome outcome;
+        int r, p;
+
+        r = journal_open(cli->sr, &j, &error);
+        if (r < 0) {
+                cli_error("%s", error ? error : strerror(-r));
+                return EXIT_NEEDS_RECOVER;
+        }
+        st = journal_get_state(j);
+        outcome = journal_state_undo_outcome(st);
+        r = steps_from_journal(st, &steps, &n_steps);
+        if (r < 0) {
+                cli_error("the journal names a step this version does not know; check the host by hand, then run "
+                          "\"gpu-handoff recover --discard\"");
+                return EXIT_NEEDS_RECOVER;
+        }
+        r = journal_state_pending_reverts(st, &pending, &n_pending);
+        if (r >= 0)
+                r = journal_phase(j, phase, &s->self, s->command);
+        if (r < 0) {
+                steps_free(steps, n_steps);
+                return cli_error("cannot write the journal: %s", strerror(-r));
+        }
+        r = engine_revert(&s->ctx, j, steps, n_steps, pending, n_pending, &run);
+        if (r == -ENOMEM || !run) {
+                steps_free(steps, n_steps);
+                return cli_error("out of memory");
+        }
+        p = print_run(cli, phase, run, r);
+        engine_run_free(TAKE_PTR(run)); /* it borrows steps */
+        steps_free(steps, n_steps);
+        if (r < 0)
+                return EXIT_NEEDS_RECOVER;
+        if (journal_end(j, outcome) < 0 || journal_remove(cli->sr) < 0)
+                cli_warning("the host is restored, but the journal could not be closed; \"gpu-handoff recover "
+                            "--discard\" removes it");
+        if (p < 0)
+                return cli_error("cannot print the report: %s", strerror(-p));
+        if (!cli->json)
+                printf("%s: the GPU is back with the host.\n", phase);
+        return EXIT_OK;
+}
+
+/* The journal as it stands, for deciding what to do; reports a damaged one. */
+int journal_check(struct cli *cli, struct journal_state **ret)
+{
+        _cleanup_free_ char *error = NULL;
+        int r = journal_load(cli->sr, ret, &error);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                cli_error("%s", error ? error : strerror(-r));
+                cli_error("the journal cannot be trusted: check the host (gpu-handoff list), then run \"gpu-handoff "
+                          "recover --discard\" to drop it");
+                return EXIT_NEEDS_RECOVER;
+        }
+        return 1;
+}
+

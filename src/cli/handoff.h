@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* What attach, release and recover share: the lock, the context for steps, the report. */
+
+#include "cli/cli.h"
+#include "handoff/engine.h"
+#include "handoff/lock.h"
+
+#define LOCK_TIMEOUT_USEC (15 * USEC_PER_SEC)
+#define SETTLE_TIMEOUT_USEC (10 * USEC_PER_SEC)
+#define WRITE_TIMEOUT_USEC (20 * USEC_PER_SEC)
+
+struct handoff_session {
+        struct handoff_lock *lock;
+        struct kernel kernel;
+        struct handoff_ctx ctx;
+        struct process_id self;
+        char *command; /* argv joined, for the journal */
+};
+
+/* Takes the lock (waiting up to LOCK_TIMEOUT_USEC, then naming the holder) and sets up the real
+ * kernel seam. Reports errors itself; returns an exit status, EXIT_OK on success. */
+int session_begin(struct cli *cli, const char *what, struct handoff_session *s);
+void session_end(struct handoff_session *s);
+
+/* The per-step timeline (human) or the same data (--json), then the outcome line. */
+int print_run(const struct cli *cli, const char *verb, const struct engine_run *run, int error);
+
+/* Loads the journal: 0 when there is none, 1 with *ret, or (reported) EXIT_NEEDS_RECOVER when it
+ * is damaged. */
+int journal_check(struct cli *cli, struct journal_state **ret);
+
+/* Undoes what the journal says is applied (release, recover). Reports; returns an exit status. */
+int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase);

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gpu-handoff status: what is lent, since when, by which transition, each step's state. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "handoff/journal.h"
+
+static const char *describe_outcome(const struct journal_state *st, bool owner_alive)
+{
+        switch (journal_state_outcome(st)) {
+        case JOURNAL_OUTCOME_ATTACHED:
+                return "lent to vfio-pci";
+        case JOURNAL_OUTCOME_ROLLED_BACK:
+        case JOURNAL_OUTCOME_RELEASED:
+                return "given back (the journal was not removed)";
+        default:
+                return owner_alive ? "a transition is running" : "interrupted: run gpu-handoff recover";
+        }
+}
+
+int verb_status(struct cli *cli, int argc, char **argv)
+{
+        _cleanup_journal_state_ struct journal_state *st = NULL;
+        _cleanup_free_ char *error = NULL;
+        const struct process_id *owner;
+        bool alive;
+        int r;
+
+        r = journal_load(cli->sr, &st, &error);
+        if (r == -ENOENT) {
+                if (cli->json) {
+                        _cleanup_json_ json_object *doc = json_new_document();
+                        if (!doc)
+                                return cli_error("out of memory");
+                        json_object_object_add(doc, "state", json_object_new_string("idle"));
+                        return json_print(doc) < 0 ? EXIT_ERROR : EXIT_OK;
+                }
+                printf("Nothing is lent.\n");
+                return EXIT_OK;
+        }
+        if (r < 0) {
+                cli_error("%s", error ? error : strerror(-r));
+                return EXIT_NEEDS_RECOVER;
+        }
+        owner = journal_state_owner(st);
+        alive = owner && process_id_alive(cli->sr, owner);
+        if (cli->json) {
+                _cleanup_json_ json_object *doc = json_new_document();
+                json_object *phases = json_object_new_array(), *steps = json_object_new_array();
+                if (!doc || !phases || !steps) {
+                        json_object_put(phases);
+                        json_object_put(steps);
+                        return cli_error("out of memory");
+                }
+                json_object_object_add(doc, "state",
+                                       json_object_new_string(journal_outcome_to_string(journal_state_outcome(st))));
+                json_object_object_add(doc, "needs_recovery",
+                                       json_object_new_boolean(journal_state_needs_recovery(st, alive)));
+                json_object_object_add(doc, "phases", phases);
+                json_object_object_add(doc, "steps", steps);
+                for (size_t i = 0; i < st->n_phases; i++) {
+                        json_object *o = json_object_new_object();
+                        json_object_object_add(o, "phase", json_object_new_string(st->phases[i].name));
+                        json_object_object_add(o, "pid", json_object_new_int(st->phases[i].owner.pid));
+                        json_object_object_add(o, "devices", json_string_or_null(st->phases[i].devices));
+                        json_object_object_add(o, "outcome",
+                                               json_object_new_string(journal_outcome_to_string(st->phases[i].outcome)));
+                        json_object_array_add(phases, o);
+                }
+                for (size_t i = 0; i < st->n_steps; i++) {
+                        json_object *o = json_object_new_object(), *args = json_object_new_array();
+                        for (size_t a = 0; a < st->steps[i].n_args; a++)
+                                json_object_array_add(args, json_object_new_string(st->steps[i].args[a]));
+                        json_object_object_add(o, "kind", json_object_new_string(st->steps[i].kind));
+                        json_object_object_add(o, "args", args);
+                        json_object_object_add(o, "state",
+                                               json_object_new_string(journal_step_state_to_string(st->steps[i].state)));
+                        json_object_array_add(steps, o);
+                }
+                return json_print(doc) < 0 ? EXIT_ERROR : EXIT_OK;
+        }
+        printf("State: %s\n", describe_outcome(st, alive));
+        for (size_t i = 0; i < st->n_phases; i++)
+                printf("  %-8s pid %d%s, devices %s: %s\n", st->phases[i].name, (int)st->phases[i].owner.pid,
+                       i + 1 == st->n_phases && alive ? " (running)" : "",
+                       st->phases[i].devices ? st->phases[i].devices : "-",
+                       journal_outcome_to_string(st->phases[i].outcome));
+        for (size_t i = 0; i < st->n_steps; i++) {
+                printf("  %2zu  %-10s %s", i + 1, journal_step_state_to_string(st->steps[i].state), st->steps[i].kind);
+                for (size_t a = 0; a < st->steps[i].n_args; a++)
+                        printf(" %s", st->steps[i].args[a]);
+                printf("\n");
+        }
+        return journal_state_needs_recovery(st, alive) ? EXIT_NEEDS_RECOVER : EXIT_OK;
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/macro.h"
+#include "handoff/engine.h"
+
+static struct engine_run *run_new(const struct step *steps, size_t n)
+{
+        struct engine_run *run = calloc(1, sizeof(*run));
+
+        if (!run)
+                return NULL;
+        run->outcomes = calloc(n ? n : 1, sizeof(*run->outcomes));
+        if (!run->outcomes) {
+                free(run);
+                return NULL;
+        }
+        run->steps = steps;
+        run->n_steps = n;
+        run->failed = -1;
+        run->host_intact = true;
+        return run;
+}
+
+void engine_run_free(struct engine_run *run)
+{
+        if (!run)
+                return;
+        for (size_t i = 0; i < run->n_steps; i++)
+                free(run->outcomes[i].message);
+        free(run->outcomes);
+        free(run);
+}
+
+const char *outcome_to_string(enum outcome o)
+{
+        static const char *const names[] = {
+                [OUTCOME_PENDING] = "pending",   [OUTCOME_SKIPPED] = "skipped",
+                [OUTCOME_DONE] = "done",         [OUTCOME_FAILED] = "failed",
+                [OUTCOME_REVERTED] = "reverted", [OUTCOME_REVERT_FAILED] = "revert-failed",
+        };
+        return names[o];
+}
+
+static uint64_t now(const struct handoff_ctx *ctx)
+{
+        return clock_now(ctx->clock);
+}
+
+/* Reverts one step (journaled around the change). */
+static int revert_one(const struct handoff_ctx *ctx, struct journal *j, size_t jindex, const struct step *s,
+                      struct step_outcome *o)
+{
+        const struct step_ops *ops = step_ops_get(s->kind);
+        uint64_t t0 = now(ctx);
+        char *message = NULL;
+        int r;
+
+        r = journal_revert_begin(j, jindex);
+        if (r >= 0 && ops && ops->revert)
+                r = ops->revert(ctx, s, &message);
+        o->usec = now(ctx) - t0;
+        if (r < 0) {
+                journal_revert_failed(j, jindex, r);
+                o->state = OUTCOME_REVERT_FAILED;
+                o->error = r;
+                free(o->message);
+                o->message = message;
+                return r;
+        }
+        free(message);
+        r = journal_reverted(j, jindex);
+        o->state = r < 0 ? OUTCOME_REVERT_FAILED : OUTCOME_REVERTED;
+        o->error = r < 0 ? r : 0;
+        return r;
+}
+
+int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct step *steps, size_t n,
+                 struct engine_run **ret)
+{
+        struct engine_run *run = run_new(steps, n);
+        _cleanup_free_ size_t *jindex = calloc(n ? n : 1, sizeof(size_t)); /* plan index -> journal index */
+        size_t next = 0;
+        int failure = 0;
+
+        if (!run || !jindex) {
+                engine_run_free(run);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n && !failure; i++) {
+                const struct step *s = &steps[i];
+                const struct step_ops *ops = step_ops_get(s->kind);
+                struct step_outcome *o = &run->outcomes[i];
+                uint64_t t0;
+                int r;
+
+                if (s->skip || !ops) {
+                        o->state = OUTCOME_SKIPPED;
+                        continue;
+                }
+                /* Durable before the change: a crash from here on is recoverable. */
+                jindex[i] = next;
+                r = journal_step_begin(j, next, step_kind_to_string(s->kind), (const char *const *)s->args,
+                                       s->n_args);
+                if (r < 0) {
+                        o->state = OUTCOME_FAILED;
+                        o->error = failure = r;
+                        o->message = strdup("cannot write the journal, so nothing was changed for this step");
+                        run->failed = (long)i;
+                        break;
+                }
+                next++;
+                t0 = now(ctx);
+                r = ops->apply(ctx, s, &o->message);
+                o->usec = now(ctx) - t0;
+                if (r < 0) {
+                        journal_step_failed(j, jindex[i], r);
+                        o->state = OUTCOME_FAILED;
+                        o->error = failure = r;
+                        run->failed = (long)i;
+                        break;
+                }
+                o->state = OUTCOME_DONE;
+                r = journal_step_done(j, jindex[i], o->usec);
+                if (r < 0) {
+                        o->error = failure = r;
+                        o->message = strdup("cannot write the journal");
+                        run->failed = (long)i;
+                }
+        }
+        if (failure) {
+                /* The failed step may have changed something before failing: revert it too. */
+                for (long i = run->failed; i >= 0; i--) {
+                        struct step_outcome *o = &run->outcomes[i];
+                        struct step_outcome undo = {0};
+                        if (o->state != OUTCOME_DONE && !(i == run->failed && jindex[i] < next))
+                                continue;
+                        if (revert_one(ctx, j, jindex[i], &steps[i], i == run->failed ? &undo : o) < 0)
+                                run->host_intact = false;
+                        if (i == run->failed) {
+                                if (undo.state == OUTCOME_REVERT_FAILED)
+                                        run->host_intact = false;
+                                free(undo.message);
+                        }
+                }
+        }
+        *ret = run;
+        return failure;
+}
+
+int engine_revert(const struct handoff_ctx *ctx, struct journal *j, const struct step *steps, size_t n,
+                  const size_t *indices, size_t n_indices, struct engine_run **ret)
+{
+        struct engine_run *run = run_new(steps, n);
+        int r = 0;
+
+        if (!run)
+                return -ENOMEM;
+        for (size_t k = 0; k < n_indices; k++) {
+                size_t i = indices[k];
+                if (i >= n) {
+                        r = -EBADMSG;
+                        break;
+                }
+                r = revert_one(ctx, j, i, &steps[i], &run->outcomes[i]);
+                if (r < 0) {
+                        run->failed = (long)i;
+                        run->host_intact = false;
+                        break;
+                }
+        }
+        *ret = run;
+        return r;
+}
+
+void steps_free(struct step *steps, size_t n)
+{
+        for (size_t i = 0; steps && i < n; i++)
+                step_done(&steps[i]);
+        free(steps);
+}
+
+int steps_from_journal(const struct journal_state *st, struct step **ret, size_t *ret_n)
+{
+        struct step *steps = calloc(st->n_steps ? st->n_steps : 1, sizeof(*steps));
+
+        if (!steps)
+                return -ENOMEM;
+        for (size_t i = 0; i < st->n_steps; i++) {
+                const struct journal_step *js = &st->steps[i];
+                struct step *s = &steps[i];
+
+                s->kind = step_kind_from_string(js->kind);
+                if (s->kind == _STEP_KIND_MAX || js->n_args > STEP_MAX_ARGS) {
+                        steps_free(steps, i);
+                        return -EBADMSG;
+                }
+                for (size_t a = 0; a < js->n_args; a++)
+                        if (!(s->args[s->n_args++] = strdup(js->args[a]))) {
+                                steps_free(steps, i + 1);
+                                return -ENOMEM;
+                        }
+        }
+        *ret = steps;
+        *ret_n = st->n_steps;
+        return 0;
+}

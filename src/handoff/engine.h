@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The engine runs steps: each one is journaled before it is applied and marked done after; a
+ * failure reverts every done step in reverse order, so the host ends as it began. Release and
+ * recovery revert what a journal says was applied. The engine never prints: it returns what
+ * happened to each step, with times, for the verb to report. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "handoff/context.h"
+#include "handoff/journal.h"
+
+enum outcome {
+        OUTCOME_PENDING,       /* not reached */
+        OUTCOME_SKIPPED,       /* nothing to do on this host (plan said why) */
+        OUTCOME_DONE,
+        OUTCOME_FAILED,        /* apply failed: the reason is in message */
+        OUTCOME_REVERTED,      /* applied, then put back */
+        OUTCOME_REVERT_FAILED, /* could not be put back: the host needs recover */
+};
+
+struct step_outcome {
+        enum outcome state;
+        int error;
+        uint64_t usec; /* apply, or revert for reverted steps */
+        char *message;
+};
+
+struct engine_run {
+        const struct step *steps; /* borrowed */
+        size_t n_steps;
+        struct step_outcome *outcomes;
+        long failed;      /* index of the step that failed, -1 when none */
+        bool host_intact; /* after a failure: everything done was put back */
+};
+
+/* Applies the steps in order. 0 when all are done; otherwise the failed step's -errno, after the
+ * rollback (run->host_intact says whether it put everything back). -EIO-class journal errors stop
+ * the run before the change they would have announced. */
+int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct step *steps, size_t n,
+                 struct engine_run **ret);
+
+/* Reverts the steps at indices (journal order), last first: release and recover. Stops at the
+ * first revert that fails, because what comes after it (reloading a driver) could make things
+ * worse; returns its -errno. */
+int engine_revert(const struct handoff_ctx *ctx, struct journal *j, const struct step *steps, size_t n,
+                  const size_t *indices, size_t n_indices, struct engine_run **ret);
+
+void engine_run_free(struct engine_run *run);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct engine_run *, engine_run_free)
+const char *outcome_to_string(enum outcome o);
+
+/* The steps a journal recorded (kind and arguments), in journal order, for release and recover.
+ * -EBADMSG when a kind is unknown to this version. */
+int steps_from_journal(const struct journal_state *st, struct step **ret, size_t *ret_n);
+void steps_free(struct step *steps, size_t n);

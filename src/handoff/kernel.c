@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <libkmod.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "basic/macro.h"
+#include "handoff/kernel.h"
+
+#define DEFAULT_WRITE_TIMEOUT_USEC (10 * 1000 * 1000ULL)
+
+static int write_now(const struct sysroot *sr, const char *path, const char *value)
+{
+        _cleanup_close_ int fd = sysroot_openat(sr, path, O_WRONLY | O_NOCTTY);
+        size_t len = strlen(value);
+        ssize_t n;
+
+        if (fd < 0)
+                return fd;
+        do
+                n = write(fd, value, len);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return negative_errno();
+        return (size_t)n == len ? 0 : -EIO;
+}
+
+/* The write runs in a child so that a write the kernel never finishes cannot hang us: the
+ * child's exit status carries the errno; after the deadline the child is left where it is
+ * (blocked in the kernel, unkillable) and the caller hears -ETIMEDOUT. */
+static int real_write_attr(void *userdata, const struct sysroot *sr, const char *path, const char *value)
+{
+        const struct kernel *k = userdata;
+        uint64_t timeout = k && k->write_timeout_usec ? k->write_timeout_usec : DEFAULT_WRITE_TIMEOUT_USEC;
+        _cleanup_close_ int pidfd = -1;
+        struct pollfd p;
+        siginfo_t info = {0};
+        pid_t pid;
+        int r;
+
+        pid = fork();
+        if (pid < 0)
+                return negative_errno();
+        if (pid == 0) {
+                r = write_now(sr, path, value);
+                _exit(r < 0 ? (-r & 0xff) : 0);
+        }
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd >= 0) {
+                p = (struct pollfd){.fd = pidfd, .events = POLLIN};
+                do
+                        r = poll(&p, 1, (int)(timeout / 1000));
+                while (r < 0 && errno == EINTR);
+                if (r == 0)
+                        return -ETIMEDOUT;
+        }
+        /* Without pidfd (Linux < 5.3) the write is waited for without a deadline. */
+        if (waitid(P_PID, (id_t)pid, &info, WEXITED) < 0)
+                return negative_errno();
+        if (info.si_code != CLD_EXITED)
+                return -EINTR;
+        return info.si_status ? -info.si_status : 0;
+}
+
+/* Library code never prints: libkmod's default logger writes to stderr. */
+static void kmod_log_nothing(void *data, int priority, const char *file, int line, const char *fn,
+                             const char *format, va_list args)
+{
+}
+
+static struct kmod_ctx *kmod_for(const struct sysroot *sr)
+{
+        struct kmod_ctx *ctx;
+
+        /* Modules are only ever loaded into the running kernel, whatever --root says. */
+        if (strcmp(sr->path, "/") != 0)
+                return NULL;
+        ctx = kmod_new(NULL, NULL);
+        if (ctx)
+                kmod_set_log_fn(ctx, kmod_log_nothing, NULL);
+        return ctx;
+}
+
+static int real_load_module(void *userdata, const struct sysroot *sr, const char *name)
+{
+        struct kmod_ctx *ctx = kmod_for(sr);
+        struct kmod_list *list = NULL, *it;
+        int r;
+
+        if (!ctx)
+                return -EOPNOTSUPP;
+        r = kmod_module_new_from_lookup(ctx, name, &list);
+        if (r >= 0 && !list)
+                r = -ENOENT;
+        kmod_list_foreach(it, list) {
+                struct kmod_module *m = kmod_module_get_module(it);
+                r = kmod_module_probe_insert_module(m, 0, NULL, NULL, NULL, NULL);
+                kmod_module_unref(m);
+                if (r == -EEXIST || r == KMOD_PROBE_APPLY_BLACKLIST)
+                        r = 0;
+                if (r < 0)
+                        break;
+        }
+        kmod_module_unref_list(list);
+        kmod_unref(ctx);
+        return r;
+}
+
+static int real_unload_module(void *userdata, const struct sysroot *sr, const char *name)
+{
+        struct kmod_ctx *ctx = kmod_for(sr);
+        struct kmod_module *m = NULL;
+        int r;
+
+        if (!ctx)
+                return -EOPNOTSUPP;
+        r = kmod_module_new_from_name(ctx, name, &m);
+        if (r >= 0) {
+                r = kmod_module_remove_module(m, 0); /* never KMOD_REMOVE_FORCE */
+                kmod_module_unref(m);
+        }
+        kmod_unref(ctx);
+        return r == -EAGAIN || r == -EWOULDBLOCK ? -EBUSY : r;
+}
+
+const struct kernel_ops kernel_ops_real = {
+        .write_attr = real_write_attr,
+        .load_module = real_load_module,
+        .unload_module = real_unload_module,
+};
+
+int kernel_write(const struct kernel *k, const char *path, const char *value)
+{
+        return k->ops->write_attr(k->userdata, k->sr, path, value);
+}
+
+int kernel_load_module(const struct kernel *k, const char *name)
+{
+        return k->ops->load_module(k->userdata, k->sr, name);
+}
+
+int kernel_unload_module(const struct kernel *k, const char *name)
+{
+        return k->ops->unload_module(k->userdata, k->sr, name);
+}

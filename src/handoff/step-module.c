@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Module steps: unload exactly one module (the plan orders holders first), load one. Reloading
+ * makes the kernel probe the module's devices again, which is how a GPU goes back to its driver. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handoff/context.h"
+#include "host/modules.h"
+
+static bool loaded(const struct sysroot *sr, const char *name)
+{
+        char path[300];
+        snprintf(path, sizeof(path), "sys/module/%s/initstate", name);
+        return sysroot_exists(sr, path);
+}
+
+static int load(const struct handoff_ctx *ctx, const char *name, char **message)
+{
+        int r;
+
+        if (loaded(ctx->sr, name))
+                return 0;
+        r = kernel_load_module(ctx->kernel, name);
+        return r < 0 ? step_fail(message, r, "cannot load module %s: %s", name, strerror(-r)) : 0;
+}
+
+static int unload(const struct handoff_ctx *ctx, const char *name, char **message)
+{
+        int r;
+
+        if (!loaded(ctx->sr, name))
+                return 0;
+        r = kernel_unload_module(ctx->kernel, name);
+        if (r == -EBUSY)
+                return step_fail(message, r,
+                                 "module %s is in use (a process still has the GPU open, or another module needs it)",
+                                 name);
+        return r < 0 ? step_fail(message, r, "cannot unload module %s: %s", name, strerror(-r)) : 0;
+}
+
+static int unload_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+{
+        return unload(ctx, s->args[0], message);
+}
+
+static int unload_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+{
+        return load(ctx, s->args[0], message);
+}
+
+static int load_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+{
+        return load(ctx, s->args[0], message);
+}
+
+/* The module goes again only when it drives nothing (another GPU may have been lent meanwhile);
+ * then what it brought in, as long as nothing else uses it: repeated passes, because each unload
+ * frees the next one's holder. */
+static int load_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+{
+        struct pci_addr *bound = NULL;
+        size_t n = 0;
+        bool progress = true;
+        int r;
+
+        r = module_bound_devices(ctx->sr, s->args[0], &bound, &n);
+        free(bound);
+        if (r < 0 || n > 0)
+                return 0;
+        while (progress) {
+                progress = false;
+                for (size_t i = 0; i < s->n_args; i++) {
+                        if (!loaded(ctx->sr, s->args[i]))
+                                continue;
+                        r = kernel_unload_module(ctx->kernel, s->args[i]);
+                        if (r >= 0)
+                                progress = true;
+                        else if (r != -EBUSY)
+                                return step_fail(message, r, "cannot unload module %s: %s", s->args[i], strerror(-r));
+                }
+        }
+        return 0; /* one still in use by something else stays: harmless */
+}
+
+const struct step_ops step_unload_module_ops = {unload_apply, unload_revert};
+const struct step_ops step_load_module_ops = {load_apply, load_revert};
