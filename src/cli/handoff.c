@@ -6,6 +6,7 @@
 
 #include "cli/handoff.h"
 #include "cli/json.h"
+#include "handoff/transition.h"
 
 int session_begin(struct cli *cli, const char *what, struct handoff_session *s)
 {
@@ -121,54 +122,32 @@ int print_run(const struct cli *cli, const char *verb, const struct engine_run *
 
 int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase)
 {
-        _cleanup_journal_ struct journal *j = NULL;
         _cleanup_free_ char *error = NULL;
-        _cleanup_free_ size_t *pending = NULL;
-        _cleanup_(engine_run_freep) struct engine_run *run = NULL;
+        struct engine_run *run = NULL;
         struct step *steps = NULL;
-        size_t n_steps = 0, n_pending = 0;
-        const struct journal_state *st;
-        enum journal_outcome outcome;
-        int r, p;
+        size_t n_steps = 0;
+        int r, status;
 
-        r = journal_open(cli->sr, &j, &error);
-        if (r < 0) {
-                cli_error("%s", error ? error : strerror(-r));
-                return EXIT_NEEDS_RECOVER;
+        r = transition_undo(&s->ctx, &s->self, s->command, phase, &run, &steps, &n_steps, &error);
+        if (run)
+                print_run(cli, phase, run, r);
+        if (r == -ENOMEM)
+                status = cli_error("out of memory");
+        else if (r < 0 && !run) {
+                cli_error("%s: %s", phase, error ? error : strerror(-r));
+                cli_error("check the host (gpu-handoff list), then run \"gpu-handoff recover --discard\" to drop "
+                          "the journal");
+                status = EXIT_NEEDS_RECOVER;
+        } else if (r < 0)
+                status = EXIT_NEEDS_RECOVER;
+        else {
+                if (!cli->json)
+                        printf("%s: the GPU is back with the host.\n", phase);
+                status = EXIT_OK;
         }
-        st = journal_get_state(j);
-        outcome = journal_state_undo_outcome(st);
-        r = steps_from_journal(st, &steps, &n_steps);
-        if (r < 0) {
-                cli_error("the journal names a step this version does not know; check the host by hand, then run "
-                          "\"gpu-handoff recover --discard\"");
-                return EXIT_NEEDS_RECOVER;
-        }
-        r = journal_state_pending_reverts(st, &pending, &n_pending);
-        if (r >= 0)
-                r = journal_phase(j, phase, &s->self, s->command);
-        if (r < 0) {
-                steps_free(steps, n_steps);
-                return cli_error("cannot write the journal: %s", strerror(-r));
-        }
-        r = engine_revert(&s->ctx, j, steps, n_steps, pending, n_pending, &run);
-        if (r == -ENOMEM || !run) {
-                steps_free(steps, n_steps);
-                return cli_error("out of memory");
-        }
-        p = print_run(cli, phase, run, r);
-        engine_run_free(TAKE_PTR(run)); /* it borrows steps */
+        engine_run_free(run); /* before the steps it borrows */
         steps_free(steps, n_steps);
-        if (r < 0)
-                return EXIT_NEEDS_RECOVER;
-        if (journal_end(j, outcome) < 0 || journal_remove(cli->sr) < 0)
-                cli_warning("the host is restored, but the journal could not be closed; \"gpu-handoff recover "
-                            "--discard\" removes it");
-        if (p < 0)
-                return cli_error("cannot print the report: %s", strerror(-p));
-        if (!cli->json)
-                printf("%s: the GPU is back with the host.\n", phase);
-        return EXIT_OK;
+        return status;
 }
 
 /* The journal as it stands, for deciding what to do; reports a damaged one. */

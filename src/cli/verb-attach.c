@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/handoff.h"
+#include "handoff/transition.h"
 #include "cli/json.h"
 #include "handoff/plan.h"
 #include "host/host.h"
@@ -105,50 +106,23 @@ static int settle_journal(struct cli *cli, struct handoff_session *s)
         }
 }
 
-static char *join_devices(const struct plan *p)
-{
-        char *s = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&s, &len);
-
-        if (!f)
-                return NULL;
-        for (size_t i = 0; i < p->n_devices; i++)
-                fprintf(f, "%s%s", i ? "," : "", p->devices[i]->address);
-        if (fclose(f) != 0) {
-                free(s);
-                return NULL;
-        }
-        return s;
-}
-
 static int apply_plan(struct cli *cli, struct handoff_session *s, const struct plan *p)
 {
-        _cleanup_journal_ struct journal *j = NULL;
         _cleanup_(engine_run_freep) struct engine_run *run = NULL;
-        _cleanup_free_ char *devices = join_devices(p), *error = NULL;
+        _cleanup_free_ char *error = NULL;
         int r;
 
-        r = journal_create(cli->sr, "attach", &s->self, devices ? devices : "", s->command, &j, &error);
-        if (r < 0)
-                return cli_error("cannot start the journal: %s", error ? error : strerror(-r));
-        r = engine_apply(&s->ctx, j, p->steps, p->n_steps, &run);
+        r = transition_attach(&s->ctx, &s->self, s->command, p, &run, &error);
         if (!run)
-                return cli_error("out of memory");
+                return cli_error("attach: cannot start the journal, nothing was changed: %s",
+                                 error ? error : strerror(-r));
         print_run(cli, "attach", run, r);
         if (r == 0) {
-                if (journal_end(j, JOURNAL_OUTCOME_ATTACHED) < 0)
-                        cli_warning("the GPU is lent, but the journal could not be closed");
                 if (!cli->json)
-                        printf("attach: %s lent to vfio-pci; gpu-handoff release gives %s back.\n", devices,
-                               p->n_devices == 1 ? "it" : "them");
+                        printf("attach: lent to vfio-pci; gpu-handoff release gives it back.\n");
                 return EXIT_OK;
         }
-        if (!run->host_intact)
-                return EXIT_NEEDS_RECOVER;
-        if (journal_end(j, JOURNAL_OUTCOME_ROLLED_BACK) >= 0)
-                journal_remove(cli->sr);
-        return EXIT_ROLLED_BACK;
+        return run->host_intact ? EXIT_ROLLED_BACK : EXIT_NEEDS_RECOVER;
 }
 
 int verb_attach(struct cli *cli, int argc, char **argv)

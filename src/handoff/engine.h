@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "basic/macro.h"
 #include "handoff/context.h"
 #include "handoff/journal.h"
 

@@ -267,7 +267,9 @@ static int check_record(const struct journal_state *st, const struct record *rec
         }
 
         case REC_REVERT:
-                if (st->in_progress)
+                /* The step in progress itself may be reverted: its owner could not record how the
+                 * change went (the journal write failed) and undoes it instead. */
+                if (st->in_progress && st->in_progress_step != rec->index)
                         return refuse(why, size, "revert of step %zu while step %zu is in progress", rec->index,
                                       st->in_progress_step);
                 if (!step)

@@ -51,7 +51,9 @@
  *   - every other record needs a phase that has not ended. One operation is in progress at a
  *     time: "begin I" needs I == number of steps so far, no operation in progress and no revert
  *     yet in the transition; "done"/"failed" conclude the begin in progress, "reverted" and
- *     "revert-failed" the revert in progress. "revert I" needs a step I that is not yet reverted.
+ *     "revert-failed" the revert in progress. "revert I" needs a step I that is not yet reverted,
+ *     and no operation in progress on another step (one on step I itself is given up: that is
+ *     how its owner undoes a change whose "done" or "failed" it could not write).
  *   - "end attached" needs every step done; "end rolled-back" and "end released" need every step
  *     reverted, and "released" is the outcome if and only if an earlier phase ended "attached".
  * Step states: BEGUN (maybe applied), DONE, FAILED (may have partly applied), REVERTING (maybe

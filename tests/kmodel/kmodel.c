@@ -1217,6 +1217,10 @@ static int do_write(struct kmodel *m, const char *path, const char *value)
         r = canonical(m, path, &canon);
         if (r < 0)
                 return r;
+        /* fixtures often leave out a platform driver's bind and unbind: the kernel always has them */
+        if (split_driver_path(canon, PLATFORM_DRIVERS, name, sizeof(name), &attr) &&
+            (strcmp(attr, "bind") == 0 || strcmp(attr, "unbind") == 0))
+                return platform_driver_write(m, name, attr, value);
         if (!exists_at(m, canon))
                 return -ENOENT;
 
@@ -1224,9 +1228,6 @@ static int do_write(struct kmodel *m, const char *path, const char *value)
             (strcmp(attr, "bind") == 0 || strcmp(attr, "unbind") == 0 || strcmp(attr, "new_id") == 0 ||
              strcmp(attr, "remove_id") == 0))
                 return pci_driver_write(m, name, attr, value);
-        if (split_driver_path(canon, PLATFORM_DRIVERS, name, sizeof(name), &attr) &&
-            (strcmp(attr, "bind") == 0 || strcmp(attr, "unbind") == 0))
-                return platform_driver_write(m, name, attr, value);
         if (strcmp(canon, "sys/bus/pci/drivers_probe") == 0) {
                 _cleanup_free_ char *word = word_of(value);
 
@@ -1872,6 +1873,29 @@ static int read_sys_module(struct kmodel *m)
         return 0;
 }
 
+/* A PCI driver's module link names its module even where sys/module/NAME/drivers does not. */
+static int read_driver_modules(struct kmodel *m)
+{
+        _cleanup_(sv_done) struct strv drivers = {};
+        int r;
+
+        r = list_dir(m, PCI_DRIVERS, &drivers);
+        for (size_t i = 0; r >= 0 && i < drivers.n; i++) {
+                _cleanup_free_ char *link = joinf(PCI_DRIVERS "/%s/module", drivers.v[i]);
+                char name[NAME_MAX + 1];
+                struct kmod *k;
+
+                if (!link)
+                        return -ENOMEM;
+                if (read_link_basename_at(m->rootfd, link, name, sizeof(name)) < 0)
+                        continue;
+                k = find_mod(m, name);
+                if (k)
+                        r = sv_add(&k->drivers, drivers.v[i]);
+        }
+        return r;
+}
+
 static int read_proc_modules(struct kmodel *m)
 {
         _cleanup_free_ char *text = NULL;
@@ -1933,6 +1957,8 @@ int kmodel_new(const struct sysroot *sr, struct kmodel **ret)
                 r = read_proc_modules(m);
         if (r >= 0)
                 r = read_sys_module(m);
+        if (r >= 0)
+                r = read_driver_modules(m);
         if (r >= 0)
                 r = read_modules_dep(m);
         /* loaded modules proc/modules does not list come after those it does */

@@ -35,7 +35,9 @@
  *   framebuffers sys/bus/platform/devices/{efi,simple,vesa}-framebuffer.0, their device
  *   directories and their drivers' links, for good.
  *   Platform  sys/bus/platform/drivers/DRV/{unbind,bind} ← DEV: as PCI; a device matches only
- *             the driver it had at the start.
+ *             the driver it had at the start. The driver's bind and unbind files need not exist
+ *             (fixtures leave them out); its link to the device is made again only where the
+ *             tree had one at the start.
  *   vtconsole sys/class/vtconsole/vtconN/bind ← "0"/"1": stored ("0\n"/"1\n"); a console named
  *             "dummy device" then shows bound exactly when no other console is.
  *   Anything else that exists is written as a plain attribute (value plus a newline, as sysfs
@@ -53,9 +55,11 @@
  *                        new minimal one (initstate live, refcnt 0, holders/, and the PCI
  *                        driver directories of known modules: vfio_pci -> vfio-pci) for a module
  *                        only listed in lib/modules; -ENOENT for a module not there either. It
- *                        becomes a holder of its dependencies again (refcnt + 1); then every
- *                        driverless device that one of its drivers matches (override, native,
- *                        new_id) is bound, which is how reloading the GPU driver gives it back.
+ *                        becomes a holder again of the modules it held (a new module: of its
+ *                        modules.dep entries), each refcnt + 1; then every driverless device
+ *                        one of its drivers matches (override, native, new_id) is bound, which
+ *                        is how reloading the GPU driver gives it back. Soft dependencies
+ *                        (vfio_iommu_type1) and module parameters are not modelled.
  *   dev/vfio/vfio exists while the module vfio is loaded (or vfio_pci when no vfio module is
  *   known). proc/modules, where the tree has it, is kept in step (the order of the start, then
  *   load order). Device nodes (dev/dri) are not modelled.

@@ -582,6 +582,39 @@ static void test_refuses_real_root(void **state)
         sysroot_free(sr);
 }
 
+static void test_sparse_fixture(void **state)
+{
+        /* as tests/unit/test-plan.c writes them: no platform bind files, no driver back link, and
+         * a module whose driver only the driver's module link names */
+        struct host *h = host_new("module foo_drm loaded\n"
+                                  "pci 0000:01:00.0 1af4:1050 class=0x030000 group=1 driver=foo_drm\n"
+                                  "file sys/class/vtconsole/vtcon1/name (M) frame buffer device\n"
+                                  "file sys/class/vtconsole/vtcon1/bind 1\n"
+                                  "dir sys/devices/platform/simple-framebuffer.0\n"
+                                  "dir sys/bus/platform/drivers/simple-framebuffer\n"
+                                  "symlink sys/bus/platform/devices/simple-framebuffer.0 "
+                                  "../../../devices/platform/simple-framebuffer.0\n"
+                                  "symlink sys/devices/platform/simple-framebuffer.0/driver "
+                                  "../../../bus/platform/drivers/simple-framebuffer\n");
+        char *before = snap(h);
+
+        assert_int_equal(w(h, "sys/class/vtconsole/vtcon1/bind", "0"), 0);
+        assert_int_equal(w(h, "sys/bus/platform/drivers/simple-framebuffer/unbind", "simple-framebuffer.0"), 0);
+        assert_false(exists(h, "sys/devices/platform/simple-framebuffer.0/driver"));
+        assert_int_equal(w(h, "sys/bus/platform/drivers/nope/unbind", "simple-framebuffer.0"), -ENOENT);
+        assert_int_equal(unload(h, "foo_drm"), -EBUSY);
+        assert_int_equal(w(h, "sys/bus/pci/drivers/foo_drm/unbind", GPU), 0);
+        assert_int_equal(unload(h, "foo_drm"), 0);
+        assert_false(exists(h, "sys/bus/pci/drivers/foo_drm"));
+        assert_int_equal(load(h, "foo-drm"), 0);
+        assert_string_equal(driver_of(h, GPU), "foo_drm");
+        assert_int_equal(w(h, "sys/bus/platform/drivers/simple-framebuffer/bind", "simple-framebuffer.0"), 0);
+        assert_int_equal(w(h, "sys/class/vtconsole/vtcon1/bind", "1"), 0);
+        assert_same_tree(before, h);
+        free(before);
+        host_free(h);
+}
+
 /* ---- failure injection and the operation hook ---- */
 
 static void test_fail_injection(void **state)
@@ -879,6 +912,7 @@ int main(int argc, char *argv[])
             cmocka_unit_test_teardown(test_new_id, free_live_hosts),
             cmocka_unit_test_teardown(test_plain_attributes, free_live_hosts),
             cmocka_unit_test_teardown(test_refuses_real_root, free_live_hosts),
+            cmocka_unit_test_teardown(test_sparse_fixture, free_live_hosts),
             cmocka_unit_test_teardown(test_fail_injection, free_live_hosts),
             cmocka_unit_test_teardown(test_on_op, free_live_hosts),
             cmocka_unit_test_teardown(test_killed_at_op, free_live_hosts),

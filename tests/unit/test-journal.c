@@ -364,6 +364,7 @@ static void test_writer_refuses(void **state)
         assert_int_equal(journal_step_begin(j, 1, "k", args, 1), -EPROTO); /* 0 still in progress */
         assert_int_equal(journal_end(j, JOURNAL_OUTCOME_ATTACHED), -EPROTO);
         assert_int_equal(journal_reverted(j, 0), -EPROTO); /* no revert in progress */
+        assert_int_equal(journal_revert_begin(j, 1), -EPROTO); /* no step 1 */
         assert_int_equal(journal_step_failed(j, 0, 0), -EINVAL);
         assert_int_equal(journal_step_failed(j, 0, EBUSY), -EINVAL);
         assert_int_equal(journal_step_failed(j, 0, -4096), -EINVAL);
@@ -411,9 +412,23 @@ static void test_write_failure_cut_back(void **state)
         assert_string_equal(after, before);
         assert_int_equal(journal_get_state(j)->n_steps, 0);
         assert_int_equal(journal_step_begin(j, 0, "unbind-driver", args, 2), 0);
+
+        /* Now "done" cannot be written: the engine undoes the step it cannot record. */
+        before = (free(before), read_journal_text(&len));
+        lim.rlim_cur = len + 3;
+        old_handler = signal(SIGXFSZ, SIG_IGN);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        assert_int_equal(journal_step_done(j, 0, 5), -EFBIG);
+        assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+        signal(SIGXFSZ, old_handler);
+        assert_int_equal(journal_revert_begin(j, 0), 0);
+        assert_int_equal(journal_reverted(j, 0), 0);
+        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_ROLLED_BACK), 0);
         j = journal_close(j);
         assert_int_equal(journal_load(sr, &st, &error), 0);
         assert_int_equal(st->n_steps, 1);
+        assert_step(st, 0, "unbind-driver", JOURNAL_STEP_REVERTED);
+        assert_int_equal(journal_state_outcome(st), JOURNAL_OUTCOME_ROLLED_BACK);
         assert_int_equal(st->ignored_bytes, 0);
 }
 
@@ -835,6 +850,27 @@ static void test_replay_revert_failed(void **state)
         assert_pending(st, pending, 1);
 }
 
+/* The owner could not write "done" (or "failed") and undoes the step in progress instead; a
+ * revert whose outcome it could not write is retried the same way. */
+static void test_replay_revert_in_progress(void **state)
+{
+        _cleanup_journal_state_ struct journal_state *st = parse_ok(HEADER "begin 0 stop-unit a.service\n"
+                                                                           "done 0 10\n"
+                                                                           "begin 1 unbind-driver 0000:01:00.0 nvidia\n"
+                                                                           "revert 1\n"
+                                                                           "revert 1\n"
+                                                                           "reverted 1\n"
+                                                                           "revert 0\n");
+        const size_t pending[] = { 0 };
+
+        assert_step(st, 1, "unbind-driver", JOURNAL_STEP_REVERTED);
+        assert_step(st, 0, "stop-unit", JOURNAL_STEP_REVERTING);
+        assert_true(st->in_progress);
+        assert_true(st->in_progress_revert);
+        assert_int_equal(st->in_progress_step, 0);
+        assert_pending(st, pending, 1);
+}
+
 static void test_strings(void **state)
 {
         assert_string_equal(journal_outcome_to_string(JOURNAL_OUTCOME_ROLLED_BACK), "rolled-back");
@@ -891,7 +927,8 @@ static const struct {
         { HEADER "end rolled-back\nphase recover 1 1 1  \n", "4: phase after the transition ended (rolled-back)" },
         { HEADER "begin 0 k\ndone 0 1\nrevert 0\nreverted 0\nbegin 1 k\n", "7: begin of step 1 after steps were reverted" },
         { HEADER "begin 0 k\ndone 0 1\nrevert 0\nreverted 0\nrevert 0\n", "7: revert of step 0, which is reverted already" },
-        { HEADER "begin 0 k\nrevert 0\n", "4: revert of step 0 while step 0 is in progress" },
+        { HEADER "begin 0 k\ndone 0 1\nbegin 1 k\nrevert 0\n", "6: revert of step 0 while step 1 is in progress" },
+        { HEADER "begin 0 k\ndone 0 1\nrevert 0\nrevert 0\nrevert 1\n", "7: revert of step 1 while step 0 is in progress" },
         { HEADER "revert 0\n", "3: revert of step 0, which was never begun" },
         { HEADER "begin 0 k\ndone 0 1\nreverted 0\n", "5: 'reverted' for step 0 without its 'revert' (the step is done)" },
         { HEADER "begin 0 k\ndone 0 1\nrevert 0\ndone 0 1\n", "6: 'done' for step 0 without its 'begin' (the step is reverting)" },
@@ -1199,6 +1236,7 @@ int main(void)
                 cmocka_unit_test(test_replay_release_partly_done),
                 cmocka_unit_test(test_replay_recover_takes_over),
                 cmocka_unit_test(test_replay_revert_failed),
+                cmocka_unit_test(test_replay_revert_in_progress),
                 cmocka_unit_test(test_corrupt),
                 cmocka_unit_test_setup_teardown(test_corrupt_nul_and_size, setup, teardown),
                 cmocka_unit_test(test_truncated_every_offset),

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Whole transitions: attach runs a plan under a new journal; undo (release, recover) reverts
+ * what an existing journal says is applied. The verbs call these and report; tests call them on
+ * the kernel model. The caller holds the lock. */
+
+#include "basic/proc.h"
+#include "handoff/engine.h"
+#include "handoff/plan.h"
+
+/* 0: every step done, the journal says "attached". Otherwise the failed step's -errno with
+ * (*ret_run)->host_intact saying whether the rollback put everything back (the journal is then
+ * removed) or the host needs recover (the journal stays). *ret_run is NULL when the journal
+ * could not be started (*ret_error says why): then nothing was changed. */
+int transition_attach(const struct handoff_ctx *ctx, const struct process_id *self, const char *command,
+                      const struct plan *p, struct engine_run **ret_run, char **ret_error);
+
+/* Reverts every step of the journal that may be applied, as a new phase ("release", "recover"),
+ * and removes the journal when all are. 0, or -errno (the journal stays for recover). The run
+ * borrows *ret_steps: free it first, then steps_free(). -ENOENT: there is no journal. */
+int transition_undo(const struct handoff_ctx *ctx, const struct process_id *self, const char *command,
+                    const char *phase, struct engine_run **ret_run, struct step **ret_steps, size_t *ret_n,
+                    char **ret_error);

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The hand-over engine on the kernel model (tests/kmodel): a full attach and release, then the
+ * promises that make it safe, checked for every kernel operation so that a new step is covered
+ * the day it is added:
+ *   - an operation of attach fails      -> the rollback leaves the host exactly as before;
+ *   - an operation of release fails     -> recover finishes, the host is as before the attach;
+ *   - the process dies before any operation of attach or release -> recover, as before.
+ * "The host" is the whole fake tree (drivers, overrides, modules, consoles, framebuffers),
+ * compared as a snapshot. */
+
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "fakehost.h"
+#include "handoff/transition.h"
+#include "kmodel.h"
+#include "snapshot.h"
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#else
+static inline void __lsan_disable(void)
+{
+}
+static inline void __lsan_enable(void)
+{
+}
+#endif
+
+/* The testbed's machine: std VGA + HDA audio in one group, fbcon and simpledrm on the GPU, the
+ * GPU's driver in a module, vfio-pci loadable with what it needs. This process is pid 4242. */
+static const char host[] =
+        "cpu amd svm\n"
+        "iommu intel enabled\n"
+        "module drm loaded holders=bochs\n"
+        "module bochs loaded deps=drm driver=bochs-drm\n"
+        "module snd_hda_intel loaded\n"
+        "module vfio available\n"
+        "module vfio_iommu_type1 available deps=vfio\n"
+        "module vfio_pci_core available deps=vfio\n"
+        "module vfio_pci available deps=vfio_pci_core,vfio\n"
+        "pci 0000:00:02.0 1b36:000c class=0x060400 group=1 driver=pcieport\n"
+        "pci 0000:01:00.0 1234:1111 class=0x030000 parent=0000:00:02.0 group=3 driver=bochs-drm boot_vga=1\n"
+        "pci 0000:01:00.1 8086:2668 class=0x040300 parent=0000:00:02.0 group=3 driver=snd_hda_intel\n"
+        "file proc/self/stat 4242 (gpu-handoff) R 1 4242 4242 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 123456 1000 100\n"
+        "file sys/class/vtconsole/vtcon0/name (M) frame buffer device\n"
+        "file sys/class/vtconsole/vtcon0/bind 1\n"
+        "file sys/class/vtconsole/vtcon1/name (S) dummy device\n"
+        "file sys/class/vtconsole/vtcon1/bind 0\n"
+        "dir sys/devices/platform/simple-framebuffer.0\n"
+        "dir sys/bus/platform/drivers/simple-framebuffer\n"
+        "symlink sys/bus/platform/devices/simple-framebuffer.0 ../../../devices/platform/simple-framebuffer.0\n"
+        "symlink sys/devices/platform/simple-framebuffer.0/driver ../../../bus/platform/drivers/simple-framebuffer\n"
+        "symlink sys/bus/platform/drivers/simple-framebuffer/simple-framebuffer.0 "
+        "../../../../devices/platform/simple-framebuffer.0\n";
+
+/* What is not host state: the journal and lock, and the firmware framebuffer, which the kernel
+ * removes for good once vfio-pci has had the VGA device. */
+static const char *const not_state[] = {
+        "run",
+        "run/gpu-handoff*",
+        "*simple-framebuffer.0*",
+        NULL,
+};
+
+/* Virtual time: waits end at once. */
+static uint64_t fake_now;
+static uint64_t fake_now_usec(void *u)
+{
+        return fake_now;
+}
+static int fake_pause_usec(void *u, uint64_t usec)
+{
+        fake_now += usec;
+        return 0;
+}
+static const struct clock_ops fake_clock = {fake_now_usec, fake_pause_usec, NULL};
+
+struct machine {
+        char dir[256];
+        struct sysroot *sr;
+        struct kmodel *model;
+        struct kernel kernel;
+        struct handoff_ctx ctx;
+        struct process_id self;
+        char *before;
+};
+
+static struct machine *machine_new(void)
+{
+        struct machine *m = calloc(1, sizeof(*m));
+        const char *tmp = getenv("TMPDIR");
+        char *error = NULL;
+
+        assert_non_null(m);
+        snprintf(m->dir, sizeof(m->dir), "%s/test-engine.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        assert_non_null(mkdtemp(m->dir));
+        if (fakehost_build(host, "test-engine", m->dir, &error) < 0)
+                fail_msg("fakehost: %s", error);
+        assert_int_equal(sysroot_open(m->dir, &m->sr), 0);
+        assert_int_equal(kmodel_new(m->sr, &m->model), 0);
+        m->kernel = kmodel_kernel(m->model);
+        m->ctx = (struct handoff_ctx){.sr = m->sr, .kernel = &m->kernel, .clock = &fake_clock,
+                                      .settle_usec = 1000000};
+        assert_int_equal(process_id_self(m->sr, &m->self, NULL, 0), 0);
+        m->before = tree_snapshot(m->dir, not_state);
+        assert_non_null(m->before);
+        return m;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        return remove(path);
+}
+
+static void machine_free(struct machine *m)
+{
+        kmodel_free(m->model);
+        sysroot_free(m->sr);
+        nftw(m->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(m->before);
+        free(m);
+}
+
+static void assert_host_as_before(struct machine *m, const char *when)
+{
+        char *now = tree_snapshot(m->dir, not_state);
+        assert_non_null(now);
+        if (strcmp(now, m->before) != 0) {
+                char *diff = snapshot_diff(m->before, now);
+                fail_msg("%s: the host differs from before:\n%s", when, diff);
+        }
+        free(now);
+}
+
+static int attach(struct machine *m, struct engine_run **ret_run)
+{
+        struct plan_options opts = {.yes = true};
+        struct engine_run *run = NULL;
+        struct host *h = NULL;
+        struct plan *p = NULL;
+        char *error = NULL;
+        int r;
+
+        assert_int_equal(host_read(m->sr, NULL, HOST_PLATFORM, &h), 0);
+        if (plan_attach(h, NULL, 0, &opts, &p, &error) < 0)
+                fail_msg("plan: %s", error);
+        r = transition_attach(&m->ctx, &m->self, "attach", p, &run, &error);
+        if (ret_run)
+                *ret_run = run;
+        else
+                engine_run_free(run);
+        free(error);
+        plan_free(p);
+        host_free(h);
+        return r;
+}
+
+static int undo(struct machine *m, const char *phase)
+{
+        struct engine_run *run = NULL;
+        struct step *steps = NULL;
+        size_t n = 0;
+        char *error = NULL;
+        int r = transition_undo(&m->ctx, &m->self, phase, phase, &run, &steps, &n, &error);
+
+        engine_run_free(run);
+        steps_free(steps, n);
+        free(error);
+        return r;
+}
+
+static bool journal_exists(struct machine *m)
+{
+        return sysroot_exists(m->sr, "run/gpu-handoff/journal");
+}
+
+static void test_cycle(void **state)
+{
+        struct machine *m = machine_new();
+        struct engine_run *run = NULL;
+        char drv[64];
+
+        assert_int_equal(attach(m, &run), 0);
+        assert_true(run->host_intact);
+        assert_int_equal(pci_current_driver(m->sr, "0000:01:00.0", drv, sizeof(drv)), 1);
+        assert_string_equal(drv, "vfio-pci");
+        assert_int_equal(pci_current_driver(m->sr, "0000:01:00.1", drv, sizeof(drv)), 1);
+        assert_string_equal(drv, "vfio-pci");
+        assert_true(sysroot_exists(m->sr, "dev/vfio/3"));
+        assert_false(sysroot_exists(m->sr, "sys/module/bochs"));
+        assert_true(journal_exists(m));
+        engine_run_free(run);
+
+        assert_int_equal(undo(m, "release"), 0);
+        assert_false(journal_exists(m));
+        assert_host_as_before(m, "after release");
+        /* Nothing to undo any more. */
+        assert_int_equal(undo(m, "release"), -ENOENT);
+        machine_free(m);
+}
+
+/* How many kernel operations a successful attach, and then its release, take. */
+static void count_operations(unsigned *attach_ops, unsigned *release_ops)
+{
+        struct machine *m = machine_new();
+
+        assert_int_equal(attach(m, NULL), 0);
+        *attach_ops = kmodel_ops_count(m->model);
+        assert_int_equal(undo(m, "release"), 0);
+        *release_ops = kmodel_ops_count(m->model) - *attach_ops;
+        machine_free(m);
+        assert_true(*attach_ops >= 8);
+        assert_true(*release_ops >= 8);
+}
+
+static void test_fail_every_attach_operation(void **state)
+{
+        unsigned n_attach, n_release;
+
+        count_operations(&n_attach, &n_release);
+        for (unsigned k = 1; k <= n_attach; k++) {
+                struct machine *m = machine_new();
+                struct engine_run *run = NULL;
+                char when[64];
+
+                assert_int_equal(kmodel_fail(m->model, "*", -EIO, k), 0);
+                if (attach(m, &run) == 0)
+                        fail_msg("attach with operation %u of %u failing succeeded", k, n_attach);
+                assert_non_null(run);
+                if (!run->host_intact)
+                        fail_msg("operation %u failing: the rollback did not put everything back", k);
+                engine_run_free(run);
+                assert_false(journal_exists(m));
+                snprintf(when, sizeof(when), "operation %u of attach failing", k);
+                assert_host_as_before(m, when);
+                machine_free(m);
+        }
+}
+
+static void test_fail_every_release_operation(void **state)
+{
+        unsigned n_attach, n_release;
+
+        count_operations(&n_attach, &n_release);
+        for (unsigned k = 1; k <= n_release; k++) {
+                struct machine *m = machine_new();
+                char when[64];
+
+                assert_int_equal(attach(m, NULL), 0);
+                assert_int_equal(kmodel_fail(m->model, "*", -EIO, k), 0); /* counted from now */
+                if (undo(m, "release") == 0)
+                        fail_msg("release with operation %u of %u failing succeeded", k, n_release);
+                assert_true(journal_exists(m)); /* kept for recover */
+                kmodel_fail_clear(m->model);
+                assert_int_equal(undo(m, "recover"), 0);
+                snprintf(when, sizeof(when), "operation %u of release failing, then recover", k);
+                assert_host_as_before(m, when);
+                machine_free(m);
+        }
+}
+
+/* A kill: the process is gone before operation `kill_at` runs. Everything on disk (the tree and
+ * the journal, written with fdatasync) stays as it was; nothing in memory survives. */
+static jmp_buf killed;
+static unsigned kill_at;
+
+static int kill_before(const char *op, unsigned n, void *userdata)
+{
+        if (n == kill_at)
+                longjmp(killed, 1);
+        return 0;
+}
+
+static void test_kill_at_every_operation(void **state)
+{
+        unsigned n_attach, n_release;
+
+        count_operations(&n_attach, &n_release);
+        for (unsigned k = 1; k <= n_attach + n_release; k++) {
+                struct machine *volatile m = machine_new();
+                char when[64];
+
+                kill_at = k;
+                kmodel_on_op(m->model, kill_before, NULL);
+                /* The abandoned frames' memory is what a killed process loses; not a leak here. */
+                __lsan_disable();
+                if (setjmp(killed) == 0) {
+                        assert_int_equal(attach(m, NULL), 0);
+                        undo(m, "release");
+                        fail_msg("no operation %u", k);
+                }
+                __lsan_enable();
+                kmodel_on_op(m->model, NULL, NULL);
+                assert_true(journal_exists(m));
+                assert_int_equal(undo(m, "recover"), 0);
+                snprintf(when, sizeof(when), "killed before operation %u, then recover", k);
+                assert_host_as_before(m, when);
+                machine_free(m);
+        }
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_cycle),
+                cmocka_unit_test(test_fail_every_attach_operation),
+                cmocka_unit_test(test_fail_every_release_operation),
+                cmocka_unit_test(test_kill_at_every_operation),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
