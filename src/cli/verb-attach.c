@@ -161,6 +161,9 @@ int verb_attach(struct cli *cli, int argc, char **argv)
                 else if (r >= 0)
                         print_human(p, names);
                 r = r < 0 ? cli_error("cannot print the plan: %s", strerror(-r)) : EXIT_OK;
+        } else if (plan_already_lent(p)) {
+                printf("attach: already on vfio-pci (bound at boot or by hand); nothing to do.\n");
+                r = EXIT_OK;
         } else
                 r = apply_plan(cli, &s, p);
         session_end(&s);

@@ -502,6 +502,14 @@ int plan_attach(const struct host *h, char *const *names, size_t n_names, const 
         return 0;
 }
 
+bool plan_already_lent(const struct plan *p)
+{
+        for (size_t i = 0; i < p->n_devices; i++)
+                if (!on_vfio(p->devices[i]))
+                        return false;
+        return p->n_devices > 0;
+}
+
 void plan_free(struct plan *p)
 {
         if (!p)

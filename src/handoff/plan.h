@@ -31,5 +31,8 @@ struct plan {
  * --with-group) or -ENOENT (nothing to lend), with *ret_error one line saying what and what to do. */
 int plan_attach(const struct host *h, char *const *names, size_t n_names, const struct plan_options *opts,
                 struct plan **ret, char **ret_error);
+/* True when every device is on vfio-pci already (bound at boot, or lent by hand): attach then
+ * has nothing to change, and nothing to give back later. */
+bool plan_already_lent(const struct plan *p);
 void plan_free(struct plan *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free)

@@ -210,6 +210,39 @@ static void test_cycle(void **state)
         machine_free(m);
 }
 
+/* A VM still holds the device: unbinding vfio-pci would block, the seam reports -ETIMEDOUT, the
+ * release stops there and says why; once the VM is gone, recover finishes it. */
+static void test_release_while_held(void **state)
+{
+        struct machine *m = machine_new();
+        struct engine_run *run = NULL;
+        struct step *steps = NULL;
+        size_t n = 0;
+        char *error = NULL;
+        long failed;
+        int r;
+
+        assert_int_equal(attach(m, NULL), 0);
+        assert_int_equal(kmodel_hold_vfio(m->model, "0000:01:00.0", true), 0);
+        r = transition_undo(&m->ctx, &m->self, "release", "release", &run, &steps, &n, &error);
+        assert_int_equal(r, -ETIMEDOUT);
+        assert_non_null(run);
+        failed = run->failed;
+        assert_true(failed >= 0);
+        assert_int_equal(steps[failed].kind, STEP_BIND_VFIO);
+        assert_non_null(strstr(run->outcomes[failed].message, "still holds it"));
+        assert_false(run->host_intact);
+        engine_run_free(run);
+        steps_free(steps, n);
+        free(error);
+        assert_true(journal_exists(m));
+
+        assert_int_equal(kmodel_hold_vfio(m->model, "0000:01:00.0", false), 0);
+        assert_int_equal(undo(m, "recover"), 0);
+        assert_host_as_before(m, "held, then released by recover");
+        machine_free(m);
+}
+
 /* How many kernel operations a successful attach, and then its release, take. */
 static void count_operations(unsigned *attach_ops, unsigned *release_ops)
 {
@@ -314,6 +347,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cycle),
+                cmocka_unit_test(test_release_while_held),
                 cmocka_unit_test(test_fail_every_attach_operation),
                 cmocka_unit_test(test_fail_every_release_operation),
                 cmocka_unit_test(test_kill_at_every_operation),

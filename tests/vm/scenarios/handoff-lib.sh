@@ -7,9 +7,10 @@
 #                              function's driver and driver_override, the sorted module list,
 #                              each vtcon's binding and name, /dev/dri, /proc/fb, the firmware
 #                              framebuffer platform devices, the ALSA cards, the journal
-#   wait_state FILE NAME       step NAME: host_state equals FILE, allowing the kernel up to
-#                              5 s to settle (snd_hda_intel registers its card asynchronously
-#                              after the probe); prints the diff on failure
+#   wait_state FILE NAME [RE]  step NAME: host_state equals FILE (lines matching the grep -E
+#                              pattern RE left out on both sides), allowing the kernel up to 5 s
+#                              to settle (snd_hda_intel registers its card asynchronously after
+#                              the probe); prints the diff on failure
 #   wait_for SECONDS 'test'    polls the shell test every 20 ms; 0 once true, 1 at the deadline
 #   dmesg_clean NAME           step NAME: no WARNING/BUG/Oops/Call Trace in the kernel log
 
@@ -43,20 +44,19 @@ wait_for() { # wait_for SECONDS 'shell test'
     return 0
 }
 
-# wait_state FILE NAME [FILTER]: FILTER is a grep -E pattern of lines to leave out on both sides
 wait_state() {
     _f=$1 _n=$2 _x=${3:-^\$}
     grep -vE "$_x" "$_f" > /tmp/state.want
-    _t0=$(now)
-    _i=0
+    _t0=$(now) _i=0
     while :; do
         host_state | grep -vE "$_x" > /tmp/state.now
+        _i=$((_i + 1))
         cmp -s /tmp/state.want /tmp/state.now && break
-        [ $_i -ge 250 ] && break
-        _i=$((_i + 1)); sleep 0.02
+        [ $(($(now) - _t0)) -ge 5000 ] && break
+        sleep 0.05
     done
     _waited=$(($(now) - _t0))
-    step "$_n" "echo 'compared $((_i + 1)) times in $_waited ms'; diff -u /tmp/state.want /tmp/state.now"
+    step "$_n" "echo 'compared $_i times in $_waited ms'; diff -u /tmp/state.want /tmp/state.now"
 }
 
 dmesg_clean() {
