@@ -28,6 +28,7 @@ enum {
         OPT_WITH_GROUP = 1u << 4,
         OPT_FORCE = 1u << 5,
         OPT_DISCARD = 1u << 6,
+        OPT_TERMINATE = 1u << 7,
 };
 
 struct cli {
@@ -37,7 +38,7 @@ struct cli {
         bool json;
         bool gpus_only;
         int group; /* -1: all */
-        bool dry_run, yes, with_group, force, discard;
+        bool dry_run, yes, with_group, force, discard, terminate;
         struct sysroot *sr;
 };
 

@@ -25,7 +25,7 @@ static const struct verb verbs[] = {
          "host's layout (single-gpu, igpu-dgpu, dual-dgpu). Every finding comes with a fix.\n"
          "\n"
          "Exit status: 0 when a GPU can be passed through now, 1 when not, 2 on error.\n"},
-        {"attach", 0, 16, OPT_DRY_RUN | OPT_YES | OPT_WITH_GROUP | OPT_FORCE, verb_attach, "[DEVICE...]",
+        {"attach", 0, 16, OPT_DRY_RUN | OPT_YES | OPT_WITH_GROUP | OPT_FORCE | OPT_TERMINATE, verb_attach, "[DEVICE...]",
          "Lend a GPU with its companion functions to vfio-pci",
          "Takes the GPU from the host (display manager, consoles, boot framebuffer, drivers and\n"
          "modules) and binds it, its companion functions (HDMI audio, USB-C) and the rest of its\n"
@@ -38,6 +38,8 @@ static const struct verb verbs[] = {
          "  --yes          lend the GPU that drives the host's display (ends the desktop session)\n"
          "  --with-group   also lend the other devices of the IOMMU group (USB, SATA, NIC...)\n"
          "  --force        lend a device that is not a GPU\n"
+         "  --terminate    stop the processes that hold the GPU (SIGTERM, then SIGKILL after 5 s)\n"
+         "                 instead of refusing and naming them\n"
          "\n"
          "Every step is journaled in /run/gpu-handoff before it is applied; a failing step rolls\n"
          "back what was done. A hand-over interrupted by a crash is undone by the next attach,\n"
@@ -161,6 +163,7 @@ enum {
         ARG_WITH_GROUP,
         ARG_FORCE,
         ARG_DISCARD,
+        ARG_TERMINATE,
 };
 
 static const struct option options[] = {
@@ -177,6 +180,7 @@ static const struct option options[] = {
         {"with-group", no_argument, NULL, ARG_WITH_GROUP},
         {"force", no_argument, NULL, ARG_FORCE},
         {"discard", no_argument, NULL, ARG_DISCARD},
+        {"terminate", no_argument, NULL, ARG_TERMINATE},
         {},
 };
 
@@ -188,7 +192,7 @@ static int check_verb_options(const struct verb *v, unsigned given)
                 const char *name;
         } names[] = {{OPT_GPUS, "--gpus"},       {OPT_GROUP, "--group"},           {OPT_DRY_RUN, "--dry-run"},
                      {OPT_YES, "--yes"},         {OPT_WITH_GROUP, "--with-group"}, {OPT_FORCE, "--force"},
-                     {OPT_DISCARD, "--discard"}};
+                     {OPT_DISCARD, "--discard"}, {OPT_TERMINATE, "--terminate"}};
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if ((given & names[i].bit) && !(v->options & names[i].bit))
@@ -254,6 +258,10 @@ int main(int argc, char **argv)
                 case ARG_FORCE:
                         cli.force = true;
                         given |= OPT_FORCE;
+                        break;
+                case ARG_TERMINATE:
+                        cli.terminate = true;
+                        given |= OPT_TERMINATE;
                         break;
                 case ARG_DISCARD:
                         cli.discard = true;

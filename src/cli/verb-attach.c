@@ -132,7 +132,8 @@ int verb_attach(struct cli *cli, int argc, char **argv)
         _cleanup_(quirk_db_freep) struct quirk_db *quirks = NULL;
         _cleanup_(plan_freep) struct plan *p = NULL;
         _cleanup_free_ char *error = NULL;
-        struct plan_options opts = {.with_group = cli->with_group, .force = cli->force, .yes = cli->yes};
+        struct plan_options opts = {
+                .with_group = cli->with_group, .force = cli->force, .yes = cli->yes, .terminate = cli->terminate};
         struct handoff_session s = {0};
         int r;
 

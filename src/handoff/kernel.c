@@ -130,10 +130,30 @@ static int real_unload_module(void *userdata, const struct sysroot *sr, const ch
         return r == -EAGAIN || r == -EWOULDBLOCK ? -EBUSY : r;
 }
 
+/* A pidfd pins the process: once its start time is checked through the pid, the signal cannot
+ * reach a newer process that got the same pid. Only the running system's processes are ever
+ * signalled: under a fake root the pids are fiction. */
+static int real_signal_process(void *userdata, const struct sysroot *sr, const struct process_id *id, int sig)
+{
+        _cleanup_close_ int pidfd = -1;
+
+        if (strcmp(sr->path, "/") != 0)
+                return -EOPNOTSUPP;
+        pidfd = (int)syscall(SYS_pidfd_open, id->pid, 0);
+        if (pidfd < 0)
+                return negative_errno();
+        if (!process_id_alive(sr, id))
+                return -ESRCH;
+        if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+                return negative_errno();
+        return 0;
+}
+
 const struct kernel_ops kernel_ops_real = {
         .write_attr = real_write_attr,
         .load_module = real_load_module,
         .unload_module = real_unload_module,
+        .signal_process = real_signal_process,
 };
 
 int kernel_write(const struct kernel *k, const char *path, const char *value)
@@ -149,4 +169,9 @@ int kernel_load_module(const struct kernel *k, const char *name)
 int kernel_unload_module(const struct kernel *k, const char *name)
 {
         return k->ops->unload_module(k->userdata, k->sr, name);
+}
+
+int kernel_signal_process(const struct kernel *k, const struct process_id *id, int sig)
+{
+        return k->ops->signal_process ? k->ops->signal_process(k->userdata, k->sr, id, sig) : -EOPNOTSUPP;
 }

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* The kernel seam: every change the engine makes to the machine goes through these three
+/* The kernel seam: every change the engine makes to the machine goes through these
  * operations. On a real host they write sysfs control files and load or unload modules with
  * libkmod; unit tests put a model behind them (tests/kmodel) that gives the writes the kernel's
  * meaning on a fake tree and can make any one of them fail. */
 
 #include <stdint.h>
 
+#include "basic/proc.h"
 #include "basic/sysroot.h"
 
 struct kernel_ops {
@@ -19,6 +20,9 @@ struct kernel_ops {
         int (*load_module)(void *userdata, const struct sysroot *sr, const char *name);
         /* Unloads exactly this module, never its dependencies; -EBUSY while it is in use. */
         int (*unload_module)(void *userdata, const struct sysroot *sr, const char *name);
+        /* Sends sig to exactly this process: -ESRCH when it is gone or its pid now belongs to
+         * another process (start time differs). */
+        int (*signal_process)(void *userdata, const struct sysroot *sr, const struct process_id *id, int sig);
 };
 
 struct kernel {
@@ -36,3 +40,4 @@ extern const struct kernel_ops kernel_ops_real;
 int kernel_write(const struct kernel *k, const char *path, const char *value);
 int kernel_load_module(const struct kernel *k, const char *name);
 int kernel_unload_module(const struct kernel *k, const char *name);
+int kernel_signal_process(const struct kernel *k, const struct process_id *id, int sig);

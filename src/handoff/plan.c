@@ -453,12 +453,12 @@ static void plan_vfio(struct builder *b)
 static void plan_holders(struct builder *b)
 {
         struct plan *p = b->p;
-        struct step *s = add_step(b, STEP_CHECK_HOLDERS, NULL, NULL);
+        struct step *s = add_step(b, STEP_CHECK_HOLDERS, NULL, b->opts->terminate ? "terminate" : "refuse", NULL);
 
         for (size_t i = 0; s && i < p->n_devices && s->n_args < STEP_MAX_ARGS; i++)
                 if (p->devices[i]->driver && !on_vfio(p->devices[i]) && !(s->args[s->n_args++] = strdup(p->devices[i]->address)))
                         oom(b);
-        if (s && s->n_args == 0)
+        if (s && s->n_args == 1)
                 b->p->n_steps--; /* nothing is bound to a host driver: nothing can hold it */
 }
 

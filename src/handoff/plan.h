@@ -14,6 +14,7 @@ struct plan_options {
         bool with_group; /* lend the other endpoints of the IOMMU group too */
         bool force;      /* lend a device that is not a GPU */
         bool yes;        /* lend the GPU that drives the host's display (single-GPU hosts) */
+        bool terminate;  /* stop the processes that hold the GPU instead of refusing */
 };
 
 struct plan {

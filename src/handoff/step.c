@@ -49,13 +49,15 @@ char *step_describe(const struct step *s)
                 f = open_memstream(&list, &len);
                 if (!f)
                         return NULL;
-                for (size_t i = 0; i < s->n_args; i++)
-                        fprintf(f, "%s%s", i ? ", " : "", s->args[i]);
+                for (size_t i = 1; i < s->n_args; i++)
+                        fprintf(f, "%s%s", i > 1 ? ", " : "", s->args[i]);
                 if (fclose(f) != 0) {
                         free(list);
                         return NULL;
                 }
-                r = asprintf(&out, "make sure no process holds the device nodes of %s", list);
+                r = strcmp(arg(s, 0), "terminate") == 0
+                            ? asprintf(&out, "stop the processes that hold the device nodes of %s (TERM, then KILL)", list)
+                            : asprintf(&out, "make sure no process holds the device nodes of %s", list);
                 free(list);
                 break;
         case STEP_UNBIND_VTCON:

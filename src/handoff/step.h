@@ -10,7 +10,8 @@
 enum step_kind {
         STEP_INHIBIT_SLEEP,      /* no args: a logind sleep inhibitor held while the GPU is lent */
         STEP_STOP_UNIT,          /* unit [why]: stop a systemd unit, start it again on the way back */
-        STEP_CHECK_HOLDERS,      /* addresses...: no process may hold the devices' nodes */
+        STEP_CHECK_HOLDERS,      /* refuse|terminate addresses...: what to do with processes holding the
+                                  * devices' nodes: name them and fail, or TERM, then KILL them */
         STEP_UNBIND_VTCON,       /* vtconN: fbcon lets go of the framebuffer */
         STEP_UNBIND_FRAMEBUFFER, /* platform-device driver: release the firmware framebuffer */
         STEP_UNBIND_DRIVER,      /* address driver */

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
@@ -292,6 +293,7 @@ struct rule {
 struct kmodel {
         const struct sysroot *sr;
         int rootfd;
+        pid_t ignores_term; /* this process survives SIGTERM (kmodel_ignore_term) */
         struct kdev *devs;
         size_t n_devs;
         struct pdev *pdevs;
@@ -1671,10 +1673,38 @@ static int kmodel_unload_module(void *userdata, const struct sysroot *sr, const 
         return r;
 }
 
+/* A process dies of SIGKILL, and of SIGTERM unless kmodel_ignore_term() says otherwise: its
+ * proc/PID directory goes. The pid and start time must match, as the real seam checks. */
+static int kmodel_signal_process(void *userdata, const struct sysroot *sr, const struct process_id *id, int sig)
+{
+        struct kmodel *m = userdata;
+        _cleanup_free_ char *op = joinf("signal:%d=%d", (int)id->pid, sig);
+        char path[64];
+        int r;
+
+        if (!op)
+                return -ENOMEM;
+        r = op_begin(m, op);
+        if (r >= 0 && !process_id_alive(sr, id))
+                r = -ESRCH;
+        if (r >= 0 && (sig == SIGKILL || (sig == SIGTERM && id->pid != m->ignores_term))) {
+                snprintf(path, sizeof(path), "proc/%d", (int)id->pid);
+                r = rm_rf_at(m->rootfd, path);
+        }
+        op_end(m, op, r);
+        return r < 0 ? r : 0;
+}
+
+void kmodel_ignore_term(struct kmodel *m, pid_t pid)
+{
+        m->ignores_term = pid;
+}
+
 const struct kernel_ops kmodel_ops = {
     .write_attr = kmodel_write_attr,
     .load_module = kmodel_load_module,
     .unload_module = kmodel_unload_module,
+    .signal_process = kmodel_signal_process,
 };
 
 /* ---- reading the start ---- */

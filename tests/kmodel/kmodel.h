@@ -109,6 +109,9 @@ void kmodel_on_op(struct kmodel *m, kmodel_op_fn fn, void *userdata);
 
 /* Operations called so far, failed ones included. */
 unsigned kmodel_ops_count(const struct kmodel *m);
+/* Processes (proc/PID below the root) die of SIGKILL and of SIGTERM, except pid, which ignores
+ * SIGTERM (a stuck process). Op string: "signal:PID=SIG". */
+void kmodel_ignore_term(struct kmodel *m, pid_t pid);
 /* Every operation so far, one line each: the op string, then " = -EBUSY" (the errno's name)
  * when it failed. "" before the first. The string belongs to the model. */
 const char *kmodel_log(const struct kmodel *m);

@@ -96,7 +96,14 @@ struct machine {
         char *before;
 };
 
+static struct machine *machine_with(const char *extra);
+
 static struct machine *machine_new(void)
+{
+        return machine_with("");
+}
+
+static struct machine *machine_with(const char *extra)
 {
         struct machine *m = calloc(1, sizeof(*m));
         const char *tmp = getenv("TMPDIR");
@@ -105,8 +112,12 @@ static struct machine *machine_new(void)
         assert_non_null(m);
         snprintf(m->dir, sizeof(m->dir), "%s/test-engine.XXXXXX", tmp && *tmp ? tmp : "/tmp");
         assert_non_null(mkdtemp(m->dir));
-        if (fakehost_build(host, "test-engine", m->dir, &error) < 0)
+        char *description = NULL;
+
+        assert_true(asprintf(&description, "%s%s", host, extra) > 0);
+        if (fakehost_build(description, "test-engine", m->dir, &error) < 0)
                 fail_msg("fakehost: %s", error);
+        free(description);
         assert_int_equal(sysroot_open(m->dir, &m->sr), 0);
         assert_int_equal(kmodel_new(m->sr, &m->model), 0);
         m->kernel = kmodel_kernel(m->model);
@@ -143,9 +154,16 @@ static void assert_host_as_before(struct machine *m, const char *when)
         free(now);
 }
 
+static int attach_with(struct machine *m, bool terminate, struct engine_run **ret_run);
+
 static int attach(struct machine *m, struct engine_run **ret_run)
 {
-        struct plan_options opts = {.yes = true};
+        return attach_with(m, false, ret_run);
+}
+
+static int attach_with(struct machine *m, bool terminate, struct engine_run **ret_run)
+{
+        struct plan_options opts = {.yes = true, .terminate = terminate};
         struct engine_run *run = NULL;
         struct host *h = NULL;
         struct plan *p = NULL;
@@ -240,6 +258,53 @@ static void test_release_while_held(void **state)
         assert_int_equal(kmodel_hold_vfio(m->model, "0000:01:00.0", false), 0);
         assert_int_equal(undo(m, "recover"), 0);
         assert_host_as_before(m, "held, then released by recover");
+        machine_free(m);
+}
+
+/* kwin_wayland (pid 777) has the GPU's DRM node open. */
+static const char holder[] =
+        "dir sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0/drm/card0\n"
+        "file dev/dri/card0\n"
+        "file proc/777/stat 777 (kwin_wayland) S 1 777 777 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 5000 1000 100\n"
+        "file proc/777/cgroup 0::/user.slice/user-1000.slice/user@1000.service/app.slice/kwin.service\n"
+        "symlink proc/777/fd/12 /dev/dri/card0\n";
+
+static void test_holder_refused(void **state)
+{
+        struct machine *m = machine_with(holder);
+        struct engine_run *run = NULL;
+        const char *message;
+
+        assert_int_equal(attach(m, &run), -EBUSY);
+        assert_true(run->host_intact);
+        message = run->outcomes[run->failed].message; /* (run->steps went with the plan) */
+        assert_non_null(strstr(message, "the GPU is in use"));
+        assert_non_null(strstr(message, "pid 777 kwin_wayland"));
+        assert_non_null(strstr(message, "kwin.service"));
+        assert_non_null(strstr(message, "--terminate"));
+        engine_run_free(run);
+        assert_host_as_before(m, "a holder refused");
+        machine_free(m);
+}
+
+static void test_holder_terminated(void **state)
+{
+        struct machine *m = machine_with(holder);
+
+        assert_int_equal(attach_with(m, true, NULL), 0);
+        assert_false(sysroot_exists(m->sr, "proc/777"));
+        assert_int_equal(undo(m, "release"), 0);
+        machine_free(m);
+
+        /* One that ignores SIGTERM is killed after the grace period. */
+        m = machine_with(holder);
+        kmodel_ignore_term(m->model, 777);
+        assert_int_equal(kmodel_fail(m->model, "signal:777=9", -EPERM, 1), 0);
+        assert_int_equal(attach_with(m, true, NULL), -EPERM); /* SIGKILL refused: rolled back */
+        assert_true(sysroot_exists(m->sr, "proc/777"));
+        kmodel_fail_clear(m->model);
+        assert_int_equal(attach_with(m, true, NULL), 0);
+        assert_false(sysroot_exists(m->sr, "proc/777"));
         machine_free(m);
 }
 
@@ -348,6 +413,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cycle),
                 cmocka_unit_test(test_release_while_held),
+                cmocka_unit_test(test_holder_refused),
+                cmocka_unit_test(test_holder_terminated),
                 cmocka_unit_test(test_fail_every_attach_operation),
                 cmocka_unit_test(test_fail_every_release_operation),
                 cmocka_unit_test(test_kill_at_every_operation),
