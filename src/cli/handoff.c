@@ -44,7 +44,11 @@ static void print_human(const char *verb, const struct engine_run *run, int erro
         size_t done = 0, reverted = 0;
         uint64_t total = 0;
 
-        for (size_t i = 0; i < run->n_steps; i++) {
+        /* In the order the steps ran: release and recover go from the last step back. */
+        bool backwards = strcmp(verb, "attach") != 0;
+
+        for (size_t k = 0; k < run->n_steps; k++) {
+                size_t i = backwards ? run->n_steps - 1 - k : k;
                 const struct step *s = &run->steps[i];
                 const struct step_outcome *o = &run->outcomes[i];
                 _cleanup_free_ char *text = step_describe(s);

@@ -1,0 +1,83 @@
+#!/bin/sh
+# 04-kill-recover: gpu-handoff killed (SIGKILL) in the middle of attach, at several points of
+# the hand-over, on the real kernel. The kill is made deterministic by watching the journal:
+# attach runs in the background, /run/gpu-handoff/journal is polled until it holds the "begin"
+# record of the wanted step, and the process gets kill -9 right then (the step itself, or the
+# next one, may still finish; where it really stopped is printed). If attach finished first
+# it is released and tried again.
+#   A. after each kill: "status" says the hand-over was interrupted and exits 4 (--json:
+#      needs_recovery true), "recover" undoes everything (exit 0, every step reverted), and
+#      the host state equals the state before; kill points: unbind-vtcon, unbind-driver,
+#      unload-module, load-module, bind-vfio, wait-vfio-group
+#   B. the next "attach --yes" recovers by itself and then attaches (human output, and --json,
+#      which must still be one JSON document); release then gives everything back
+# No WARNING/BUG/Oops in dmesg. Judged by 04-kill-recover.py.
+# tb.firmware: bios
+# tb.iommu: pt
+# tb.timeout: 300
+
+# shellcheck source=../guest/lib.sh
+. /tb/lib/lib.sh
+# shellcheck source=handoff-lib.sh
+. /tb/scenarios/handoff-lib.sh
+need_tool
+find_gpu
+J=/run/gpu-handoff/journal
+host_state > /tmp/state.before
+
+# kill_attach NAME KIND: start attach, SIGKILL it once the journal has "begin N KIND"; prints
+# "INFO killed NAME kind=KIND last=<last journal record>" (or a FAILED step after 5 tries).
+kill_attach() {
+    _name=$1 _kind=$2 _try=0
+    while [ $_try -lt 5 ]; do
+        _try=$((_try + 1))
+        gpu-handoff attach --yes > "/tmp/$_name.out" 2>&1 &
+        _pid=$!
+        _ok=0
+        while kill -0 "$_pid" 2>/dev/null; do
+            if grep -qE "^begin [0-9]+ $_kind( |\$)" "$J" 2>/dev/null; then
+                kill -9 "$_pid"; _ok=1; break
+            fi
+        done
+        wait "$_pid"; _rc=$?
+        if [ $_ok = 1 ] && ! grep -q '^end ' "$J" 2>/dev/null; then
+            info "killed $_name kind=$_kind try=$_try rc=$_rc last=$(tail -n 1 "$J" | tr ' ' _)"
+            step "journal-at-kill:$_name" "cat $J"
+            return 0
+        fi
+        # attach got to its end before the kill: give the GPU back and try again
+        info "attach ended before the kill ($_name try $_try, rc $_rc)"
+        gpu-handoff release > /dev/null 2>&1
+    done
+    step "kill-attach:$_name" "echo 'attach always finished before it could be killed at $_kind'; false"
+    return 1
+}
+
+# A. kill, status, recover, compare
+for kind in unbind-vtcon unbind-driver unload-module load-module bind-vfio wait-vfio-group; do
+    if kill_attach "$kind" "$kind"; then
+        capture "status-$kind" gpu-handoff status
+        capture "status-json-$kind" gpu-handoff --json status
+        capture "recover-$kind" gpu-handoff --json recover
+        wait_state /tmp/state.before "check:state-restored-after-recover:$kind"
+    fi
+done
+
+# B. the next attach recovers first, then attaches
+if kill_attach auto-human unload-module; then
+    capture attach-auto-human gpu-handoff attach --yes
+    step "check:vfio-drivers:auto-human" "[ \"\$(basename \"\$(readlink /sys/bus/pci/devices/$GPU/driver)\")\" = vfio-pci ] &&
+        [ \"\$(basename \"\$(readlink /sys/bus/pci/devices/$AUD/driver)\")\" = vfio-pci ]"
+    step "check:vfio-group-usable:auto-human" "vfio-check $GPU"
+    capture release-auto-human gpu-handoff --json release
+    wait_state /tmp/state.before "check:state-restored:auto-human"
+fi
+if kill_attach auto-json bind-vfio; then
+    capture attach-auto-json gpu-handoff --json attach --yes
+    step "check:vfio-drivers:auto-json" "[ \"\$(basename \"\$(readlink /sys/bus/pci/devices/$GPU/driver)\")\" = vfio-pci ] &&
+        [ \"\$(basename \"\$(readlink /sys/bus/pci/devices/$AUD/driver)\")\" = vfio-pci ]"
+    capture release-auto-json gpu-handoff --json release
+    wait_state /tmp/state.before "check:state-restored:auto-json"
+fi
+dmesg_clean
+result
