@@ -9,7 +9,6 @@
  * compared as a snapshot. */
 
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,10 +20,10 @@
 
 #include <cmocka.h>
 
-#include "fakehost.h"
 #include "handoff/transition.h"
 #include "kmodel.h"
 #include "snapshot.h"
+#include "testtree.h"
 
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/lsan_interface.h>
@@ -87,8 +86,9 @@ static int fake_pause_usec(void *u, uint64_t usec)
 static const struct clock_ops fake_clock = {fake_now_usec, fake_pause_usec, NULL};
 
 struct machine {
-        char dir[256];
-        struct sysroot *sr;
+        struct test_tree *tree;
+        struct sysroot *sr; /* tree->sr */
+        char *dir;          /* tree->dir */
         struct kmodel *model;
         struct kernel kernel;
         struct handoff_ctx ctx;
@@ -106,19 +106,14 @@ static struct machine *machine_new(void)
 static struct machine *machine_with(const char *extra)
 {
         struct machine *m = calloc(1, sizeof(*m));
-        const char *tmp = getenv("TMPDIR");
-        char *error = NULL;
-
-        assert_non_null(m);
-        snprintf(m->dir, sizeof(m->dir), "%s/test-engine.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        assert_non_null(mkdtemp(m->dir));
         char *description = NULL;
 
+        assert_non_null(m);
         assert_true(asprintf(&description, "%s%s", host, extra) > 0);
-        if (fakehost_build(description, "test-engine", m->dir, &error) < 0)
-                fail_msg("fakehost: %s", error);
+        m->tree = test_tree_fakehost("test-engine", description);
         free(description);
-        assert_int_equal(sysroot_open(m->dir, &m->sr), 0);
+        m->sr = m->tree->sr;
+        m->dir = m->tree->dir;
         assert_int_equal(kmodel_new(m->sr, &m->model), 0);
         m->kernel = kmodel_kernel(m->model);
         m->ctx = (struct handoff_ctx){.sr = m->sr, .kernel = &m->kernel, .clock = &fake_clock,
@@ -129,16 +124,10 @@ static struct machine *machine_with(const char *extra)
         return m;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
-
 static void machine_free(struct machine *m)
 {
         kmodel_free(m->model);
-        sysroot_free(m->sr);
-        nftw(m->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        test_tree_free(m->tree);
         free(m->before);
         free(m);
 }

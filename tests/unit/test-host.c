@@ -3,7 +3,6 @@
  * so each test reads like the machine it models. */
 
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,53 +15,16 @@
 #include <cmocka.h>
 
 #include "doctor/doctor.h"
-#include "fakehost.h"
+#include "testtree.h"
 #include "host/host.h"
 
 /* One fake machine: its tree, the sysroot on it and the snapshot read from it. */
-struct machine {
-        char dir[256];
-        struct sysroot *sr;
-        struct quirk_db *quirks;
-        struct host *h;
-};
-
-static struct machine *machine_new(const char *description)
+static struct test_host *machine_new(const char *description)
 {
-        struct machine *m = calloc(1, sizeof(*m));
-        char *error = NULL;
-        const char *qpath = getenv("GPU_HANDOFF_QUIRKS");
-
-        assert_non_null(m);
-        const char *tmp = getenv("TMPDIR");
-
-        snprintf(m->dir, sizeof(m->dir), "%s/test-host.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        assert_non_null(mkdtemp(m->dir));
-        if (fakehost_build(description, "inline", m->dir, &error) < 0)
-                fail_msg("fakehost: %s", error);
-        assert_int_equal(sysroot_open(m->dir, &m->sr), 0);
-        assert_non_null(qpath);
-        if (quirk_db_load(qpath, &m->quirks, &error) < 0)
-                fail_msg("quirks: %s", error);
-        assert_int_equal(host_read(m->sr, m->quirks, HOST_PLATFORM, &m->h), 0);
-        return m;
+        return test_host_new("test-host", description);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
-
-static void machine_free(struct machine *m)
-{
-        host_free(m->h);
-        quirk_db_free(m->quirks);
-        sysroot_free(m->sr);
-        nftw(m->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-        free(m);
-}
-
-static struct pci_device *device(struct machine *m, const char *address)
+static struct pci_device *device(struct test_host *m, const char *address)
 {
         struct pci_addr a;
         struct pci_device *d;
@@ -76,7 +38,7 @@ static struct pci_device *device(struct machine *m, const char *address)
         return d;
 }
 
-static const struct gpu *gpu(struct machine *m, const char *address)
+static const struct gpu *gpu(struct test_host *m, const char *address)
 {
         for (size_t i = 0; i < m->h->n_gpus; i++)
                 if (strcmp(m->h->gpus[i].dev->address, address) == 0)
@@ -104,7 +66,7 @@ static const struct finding *must_find(const struct doctor_report *r, const char
         return f;
 }
 
-static struct doctor_report *doctor(struct machine *m)
+static struct doctor_report *doctor(struct test_host *m)
 {
         struct doctor_report *r = NULL;
         struct pci_names *names = NULL;
@@ -133,7 +95,7 @@ static const char nvidia_desktop[] =
 
 static void test_pci_attributes(void **state)
 {
-        struct machine *m = machine_new(nvidia_desktop);
+        struct test_host *m = machine_new(nvidia_desktop);
         struct pci_device *d = device(m, "0000:01:00.0");
 
         assert_int_equal(m->h->pci->n_devices, 4);
@@ -157,12 +119,12 @@ static void test_pci_attributes(void **state)
         assert_int_equal(device(m, "0000:01:00.1")->boot_vga, UNKNOWN);
         assert_null(device(m, "0000:01:00.1")->reset_method);
         assert_int_equal(device(m, "0000:01:00.1")->flr, NO);
-        machine_free(m);
+        test_host_free(m);
 }
 
 static void test_pci_broken_attributes(void **state)
 {
-        struct machine *m = machine_new("pci 0000:00:00.0 8086:3e30 class=0x060000\n"
+        struct test_host *m = machine_new("pci 0000:00:00.0 8086:3e30 class=0x060000\n"
                                         "pci 0000:00:02.0 8086:3e92 class=0x030000 raw.vendor=garbage\n"
                                         "pci 0000:00:03.0 8086:3e92 class=0x030000 missing=class\n"
                                         "pci 0000:00:04.0 10de:2206 class=0x030000 config=16\n"
@@ -179,23 +141,23 @@ static void test_pci_broken_attributes(void **state)
         assert_int_equal(device(m, "0000:00:06.0")->flr, UNKNOWN);
         /* Every device with a readable class 03 is a GPU, broken IDs or not. */
         assert_int_equal(m->h->n_gpus, 4);
-        machine_free(m);
+        test_host_free(m);
 }
 
 static void test_empty_host(void **state)
 {
-        struct machine *m = machine_new("cpu amd svm\n");
+        struct test_host *m = machine_new("cpu amd svm\n");
 
         assert_int_equal(m->h->pci->n_devices, 0);
         assert_int_equal(m->h->groups->n_groups, 0);
         assert_int_equal(m->h->n_gpus, 0);
         assert_int_equal(gpu_layout(m->h->gpus, m->h->n_gpus), LAYOUT_NO_GPU);
-        machine_free(m);
+        test_host_free(m);
 }
 
 static void test_groups_and_viability(void **state)
 {
-        struct machine *m = machine_new(nvidia_desktop);
+        struct test_host *m = machine_new(nvidia_desktop);
         const struct iommu_group *g = iommu_group_find(m->h->groups, 1);
         const struct pci_device *blocker = NULL;
 
@@ -206,19 +168,19 @@ static void test_groups_and_viability(void **state)
         assert_false(iommu_group_viable(g, &blocker));
         assert_string_equal(blocker->address, "0000:01:00.0"); /* nvidia is first, by address */
         assert_null(iommu_group_find(m->h->groups, 7));
-        machine_free(m);
+        test_host_free(m);
 
         m = machine_new(DESKTOP_PLATFORM
                         "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
                         "pci 0000:01:00.0 10de:2206 class=0x030000 parent=0000:00:01.0 group=1 driver=vfio-pci\n"
                         "pci 0000:01:00.1 10de:1aef class=0x040300 parent=0000:00:01.0 group=1\n");
         assert_true(iommu_group_viable(iommu_group_find(m->h->groups, 1), NULL));
-        machine_free(m);
+        test_host_free(m);
 }
 
 static void test_gpu_companions_and_isolation(void **state)
 {
-        struct machine *m = machine_new(
+        struct test_host *m = machine_new(
                 DESKTOP_PLATFORM
                 "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
                 "pci 0000:01:00.0 10de:1e07 class=0x030000 parent=0000:00:01.0 group=2 driver=nouveau boot_vga=1\n"
@@ -234,14 +196,14 @@ static void test_gpu_companions_and_isolation(void **state)
         assert_int_equal(g->n_foreign, 0);
         assert_int_equal(g->kind, GPU_DISCRETE);
         assert_true(gpu_quirk_flags(g) & QUIRK_COMPANIONS_TRAVEL);
-        machine_free(m);
+        test_host_free(m);
 }
 
 /* QEMU's std VGA with an Intel HDA function, as in the testbed: a card's audio function is its
  * companion even with another vendor ID. */
 static void test_gpu_companion_other_vendor(void **state)
 {
-        struct machine *m = machine_new(DESKTOP_PLATFORM
+        struct test_host *m = machine_new(DESKTOP_PLATFORM
                                         "pci 0000:00:02.0 1b36:000c class=0x060400 group=1 driver=pcieport\n"
                                         "pci 0000:01:00.0 1234:1111 class=0x030000 parent=0000:00:02.0 group=3 "
                                         "driver=bochs-drm boot_vga=1\n"
@@ -252,12 +214,12 @@ static void test_gpu_companion_other_vendor(void **state)
         assert_int_equal(g->n_companions, 1);
         assert_string_equal(g->companions[0]->address, "0000:01:00.1");
         assert_int_equal(g->isolation, GROUP_ISOLATED);
-        machine_free(m);
+        test_host_free(m);
 }
 
 static void test_gpu_shared_group(void **state)
 {
-        struct machine *m = machine_new(DESKTOP_PLATFORM
+        struct test_host *m = machine_new(DESKTOP_PLATFORM
                                         "pci 0000:00:1c.0 8086:a340 class=0x060400 group=5 driver=pcieport\n"
                                         "pci 0000:00:14.0 8086:a36d class=0x0c0330 group=5 driver=xhci_hcd\n"
                                         "pci 0000:03:00.0 1002:67df class=0x030000 parent=0000:00:1c.0 group=5 "
@@ -282,12 +244,12 @@ static void test_gpu_shared_group(void **state)
         assert_non_null(strstr(f->message, "0000:04:00.0"));
         assert_false(r->ready); /* the only GPU cannot go alone */
         doctor_report_free(r);
-        machine_free(m);
+        test_host_free(m);
 }
 
 static void test_layouts(void **state)
 {
-        struct machine *m;
+        struct test_host *m;
 
         /* Intel iGPU on the root bus + discrete card. */
         m = machine_new(DESKTOP_PLATFORM
@@ -296,7 +258,7 @@ static void test_layouts(void **state)
                         "pci 0000:01:00.0 10de:2204 class=0x030000 parent=0000:00:01.0 group=1 boot_vga=0\n");
         assert_int_equal(gpu(m, "0000:00:02.0")->kind, GPU_INTEGRATED);
         assert_int_equal(gpu_layout(m->h->gpus, m->h->n_gpus), LAYOUT_IGPU_DGPU);
-        machine_free(m);
+        test_host_free(m);
 
         /* AMD APU: the GPU shares its slot with AMD CPU functions (vendor 1022). */
         m = machine_new("pci 0000:00:08.1 1022:1635 class=0x060400 group=4 driver=pcieport\n"
@@ -310,7 +272,7 @@ static void test_layouts(void **state)
         /* The APU's platform audio (vendor 1022) is not the GPU's companion. */
         assert_int_equal(gpu(m, "0000:05:00.0")->n_companions, 1);
         assert_int_equal(gpu_layout(m->h->gpus, m->h->n_gpus), LAYOUT_IGPU_DGPU);
-        machine_free(m);
+        test_host_free(m);
 
         /* Two discrete cards. */
         m = machine_new("pci 0000:00:01.0 8086:1901 class=0x060400 group=1\n"
@@ -318,12 +280,12 @@ static void test_layouts(void **state)
                         "pci 0000:01:00.0 10de:2204 class=0x030000 parent=0000:00:01.0 group=1 boot_vga=1\n"
                         "pci 0000:02:00.0 1002:73bf class=0x030000 parent=0000:00:01.1 group=1\n");
         assert_int_equal(gpu_layout(m->h->gpus, m->h->n_gpus), LAYOUT_DUAL_DGPU);
-        machine_free(m);
+        test_host_free(m);
 }
 
 static void test_platform(void **state)
 {
-        struct machine *m = machine_new(nvidia_desktop);
+        struct test_host *m = machine_new(nvidia_desktop);
 
         assert_true(m->h->have_cpu);
         assert_int_equal(m->h->cpu.vendor, CPU_VENDOR_INTEL);
@@ -339,12 +301,12 @@ static void test_platform(void **state)
         assert_false(host_cmdline_has(m->h, "intel", NULL));
         assert_int_equal(m->h->modules[HOST_MODULE_VFIO_PCI], MODULE_AVAILABLE);
         assert_int_equal(m->h->modules[HOST_MODULE_VENDOR_RESET], MODULE_MISSING);
-        machine_free(m);
+        test_host_free(m);
 }
 
 static void test_modules(void **state)
 {
-        struct machine *m = machine_new("module vfio loaded\n"
+        struct test_host *m = machine_new("module vfio loaded\n"
                                         "module vfio_pci builtin\n"
                                         "module vfio_iommu_type1 available\n");
 
@@ -352,12 +314,12 @@ static void test_modules(void **state)
         assert_int_equal(m->h->modules[HOST_MODULE_VFIO_PCI], MODULE_BUILTIN);
         assert_int_equal(m->h->modules[HOST_MODULE_VFIO_IOMMU_TYPE1], MODULE_AVAILABLE);
         assert_int_equal(m->h->modules[HOST_MODULE_VENDOR_RESET], MODULE_MISSING);
-        machine_free(m);
+        test_host_free(m);
 }
 
 static void test_doctor_iommu_disabled(void **state)
 {
-        struct machine *m = machine_new("cpu intel vmx\nkvm\niommu intel\ncmdline root=/dev/sda1 quiet\n"
+        struct test_host *m = machine_new("cpu intel vmx\nkvm\niommu intel\ncmdline root=/dev/sda1 quiet\n"
                                         "module vfio_pci available\n"
                                         "pci 0000:01:00.0 10de:2206 class=0x030000 boot_vga=1\n");
         struct doctor_report *r = doctor(m);
@@ -369,7 +331,7 @@ static void test_doctor_iommu_disabled(void **state)
         assert_string_equal(f->fix, "Add intel_iommu=on iommu=pt to the kernel command line, then reboot.");
         assert_null(finding(r, "iommu-off-in-firmware"));
         doctor_report_free(r);
-        machine_free(m);
+        test_host_free(m);
 
         m = machine_new("cpu amd svm\nkvm\niommu amd\ncmdline root=/dev/sda1 amd_iommu=off\n");
         r = doctor(m);
@@ -377,18 +339,18 @@ static void test_doctor_iommu_disabled(void **state)
         assert_string_equal(f->fix,
                             "Remove amd_iommu=off from the kernel command line, add amd_iommu=on iommu=pt, then reboot.");
         doctor_report_free(r);
-        machine_free(m);
+        test_host_free(m);
 }
 
 static void test_doctor_virtualization(void **state)
 {
-        struct machine *m = machine_new("cpu amd\niommu amd enabled\n");
+        struct test_host *m = machine_new("cpu amd\niommu amd enabled\n");
         struct doctor_report *r = doctor(m);
         const struct finding *f = must_find(r, "virtualization-off");
         assert_non_null(strstr(f->fix, "SVM Mode"));
         assert_false(r->virtualization);
         doctor_report_free(r);
-        machine_free(m);
+        test_host_free(m);
 
         m = machine_new("cpu intel vmx\n");
         r = doctor(m);
@@ -398,12 +360,12 @@ static void test_doctor_virtualization(void **state)
         assert_non_null(finding(r, "vfio-missing"));
         assert_non_null(finding(r, "no-gpu"));
         doctor_report_free(r);
-        machine_free(m);
+        test_host_free(m);
 }
 
 static void test_doctor_ready_and_quirks(void **state)
 {
-        struct machine *m = machine_new(DESKTOP_PLATFORM
+        struct test_host *m = machine_new(DESKTOP_PLATFORM
                                         "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
                                         "pci 0000:01:00.0 10de:2b85 class=0x030000 parent=0000:00:01.0 group=1 "
                                         "boot_vga=1 driver=nvidia reset=bus\n"
@@ -419,7 +381,7 @@ static void test_doctor_ready_and_quirks(void **state)
         assert_int_equal(f->severity, SEVERITY_WARNING);
         assert_null(finding(r, "gpu-no-reset")); /* a bus reset is a reset */
         doctor_report_free(r);
-        machine_free(m);
+        test_host_free(m);
 }
 
 int main(void)

@@ -3,7 +3,6 @@
  * gets, on small fake hosts described inline. The full plans are golden-tested. */
 
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,46 +14,12 @@
 
 #include <cmocka.h>
 
-#include "fakehost.h"
+#include "testtree.h"
 #include "handoff/plan.h"
 
-struct machine {
-        char dir[256];
-        struct sysroot *sr;
-        struct quirk_db *quirks;
-        struct host *h;
-};
-
-static struct machine *machine_new(const char *description)
+static struct test_host *machine_new(const char *description)
 {
-        struct machine *m = calloc(1, sizeof(*m));
-        const char *tmp = getenv("TMPDIR");
-        char *error = NULL;
-
-        assert_non_null(m);
-        snprintf(m->dir, sizeof(m->dir), "%s/test-plan.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        assert_non_null(mkdtemp(m->dir));
-        if (fakehost_build(description, "inline", m->dir, &error) < 0)
-                fail_msg("fakehost: %s", error);
-        assert_int_equal(sysroot_open(m->dir, &m->sr), 0);
-        if (quirk_db_load(getenv("GPU_HANDOFF_QUIRKS"), &m->quirks, &error) < 0)
-                fail_msg("quirks: %s", error);
-        assert_int_equal(host_read(m->sr, m->quirks, HOST_PLATFORM, &m->h), 0);
-        return m;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
-
-static void machine_free(struct machine *m)
-{
-        host_free(m->h);
-        quirk_db_free(m->quirks);
-        sysroot_free(m->sr);
-        nftw(m->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-        free(m);
+        return test_host_new("test-plan", description);
 }
 
 /* The steps of one kind, as "arg0 arg1" strings joined by "; ". */
@@ -88,7 +53,7 @@ static char *steps_of(const struct plan *p, enum step_kind kind)
 static void test_keep_efifb_quirk(void **state)
 {
         /* RX 6800 XT (Navi 21) as the only GPU: fbcon is unbound, efifb is kept. */
-        struct machine *m = machine_new("module vfio_pci available\n"
+        struct test_host *m = machine_new("module vfio_pci available\n"
                                         "pci 0000:00:01.1 1022:1483 class=0x060400 group=1 driver=pcieport\n"
                                         "pci 0000:09:00.0 1002:73bf class=0x030000 parent=0000:00:01.1 group=1 "
                                         "boot_vga=1 driver=amdgpu\n" CONSOLE_AND_EFIFB);
@@ -99,13 +64,13 @@ static void test_keep_efifb_quirk(void **state)
         assert_string_equal(steps_of(p, STEP_UNBIND_VTCON), "vtcon1");
         assert_string_equal(steps_of(p, STEP_UNBIND_FRAMEBUFFER), "efi-framebuffer.0 efi-framebuffer (skipped)");
         plan_free(p);
-        machine_free(m);
+        test_host_free(m);
 }
 
 static void test_secondary_gpu_leaves_console(void **state)
 {
         /* The iGPU drives the console; lending the dGPU must not touch fbcon or efifb. */
-        struct machine *m = machine_new("module vfio_pci available\n"
+        struct test_host *m = machine_new("module vfio_pci available\n"
                                         "pci 0000:00:02.0 8086:3e92 class=0x030000 group=2 driver=i915 boot_vga=1\n"
                                         "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
                                         "pci 0000:01:00.0 10de:2204 class=0x030000 parent=0000:00:01.0 group=1 "
@@ -121,7 +86,7 @@ static void test_secondary_gpu_leaves_console(void **state)
         assert_string_equal(steps_of(p, STEP_UNBIND_DRIVER), "0000:01:00.0 nouveau");
         assert_string_equal(steps_of(p, STEP_LOAD_MODULE), "vfio_pci");
         plan_free(p);
-        machine_free(m);
+        test_host_free(m);
 }
 
 static void test_module_stack(void **state)
@@ -136,14 +101,14 @@ static void test_module_stack(void **state)
                               "pci 0000:01:00.0 10de:2204 class=0x030000 parent=0000:00:01.0 group=1 "
                               "boot_vga=0 driver=nvidia\n";
         char desc[2048];
-        struct machine *m = machine_new(modules);
+        struct test_host *m = machine_new(modules);
         struct plan *p = NULL;
 
         assert_int_equal(plan_attach(m->h, NULL, 0, NULL, &p, NULL), 0);
         assert_string_equal(steps_of(p, STEP_UNLOAD_MODULE), "nvidia_drm; nvidia_modeset; nvidia_uvm; nvidia");
         assert_string_equal(steps_of(p, STEP_LOAD_MODULE), ""); /* vfio_pci is loaded */
         plan_free(p);
-        machine_free(m);
+        test_host_free(m);
 
         snprintf(desc, sizeof(desc), "%s%s", modules,
                  "pci 0000:00:01.1 8086:1905 class=0x060400 group=2 driver=pcieport\n"
@@ -155,12 +120,12 @@ static void test_module_stack(void **state)
         assert_int_equal(p->n_notes, 1);
         assert_non_null(strstr(p->notes[0], "0000:02:00.0"));
         plan_free(p);
-        machine_free(m);
+        test_host_free(m);
 }
 
 static void test_refusals_change_nothing(void **state)
 {
-        struct machine *m = machine_new(
+        struct test_host *m = machine_new(
                                         "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
                                         "pci 0000:01:00.0 10de:2204 class=0x030000 parent=0000:00:01.0 group=1 "
                                         "boot_vga=0 driver=nvidia\n");
@@ -172,7 +137,7 @@ static void test_refusals_change_nothing(void **state)
         assert_ptr_equal(p, (struct plan *)0x1);
         assert_non_null(strstr(error, "vfio-pci is not available"));
         free(error);
-        machine_free(m);
+        test_host_free(m);
 }
 
 int main(void)
