@@ -31,7 +31,8 @@ static const char *skip_int(const char *p)
 }
 
 /* proc_stat_parse() that also hands back the state letter (field 3). */
-static int stat_parse(const char *stat, char *comm, size_t comm_size, struct process_id *ret, char *ret_state)
+static int stat_parse(const char *stat, char *comm, size_t comm_size, struct process_id *ret,
+                      char *ret_state)
 {
         const char *p = stat, *comm_start, *comm_end;
         uint64_t pid = 0, start_time = 0;
@@ -136,7 +137,8 @@ static int read_pid_stat(const struct sysroot *sr, pid_t pid, struct process_id 
         return 0;
 }
 
-int process_id_read(const struct sysroot *sr, pid_t pid, struct process_id *ret, char *comm, size_t comm_size)
+int process_id_read(const struct sysroot *sr, pid_t pid, struct process_id *ret, char *comm,
+                    size_t comm_size)
 {
         return read_pid_stat(sr, pid, ret, comm, comm_size, NULL);
 }
@@ -165,7 +167,8 @@ static bool unit_name_valid(const char *s, size_t n)
 
         for (size_t i = 0; i < n; i++) {
                 char c = s[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || (c && strchr(":-_.\\@", c))))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+                      (c && strchr(":-_.\\@", c))))
                         return false;
         }
         for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
@@ -183,7 +186,8 @@ static int path_unit(const char *path, size_t len, char **ret)
         size_t unit_len = 0;
         char *s;
 
-        if (len >= sizeof(deleted) - 1 && memcmp(path + len - (sizeof(deleted) - 1), deleted, sizeof(deleted) - 1) == 0)
+        if (len >= sizeof(deleted) - 1 && memcmp(path + len - (sizeof(deleted) - 1), deleted,
+                                                 sizeof(deleted) - 1) == 0)
                 len -= sizeof(deleted) - 1;
         for (size_t i = 0; i < len;) {
                 size_t j = i;

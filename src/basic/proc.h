@@ -29,7 +29,8 @@ int proc_stat_parse(const char *stat, char *comm, size_t comm_size, struct proce
 
 /* Reads proc/PID/stat below the root. -ESRCH when the process is gone (or never was), -EINVAL
  * when the text is malformed or names another pid. ret and comm may each be NULL. */
-int process_id_read(const struct sysroot *sr, pid_t pid, struct process_id *ret, char *comm, size_t comm_size);
+int process_id_read(const struct sysroot *sr, pid_t pid, struct process_id *ret, char *comm,
+                    size_t comm_size);
 
 /* The running process as the root's procfs shows it: proc/self/stat below the sysroot, with the
  * pid taken from that file. On "/" that is this process (as the mounted /proc's pid namespace

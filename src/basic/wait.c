@@ -154,10 +154,13 @@ static int watch_parent(const struct sysroot *sr, const char *path)
         return TAKE_FD(fd);
 }
 
-int wait_for_path(const struct sysroot *sr, const char *path, const struct clock_ops *clk, uint64_t timeout_usec)
+int wait_for_path(const struct sysroot *sr, const char *path, const struct clock_ops *clk,
+                  uint64_t timeout_usec)
 {
         struct path_wait w = { .sr = sr, .path = path, .inotify_fd = -1 };
-        struct clock_ops inotify_clock = { .now_usec = real_now, .pause_usec = inotify_pause, .userdata = &w };
+        struct clock_ops inotify_clock = {
+                .now_usec = real_now, .pause_usec = inotify_pause, .userdata = &w
+        };
         int r;
 
         /* Most paths are there already: closing an inotify instance costs a grace period (ms). */

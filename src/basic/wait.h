@@ -45,4 +45,5 @@ int wait_until(const struct clock_ops *clk, uint64_t timeout_usec, int (*conditi
  * parent directory wakes the wait as soon as something there changes; the backoff stays as
  * the fallback, so a missed event (or a parent directory that does not exist yet, or no
  * inotify) costs at most 50 ms. Any other clock polls, so tests drive it with virtual time. */
-int wait_for_path(const struct sysroot *sr, const char *path, const struct clock_ops *clk, uint64_t timeout_usec);
+int wait_for_path(const struct sysroot *sr, const char *path, const struct clock_ops *clk,
+                  uint64_t timeout_usec);

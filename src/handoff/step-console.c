@@ -28,6 +28,10 @@ static int set_vtcon(const struct handoff_ctx *ctx, const char *vtcon, bool bind
         char path[96];
         int r = vtcon_bound(ctx->sr, vtcon);
 
+        /* The console went with its framebuffer (the kernel removes efifb when vfio-pci takes the
+         * VGA device): nothing to rebind; fbcon comes back with the GPU's own driver. */
+        if (r == -ENOENT)
+                return 0;
         if (r < 0)
                 return step_fail(message, r, "cannot read the state of console %s: %s", vtcon, strerror(-r));
         if (r == bind)

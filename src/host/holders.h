@@ -36,8 +36,8 @@ struct holder {
  * sorted by pid, then in the order of nodes. Processes that exit during the scan are skipped:
  * a process counts only if its identity (pid and start time) is the same before and after its
  * fds were read, so a recycled pid is never reported. Processes whose fds may not be read
- * (EACCES, EPERM: another user's, without privileges) are counted in *ret_n_unreadable (may
- * be NULL) so the caller can say the list is incomplete. Threads share their process's fd
+ * (EACCES, EPERM: another user's, without privileges) or whose stat does not parse are counted
+ * in *ret_n_unreadable (may be NULL) so the caller can say the list is incomplete. Threads share their process's fd
  * table and are not scanned separately. A root without proc/ gives -ENOENT. */
 int holders_scan(const struct sysroot *sr, char *const *nodes, size_t n_nodes, struct holder **ret,
                  size_t *ret_n, size_t *ret_n_unreadable);

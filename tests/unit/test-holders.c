@@ -130,7 +130,8 @@ static struct pci_device fake_device(const char *address, const char *driver)
         return d;
 }
 
-static void expect_nodes(struct tree *t, const struct pci_device *d, const char *const *expected, size_t n_expected)
+static void expect_nodes(struct tree *t, const struct pci_device *d, const char *const *expected,
+                         size_t n_expected)
 {
         char **paths = NULL;
         size_t n = 99;
@@ -190,11 +191,14 @@ static void test_nodes_drm_and_sound(void **state)
 
 static void test_nodes_nvidia(void **state)
 {
-        static const char *const with_minor[] = { "dev/dri/card1",      "dev/dri/renderD129", "dev/nvidia-modeset",
-                                                  "dev/nvidia-uvm",     "dev/nvidia-uvm-tools", "dev/nvidia1",
-                                                  "dev/nvidiactl" };
-        static const char *const without_minor[] = { "dev/dri/card1",  "dev/dri/renderD129",   "dev/nvidia-modeset",
-                                                     "dev/nvidia-uvm", "dev/nvidia-uvm-tools", "dev/nvidiactl" };
+        static const char *const with_minor[] = {
+                "dev/dri/card1",        "dev/dri/renderD129", "dev/nvidia-modeset", "dev/nvidia-uvm",
+                "dev/nvidia-uvm-tools", "dev/nvidia1",        "dev/nvidiactl",
+        };
+        static const char *const without_minor[] = {
+                "dev/dri/card1",  "dev/dri/renderD129",   "dev/nvidia-modeset",
+                "dev/nvidia-uvm", "dev/nvidia-uvm-tools", "dev/nvidiactl",
+        };
         struct tree *t = tree_new();
         struct pci_device d = fake_device("0000:01:00.0", "nvidia");
 
@@ -233,19 +237,21 @@ static void test_nodes_nvidia(void **state)
 
 static void build_processes(struct tree *t)
 {
+        /* created out of pid order: readdir order must not decide the result order */
+        fake_process(t, 1500, "nvidia-persiste", 300, "0::/system.slice/nvidia-persistenced.service\n");
+        fake_fd(t, 1500, 4, "/dev/nvidiactl");
+        fake_fd(t, 1500, 5, "/dev/nvidia1");
+
         /* kwin holds the card twice and the render node; reported once per node */
         fake_process(t, 2211, "kwin_wayland", 4567,
-                     "0::/user.slice/user-1000.slice/user@1000.service/session.slice/plasma-kwin_wayland.service\n");
+                     "0::/user.slice/user-1000.slice/user@1000.service/session.slice/"
+                     "plasma-kwin_wayland.service\n");
         fake_fd(t, 2211, 0, "/dev/null");
         fake_fd(t, 2211, 3, "/dev/dri/card1");
         fake_fd(t, 2211, 17, "/dev/dri/renderD129");
         fake_fd(t, 2211, 18, "/dev/dri/card1");
         fake_fd(t, 2211, 19, "socket:[12345]");
         fake_fd(t, 2211, 20, "/dev/dri/card10"); /* another card: not a prefix match */
-
-        fake_process(t, 1500, "nvidia-persiste", 300, "0::/system.slice/nvidia-persistenced.service\n");
-        fake_fd(t, 1500, 4, "/dev/nvidiactl");
-        fake_fd(t, 1500, 5, "/dev/nvidia1");
 
         /* no cgroup file: no unit, still named */
         fake_process(t, 600, "pipewire", 900, NULL);
@@ -302,6 +308,16 @@ static void test_scan(void **state)
         assert_int_equal(h[4].id.pid, 2211);
         assert_string_equal(h[4].node, "dev/dri/renderD129");
         holders_free(h, n);
+
+        /* the same node twice (with and without '/'): still one entry per process and node */
+        {
+                char *twice[] = { (char *)"/dev/dri/card1", (char *)"dev/dri/card1" };
+                assert_int_equal(holders_scan(t->sr, twice, 2, &h, &n, NULL), 0);
+                assert_int_equal(n, 1);
+                assert_int_equal(h[0].id.pid, 2211);
+                assert_string_equal(h[0].node, "/dev/dri/card1");
+                holders_free(h, n);
+        }
 
         /* nobody holds it; nothing to look for */
         {

@@ -237,7 +237,8 @@ static void test_acquired_while_waiting(void **state)
         char *s;
 
         assert_int_equal(handoff_lock_take(t->sr, &clk, 0, "attach", &first, NULL, NULL, 0), 0);
-        assert_int_equal(handoff_lock_take(t->sr, &clk, 5 * USEC_PER_SEC, "release", &second, NULL, NULL, 0), 0);
+        assert_int_equal(handoff_lock_take(t->sr, &clk, 5 * USEC_PER_SEC, "release", &second, NULL, NULL, 0),
+                         0);
         assert_null(first);
         /* released during the pause that ended at 113 ms (checks at 63 and 113 ms) */
         assert_true(c.now == 113 * USEC_PER_MSEC);
@@ -271,7 +272,8 @@ static void test_unknown_holder(void **state)
                 char what[16] = "x";
 
                 tree_write(t, HANDOFF_LOCK_PATH, texts[i]);
-                assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "release", &l2, &holder, what, sizeof(what)),
+                assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "release", &l2, &holder, what,
+                                                   sizeof(what)),
                                  -EBUSY);
                 if (holder.pid != 0)
                         fail_msg("\"%s\" gave holder %d", texts[i], (int)holder.pid);
@@ -283,7 +285,8 @@ static void test_unknown_holder(void **state)
         {
                 struct process_id holder = {};
                 char what[HANDOFF_LOCK_WHAT_MAX];
-                assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "release", &l2, &holder, what, sizeof(what)),
+                assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "release", &l2, &holder, what,
+                                                   sizeof(what)),
                                  -EBUSY);
                 assert_int_equal(holder.pid, 4242);
                 assert_string_equal(what, "attach --yes");

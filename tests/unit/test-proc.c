@@ -88,13 +88,14 @@ static void tree_free(struct tree *t)
         free(t);
 }
 
-static void fake_process(struct tree *t, int pid, const char *comm, char state, uint64_t start, const char *cgroup)
+static void fake_process(struct tree *t, int pid, const char *comm, char state, uint64_t start,
+                         const char *cgroup)
 {
         char rel[64], stat[512];
 
         snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
-        snprintf(stat, sizeof(stat), "%d (%s) %c " FIELDS_4_TO_21 " %" PRIu64 " 3133440 414 0 0\n", pid, comm,
-                 state, start);
+        snprintf(stat, sizeof(stat), "%d (%s) %c " FIELDS_4_TO_21 " %" PRIu64 " 3133440 414 0 0\n", pid,
+                 comm, state, start);
         tree_write(t, rel, stat);
         if (cgroup) {
                 snprintf(rel, sizeof(rel), "proc/%d/cgroup", pid);
@@ -102,38 +103,38 @@ static void fake_process(struct tree *t, int pid, const char *comm, char state, 
         }
 }
 
+#define PARSE(s) proc_stat_parse((s), comm, sizeof(comm), &id)
+
 static void test_stat_parse(void **state)
 {
         struct process_id id = {};
         char comm[PROC_COMM_MAX];
 
-        assert_int_equal(proc_stat_parse("2211 (kwin_wayland) S " FIELDS_4_TO_21 " 4567 1234567 890 0\n", comm,
-                                         sizeof(comm), &id),
-                         0);
+        assert_int_equal(PARSE("2211 (kwin_wayland) S " FIELDS_4_TO_21 " 4567 1234567 890 0\n"), 0);
         assert_int_equal(id.pid, 2211);
         assert_int_equal(id.start_time, 4567);
         assert_string_equal(comm, "kwin_wayland");
 
         /* The kernel does not escape comm: the LAST ')' ends it, whatever it holds. */
-        assert_int_equal(proc_stat_parse("42 (a) b (c)) R " FIELDS_4_TO_21 " 99", comm, sizeof(comm), &id), 0);
+        assert_int_equal(PARSE("42 (a) b (c)) R " FIELDS_4_TO_21 " 99"), 0);
         assert_string_equal(comm, "a) b (c)");
         assert_int_equal(id.pid, 42);
         assert_int_equal(id.start_time, 99);
         /* a comm that imitates the fields after it does not move field 22 */
-        assert_int_equal(proc_stat_parse("42 (x) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 666) S " FIELDS_4_TO_21
-                                         " 77\n",
-                                         comm, sizeof(comm), &id),
+        assert_int_equal(PARSE("42 (x) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 666) S "
+                               FIELDS_4_TO_21 " 77\n"),
                          0);
         assert_string_equal(comm, "x) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 666");
         assert_int_equal(id.start_time, 77);
-        assert_int_equal(proc_stat_parse("42 (two\nlines) S " FIELDS_4_TO_21 " 5\n", comm, sizeof(comm), &id), 0);
+        assert_int_equal(PARSE("42 (two\nlines) S " FIELDS_4_TO_21 " 5\n"), 0);
         assert_string_equal(comm, "two\nlines");
-        assert_int_equal(proc_stat_parse("7 () S " FIELDS_4_TO_21 " 5\n", comm, sizeof(comm), &id), 0);
+        assert_int_equal(PARSE("7 () S " FIELDS_4_TO_21 " 5\n"), 0);
         assert_string_equal(comm, "");
         assert_int_equal(id.pid, 7);
 
         /* the largest start time; a comm that does not fit is cut; no comm at all is fine */
-        assert_int_equal(proc_stat_parse("3 (kwin_wayland) S " FIELDS_4_TO_21 " 18446744073709551615\n", comm, 4, &id),
+        assert_int_equal(proc_stat_parse("3 (kwin_wayland) S " FIELDS_4_TO_21 " 18446744073709551615\n",
+                                         comm, 4, &id),
                          0);
         assert_true(id.start_time == UINT64_MAX);
         assert_string_equal(comm, "kwi");
@@ -377,7 +378,8 @@ static void test_process_unit(void **state)
 
         fake_process(t, 812, "sddm", 'S', 100, "0::/system.slice/sddm.service\n");
         fake_process(t, 2211, "kwin_wayland", 'S', 4567,
-                     "0::/user.slice/user-1000.slice/user@1000.service/session.slice/plasma-kwin_wayland.service\n");
+                     "0::/user.slice/user-1000.slice/user@1000.service/session.slice/"
+                     "plasma-kwin_wayland.service\n");
         fake_process(t, 2, "kthreadd", 'S', 0, "0::/\n");
         fake_process(t, 900, "nocgroup", 'S', 100, NULL);
 
