@@ -29,19 +29,26 @@ int session_begin(struct cli *cli, const char *what, struct handoff_session *s)
         s->kernel.userdata = &s->kernel;
         s->ctx = (struct handoff_ctx){.sr = cli->sr, .kernel = &s->kernel, .settle_usec = SETTLE_TIMEOUT_USEC};
         s->command = strdup(what);
-        return s->command ? EXIT_OK : cli_error("out of memory");
+        if (!s->command)
+                return cli_error("out of memory");
+        /* units seam: the system bus is this machine's, so only for the real root; without it
+         * (no D-Bus) ctx.units stays NULL and a unit step the plan did not skip says so. */
+        if (strcmp(cli->sr->path, "/") == 0 && units_open_system(&s->ctx.units) < 0)
+                s->ctx.units = NULL;
+        return EXIT_OK;
 }
 
 void session_end(struct handoff_session *s)
 {
         handoff_lock_release(s->lock);
+        units_free(s->ctx.units); /* units seam */
         free(s->command);
         *s = (struct handoff_session){0};
 }
 
 static void print_human(const char *verb, const struct engine_run *run, int error)
 {
-        size_t done = 0, reverted = 0;
+        size_t reverted = 0;
         uint64_t total = 0;
 
         /* In the order the steps ran: release and recover go from the last step back. */
@@ -56,7 +63,6 @@ static void print_human(const char *verb, const struct engine_run *run, int erro
                 if (o->state == OUTCOME_PENDING)
                         continue;
                 total += o->usec;
-                done += o->state == OUTCOME_DONE;
                 reverted += o->state == OUTCOME_REVERTED;
                 if (o->state == OUTCOME_SKIPPED)
                         printf("  %2zu  %-13s %8s  %s (%s)\n", i + 1, "skipped", "", text ? text : "?", s->skip);

@@ -10,12 +10,16 @@
 #include "basic/wait.h"
 #include "handoff/kernel.h"
 #include "handoff/step.h"
+#include "handoff/units.h"
 
 struct handoff_ctx {
         const struct sysroot *sr;
         const struct kernel *kernel;
         const struct clock_ops *clock; /* NULL: the real clock */
         uint64_t settle_usec;          /* how long a change may take to show (driver bound, /dev/vfio/N) */
+        /* units seam (step-unit.c): systemd and logind over the system bus; NULL when there is no bus
+         * (--root, no D-Bus), and a unit step the plan did not skip then fails, saying so. */
+        struct units *units;
 };
 
 struct step_ops {
@@ -33,6 +37,7 @@ extern const struct step_ops step_unbind_driver_ops, step_bind_vfio_ops, step_wa
 extern const struct step_ops step_load_module_ops, step_unload_module_ops;
 extern const struct step_ops step_unbind_vtcon_ops, step_unbind_framebuffer_ops;
 extern const struct step_ops step_check_holders_ops;
+extern const struct step_ops step_inhibit_sleep_ops, step_stop_unit_ops; /* step-unit.c */
 
 /* For the implementations: printf into *message (which may be NULL); returns error. */
 int step_fail(char **message, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

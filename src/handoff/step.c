@@ -108,6 +108,8 @@ enum step_kind step_kind_from_string(const char *s)
 const struct step_ops *step_ops_get(enum step_kind kind)
 {
         static const struct step_ops *const table[_STEP_KIND_MAX] = {
+                [STEP_INHIBIT_SLEEP] = &step_inhibit_sleep_ops, /* step-unit.c */
+                [STEP_STOP_UNIT] = &step_stop_unit_ops,         /* step-unit.c */
                 [STEP_CHECK_HOLDERS] = &step_check_holders_ops,
                 [STEP_UNBIND_VTCON] = &step_unbind_vtcon_ops,
                 [STEP_UNBIND_FRAMEBUFFER] = &step_unbind_framebuffer_ops,

@@ -39,7 +39,8 @@ struct unit_ops {
          * it, and this command does not stay), and waits until logind lists the inhibitor. An
          * active unit of that name is taken as ours from before. Stopping the unit (stop) lets the
          * inhibitor go. */
-        int (*inhibit)(void *userdata, const char *unit, const char *why, uint64_t timeout_usec, char **ret_error);
+        int (*inhibit)(void *userdata, const char *unit, const char *why, uint64_t timeout_usec,
+                       char **ret_error);
 };
 
 struct units {

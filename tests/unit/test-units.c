@@ -1,0 +1,917 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The unit steps (src/handoff/step-unit.c) on a fake systemd and logind behind the units seam
+ * (src/handoff/units.h): stop and start pairs, a unit that did not run is not started on the way
+ * back, failures say what failed; then the engine's promises on a host with systemd, where the
+ * plan has the sleep inhibitor and the display manager's stop-unit step, checked for every
+ * operation of either seam (kernel model and fake systemd):
+ *   - an operation of attach fails (before or after its effect) -> the rollback leaves the host
+ *     and systemd exactly as before;
+ *   - an operation of release fails -> recover finishes, everything is as before the attach;
+ *   - the process dies before any operation -> recover, as before.
+ * The real seam (units.c, sd-bus) is proven in the testbed's systemd guest (tests/vm, 05-*). */
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "basic/macro.h"
+#include "handoff/transition.h"
+#include "handoff/units.h"
+#include "kmodel.h"
+#include "snapshot.h"
+#include "testtree.h"
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#else
+static inline void __lsan_disable(void)
+{
+}
+static inline void __lsan_enable(void)
+{
+}
+#endif
+
+#define INHIBIT_UNIT "gpu-handoff-inhibit.service"
+
+/* ---- the fake systemd and logind ------------------------------------------------------------ */
+
+/* Every operation of either seam passes here: a test fails or "kills the process" at the nth of
+ * them, counted across both. */
+static unsigned op_count, fail_at, kill_at;
+static int fail_error = -EIO;
+/* A unit operation fails after its effect (the unit did stop, then its job "failed"). */
+static bool fail_after;
+static jmp_buf killed;
+
+/* 0: go on; < 0: fail before the effect; *after: fail after it. */
+static int inject(bool unit_op, int *after)
+{
+        op_count++;
+        if (kill_at && op_count == kill_at)
+                longjmp(killed, 1);
+        if (!fail_at || op_count != fail_at)
+                return 0;
+        if (unit_op && fail_after) {
+                *after = fail_error;
+                return 0;
+        }
+        return fail_error;
+}
+
+static int kernel_hook(const char *op, unsigned n, void *userdata)
+{
+        int after = 0;
+        return inject(false, &after);
+}
+
+struct fake_unit {
+        char name[64];
+        bool active;
+};
+
+struct fake {
+        struct units units;
+        struct fake_unit unit[8];
+        size_t n_units;
+        const char *alias, *alias_of; /* display-manager.service -> sddm.service */
+        const char *dm;               /* its sessions end when it stops */
+        unsigned sessions;            /* graphical sessions on seat0 */
+        bool sessions_linger;         /* ... and they do not */
+        bool inhibitor;               /* logind lists ours */
+        char log[4096];               /* "stop:sddm.service\n"... */
+        /* One rule of its own, for tests of single steps: the nth op matching glob fails. */
+        const char *fail_glob;
+        int fail_glob_error;
+        bool fail_glob_after;
+};
+
+static struct fake_unit *find(struct fake *f, const char *name)
+{
+        for (size_t i = 0; i < f->n_units; i++)
+                if (strcmp(f->unit[i].name, name) == 0)
+                        return &f->unit[i];
+        return NULL;
+}
+
+/* Whether a unit the fake knows runs. */
+static bool running(struct fake *f, const char *name)
+{
+        struct fake_unit *u = find(f, name);
+
+        if (!u)
+                fail_msg("the fake systemd has no unit %s", name);
+        return u ? u->active : false;
+}
+
+static void set_running(struct fake *f, const char *name, bool active)
+{
+        struct fake_unit *u = find(f, name);
+
+        if (!u)
+                fail_msg("the fake systemd has no unit %s", name);
+        else
+                u->active = active;
+}
+
+static void add_unit(struct fake *f, const char *name, bool active)
+{
+        assert_true(f->n_units < ELEMENTSOF(f->unit));
+        snprintf(f->unit[f->n_units].name, sizeof(f->unit[0].name), "%s", name);
+        f->unit[f->n_units++].active = active;
+}
+
+static int op(struct fake *f, const char *verb, const char *arg, int *after, char **ret_error)
+{
+        char text[128];
+        int r;
+
+        snprintf(text, sizeof(text), "%s:%s", verb, arg);
+        snprintf(f->log + strlen(f->log), sizeof(f->log) - strlen(f->log), "%s\n", text);
+        *after = 0;
+        r = inject(true, after);
+        if (r == 0 && f->fail_glob && fnmatch(f->fail_glob, text, 0) == 0) {
+                if (f->fail_glob_after)
+                        *after = f->fail_glob_error;
+                else
+                        r = f->fail_glob_error;
+        }
+        if ((r < 0 || *after < 0) && ret_error) {
+                free(*ret_error);
+                assert_true(asprintf(ret_error, "fake %s failed", text) > 0);
+        }
+        return r;
+}
+
+static int fake_resolve(void *userdata, const char *name, char **ret_unit, char **ret_error)
+{
+        struct fake *f = userdata;
+        int after, r = op(f, "resolve", name, &after, ret_error);
+
+        if (r < 0 || after < 0)
+                return r < 0 ? r : after;
+        *ret_unit = strdup(f->alias && strcmp(name, f->alias) == 0 ? f->alias_of : name);
+        return *ret_unit ? 0 : -ENOMEM;
+}
+
+static int fake_is_active(void *userdata, const char *unit, bool *ret_active, char **ret_error)
+{
+        struct fake *f = userdata;
+        struct fake_unit *u = find(f, unit);
+        int after, r = op(f, "is-active", unit, &after, ret_error);
+
+        if (r < 0 || after < 0)
+                return r < 0 ? r : after;
+        *ret_active = u && u->active;
+        return 0;
+}
+
+static int fake_stop(void *userdata, const char *unit, uint64_t timeout_usec, char **ret_error)
+{
+        struct fake *f = userdata;
+        struct fake_unit *u = find(f, unit);
+        int after, r = op(f, "stop", unit, &after, ret_error);
+
+        if (r < 0)
+                return r;
+        if (u)
+                u->active = false;
+        if (f->dm && strcmp(unit, f->dm) == 0 && !f->sessions_linger)
+                f->sessions = 0;
+        if (strcmp(unit, INHIBIT_UNIT) == 0 && u) {
+                f->inhibitor = false;
+                *u = f->unit[--f->n_units]; /* transient: collected once stopped */
+        }
+        return after;
+}
+
+static int fake_start(void *userdata, const char *unit, uint64_t timeout_usec, char **ret_error)
+{
+        struct fake *f = userdata;
+        struct fake_unit *u = find(f, unit);
+        int after, r = op(f, "start", unit, &after, ret_error);
+
+        if (r < 0)
+                return r;
+        if (!u) {
+                free(*ret_error);
+                assert_true(asprintf(ret_error, "Unit %s not found.", unit) > 0);
+                return -ENOENT;
+        }
+        u->active = true;
+        if (f->dm && strcmp(unit, f->dm) == 0)
+                f->sessions = 1; /* its greeter */
+        return after;
+}
+
+static int fake_wait_sessions_gone(void *userdata, const char *seat, uint64_t timeout_usec, char **ret_error)
+{
+        struct fake *f = userdata;
+        int after, r = op(f, "wait-sessions", seat ? seat : "*", &after, ret_error);
+
+        if (r < 0 || after < 0)
+                return r < 0 ? r : after;
+        if (f->sessions == 0)
+                return 0;
+        free(*ret_error);
+        *ret_error = strdup("graphical sessions still open after 10 s: session 2 of alice (wayland, online)");
+        assert_non_null(*ret_error);
+        return -ETIMEDOUT;
+}
+
+static int fake_inhibit(void *userdata, const char *unit, const char *why, uint64_t timeout_usec,
+                        char **ret_error)
+{
+        struct fake *f = userdata;
+        int after, r = op(f, "inhibit", unit, &after, ret_error);
+
+        if (r < 0)
+                return r;
+        assert_string_equal(unit, INHIBIT_UNIT);
+        if (!find(f, unit))
+                add_unit(f, unit, true);
+        f->inhibitor = true;
+        return after;
+}
+
+static const struct unit_ops fake_ops = {
+        .resolve = fake_resolve,
+        .is_active = fake_is_active,
+        .stop = fake_stop,
+        .start = fake_start,
+        .wait_sessions_gone = fake_wait_sessions_gone,
+        .inhibit = fake_inhibit,
+};
+
+/* systemd with SDDM behind the display-manager alias, running (or not), with its greeter session. */
+static void fake_init(struct fake *f, bool dm_active)
+{
+        *f = (struct fake){
+                .units = {.ops = &fake_ops, .job_timeout_usec = 1000000, .session_timeout_usec = 1000000},
+                .alias = "display-manager.service",
+                .alias_of = "sddm.service",
+                .dm = "sddm.service",
+                .sessions = dm_active,
+        };
+        f->units.userdata = f;
+        add_unit(f, "sddm.service", dm_active);
+        add_unit(f, "nvidia-persistenced.service", false);
+}
+
+/* What the rest of the system sees: the units and whether they run, the inhibitor. */
+static char *fake_state(const struct fake *f)
+{
+        char *s = NULL, *p;
+
+        assert_true(asprintf(&s, "inhibitor=%d sessions=%u", f->inhibitor, f->sessions) > 0);
+        for (size_t i = 0; i < f->n_units; i++) {
+                assert_true(asprintf(&p, "%s %s=%s", s, f->unit[i].name,
+                                     f->unit[i].active ? "active" : "inactive") > 0);
+                free(s);
+                s = p;
+        }
+        return s;
+}
+
+/* ---- single steps --------------------------------------------------------------------------- */
+
+struct bench {
+        struct test_tree *tree;
+        struct fake fake;
+        struct handoff_ctx ctx;
+};
+
+static struct bench *bench_new(bool dm_active)
+{
+        struct bench *b = calloc(1, sizeof(*b));
+
+        assert_non_null(b);
+        b->tree = test_tree_new("test-units");
+        assert_int_equal(mkdirat(b->tree->sr->fd, "run", 0755), 0);
+        assert_int_equal(mkdirat(b->tree->sr->fd, "run/gpu-handoff", 0700), 0);
+        fake_init(&b->fake, dm_active);
+        b->ctx = (struct handoff_ctx){.sr = b->tree->sr, .units = &b->fake.units};
+        op_count = fail_at = kill_at = 0;
+        fail_after = false;
+        return b;
+}
+
+static void bench_free(struct bench *b)
+{
+        test_tree_free(b->tree);
+        free(b);
+}
+
+static struct step step_of(enum step_kind kind, const char *a0, const char *a1)
+{
+        struct step s = {.kind = kind};
+
+        if (a0)
+                s.args[s.n_args++] = (char *)a0;
+        if (a1)
+                s.args[s.n_args++] = (char *)a1;
+        return s;
+}
+
+static int apply(struct bench *b, const struct step *s, char **message)
+{
+        return step_ops_get(s->kind)->apply(&b->ctx, s, message);
+}
+
+static int revert(struct bench *b, const struct step *s, char **message)
+{
+        return step_ops_get(s->kind)->revert(&b->ctx, s, message);
+}
+
+static bool record_exists(const struct sysroot *sr, const char *name)
+{
+        char path[256];
+
+        snprintf(path, sizeof(path), "run/gpu-handoff/units/%s", name);
+        return sysroot_exists(sr, path);
+}
+
+static void test_stop_start_pair(void **state)
+{
+        struct bench *b = bench_new(true);
+        struct step s = step_of(STEP_STOP_UNIT, "display-manager.service", "sddm.service");
+        char *message = NULL, text[64];
+
+        assert_int_equal(apply(b, &s, &message), 0);
+        assert_null(message);
+        assert_string_equal(b->fake.log, "resolve:display-manager.service\n"
+                                         "is-active:sddm.service\n"
+                                         "stop:sddm.service\n"
+                                         "wait-sessions:seat0\n");
+        assert_false(running(&b->fake, "sddm.service"));
+        /* What release needs, durable before the stop: the unit that was stopped. */
+        assert_int_equal(sysroot_read_attr(b->tree->sr, "run/gpu-handoff/units/display-manager.service",
+                                           text, sizeof(text)),
+                         strlen("sddm.service"));
+        assert_string_equal(text, "sddm.service");
+
+        b->fake.log[0] = '\0';
+        assert_int_equal(revert(b, &s, &message), 0);
+        assert_string_equal(b->fake.log, "start:sddm.service\n");
+        assert_true(running(&b->fake, "sddm.service"));
+        assert_false(record_exists(b->tree->sr, "display-manager.service"));
+
+        /* Idempotent: done already, nothing to do. */
+        b->fake.log[0] = '\0';
+        assert_int_equal(revert(b, &s, &message), 0);
+        assert_string_equal(b->fake.log, "");
+        bench_free(b);
+}
+
+static void test_not_running_not_started(void **state)
+{
+        struct bench *b = bench_new(true);
+        struct step s = step_of(STEP_STOP_UNIT, "nvidia-persistenced.service", "if active");
+        char *message = NULL;
+
+        assert_int_equal(apply(b, &s, &message), 0);
+        assert_string_equal(b->fake.log,
+                            "resolve:nvidia-persistenced.service\nis-active:nvidia-persistenced.service\n");
+        assert_false(record_exists(b->tree->sr, "nvidia-persistenced.service"));
+        b->fake.log[0] = '\0';
+        assert_int_equal(revert(b, &s, &message), 0);
+        assert_string_equal(b->fake.log, "");
+        assert_false(running(&b->fake, "nvidia-persistenced.service"));
+
+        /* Not even with a record left by an earlier hand-over (recover --discard leaves them). */
+        assert_int_equal(mkdirat(b->tree->sr->fd, "run/gpu-handoff/units", 0700), 0);
+        char *path = sysroot_path(b->tree->sr, "run/gpu-handoff/units/nvidia-persistenced.service");
+        FILE *f = fopen(path, "we");
+        free(path);
+        assert_non_null(f);
+        fputs("nvidia-persistenced.service\n", f);
+        fclose(f);
+        assert_int_equal(apply(b, &s, &message), 0);
+        assert_false(record_exists(b->tree->sr, "nvidia-persistenced.service"));
+        b->fake.log[0] = '\0';
+        assert_int_equal(revert(b, &s, &message), 0);
+        assert_string_equal(b->fake.log, "");
+
+        /* A display manager that does not run: no stop, no wait for sessions. */
+        set_running(&b->fake, "sddm.service", false);
+        s = step_of(STEP_STOP_UNIT, "display-manager.service", "sddm.service");
+        b->fake.log[0] = '\0';
+        assert_int_equal(apply(b, &s, &message), 0);
+        assert_string_equal(b->fake.log, "resolve:display-manager.service\nis-active:sddm.service\n");
+        assert_int_equal(revert(b, &s, &message), 0);
+        assert_false(running(&b->fake, "sddm.service"));
+        free(message);
+        bench_free(b);
+}
+
+static void test_inhibit(void **state)
+{
+        struct bench *b = bench_new(true);
+        struct step s = step_of(STEP_INHIBIT_SLEEP, NULL, NULL);
+        char *message = NULL;
+
+        assert_int_equal(apply(b, &s, &message), 0);
+        assert_true(b->fake.inhibitor);
+        assert_true(running(&b->fake, INHIBIT_UNIT));
+        assert_int_equal(revert(b, &s, &message), 0);
+        assert_false(b->fake.inhibitor);
+        assert_null(find(&b->fake, INHIBIT_UNIT));
+        assert_false(record_exists(b->tree->sr, INHIBIT_UNIT));
+        assert_int_equal(revert(b, &s, &message), 0); /* done already: nothing to do */
+        assert_string_equal(b->fake.log, "inhibit:" INHIBIT_UNIT "\nstop:" INHIBIT_UNIT "\n");
+        assert_null(message);
+        bench_free(b);
+}
+
+static void assert_message(int r, int want, char **message, const char *needle)
+{
+        assert_int_equal(r, want);
+        assert_non_null(*message);
+        if (!strstr(*message, needle))
+                fail_msg("message \"%s\" does not say \"%s\"", *message, needle);
+        free(*message);
+        *message = NULL;
+}
+
+static void test_failure_messages(void **state)
+{
+        struct step dm = step_of(STEP_STOP_UNIT, "display-manager.service", "sddm.service");
+        struct step inhibit = step_of(STEP_INHIBIT_SLEEP, NULL, NULL);
+        char *message = NULL;
+        struct bench *b;
+
+        /* No system bus: the plan did not skip the step, so it fails and says why. */
+        b = bench_new(true);
+        b->ctx.units = NULL;
+        assert_message(apply(b, &dm, &message), -ENOTCONN, &message, "system bus");
+        assert_message(apply(b, &inhibit, &message), -ENOTCONN, &message, "system bus");
+        assert_int_equal(revert(b, &dm, &message), 0);      /* nothing was stopped */
+        assert_int_equal(revert(b, &inhibit, &message), 0); /* nor started */
+        assert_null(message);
+        bench_free(b);
+
+        b = bench_new(true);
+        b->fake.fail_glob = "resolve:*";
+        b->fake.fail_glob_error = -EACCES;
+        assert_message(apply(b, &dm, &message), -EACCES, &message,
+                       "cannot find out which unit display-manager.service is: fake "
+                       "resolve:display-manager.service failed");
+        assert_int_equal(revert(b, &dm, &message), 0);
+        assert_true(running(&b->fake, "sddm.service"));
+        assert_null(strstr(b->fake.log, "start:"));
+        bench_free(b);
+
+        /* The stop job failed after the unit went down: the rollback starts it again. */
+        b = bench_new(true);
+        b->fake.fail_glob = "stop:*";
+        b->fake.fail_glob_error = -EIO;
+        b->fake.fail_glob_after = true;
+        assert_message(apply(b, &dm, &message), -EIO, &message,
+                       "cannot stop sddm.service: fake stop:sddm.service failed");
+        assert_false(running(&b->fake, "sddm.service"));
+        b->fake.fail_glob = NULL;
+        assert_int_equal(revert(b, &dm, &message), 0);
+        assert_true(running(&b->fake, "sddm.service"));
+        bench_free(b);
+
+        /* The desktop session outlives the display manager. */
+        b = bench_new(true);
+        b->fake.sessions_linger = true;
+        assert_message(apply(b, &dm, &message), -ETIMEDOUT, &message,
+                       "sddm.service stopped, but the desktop session did not end: graphical sessions still "
+                       "open after 10 s: session 2 of alice (wayland, online)");
+        assert_int_equal(revert(b, &dm, &message), 0);
+        assert_true(running(&b->fake, "sddm.service"));
+
+        /* Starting it again fails: the record stays for recover. */
+        assert_int_equal(apply(b, &dm, &message), -ETIMEDOUT);
+        free(message);
+        message = NULL;
+        b->fake.fail_glob = "start:*";
+        b->fake.fail_glob_error = -EIO;
+        assert_message(revert(b, &dm, &message), -EIO, &message,
+                       "cannot start sddm.service again: fake start:sddm.service failed");
+        assert_true(record_exists(b->tree->sr, "display-manager.service"));
+        b->ctx.units = NULL;
+        assert_message(revert(b, &dm, &message), -ENOTCONN, &message,
+                       "cannot start sddm.service: systemd cannot be reached");
+        b->ctx.units = &b->fake.units;
+        b->fake.fail_glob = NULL;
+        assert_int_equal(revert(b, &dm, &message), 0);
+        assert_true(running(&b->fake, "sddm.service"));
+        assert_false(record_exists(b->tree->sr, "display-manager.service"));
+        bench_free(b);
+
+        b = bench_new(true);
+        b->fake.fail_glob = "inhibit:*";
+        b->fake.fail_glob_error = -ETIMEDOUT;
+        assert_message(apply(b, &inhibit, &message), -ETIMEDOUT, &message,
+                       "cannot block sleep and shutdown: fake inhibit:" INHIBIT_UNIT " failed");
+        b->fake.fail_glob = "stop:*";
+        b->fake.fail_glob_error = -EIO;
+        assert_message(revert(b, &inhibit, &message), -EIO, &message, "cannot let sleep and shutdown go");
+        bench_free(b);
+
+        /* A unit name that cannot be one is refused before anything happens. */
+        b = bench_new(true);
+        struct step bad = step_of(STEP_STOP_UNIT, "../../etc/passwd", NULL);
+        assert_message(apply(b, &bad, &message), -EINVAL, &message, "is not a systemd unit name");
+        assert_string_equal(b->fake.log, "");
+        assert_int_equal(revert(b, &bad, &message), 0);
+        bench_free(b);
+}
+
+/* ---- the engine on a host with systemd ------------------------------------------------------ */
+
+/* test-engine's machine (the testbed's: std VGA + HDA audio in one group, fbcon and simpledrm on
+ * the GPU, bochs in a module) with systemd running SDDM behind the display-manager alias. This
+ * process is pid 4242. */
+static const char host[] =
+        "cpu amd svm\n"
+        "iommu intel enabled\n"
+        "module drm loaded holders=bochs\n"
+        "module bochs loaded deps=drm driver=bochs-drm\n"
+        "module snd_hda_intel loaded\n"
+        "module vfio available\n"
+        "module vfio_iommu_type1 available deps=vfio\n"
+        "module vfio_pci_core available deps=vfio\n"
+        "module vfio_pci available deps=vfio_pci_core,vfio\n"
+        "pci 0000:00:02.0 1b36:000c class=0x060400 group=1 driver=pcieport\n"
+        "pci 0000:01:00.0 1234:1111 class=0x030000 parent=0000:00:02.0 group=3 driver=bochs-drm boot_vga=1\n"
+        "pci 0000:01:00.1 8086:2668 class=0x040300 parent=0000:00:02.0 group=3 driver=snd_hda_intel\n"
+        "file proc/self/stat 4242 (gpu-handoff) R 1 4242 4242 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 123456 "
+        "1000 100\n"
+        "file sys/class/vtconsole/vtcon0/name (M) frame buffer device\n"
+        "file sys/class/vtconsole/vtcon0/bind 1\n"
+        "file sys/class/vtconsole/vtcon1/name (S) dummy device\n"
+        "file sys/class/vtconsole/vtcon1/bind 0\n"
+        "dir sys/devices/platform/simple-framebuffer.0\n"
+        "dir sys/bus/platform/drivers/simple-framebuffer\n"
+        "symlink sys/bus/platform/devices/simple-framebuffer.0 ../../../devices/platform/simple-framebuffer.0\n"
+        "symlink sys/devices/platform/simple-framebuffer.0/driver "
+        "../../../bus/platform/drivers/simple-framebuffer\n"
+        "symlink sys/bus/platform/drivers/simple-framebuffer/simple-framebuffer.0 "
+        "../../../../devices/platform/simple-framebuffer.0\n"
+        "dir run/systemd/system\n"
+        "file usr/lib/systemd/system/sddm.service [Unit]\n"
+        "symlink etc/systemd/system/display-manager.service ../../../usr/lib/systemd/system/sddm.service\n";
+
+/* Not host state: the journal, the lock and the unit records (checked on their own), and the
+ * firmware framebuffer, which the kernel removes for good once vfio-pci has had the VGA device. */
+static const char *const not_state[] = {
+        "run/gpu-handoff*",
+        "*simple-framebuffer.0*",
+        NULL,
+};
+
+/* Virtual time: waits end at once. */
+static uint64_t fake_now;
+static uint64_t fake_now_usec(void *u)
+{
+        return fake_now;
+}
+static int fake_pause_usec(void *u, uint64_t usec)
+{
+        fake_now += usec;
+        return 0;
+}
+static const struct clock_ops fake_clock = {fake_now_usec, fake_pause_usec, NULL};
+
+struct machine {
+        struct test_tree *tree;
+        struct kmodel *model;
+        struct kernel kernel;
+        struct fake fake;
+        struct handoff_ctx ctx;
+        struct process_id self;
+        char *before, *units_before;
+};
+
+static struct machine *machine_new(bool dm_active)
+{
+        struct machine *m = calloc(1, sizeof(*m));
+
+        assert_non_null(m);
+        m->tree = test_tree_fakehost("test-units", host);
+        assert_int_equal(kmodel_new(m->tree->sr, &m->model), 0);
+        kmodel_on_op(m->model, kernel_hook, NULL);
+        m->kernel = kmodel_kernel(m->model);
+        fake_init(&m->fake, dm_active);
+        m->ctx = (struct handoff_ctx){.sr = m->tree->sr,
+                                      .kernel = &m->kernel,
+                                      .clock = &fake_clock,
+                                      .settle_usec = 1000000,
+                                      .units = &m->fake.units};
+        assert_int_equal(process_id_self(m->tree->sr, &m->self, NULL, 0), 0);
+        m->before = tree_snapshot(m->tree->dir, not_state);
+        assert_non_null(m->before);
+        m->units_before = fake_state(&m->fake);
+        op_count = fail_at = kill_at = 0;
+        fail_after = false;
+        return m;
+}
+
+static void machine_free(struct machine *m)
+{
+        kmodel_free(m->model);
+        test_tree_free(m->tree);
+        free(m->before);
+        free(m->units_before);
+        free(m);
+}
+
+static bool no_records(struct machine *m)
+{
+        DIR *d = NULL;
+        struct dirent *de;
+        bool none = true;
+
+        if (sysroot_opendir(m->tree->sr, "run/gpu-handoff/units", &d) < 0)
+                return true;
+        while ((de = readdir(d)))
+                none &= de->d_name[0] == '.';
+        closedir(d);
+        return none;
+}
+
+static void assert_as_before(struct machine *m, const char *when)
+{
+        char *now = tree_snapshot(m->tree->dir, not_state), *units = fake_state(&m->fake);
+
+        assert_non_null(now);
+        if (strcmp(now, m->before) != 0)
+                fail_msg("%s: the host differs from before:\n%s", when, snapshot_diff(m->before, now));
+        if (strcmp(units, m->units_before) != 0)
+                fail_msg("%s: systemd differs from before:\n  before: %s\n  now:    %s", when,
+                         m->units_before, units);
+        if (!no_records(m))
+                fail_msg("%s: a unit record is left in run/gpu-handoff/units", when);
+        free(now);
+        free(units);
+}
+
+static int attach(struct machine *m, struct engine_run **ret_run)
+{
+        struct plan_options opts = {.yes = true};
+        struct engine_run *run = NULL;
+        struct host *h = NULL;
+        struct plan *p = NULL;
+        char *error = NULL;
+        int r;
+
+        assert_int_equal(host_read(m->tree->sr, NULL, HOST_PLATFORM, &h), 0);
+        if (plan_attach(h, NULL, 0, &opts, &p, &error) < 0)
+                fail_msg("plan: %s", error);
+        r = transition_attach(&m->ctx, &m->self, "attach", p, &run, &error);
+        if (ret_run)
+                *ret_run = run;
+        else
+                engine_run_free(run);
+        free(error);
+        plan_free(p);
+        host_free(h);
+        return r;
+}
+
+static int undo(struct machine *m, const char *phase)
+{
+        struct engine_run *run = NULL;
+        struct step *steps = NULL;
+        size_t n = 0;
+        char *error = NULL;
+        int r = transition_undo(&m->ctx, &m->self, phase, phase, &run, &steps, &n, &error);
+
+        engine_run_free(run);
+        steps_free(steps, n);
+        free(error);
+        return r;
+}
+
+static bool journal_exists(struct machine *m)
+{
+        return sysroot_exists(m->tree->sr, "run/gpu-handoff/journal");
+}
+
+/* The outcome of the one step of this kind (the run's steps are the plan's, freed by now: look
+ * them up while the run is fresh). */
+static const char *state_of(const struct engine_run *run, enum step_kind kind)
+{
+        const char *state = NULL;
+
+        for (size_t i = 0; i < run->n_steps; i++)
+                if (run->steps[i].kind == kind) {
+                        assert_null(state);
+                        state = outcome_to_string(run->outcomes[i].state);
+                }
+        return state ? state : "absent";
+}
+
+static int attach_checked(struct machine *m, const char *want_inhibit, const char *want_stop)
+{
+        struct engine_run *run = NULL;
+        struct plan_options opts = {.yes = true};
+        struct host *h = NULL;
+        struct plan *p = NULL;
+        char *error = NULL;
+        int r;
+
+        assert_int_equal(host_read(m->tree->sr, NULL, HOST_PLATFORM, &h), 0);
+        if (plan_attach(h, NULL, 0, &opts, &p, &error) < 0)
+                fail_msg("plan: %s", error);
+        r = transition_attach(&m->ctx, &m->self, "attach", p, &run, &error);
+        assert_non_null(run);
+        assert_string_equal(state_of(run, STEP_INHIBIT_SLEEP), want_inhibit);
+        assert_string_equal(state_of(run, STEP_STOP_UNIT), want_stop);
+        engine_run_free(run);
+        free(error);
+        plan_free(p);
+        host_free(h);
+        return r;
+}
+
+static void test_cycle(void **state)
+{
+        struct machine *m = machine_new(true);
+        char drv[64];
+
+        assert_int_equal(attach_checked(m, "done", "done"), 0);
+        assert_int_equal(pci_current_driver(m->tree->sr, "0000:01:00.0", drv, sizeof(drv)), 1);
+        assert_string_equal(drv, "vfio-pci");
+        assert_false(running(&m->fake, "sddm.service"));
+        assert_int_equal(m->fake.sessions, 0);
+        assert_true(m->fake.inhibitor);
+        assert_true(record_exists(m->tree->sr, "display-manager.service"));
+        /* The display manager goes before anything of the GPU's, and its session with it. */
+        assert_string_equal(m->fake.log, "inhibit:" INHIBIT_UNIT "\n"
+                                         "resolve:display-manager.service\n"
+                                         "is-active:sddm.service\n"
+                                         "stop:sddm.service\n"
+                                         "wait-sessions:seat0\n");
+
+        m->fake.log[0] = '\0';
+        assert_int_equal(undo(m, "release"), 0);
+        assert_string_equal(m->fake.log, "start:sddm.service\nstop:" INHIBIT_UNIT "\n");
+        assert_false(journal_exists(m));
+        assert_as_before(m, "after release");
+        machine_free(m);
+}
+
+static void test_cycle_dm_stopped(void **state)
+{
+        struct machine *m = machine_new(false);
+
+        assert_int_equal(attach_checked(m, "done", "done"), 0);
+        assert_null(strstr(m->fake.log, "stop:sddm"));
+        assert_int_equal(undo(m, "release"), 0);
+        assert_null(strstr(m->fake.log, "start:"));
+        assert_false(running(&m->fake, "sddm.service"));
+        assert_as_before(m, "after release of a host whose display manager was stopped");
+        machine_free(m);
+}
+
+static void test_no_bus(void **state)
+{
+        struct machine *m = machine_new(true);
+        struct engine_run *run = NULL;
+
+        m->ctx.units = NULL;
+        assert_int_equal(attach(m, &run), -ENOTCONN);
+        assert_true(run->host_intact);
+        assert_int_equal(run->failed, 0); /* the inhibitor comes first: nothing was changed */
+        assert_non_null(strstr(run->outcomes[0].message, "system bus"));
+        engine_run_free(run);
+        assert_false(journal_exists(m));
+        assert_as_before(m, "no system bus");
+        machine_free(m);
+}
+
+/* How many operations (kernel and systemd together) a successful attach, then its release, take. */
+static void count_operations(unsigned *attach_ops, unsigned *release_ops)
+{
+        struct machine *m = machine_new(true);
+
+        assert_int_equal(attach(m, NULL), 0);
+        *attach_ops = op_count;
+        assert_int_equal(undo(m, "release"), 0);
+        *release_ops = op_count - *attach_ops;
+        machine_free(m);
+        assert_true(*attach_ops >= 12);
+        assert_true(*release_ops >= 10);
+}
+
+static void fail_every_attach_operation(bool after)
+{
+        unsigned n_attach, n_release;
+
+        count_operations(&n_attach, &n_release);
+        for (unsigned k = 1; k <= n_attach; k++) {
+                struct machine *m = machine_new(true);
+                struct engine_run *run = NULL;
+                char when[96];
+
+                fail_at = k;
+                fail_after = after;
+                if (attach(m, &run) == 0)
+                        fail_msg("attach with operation %u of %u failing succeeded", k, n_attach);
+                assert_non_null(run);
+                if (!run->host_intact)
+                        fail_msg("operation %u failing: the rollback did not put everything back", k);
+                engine_run_free(run);
+                assert_false(journal_exists(m));
+                snprintf(when, sizeof(when), "operation %u of attach failing%s", k,
+                         after ? " after its effect" : "");
+                assert_as_before(m, when);
+                machine_free(m);
+        }
+}
+
+static void test_fail_every_attach_operation(void **state)
+{
+        fail_every_attach_operation(false);
+}
+
+static void test_fail_every_attach_operation_after(void **state)
+{
+        fail_every_attach_operation(true);
+}
+
+static void test_fail_every_release_operation(void **state)
+{
+        unsigned n_attach, n_release;
+
+        count_operations(&n_attach, &n_release);
+        for (int after = 0; after <= 1; after++)
+                for (unsigned k = 1; k <= n_release; k++) {
+                        struct machine *m = machine_new(true);
+                        char when[96];
+
+                        assert_int_equal(attach(m, NULL), 0);
+                        fail_at = op_count + k;
+                        fail_after = after;
+                        if (undo(m, "release") == 0)
+                                fail_msg("release with operation %u of %u failing succeeded", k, n_release);
+                        assert_true(journal_exists(m)); /* kept for recover */
+                        fail_at = 0;
+                        assert_int_equal(undo(m, "recover"), 0);
+                        snprintf(when, sizeof(when), "operation %u of release failing%s, then recover", k,
+                                 after ? " after its effect" : "");
+                        assert_as_before(m, when);
+                        machine_free(m);
+                }
+}
+
+/* A kill: the process is gone before operation kill_at runs. The tree, the journal and systemd
+ * (another process) stay as they were; nothing in this process's memory survives. */
+static void test_kill_at_every_operation(void **state)
+{
+        unsigned n_attach, n_release;
+
+        count_operations(&n_attach, &n_release);
+        for (unsigned k = 1; k <= n_attach + n_release; k++) {
+                struct machine *volatile m = machine_new(true);
+                char when[64];
+
+                kill_at = k;
+                /* The abandoned frames' memory is what a killed process loses; not a leak here. */
+                __lsan_disable();
+                if (setjmp(killed) == 0) {
+                        assert_int_equal(attach(m, NULL), 0);
+                        undo(m, "release");
+                        fail_msg("no operation %u", k);
+                }
+                __lsan_enable();
+                kill_at = 0;
+                assert_true(journal_exists(m));
+                assert_int_equal(undo(m, "recover"), 0);
+                snprintf(when, sizeof(when), "killed before operation %u, then recover", k);
+                assert_as_before(m, when);
+                machine_free(m);
+        }
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_stop_start_pair),
+                cmocka_unit_test(test_not_running_not_started),
+                cmocka_unit_test(test_inhibit),
+                cmocka_unit_test(test_failure_messages),
+                cmocka_unit_test(test_cycle),
+                cmocka_unit_test(test_cycle_dm_stopped),
+                cmocka_unit_test(test_no_bus),
+                cmocka_unit_test(test_fail_every_attach_operation),
+                cmocka_unit_test(test_fail_every_attach_operation_after),
+                cmocka_unit_test(test_fail_every_release_operation),
+                cmocka_unit_test(test_kill_at_every_operation),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
