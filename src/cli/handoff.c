@@ -20,6 +20,12 @@ int session_begin(struct cli *cli, const char *what, struct handoff_session *s)
                 return cli_error("cannot read this process's identity below %s/proc: %s", cli->root, strerror(-r));
         r = handoff_lock_take(cli->sr, NULL, LOCK_TIMEOUT_USEC, what, &s->lock, &holder, holder_what,
                               sizeof(holder_what));
+        if (r == -EBUSY && holder.pid == 0) {
+                /* Only a write child of an earlier run holds it: blocked in the kernel. */
+                cli_error("an earlier gpu-handoff's write to the kernel has not returned yet: a VM or another "
+                          "process still holds the GPU. Stop it, then run gpu-handoff recover");
+                return EXIT_NEEDS_RECOVER;
+        }
         if (r == -EBUSY)
                 return cli_error("another gpu-handoff (pid %d, %s) is still running; try again when it is done",
                                  (int)holder.pid, holder_what[0] ? holder_what : "unknown verb");
@@ -130,7 +136,7 @@ int print_run(const struct cli *cli, const char *verb, const struct engine_run *
         return 0;
 }
 
-int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase)
+int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase, bool report)
 {
         _cleanup_free_ char *error = NULL;
         struct engine_run *run = NULL;
@@ -139,8 +145,10 @@ int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase
         int r, status;
 
         r = transition_undo(&s->ctx, &s->self, s->command, phase, &run, &steps, &n_steps, &error);
-        if (run)
+        if (run && report)
                 print_run(cli, phase, run, r);
+        else if (run && r < 0 && run->failed >= 0 && run->outcomes[run->failed].message)
+                cli_error("%s: %s", phase, run->outcomes[run->failed].message);
         if (r == -ENOMEM)
                 status = cli_error("out of memory");
         else if (r < 0 && !run) {
@@ -151,7 +159,9 @@ int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase
         } else if (r < 0)
                 status = EXIT_NEEDS_RECOVER;
         else {
-                if (!cli->json)
+                if (!report)
+                        fprintf(stderr, "gpu-handoff: %s: undid what an interrupted hand-over left behind.\n", phase);
+                else if (!cli->json)
                         printf("%s: the GPU is back with the host.\n", phase);
                 status = EXIT_OK;
         }

@@ -31,5 +31,7 @@ int print_run(const struct cli *cli, const char *verb, const struct engine_run *
  * is damaged. */
 int journal_check(struct cli *cli, struct journal_state **ret);
 
-/* Undoes what the journal says is applied (release, recover). Reports; returns an exit status. */
-int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase);
+/* Undoes what the journal says is applied (release, recover) and returns an exit status. With
+ * report, the step timeline goes to stdout; without (a recovery before attach --json, whose
+ * stdout must stay one JSON document), one line on stderr. */
+int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase, bool report);

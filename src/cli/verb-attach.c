@@ -101,7 +101,7 @@ static int settle_journal(struct cli *cli, struct handoff_session *s)
                 if (!cli->json)
                         printf("An interrupted hand-over (pid %d) left changes behind; undoing them first.\n",
                                owner ? (int)owner->pid : 0);
-                r = revert_journal(cli, s, "recover");
+                r = revert_journal(cli, s, "recover", !cli->json);
                 return r == EXIT_OK ? 0 : r;
         }
 }

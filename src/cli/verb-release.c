@@ -19,7 +19,7 @@ int verb_release(struct cli *cli, int argc, char **argv)
                 printf("Nothing is lent: there is nothing to release.\n");
                 r = EXIT_OK;
         } else if (r == 1)
-                r = revert_journal(cli, &s, "release");
+                r = revert_journal(cli, &s, "release", true);
         session_end(&s);
         return r;
 }
@@ -53,7 +53,7 @@ int verb_recover(struct cli *cli, int argc, char **argv)
                 printf("Nothing to recover: the GPU is lent (gpu-handoff status); gpu-handoff release gives it back.\n");
                 r = EXIT_OK;
         } else if (r == 1)
-                r = revert_journal(cli, &s, "recover");
+                r = revert_journal(cli, &s, "recover", true);
         session_end(&s);
         return r;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,14 +17,11 @@
 
 #define DEFAULT_WRITE_TIMEOUT_USEC (10 * 1000 * 1000ULL)
 
-static int write_now(const struct sysroot *sr, const char *path, const char *value)
+static int write_fd(int fd, const char *value)
 {
-        _cleanup_close_ int fd = sysroot_openat(sr, path, O_WRONLY | O_NOCTTY);
         size_t len = strlen(value);
         ssize_t n;
 
-        if (fd < 0)
-                return fd;
         do
                 n = write(fd, value, len);
         while (n < 0 && errno == EINTR);
@@ -34,7 +32,7 @@ static int write_now(const struct sysroot *sr, const char *path, const char *val
 
 /* The write runs in a child so that a write the kernel never finishes cannot hang us: the
  * child's exit status carries the errno; after the deadline the child is left where it is
- * (blocked in the kernel, unkillable) and the caller hears -ETIMEDOUT. */
+ * (blocked in the kernel, unkillable, still holding the lock) and the caller hears -ETIMEDOUT. */
 static int real_write_attr(void *userdata, const struct sysroot *sr, const char *path, const char *value)
 {
         const struct kernel *k = userdata;
@@ -42,14 +40,24 @@ static int real_write_attr(void *userdata, const struct sysroot *sr, const char 
         _cleanup_close_ int pidfd = -1;
         struct pollfd p;
         siginfo_t info = {0};
-        pid_t pid;
+        pid_t pid, parent;
         int r;
 
+        _cleanup_close_ int fd = sysroot_openat(sr, path, O_WRONLY | O_NOCTTY);
+
+        if (fd < 0)
+                return fd;
+        parent = getpid();
         pid = fork();
         if (pid < 0)
                 return negative_errno();
         if (pid == 0) {
-                r = write_now(sr, path, value);
+                /* The child keeps the transition's lock: until its write returns, the transition is
+                 * not over, and recover must not start. If we die before it writes, it dies too, so
+                 * no write lands after a recovery; one already in the kernel completes first. */
+                if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                        _exit(ECANCELED);
+                r = write_fd(fd, value);
                 _exit(r < 0 ? (-r & 0xff) : 0);
         }
         pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

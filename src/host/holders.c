@@ -92,25 +92,29 @@ static bool digits_only(const char *s)
         return true;
 }
 
-static int add_drm_nodes(const struct sysroot *sr, const char *address, struct strv *out)
+/* Nodes a PCI device's class directory lists: drm/card0 -> dev/dri/card0, and the fbdev
+ * emulation's graphics/fb0 -> dev/fb0 (fbcon's, or a program drawing on it). */
+static int add_class_nodes(const struct sysroot *sr, const char *address, const char *class,
+                           const char *const *prefixes, const char *dev_dir, struct strv *out)
 {
         _cleanup_closedir_ DIR *d = NULL;
         char path[PATH_MAX];
         struct dirent *de;
         int r;
 
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/drm", address);
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/%s", address, class);
         r = sysroot_opendir(sr, path, &d);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return r;
         while ((de = readdir(d)))
-                if (node_name(de->d_name, "card") || node_name(de->d_name, "renderD")) {
-                        r = strv_addf(out, "dev/dri/%s", de->d_name);
-                        if (r < 0)
-                                return r;
-                }
+                for (const char *const *p = prefixes; *p; p++)
+                        if (node_name(de->d_name, *p)) {
+                                r = strv_addf(out, "%s%s", dev_dir, de->d_name);
+                                if (r < 0)
+                                        return r;
+                        }
         return 0;
 }
 
@@ -211,7 +215,11 @@ int device_nodes_of(const struct sysroot *sr, const struct pci_device *d, char *
         size_t n = 0;
         int r;
 
-        r = add_drm_nodes(sr, d->address, &out);
+        static const char *const drm[] = {"card", "renderD", NULL}, *const fb[] = {"fb", NULL};
+
+        r = add_class_nodes(sr, d->address, "drm", drm, "dev/dri/", &out);
+        if (r >= 0)
+                r = add_class_nodes(sr, d->address, "graphics", fb, "dev/", &out);
         if (r >= 0)
                 r = add_sound_nodes(sr, d->address, &out);
         if (r >= 0 && d->driver && strcmp(d->driver, "nvidia") == 0) {

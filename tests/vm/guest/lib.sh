@@ -110,7 +110,7 @@ pci_facts() { # FACT lines: every PCI function as sysfs sees it, the IOMMU group
         fact pci "$_b" vendor="$(sed 's/^0x//' "$_d/vendor")" device="$(sed 's/^0x//' "$_d/device")" \
             class="$(cat "$_d/class")" driver="$(drv "$_b")" group="$(group_of "$_b")" \
             boot_vga="$(cat "$_d/boot_vga" 2>/dev/null || echo -)" \
-            reset_method="$(tr ' ' , < "$_d/reset_method" 2>/dev/null || echo -)"
+            reset_method="$( { tr ' ' , < "$_d/reset_method"; } 2>/dev/null || echo -)"
     done
     for _g in /sys/kernel/iommu_groups/*; do
         [ -d "$_g" ] && fact group "${_g##*/}" "$(ls "$_g/devices" | tr '\n' ' ')"
