@@ -47,11 +47,13 @@ static const struct verb verbs[] = {
          "\n"
          "Exit status: 0 done, 1 refused (the message says why), 2 usage or runtime error,\n"
          "3 a step failed and everything was rolled back, 4 the host needs gpu-handoff recover.\n"},
-        {"release", 0, 0, 0, verb_release, "",
+        {"release", 0, 0, OPT_DRY_RUN, verb_release, "",
          "Give the lent GPU back to the host",
          "Undoes, in reverse order, every step the last attach journaled: vfio-pci lets go, the\n"
          "host's drivers and modules come back, then the framebuffer, the consoles, the services\n"
          "and the display manager. Nothing lent: says so and exits 0.\n"
+         "\n"
+         "  --dry-run      print what would be undone, in order, and change nothing\n"
          "\n"
          "Exit status: 0 done, 4 a step could not be undone (fix the cause, then recover).\n"},
         {"status", 0, 0, 0, verb_status, "",

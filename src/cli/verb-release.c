@@ -5,12 +5,45 @@
 
 #include "cli/handoff.h"
 
+/* release --dry-run: the steps the journal says are applied, in the order release undoes them. */
+static int print_pending(struct cli *cli)
+{
+        _cleanup_journal_state_ struct journal_state *st = NULL;
+        _cleanup_free_ size_t *pending = NULL;
+        struct step *steps = NULL;
+        size_t n_steps = 0, n_pending = 0;
+        int r = journal_check(cli, &st);
+
+        if (r == 0) {
+                printf("Nothing is lent: there is nothing to release.\n");
+                return EXIT_OK;
+        }
+        if (r != 1)
+                return r;
+        if (steps_from_journal(st, &steps, &n_steps) < 0 ||
+            journal_state_pending_reverts(st, &pending, &n_pending) < 0) {
+                steps_free(steps, n_steps);
+                return cli_error("the journal names a step this version does not know");
+        }
+        printf("Release would undo, in this order:\n");
+        for (size_t k = 0; k < n_pending; k++) {
+                _cleanup_free_ char *text = step_describe(&steps[pending[k]]);
+                printf("  %2zu  %-18s undo: %s\n", pending[k] + 1, step_kind_to_string(steps[pending[k]].kind),
+                       text ? text : "?");
+        }
+        printf("\nDry run: nothing was changed.\n");
+        steps_free(steps, n_steps);
+        return EXIT_OK;
+}
+
 int verb_release(struct cli *cli, int argc, char **argv)
 {
         _cleanup_journal_state_ struct journal_state *st = NULL;
         struct handoff_session s;
         int r;
 
+        if (cli->dry_run)
+                return print_pending(cli);
         r = session_begin(cli, "release", &s);
         if (r != EXIT_OK)
                 return r;

@@ -8,6 +8,17 @@
 #include "cli/json.h"
 #include "handoff/journal.h"
 
+/* "2026-11-21 06:49:18" in local time; "?" when it cannot be formatted. */
+static const char *format_time(uint64_t realtime_usec, char *buf, size_t size)
+{
+        time_t t = (time_t)(realtime_usec / 1000000);
+        struct tm tm;
+
+        if (!localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+                snprintf(buf, size, "?");
+        return buf;
+}
+
 static const char *describe_outcome(const struct journal_state *st, bool owner_alive)
 {
         switch (journal_state_outcome(st)) {
@@ -65,6 +76,8 @@ int verb_status(struct cli *cli, int argc, char **argv)
                         json_object *o = json_object_new_object();
                         json_object_object_add(o, "phase", json_object_new_string(st->phases[i].name));
                         json_object_object_add(o, "pid", json_object_new_int(st->phases[i].owner.pid));
+                        json_object_object_add(o, "started_usec",
+                                               json_object_new_int64((int64_t)st->phases[i].realtime_usec));
                         json_object_object_add(o, "devices", json_string_or_null(st->phases[i].devices));
                         json_object_object_add(o, "outcome",
                                                json_object_new_string(journal_outcome_to_string(st->phases[i].outcome)));
@@ -83,11 +96,14 @@ int verb_status(struct cli *cli, int argc, char **argv)
                 return json_print(doc) < 0 ? EXIT_ERROR : EXIT_OK;
         }
         printf("State: %s\n", describe_outcome(st, alive));
-        for (size_t i = 0; i < st->n_phases; i++)
-                printf("  %-8s pid %d%s, devices %s: %s\n", st->phases[i].name, (int)st->phases[i].owner.pid,
+        for (size_t i = 0; i < st->n_phases; i++) {
+                char when[32];
+                printf("  %-8s since %s, pid %d%s, devices %s: %s\n", st->phases[i].name,
+                       format_time(st->phases[i].realtime_usec, when, sizeof(when)), (int)st->phases[i].owner.pid,
                        i + 1 == st->n_phases && alive ? " (running)" : "",
                        st->phases[i].devices ? st->phases[i].devices : "-",
                        journal_outcome_to_string(st->phases[i].outcome));
+        }
         for (size_t i = 0; i < st->n_steps; i++) {
                 printf("  %2zu  %-10s %s", i + 1, journal_step_state_to_string(st->steps[i].state), st->steps[i].kind);
                 for (size_t a = 0; a < st->steps[i].n_args; a++)
