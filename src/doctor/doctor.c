@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "basic/macro.h"
 #include "doctor/doctor.h"
+#include "host/iomem.h"
 
 struct report_builder {
         struct doctor_report *r;
@@ -278,6 +280,21 @@ static bool guest_candidate(const struct report_builder *b, const struct gpu *g)
         return g->kind == GPU_DISCRETE || b->r->layout == LAYOUT_SINGLE_GPU;
 }
 
+/* simpledrm or efifb keeping the firmware framebuffer inside the BAR: vfio-pci cannot claim it. */
+static void check_bootfb(struct report_builder *b, const struct gpu *g)
+{
+        struct iomem_range fb;
+
+        if (iomem_bootfb_in_bar(b->h->sr, g->dev, &fb) <= 0)
+                return;
+        add(b, "bootfb-in-bar", SEVERITY_WARNING, g->dev->address,
+            "attach releases the firmware framebuffer first; if vfio-pci still reports \"BAR 0: can't reserve\", "
+            "boot with initcall_blacklist=sysfb_init (simpledrm) or video=efifb:off (efifb).",
+            "The boot framebuffer (%s, %#" PRIx64 "-%#" PRIx64 ") sits inside a BAR of GPU %s, so vfio-pci "
+            "cannot claim that BAR while it is held.",
+            fb.name, fb.start, fb.end, g->dev->address);
+}
+
 static void check_gpu(struct report_builder *b, const struct gpu *g)
 {
         const struct pci_device *d = g->dev;
@@ -290,6 +307,7 @@ static void check_gpu(struct report_builder *b, const struct gpu *g)
         if (guest_candidate(b, g)) {
                 check_group(b, g);
                 check_reset(b, g);
+                check_bootfb(b, g);
         }
         check_quirks(b, g);
         if (d->driver && strncmp(d->driver, "vfio-pci", 8) == 0)

@@ -384,6 +384,53 @@ static void test_doctor_ready_and_quirks(void **state)
         test_host_free(m);
 }
 
+static void write_tree_file(struct test_host *m, const char *rel, const char *content)
+{
+        char path[512];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", m->tree->dir, rel);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(content, f);
+        assert_int_equal(fclose(f), 0);
+}
+
+/* simpledrm holding the firmware framebuffer inside BAR 0 of the only GPU. */
+static void test_doctor_bootfb_in_bar(void **state)
+{
+        struct test_host *m = machine_new(nvidia_desktop);
+        struct doctor_report *r;
+        const struct finding *f;
+
+        r = doctor(m);
+        assert_null(finding(r, "bootfb-in-bar")); /* no resource file, no iomem: nothing to say */
+        doctor_report_free(r);
+
+        write_tree_file(m, "sys/bus/pci/devices/0000:01:00.0/resource",
+                        "0x00000000fb000000 0x00000000fbffffff 0x0000000000040200\n"
+                        "0x0000006000000000 0x00000067ffffffff 0x000000000014220c\n"
+                        "0x0000000000000000 0x0000000000000000 0x0000000000000000\n");
+        write_tree_file(m, "proc/iomem",
+                        "00000000-00000fff : Reserved\n"
+                        "6000000000-67ffffffff : 0000:01:00.0\n"
+                        "  6000000000-60007e8fff : BOOTFB\n"
+                        "fb000000-fbffffff : 0000:01:00.0\n");
+        r = doctor(m);
+        f = must_find(r, "bootfb-in-bar");
+        assert_int_equal(f->severity, SEVERITY_WARNING);
+        assert_non_null(strstr(f->message, "BOOTFB, 0x6000000000-0x60007e8fff"));
+        assert_non_null(strstr(f->fix, "initcall_blacklist=sysfb_init"));
+        doctor_report_free(r);
+
+        /* Unprivileged reads of /proc/iomem show zeros: no finding. */
+        write_tree_file(m, "proc/iomem", "00000000-00000000 : 0000:01:00.0\n  00000000-00000000 : BOOTFB\n");
+        r = doctor(m);
+        assert_null(finding(r, "bootfb-in-bar"));
+        doctor_report_free(r);
+        test_host_free(m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -400,6 +447,7 @@ int main(void)
                 cmocka_unit_test(test_doctor_iommu_disabled),
                 cmocka_unit_test(test_doctor_virtualization),
                 cmocka_unit_test(test_doctor_ready_and_quirks),
+                cmocka_unit_test(test_doctor_bootfb_in_bar),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
