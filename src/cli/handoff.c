@@ -121,7 +121,9 @@ static int print_json(const char *verb, const struct engine_run *run, int error)
                 json_object_object_add(e, "kind", json_object_new_string(step_kind_to_string(s->kind)));
                 json_object_object_add(e, "args", args);
                 json_object_object_add(e, "state", json_object_new_string(outcome_to_string(o->state)));
-                json_object_object_add(e, "ms", json_object_new_double((double)o->usec / 1000.0));
+                char ms[32];
+                snprintf(ms, sizeof(ms), "%.3f", (double)o->usec / 1000.0);
+                json_object_object_add(e, "ms", json_object_new_double_s((double)o->usec / 1000.0, ms));
                 json_object_object_add(e, "message", json_string_or_null(o->message));
                 json_object_array_add(steps, e);
         }

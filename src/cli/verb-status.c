@@ -93,7 +93,9 @@ int verb_status(struct cli *cli, int argc, char **argv)
                                                json_object_new_string(journal_step_state_to_string(st->steps[i].state)));
                         json_object_array_add(steps, o);
                 }
-                return json_print(doc) < 0 ? EXIT_ERROR : EXIT_OK;
+                if (json_print(doc) < 0)
+                        return EXIT_ERROR;
+                return journal_state_needs_recovery(st, alive) ? EXIT_NEEDS_RECOVER : EXIT_OK;
         }
         printf("State: %s\n", describe_outcome(st, alive));
         for (size_t i = 0; i < st->n_phases; i++) {

@@ -310,9 +310,18 @@ static void check_gpu(struct report_builder *b, const struct gpu *g)
                 check_bootfb(b, g);
         }
         check_quirks(b, g);
-        if (d->driver && strncmp(d->driver, "vfio-pci", 8) == 0)
+        if (d->driver && strncmp(d->driver, "vfio-pci", 8) == 0) {
+                const struct pci_device *blocker = NULL;
                 add(b, "gpu-on-vfio", SEVERITY_INFO, d->address, NULL,
                     "GPU %s is already bound to %s (reserved for VMs).", d->address, d->driver);
+                if (g->group && !iommu_group_viable(g->group, &blocker))
+                        add(b, "gpu-group-not-viable", SEVERITY_WARNING, d->address,
+                            "Bind the rest of the group to vfio-pci too (gpu-handoff attach does), or give the GPU "
+                            "back to its driver.",
+                            "GPU %s is on vfio-pci but %s in its IOMMU group is still on %s: no VM can use the "
+                            "group until it is free.",
+                            d->address, blocker->address, blocker->driver);
+        }
 }
 
 /* Cards with broken reset make the single-GPU layout risky: the host display may not come back. */

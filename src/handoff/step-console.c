@@ -23,8 +23,54 @@ static int vtcon_bound(const struct sysroot *sr, const char *vtcon)
         return sysfs_parse_bool(buf, &b) < 0 ? -EINVAL : b;
 }
 
+struct vtcon_check {
+        const struct sysroot *sr;
+        const char *vtcon;
+        bool bind;
+};
+
+static int vtcon_settled(void *userdata)
+{
+        const struct vtcon_check *c = userdata;
+        int r = vtcon_bound(c->sr, c->vtcon);
+        return r < 0 ? r : r == c->bind;
+}
+
+/* fbcon attaches to a framebuffer when one registers. The kernel takes "1" in vtconN/bind but
+ * does not always rebind (seen with bochs-drm once the VGA console is gone): then the boot GPU's
+ * driver is bound again, its framebuffer registers anew, and fbcon takes it. */
+static int rebind_boot_gpu(const struct handoff_ctx *ctx)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct dirent *de;
+        int r;
+
+        r = sysroot_opendir(ctx->sr, "sys/bus/pci/devices", &dir);
+        if (r < 0)
+                return r;
+        while ((de = readdir(dir))) {
+                _cleanup_close_ int fd = -1;
+                char buf[16], driver[64], path[128];
+
+                if (de->d_name[0] == '.')
+                        continue;
+                fd = openat(dirfd(dir), de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0 || read_attr_at(fd, "boot_vga", buf, sizeof(buf)) < 0 || strcmp(buf, "1") != 0 ||
+                    read_link_basename_at(fd, "driver", driver, sizeof(driver)) < 0 || strcmp(driver, "vfio-pci") == 0)
+                        continue;
+                snprintf(path, sizeof(path), "sys/bus/pci/drivers/%s/unbind", driver);
+                r = kernel_write(ctx->kernel, path, de->d_name);
+                snprintf(path, sizeof(path), "sys/bus/pci/drivers/%s/bind", driver);
+                if (r >= 0)
+                        r = kernel_write(ctx->kernel, path, de->d_name);
+                return r;
+        }
+        return -ENODEV;
+}
+
 static int set_vtcon(const struct handoff_ctx *ctx, const char *vtcon, bool bind, char **message)
 {
+        struct vtcon_check check = {ctx->sr, vtcon, bind};
         char path[96];
         int r = vtcon_bound(ctx->sr, vtcon);
 
@@ -38,8 +84,14 @@ static int set_vtcon(const struct handoff_ctx *ctx, const char *vtcon, bool bind
                 return 0; /* fbcon took it back by itself when the GPU's driver returned */
         snprintf(path, sizeof(path), "sys/class/vtconsole/%s/bind", vtcon);
         r = kernel_write(ctx->kernel, path, bind ? "1" : "0");
-        return r < 0 ? step_fail(message, r, "cannot %s console %s: %s", bind ? "bind" : "unbind", vtcon, strerror(-r))
-                     : 0;
+        if (r < 0)
+                return step_fail(message, r, "cannot %s console %s: %s", bind ? "bind" : "unbind", vtcon, strerror(-r));
+        if (wait_until(ctx->clock, ctx->settle_usec / 10, vtcon_settled, &check) >= 0)
+                return 0;
+        if (bind && rebind_boot_gpu(ctx) >= 0 && wait_until(ctx->clock, ctx->settle_usec, vtcon_settled, &check) >= 0)
+                return 0;
+        return step_fail(message, -EIO, "console %s did not %s (the kernel kept it as it was)", vtcon,
+                         bind ? "come back" : "let go");
 }
 
 static int vtcon_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)

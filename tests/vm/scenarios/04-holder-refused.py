@@ -64,3 +64,16 @@ def check(t):
     doc = t.json("release-free")
     if doc is not None:
         t.equal("release once free: ok", doc.get("ok"), True)
+
+    # 4. /dev/fb0 held: refused like card0, before anything changes
+    pid = holder_pid(t, "fb0")
+    b = t.block("attach-fb0")
+    if b is not None:
+        t.equal("attach with fb0 held: exit status (3 = rolled back)", b.rc, 3)
+        err = t.log.blocks.get("attach-fb0.stderr")
+        err = err.text if err else ""
+        if pid is not None:
+            t.expect(f"pid {pid} sleep holds /dev/fb0" in err,
+                     f"attach with fb0 held: stderr does not name 'pid {pid} sleep holds /dev/fb0'")
+        t.expect(re.search(r"^\s+\d+\s+(done|reverted)\s+\d+ ms\s+unbind", b.text, re.M) is None,
+                 "attach with fb0 held: drivers were unbound before the refusal")

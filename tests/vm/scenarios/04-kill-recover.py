@@ -5,7 +5,7 @@ attach that recovers by itself."""
 import json
 import re
 
-KINDS = ("unbind-vtcon", "unbind-driver", "unload-module", "load-module", "bind-vfio", "wait-vfio-group")
+POINTS = ("unbind-vtcon", "unbind-driver", "unload-module", "load-module", "bind-vfio", "bind-vfio-audio")
 
 
 def killed(t):
@@ -32,30 +32,36 @@ def check_recover_run(t, what, doc):
 def check(t):
     k = killed(t)
     where = []
-    for kind in KINDS:
-        if kind not in k:
-            t.fail(f"attach was never killed at {kind}")
+    status_rcs = set()
+    for point in POINTS:
+        kind = point.removesuffix("-audio")
+        if point not in k:
+            t.fail(f"attach was never killed at {point}")
             continue
-        last = k[kind][1]
-        where.append(f"{kind}: {last} (try {k[kind][2]})")
-        b = t.block(f"status-{kind}")
+        where.append(f"{point}: {k[point][1]} (try {k[point][2]})")
+        b = t.block(f"status-{point}")
         if b is not None:
-            t.equal(f"status after a kill at {kind}: exit status", b.rc, 4)
+            t.equal(f"status after a kill at {point}: exit status", b.rc, 4)
             t.expect("State: interrupted: run gpu-handoff recover" in b.text,
-                     f"status after a kill at {kind} does not say it was interrupted")
-        doc = t.json(f"status-json-{kind}", rcs=(0, 4))
+                     f"status after a kill at {point} does not say it was interrupted")
+        doc = t.json(f"status-json-{point}", rcs=(0, 4))
         if doc is not None:
-            t.equal(f"status --json after a kill at {kind}: needs_recovery", doc.get("needs_recovery"), True)
+            t.equal(f"status --json after a kill at {point}: needs_recovery", doc.get("needs_recovery"), True)
             phases = doc.get("phases", [])
-            t.equal(f"status --json after a kill at {kind}: phases", [(p.get("phase"), p.get("outcome")) for p in phases],
-                    [("attach", "none")])
+            t.equal(f"status --json after a kill at {point}: phases",
+                    [(p.get("phase"), p.get("outcome")) for p in phases], [("attach", "none")])
             kinds = [s.get("kind") for s in doc.get("steps", [])]
-            t.expect(kind in kinds, f"status --json after a kill at {kind}: the journal has no {kind} step: {kinds}")
-        doc = t.json(f"recover-{kind}")
+            t.expect(kind in kinds, f"status --json after a kill at {point}: the journal has no {kind} step: {kinds}")
+            if b is not None and t.log.blocks[f"status-json-{point}"].rc != b.rc:
+                status_rcs.add((b.rc, t.log.blocks[f"status-json-{point}"].rc))
+        doc = t.json(f"recover-{point}")
         if doc is not None:
-            steps = check_recover_run(t, f"recover after a kill at {kind}", doc)
-            t.expect(kind in [s.get("kind") for s in steps], f"recover after a kill at {kind}: {kind} not reverted")
+            steps = check_recover_run(t, f"recover after a kill at {point}", doc)
+            t.expect(kind in [s.get("kind") for s in steps], f"recover after a kill at {point}: {kind} not reverted")
     t.log.notes.append("kill points (wanted: last journal record at the kill): " + "; ".join(where))
+    for human, js in sorted(status_rcs):
+        t.log.notes.append(f"questionable: status exits {human} but status --json exits {js} for the same "
+                           "interrupted journal (needs_recovery true)")
 
     # B. attach recovers by itself (human)
     b = t.block("attach-auto-human")
@@ -64,8 +70,7 @@ def check(t):
         t.expect(re.search(r"^An interrupted hand-over \(pid \d+\) left changes behind; undoing them first\.$",
                            b.text, re.M) is not None, "attach after a kill: does not say it undoes the interrupted one")
         t.expect("recover: the GPU is back with the host." in b.text, "attach after a kill: the recovery did not finish")
-        t.expect(re.search(r"^attach: 0000:01:00\.0,0000:01:00\.1 lent to vfio-pci", b.text, re.M) is not None,
-                 "attach after a kill: did not attach")
+        t.expect(re.search(r"^attach: .*lent to vfio-pci", b.text, re.M) is not None, "attach after a kill: did not attach")
     doc = t.json("release-auto-human")
     if doc is not None:
         t.equal("release after the recovering attach: ok", doc.get("ok"), True)

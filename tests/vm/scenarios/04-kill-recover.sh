@@ -8,10 +8,17 @@
 #   A. after each kill: "status" says the hand-over was interrupted and exits 4 (--json:
 #      needs_recovery true), "recover" undoes everything (exit 0, every step reverted), and
 #      the host state equals the state before; kill points: unbind-vtcon, unbind-driver,
-#      unload-module, load-module, bind-vfio, wait-vfio-group
+#      unload-module, load-module, bind-vfio (of the GPU), bind-vfio-audio (of the audio
+#      function, the last step but one; the last one, wait-vfio-group, takes ~5 ms and attach
+#      ends before a kill lands)
 #   B. the next "attach --yes" recovers by itself and then attaches (human output, and --json,
 #      which must still be one JSON document); release then gives everything back
 # No WARNING/BUG/Oops in dmesg. Judged by 04-kill-recover.py.
+# A kill after fbcon was unbound but before the DRM module was unloaded (kill points
+# unbind-vtcon, unbind-driver) needs unbind-vtcon's revert to really rebind fbcon: on this
+# SeaBIOS host "echo 1 > vtcon0/bind" does nothing (bochs's takeover left no system console
+# driver, only dummy as a module one), so the state check fails there until the tool brings
+# fbcon back another way; repair_fbcon then restores it so the next kill points start clean.
 # tb.firmware: bios
 # tb.iommu: pt
 # tb.timeout: 300
@@ -25,17 +32,18 @@ find_gpu
 J=/run/gpu-handoff/journal
 host_state > /tmp/state.before
 
-# kill_attach NAME KIND: start attach, SIGKILL it once the journal has "begin N KIND"; prints
-# "INFO killed NAME kind=KIND last=<last journal record>" (or a FAILED step after 5 tries).
+# kill_attach NAME KIND [ARGS]: start attach, SIGKILL it once the journal has "begin N KIND"
+# (followed by ARGS when given); prints "INFO killed NAME kind=KIND ... last=<last journal
+# record>", or a FAILED step when attach finished first 5 times in a row.
 kill_attach() {
-    _name=$1 _kind=$2 _try=0
+    _name=$1 _kind=$2 _args=${3:+ $3} _try=0
     while [ $_try -lt 5 ]; do
         _try=$((_try + 1))
         gpu-handoff attach --yes > "/tmp/$_name.out" 2>&1 &
         _pid=$!
         _ok=0
         while kill -0 "$_pid" 2>/dev/null; do
-            if grep -qE "^begin [0-9]+ $_kind( |\$)" "$J" 2>/dev/null; then
+            if grep -qE "^begin [0-9]+ $_kind$_args( |\$)" "$J" 2>/dev/null; then
                 kill -9 "$_pid"; _ok=1; break
             fi
         done
@@ -53,13 +61,29 @@ kill_attach() {
     return 1
 }
 
+# repair_fbcon NAME: when a failed comparison left fbcon unbound, bring it back the only way this
+# kernel allows (re-probing the DRM driver registers the framebuffer again and fbcon takes it
+# over; "echo 1 > vtconN/bind" does nothing once no system console driver is left), so that
+# the next kill point starts from the initial state again
+repair_fbcon() {
+    for _v in /sys/class/vtconsole/vtcon*; do
+        if ! grep -q 'frame buffer' "$_v/name" || [ "$(cat "$_v/bind")" != 0 ]; then continue; fi
+        info "fbcon ${_v##*/} left unbound after $1: re-probing $(drv "$GPU") to bring it back"
+        _d=$(drv "$GPU")
+        echo "$GPU" > "/sys/bus/pci/drivers/$_d/unbind"; echo "$GPU" > "/sys/bus/pci/drivers/$_d/bind"
+        info "after the re-probe: ${_v##*/} bind=$(cat "$_v/bind")"
+    done
+}
+
 # A. kill, status, recover, compare
-for kind in unbind-vtcon unbind-driver unload-module load-module bind-vfio wait-vfio-group; do
-    if kill_attach "$kind" "$kind"; then
-        capture "status-$kind" gpu-handoff status
-        capture "status-json-$kind" gpu-handoff --json status
-        capture "recover-$kind" gpu-handoff --json recover
-        wait_state /tmp/state.before "check:state-restored-after-recover:$kind"
+for point in unbind-vtcon unbind-driver unload-module load-module bind-vfio bind-vfio-audio; do
+    kind=${point%-audio}
+    if kill_attach "$point" "$kind" "$([ "$point" = bind-vfio-audio ] && echo "$AUD")"; then
+        capture "status-$point" gpu-handoff status
+        capture "status-json-$point" gpu-handoff --json status
+        capture "recover-$point" gpu-handoff --json recover
+        wait_state /tmp/state.before "check:state-restored-after-recover:$point"
+        repair_fbcon "$point"
     fi
 done
 

@@ -12,7 +12,7 @@
 #                              to settle (snd_hda_intel registers its card asynchronously after
 #                              the probe); prints the diff on failure
 #   wait_for SECONDS 'test'    polls the shell test every 20 ms; 0 once true, 1 at the deadline
-#   dmesg_clean NAME           step NAME: no WARNING/BUG/Oops/Call Trace in the kernel log
+#   dmesg_clean                step check:dmesg-clean: no WARNING/BUG/Oops/Call Trace in dmesg
 
 need_tool() {
     if [ -z "$TB_TOOL" ] || [ ! -x "$TB_TOOL" ]; then
@@ -60,5 +60,5 @@ wait_state() {
 }
 
 dmesg_clean() {
-    step "${1:-check:dmesg-clean}" "! dmesg | grep -E 'WARNING|BUG|Oops|Call Trace'"
+    step "check:dmesg-clean" "! dmesg | grep -E 'WARNING|BUG|Oops|Call Trace'"
 }
