@@ -155,7 +155,7 @@ ssize_t sysroot_read_attr(const struct sysroot *sr, const char *path, char *buf,
         return read_text_fd(fd, buf, size);
 }
 
-static int read_whole_fd(int fd, size_t max, char **ret, size_t *ret_len)
+int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len)
 {
         _cleanup_free_ char *buf = NULL;
         size_t n = 0, cap = 0;
@@ -198,7 +198,7 @@ int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *re
 
         if (fd < 0)
                 return negative_errno();
-        return read_whole_fd(fd, max, ret, ret_len);
+        return read_fd_full(fd, max, ret, ret_len);
 }
 
 int sysroot_read_file(const struct sysroot *sr, const char *path, size_t max, char **ret, size_t *ret_len)
@@ -207,7 +207,7 @@ int sysroot_read_file(const struct sysroot *sr, const char *path, size_t max, ch
 
         if (fd < 0)
                 return fd;
-        return read_whole_fd(fd, max, ret, ret_len);
+        return read_fd_full(fd, max, ret, ret_len);
 }
 
 ssize_t read_binary_at(int dirfd, const char *name, void *buf, size_t size)

@@ -34,6 +34,7 @@ ssize_t read_attr_at(int dirfd, const char *name, char *buf, size_t size);
 /* The same relative to the root. */
 ssize_t sysroot_read_attr(const struct sysroot *sr, const char *path, char *buf, size_t size);
 /* Reads a whole file (up to max bytes, -EFBIG beyond) into a malloc'd NUL-terminated buffer. */
+int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len);
 int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len);
 int sysroot_read_file(const struct sysroot *sr, const char *path, size_t max, char **ret, size_t *ret_len);
 /* Reads at most size bytes of a binary file (e.g. PCI config space); returns bytes read. */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "basic/macro.h"
+#include "basic/sysroot.h"
 #include "host/quirks.h"
 
 /* A database is a few KiB; anything this large is not one and is refused before reading. */
@@ -706,10 +707,9 @@ int quirk_db_parse(const char *text, size_t len, const char *filename, struct qu
         return 0;
 }
 
+/* A directory opens fine but reads EISDIR only later; a huge file is refused before reading. */
 static int read_all(int fd, char **ret, size_t *ret_len)
 {
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, alloc = 0;
         struct stat st;
 
         if (fstat(fd, &st) < 0)
@@ -718,37 +718,7 @@ static int read_all(int fd, char **ret, size_t *ret_len)
                 return -EISDIR;
         if (S_ISREG(st.st_mode) && st.st_size > (off_t)QUIRK_DB_MAX_SIZE)
                 return -EFBIG;
-
-        for (;;) {
-                ssize_t n;
-
-                if (len == alloc) {
-                        size_t na = alloc ? alloc * 2 : 16384;
-                        char *nb;
-                        /* One byte beyond the limit tells "too large" from "exactly at it". */
-                        if (alloc > QUIRK_DB_MAX_SIZE)
-                                return -EFBIG;
-                        nb = realloc(buf, na);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                        alloc = na;
-                }
-                n = read(fd, buf + len, alloc - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        if (len > QUIRK_DB_MAX_SIZE)
-                return -EFBIG;
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
+        return read_fd_full(fd, QUIRK_DB_MAX_SIZE, ret, ret_len);
 }
 
 int quirk_db_load(const char *path, struct quirk_db **ret, char **ret_error)
