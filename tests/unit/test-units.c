@@ -661,39 +661,12 @@ static void assert_as_before(struct machine *m, const char *when)
 
 static int attach(struct machine *m, struct engine_run **ret_run)
 {
-        struct plan_options opts = {.yes = true};
-        struct engine_run *run = NULL;
-        struct host *h = NULL;
-        struct plan *p = NULL;
-        char *error = NULL;
-        int r;
-
-        assert_int_equal(host_read(m->tree->sr, NULL, HOST_PLATFORM, &h), 0);
-        if (plan_attach(h, NULL, 0, &opts, &p, &error) < 0)
-                fail_msg("plan: %s", error);
-        r = transition_attach(&m->ctx, &m->self, "attach", p, &run, &error);
-        if (ret_run)
-                *ret_run = run;
-        else
-                engine_run_free(run);
-        free(error);
-        plan_free(p);
-        host_free(h);
-        return r;
+        return test_attach(&m->ctx, &m->self, false, ret_run);
 }
 
 static int undo(struct machine *m, const char *phase)
 {
-        struct engine_run *run = NULL;
-        struct step *steps = NULL;
-        size_t n = 0;
-        char *error = NULL;
-        int r = transition_undo(&m->ctx, &m->self, phase, phase, &run, &steps, &n, &error);
-
-        engine_run_free(run);
-        steps_free(steps, n);
-        free(error);
-        return r;
+        return test_undo(&m->ctx, &m->self, phase);
 }
 
 static bool journal_exists(struct machine *m)

@@ -74,3 +74,41 @@ void test_host_free(struct test_host *m)
         test_tree_free(m->tree);
         free(m);
 }
+
+int test_attach(const struct handoff_ctx *ctx, const struct process_id *self, bool terminate,
+                struct engine_run **ret_run)
+{
+        struct plan_options opts = {.yes = true, .terminate = terminate};
+        struct engine_run *run = NULL;
+        struct host *h = NULL;
+        struct plan *p = NULL;
+        char *error = NULL;
+        int r;
+
+        assert_int_equal(host_read(ctx->sr, NULL, HOST_PLATFORM, &h), 0);
+        if (plan_attach(h, NULL, 0, &opts, &p, &error) < 0)
+                fail_msg("plan: %s", error);
+        r = transition_attach(ctx, self, "attach", p, &run, &error);
+        if (ret_run)
+                *ret_run = run; /* its steps went with the plan: use outcomes only */
+        else
+                engine_run_free(run);
+        free(error);
+        plan_free(p);
+        host_free(h);
+        return r;
+}
+
+int test_undo(const struct handoff_ctx *ctx, const struct process_id *self, const char *phase)
+{
+        struct engine_run *run = NULL;
+        struct step *steps = NULL;
+        size_t n = 0;
+        char *error = NULL;
+        int r = transition_undo(ctx, self, phase, phase, &run, &steps, &n, &error);
+
+        engine_run_free(run);
+        steps_free(steps, n);
+        free(error);
+        return r;
+}

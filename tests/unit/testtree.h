@@ -6,6 +6,7 @@
  * running cmocka test. */
 
 #include "basic/sysroot.h"
+#include "handoff/transition.h"
 #include "host/host.h"
 
 struct test_tree {
@@ -26,3 +27,9 @@ struct test_host {
 
 struct test_host *test_host_new(const char *name, const char *description);
 void test_host_free(struct test_host *m);
+
+/* attach and release/recover as the verbs run them, on whatever kernel seam ctx has: plan the
+ * default device (with --yes, optionally --terminate), run the transition; undo the journal. */
+int test_attach(const struct handoff_ctx *ctx, const struct process_id *self, bool terminate,
+                struct engine_run **ret_run);
+int test_undo(const struct handoff_ctx *ctx, const struct process_id *self, const char *phase);
