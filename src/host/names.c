@@ -18,7 +18,7 @@ struct pci_names {
         bool failed; /* after a libpci error the database is unusable: numbers only */
 };
 
-/* libpci's default error handler calls exit(). Ours must not return either (libpci marks it
+/* libpci's default error handler ends the whole process. Ours must not return either (libpci marks it
  * noreturn), so it jumps back into the lookup that called libpci. Only one lookup runs at a
  * time (single-threaded), hence the static pointer. */
 static struct pci_names *current;
