@@ -4,6 +4,7 @@
 #include <libkmod.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,7 @@ static struct kmod_ctx *kmod_for(const struct sysroot *sr)
 
 static int real_load_module(void *userdata, const struct sysroot *sr, const char *name)
 {
+        bool alias = strncmp(name, "pci:", 4) == 0;
         struct kmod_ctx *ctx = kmod_for(sr);
         struct kmod_list *list = NULL, *it;
         int r;
@@ -109,10 +111,17 @@ static int real_load_module(void *userdata, const struct sysroot *sr, const char
                 r = -ENOENT;
         kmod_list_foreach(it, list) {
                 struct kmod_module *m = kmod_module_get_module(it);
-                r = kmod_module_probe_insert_module(m, 0, NULL, NULL, NULL, NULL);
+                /* A device's modalias is loaded the way udev does it, honouring the blacklist; a
+                 * module named outright is loaded as modprobe NAME does, regardless of it. */
+                r = kmod_module_probe_insert_module(m, alias ? KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY : 0, NULL, NULL,
+                                                    NULL, NULL);
                 kmod_module_unref(m);
-                if (r == -EEXIST || r == KMOD_PROBE_APPLY_BLACKLIST)
+                if (r == -EEXIST)
                         r = 0;
+                else if (r > 0) {
+                        r = -EPERM; /* blacklisted */
+                        break;
+                }
                 if (r < 0)
                         break;
         }

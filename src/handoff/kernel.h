@@ -16,7 +16,8 @@ struct kernel_ops {
          * ".../driver_override", "sys/bus/pci/drivers_probe", "sys/class/vtconsole/vtcon1/bind").
          * Returns 0 or -errno as the kernel's write(2) would. */
         int (*write_attr)(void *userdata, const struct sysroot *sr, const char *path, const char *value);
-        /* Loads a module by name, with its dependencies and soft dependencies (modprobe NAME). */
+        /* Loads a module by name, with its dependencies and soft dependencies (modprobe NAME); a
+         * device's modalias ("pci:v...") loads what matches it, minus blacklisted modules. */
         int (*load_module)(void *userdata, const struct sysroot *sr, const char *name);
         /* Unloads exactly this module, never its dependencies; -EBUSY while it is in use. */
         int (*unload_module)(void *userdata, const struct sysroot *sr, const char *name);

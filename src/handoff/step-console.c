@@ -131,15 +131,46 @@ static int framebuffer_apply(const struct handoff_ctx *ctx, const struct step *s
         return r < 0 ? step_fail(message, r, "cannot release %s from %s: %s", device, driver, strerror(-r)) : 0;
 }
 
-/* Once vfio-pci has had a VGA device the kernel removes the firmware framebuffer for good: then
- * the console comes back with the GPU's own driver, and there is nothing to rebind. */
+/* The boot GPU when no driver has it: its modalias, to load the driver that matches it. */
+static int driverless_boot_gpu_modalias(const struct handoff_ctx *ctx, char *buf, size_t size)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct dirent *de;
+        int r = sysroot_opendir(ctx->sr, "sys/bus/pci/devices", &dir);
+
+        if (r < 0)
+                return r;
+        while ((de = readdir(dir))) {
+                _cleanup_close_ int fd = -1;
+                char vga[16], driver[64];
+
+                if (de->d_name[0] == '.')
+                        continue;
+                fd = openat(dirfd(dir), de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0 || read_attr_at(fd, "boot_vga", vga, sizeof(vga)) < 0 || strcmp(vga, "1") != 0)
+                        continue;
+                if (read_link_basename_at(fd, "driver", driver, sizeof(driver)) >= 0)
+                        return 0; /* it has one: the console comes back with it */
+                return read_attr_at(fd, "modalias", buf, size) < 0 ? -ENOENT : 1;
+        }
+        return 0;
+}
+
+/* Once vfio-pci has had a VGA device the kernel removes the firmware framebuffer for good. The
+ * console then comes back only with the GPU's own DRM driver: a GPU that had none (an efifb-only
+ * host) gets the driver matching it loaded, unless the host blacklists it. */
 static int framebuffer_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
 {
         const char *device = s->args[0], *driver = s->args[1];
-        char path[128];
+        char path[128], modalias[256];
         int r = framebuffer_state(ctx->sr, device, driver);
 
-        if (r == -ENOENT || r == 1)
+        if (r == -ENOENT) {
+                if (driverless_boot_gpu_modalias(ctx, modalias, sizeof(modalias)) > 0)
+                        (void)kernel_load_module(ctx->kernel, modalias); /* best effort: none may match */
+                return 0;
+        }
+        if (r == 1)
                 return 0;
         if (r < 0)
                 return step_fail(message, r, "cannot read the state of %s: %s", device, strerror(-r));
