@@ -72,19 +72,6 @@ static const char *const not_state[] = {
         NULL,
 };
 
-/* Virtual time: waits end at once. */
-static uint64_t fake_now;
-static uint64_t fake_now_usec(void *u)
-{
-        return fake_now;
-}
-static int fake_pause_usec(void *u, uint64_t usec)
-{
-        fake_now += usec;
-        return 0;
-}
-static const struct clock_ops fake_clock = {fake_now_usec, fake_pause_usec, NULL};
-
 struct machine {
         struct test_tree *tree;
         struct sysroot *sr; /* tree->sr */
@@ -116,7 +103,7 @@ static struct machine *machine_with(const char *extra)
         m->dir = m->tree->dir;
         assert_int_equal(kmodel_new(m->sr, &m->model), 0);
         m->kernel = kmodel_kernel(m->model);
-        m->ctx = (struct handoff_ctx){.sr = m->sr, .kernel = &m->kernel, .clock = &fake_clock,
+        m->ctx = (struct handoff_ctx){.sr = m->sr, .kernel = &m->kernel, .clock = &test_clock,
                                       .settle_usec = 1000000};
         assert_int_equal(process_id_self(m->sr, &m->self, NULL, 0), 0);
         m->before = tree_snapshot(m->dir, not_state);

@@ -573,19 +573,6 @@ static const char *const not_state[] = {
         NULL,
 };
 
-/* Virtual time: waits end at once. */
-static uint64_t fake_now;
-static uint64_t fake_now_usec(void *u)
-{
-        return fake_now;
-}
-static int fake_pause_usec(void *u, uint64_t usec)
-{
-        fake_now += usec;
-        return 0;
-}
-static const struct clock_ops fake_clock = {fake_now_usec, fake_pause_usec, NULL};
-
 struct machine {
         struct test_tree *tree;
         struct kmodel *model;
@@ -608,7 +595,7 @@ static struct machine *machine_new(bool dm_active)
         fake_init(&m->fake, dm_active);
         m->ctx = (struct handoff_ctx){.sr = m->tree->sr,
                                       .kernel = &m->kernel,
-                                      .clock = &fake_clock,
+                                      .clock = &test_clock,
                                       .settle_usec = 1000000,
                                       .units = &m->fake.units};
         assert_int_equal(process_id_self(m->tree->sr, &m->self, NULL, 0), 0);

@@ -112,3 +112,18 @@ int test_undo(const struct handoff_ctx *ctx, const struct process_id *self, cons
         free(error);
         return r;
 }
+
+static uint64_t virtual_now;
+
+static uint64_t virtual_now_usec(void *userdata)
+{
+        return virtual_now;
+}
+
+static int virtual_pause_usec(void *userdata, uint64_t usec)
+{
+        virtual_now += usec;
+        return 0;
+}
+
+const struct clock_ops test_clock = {virtual_now_usec, virtual_pause_usec, NULL};

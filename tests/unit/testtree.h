@@ -33,3 +33,6 @@ void test_host_free(struct test_host *m);
 int test_attach(const struct handoff_ctx *ctx, const struct process_id *self, bool terminate,
                 struct engine_run **ret_run);
 int test_undo(const struct handoff_ctx *ctx, const struct process_id *self, const char *phase);
+
+/* Virtual time for waits: pausing only advances the clock, so a deadline passes at once. */
+extern const struct clock_ops test_clock;
