@@ -10,7 +10,7 @@
 #include "basic/sysroot.h"
 #include "host/quirks.h"
 
-/* Documented in gpu-handoff(8) and README.md. */
+/* Documented in README.md and in every verb's --help. */
 enum {
         EXIT_OK = 0,
         EXIT_NOT_READY = 1, /* doctor: not ready; a hook refusing */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* json-c helpers for the --json outputs (schema documented in gpu-handoff(8)). */
+/* json-c helpers for the --json outputs (the schema is documented in docs/json.md). */
 
 #include <json-c/json.h>
 

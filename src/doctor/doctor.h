@@ -20,7 +20,7 @@ enum severity {
 };
 
 struct finding {
-        char *id;      /* "iommu-disabled"; stable, documented in gpu-handoff(8) */
+        char *id;      /* "iommu-disabled"; stable, listed in docs/json.md */
         enum severity severity;
         char *subject; /* the device it is about, or NULL for the host */
         char *message;
