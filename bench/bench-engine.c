@@ -17,22 +17,11 @@
 #include "fakehost.h"
 #include "handoff/transition.h"
 #include "kmodel.h"
+#include "testbed-host.h"
 
 #define TARGET_OVERHEAD_USEC 5000
 
-static const char host[] =
-        "module drm loaded holders=bochs\n"
-        "module bochs loaded deps=drm driver=bochs-drm\n"
-        "module snd_hda_intel loaded\n"
-        "module vfio available\n"
-        "module vfio_pci_core available deps=vfio\n"
-        "module vfio_pci available deps=vfio_pci_core,vfio\n"
-        "pci 0000:00:02.0 1b36:000c class=0x060400 group=1 driver=pcieport\n"
-        "pci 0000:01:00.0 1234:1111 class=0x030000 parent=0000:00:02.0 group=3 driver=bochs-drm boot_vga=1\n"
-        "pci 0000:01:00.1 8086:2668 class=0x040300 parent=0000:00:02.0 group=3 driver=snd_hda_intel\n"
-        "file proc/self/stat 4242 (gpu-handoff) R 1 4242 4242 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 123456 1000 100\n"
-        "file sys/class/vtconsole/vtcon0/name (M) frame buffer device\n"
-        "file sys/class/vtconsole/vtcon0/bind 1\n";
+static const char host[] = FAKEHOST_TESTBED;
 
 static uint64_t now_usec(void)
 {

@@ -22,6 +22,7 @@
 
 #include "handoff/transition.h"
 #include "kmodel.h"
+#include "testbed-host.h"
 #include "snapshot.h"
 #include "testtree.h"
 
@@ -36,32 +37,7 @@ static inline void __lsan_enable(void)
 }
 #endif
 
-/* The testbed's machine: std VGA + HDA audio in one group, fbcon and simpledrm on the GPU, the
- * GPU's driver in a module, vfio-pci loadable with what it needs. This process is pid 4242. */
-static const char host[] =
-        "cpu amd svm\n"
-        "iommu intel enabled\n"
-        "module drm loaded holders=bochs\n"
-        "module bochs loaded deps=drm driver=bochs-drm\n"
-        "module snd_hda_intel loaded\n"
-        "module vfio available\n"
-        "module vfio_iommu_type1 available deps=vfio\n"
-        "module vfio_pci_core available deps=vfio\n"
-        "module vfio_pci available deps=vfio_pci_core,vfio\n"
-        "pci 0000:00:02.0 1b36:000c class=0x060400 group=1 driver=pcieport\n"
-        "pci 0000:01:00.0 1234:1111 class=0x030000 parent=0000:00:02.0 group=3 driver=bochs-drm boot_vga=1\n"
-        "pci 0000:01:00.1 8086:2668 class=0x040300 parent=0000:00:02.0 group=3 driver=snd_hda_intel\n"
-        "file proc/self/stat 4242 (gpu-handoff) R 1 4242 4242 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 123456 1000 100\n"
-        "file sys/class/vtconsole/vtcon0/name (M) frame buffer device\n"
-        "file sys/class/vtconsole/vtcon0/bind 1\n"
-        "file sys/class/vtconsole/vtcon1/name (S) dummy device\n"
-        "file sys/class/vtconsole/vtcon1/bind 0\n"
-        "dir sys/devices/platform/simple-framebuffer.0\n"
-        "dir sys/bus/platform/drivers/simple-framebuffer\n"
-        "symlink sys/bus/platform/devices/simple-framebuffer.0 ../../../devices/platform/simple-framebuffer.0\n"
-        "symlink sys/devices/platform/simple-framebuffer.0/driver ../../../bus/platform/drivers/simple-framebuffer\n"
-        "symlink sys/bus/platform/drivers/simple-framebuffer/simple-framebuffer.0 "
-        "../../../../devices/platform/simple-framebuffer.0\n";
+static const char host[] = FAKEHOST_TESTBED;
 
 /* What is not host state: the journal and lock, and the firmware framebuffer, which the kernel
  * removes for good once vfio-pci has had the VGA device. */
