@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,105 +19,34 @@
 
 #include <cmocka.h>
 
+#include "testtree.h"
+
 #include "basic/macro.h"
 #include "host/holders.h"
 
 #define FIELDS_4_TO_21 "1 2211 2211 0 -1 4194560 123 0 0 0 10 5 0 0 20 0 12 0"
 
-struct tree {
-        char dir[256];
-        struct sysroot *sr;
-};
-
-static void make_parents(const char *path)
-{
-        char buf[512];
-
-        snprintf(buf, sizeof(buf), "%s", path);
-        for (char *p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
-                *p = '\0';
-                if (mkdir(buf, 0755) < 0)
-                        assert_int_equal(errno, EEXIST);
-                *p = '/';
-        }
-}
-
-static void tree_write(struct tree *t, const char *rel, const char *content)
-{
-        char path[512];
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/%s", t->dir, rel);
-        make_parents(path);
-        f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(content, f);
-        assert_int_equal(fclose(f), 0);
-}
-
-static void tree_mkdir(struct tree *t, const char *rel)
-{
-        char path[512];
-
-        snprintf(path, sizeof(path), "%s/%s/", t->dir, rel);
-        make_parents(path);
-}
-
-static void tree_link(struct tree *t, const char *target, const char *rel)
-{
-        char path[512];
-
-        snprintf(path, sizeof(path), "%s/%s", t->dir, rel);
-        make_parents(path);
-        assert_int_equal(symlink(target, path), 0);
-}
-
-static struct tree *tree_new(void)
-{
-        struct tree *t = calloc(1, sizeof(*t));
-        const char *tmp = getenv("TMPDIR");
-
-        assert_non_null(t);
-        snprintf(t->dir, sizeof(t->dir), "%s/test-holders.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        assert_non_null(mkdtemp(t->dir));
-        tree_mkdir(t, "proc");
-        assert_int_equal(sysroot_open(t->dir, &t->sr), 0);
-        return t;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
-
-static void tree_free(struct tree *t)
-{
-        sysroot_free(t->sr);
-        nftw(t->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-        free(t);
-}
-
-static void fake_process(struct tree *t, int pid, const char *comm, uint64_t start, const char *cgroup)
+static void fake_process(struct test_tree *t, int pid, const char *comm, uint64_t start, const char *cgroup)
 {
         char rel[64], stat[512];
 
         snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
         snprintf(stat, sizeof(stat), "%d (%s) S " FIELDS_4_TO_21 " %" PRIu64 " 0 0\n", pid, comm, start);
-        tree_write(t, rel, stat);
+        test_tree_write(t, rel, stat);
         snprintf(rel, sizeof(rel), "proc/%d/fd", pid);
-        tree_mkdir(t, rel);
+        test_tree_mkdir(t, rel);
         if (cgroup) {
                 snprintf(rel, sizeof(rel), "proc/%d/cgroup", pid);
-                tree_write(t, rel, cgroup);
+                test_tree_write(t, rel, cgroup);
         }
 }
 
-static void fake_fd(struct tree *t, int pid, int fd, const char *target)
+static void fake_fd(struct test_tree *t, int pid, int fd, const char *target)
 {
         char rel[64];
 
         snprintf(rel, sizeof(rel), "proc/%d/fd/%d", pid, fd);
-        tree_link(t, target, rel);
+        test_tree_link(t, target, rel);
 }
 
 static struct pci_device fake_device(const char *address, const char *driver)
@@ -130,7 +58,7 @@ static struct pci_device fake_device(const char *address, const char *driver)
         return d;
 }
 
-static void expect_nodes(struct tree *t, const struct pci_device *d, const char *const *expected,
+static void expect_nodes(struct test_tree *t, const struct pci_device *d, const char *const *expected,
                          size_t n_expected)
 {
         char **paths = NULL;
@@ -150,24 +78,31 @@ static void expect_nodes(struct tree *t, const struct pci_device *d, const char 
 #define GPU "sys/bus/pci/devices/0000:01:00.0"
 #define AUDIO "sys/bus/pci/devices/0000:01:00.1"
 
-static void build_sysfs(struct tree *t)
+static void build_sysfs(struct test_tree *t)
 {
-        tree_mkdir(t, GPU "/drm/card1/card1-HDMI-A-1");
-        tree_mkdir(t, GPU "/drm/renderD129");
-        tree_write(t, GPU "/drm/version", "drm 1.1.0 20060810\n");
-        tree_mkdir(t, GPU "/drm/controlD65x"); /* not a node name */
-        tree_mkdir(t, AUDIO "/sound/card2/controlC2");
-        tree_mkdir(t, AUDIO "/sound/card2/pcmC2D3p");
-        tree_mkdir(t, AUDIO "/sound/card2/pcmC2D7p");
-        tree_mkdir(t, AUDIO "/sound/card2/hwC2D0");
-        tree_mkdir(t, AUDIO "/sound/card2/input15");
-        tree_mkdir(t, AUDIO "/sound/card2/power");
-        tree_write(t, AUDIO "/sound/card2/id", "NVidia\n");
-        tree_mkdir(t, AUDIO "/sound/card2/pcmC2D8p");
-        tree_mkdir(t, AUDIO "/sound/card2/pcmC"); /* no digit: not a node */
-        tree_mkdir(t, AUDIO "/sound/card2/pcmC2D9p.x"); /* nor this */
-        tree_mkdir(t, AUDIO "/sound/cardX/pcmC5D0p"); /* not a card */
-        tree_mkdir(t, "sys/bus/pci/devices/0000:00:02.0");
+        test_tree_mkdir(t, GPU "/drm/card1/card1-HDMI-A-1");
+        test_tree_mkdir(t, GPU "/drm/renderD129");
+        test_tree_write(t, GPU "/drm/version", "drm 1.1.0 20060810\n");
+        test_tree_mkdir(t, GPU "/drm/controlD65x"); /* not a node name */
+        test_tree_mkdir(t, AUDIO "/sound/card2/controlC2");
+        test_tree_mkdir(t, AUDIO "/sound/card2/pcmC2D3p");
+        test_tree_mkdir(t, AUDIO "/sound/card2/pcmC2D7p");
+        test_tree_mkdir(t, AUDIO "/sound/card2/hwC2D0");
+        test_tree_mkdir(t, AUDIO "/sound/card2/input15");
+        test_tree_mkdir(t, AUDIO "/sound/card2/power");
+        test_tree_write(t, AUDIO "/sound/card2/id", "NVidia\n");
+        test_tree_mkdir(t, AUDIO "/sound/card2/pcmC2D8p");
+        test_tree_mkdir(t, AUDIO "/sound/card2/pcmC"); /* no digit: not a node */
+        test_tree_mkdir(t, AUDIO "/sound/card2/pcmC2D9p.x"); /* nor this */
+        test_tree_mkdir(t, AUDIO "/sound/cardX/pcmC5D0p"); /* not a card */
+        test_tree_mkdir(t, "sys/bus/pci/devices/0000:00:02.0");
+}
+
+static struct test_tree *tree_new(void)
+{
+        struct test_tree *t = test_tree_new("test-holders");
+        test_tree_mkdir(t, "proc");
+        return t;
 }
 
 static void test_nodes_drm_and_sound(void **state)
@@ -175,7 +110,7 @@ static void test_nodes_drm_and_sound(void **state)
         static const char *const gpu[] = { "dev/dri/card1", "dev/dri/renderD129" };
         static const char *const audio[] = { "dev/snd/controlC2", "dev/snd/hwC2D0", "dev/snd/pcmC2D3p",
                                              "dev/snd/pcmC2D7p", "dev/snd/pcmC2D8p" };
-        struct tree *t = tree_new();
+        struct test_tree *t = tree_new();
         struct pci_device d = fake_device("0000:01:00.0", "amdgpu");
         struct pci_device a = fake_device("0000:01:00.1", "snd_hda_intel");
         struct pci_device none = fake_device("0000:00:02.0", NULL);
@@ -186,7 +121,7 @@ static void test_nodes_drm_and_sound(void **state)
         expect_nodes(t, &a, audio, ELEMENTSOF(audio));
         expect_nodes(t, &none, NULL, 0);
         expect_nodes(t, &missing, NULL, 0);
-        tree_free(t);
+        test_tree_free(t);
 }
 
 static void test_nodes_nvidia(void **state)
@@ -199,14 +134,14 @@ static void test_nodes_nvidia(void **state)
                 "dev/dri/card1",  "dev/dri/renderD129",   "dev/nvidia-modeset",
                 "dev/nvidia-uvm", "dev/nvidia-uvm-tools", "dev/nvidiactl",
         };
-        struct tree *t = tree_new();
+        struct test_tree *t = tree_new();
         struct pci_device d = fake_device("0000:01:00.0", "nvidia");
 
         build_sysfs(t);
         /* no information file: the shared nodes only */
         expect_nodes(t, &d, without_minor, ELEMENTSOF(without_minor));
 
-        tree_write(t, "proc/driver/nvidia/gpus/0000:01:00.0/information",
+        test_tree_write(t, "proc/driver/nvidia/gpus/0000:01:00.0/information",
                    "Model: \t\t NVIDIA GeForce RTX 2080 Ti\n"
                    "IRQ:   \t\t 139\n"
                    "GPU UUID: \t GPU-6a1f0c3e-0000-0000-0000-000000000000\n"
@@ -220,22 +155,22 @@ static void test_nodes_nvidia(void **state)
         expect_nodes(t, &d, with_minor, ELEMENTSOF(with_minor));
 
         /* malformed minors are left out, not guessed */
-        tree_write(t, "proc/driver/nvidia/gpus/0000:01:00.0/information", "Device Minor: \t one\n");
+        test_tree_write(t, "proc/driver/nvidia/gpus/0000:01:00.0/information", "Device Minor: \t one\n");
         expect_nodes(t, &d, without_minor, ELEMENTSOF(without_minor));
-        tree_write(t, "proc/driver/nvidia/gpus/0000:01:00.0/information", "Device Minor: 255\n");
+        test_tree_write(t, "proc/driver/nvidia/gpus/0000:01:00.0/information", "Device Minor: 255\n");
         expect_nodes(t, &d, without_minor, ELEMENTSOF(without_minor));
-        tree_write(t, "proc/driver/nvidia/gpus/0000:01:00.0/information", "Device Minor: 3x\n");
+        test_tree_write(t, "proc/driver/nvidia/gpus/0000:01:00.0/information", "Device Minor: 3x\n");
         expect_nodes(t, &d, without_minor, ELEMENTSOF(without_minor));
-        tree_write(t, "proc/driver/nvidia/gpus/0000:01:00.0/information", "Device Minor:\n");
+        test_tree_write(t, "proc/driver/nvidia/gpus/0000:01:00.0/information", "Device Minor:\n");
         expect_nodes(t, &d, without_minor, ELEMENTSOF(without_minor));
 
         /* the same tree, another driver: no NVIDIA nodes */
         d.driver = (char *)"vfio-pci";
         expect_nodes(t, &d, with_minor, 2);
-        tree_free(t);
+        test_tree_free(t);
 }
 
-static void build_processes(struct tree *t)
+static void build_processes(struct test_tree *t)
 {
         /* created out of pid order: readdir order must not decide the result order */
         fake_process(t, 1500, "nvidia-persiste", 300, "0::/system.slice/nvidia-persistenced.service\n");
@@ -261,23 +196,23 @@ static void build_processes(struct tree *t)
         fake_fd(t, 300, 0, "/dev/pts/0");
 
         /* gone during the scan: fds still listed, stat already gone */
-        tree_mkdir(t, "proc/500/fd");
+        test_tree_mkdir(t, "proc/500/fd");
         fake_fd(t, 500, 3, "/dev/dri/card1");
 
         /* fds that cannot be read: root reads any mode, so make fd something else than a dir */
-        tree_write(t, "proc/400/stat", "400 (Xorg) S " FIELDS_4_TO_21 " 60 0 0\n");
-        tree_write(t, "proc/400/fd", "");
+        test_tree_write(t, "proc/400/stat", "400 (Xorg) S " FIELDS_4_TO_21 " 60 0 0\n");
+        test_tree_write(t, "proc/400/fd", "");
 
-        tree_link(t, "2211", "proc/self");
-        tree_mkdir(t, "proc/sys");
-        tree_write(t, "proc/cmdline", "root=/dev/sda1\n");
+        test_tree_link(t, "2211", "proc/self");
+        test_tree_mkdir(t, "proc/sys");
+        test_tree_write(t, "proc/cmdline", "root=/dev/sda1\n");
 }
 
 static void test_scan(void **state)
 {
         char *nodes[] = { (char *)"dev/dri/card1", (char *)"dev/dri/renderD129", (char *)"dev/nvidia1",
                           (char *)"dev/nvidiactl", (char *)"/dev/snd/controlC2" };
-        struct tree *t = tree_new();
+        struct test_tree *t = tree_new();
         struct holder *h = NULL;
         size_t n = 0, unreadable = 99;
 
@@ -330,7 +265,7 @@ static void test_scan(void **state)
                 assert_int_equal(n, 0);
                 holders_free(h, n);
         }
-        tree_free(t);
+        test_tree_free(t);
 }
 
 /* Another user's process, as an unprivileged caller sees it. Root reads any mode, so as root
@@ -338,7 +273,7 @@ static void test_scan(void **state)
 static void test_scan_permission_denied(void **state)
 {
         char *nodes[] = { (char *)"dev/dri/card1" };
-        struct tree *t = tree_new();
+        struct test_tree *t = tree_new();
         struct holder *h = NULL;
         size_t n = 0, unreadable = 0;
         char path[512];
@@ -374,13 +309,13 @@ static void test_scan_permission_denied(void **state)
         /* one holder named (701), one process unreadable (700) */
         assert_int_equal(status, 11);
         assert_int_equal(chmod(path, 0755), 0);
-        tree_free(t);
+        test_tree_free(t);
 }
 
 static void test_scan_no_proc(void **state)
 {
         char *nodes[] = { (char *)"dev/dri/card1" };
-        struct tree *t = tree_new();
+        struct test_tree *t = tree_new();
         struct holder *h = (struct holder *)0x1;
         size_t n = 77, unreadable = 77;
         char path[512];
@@ -391,7 +326,7 @@ static void test_scan_no_proc(void **state)
         assert_ptr_equal(h, (struct holder *)0x1);
         assert_int_equal(n, 77);
         assert_int_equal(unreadable, 77);
-        tree_free(t);
+        test_tree_free(t);
 }
 
 static void test_describe(void **state)

@@ -3,7 +3,6 @@
  * unit of a process, on small procfs trees built by hand. */
 
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,78 +16,15 @@
 
 #include <cmocka.h>
 
+#include "testtree.h"
+
 #include "basic/macro.h"
 #include "basic/proc.h"
 
 /* Fields 4 (ppid) to 21 of a stat line; field 22, the start time, follows. */
 #define FIELDS_4_TO_21 "1 2211 2211 0 -1 4194560 123 0 0 0 10 5 0 0 20 0 12 0"
 
-struct tree {
-        char dir[256];
-        struct sysroot *sr;
-};
-
-static void make_parents(const char *path)
-{
-        char buf[512];
-
-        snprintf(buf, sizeof(buf), "%s", path);
-        for (char *p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
-                *p = '\0';
-                if (mkdir(buf, 0755) < 0)
-                        assert_int_equal(errno, EEXIST);
-                *p = '/';
-        }
-}
-
-static void tree_write(struct tree *t, const char *rel, const char *content)
-{
-        char path[512];
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/%s", t->dir, rel);
-        make_parents(path);
-        f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(content, f);
-        assert_int_equal(fclose(f), 0);
-}
-
-static void tree_link(struct tree *t, const char *target, const char *rel)
-{
-        char path[512];
-
-        snprintf(path, sizeof(path), "%s/%s", t->dir, rel);
-        make_parents(path);
-        assert_int_equal(symlink(target, path), 0);
-}
-
-static struct tree *tree_new(void)
-{
-        struct tree *t = calloc(1, sizeof(*t));
-        const char *tmp = getenv("TMPDIR");
-
-        assert_non_null(t);
-        snprintf(t->dir, sizeof(t->dir), "%s/test-proc.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        assert_non_null(mkdtemp(t->dir));
-        tree_write(t, "proc/.keep", "");
-        assert_int_equal(sysroot_open(t->dir, &t->sr), 0);
-        return t;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
-
-static void tree_free(struct tree *t)
-{
-        sysroot_free(t->sr);
-        nftw(t->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-        free(t);
-}
-
-static void fake_process(struct tree *t, int pid, const char *comm, char state, uint64_t start,
+static void fake_process(struct test_tree *t, int pid, const char *comm, char state, uint64_t start,
                          const char *cgroup)
 {
         char rel[64], stat[512];
@@ -96,14 +32,20 @@ static void fake_process(struct tree *t, int pid, const char *comm, char state, 
         snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
         snprintf(stat, sizeof(stat), "%d (%s) %c " FIELDS_4_TO_21 " %" PRIu64 " 3133440 414 0 0\n", pid,
                  comm, state, start);
-        tree_write(t, rel, stat);
+        test_tree_write(t, rel, stat);
         if (cgroup) {
                 snprintf(rel, sizeof(rel), "proc/%d/cgroup", pid);
-                tree_write(t, rel, cgroup);
+                test_tree_write(t, rel, cgroup);
         }
 }
 
 #define PARSE(s) proc_stat_parse((s), comm, sizeof(comm), &id)
+
+static struct test_tree *tree_new(void)
+{
+        struct test_tree *t = test_tree_new("test-proc");
+        return t;
+}
 
 static void test_stat_parse(void **state)
 {
@@ -191,13 +133,13 @@ static void test_stat_parse_malformed(void **state)
 
 static void test_process_id_read(void **state)
 {
-        struct tree *t = tree_new();
+        struct test_tree *t = tree_new();
         struct process_id id = { .pid = 1, .start_time = 1 };
         char comm[64] = "keep";
 
         fake_process(t, 2211, "kwin_wayland", 'S', 4567, NULL);
-        tree_write(t, "proc/5/stat", "6 (liar) S " FIELDS_4_TO_21 " 1\n");
-        tree_write(t, "proc/8/stat", "8 (broken) S 1 2\n");
+        test_tree_write(t, "proc/5/stat", "6 (liar) S " FIELDS_4_TO_21 " 1\n");
+        test_tree_write(t, "proc/8/stat", "8 (broken) S 1 2\n");
 
         assert_int_equal(process_id_read(t->sr, 2211, &id, comm, sizeof(comm)), 0);
         assert_int_equal(id.pid, 2211);
@@ -216,12 +158,12 @@ static void test_process_id_read(void **state)
         assert_int_equal(id.pid, 1);
         assert_int_equal(id.start_time, 1);
         assert_string_equal(comm, "keep");
-        tree_free(t);
+        test_tree_free(t);
 }
 
 static void test_process_id_self(void **state)
 {
-        struct tree *t = tree_new();
+        struct test_tree *t = tree_new();
         struct process_id id = { .pid = 1, .start_time = 1 };
         char comm[64];
 
@@ -230,14 +172,14 @@ static void test_process_id_self(void **state)
         assert_int_equal(id.pid, 1);
 
         fake_process(t, 4242, "gpu-handoff", 'R', 777, NULL);
-        tree_link(t, "4242", "proc/self");
+        test_tree_link(t, "4242", "proc/self");
         assert_int_equal(process_id_self(t->sr, &id, comm, sizeof(comm)), 0);
         assert_int_equal(id.pid, 4242);
         assert_int_equal(id.start_time, 777);
         assert_string_equal(comm, "gpu-handoff");
         /* what is recorded as self is alive on the same root */
         assert_true(process_id_alive(t->sr, &id));
-        tree_free(t);
+        test_tree_free(t);
 }
 
 /* On "/" self is this very process (read-only: our own stat, nothing else is touched). */
@@ -260,13 +202,13 @@ static void test_process_id_self_real(void **state)
 
 static void test_alive(void **state)
 {
-        struct tree *t = tree_new();
+        struct test_tree *t = tree_new();
         struct process_id id = { .pid = 2211, .start_time = 4567 };
 
         fake_process(t, 2211, "kwin_wayland", 'S', 4567, NULL);
         fake_process(t, 3000, "defunct", 'Z', 10, NULL);
         fake_process(t, 3001, "dead", 'X', 10, NULL);
-        tree_write(t, "proc/3002/stat", "3002 (garbage");
+        test_tree_write(t, "proc/3002/stat", "3002 (garbage");
 
         assert_true(process_id_alive(t->sr, &id));
         id.start_time = 4568; /* the pid was recycled */
@@ -282,7 +224,7 @@ static void test_alive(void **state)
         id = (struct process_id){ .pid = 0, .start_time = 0 };
         assert_false(process_id_alive(t->sr, &id));
         assert_false(process_id_alive(t->sr, NULL));
-        tree_free(t);
+        test_tree_free(t);
 }
 
 static void expect_path_unit(const char *path, const char *unit)
@@ -373,7 +315,7 @@ static void test_cgroup_file_unit(void **state)
 
 static void test_process_unit(void **state)
 {
-        struct tree *t = tree_new();
+        struct test_tree *t = tree_new();
         char *unit = (char *)"keep";
 
         fake_process(t, 812, "sddm", 'S', 100, "0::/system.slice/sddm.service\n");
@@ -396,7 +338,7 @@ static void test_process_unit(void **state)
         assert_int_equal(process_unit(t->sr, 901, &unit), -ESRCH);
         assert_int_equal(process_unit(t->sr, 0, &unit), -EINVAL);
         assert_string_equal(unit, "keep");
-        tree_free(t);
+        test_tree_free(t);
 }
 
 int main(void)

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +18,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "testtree.h"
 
 #include "basic/macro.h"
 #include "basic/wait.h"
@@ -82,6 +83,12 @@ static int probe(void *userdata)
         if (p->fail_at_call && p->calls == p->fail_at_call)
                 return p->error;
         return p->clock && p->clock->now >= p->true_at;
+}
+
+static struct test_tree *tree_new(void)
+{
+        struct test_tree *t = test_tree_new("test-wait");
+        return t;
 }
 
 static void test_true_later(void **state)
@@ -191,72 +198,24 @@ static void test_real_clock(void **state)
         assert_int_equal(clock_pause(NULL, 0), 0);
 }
 
-struct tree {
-        char dir[256];
-        struct sysroot *sr;
-};
-
-static struct tree *tree_new(void)
-{
-        struct tree *t = calloc(1, sizeof(*t));
-        const char *tmp = getenv("TMPDIR");
-
-        assert_non_null(t);
-        snprintf(t->dir, sizeof(t->dir), "%s/test-wait.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        assert_non_null(mkdtemp(t->dir));
-        assert_int_equal(sysroot_open(t->dir, &t->sr), 0);
-        return t;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
-
-static void tree_free(struct tree *t)
-{
-        sysroot_free(t->sr);
-        nftw(t->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-        free(t);
-}
-
-static void tree_mkdir(struct tree *t, const char *rel)
-{
-        char path[512];
-
-        snprintf(path, sizeof(path), "%s/%s", t->dir, rel);
-        assert_int_equal(mkdir(path, 0755), 0);
-}
-
-static void tree_touch(struct tree *t, const char *rel)
-{
-        char path[512];
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/%s", t->dir, rel);
-        f = fopen(path, "w");
-        assert_non_null(f);
-        assert_int_equal(fclose(f), 0);
-}
-
 static void create_vfio_node_at_20ms(struct fake_clock *c)
 {
-        struct tree *t = c->data;
+        struct test_tree *t = c->data;
 
         if (c->now >= 20 * USEC_PER_MSEC && t) {
-                tree_touch(t, "dev/vfio/7");
+                test_tree_write(t, "dev/vfio/7", "");
                 c->data = NULL;
         }
 }
 
 static void test_path_fake_clock(void **state)
 {
-        struct tree *t = tree_new();
+        struct test_tree *t = tree_new();
         struct fake_clock c = { .on_pause = create_vfio_node_at_20ms, .data = t };
         struct clock_ops clk = fake_ops(&c);
 
-        tree_mkdir(t, "dev");
-        tree_mkdir(t, "dev/vfio");
+        test_tree_mkdir(t, "dev");
+        test_tree_mkdir(t, "dev/vfio");
         assert_int_equal(wait_for_path(t->sr, "dev/vfio/7", &clk, USEC_PER_SEC), 0);
         /* created during the pause that ended at 31 ms, seen by the check right after it */
         assert_true(c.now == 31 * USEC_PER_MSEC);
@@ -268,11 +227,11 @@ static void test_path_fake_clock(void **state)
         c = (struct fake_clock){};
         assert_int_equal(wait_for_path(t->sr, "/dev/vfio/7", &clk, USEC_PER_SEC), 0);
         assert_int_equal(c.pauses, 0);
-        tree_free(t);
+        test_tree_free(t);
 }
 
 struct creator {
-        struct tree *t;
+        struct test_tree *t;
         const char *mkdir_first;
         const char *path;
         uint64_t after_usec;
@@ -303,13 +262,13 @@ static void *create_later(void *userdata)
  * does not exist yet. */
 static void test_path_real_clock(void **state)
 {
-        struct tree *t = tree_new();
+        struct test_tree *t = tree_new();
         struct creator cr = { .t = t, .path = "dev/vfio/3", .after_usec = 30 * USEC_PER_MSEC };
         pthread_t thread;
         uint64_t start, elapsed;
 
-        tree_mkdir(t, "dev");
-        tree_mkdir(t, "dev/vfio");
+        test_tree_mkdir(t, "dev");
+        test_tree_mkdir(t, "dev/vfio");
         start = real_usec();
         assert_int_equal(pthread_create(&thread, NULL, create_later, &cr), 0);
         assert_int_equal(wait_for_path(t->sr, "dev/vfio/3", NULL, 10 * USEC_PER_SEC), 0);
@@ -329,7 +288,7 @@ static void test_path_real_clock(void **state)
         elapsed = real_usec() - start;
         assert_true(elapsed >= 20 * USEC_PER_MSEC);
         assert_true(elapsed < 5 * USEC_PER_SEC);
-        tree_free(t);
+        test_tree_free(t);
 }
 
 int main(void)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -6,7 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -36,6 +39,50 @@ struct test_tree *test_tree_new(const char *name)
 struct test_tree *test_tree_fakehost(const char *name, const char *description)
 {
         return make(name, description);
+}
+
+/* Creates every directory on the way to path (not path itself, unless it ends in '/'). */
+static void make_parents(const char *path)
+{
+        char buf[512];
+
+        snprintf(buf, sizeof(buf), "%s", path);
+        for (char *p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
+                *p = '\0';
+                if (mkdir(buf, 0755) < 0)
+                        assert_int_equal(errno, EEXIST);
+                *p = '/';
+        }
+}
+
+void test_tree_write(struct test_tree *t, const char *rel, const char *content)
+{
+        char path[512];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", t->dir, rel);
+        make_parents(path);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(content, f);
+        assert_int_equal(fclose(f), 0);
+}
+
+void test_tree_mkdir(struct test_tree *t, const char *rel)
+{
+        char path[512];
+
+        snprintf(path, sizeof(path), "%s/%s/", t->dir, rel);
+        make_parents(path);
+}
+
+void test_tree_link(struct test_tree *t, const char *target, const char *rel)
+{
+        char path[512];
+
+        snprintf(path, sizeof(path), "%s/%s", t->dir, rel);
+        make_parents(path);
+        assert_int_equal(symlink(target, path), 0);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -17,6 +17,10 @@ struct test_tree {
 struct test_tree *test_tree_new(const char *name);
 struct test_tree *test_tree_fakehost(const char *name, const char *description);
 void test_tree_free(struct test_tree *t);
+/* Files, directories and symlinks below the tree; missing parents are created. */
+void test_tree_write(struct test_tree *t, const char *rel, const char *content);
+void test_tree_mkdir(struct test_tree *t, const char *rel);
+void test_tree_link(struct test_tree *t, const char *target, const char *rel);
 
 /* A fake host read back as a snapshot, with the installed quirks ($GPU_HANDOFF_QUIRKS). */
 struct test_host {
