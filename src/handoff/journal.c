@@ -16,6 +16,7 @@
 
 #include "basic/macro.h"
 #include "basic/sysroot.h"
+#include "basic/strv.h"
 #include "handoff/journal.h"
 
 /* Longest excerpt of journal text quoted in an error message. */
@@ -191,13 +192,6 @@ struct record {
         char *command;
         enum journal_outcome outcome;
 };
-
-static void strv_free(char **v, size_t n)
-{
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i]);
-        free(v);
-}
 
 static void record_done(struct record *rec)
 {

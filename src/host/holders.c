@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "basic/macro.h"
+#include "basic/strv.h"
 #include "host/holders.h"
 
 /* proc/driver/nvidia/gpus/ADDR/information is about 1 KiB. */
@@ -23,41 +24,6 @@ static const char *const nvidia_shared_nodes[] = {
         "dev/nvidia-uvm",
         "dev/nvidia-uvm-tools",
 };
-
-struct strv {
-        char **v;
-        size_t n, cap;
-};
-
-static void strv_done(struct strv *s)
-{
-        device_nodes_free(s->v);
-        *s = (struct strv){};
-}
-
-static _printf_(2, 3) int strv_addf(struct strv *s, const char *fmt, ...)
-{
-        va_list ap;
-        char *x;
-        int r;
-
-        if (s->n + 2 > s->cap) {
-                size_t cap = s->cap ? s->cap * 2 : 8;
-                char **v = realloc(s->v, cap * sizeof(char *));
-                if (!v)
-                        return -ENOMEM;
-                s->v = v;
-                s->cap = cap;
-        }
-        va_start(ap, fmt);
-        r = vasprintf(&x, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        s->v[s->n++] = x;
-        s->v[s->n] = NULL;
-        return 0;
-}
 
 void device_nodes_free(char **paths)
 {

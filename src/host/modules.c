@@ -108,13 +108,6 @@ const char *module_state_to_string(enum module_state s)
         }
 }
 
-void strv_free(char **v, size_t n)
-{
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
 int module_of_driver(const struct sysroot *sr, const char *driver, char **ret)
 {
         _cleanup_closedir_ DIR *dir = NULL;

@@ -6,6 +6,7 @@
  * running kernel through libkmod. */
 
 #include "basic/parse.h"
+#include "basic/strv.h" /* strv_free() for the lists below */
 #include "basic/sysroot.h"
 
 enum module_state {
@@ -34,7 +35,6 @@ int module_of_driver(const struct sysroot *sr, const char *driver, char **ret);
 int module_holders(const struct sysroot *sr, const char *module, char ***ret, size_t *ret_n);
 /* PCI devices bound to any PCI driver of the module (sys/module/M/drivers/pci:NAME/ADDR). */
 int module_bound_devices(const struct sysroot *sr, const char *module, struct pci_addr **ret, size_t *ret_n);
-void strv_free(char **v, size_t n);
 
 /* The modules loading name brings in (its dependencies, recursively, and its soft dependencies),
  * from the module index, name itself first; those already loaded or built in are left out. */

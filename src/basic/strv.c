@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "basic/strv.h"
+
+int strv_addf(struct strv *s, const char *fmt, ...)
+{
+        va_list ap;
+        char *x;
+        int r;
+
+        if (s->n + 2 > s->cap) {
+                size_t cap = s->cap ? s->cap * 2 : 8;
+                char **v = realloc(s->v, cap * sizeof(char *));
+                if (!v)
+                        return -ENOMEM;
+                s->v = v;
+                s->cap = cap;
+        }
+        va_start(ap, fmt);
+        r = vasprintf(&x, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        s->v[s->n++] = x;
+        s->v[s->n] = NULL;
+        return 0;
+}
+
+void strv_done(struct strv *s)
+{
+        strv_free(s->v, s->n);
+        *s = (struct strv){0};
+}
+
+void strv_free(char **v, size_t n)
+{
+        for (size_t i = 0; v && i < n; i++)
+                free(v[i]);
+        free(v);
+}
