@@ -8,6 +8,7 @@
 
 #include "basic/macro.h"
 #include "basic/sysroot.h"
+#include "config/config.h"
 #include "host/quirks.h"
 
 /* Documented in README.md and in every verb's --help. */
@@ -29,6 +30,7 @@ enum {
         OPT_FORCE = 1u << 5,
         OPT_DISCARD = 1u << 6,
         OPT_TERMINATE = 1u << 7,
+        OPT_VM = 1u << 8, /* --vm NAME: also apply /etc/gpu-handoff/vm.d/NAME.conf */
 };
 
 struct cli {
@@ -39,6 +41,7 @@ struct cli {
         bool gpus_only;
         int group; /* -1: all */
         bool dry_run, yes, with_group, force, discard, terminate;
+        const char *vm; /* --vm NAME; NULL: the main configuration file only */
         struct sysroot *sr;
 };
 
@@ -58,6 +61,7 @@ int verb_attach(struct cli *cli, int argc, char **argv);
 int verb_release(struct cli *cli, int argc, char **argv);
 int verb_recover(struct cli *cli, int argc, char **argv);
 int verb_status(struct cli *cli, int argc, char **argv);
+int verb_config(struct cli *cli, int argc, char **argv);
 
 /* "gpu-handoff: message" on stderr; returns EXIT_ERROR for "return error(...)". */
 _printf_(1, 2) int cli_error(const char *fmt, ...);
@@ -66,3 +70,7 @@ _printf_(1, 2) void cli_warning(const char *fmt, ...);
 /* Loads the quirks database the options name. A missing default database is a warning and
  * *ret is NULL; a malformed one, or a missing one the user named, is an error. */
 int cli_load_quirks(const struct cli *cli, struct quirk_db **ret);
+/* Loads the configuration (gpu-handoff.conf(5)) below cli->sr, with cli->vm's vm.d file when
+ * --vm was given: prints each warning (unknown keys) as "gpu-handoff: warning: ...", an error
+ * as its one line. Returns EXIT_OK with *ret set, or EXIT_ERROR with *ret NULL. */
+int cli_load_config(const struct cli *cli, struct config **ret);

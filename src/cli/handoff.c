@@ -8,7 +8,7 @@
 #include "cli/json.h"
 #include "handoff/transition.h"
 
-int session_begin(struct cli *cli, const char *what, struct handoff_session *s)
+int session_begin(struct cli *cli, const char *what, const struct config *c, struct handoff_session *s)
 {
         struct process_id holder = {0};
         char holder_what[64] = "";
@@ -18,7 +18,7 @@ int session_begin(struct cli *cli, const char *what, struct handoff_session *s)
         r = process_id_self(cli->sr, &s->self, NULL, 0);
         if (r < 0)
                 return cli_error("cannot read this process's identity below %s/proc: %s", cli->root, strerror(-r));
-        r = handoff_lock_take(cli->sr, NULL, LOCK_TIMEOUT_USEC, what, &s->lock, &holder, holder_what,
+        r = handoff_lock_take(cli->sr, NULL, c->lock_usec, what, &s->lock, &holder, holder_what,
                               sizeof(holder_what));
         if (r == -EBUSY && holder.pid == 0) {
                 /* Only a write child of an earlier run holds it: blocked in the kernel. */
@@ -31,9 +31,10 @@ int session_begin(struct cli *cli, const char *what, struct handoff_session *s)
                                  (int)holder.pid, holder_what[0] ? holder_what : "unknown verb");
         if (r < 0)
                 return cli_error("cannot take the lock %s/run/gpu-handoff/lock: %s", cli->root, strerror(-r));
-        s->kernel = (struct kernel){.ops = &kernel_ops_real, .sr = cli->sr, .write_timeout_usec = WRITE_TIMEOUT_USEC};
+        s->kernel = (struct kernel){.ops = &kernel_ops_real, .sr = cli->sr, .write_timeout_usec = c->write_usec};
         s->kernel.userdata = &s->kernel;
-        s->ctx = (struct handoff_ctx){.sr = cli->sr, .kernel = &s->kernel, .settle_usec = SETTLE_TIMEOUT_USEC};
+        s->ctx = (struct handoff_ctx){.sr = cli->sr, .kernel = &s->kernel, .settle_usec = c->settle_usec,
+                                      .hugepages_usec = c->hugepages_usec};
         s->command = strdup(what);
         if (!s->command)
                 return cli_error("out of memory");
@@ -41,6 +42,10 @@ int session_begin(struct cli *cli, const char *what, struct handoff_session *s)
          * (no D-Bus) ctx.units stays NULL and a unit step the plan did not skip says so. */
         if (strcmp(cli->sr->path, "/") == 0 && units_open_system(&s->ctx.units) < 0)
                 s->ctx.units = NULL;
+        if (s->ctx.units) {
+                s->ctx.units->job_timeout_usec = c->unit_job_usec;
+                s->ctx.units->session_timeout_usec = c->sessions_usec;
+        }
         return EXIT_OK;
 }
 

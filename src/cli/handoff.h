@@ -7,10 +7,6 @@
 #include "handoff/engine.h"
 #include "handoff/lock.h"
 
-#define LOCK_TIMEOUT_USEC (15 * USEC_PER_SEC)
-#define SETTLE_TIMEOUT_USEC (10 * USEC_PER_SEC)
-#define WRITE_TIMEOUT_USEC (20 * USEC_PER_SEC)
-
 struct handoff_session {
         struct handoff_lock *lock;
         struct kernel kernel;
@@ -19,9 +15,10 @@ struct handoff_session {
         char *command; /* argv joined, for the journal */
 };
 
-/* Takes the lock (waiting up to LOCK_TIMEOUT_USEC, then naming the holder) and sets up the real
- * kernel seam. Reports errors itself; returns an exit status, EXIT_OK on success. */
-int session_begin(struct cli *cli, const char *what, struct handoff_session *s);
+/* Takes the lock (waiting up to the configuration's Lock= deadline, then naming the holder) and
+ * sets up the real kernel seam with the configured deadlines. Reports errors itself; returns an
+ * exit status, EXIT_OK on success. */
+int session_begin(struct cli *cli, const char *what, const struct config *c, struct handoff_session *s);
 void session_end(struct handoff_session *s);
 
 /* The per-step timeline (human) or the same data (--json), then the outcome line. */

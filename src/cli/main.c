@@ -25,14 +25,21 @@ static const struct verb verbs[] = {
          "host's layout (single-gpu, igpu-dgpu, dual-dgpu). Every finding comes with a fix.\n"
          "\n"
          "Exit status: 0 when a GPU can be passed through now, 1 when not, 2 on error.\n"},
-        {"attach", 0, 16, OPT_DRY_RUN | OPT_YES | OPT_WITH_GROUP | OPT_FORCE | OPT_TERMINATE, verb_attach, "[DEVICE...]",
+        {"attach", 0, 16, OPT_DRY_RUN | OPT_YES | OPT_WITH_GROUP | OPT_FORCE | OPT_TERMINATE | OPT_VM, verb_attach,
+         "[DEVICE...]",
          "Lend a GPU with its companion functions to vfio-pci",
          "Takes the GPU from the host (display manager, consoles, boot framebuffer, drivers and\n"
          "modules) and binds it, its companion functions (HDMI audio, USB-C) and the rest of its\n"
          "IOMMU group to vfio-pci, so a VM can use it.\n"
          "\n"
-         "DEVICE is an address (0000:01:00.0 or 01:00.0). Without one: the only GPU that does not\n"
-         "drive the host's display; on a single-GPU host the boot GPU, with --yes.\n"
+         "DEVICE is an address (0000:01:00.0 or 01:00.0). Without one: GPU= from the configuration,\n"
+         "else the only GPU that does not drive the host's display; on a single-GPU host the boot\n"
+         "GPU, with --yes.\n"
+         "\n"
+         "Then it makes room for the guest as /etc/gpu-handoff/gpu-handoff.conf asks (see\n"
+         "gpu-handoff config): freezes units and stops processes, keeps the host on its\n"
+         "housekeeping CPUs, drops caches, compacts memory and reserves hugepages. Release undoes\n"
+         "all of it. When the GPU is on vfio-pci already, only that part runs.\n"
          "\n"
          "  --dry-run      print the plan, change nothing\n"
          "  --yes          lend the GPU that drives the host's display (ends the desktop session)\n"
@@ -40,33 +47,54 @@ static const struct verb verbs[] = {
          "  --force        lend a device that is not a GPU\n"
          "  --terminate    stop the processes that hold the GPU (SIGTERM, then SIGKILL after 5 s)\n"
          "                 instead of refusing and naming them\n"
+         "  --vm NAME      also apply the VM's settings in /etc/gpu-handoff/vm.d/NAME.conf\n"
          "\n"
+         "The options add to the configuration (SingleGPU=, WithGroup=, Policy=terminate).\n"
          "Every step is journaled in /run/gpu-handoff before it is applied; a failing step rolls\n"
          "back what was done. A hand-over interrupted by a crash is undone by the next attach,\n"
          "release or recover.\n"
          "\n"
          "Exit status: 0 done, 1 refused (the message says why), 2 usage or runtime error,\n"
          "3 a step failed and everything was rolled back, 4 the host needs gpu-handoff recover.\n"},
-        {"release", 0, 0, OPT_DRY_RUN, verb_release, "",
+        {"release", 0, 0, OPT_DRY_RUN | OPT_VM, verb_release, "",
          "Give the lent GPU back to the host",
          "Undoes, in reverse order, every step the last attach journaled: vfio-pci lets go, the\n"
          "host's drivers and modules come back, then the framebuffer, the consoles, the services\n"
          "and the display manager. Nothing lent: says so and exits 0.\n"
          "\n"
          "  --dry-run      print what would be undone, in order, and change nothing\n"
+         "  --vm NAME      take the deadlines from /etc/gpu-handoff/vm.d/NAME.conf too\n"
          "\n"
          "Exit status: 0 done, 4 a step could not be undone (fix the cause, then recover).\n"},
         {"status", 0, 0, 0, verb_status, "",
          "Show what is lent, by which transition, and each step's state",
          "Reads the journal in /run/gpu-handoff. Exit status 0, or 4 when an interrupted\n"
          "hand-over needs gpu-handoff recover.\n"},
-        {"recover", 0, 0, OPT_DISCARD, verb_recover, "",
+        {"recover", 0, 0, OPT_DISCARD | OPT_VM, verb_recover, "",
          "Undo what an interrupted attach or release left behind",
          "Reverts every step the journal says may be applied (an attach is rolled back, a release\n"
          "is finished). A GPU that is properly lent is left alone: use release for that.\n"
          "\n"
          "  --discard      drop a damaged journal without touching the host (check the host\n"
-         "                 with gpu-handoff list first)\n"},
+         "                 with gpu-handoff list first)\n"
+         "  --vm NAME      take the deadlines from /etc/gpu-handoff/vm.d/NAME.conf too\n"},
+        {"config", 0, 0, OPT_VM, verb_config, "",
+         "Show the configuration in effect, and where each value comes from",
+         "Reads /etc/gpu-handoff/gpu-handoff.conf and, with --vm NAME, the per-VM overrides in\n"
+         "/etc/gpu-handoff/vm.d/NAME.conf, and prints every key of every section with its value,\n"
+         "each preceded by a comment that says where the value comes from: \"# default\" or\n"
+         "\"# FILE:LINE\". The output is itself a valid configuration file. Every key, its type\n"
+         "and default: man gpu-handoff.conf (docs/man/gpu-handoff.conf.5).\n"
+         "\n"
+         "  --vm NAME      also apply /etc/gpu-handoff/vm.d/NAME.conf, NAME being the libvirt\n"
+         "                 domain name (a missing file overrides nothing)\n"
+         "  --json         the same as a JSON document (docs/json.md)\n"
+         "\n"
+         "An unknown key is a warning (the rest of the file applies). A malformed line or value,\n"
+         "a key given twice in one file, or a file or directory that anyone but root can change\n"
+         "is an error: one line naming the file and line, exit status 2.\n"
+         "\n"
+         "Exit status: 0, or 2 when the configuration cannot be used.\n"},
 };
 
 static const struct verb *find_verb(const char *name)
@@ -166,6 +194,7 @@ enum {
         ARG_FORCE,
         ARG_DISCARD,
         ARG_TERMINATE,
+        ARG_VM,
 };
 
 static const struct option options[] = {
@@ -183,6 +212,7 @@ static const struct option options[] = {
         {"force", no_argument, NULL, ARG_FORCE},
         {"discard", no_argument, NULL, ARG_DISCARD},
         {"terminate", no_argument, NULL, ARG_TERMINATE},
+        {"vm", required_argument, NULL, ARG_VM},
         {},
 };
 
@@ -194,7 +224,7 @@ static int check_verb_options(const struct verb *v, unsigned given)
                 const char *name;
         } names[] = {{OPT_GPUS, "--gpus"},       {OPT_GROUP, "--group"},           {OPT_DRY_RUN, "--dry-run"},
                      {OPT_YES, "--yes"},         {OPT_WITH_GROUP, "--with-group"}, {OPT_FORCE, "--force"},
-                     {OPT_DISCARD, "--discard"}, {OPT_TERMINATE, "--terminate"}};
+                     {OPT_DISCARD, "--discard"}, {OPT_TERMINATE, "--terminate"}, {OPT_VM, "--vm"}};
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if ((given & names[i].bit) && !(v->options & names[i].bit))
@@ -268,6 +298,10 @@ int main(int argc, char **argv)
                 case ARG_DISCARD:
                         cli.discard = true;
                         given |= OPT_DISCARD;
+                        break;
+                case ARG_VM:
+                        cli.vm = optarg; /* checked when the configuration is read */
+                        given |= OPT_VM;
                         break;
                 case ':':
                         return cli_error("option %s needs a value (see gpu-handoff --help)", argv[optind - 1]);

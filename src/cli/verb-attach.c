@@ -125,22 +125,66 @@ static int apply_plan(struct cli *cli, struct handoff_session *s, const struct p
         return run->host_intact ? EXIT_ROLLED_BACK : EXIT_NEEDS_RECOVER;
 }
 
+/* The GPU's steps, then the room for the guest; *ret_n_gpu_steps says where the second part starts. */
+static int make_plan(const struct host *h, char *const *devices, size_t n_devices, const struct plan_options *opts,
+                     const struct handoff_ctx *ctx, const struct config *c, const struct process_id *self,
+                     struct plan **ret, size_t *ret_n_gpu_steps, char **ret_error)
+{
+        _cleanup_(plan_freep) struct plan *p = NULL;
+        int r = plan_attach(h, devices, n_devices, opts, &p, ret_error);
+
+        if (r < 0)
+                return r;
+        *ret_n_gpu_steps = p->n_steps;
+        r = plan_room(ctx, c, self, p, ret_error);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+/* The GPU steps go when the devices are on vfio-pci already; the room for the guest (CPUs,
+ * memory, frozen processes) is still made. False when nothing is left to do. */
+static bool keep_room_only(struct plan *p, size_t n_gpu_steps)
+{
+        for (size_t i = 0; i < n_gpu_steps; i++)
+                step_done(&p->steps[i]);
+        memmove(p->steps, p->steps + n_gpu_steps, (p->n_steps - n_gpu_steps) * sizeof(*p->steps));
+        p->n_steps -= n_gpu_steps;
+        return p->n_steps > 0;
+}
+
 int verb_attach(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(host_freep) struct host *h = NULL;
         _cleanup_(pci_names_freep) struct pci_names *names = NULL;
         _cleanup_(quirk_db_freep) struct quirk_db *quirks = NULL;
+        _cleanup_(config_freep) struct config *c = NULL;
         _cleanup_(plan_freep) struct plan *p = NULL;
         _cleanup_free_ char *error = NULL;
-        struct plan_options opts = {
-                .with_group = cli->with_group, .force = cli->force, .yes = cli->yes, .terminate = cli->terminate};
+        struct plan_options opts;
         struct handoff_session s = {0};
+        struct handoff_ctx dry = {.sr = cli->sr};
+        char **devices = argv;
+        size_t n_gpu_steps;
         int r;
 
-        if (cli_load_quirks(cli, &quirks) < 0)
+        if (cli_load_quirks(cli, &quirks) < 0 || cli_load_config(cli, &c) != EXIT_OK)
                 return EXIT_ERROR;
-        if (!cli->dry_run) {
-                r = session_begin(cli, "attach", &s);
+        /* The command line adds to the configuration; devices named there replace GPU=. */
+        opts = (struct plan_options){
+                .with_group = cli->with_group || c->with_group,
+                .force = cli->force,
+                .yes = cli->yes || c->single_gpu,
+                .terminate = cli->terminate || c->holders == HOLDER_POLICY_TERMINATE,
+        };
+        if (argc == 0 && c->gpus)
+                for (devices = c->gpus; devices[argc]; argc++)
+                        ;
+        if (cli->dry_run)
+                (void)process_id_self(cli->sr, &s.self, NULL, 0); /* whom the plan must not stop */
+        else {
+                r = session_begin(cli, "attach", c, &s);
                 if (r == EXIT_OK)
                         r = settle_journal(cli, &s);
                 if (r != 0) {
@@ -152,7 +196,8 @@ int verb_attach(struct cli *cli, int argc, char **argv)
         r = host_read(cli->sr, quirks, HOST_PLATFORM, &h);
         if (r < 0)
                 r = cli_error("cannot read the host below %s: %s", cli->root, strerror(-r));
-        else if ((r = plan_attach(h, argv, (size_t)argc, &opts, &p, &error)) < 0) {
+        else if ((r = make_plan(h, devices, (size_t)argc, &opts, cli->dry_run ? &dry : &s.ctx, c, &s.self, &p,
+                                &n_gpu_steps, &error)) < 0) {
                 cli_error("attach: %s", r == -ENOMEM ? "out of memory" : error ? error : strerror(-r));
                 r = r == -EINVAL || r == -ENODEV || r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY;
         } else if (cli->dry_run) {
@@ -162,7 +207,7 @@ int verb_attach(struct cli *cli, int argc, char **argv)
                 else if (r >= 0)
                         print_human(p, names);
                 r = r < 0 ? cli_error("cannot print the plan: %s", strerror(-r)) : EXIT_OK;
-        } else if (plan_already_lent(p)) {
+        } else if (plan_already_lent(p) && !keep_room_only(p, n_gpu_steps)) {
                 printf("attach: already on vfio-pci (bound at boot or by hand); nothing to do.\n");
                 r = EXIT_OK;
         } else

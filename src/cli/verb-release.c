@@ -39,12 +39,15 @@ static int print_pending(struct cli *cli)
 int verb_release(struct cli *cli, int argc, char **argv)
 {
         _cleanup_journal_state_ struct journal_state *st = NULL;
+        _cleanup_(config_freep) struct config *c = NULL;
         struct handoff_session s;
         int r;
 
         if (cli->dry_run)
                 return print_pending(cli);
-        r = session_begin(cli, "release", &s);
+        if (cli_load_config(cli, &c) != EXIT_OK)
+                return EXIT_ERROR;
+        r = session_begin(cli, "release", c, &s);
         if (r != EXIT_OK)
                 return r;
         r = journal_check(cli, &st);
@@ -60,10 +63,17 @@ int verb_release(struct cli *cli, int argc, char **argv)
 int verb_recover(struct cli *cli, int argc, char **argv)
 {
         _cleanup_journal_state_ struct journal_state *st = NULL;
+        _cleanup_(config_freep) struct config *c = NULL;
         struct handoff_session s;
         int r;
 
-        r = session_begin(cli, "recover", &s);
+        /* A configuration that cannot be read must not keep a host from being recovered. */
+        if (cli_load_config(cli, &c) != EXIT_OK) {
+                if (config_new_default(&c) < 0)
+                        return cli_error("out of memory");
+                cli_warning("recovering with the default settings");
+        }
+        r = session_begin(cli, "recover", c, &s);
         if (r != EXIT_OK)
                 return r;
         if (cli->discard) {

@@ -20,6 +20,7 @@ struct handoff_ctx {
         /* units seam (step-unit.c): systemd and logind over the system bus; NULL when there is no bus
          * (--root, no D-Bus), and a unit step the plan did not skip then fails, saying so. */
         struct units *units;
+        uint64_t hugepages_usec; /* how long obtaining hugepages may take, compaction included */
 };
 
 struct step_ops {
@@ -38,6 +39,12 @@ extern const struct step_ops step_load_module_ops, step_unload_module_ops;
 extern const struct step_ops step_unbind_vtcon_ops, step_unbind_framebuffer_ops;
 extern const struct step_ops step_check_holders_ops;
 extern const struct step_ops step_inhibit_sleep_ops, step_stop_unit_ops; /* step-unit.c */
+extern const struct step_ops step_freeze_unit_ops, step_allowed_cpus_ops; /* step-unit.c */
+extern const struct step_ops step_stop_process_ops;                     /* step-process.c */
+extern const struct step_ops step_cgroup_cpuset_ops, step_cgroup_cpus_ops, step_writeback_cpumask_ops,
+        step_irq_affinity_ops;                                          /* step-cpu.c */
+extern const struct step_ops step_drop_caches_ops, step_compact_memory_ops; /* step-memory.c */
+extern const struct step_ops step_hugepages_ops;                          /* step-hugepages.c */
 
 /* For the implementations: printf into *message (which may be NULL); returns error. */
 int step_fail(char **message, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -31,12 +31,11 @@ static int write_fd(int fd, const char *value)
         return (size_t)n == len ? 0 : -EIO;
 }
 
-/* The write runs in a child so that a write the kernel never finishes cannot hang us: the
- * child's exit status carries the errno; after the deadline the child is left where it is
- * (blocked in the kernel, unkillable, still holding the lock) and the caller hears -ETIMEDOUT. */
-static int real_write_attr(void *userdata, const struct sysroot *sr, const char *path, const char *value)
+/* Runs fn(arg) in a child so that a call the kernel never finishes cannot hang us: the child's
+ * exit status carries the errno; after the deadline the child is left where it is (blocked in
+ * the kernel, unkillable, still holding the lock) and the caller hears -ETIMEDOUT. */
+static int run_under_deadline(const struct kernel *k, int (*fn)(const void *arg), const void *arg)
 {
-        const struct kernel *k = userdata;
         uint64_t timeout = k && k->write_timeout_usec ? k->write_timeout_usec : DEFAULT_WRITE_TIMEOUT_USEC;
         _cleanup_close_ int pidfd = -1;
         struct pollfd p;
@@ -44,10 +43,6 @@ static int real_write_attr(void *userdata, const struct sysroot *sr, const char 
         pid_t pid, parent;
         int r;
 
-        _cleanup_close_ int fd = sysroot_openat(sr, path, O_WRONLY | O_NOCTTY);
-
-        if (fd < 0)
-                return fd;
         parent = getpid();
         pid = fork();
         if (pid < 0)
@@ -58,7 +53,7 @@ static int real_write_attr(void *userdata, const struct sysroot *sr, const char 
                  * no write lands after a recovery; one already in the kernel completes first. */
                 if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
                         _exit(ECANCELED);
-                r = write_fd(fd, value);
+                r = fn(arg);
                 _exit(r < 0 ? (-r & 0xff) : 0);
         }
         pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -70,12 +65,57 @@ static int real_write_attr(void *userdata, const struct sysroot *sr, const char 
                 if (r == 0)
                         return -ETIMEDOUT;
         }
-        /* Without pidfd (Linux < 5.3) the write is waited for without a deadline. */
+        /* Without pidfd (Linux < 5.3) the call is waited for without a deadline. */
         if (waitid(P_PID, (id_t)pid, &info, WEXITED) < 0)
                 return negative_errno();
         if (info.si_code != CLD_EXITED)
                 return -EINTR;
         return info.si_status ? -info.si_status : 0;
+}
+
+struct attr_write {
+        int fd;
+        const char *value;
+};
+
+static int do_attr_write(const void *arg)
+{
+        const struct attr_write *w = arg;
+        return write_fd(w->fd, w->value);
+}
+
+static int real_write_attr(void *userdata, const struct sysroot *sr, const char *path, const char *value)
+{
+        _cleanup_close_ int fd = sysroot_openat(sr, path, O_WRONLY | O_NOCTTY);
+
+        if (fd < 0)
+                return fd;
+        return run_under_deadline(userdata, do_attr_write, &(struct attr_write){fd, value});
+}
+
+static int do_sync(const void *arg)
+{
+        const int *fd = arg;
+
+        if (*fd < 0) {
+                sync();
+                return 0;
+        }
+        return syncfs(*fd) < 0 ? negative_errno() : 0;
+}
+
+/* The whole system for the real root; under a fake root only the file system it lives on. A
+ * stuck NFS mount must not hang the hand-over: the same deadline as a write. */
+static int real_sync(void *userdata, const struct sysroot *sr)
+{
+        _cleanup_close_ int fd = -1;
+
+        if (strcmp(sr->path, "/") != 0) {
+                fd = sysroot_openat(sr, ".", O_RDONLY | O_DIRECTORY);
+                if (fd < 0)
+                        return fd;
+        }
+        return run_under_deadline(userdata, do_sync, &fd);
 }
 
 /* Library code never prints: libkmod's default logger writes to stderr. */
@@ -171,6 +211,7 @@ const struct kernel_ops kernel_ops_real = {
         .load_module = real_load_module,
         .unload_module = real_unload_module,
         .signal_process = real_signal_process,
+        .sync = real_sync,
 };
 
 int kernel_write(const struct kernel *k, const char *path, const char *value)
@@ -191,4 +232,9 @@ int kernel_unload_module(const struct kernel *k, const char *name)
 int kernel_signal_process(const struct kernel *k, const struct process_id *id, int sig)
 {
         return k->ops->signal_process ? k->ops->signal_process(k->userdata, k->sr, id, sig) : -EOPNOTSUPP;
+}
+
+int kernel_sync(const struct kernel *k)
+{
+        return k->ops->sync ? k->ops->sync(k->userdata, k->sr) : -EOPNOTSUPP;
 }

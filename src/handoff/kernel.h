@@ -24,6 +24,8 @@ struct kernel_ops {
         /* Sends sig to exactly this process: -ESRCH when it is gone or its pid now belongs to
          * another process (start time differs). */
         int (*signal_process)(void *userdata, const struct sysroot *sr, const struct process_id *id, int sig);
+        /* Writes dirty data back to disk (sync(2)), so that dropping caches frees the most. */
+        int (*sync)(void *userdata, const struct sysroot *sr);
 };
 
 struct kernel {
@@ -33,7 +35,7 @@ struct kernel {
         uint64_t write_timeout_usec; /* a write still blocked after this is reported wedged */
 };
 
-/* The real kernel: writes run in a child process under a deadline, because some never return
+/* The real kernel: writes (and sync) run in a child process under a deadline, because some never return
  * (unbinding a busy NVIDIA GPU, unbinding vfio-pci while a VM holds the device): -ETIMEDOUT
  * then, and the child is left behind, blocked in the kernel. */
 extern const struct kernel_ops kernel_ops_real;
@@ -42,3 +44,4 @@ int kernel_write(const struct kernel *k, const char *path, const char *value);
 int kernel_load_module(const struct kernel *k, const char *name);
 int kernel_unload_module(const struct kernel *k, const char *name);
 int kernel_signal_process(const struct kernel *k, const struct process_id *id, int sig);
+int kernel_sync(const struct kernel *k);

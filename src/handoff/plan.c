@@ -41,47 +41,66 @@ static int oom(struct builder *b)
 _printf_(2, 3) static void note(struct builder *b, const char *fmt, ...)
 {
         va_list ap;
-        char *s = NULL, **p;
+        int r;
 
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        r = plan_add_notev(b->p, fmt, ap);
         va_end(ap);
-        p = s ? realloc(b->p->notes, (b->p->n_notes + 1) * sizeof(*p)) : NULL;
-        if (!p) {
-                free(s);
+        if (r < 0)
                 oom(b);
-                return;
-        }
-        b->p->notes = p;
-        b->p->notes[b->p->n_notes++] = s;
 }
 
 /* Appends a step with its arguments (a NULL-terminated list); skip may be NULL. */
 static struct step *add_step(struct builder *b, enum step_kind kind, const char *skip, ...)
 {
-        struct step *steps, *s;
-        const char *a;
         va_list ap;
+        int r;
 
         if (b->error)
                 return NULL;
-        steps = realloc(b->p->steps, (b->p->n_steps + 1) * sizeof(*steps));
-        if (!steps) {
+        va_start(ap, skip);
+        r = plan_add_stepv(b->p, kind, skip, ap);
+        va_end(ap);
+        if (r < 0) {
                 oom(b);
                 return NULL;
         }
-        b->p->steps = steps;
-        s = &steps[b->p->n_steps++];
+        return &b->p->steps[b->p->n_steps - 1];
+}
+
+int plan_add_notev(struct plan *p, const char *fmt, va_list ap)
+{
+        char *s = NULL, **v;
+
+        if (vasprintf(&s, fmt, ap) < 0)
+                return -ENOMEM;
+        v = realloc(p->notes, (p->n_notes + 1) * sizeof(*v));
+        if (!v) {
+                free(s);
+                return -ENOMEM;
+        }
+        p->notes = v;
+        p->notes[p->n_notes++] = s;
+        return 0;
+}
+
+int plan_add_stepv(struct plan *p, enum step_kind kind, const char *skip, va_list ap)
+{
+        struct step *steps, *s;
+        const char *a;
+
+        steps = realloc(p->steps, (p->n_steps + 1) * sizeof(*steps));
+        if (!steps)
+                return -ENOMEM;
+        p->steps = steps;
+        s = &steps[p->n_steps++];
         *s = (struct step){.kind = kind};
         if (skip && !(s->skip = strdup(skip)))
-                oom(b);
-        va_start(ap, skip);
+                return -ENOMEM; /* the step stays, half-made: plan_free() frees it */
         while ((a = va_arg(ap, const char *)) && s->n_args < STEP_MAX_ARGS)
                 if (!(s->args[s->n_args++] = strdup(a)))
-                        oom(b);
-        va_end(ap);
-        return s;
+                        return -ENOMEM;
+        return 0;
 }
 
 static bool in_plan(const struct plan *p, const struct pci_device *d)

@@ -4,9 +4,12 @@
 /* The attach plan: which devices go to vfio-pci and the ordered steps that take them from the
  * host, decided from a host snapshot alone. Pure data: nothing here changes the machine. */
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config/config.h"
+#include "handoff/context.h"
 #include "handoff/step.h"
 #include "host/host.h"
 
@@ -35,5 +38,17 @@ int plan_attach(const struct host *h, char *const *names, size_t n_names, const 
 /* True when every device is on vfio-pci already (bound at boot, or lent by hand): attach then
  * has nothing to change, and nothing to give back later. */
 bool plan_already_lent(const struct plan *p);
+/* Appends the steps that make room for the guest, as the configuration asks, in this order:
+ * freeze units, stop processes, confine the host to its housekeeping CPUs (systemd's AllowedCPUs,
+ * or cgroupfs without systemd; the writeback workqueue; IRQs), drop caches, compact, reserve
+ * hugepages. Values the steps restore are read now, so the journal holds them before anything
+ * changes: AllowedCPUs through ctx->units where there is a bus, else from cgroupfs. self: this
+ * process, which with its ancestors (a libvirt daemon running the hook) is never stopped.
+ * -EINVAL/-ENOENT/-EOPNOTSUPP with *ret_error one line saying what and what to do. */
+int plan_room(const struct handoff_ctx *ctx, const struct config *c, const struct process_id *self, struct plan *p,
+              char **ret_error);
+/* For the plan builders: append a step (arguments: a NULL-terminated list of strings) or a note. */
+int plan_add_stepv(struct plan *p, enum step_kind kind, const char *skip, va_list ap);
+int plan_add_notev(struct plan *p, const char *fmt, va_list ap);
 void plan_free(struct plan *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit steps, through the systemd seam (units.h): a sleep inhibitor held while the GPU is lent,
- * and stopping a unit that uses the GPU (the display manager, nvidia-persistenced), started again
- * on the way back.
+ * stopping a unit that uses the GPU (the display manager, nvidia-persistenced), started again on
+ * the way back; and making room for the guest: a unit's runtime AllowedCPUs (the host kept on its
+ * housekeeping CPUs) and freezing a unit, thawed on the way back.
  *
  * Whether a unit ran before it was stopped must reach the release, a later process, and the
  * journal holds only the step's arguments, written before apply has looked at the unit. So apply
@@ -12,7 +13,15 @@
  * stopped yet makes revert start a running unit, a no-op; a file not yet removed after the start
  * makes the next revert start it again, a no-op too. Apply first removes a file left by an earlier
  * hand-over (recover --discard leaves them), so a file always speaks for this one. The inhibitor's
- * unit is recorded the same way, before it is started. */
+ * unit is recorded the same way, before it is started.
+ *
+ * allowed-cpus and freeze-unit keep a record too, "allowed-cpus+UNIT" and "freeze+UNIT" ('+' is
+ * in no unit name, so they meet no stop-unit record), written before systemd is asked anything:
+ * it says that systemd may have been changed. Without it revert does nothing, so a step that
+ * failed for want of a system bus (whose failed apply the engine reverts too) rolls back cleanly,
+ * while a recover that finds a record and no bus says so instead of leaving a CPU mask or a frozen
+ * unit behind in silence. The value to put back is the journal's (allowed-cpus' third argument),
+ * so revert sets it whatever systemd says now, and is idempotent by nature. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +32,7 @@
 #include <unistd.h>
 
 #include "basic/macro.h"
+#include "basic/parse.h"
 #include "handoff/context.h"
 #include "handoff/journal.h"
 #include "handoff/units.h"
@@ -32,6 +42,10 @@
 #define INHIBIT_UNIT "gpu-handoff-inhibit.service"
 #define INHIBIT_WHY "GPU lent to a VM"
 #define UNIT_NAME_MAX 200 /* systemd allows 255; room for the ".new" of the state file */
+#define RECORD_FREEZE "freeze+"
+#define RECORD_ALLOWED_CPUS "allowed-cpus+"
+#define RECORD_NAME_MAX (UNIT_NAME_MAX + 16) /* a prefix above, and the unit */
+#define CPU_BITS 8192                        /* as the seam: a CPU from this one on is refused */
 
 static bool unit_name_ok(const char *name)
 {
@@ -71,7 +85,7 @@ static int units_dir(const struct handoff_ctx *ctx, bool create)
 static int record_write(const struct handoff_ctx *ctx, const char *name, const char *unit)
 {
         _cleanup_close_ int dfd = -1, fd = -1;
-        char tmp[UNIT_NAME_MAX + 8], text[UNIT_NAME_MAX + 2];
+        char tmp[RECORD_NAME_MAX + 8], text[UNIT_NAME_MAX + 2];
         size_t len = (size_t)snprintf(text, sizeof(text), "%s\n", unit);
 
         dfd = units_dir(ctx, true);
@@ -256,3 +270,179 @@ static int inhibit_revert(const struct handoff_ctx *ctx, const struct step *s, c
 
 const struct step_ops step_inhibit_sleep_ops = {inhibit_apply, inhibit_revert};
 const struct step_ops step_stop_unit_ops = {stop_apply, stop_revert};
+
+/* "freeze+UNIT", "allowed-cpus+UNIT": for a unit name that unit_name_ok() accepted. */
+static void record_name(char *buf, size_t size, const char *prefix, const char *unit)
+{
+        snprintf(buf, size, "%s%s", prefix, unit);
+}
+
+static int room_record_write(const struct handoff_ctx *ctx, const char *record, const char *unit,
+                             char **message)
+{
+        int r = record_write(ctx, record, unit);
+
+        return r < 0 ? step_fail(message, r, "cannot record the change to %s in %s/%s: %s", unit,
+                                 JOURNAL_DIR, UNITS_DIR, strerror(-r))
+                     : 0;
+}
+
+/* what: "thawed" for "thawed UNIT, but cannot remove the record ...". */
+static int room_record_remove(const struct handoff_ctx *ctx, const char *record, const char *what,
+                              const char *unit, char **message)
+{
+        int r = record_remove(ctx, record);
+
+        return r < 0 ? step_fail(message, r, "%s %s, but cannot remove the record %s/%s/%s: %s", what, unit,
+                                 JOURNAL_DIR, UNITS_DIR, record, strerror(-r))
+                     : 0;
+}
+
+/* 1 when there is a record, 0 when not (nothing to put back), or the failure. */
+static int room_record_exists(const struct handoff_ctx *ctx, const char *record, char **message)
+{
+        _cleanup_free_ char *unit = NULL;
+        int r = record_read(ctx, record, &unit);
+
+        return r < 0 ? step_fail(message, r, "cannot read the record %s/%s/%s: %s", JOURNAL_DIR, UNITS_DIR,
+                                 record, strerror(-r))
+                     : r;
+}
+
+static bool cpulist_ok(const char *cpus)
+{
+        _cleanup_free_ uint64_t *bitmap = calloc(CPU_BITS / 64, sizeof(uint64_t));
+
+        return bitmap && cpulist_parse(cpus, bitmap, CPU_BITS) >= 0;
+}
+
+/* A list of CPUs, or "(unset)" for "", for messages. */
+static const char *cpus_or_unset(const char *cpus)
+{
+        return *cpus ? cpus : "(unset)";
+}
+
+static bool allowed_cpus_args_ok(const struct step *s)
+{
+        return s->n_args >= 3 && unit_name_ok(s->args[0]) && cpulist_ok(s->args[1]) &&
+               cpulist_ok(s->args[2]);
+}
+
+static int allowed_cpus_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+{
+        _cleanup_free_ char *error = NULL;
+        const struct units *u = ctx->units;
+        char record[RECORD_NAME_MAX + 1];
+        const char *unit, *cpus;
+        int r;
+
+        if (!allowed_cpus_args_ok(s))
+                return step_fail(message, -EINVAL,
+                                 "allowed-cpus needs a systemd unit, a list of CPUs and the list before "
+                                 "(\"\" for unset): \"%s\" \"%s\" \"%s\"",
+                                 s->n_args > 0 ? s->args[0] : "", s->n_args > 1 ? s->args[1] : "",
+                                 s->n_args > 2 ? s->args[2] : "");
+        unit = s->args[0];
+        cpus = s->args[1];
+        record_name(record, sizeof(record), RECORD_ALLOWED_CPUS, unit);
+        r = record_remove(ctx, record);
+        if (r < 0)
+                return step_fail(message, r, "cannot remove the stale record %s/%s/%s: %s", JOURNAL_DIR,
+                                 UNITS_DIR, record, strerror(-r));
+        r = need_units(ctx, message, "set AllowedCPUs of", unit);
+        if (r < 0)
+                return r;
+        r = room_record_write(ctx, record, unit, message);
+        if (r < 0)
+                return r;
+        r = u->ops->set_allowed_cpus(u->userdata, unit, cpus, &error);
+        if (r < 0)
+                return step_fail(message, r, "cannot set AllowedCPUs of %s to %s: %s", unit,
+                                 cpus_or_unset(cpus), error ? error : strerror(-r));
+        return 0;
+}
+
+static int allowed_cpus_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+{
+        _cleanup_free_ char *error = NULL;
+        const struct units *u = ctx->units;
+        char record[RECORD_NAME_MAX + 1];
+        const char *unit, *previous;
+        int r;
+
+        if (!allowed_cpus_args_ok(s))
+                return 0; /* apply refused it before changing anything */
+        unit = s->args[0];
+        previous = s->args[2];
+        record_name(record, sizeof(record), RECORD_ALLOWED_CPUS, unit);
+        r = room_record_exists(ctx, record, message);
+        if (r <= 0)
+                return r; /* 0: systemd was not asked, or it has been put back already */
+        r = need_units(ctx, message, "put back AllowedCPUs of", unit);
+        if (r < 0)
+                return r;
+        r = u->ops->set_allowed_cpus(u->userdata, unit, previous, &error);
+        /* -ENOENT: systemd no longer knows the unit, and its runtime setting went with it. */
+        if (r < 0 && r != -ENOENT)
+                return step_fail(message, r, "cannot put AllowedCPUs of %s back to %s: %s", unit,
+                                 cpus_or_unset(previous), error ? error : strerror(-r));
+        return room_record_remove(ctx, record, "put back AllowedCPUs of", unit, message);
+}
+
+/* A unit that does not run has nothing to freeze: the step succeeds, having changed nothing (and
+ * its record goes, so that release does not thaw it). */
+static int freeze_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+{
+        const char *unit = s->n_args > 0 ? s->args[0] : "";
+        _cleanup_free_ char *error = NULL;
+        const struct units *u = ctx->units;
+        char record[RECORD_NAME_MAX + 1];
+        int r;
+
+        if (!unit_name_ok(unit))
+                return step_fail(message, -EINVAL, "\"%s\" is not a systemd unit name", unit);
+        record_name(record, sizeof(record), RECORD_FREEZE, unit);
+        r = record_remove(ctx, record);
+        if (r < 0)
+                return step_fail(message, r, "cannot remove the stale record %s/%s/%s: %s", JOURNAL_DIR,
+                                 UNITS_DIR, record, strerror(-r));
+        r = need_units(ctx, message, "freeze", unit);
+        if (r < 0)
+                return r;
+        r = room_record_write(ctx, record, unit, message);
+        if (r < 0)
+                return r;
+        r = u->ops->freeze(u->userdata, unit, &error);
+        if (r == -ENOENT)
+                return room_record_remove(ctx, record, "nothing to freeze: no process runs in", unit,
+                                          message);
+        if (r < 0)
+                return step_fail(message, r, "cannot freeze %s: %s", unit, error ? error : strerror(-r));
+        return 0;
+}
+
+static int freeze_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+{
+        const char *unit = s->n_args > 0 ? s->args[0] : "";
+        _cleanup_free_ char *error = NULL;
+        const struct units *u = ctx->units;
+        char record[RECORD_NAME_MAX + 1];
+        int r;
+
+        if (!unit_name_ok(unit))
+                return 0; /* apply refused it before changing anything */
+        record_name(record, sizeof(record), RECORD_FREEZE, unit);
+        r = room_record_exists(ctx, record, message);
+        if (r <= 0)
+                return r; /* 0: not frozen by us, or thawed already */
+        r = need_units(ctx, message, "thaw", unit);
+        if (r < 0)
+                return r;
+        r = u->ops->thaw(u->userdata, unit, &error);
+        if (r < 0)
+                return step_fail(message, r, "cannot thaw %s: %s", unit, error ? error : strerror(-r));
+        return room_record_remove(ctx, record, "thawed", unit, message);
+}
+
+const struct step_ops step_allowed_cpus_ops = {allowed_cpus_apply, allowed_cpus_revert};
+const struct step_ops step_freeze_unit_ops = {freeze_apply, freeze_revert};

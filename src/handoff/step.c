@@ -21,8 +21,23 @@ const char *step_kind_to_string(enum step_kind k)
                 [STEP_LOAD_MODULE] = "load-module",
                 [STEP_BIND_VFIO] = "bind-vfio",
                 [STEP_WAIT_VFIO_GROUP] = "wait-vfio-group",
+                [STEP_FREEZE_UNIT] = "freeze-unit",
+                [STEP_STOP_PROCESS] = "stop-process",
+                [STEP_ALLOWED_CPUS] = "allowed-cpus",
+                [STEP_CGROUP_CPUSET] = "cgroup-cpuset",
+                [STEP_CGROUP_CPUS] = "cgroup-cpus",
+                [STEP_WRITEBACK_CPUMASK] = "writeback-cpumask",
+                [STEP_IRQ_AFFINITY] = "irq-affinity",
+                [STEP_DROP_CACHES] = "drop-caches",
+                [STEP_COMPACT_MEMORY] = "compact-memory",
+                [STEP_HUGEPAGES] = "hugepages",
         };
         return names[k];
+}
+
+const char *hugepage_size_name(const char *kb)
+{
+        return strcmp(kb, "1048576") == 0 ? "1 GiB" : strcmp(kb, "2048") == 0 ? "2 MiB" : kb;
 }
 
 static const char *arg(const struct step *s, size_t i)
@@ -83,6 +98,42 @@ char *step_describe(const struct step *s)
         case STEP_WAIT_VFIO_GROUP:
                 r = asprintf(&out, "wait for /dev/vfio/%s (IOMMU group %s viable)", arg(s, 0), arg(s, 0));
                 break;
+        case STEP_FREEZE_UNIT:
+                r = asprintf(&out, "freeze %s, thaw it on release", arg(s, 0));
+                break;
+        case STEP_STOP_PROCESS:
+                r = asprintf(&out, "stop pid %s (%s) with SIGSTOP, continue it on release", arg(s, 0), arg(s, 2));
+                break;
+        case STEP_ALLOWED_CPUS:
+                r = asprintf(&out, "keep %s on CPUs %s (AllowedCPUs, now %s)", arg(s, 0), arg(s, 1),
+                             *arg(s, 2) ? arg(s, 2) : "unset");
+                break;
+        case STEP_CGROUP_CPUSET:
+                r = asprintf(&out, "enable the cpuset controller below %s%s", *arg(s, 0) ? "cgroup " : "the cgroup root",
+                             arg(s, 0));
+                break;
+        case STEP_CGROUP_CPUS:
+                r = asprintf(&out, "keep cgroup %s on CPUs %s (cpuset.cpus, now %s)", arg(s, 0), arg(s, 1),
+                             *arg(s, 2) ? arg(s, 2) : "unset");
+                break;
+        case STEP_WRITEBACK_CPUMASK:
+                r = asprintf(&out, "run writeback on CPU mask %s (now %s)", arg(s, 0), arg(s, 1));
+                break;
+        case STEP_IRQ_AFFINITY:
+                r = asprintf(&out, "move IRQ %s to CPUs %s (now %s)", arg(s, 0), arg(s, 1), arg(s, 2));
+                break;
+        case STEP_DROP_CACHES:
+                r = asprintf(&out, "sync and drop the page cache");
+                break;
+        case STEP_COMPACT_MEMORY:
+                r = asprintf(&out, "compact memory");
+                break;
+        case STEP_HUGEPAGES:
+                r = asprintf(&out, "grow the %s hugepage pool%s%s from %s to %s pages, back to %s on release",
+                             hugepage_size_name(arg(s, 0)),
+                             strcmp(arg(s, 1), "all") == 0 ? "" : " of NUMA node ",
+                             strcmp(arg(s, 1), "all") == 0 ? "" : arg(s, 1), arg(s, 2), arg(s, 3), arg(s, 2));
+                break;
         case _STEP_KIND_MAX:
                 break;
         }
@@ -118,6 +169,16 @@ const struct step_ops *step_ops_get(enum step_kind kind)
                 [STEP_LOAD_MODULE] = &step_load_module_ops,
                 [STEP_BIND_VFIO] = &step_bind_vfio_ops,
                 [STEP_WAIT_VFIO_GROUP] = &step_wait_vfio_group_ops,
+                [STEP_FREEZE_UNIT] = &step_freeze_unit_ops,   /* step-unit.c */
+                [STEP_ALLOWED_CPUS] = &step_allowed_cpus_ops, /* step-unit.c */
+                [STEP_STOP_PROCESS] = &step_stop_process_ops,
+                [STEP_CGROUP_CPUSET] = &step_cgroup_cpuset_ops,
+                [STEP_CGROUP_CPUS] = &step_cgroup_cpus_ops,
+                [STEP_WRITEBACK_CPUMASK] = &step_writeback_cpumask_ops,
+                [STEP_IRQ_AFFINITY] = &step_irq_affinity_ops,
+                [STEP_DROP_CACHES] = &step_drop_caches_ops,
+                [STEP_COMPACT_MEMORY] = &step_compact_memory_ops,
+                [STEP_HUGEPAGES] = &step_hugepages_ops,
         };
         return kind < _STEP_KIND_MAX ? table[kind] : NULL;
 }

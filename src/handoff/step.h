@@ -19,6 +19,19 @@ enum step_kind {
         STEP_LOAD_MODULE,        /* module, then the modules it brings in (unloaded again on release) */
         STEP_BIND_VFIO,          /* address: driver_override + drivers_probe */
         STEP_WAIT_VFIO_GROUP,    /* group: /dev/vfio/N appears */
+        /* Making room for the guest (plan-room.c). Steps that restore a value carry the value read
+         * when the plan was made, so the journal holds it before anything changes. */
+        STEP_FREEZE_UNIT,        /* unit: FreezeUnit, ThawUnit on the way back */
+        STEP_STOP_PROCESS,       /* pid start-time comm: SIGSTOP, SIGCONT on the way back */
+        STEP_ALLOWED_CPUS,       /* unit cpus previous: systemd's runtime AllowedCPUs ("" = unset) */
+        STEP_CGROUP_CPUSET,      /* cgroup ("": the root): enable the cpuset controller for its children */
+        STEP_CGROUP_CPUS,        /* cgroup cpus previous: cgroupfs cpuset.cpus, without systemd */
+        STEP_WRITEBACK_CPUMASK,  /* mask previous: the writeback workqueue's cpumask (hex) */
+        STEP_IRQ_AFFINITY,       /* irq cpus previous: /proc/irq/N/smp_affinity_list */
+        STEP_DROP_CACHES,        /* no args: sync, then drop the page cache (nothing to undo) */
+        STEP_COMPACT_MEMORY,     /* no args: compact memory (nothing to undo) */
+        STEP_HUGEPAGES,          /* size-kB node|all before target compact|no-compact: nr_hugepages to target
+                                  * (compacting between tries when allowed), back to before */
         _STEP_KIND_MAX,
 };
 
@@ -38,3 +51,5 @@ enum step_kind step_kind_from_string(const char *s);
 /* One line for people: "stop display-manager.service (sddm.service) and start it again after". */
 char *step_describe(const struct step *s);
 void step_done(struct step *s);
+/* "2 MiB" for a hugepage size in kB as the kernel names its pools ("2048"). */
+const char *hugepage_size_name(const char *kb);

@@ -10,6 +10,7 @@
 #include <systemd/sd-bus.h>
 
 #include "basic/macro.h"
+#include "basic/parse.h"
 #include "basic/wait.h"
 #include "handoff/units.h"
 
@@ -17,10 +18,23 @@
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 #define SYSTEMD_UNIT "org.freedesktop.systemd1.Unit"
+#define SYSTEMD_IFACE_PREFIX "org.freedesktop.systemd1."
 #define LOGIND_DEST "org.freedesktop.login1"
 #define LOGIND_PATH "/org/freedesktop/login1"
 #define LOGIND_MANAGER "org.freedesktop.login1.Manager"
 #define LOGIND_SESSION "org.freedesktop.login1.Session"
+
+/* systemd's error names (src/libsystemd/sd-bus/bus-common-errors.h) that libsystemd does not map to
+ * an errno; the standard org.freedesktop.DBus.Error.* names it maps itself. */
+#define ERROR_NO_SUCH_UNIT "org.freedesktop.systemd1.NoSuchUnit"
+#define ERROR_UNIT_EXISTS "org.freedesktop.systemd1.UnitExists"
+#define ERROR_UNIT_INACTIVE "org.freedesktop.systemd1.UnitInactive"
+#define ERROR_UNIT_BUSY "org.freedesktop.systemd1.UnitBusy"
+#define ERROR_FROZEN_BY_PARENT "org.freedesktop.systemd1.FrozenByParent" /* systemd >= 256 */
+
+/* AllowedCPUs is a little-endian bitmask of any length (systemd's cpu_set_to_dbus()); CPUs from this
+ * one on are refused. The kernel's NR_CPUS is at most 8192. */
+#define CPU_BITS 8192
 
 #define INHIBIT_WHO "gpu-handoff"
 #define SYSTEMD_INHIBIT "/usr/bin/systemd-inhibit"
@@ -52,9 +66,9 @@ _printf_(4, 5) static int fail(char **ret_error, int error, const sd_bus_error *
 /* libsystemd maps only the standard D-Bus error names to errnos; these two matter here. */
 static int bus_errno(const sd_bus_error *e, int r)
 {
-        if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit"))
+        if (sd_bus_error_has_name(e, ERROR_NO_SUCH_UNIT))
                 return -ENOENT;
-        if (sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists"))
+        if (sd_bus_error_has_name(e, ERROR_UNIT_EXISTS))
                 return -EEXIST;
         return r;
 }
@@ -495,6 +509,203 @@ static int bus_inhibit(void *userdata, const char *unit, const char *why, uint64
         return r;
 }
 
+/* The D-Bus interface that carries a unit's cgroup settings: its type's ("system.slice": Slice).
+ * Only these types have a cgroup, and with it AllowedCPUs. */
+static int cgroup_interface(const char *unit, char *buf, size_t size)
+{
+        static const char *const types[][2] = {
+                {"slice", "Slice"}, {"scope", "Scope"}, {"service", "Service"},
+                {"socket", "Socket"}, {"mount", "Mount"}, {"swap", "Swap"},
+        };
+        const char *dot = strrchr(unit, '.');
+
+        for (size_t i = 0; dot && i < ELEMENTSOF(types); i++)
+                if (strcmp(dot + 1, types[i][0]) == 0) {
+                        snprintf(buf, size, SYSTEMD_IFACE_PREFIX "%s", types[i][1]);
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int bus_get_allowed_cpus(void *userdata, const char *unit, char **ret_cpus, char **ret_error)
+{
+        struct bus_units *b = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        uint64_t bitmap[CPU_BITS / 64] = {0};
+        const uint8_t *bytes;
+        const void *array = NULL;
+        char iface[64], *cpus;
+        size_t n = 0;
+        int r;
+
+        if (cgroup_interface(unit, iface, sizeof(iface)) < 0)
+                return fail(ret_error, -EINVAL, NULL,
+                            "%s has no AllowedCPUs (only slices, scopes, services, sockets, mounts and "
+                            "swaps do)",
+                            unit);
+        /* LoadUnit: a unit systemd does not know comes back "not-found", with nothing set. */
+        r = unit_object(b, unit, &path, ret_error);
+        if (r < 0)
+                return r;
+        r = sd_bus_get_property(b->bus, SYSTEMD_DEST, path, iface, "AllowedCPUs", &e, &reply, "ay");
+        if (r < 0)
+                return fail(ret_error, r, &e, "cannot read AllowedCPUs of %s", unit);
+        r = sd_bus_message_read_array(reply, 'y', &array, &n);
+        if (r < 0)
+                return fail(ret_error, r, NULL, "unexpected AllowedCPUs of %s from systemd", unit);
+        bytes = array;
+        for (size_t i = 0; i < n; i++) {
+                if (!bytes[i])
+                        continue;
+                if (i >= CPU_BITS / 8)
+                        return fail(ret_error, -ERANGE, NULL, "AllowedCPUs of %s names a CPU beyond %d",
+                                    unit, CPU_BITS - 1);
+                bitmap[i / 8] |= (uint64_t)bytes[i] << (i % 8 * 8);
+        }
+        cpus = cpulist_format(bitmap, CPU_BITS);
+        if (!cpus)
+                return -ENOMEM;
+        *ret_cpus = cpus;
+        return 0;
+}
+
+static int bus_set_allowed_cpus(void *userdata, const char *unit, const char *cpus, char **ret_error)
+{
+        struct bus_units *b = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        uint64_t bitmap[CPU_BITS / 64];
+        uint8_t bytes[CPU_BITS / 8] = {0};
+        size_t n = 0;
+        int r;
+
+        r = cpulist_parse(cpus, bitmap, CPU_BITS);
+        if (r < 0)
+                return fail(ret_error, -EINVAL, NULL, "\"%s\" is not a list of CPUs (0-%d)", cpus,
+                            CPU_BITS - 1);
+        for (size_t cpu = 0; cpu < CPU_BITS; cpu++)
+                if (bitmap[cpu / 64] >> (cpu % 64) & 1) {
+                        bytes[cpu / 8] |= (uint8_t)(1u << (cpu % 8));
+                        n = cpu / 8 + 1; /* up to the byte of the highest CPU */
+                }
+
+        r = sd_bus_message_new_method_call(b->bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                           "SetUnitProperties");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sb", unit, 1); /* runtime: gone at reboot, like our journal */
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", "AllowedCPUs");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', "ay");
+        if (r >= 0)
+                r = sd_bus_message_append_array(m, 'y', bytes, n); /* empty: AllowedCPUs= (unset) */
+        for (int i = 0; i < 3 && r >= 0; i++) /* v, (sv), a(sv) */
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return r;
+        r = sd_bus_call(b->bus, m, b->units.job_timeout_usec, &e, NULL);
+        if (r < 0)
+                return fail(ret_error, bus_errno(&e, r), &e, "systemd refused AllowedCPUs=%s for %s", cpus,
+                            unit);
+        return 0;
+}
+
+/* FreezeUnit and ThawUnit: systemd answers once the cgroup's freezer has done it (cgroup.events says
+ * "frozen 1" or "frozen 0"), so the call itself is the wait; a deadline bounds it. */
+static int freezer_call(struct bus_units *b, const char *method, const char *unit, sd_bus_error *e)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(b->bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, method);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", unit);
+        if (r < 0)
+                return r;
+        return sd_bus_call(b->bus, m, b->units.job_timeout_usec, e, NULL);
+}
+
+/* What a freezer call's error means here. -ENOENT: the unit does not run (NoSuchUnit: not loaded;
+ * UnitInactive: loaded, not active). -EOPNOTSUPP: no freezer (NotSupported: cgroup v1, a kernel
+ * before 5.2, a unit type without a cgroup; UnknownMethod: systemd before 246). -EBUSY: a job or
+ * another freezer operation is pending on the unit, or its slice is frozen. */
+static int freezer_errno(const sd_bus_error *e, int r)
+{
+        if (sd_bus_error_has_name(e, ERROR_NO_SUCH_UNIT) || sd_bus_error_has_name(e, ERROR_UNIT_INACTIVE))
+                return -ENOENT;
+        if (sd_bus_error_has_name(e, SD_BUS_ERROR_NOT_SUPPORTED) ||
+            sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_METHOD))
+                return -EOPNOTSUPP;
+        if (sd_bus_error_has_name(e, ERROR_UNIT_BUSY) || sd_bus_error_has_name(e, ERROR_FROZEN_BY_PARENT))
+                return -EBUSY;
+        return r;
+}
+
+static int bus_freeze(void *userdata, const char *unit, char **ret_error)
+{
+        struct bus_units *b = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = freezer_call(b, "FreezeUnit", unit, &e);
+
+        if (r >= 0)
+                return 0;
+        r = freezer_errno(&e, r);
+        if (r == -ENOENT)
+                return fail(ret_error, r, &e, "%s does not run", unit);
+        if (r == -EOPNOTSUPP)
+                return fail(ret_error, r, &e,
+                            "systemd cannot freeze %s here (it needs cgroup v2 with cgroup.freeze, "
+                            "Linux 5.2, systemd 246)",
+                            unit);
+        if (r == -ETIMEDOUT)
+                return fail(ret_error, r, NULL, "%s was not frozen after %llu s", unit,
+                            (unsigned long long)(b->units.job_timeout_usec / USEC_PER_SEC));
+        return fail(ret_error, r, &e, "systemd did not freeze %s", unit);
+}
+
+static int bus_thaw(void *userdata, const char *unit, char **ret_error)
+{
+        struct bus_units *b = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL, *state = NULL, *error = NULL;
+        int r;
+
+        r = unit_object(b, unit, &path, &error);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                if (ret_error) {
+                        free(*ret_error);
+                        *ret_error = TAKE_PTR(error);
+                }
+                return r;
+        }
+        r = sd_bus_get_property_string(b->bus, SYSTEMD_DEST, path, SYSTEMD_UNIT, "FreezerState", &e, &state);
+        if (r < 0 && sd_bus_error_has_name(&e, SD_BUS_ERROR_UNKNOWN_PROPERTY))
+                return 0; /* systemd before 246: it freezes nothing */
+        if (r < 0)
+                return fail(ret_error, r, &e, "cannot read FreezerState of %s", unit);
+        if (strcmp(state, "running") == 0)
+                return 0; /* not frozen (a unit that does not run, or one systemd does not know, neither) */
+        sd_bus_error_free(&e);
+        r = freezer_call(b, "ThawUnit", unit, &e);
+        if (r >= 0)
+                return 0;
+        r = freezer_errno(&e, r);
+        if (r == -ENOENT)
+                return 0; /* stopped meanwhile: stopping thaws it */
+        if (r == -ETIMEDOUT)
+                return fail(ret_error, r, NULL, "%s was not thawed after %llu s", unit,
+                            (unsigned long long)(b->units.job_timeout_usec / USEC_PER_SEC));
+        return fail(ret_error, r, &e, "systemd did not thaw %s (FreezerState %s)", unit, state);
+}
+
 static const struct unit_ops bus_unit_ops = {
         .resolve = bus_resolve,
         .is_active = bus_is_active,
@@ -502,6 +713,10 @@ static const struct unit_ops bus_unit_ops = {
         .start = bus_start,
         .wait_sessions_gone = bus_wait_sessions_gone,
         .inhibit = bus_inhibit,
+        .get_allowed_cpus = bus_get_allowed_cpus,
+        .set_allowed_cpus = bus_set_allowed_cpus,
+        .freeze = bus_freeze,
+        .thaw = bus_thaw,
 };
 
 int units_open_system(struct units **ret)

@@ -41,6 +41,28 @@ struct unit_ops {
          * inhibitor go. */
         int (*inhibit)(void *userdata, const char *unit, const char *why, uint64_t timeout_usec,
                        char **ret_error);
+        /* The unit's AllowedCPUs as a canonical cpulist ("0-1,8"), "" when it is not set (every CPU).
+         * A unit systemd does not know has nothing set: "". -EINVAL for a unit type without a cgroup
+         * (only slices, scopes, services, sockets, mounts and swaps have one). */
+        int (*get_allowed_cpus)(void *userdata, const char *unit, char **ret_cpus, char **ret_error);
+        /* SetUnitProperties(unit, runtime=true, AllowedCPUs=cpus); "" unsets it. systemd is the one
+         * writer of the cgroup v2 tree, so this, not cpuset.cpus, is how a slice is confined. -EINVAL
+         * for a malformed list or a CPU from 8192 on, -ENOENT for a unit systemd does not know
+         * (NoSuchUnit). */
+        int (*set_allowed_cpus)(void *userdata, const char *unit, const char *cpus, char **ret_error);
+        /* FreezeUnit: 0 once every process of the unit is frozen (systemd answers when the cgroup's
+         * freezer is done; the call has the job deadline), also when it was frozen already. A unit
+         * that does not run is -ENOENT (NoSuchUnit: not loaded; UnitInactive: not active, which
+         * includes "activating"): nothing to freeze, and the freeze-unit step succeeds without a
+         * change. -EOPNOTSUPP when this host cannot freeze it (NotSupported: cgroup v1, Linux before
+         * 5.2, a unit type without a cgroup; UnknownMethod: systemd before 246); -EBUSY when a job or
+         * another freezer operation is pending on it, or its slice is frozen (UnitBusy,
+         * FrozenByParent); -ETIMEDOUT. */
+        int (*freeze)(void *userdata, const char *unit, char **ret_error);
+        /* ThawUnit. Idempotent: FreezerState "running" (not frozen, or a unit systemd does not know) is
+         * 0 without asking; NoSuchUnit or UnitInactive (stopped meanwhile: stopping thaws) is 0, and so
+         * is a systemd without FreezerState (before 246: it froze nothing). */
+        int (*thaw)(void *userdata, const char *unit, char **ret_error);
 };
 
 struct units {

@@ -21,6 +21,7 @@
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "kmodel.h"
+#include "room.h"
 
 #define VFIO_PCI "vfio-pci"
 #define PCI_DRIVERS "sys/bus/pci/drivers"
@@ -313,6 +314,7 @@ struct kmodel {
         bool unload_unbinds;
         bool have_proc_modules;
         long next_order;
+        struct room_model room; /* hugepages, cpusets, stopped processes: room.c */
 };
 
 /* Saves the subtrees at roots into saved, then deletes them. */
@@ -1216,6 +1218,8 @@ static int do_write(struct kmodel *m, const char *path, const char *value)
 
         while (*path == '/')
                 path++;
+        if (room_write(&m->room, m->rootfd, path, value, &r))
+                return r;
         r = canonical(m, path, &canon);
         if (r < 0)
                 return r;
@@ -1687,7 +1691,9 @@ static int kmodel_signal_process(void *userdata, const struct sysroot *sr, const
         r = op_begin(m, op);
         if (r >= 0 && !process_id_alive(sr, id))
                 r = -ESRCH;
-        if (r >= 0 && (sig == SIGKILL || (sig == SIGTERM && id->pid != m->ignores_term))) {
+        if (r >= 0 && room_signal(&m->room, m->rootfd, id->pid, sig, &r))
+                ;
+        else if (r >= 0 && (sig == SIGKILL || (sig == SIGTERM && id->pid != m->ignores_term))) {
                 snprintf(path, sizeof(path), "proc/%d", (int)id->pid);
                 r = rm_rf_at(m->rootfd, path);
         }
@@ -1700,7 +1706,22 @@ void kmodel_ignore_term(struct kmodel *m, pid_t pid)
         m->ignores_term = pid;
 }
 
+static int kmodel_sync(void *userdata, const struct sysroot *sr)
+{
+        struct kmodel *m = userdata;
+        int r = op_begin(m, "sync");
+
+        op_end(m, "sync", r);
+        return r;
+}
+
+int kmodel_hugepage_limit(struct kmodel *m, unsigned long size_kb, long limit, long after_compact)
+{
+        return room_set_limit(&m->room, size_kb, limit, after_compact);
+}
+
 const struct kernel_ops kmodel_ops = {
+    .sync = kmodel_sync,
     .write_attr = kmodel_write_attr,
     .load_module = kmodel_load_module,
     .unload_module = kmodel_unload_module,
@@ -2042,6 +2063,7 @@ void kmodel_free(struct kmodel *m)
                 free(m->dynids[i].driver);
         free(m->dynids);
         kmodel_fail_clear(m);
+        room_model_done(&m->room);
         free(m->log);
         free(m);
 }

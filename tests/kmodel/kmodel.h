@@ -109,6 +109,12 @@ void kmodel_on_op(struct kmodel *m, kmodel_op_fn fn, void *userdata);
 
 /* Operations called so far, failed ones included. */
 unsigned kmodel_ops_count(const struct kmodel *m);
+/* Hugepages of size_kb: the pool grows to at most limit pages in all (after_compact once memory
+ * was compacted); fewer than asked is what the kernel gives when memory is short. < 0: no
+ * limit, the default. The rest of that model (compaction, cgroup cpusets, SIGSTOP and SIGCONT,
+ * "sync" ops) is described in room.h. */
+int kmodel_hugepage_limit(struct kmodel *m, unsigned long size_kb, long limit, long after_compact);
+
 /* Processes (proc/PID below the root) die of SIGKILL and of SIGTERM, except pid, which ignores
  * SIGTERM (a stuck process). Op string: "signal:PID=SIG". */
 void kmodel_ignore_term(struct kmodel *m, pid_t pid);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -561,13 +562,89 @@ static void test_plain_attributes(void **state)
 {
         struct host *h = host_new(TESTBED_HOST);
 
-        assert_int_equal(w(h, "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "512"), 0);
-        assert_string_equal(attr(h, "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"), "512");
         assert_int_equal(w(h, "sys/bus/pci/devices/" GPU "/vendor", "0x10de"), -EACCES);
         assert_string_equal(attr(h, "sys/bus/pci/devices/" GPU "/vendor"), "0x1234");
         assert_int_equal(w(h, "sys/kernel/no_such_file", "1"), -ENOENT);
         assert_int_equal(w(h, "sys/no/such/dir/file", "1"), -ENOENT);
         assert_int_equal(w(h, "sys/kernel/mm", "1"), -EISDIR);
+        host_free(h);
+}
+
+/* room.h: hugepage pools, compaction, cgroup cpusets, stopped processes. */
+#define POOL "sys/kernel/mm/hugepages/hugepages-2048kB/"
+#define NODE0 "sys/devices/system/node/node0/hugepages/hugepages-2048kB/"
+
+static void test_room_hugepages(void **state)
+{
+        struct host *h = host_new(TESTBED_HOST "file " POOL "free_hugepages 0\n");
+
+        assert_int_equal(w(h, POOL "nr_hugepages", "512"), 0);
+        assert_string_equal(attr(h, POOL "nr_hugepages"), "512");
+        assert_string_equal(attr(h, POOL "free_hugepages"), "512");
+        assert_int_equal(w(h, POOL "nr_hugepages", "many"), -EINVAL);
+        /* short of memory: fewer pages, and still no error; compaction finds more */
+        assert_int_equal(kmodel_hugepage_limit(h->m, 2048, 600, 700), 0);
+        assert_int_equal(w(h, POOL "nr_hugepages", "1000"), 0);
+        assert_string_equal(attr(h, POOL "nr_hugepages"), "600");
+        assert_int_equal(w(h, "proc/sys/vm/compact_memory", "1"), -ENOENT); /* not in this tree */
+        host_free(h);
+
+        h = host_new(TESTBED_HOST "file " POOL "free_hugepages 0\n"
+                                  "file proc/sys/vm/compact_memory\n"
+                                  "file " NODE0 "nr_hugepages 0\n"
+                                  "file " NODE0 "free_hugepages 0\n");
+        assert_int_equal(kmodel_hugepage_limit(h->m, 2048, 600, 700), 0);
+        assert_int_equal(w(h, NODE0 "nr_hugepages", "1000"), 0);
+        assert_string_equal(attr(h, NODE0 "nr_hugepages"), "600");
+        assert_string_equal(attr(h, POOL "nr_hugepages"), "600"); /* the sum of the nodes */
+        assert_int_equal(w(h, "proc/sys/vm/compact_memory", "1"), 0);
+        assert_int_equal(w(h, POOL "nr_hugepages", "1000"), 0);
+        assert_string_equal(attr(h, NODE0 "nr_hugepages"), "700");
+        assert_string_equal(attr(h, POOL "nr_hugepages"), "700");
+        assert_int_equal(w(h, POOL "nr_hugepages", "0"), 0); /* shrinking always works */
+        assert_string_equal(attr(h, NODE0 "free_hugepages"), "0");
+        host_free(h);
+}
+
+static void test_room_cpusets(void **state)
+{
+        struct host *h = host_new(TESTBED_HOST "file sys/devices/system/cpu/online 0-3\n"
+                                                "file sys/fs/cgroup/cgroup.controllers cpuset memory\n"
+                                                "file sys/fs/cgroup/cgroup.subtree_control memory\n"
+                                                "file sys/fs/cgroup/a.slice/cgroup.subtree_control\n"
+                                                "file sys/fs/cgroup/b.slice/cgroup.subtree_control\n");
+
+        assert_int_equal(w(h, "sys/fs/cgroup/a.slice/cpuset.cpus", "0"), -ENOENT);
+        assert_int_equal(w(h, "sys/fs/cgroup/cgroup.subtree_control", "+cpuset"), 0);
+        assert_string_equal(attr(h, "sys/fs/cgroup/cgroup.subtree_control"), "cpuset memory");
+        assert_string_equal(attr(h, "sys/fs/cgroup/b.slice/cpuset.cpus"), "");
+        assert_string_equal(attr(h, "sys/fs/cgroup/b.slice/cpuset.cpus.effective"), "0-3");
+        assert_int_equal(w(h, "sys/fs/cgroup/a.slice/cpuset.cpus", "4"), -EINVAL); /* not online */
+        assert_int_equal(w(h, "sys/fs/cgroup/a.slice/cpuset.cpus", "x"), -EINVAL);
+        assert_int_equal(w(h, "sys/fs/cgroup/a.slice/cpuset.cpus", "1,0"), 0);
+        assert_string_equal(attr(h, "sys/fs/cgroup/a.slice/cpuset.cpus"), "0-1");
+        assert_int_equal(w(h, "sys/fs/cgroup/a.slice/cgroup.subtree_control", "+cpuset"), -ENOENT);
+        assert_int_equal(w(h, "sys/fs/cgroup/cgroup.subtree_control", "-cpuset"), 0);
+        assert_false(exists(h, "sys/fs/cgroup/a.slice/cpuset.cpus"));
+        assert_string_equal(attr(h, "sys/fs/cgroup/cgroup.subtree_control"), "memory");
+        host_free(h);
+}
+
+static void test_room_stopped_process(void **state)
+{
+        struct host *h = host_new(TESTBED_HOST "file proc/888/stat 888 (heavy) S 1 888 888 0 -1 4194560 100 0 0 0 1 "
+                                                "1 0 0 20 0 1 0 6000 1000 100\n");
+        struct kernel k = kmodel_kernel(h->m);
+        struct process_id id = {888, 6000}, other = {888, 6001};
+
+        assert_int_equal(kernel_signal_process(&k, &other, SIGSTOP), -ESRCH); /* another process */
+        assert_int_equal(kernel_signal_process(&k, &id, SIGSTOP), 0);
+        assert_non_null(strstr(attr(h, "proc/888/stat"), "(heavy) T 1"));
+        assert_int_equal(kernel_signal_process(&k, &id, SIGSTOP), 0);
+        assert_int_equal(kernel_signal_process(&k, &id, SIGCONT), 0);
+        assert_non_null(strstr(attr(h, "proc/888/stat"), "(heavy) S 1"));
+        assert_int_equal(kernel_signal_process(&k, &id, SIGCONT), 0); /* running: nothing happens */
+        assert_non_null(strstr(attr(h, "proc/888/stat"), "(heavy) S 1"));
         host_free(h);
 }
 
@@ -918,6 +995,9 @@ int main(int argc, char *argv[])
             cmocka_unit_test_teardown(test_killed_at_op, free_live_hosts),
             cmocka_unit_test_teardown(test_fixture_round_trips, free_live_hosts),
             cmocka_unit_test_teardown(test_snapshot, free_live_hosts),
+            cmocka_unit_test_teardown(test_room_hugepages, free_live_hosts),
+            cmocka_unit_test_teardown(test_room_cpusets, free_live_hosts),
+            cmocka_unit_test_teardown(test_room_stopped_process, free_live_hosts),
         };
         hosts_dir = argc > 1 ? argv[1] : NULL;
         return cmocka_run_group_tests(tests, NULL, NULL);

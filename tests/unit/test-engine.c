@@ -39,6 +39,47 @@ static inline void __lsan_enable(void)
 
 static const char host[] = FAKEHOST_TESTBED;
 
+/* Room for the guest (plan-room.c) on the same machine, without systemd: four CPUs, a cgroup v2
+ * tree where system.slice has a cpuset already (to be restored exactly) and user.slice does not
+ * give one to its children (to be enabled, then disabled again), an empty 2 MiB hugepage pool,
+ * two IRQs, and a heavy process (pid 888) to stop. */
+static const char room_host[] =
+        "file sys/devices/system/cpu/online 0-3\n"
+        "file sys/fs/cgroup/cgroup.controllers cpuset cpu io memory pids\n"
+        "file sys/fs/cgroup/cgroup.subtree_control cpuset memory pids\n"
+        "file sys/fs/cgroup/system.slice/cgroup.subtree_control\n"
+        "file sys/fs/cgroup/system.slice/cpuset.cpus 1-3\n"
+        "file sys/fs/cgroup/system.slice/cpuset.cpus.effective 1-3\n"
+        "file sys/fs/cgroup/user.slice/cgroup.controllers cpuset memory pids\n"
+        "file sys/fs/cgroup/user.slice/cgroup.subtree_control memory pids\n"
+        "file sys/fs/cgroup/user.slice/cpuset.cpus\n"
+        "file sys/fs/cgroup/user.slice/cpuset.cpus.effective 0-3\n"
+        "file sys/fs/cgroup/user.slice/user-1000.slice/cgroup.subtree_control\n"
+        "file sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages 0\n"
+        "file sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 0\n"
+        "file proc/sys/vm/drop_caches\n"
+        "file proc/sys/vm/compact_memory\n"
+        "file sys/bus/workqueue/devices/writeback/cpumask f\n"
+        "file proc/irq/24/smp_affinity_list 0-3\n"
+        "file proc/irq/25/smp_affinity_list 0\n"
+        "file proc/888/stat 888 (heavy) S 1 888 888 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 6000 1000 100\n"
+        "file proc/888/cmdline heavy\n";
+
+static char *room_units[] = {(char *)"system.slice", (char *)"user.slice/user-1000.slice", NULL};
+static char *room_processes[] = {(char *)"heavy", NULL};
+static const struct config room = {
+        .housekeeping = (char *)"0",
+        .cpu_units = room_units,
+        .writeback = true,
+        .irq_affinity = true,
+        .drop_caches = true,
+        .compact = COMPACT_AUTO,
+        .hugepages = 64 << 20,
+        .hugepage_size = 2 << 20,
+        .hugepage_node = -1,
+        .freeze_processes = room_processes,
+};
+
 /* What is not host state: the journal and lock, and the firmware framebuffer, which the kernel
  * removes for good once vfio-pci has had the VGA device. */
 static const char *const not_state[] = {
@@ -72,7 +113,7 @@ static struct machine *machine_with(const char *extra)
         char *description = NULL;
 
         assert_non_null(m);
-        assert_true(asprintf(&description, "%s%s", host, extra) > 0);
+        assert_true(asprintf(&description, "%s%s%s", host, room_host, extra) > 0);
         m->tree = test_tree_fakehost("test-engine", description);
         free(description);
         m->sr = m->tree->sr;
@@ -108,7 +149,7 @@ static void assert_host_as_before(struct machine *m, const char *when)
 
 static int attach_with(struct machine *m, bool terminate, struct engine_run **ret_run)
 {
-        return test_attach(&m->ctx, &m->self, terminate, ret_run);
+        return test_attach_with(&m->ctx, &m->self, terminate, &room, ret_run);
 }
 
 static int attach(struct machine *m, struct engine_run **ret_run)
@@ -124,6 +165,16 @@ static int undo(struct machine *m, const char *phase)
 static bool journal_exists(struct machine *m)
 {
         return sysroot_exists(m->sr, "run/gpu-handoff/journal");
+}
+
+static void assert_file(struct machine *m, const char *path, const char *want)
+{
+        char buf[256];
+
+        if (sysroot_read_attr(m->sr, path, buf, sizeof(buf)) < 0)
+                fail_msg("cannot read %s", path);
+        if (strcmp(buf, want) != 0)
+                fail_msg("%s is \"%s\", expected \"%s\"", path, buf, want);
 }
 
 static void test_cycle(void **state)
@@ -142,6 +193,15 @@ static void test_cycle(void **state)
         assert_false(sysroot_exists(m->sr, "sys/module/bochs"));
         assert_true(journal_exists(m));
         engine_run_free(run);
+        /* and room for the guest */
+        assert_file(m, "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "32");
+        assert_file(m, "sys/fs/cgroup/user.slice/cgroup.subtree_control", "cpuset memory pids");
+        assert_file(m, "sys/fs/cgroup/system.slice/cpuset.cpus", "0");
+        assert_file(m, "sys/fs/cgroup/user.slice/user-1000.slice/cpuset.cpus", "0");
+        assert_file(m, "sys/bus/workqueue/devices/writeback/cpumask", "1");
+        assert_file(m, "proc/irq/24/smp_affinity_list", "0");
+        assert_non_null(strstr(kmodel_log(m->model), "signal:888=19"));
+        assert_non_null(strstr(kmodel_log(m->model), "sync\n"));
 
         assert_int_equal(undo(m, "release"), 0);
         assert_false(journal_exists(m));
@@ -231,6 +291,10 @@ static void test_holder_terminated(void **state)
         machine_free(m);
 }
 
+/* What every operation fails with in the loops below: an error no step takes for an answer
+ * (-EIO is one: a managed IRQ's affinity cannot be changed, and that is not a failure). */
+#define FAILURE (-EPERM)
+
 /* How many kernel operations a successful attach, and then its release, take. */
 static void count_operations(unsigned *attach_ops, unsigned *release_ops)
 {
@@ -255,7 +319,7 @@ static void test_fail_every_attach_operation(void **state)
                 struct engine_run *run = NULL;
                 char when[64];
 
-                assert_int_equal(kmodel_fail(m->model, "*", -EIO, k), 0);
+                assert_int_equal(kmodel_fail(m->model, "*", FAILURE, k), 0);
                 if (attach(m, &run) == 0)
                         fail_msg("attach with operation %u of %u failing succeeded", k, n_attach);
                 assert_non_null(run);
@@ -279,7 +343,7 @@ static void test_fail_every_release_operation(void **state)
                 char when[64];
 
                 assert_int_equal(attach(m, NULL), 0);
-                assert_int_equal(kmodel_fail(m->model, "*", -EIO, k), 0); /* counted from now */
+                assert_int_equal(kmodel_fail(m->model, "*", FAILURE, k), 0); /* counted from now */
                 if (undo(m, "release") == 0)
                         fail_msg("release with operation %u of %u failing succeeded", k, n_release);
                 assert_true(journal_exists(m)); /* kept for recover */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The unit steps (src/handoff/step-unit.c) on a fake systemd and logind behind the units seam
  * (src/handoff/units.h): stop and start pairs, a unit that did not run is not started on the way
- * back, failures say what failed; then the engine's promises on a host with systemd, where the
- * plan has the sleep inhibitor and the display manager's stop-unit step, checked for every
+ * back, AllowedCPUs set and put back exactly (set or unset), freeze and thaw, failures say what
+ * failed; then the engine's promises on a host with systemd, where the plan has the sleep
+ * inhibitor and the display manager's stop-unit step, and the steps that make room for the guest
+ * (AllowedCPUs of two slices, freezing a running and a stopped unit), checked for every
  * operation of either seam (kernel model and fake systemd):
  *   - an operation of attach fails (before or after its effect) -> the rollback leaves the host
  *     and systemd exactly as before;
@@ -24,6 +26,7 @@
 #include <cmocka.h>
 
 #include "basic/macro.h"
+#include "basic/parse.h"
 #include "handoff/transition.h"
 #include "handoff/units.h"
 #include "kmodel.h"
@@ -78,11 +81,13 @@ static int kernel_hook(const char *op, unsigned n, void *userdata)
 struct fake_unit {
         char name[64];
         bool active;
+        char cpus[64]; /* AllowedCPUs, canonical; "" unset */
+        bool frozen;
 };
 
 struct fake {
         struct units units;
-        struct fake_unit unit[8];
+        struct fake_unit unit[12];
         size_t n_units;
         const char *alias, *alias_of; /* display-manager.service -> sddm.service */
         const char *dm;               /* its sessions end when it stops */
@@ -124,11 +129,55 @@ static void set_running(struct fake *f, const char *name, bool active)
                 u->active = active;
 }
 
-static void add_unit(struct fake *f, const char *name, bool active)
+static struct fake_unit *add_unit(struct fake *f, const char *name, bool active)
 {
+        struct fake_unit *u = &f->unit[f->n_units];
+
         assert_true(f->n_units < ELEMENTSOF(f->unit));
-        snprintf(f->unit[f->n_units].name, sizeof(f->unit[0].name), "%s", name);
-        f->unit[f->n_units++].active = active;
+        *u = (struct fake_unit){.active = active};
+        snprintf(u->name, sizeof(u->name), "%s", name);
+        f->n_units++;
+        return u;
+}
+
+/* The AllowedCPUs the fake holds for a unit it knows. */
+static const char *allowed_cpus(struct fake *f, const char *name)
+{
+        struct fake_unit *u = find(f, name);
+
+        if (!u)
+                fail_msg("the fake systemd has no unit %s", name);
+        return u ? u->cpus : "?";
+}
+
+static bool frozen(struct fake *f, const char *name)
+{
+        struct fake_unit *u = find(f, name);
+
+        if (!u)
+                fail_msg("the fake systemd has no unit %s", name);
+        return u && u->frozen;
+}
+
+/* What an admin (systemctl set-property, systemctl thaw) may do meanwhile. */
+static void set_allowed_cpus(struct fake *f, const char *name, const char *cpus)
+{
+        struct fake_unit *u = find(f, name);
+
+        if (!u)
+                fail_msg("the fake systemd has no unit %s", name);
+        else
+                snprintf(u->cpus, sizeof(u->cpus), "%s", cpus);
+}
+
+static void set_frozen(struct fake *f, const char *name, bool on)
+{
+        struct fake_unit *u = find(f, name);
+
+        if (!u)
+                fail_msg("the fake systemd has no unit %s", name);
+        else
+                u->frozen = on;
 }
 
 static int op(struct fake *f, const char *verb, const char *arg, int *after, char **ret_error)
@@ -185,7 +234,7 @@ static int fake_stop(void *userdata, const char *unit, uint64_t timeout_usec, ch
         if (r < 0)
                 return r;
         if (u)
-                u->active = false;
+                u->active = u->frozen = false; /* stopping a frozen unit thaws it first */
         if (f->dm && strcmp(unit, f->dm) == 0 && !f->sessions_linger)
                 f->sessions = 0;
         if (strcmp(unit, INHIBIT_UNIT) == 0 && u) {
@@ -244,6 +293,90 @@ static int fake_inhibit(void *userdata, const char *unit, const char *why, uint6
         return after;
 }
 
+_printf_(2, 3) static void fake_error(char **ret_error, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        free(*ret_error);
+        va_start(ap, fmt);
+        r = vasprintf(ret_error, fmt, ap);
+        va_end(ap);
+        assert_true(r > 0);
+}
+
+/* As systemd: a unit it does not know has nothing set. */
+static int fake_get_allowed_cpus(void *userdata, const char *unit, char **ret_cpus, char **ret_error)
+{
+        struct fake *f = userdata;
+        struct fake_unit *u = find(f, unit);
+        int after, r = op(f, "get-cpus", unit, &after, ret_error);
+
+        if (r < 0 || after < 0)
+                return r < 0 ? r : after;
+        *ret_cpus = strdup(u ? u->cpus : "");
+        return *ret_cpus ? 0 : -ENOMEM;
+}
+
+static int fake_set_allowed_cpus(void *userdata, const char *unit, const char *cpus, char **ret_error)
+{
+        struct fake *f = userdata;
+        struct fake_unit *u = find(f, unit);
+        uint64_t bitmap[8192 / 64];
+        char text[128], *canonical;
+        int after, r;
+
+        snprintf(text, sizeof(text), "%s=%s", unit, cpus);
+        r = op(f, "set-cpus", text, &after, ret_error);
+        if (r < 0)
+                return r;
+        if (!u) {
+                fake_error(ret_error, "Unit %s not found.", unit);
+                return -ENOENT;
+        }
+        if (cpulist_parse(cpus, bitmap, 8192) < 0) {
+                fake_error(ret_error, "Invalid AllowedCPUs %s", cpus);
+                return -EINVAL;
+        }
+        canonical = cpulist_format(bitmap, 8192);
+        assert_non_null(canonical);
+        snprintf(u->cpus, sizeof(u->cpus), "%s", canonical);
+        free(canonical);
+        return after;
+}
+
+static int fake_freeze(void *userdata, const char *unit, char **ret_error)
+{
+        struct fake *f = userdata;
+        struct fake_unit *u = find(f, unit);
+        int after, r = op(f, "freeze", unit, &after, ret_error);
+
+        if (r < 0)
+                return r;
+        if (!u || !u->active) {
+                if (after < 0)
+                        return after;
+                fake_error(ret_error, "Unit %s is not active.", unit);
+                return -ENOENT;
+        }
+        u->frozen = true;
+        return after;
+}
+
+/* Idempotent, as the real one: a unit that is not frozen, or not known, is thawed already. */
+static int fake_thaw(void *userdata, const char *unit, char **ret_error)
+{
+        struct fake *f = userdata;
+        struct fake_unit *u = find(f, unit);
+        int after, r = op(f, "thaw", unit, &after, ret_error);
+
+        if (r < 0)
+                return r;
+        if (u)
+                u->frozen = false;
+        return after;
+}
+
 static const struct unit_ops fake_ops = {
         .resolve = fake_resolve,
         .is_active = fake_is_active,
@@ -251,9 +384,15 @@ static const struct unit_ops fake_ops = {
         .start = fake_start,
         .wait_sessions_gone = fake_wait_sessions_gone,
         .inhibit = fake_inhibit,
+        .get_allowed_cpus = fake_get_allowed_cpus,
+        .set_allowed_cpus = fake_set_allowed_cpus,
+        .freeze = fake_freeze,
+        .thaw = fake_thaw,
 };
 
-/* systemd with SDDM behind the display-manager alias, running (or not), with its greeter session. */
+/* systemd with SDDM behind the display-manager alias, running (or not), with its greeter session;
+ * the host's slices, system.slice on every CPU and user.slice confined by its admin already; a
+ * heavy service that runs and one that does not. */
 static void fake_init(struct fake *f, bool dm_active)
 {
         *f = (struct fake){
@@ -266,17 +405,23 @@ static void fake_init(struct fake *f, bool dm_active)
         f->units.userdata = f;
         add_unit(f, "sddm.service", dm_active);
         add_unit(f, "nvidia-persistenced.service", false);
+        add_unit(f, "system.slice", true);
+        set_allowed_cpus(f, add_unit(f, "user.slice", true)->name, "0-15");
+        add_unit(f, "packagekit.service", true);
+        add_unit(f, "updatedb.service", false);
 }
 
-/* What the rest of the system sees: the units and whether they run, the inhibitor. */
+/* What the rest of the system sees: the units, whether they run or are frozen, their AllowedCPUs,
+ * the inhibitor. */
 static char *fake_state(const struct fake *f)
 {
         char *s = NULL, *p;
 
         assert_true(asprintf(&s, "inhibitor=%d sessions=%u", f->inhibitor, f->sessions) > 0);
         for (size_t i = 0; i < f->n_units; i++) {
-                assert_true(asprintf(&p, "%s %s=%s", s, f->unit[i].name,
-                                     f->unit[i].active ? "active" : "inactive") > 0);
+                assert_true(asprintf(&p, "%s %s=%s%s cpus=%s", s, f->unit[i].name,
+                                     f->unit[i].active ? "active" : "inactive",
+                                     f->unit[i].frozen ? ",frozen" : "", f->unit[i].cpus) > 0);
                 free(s);
                 s = p;
         }
@@ -531,6 +676,245 @@ static void test_failure_messages(void **state)
         bench_free(b);
 }
 
+/* ---- making room: AllowedCPUs and the freezer ---------------------------------------------- */
+
+static struct step allowed_cpus_step(const char *unit, const char *cpus, const char *previous)
+{
+        struct step s = step_of(STEP_ALLOWED_CPUS, unit, cpus);
+
+        s.args[s.n_args++] = (char *)previous;
+        return s;
+}
+
+static void test_allowed_cpus(void **state)
+{
+        struct bench *b = bench_new(true);
+        struct step unset = allowed_cpus_step("system.slice", "0-1", "");
+        struct step set = allowed_cpus_step("user.slice", "0-1", "0-15");
+        char *message = NULL, *cpus = NULL;
+
+        /* The seam reads what the plan records as "previous". */
+        assert_int_equal(b->fake.units.ops->get_allowed_cpus(b->fake.units.userdata, "user.slice", &cpus,
+                                                            &message),
+                         0);
+        assert_string_equal(cpus, "0-15");
+        free(cpus);
+
+        /* Unset before: set, then unset again, exactly. */
+        b->fake.log[0] = '\0';
+        assert_int_equal(apply(b, &unset, &message), 0);
+        assert_null(message);
+        assert_string_equal(b->fake.log, "set-cpus:system.slice=0-1\n");
+        assert_string_equal(allowed_cpus(&b->fake, "system.slice"), "0-1");
+        assert_true(record_exists(b->tree->sr, "allowed-cpus+system.slice"));
+        b->fake.log[0] = '\0';
+        assert_int_equal(revert(b, &unset, &message), 0);
+        assert_string_equal(b->fake.log, "set-cpus:system.slice=\n");
+        assert_string_equal(allowed_cpus(&b->fake, "system.slice"), "");
+        assert_false(record_exists(b->tree->sr, "allowed-cpus+system.slice"));
+        /* Idempotent: put back already, nothing to do. */
+        b->fake.log[0] = '\0';
+        assert_int_equal(revert(b, &unset, &message), 0);
+        assert_int_equal(revert(b, &unset, &message), 0);
+        assert_string_equal(b->fake.log, "");
+        assert_string_equal(allowed_cpus(&b->fake, "system.slice"), "");
+
+        /* Set before: the value of before comes back, whatever was set in between. */
+        assert_int_equal(apply(b, &set, &message), 0);
+        assert_string_equal(allowed_cpus(&b->fake, "user.slice"), "0-1");
+        set_allowed_cpus(&b->fake, "user.slice", "2-3");
+        b->fake.log[0] = '\0';
+        assert_int_equal(revert(b, &set, &message), 0);
+        assert_string_equal(b->fake.log, "set-cpus:user.slice=0-15\n");
+        assert_string_equal(allowed_cpus(&b->fake, "user.slice"), "0-15");
+        assert_int_equal(revert(b, &set, &message), 0);
+        assert_string_equal(b->fake.log, "set-cpus:user.slice=0-15\n");
+        assert_string_equal(allowed_cpus(&b->fake, "user.slice"), "0-15");
+
+        /* Set after its effect, then failed: the rollback puts it back, twice is once. */
+        b->fake.fail_glob = "set-cpus:user.slice=0-1";
+        b->fake.fail_glob_error = -EIO;
+        b->fake.fail_glob_after = true;
+        assert_int_equal(apply(b, &set, &message), -EIO);
+        free(message);
+        message = NULL;
+        assert_string_equal(allowed_cpus(&b->fake, "user.slice"), "0-1");
+        assert_int_equal(revert(b, &set, &message), 0);
+        assert_int_equal(revert(b, &set, &message), 0);
+        assert_string_equal(allowed_cpus(&b->fake, "user.slice"), "0-15");
+        assert_null(message);
+        bench_free(b);
+}
+
+static void test_freeze(void **state)
+{
+        struct bench *b = bench_new(true);
+        struct step heavy = step_of(STEP_FREEZE_UNIT, "packagekit.service", NULL);
+        struct step stopped = step_of(STEP_FREEZE_UNIT, "updatedb.service", NULL);
+        struct step unknown = step_of(STEP_FREEZE_UNIT, "nosuch.service", NULL);
+        char *message = NULL;
+
+        assert_int_equal(apply(b, &heavy, &message), 0);
+        assert_null(message);
+        assert_string_equal(b->fake.log, "freeze:packagekit.service\n");
+        assert_true(frozen(&b->fake, "packagekit.service"));
+        assert_true(running(&b->fake, "packagekit.service"));
+        assert_true(record_exists(b->tree->sr, "freeze+packagekit.service"));
+        b->fake.log[0] = '\0';
+        assert_int_equal(revert(b, &heavy, &message), 0);
+        assert_string_equal(b->fake.log, "thaw:packagekit.service\n");
+        assert_false(frozen(&b->fake, "packagekit.service"));
+        assert_false(record_exists(b->tree->sr, "freeze+packagekit.service"));
+        /* Idempotent. */
+        b->fake.log[0] = '\0';
+        assert_int_equal(revert(b, &heavy, &message), 0);
+        assert_int_equal(revert(b, &heavy, &message), 0);
+        assert_string_equal(b->fake.log, "");
+
+        /* A unit that does not run (or that systemd does not know): nothing to freeze, no error,
+         * nothing to thaw on the way back. */
+        assert_int_equal(apply(b, &stopped, &message), 0);
+        assert_int_equal(apply(b, &unknown, &message), 0);
+        assert_null(message);
+        assert_string_equal(b->fake.log, "freeze:updatedb.service\nfreeze:nosuch.service\n");
+        assert_false(frozen(&b->fake, "updatedb.service"));
+        assert_false(record_exists(b->tree->sr, "freeze+updatedb.service"));
+        assert_false(record_exists(b->tree->sr, "freeze+nosuch.service"));
+        b->fake.log[0] = '\0';
+        assert_int_equal(revert(b, &stopped, &message), 0);
+        assert_int_equal(revert(b, &unknown, &message), 0);
+        assert_string_equal(b->fake.log, "");
+
+        /* Thawed by someone else meanwhile (systemctl thaw), or stopped (which thaws): the thaw on
+         * the way back is a no-op, not an error. */
+        assert_int_equal(apply(b, &heavy, &message), 0);
+        set_frozen(&b->fake, "packagekit.service", false);
+        assert_int_equal(revert(b, &heavy, &message), 0);
+        assert_false(frozen(&b->fake, "packagekit.service"));
+        assert_int_equal(apply(b, &heavy, &message), 0);
+        set_running(&b->fake, "packagekit.service", false);
+        assert_int_equal(revert(b, &heavy, &message), 0);
+        assert_false(record_exists(b->tree->sr, "freeze+packagekit.service"));
+        assert_null(message);
+        bench_free(b);
+}
+
+static void test_room_failure_messages(void **state)
+{
+        struct step cpus = allowed_cpus_step("user.slice", "0-1", "0-15");
+        struct step heavy = step_of(STEP_FREEZE_UNIT, "packagekit.service", NULL);
+        char *message = NULL;
+        struct bench *b;
+
+        /* No system bus: the plan did not skip the steps, so they fail and say why; nothing was
+         * changed, so the engine's revert of the failed step has nothing to do. */
+        b = bench_new(true);
+        b->ctx.units = NULL;
+        assert_message(apply(b, &cpus, &message), -ENOTCONN, &message,
+                       "cannot set AllowedCPUs of user.slice: systemd cannot be reached over the system "
+                       "bus");
+        assert_message(apply(b, &heavy, &message), -ENOTCONN, &message,
+                       "cannot freeze packagekit.service: systemd cannot be reached");
+        assert_int_equal(revert(b, &cpus, &message), 0);
+        assert_int_equal(revert(b, &heavy, &message), 0);
+        assert_null(message);
+        /* Changed, then recover finds no bus: it says so, and the records stay for the next try. */
+        b->ctx.units = &b->fake.units;
+        assert_int_equal(apply(b, &cpus, &message), 0);
+        assert_int_equal(apply(b, &heavy, &message), 0);
+        b->ctx.units = NULL;
+        assert_message(revert(b, &cpus, &message), -ENOTCONN, &message,
+                       "cannot put back AllowedCPUs of user.slice: systemd cannot be reached");
+        assert_message(revert(b, &heavy, &message), -ENOTCONN, &message,
+                       "cannot thaw packagekit.service: systemd cannot be reached");
+        b->ctx.units = &b->fake.units;
+        assert_int_equal(revert(b, &cpus, &message), 0);
+        assert_int_equal(revert(b, &heavy, &message), 0);
+        assert_string_equal(allowed_cpus(&b->fake, "user.slice"), "0-15");
+        assert_false(frozen(&b->fake, "packagekit.service"));
+        bench_free(b);
+
+        /* systemd refuses: the unit, the value and systemd's words. */
+        b = bench_new(true);
+        b->fake.fail_glob = "set-cpus:*";
+        b->fake.fail_glob_error = -EACCES;
+        assert_message(apply(b, &cpus, &message), -EACCES, &message,
+                       "cannot set AllowedCPUs of user.slice to 0-1: fake set-cpus:user.slice=0-1 failed");
+        assert_string_equal(allowed_cpus(&b->fake, "user.slice"), "0-15");
+        assert_message(revert(b, &cpus, &message), -EACCES, &message,
+                       "cannot put AllowedCPUs of user.slice back to 0-15: fake "
+                       "set-cpus:user.slice=0-15 failed");
+        assert_true(record_exists(b->tree->sr, "allowed-cpus+user.slice")); /* for recover */
+        b->fake.fail_glob = NULL;
+        assert_int_equal(revert(b, &cpus, &message), 0);
+        assert_false(record_exists(b->tree->sr, "allowed-cpus+user.slice"));
+
+        struct step unset = allowed_cpus_step("system.slice", "", "0-3");
+        b->fake.fail_glob = "set-cpus:*";
+        assert_message(apply(b, &unset, &message), -EACCES, &message,
+                       "cannot set AllowedCPUs of system.slice to (unset): fake set-cpus:system.slice= "
+                       "failed");
+        b->fake.fail_glob = NULL;
+        assert_int_equal(revert(b, &unset, &message), 0);
+        assert_string_equal(allowed_cpus(&b->fake, "system.slice"), "0-3"); /* the journal's "before" */
+        bench_free(b);
+
+        /* A unit systemd does not know: apply says so; on the way back it is gone, and its runtime
+         * setting with it. */
+        b = bench_new(true);
+        struct step gone = allowed_cpus_step("machine-qemu\\x2d1.scope", "0-1", "");
+        assert_message(apply(b, &gone, &message), -ENOENT, &message,
+                       "cannot set AllowedCPUs of machine-qemu\\x2d1.scope to 0-1: Unit "
+                       "machine-qemu\\x2d1.scope not found.");
+        assert_int_equal(revert(b, &gone, &message), 0);
+        assert_false(record_exists(b->tree->sr, "allowed-cpus+machine-qemu\\x2d1.scope"));
+        assert_null(message);
+        bench_free(b);
+
+        /* The freezer: this host cannot freeze (cgroup v1), or the freeze failed after it froze; the
+         * thaw fails. */
+        b = bench_new(true);
+        b->fake.fail_glob = "freeze:*";
+        b->fake.fail_glob_error = -EOPNOTSUPP;
+        assert_message(apply(b, &heavy, &message), -EOPNOTSUPP, &message,
+                       "cannot freeze packagekit.service: fake freeze:packagekit.service failed");
+        assert_false(frozen(&b->fake, "packagekit.service"));
+        b->fake.fail_glob = NULL;
+        assert_int_equal(revert(b, &heavy, &message), 0);
+        b->fake.fail_glob = "freeze:*";
+        b->fake.fail_glob_error = -ETIMEDOUT;
+        b->fake.fail_glob_after = true;
+        assert_message(apply(b, &heavy, &message), -ETIMEDOUT, &message, "cannot freeze packagekit.service");
+        assert_true(frozen(&b->fake, "packagekit.service"));
+        b->fake.fail_glob = "thaw:*";
+        b->fake.fail_glob_error = -EBUSY;
+        b->fake.fail_glob_after = false;
+        assert_message(revert(b, &heavy, &message), -EBUSY, &message,
+                       "cannot thaw packagekit.service: fake thaw:packagekit.service failed");
+        assert_true(frozen(&b->fake, "packagekit.service"));
+        assert_true(record_exists(b->tree->sr, "freeze+packagekit.service")); /* for recover */
+        b->fake.fail_glob = NULL;
+        assert_int_equal(revert(b, &heavy, &message), 0);
+        assert_false(frozen(&b->fake, "packagekit.service"));
+        bench_free(b);
+
+        /* Arguments that cannot be right are refused before anything happens. */
+        b = bench_new(true);
+        struct step bad_cpus = allowed_cpus_step("system.slice", "0-1,x", "");
+        struct step bad_previous = allowed_cpus_step("system.slice", "0-1", "8192");
+        struct step short_args = step_of(STEP_ALLOWED_CPUS, "system.slice", "0-1");
+        struct step bad_unit = step_of(STEP_FREEZE_UNIT, "../../etc/passwd", NULL);
+        assert_message(apply(b, &bad_cpus, &message), -EINVAL, &message, "\"0-1,x\"");
+        assert_message(apply(b, &bad_previous, &message), -EINVAL, &message, "\"8192\"");
+        assert_message(apply(b, &short_args, &message), -EINVAL, &message, "allowed-cpus needs");
+        assert_message(apply(b, &bad_unit, &message), -EINVAL, &message, "is not a systemd unit name");
+        assert_int_equal(revert(b, &bad_cpus, &message), 0);
+        assert_int_equal(revert(b, &short_args, &message), 0);
+        assert_int_equal(revert(b, &bad_unit, &message), 0);
+        assert_string_equal(b->fake.log, "");
+        bench_free(b);
+}
+
 /* ---- the engine on a host with systemd ------------------------------------------------------ */
 
 /* The testbed's machine with systemd running SDDM behind the display-manager alias. */
@@ -620,19 +1004,33 @@ static void assert_as_before(struct machine *m, const char *when)
         free(units);
 }
 
-static int attach(struct machine *m, struct engine_run **ret_run)
-{
-        return test_attach(&m->ctx, &m->self, false, ret_run);
-}
+/* The steps that make room for the guest, in plan_room()'s order, after the GPU's (by hand, so that
+ * these tests do not depend on the configuration): a heavy service frozen and one that does not
+ * run, the host's slices kept on CPUs 0-1 with what they had before (system.slice unset,
+ * user.slice 0-15). */
+static const char *const room_steps[][4] = {
+        {"freeze-unit", "packagekit.service", NULL, NULL},
+        {"freeze-unit", "updatedb.service", NULL, NULL},
+        {"allowed-cpus", "system.slice", "0-1", ""},
+        {"allowed-cpus", "user.slice", "0-1", "0-15"},
+};
 
-static int undo(struct machine *m, const char *phase)
+static void add_room_steps(struct plan *p)
 {
-        return test_undo(&m->ctx, &m->self, phase);
-}
+        struct step *steps = realloc(p->steps, (p->n_steps + ELEMENTSOF(room_steps)) * sizeof(*steps));
 
-static bool journal_exists(struct machine *m)
-{
-        return sysroot_exists(m->tree->sr, "run/gpu-handoff/journal");
+        assert_non_null(steps);
+        p->steps = steps;
+        for (size_t i = 0; i < ELEMENTSOF(room_steps); i++) {
+                struct step *s = &p->steps[p->n_steps++];
+
+                *s = (struct step){.kind = step_kind_from_string(room_steps[i][0])};
+                assert_int_not_equal(s->kind, _STEP_KIND_MAX);
+                for (size_t a = 1; a < ELEMENTSOF(room_steps[0]) && room_steps[i][a]; a++) {
+                        s->args[s->n_args] = strdup(room_steps[i][a]);
+                        assert_non_null(s->args[s->n_args++]);
+                }
+        }
 }
 
 /* The outcome of the one step of this kind (the run's steps are the plan's, freed by now: look
@@ -649,27 +1047,67 @@ static const char *state_of(const struct engine_run *run, enum step_kind kind)
         return state ? state : "absent";
 }
 
-static int attach_checked(struct machine *m, const char *want_inhibit, const char *want_stop)
+/* The attach plan of this host with the room steps, run. The outcomes of the inhibitor's and the
+ * stop-unit step are checked when want_inhibit and want_stop are not NULL, and those of the room
+ * steps are "done" when the attach succeeded. *ret_run (when not NULL) gets the run, whose steps
+ * went with the plan: use its outcomes only. */
+static int attach_full(struct machine *m, struct engine_run **ret_run, const char *want_inhibit,
+                       const char *want_stop)
 {
         struct engine_run *run = NULL;
         struct plan_options opts = {.yes = true};
         struct host *h = NULL;
         struct plan *p = NULL;
         char *error = NULL;
+        size_t n_plan;
         int r;
 
         assert_int_equal(host_read(m->tree->sr, NULL, HOST_PLATFORM, &h), 0);
         if (plan_attach(h, NULL, 0, &opts, &p, &error) < 0)
                 fail_msg("plan: %s", error);
+        n_plan = p->n_steps;
+        add_room_steps(p);
         r = transition_attach(&m->ctx, &m->self, "attach", p, &run, &error);
-        assert_non_null(run);
-        assert_string_equal(state_of(run, STEP_INHIBIT_SLEEP), want_inhibit);
-        assert_string_equal(state_of(run, STEP_STOP_UNIT), want_stop);
-        engine_run_free(run);
+        if (r < 0 && getenv("DEBUG_ATTACH")) {
+                fprintf(stderr, "DEBUG attach r=%d error=%s\n", r, error ? error : "-");
+                for (size_t i = 0; run && i < run->n_steps; i++)
+                        if (run->outcomes[i].message)
+                                fprintf(stderr, "DEBUG step %zu %s: %s\n", i, step_kind_to_string(run->steps[i].kind), run->outcomes[i].message);
+        }
+        if (run && want_inhibit)
+                assert_string_equal(state_of(run, STEP_INHIBIT_SLEEP), want_inhibit);
+        if (run && want_stop)
+                assert_string_equal(state_of(run, STEP_STOP_UNIT), want_stop);
+        for (size_t i = n_plan; run && r == 0 && i < run->n_steps; i++)
+                assert_string_equal(outcome_to_string(run->outcomes[i].state), "done");
+        if (ret_run)
+                *ret_run = run;
+        else
+                engine_run_free(run);
         free(error);
         plan_free(p);
         host_free(h);
         return r;
+}
+
+static int attach(struct machine *m, struct engine_run **ret_run)
+{
+        return attach_full(m, ret_run, NULL, NULL);
+}
+
+static int undo(struct machine *m, const char *phase)
+{
+        return test_undo(&m->ctx, &m->self, phase);
+}
+
+static bool journal_exists(struct machine *m)
+{
+        return sysroot_exists(m->tree->sr, "run/gpu-handoff/journal");
+}
+
+static int attach_checked(struct machine *m, const char *want_inhibit, const char *want_stop)
+{
+        return attach_full(m, NULL, want_inhibit, want_stop);
 }
 
 static void test_cycle(void **state)
@@ -684,16 +1122,34 @@ static void test_cycle(void **state)
         assert_int_equal(m->fake.sessions, 0);
         assert_true(m->fake.inhibitor);
         assert_true(record_exists(m->tree->sr, "display-manager.service"));
-        /* The display manager goes before anything of the GPU's, and its session with it. */
+        /* The display manager goes before anything of the GPU's, and its session with it; the room
+         * for the guest is made after. */
         assert_string_equal(m->fake.log, "inhibit:" INHIBIT_UNIT "\n"
                                          "resolve:display-manager.service\n"
                                          "is-active:sddm.service\n"
                                          "stop:sddm.service\n"
-                                         "wait-sessions:seat0\n");
+                                         "wait-sessions:seat0\n"
+                                         "freeze:packagekit.service\n"
+                                         "freeze:updatedb.service\n"
+                                         "set-cpus:system.slice=0-1\n"
+                                         "set-cpus:user.slice=0-1\n");
+        assert_string_equal(allowed_cpus(&m->fake, "system.slice"), "0-1");
+        assert_string_equal(allowed_cpus(&m->fake, "user.slice"), "0-1");
+        assert_true(frozen(&m->fake, "packagekit.service"));
+        assert_false(frozen(&m->fake, "updatedb.service"));
+        assert_true(record_exists(m->tree->sr, "freeze+packagekit.service"));
+        assert_false(record_exists(m->tree->sr, "freeze+updatedb.service")); /* nothing to thaw */
 
         m->fake.log[0] = '\0';
         assert_int_equal(undo(m, "release"), 0);
-        assert_string_equal(m->fake.log, "start:sddm.service\nstop:" INHIBIT_UNIT "\n");
+        /* In reverse: the stopped unit was not frozen, so it is not thawed either. */
+        assert_string_equal(m->fake.log, "set-cpus:user.slice=0-15\n"
+                                         "set-cpus:system.slice=\n"
+                                         "thaw:packagekit.service\n"
+                                         "start:sddm.service\n"
+                                         "stop:" INHIBIT_UNIT "\n");
+        assert_string_equal(allowed_cpus(&m->fake, "system.slice"), "");
+        assert_string_equal(allowed_cpus(&m->fake, "user.slice"), "0-15");
         assert_false(journal_exists(m));
         assert_as_before(m, "after release");
         machine_free(m);
@@ -839,6 +1295,9 @@ int main(void)
                 cmocka_unit_test(test_not_running_not_started),
                 cmocka_unit_test(test_inhibit),
                 cmocka_unit_test(test_failure_messages),
+                cmocka_unit_test(test_allowed_cpus),
+                cmocka_unit_test(test_freeze),
+                cmocka_unit_test(test_room_failure_messages),
                 cmocka_unit_test(test_cycle),
                 cmocka_unit_test(test_cycle_dm_stopped),
                 cmocka_unit_test(test_no_bus),

@@ -125,6 +125,12 @@ void test_host_free(struct test_host *m)
 int test_attach(const struct handoff_ctx *ctx, const struct process_id *self, bool terminate,
                 struct engine_run **ret_run)
 {
+        return test_attach_with(ctx, self, terminate, NULL, ret_run);
+}
+
+int test_attach_with(const struct handoff_ctx *ctx, const struct process_id *self, bool terminate,
+                     const struct config *room, struct engine_run **ret_run)
+{
         struct plan_options opts = {.yes = true, .terminate = terminate};
         struct engine_run *run = NULL;
         struct host *h = NULL;
@@ -135,6 +141,8 @@ int test_attach(const struct handoff_ctx *ctx, const struct process_id *self, bo
         assert_int_equal(host_read(ctx->sr, NULL, HOST_PLATFORM, &h), 0);
         if (plan_attach(h, NULL, 0, &opts, &p, &error) < 0)
                 fail_msg("plan: %s", error);
+        if (room && plan_room(ctx, room, self, p, &error) < 0)
+                fail_msg("plan_room: %s", error);
         r = transition_attach(ctx, self, "attach", p, &run, &error);
         if (ret_run)
                 *ret_run = run; /* its steps went with the plan: use outcomes only */

@@ -36,6 +36,9 @@ void test_host_free(struct test_host *m);
  * default device (with --yes, optionally --terminate), run the transition; undo the journal. */
 int test_attach(const struct handoff_ctx *ctx, const struct process_id *self, bool terminate,
                 struct engine_run **ret_run);
+/* The same with the steps that make room for the guest as room configures them (NULL: none). */
+int test_attach_with(const struct handoff_ctx *ctx, const struct process_id *self, bool terminate,
+                     const struct config *room, struct engine_run **ret_run);
 int test_undo(const struct handoff_ctx *ctx, const struct process_id *self, const char *phase);
 
 /* Virtual time for waits: pausing only advances the clock, so a deadline passes at once. */
