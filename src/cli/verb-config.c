@@ -107,7 +107,8 @@ static int print_text(const struct cli *cli, const struct config *c)
         if (cli->vm && asprintf(&vm_file, "/%s/%s.conf", CONFIG_VM_DIR, cli->vm) < 0)
                 return cli_error("out of memory");
         if (cli->vm)
-                printf("# The configuration gpu-handoff uses for VM %s; see gpu-handoff.conf(5).\n", cli->vm);
+                printf("# The configuration gpu-handoff uses for VM %s; see gpu-handoff.conf(5).\n",
+                       cli->vm);
         else
                 printf("# The configuration gpu-handoff uses; see gpu-handoff.conf(5).\n");
         if (c->files[0]) {

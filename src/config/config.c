@@ -34,6 +34,8 @@
 #define UNIT_NAME_MAX 255
 /* NAME.conf must still be a file name (NAME_MAX 255). */
 #define VM_NAME_MAX (255 - (int)strlen(".conf"))
+/* Warnings per file; a file of a thousand unknown keys is one mistake, not a thousand. */
+#define WARNINGS_MAX 20
 /* Longest excerpt of a file quoted in a message: a 200 KB value makes a useless error line. */
 #define QUOTE_MAX 64
 #define USEC_PER_SEC UINT64_C(1000000)
@@ -96,8 +98,9 @@ static const char *const sections[] = {"Devices", "Holders", "Deadlines", "CPU",
 #define DEFAULT_CPU_UNITS "system.slice user.slice init.scope"
 
 /* systemd's unit types (unit_type_table). */
-static const char *const unit_suffixes[] = {".service", ".socket", ".target",    ".device", ".mount", ".automount",
-                                            ".swap",    ".timer",  ".path",      ".slice",  ".scope"};
+static const char *const unit_suffixes[] = {".service", ".socket",    ".target", ".device",
+                                            ".mount",   ".automount", ".swap",   ".timer",
+                                            ".path",    ".slice",     ".scope"};
 
 size_t config_n_keys(void)
 {
@@ -239,7 +242,8 @@ _printf_(2, 3) static int invalid(char **why, const char *fmt, ...)
 
 /* "FILE:LINE: message" ("FILE: message" for line 0, the message alone for no FILE) into
  * *ret_error when it is not NULL; returns error. */
-_printf_(5, 6) static int fail(int error, char **ret_error, const char *file, unsigned line, const char *fmt, ...)
+_printf_(5, 6) static int fail(int error, char **ret_error, const char *file, unsigned line, const char *fmt,
+                               ...)
 {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
@@ -283,7 +287,8 @@ static void value_done(struct value *v)
 
 static int parse_bool_word(const char *s, bool *ret)
 {
-        static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
+        static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off",
+                                                                                    "0"};
 
         for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
                 if (strcmp(s, yes[i]) == 0) {
@@ -340,7 +345,8 @@ static int parse_duration(const char *s, struct value *ret, char **why)
 
         r = parse_number(s, &n, &unit);
         if (r < 0)
-                return invalid(why, "not a duration; expected a whole number with a unit, e.g. 10s, 500ms, 2min");
+                return invalid(why,
+                               "not a duration; expected a whole number with a unit, e.g. 10s, 500ms, 2min");
         if (*unit == '.' || *unit == ',')
                 return invalid(why, "not a whole number; expected e.g. 1500ms for 1.5s");
         if (!*unit)
@@ -349,7 +355,8 @@ static int parse_duration(const char *s, struct value *ret, char **why)
                 if (strcmp(unit, duration_units[i].name) == 0)
                         mult = duration_units[i].usec;
         if (mult == 0)
-                return invalid(why, "unknown unit \"%s\"; expected us, ms, s, min or h, e.g. 10s", quote(unit, buf));
+                return invalid(why, "unknown unit \"%s\"; expected us, ms, s, min or h, e.g. 10s",
+                               quote(unit, buf));
         if (n > UINT64_MAX / mult || n * mult >= USEC_PER_DAY)
                 return invalid(why, "too long; expected less than a day (24h)");
         if (n == 0)
@@ -365,9 +372,10 @@ static char *format_duration(uint64_t usec)
 
         for (size_t i = 0; i < ELEMENTSOF(duration_units); i++)
                 if (usec % duration_units[i].usec == 0)
-                        return asprintf(&s, "%" PRIu64 "%s", usec / duration_units[i].usec, duration_units[i].name) < 0
-                                       ? NULL
-                                       : s;
+                        return asprintf(&s, "%" PRIu64 "%s", usec / duration_units[i].usec,
+                                        duration_units[i].name) < 0
+                                   ? NULL
+                                   : s;
         return NULL; /* not reached: every value is a multiple of 1us */
 }
 
@@ -420,8 +428,10 @@ static char *format_size(uint64_t bytes)
 
         for (size_t i = 0; bytes > 0 && i < ELEMENTSOF(size_units); i++)
                 if (bytes % (UINT64_C(1) << size_units[i].shift) == 0)
-                        return asprintf(&s, "%" PRIu64 "%s", bytes >> size_units[i].shift, size_units[i].name) < 0 ? NULL
-                                                                                                                    : s;
+                        return asprintf(&s, "%" PRIu64 "%s", bytes >> size_units[i].shift,
+                                        size_units[i].name) < 0
+                                   ? NULL
+                                   : s;
         /* 0, or not a whole number of KiB (only a caller setting the field can make that) */
         return asprintf(&s, "%" PRIu64, bytes) < 0 ? NULL : s;
 }
@@ -441,7 +451,8 @@ static int parse_pci_list(const char *s, struct value *ret, char **why)
                 char canonical[PCI_ADDR_STRLEN];
 
                 if (pci_addr_parse_user(*p, &a) < 0) {
-                        r = invalid(why, "\"%s\" is not a PCI address; expected e.g. 0000:01:00.0 or 01:00.0",
+                        r = invalid(why,
+                                    "\"%s\" is not a PCI address; expected e.g. 0000:01:00.0 or 01:00.0",
                                     quote(*p, buf));
                         strv_free_null(v);
                         return r;
@@ -475,7 +486,8 @@ static int check_unit_name(const char *s, char **why)
         size_t n = strlen(s);
 
         if (n > UNIT_NAME_MAX)
-                return invalid(why, "unit name \"%s\" is longer than %d bytes", quote(s, buf), UNIT_NAME_MAX);
+                return invalid(why, "unit name \"%s\" is longer than %d bytes", quote(s, buf),
+                               UNIT_NAME_MAX);
         for (const char *p = s; *p; p++)
                 if (*p == '/' || (unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
                         return invalid(why, "\"%s\" is not a unit name: '/' and non-ASCII characters are not allowed",
@@ -485,7 +497,8 @@ static int check_unit_name(const char *s, char **why)
                 if (n > k && strcmp(s + n - k, unit_suffixes[i]) == 0)
                         return 0;
         }
-        return invalid(why, "\"%s\" is not a unit name; expected a name with its type, e.g. system.slice or foo.service",
+        return invalid(why,
+                       "\"%s\" is not a unit name; expected a name with its type, e.g. system.slice or foo.service",
                        quote(s, buf));
 }
 
@@ -501,7 +514,8 @@ static int check_process_name(const char *s, char **why)
         return 0;
 }
 
-static int parse_names(const char *s, int (*check)(const char *name, char **why), struct value *ret, char **why)
+static int parse_names(const char *s, int (*check)(const char *name, char **why), struct value *ret,
+                       char **why)
 {
         const char *dup;
         char **v = NULL;
@@ -544,7 +558,8 @@ static int parse_housekeeping(const char *s, const char *online, struct value *r
 
         r = cpulist_parse(s, set, CPU_BITS);
         if (r == -ERANGE)
-                return invalid(why, "CPU numbers above %d do not exist; expected e.g. 0-3,8-11", CPU_BITS - 1);
+                return invalid(why, "CPU numbers above %d do not exist; expected e.g. 0-3,8-11",
+                               CPU_BITS - 1);
         if (r < 0)
                 return invalid(why, "not a CPU list; expected e.g. 0-3,8-11");
         if (count_bits(set, CPU_BITS) == 0)
@@ -566,8 +581,8 @@ static int parse_housekeeping(const char *s, const char *online, struct value *r
                         missing = cpulist_format(off, CPU_BITS);
                         if (!missing)
                                 return -ENOMEM;
-                        return invalid(why, "%s %s %s not online (online: %s)", n_off == 1 ? "CPU" : "CPUs", missing,
-                                       n_off == 1 ? "is" : "are", canonical);
+                        return invalid(why, "%s %s %s not online (online: %s)", n_off == 1 ? "CPU" : "CPUs",
+                                       missing, n_off == 1 ? "is" : "are", canonical);
                 }
                 if (!rest)
                         return invalid(why,
@@ -898,8 +913,8 @@ static int check_text(const char *line, const char *file, unsigned line_no, char
                                     "control character 0x%02x; expected text (a tab is the only one allowed)", p[i]);
                 k = utf8_char_len(p + i, n - i);
                 if (k == 0)
-                        return fail(-EINVAL, ret_error, file, line_no, "invalid UTF-8 (byte 0x%02x); expected UTF-8 text",
-                                    p[i]);
+                        return fail(-EINVAL, ret_error, file, line_no,
+                                    "invalid UTF-8 (byte 0x%02x); expected UTF-8 text", p[i]);
                 i += k;
         }
         return 0;
@@ -972,8 +987,9 @@ static void staged_done(struct staged (*st)[_KEY_MAX])
 }
 
 /* One line, blanks trimmed and not a comment, into the staged values or warnings. */
-static int parse_line(char *s, unsigned line, int *section, struct staged *st, const char *file, const char *online,
-                      struct strv *warnings, char **ret_error)
+static int parse_line(char *s, unsigned line, int *section, struct staged *st, const char *file,
+                      const char *online, struct strv *warnings, unsigned *more_warnings,
+                      unsigned *first_more, char **ret_error)
 {
         char buf[QUOTE_BUF], buf2[QUOTE_BUF];
         _cleanup_free_ char *why = NULL, *where = NULL;
@@ -985,7 +1001,8 @@ static int parse_line(char *s, unsigned line, int *section, struct staged *st, c
 
                 if (n < 2 || s[n - 1] != ']')
                         return fail(-EINVAL, ret_error, file, line,
-                                    "\"%s\": a section header ends with ']'; expected e.g. [CPU]", quote(s, buf));
+                                    "\"%s\": a section header ends with ']'; expected e.g. [CPU]",
+                                    quote(s, buf));
                 s[n - 1] = '\0';
                 k = find_section(s + 1);
                 if (k < 0)
@@ -1000,7 +1017,8 @@ static int parse_line(char *s, unsigned line, int *section, struct staged *st, c
         eq = strchr(s, '=');
         if (!eq)
                 return fail(-EINVAL, ret_error, file, line,
-                            "\"%s\" is not a Key=Value line, a [Section] header or a comment; expected e.g. Settle=10s",
+                            "\"%s\" is not a Key=Value line, a [Section] header or a comment; expected e.g. "
+                            "Settle=10s",
                             quote(s, buf));
         *eq = '\0';
         key = trim(s);
@@ -1014,32 +1032,44 @@ static int parse_line(char *s, unsigned line, int *section, struct staged *st, c
                         return -ENOMEM;
                 if (*where)
                         return fail(-EINVAL, ret_error, file, line,
-                                    "%s= outside any section; expected a section header before it (%s= belongs in %s)",
+                                    "%s= outside any section; expected a section header before it (%s= "
+                                    "belongs in %s)",
                                     quote(key, buf), quote(key, buf2), where);
                 return fail(-EINVAL, ret_error, file, line,
                             "%s= outside any section; expected a section header before it, e.g. [Devices]",
                             quote(key, buf));
         }
         k = find_key(*section, key);
+        if (k < 0 && warnings->n >= WARNINGS_MAX) {
+                (*more_warnings)++;
+                if (*more_warnings == 1)
+                        *first_more = line;
+                return 0;
+        }
         if (k < 0) {
                 where = sections_of_key(key);
                 if (!where)
                         return -ENOMEM;
                 if (*where)
-                        r = strv_addf(warnings, "%s:%u: unknown key %s= in [%s], ignored (%s= belongs in %s)", file,
+                        r = strv_addf(warnings,
+                                      "%s:%u: unknown key %s= in [%s], ignored (%s= belongs in %s)", file,
                                       line, quote(key, buf), sections[*section], quote(key, buf2), where);
                 else
-                        r = strv_addf(warnings, "%s:%u: unknown key %s= in [%s], ignored", file, line, quote(key, buf),
-                                      sections[*section]);
+                        r = strv_addf(warnings, "%s:%u: unknown key %s= in [%s], ignored", file, line,
+                                      quote(key, buf), sections[*section]);
                 return r;
         }
         if (st[k].line > 0)
-                return fail(-EINVAL, ret_error, file, line, "%s= given twice in [%s] (first on line %u)", keys[k].key,
-                            keys[k].section, st[k].line);
+                return fail(-EINVAL, ret_error, file, line, "%s= given twice in [%s] (first on line %u)",
+                            keys[k].key, keys[k].section, st[k].line);
         r = parse_key_value((enum key_id)k, value, online, &st[k].value, &why);
         if (r == -EINVAL)
-                return fail(-EINVAL, ret_error, file, line, "%s=%s: %s", keys[k].key, quote(value, buf),
-                            why ? why : "invalid value");
+                return fail(-EINVAL, ret_error, file, line, "%s=%s: %s%s", keys[k].key, quote(value, buf),
+                            why ? why : "invalid value",
+                            strstr(value, " #") || strstr(value, "\t#") || strstr(value, " ;") ||
+                                    strstr(value, "\t;")
+                                ? " (a comment must be on a line of its own)"
+                                : "");
         if (r < 0)
                 return r;
         st[k].line = line;
@@ -1054,7 +1084,7 @@ int config_parse(struct config *c, const char *text, size_t len, const char *fil
         _cleanup_free_ char *buf = NULL, *file_copy = NULL;
         const char *nul;
         int section = -1, r;
-        unsigned line = 0;
+        unsigned line = 0, more_warnings = 0, first_more = 0;
         size_t n_files;
         char **files;
 
@@ -1077,7 +1107,8 @@ int config_parse(struct config *c, const char *text, size_t len, const char *fil
                 memcpy(buf, text, len);
         buf[len] = '\0';
 
-        for (char *p = buf; *p;) {
+        /* Windows editors start UTF-8 files with a byte order mark: like CRLF, not worth a refusal. */
+        for (char *p = buf + (strncmp(buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0); *p;) {
                 char *nl = strchr(p, '\n'), *s;
                 size_t n;
 
@@ -1093,13 +1124,21 @@ int config_parse(struct config *c, const char *text, size_t len, const char *fil
                         return r;
                 s = trim(p);
                 if (*s && *s != '#' && *s != ';') {
-                        r = parse_line(s, line, &section, st, filename, online, &warnings, ret_error);
+                        r = parse_line(s, line, &section, st, filename, online, &warnings, &more_warnings,
+                                       &first_more, ret_error);
                         if (r < 0)
                                 return r;
                 }
                 if (!nl)
                         break;
                 p = nl + 1;
+        }
+
+        if (more_warnings > 0) {
+                r = strv_addf(&warnings, "%s:%u: %u more unknown key%s from here on, ignored", filename,
+                              first_more, more_warnings, more_warnings == 1 ? "" : "s");
+                if (r < 0)
+                        return r;
         }
 
         /* Everything that can fail before the configuration changes. */
@@ -1153,11 +1192,11 @@ int config_check(const struct config *c, char **ret_error)
                 return -ENOMEM;
         if (down == 0)
                 return fail(-EINVAL, ret_error, o.file ? o.file : "(config)", o.line,
-                            "Hugepages=%s: not a multiple of HugepageSize=%s (%s); expected e.g. %s", pages, size,
-                            size_origin, hi);
+                            "Hugepages=%s: not a multiple of HugepageSize=%s (%s); expected e.g. %s", pages,
+                            size, size_origin, hi);
         return fail(-EINVAL, ret_error, o.file ? o.file : "(config)", o.line,
-                    "Hugepages=%s: not a multiple of HugepageSize=%s (%s); expected e.g. %s or %s", pages, size,
-                    size_origin, lo, hi);
+                    "Hugepages=%s: not a multiple of HugepageSize=%s (%s); expected e.g. %s or %s", pages,
+                    size, size_origin, lo, hi);
 }
 
 /* Loading */
@@ -1210,8 +1249,11 @@ static int check_owner_mode(const struct stat *st, const char *display, char **r
 
         if (w)
                 return fail(-EPERM, ret_error, NULL, 0,
-                            "%s is writable by %s (mode %04o): it configures a root process; chmod go-w it", display,
-                            w == (S_IWGRP | S_IWOTH) ? "group and others" : w == S_IWGRP ? "group" : "others",
+                            "%s is writable by %s (mode %04o): it configures a root process; chmod go-w it",
+                            display,
+                            w == (S_IWGRP | S_IWOTH) ? "group and others"
+                            : w == S_IWGRP           ? "group"
+                                                     : "others",
                             (unsigned)(st->st_mode & 07777));
         if (st->st_uid != 0 && st->st_uid != euid) {
                 if (euid == 0)
@@ -1237,8 +1279,8 @@ static int check_dir(const struct sysroot *sr, const char *path, char **ret_erro
         if (fd == -ENOENT)
                 return 1;
         if (fd == -ENOTDIR)
-                return fail(-ENOTDIR, ret_error, NULL, 0, "%s is not a directory; expected the configuration directory",
-                            path);
+                return fail(-ENOTDIR, ret_error, NULL, 0,
+                            "%s is not a directory; expected the configuration directory", path);
         if (fd < 0)
                 return fail(fd, ret_error, path, 0, "%s", strerror(-fd));
         if (fstat(fd, &st) < 0)
@@ -1266,15 +1308,15 @@ static int load_file(const struct sysroot *sr, const char *display, struct confi
         if (fstat(fd, &st) < 0)
                 return fail(negative_errno(), ret_error, display, 0, "%s", strerror(errno));
         if (!S_ISREG(st.st_mode))
-                return fail(-EINVAL, ret_error, NULL, 0, "%s is not a regular file; expected a configuration file",
-                            display);
+                return fail(-EINVAL, ret_error, NULL, 0,
+                            "%s is not a regular file; expected a configuration file", display);
         r = check_owner_mode(&st, display, ret_error);
         if (r < 0)
                 return r;
         r = read_fd_full(fd, CONFIG_FILE_MAX, &text, &len);
         if (r == -EFBIG)
-                return fail(-EFBIG, ret_error, NULL, 0, "%s is larger than 1 MiB; expected a configuration file",
-                            display);
+                return fail(-EFBIG, ret_error, NULL, 0,
+                            "%s is larger than 1 MiB; expected a configuration file", display);
         if (r < 0)
                 return fail(r, ret_error, display, 0, "%s", strerror(-r));
         r = config_parse(c, text, len, display, online, &w, ret_error);

@@ -47,9 +47,9 @@ struct config_origin {
 struct config {
         /* [Devices] */
         /* Lists (char **) are NULL-terminated and never NULL: an empty list is { NULL }. */
-        char **gpus;          /* GPU=: canonical PCI addresses ("0000:01:00.0"), as listed; empty: pick */
-        bool with_group;      /* WithGroup= */
-        bool single_gpu;      /* SingleGPU=: consent to lend the GPU that drives the host's display */
+        char **gpus;     /* GPU=: canonical PCI addresses ("0000:01:00.0"), as listed; empty: pick */
+        bool with_group; /* WithGroup= */
+        bool single_gpu; /* SingleGPU=: consent to lend the GPU that drives the host's display */
 
         /* [Holders] */
         enum holder_policy holders; /* Policy= */
@@ -63,17 +63,17 @@ struct config {
         uint64_t hugepages_usec; /* Hugepages=10s: obtaining hugepages, compaction included */
 
         /* [CPU] */
-        char *housekeeping;  /* Housekeeping=: cpulist the host keeps ("0-1,8-9"); NULL: no isolation */
-        char **cpu_units;    /* Units=system.slice user.slice init.scope */
-        bool writeback;      /* Writeback=no: also the writeback workqueue's cpumask */
-        bool irq_affinity;   /* IRQAffinity=no: also move IRQs off the guest's CPUs */
+        char *housekeeping; /* Housekeeping=: cpulist the host keeps ("0-1,8-9"); NULL: no isolation */
+        char **cpu_units;   /* Units=system.slice user.slice init.scope */
+        bool writeback;     /* Writeback=no: also the writeback workqueue's cpumask */
+        bool irq_affinity;  /* IRQAffinity=no: also move IRQs off the guest's CPUs */
 
         /* [Memory] */
-        bool drop_caches;        /* DropCaches=no: sync, drop the page cache, compact */
+        bool drop_caches;          /* DropCaches=no: sync, drop the page cache, compact */
         enum compact_mode compact; /* Compact=auto */
-        uint64_t hugepages;      /* Hugepages=: bytes of guest memory to back with hugepages; 0: none */
-        uint64_t hugepage_size;  /* HugepageSize=2M: 2M or 1G */
-        int hugepage_node;       /* HugepageNode=: NUMA node, -1 (all, the default): the global pool */
+        uint64_t hugepages;        /* Hugepages=: bytes of guest memory to back with hugepages; 0: none */
+        uint64_t hugepage_size;    /* HugepageSize=2M: 2M or 1G */
+        int hugepage_node;         /* HugepageNode=: NUMA node, -1 (all, the default): the global pool */
 
         /* [Freeze] */
         char **freeze_units;     /* Units=: systemd units frozen while the GPU is lent (FreezeUnit) */
@@ -83,7 +83,7 @@ struct config {
         struct config_origin *origins; /* one per key (config_n_keys()), in key order */
 };
 
-/* The built-in defaults (no file). */
+/* The built-in defaults (no file); the documented defaults of gpu-handoff.conf(5). */
 int config_new_default(struct config **ret);
 /* Reads CONFIG_PATH (missing: defaults) and, when vm is not NULL, CONFIG_VM_DIR/VM.conf
  * (missing: nothing to override), then config_check(). Values are checked against the host
@@ -98,9 +98,10 @@ int config_load(const struct sysroot *sr, const char *vm, struct config **ret, c
                 char **ret_error);
 /* Parses text (len bytes, need not be NUL-terminated; a NUL byte in it is an error) as the file
  * filename (the name used in messages and origins) on top of *c: the keys it sets replace
- * theirs, the others stay. Nothing of *c changes on failure. CRLF line ends are accepted (one
- * '\r' before each newline is dropped). online: cpulist of online CPUs to check CPU lists
- * against, or NULL not to check. *ret_warnings as for config_load(). -EINVAL with
+ * theirs, the others stay. Nothing of *c changes on failure. Files from Windows editors are
+ * accepted: CRLF line ends (one '\r' before each newline is dropped), a UTF-8 byte order mark
+ * at the start. online: cpulist of online CPUs to check CPU lists against, or NULL (or a
+ * malformed list) not to check. *ret_warnings as for config_load(). -EINVAL with
  * "FILENAME:LINE: message" in *ret_error, or -ENOMEM. Cross-key rules are not checked here:
  * call config_check() once all files are applied. */
 int config_parse(struct config *c, const char *text, size_t len, const char *filename, const char *online,

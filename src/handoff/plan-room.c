@@ -117,30 +117,66 @@ static bool kernel_thread(const struct sysroot *sr, pid_t pid, pid_t ppid)
         return sysroot_read_attr(sr, path, buf, sizeof(buf)) == 0; /* no command line: a kernel thread */
 }
 
+static int compare_pids(const void *a, const void *b)
+{
+        const pid_t *x = a, *y = b;
+        return (*x > *y) - (*x < *y);
+}
+
+/* The numeric entries of a directory below the root (proc, proc/irq), in numeric order: plans and
+ * their journals must not depend on the order a file system lists them in. */
+static int numbered_entries(const struct sysroot *sr, const char *path, pid_t **ret, size_t *ret_n)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        _cleanup_free_ pid_t *v = NULL;
+        struct dirent *de;
+        size_t n = 0, alloc = 0;
+        int r = sysroot_opendir(sr, path, &dir);
+
+        if (r < 0)
+                return r;
+        while ((de = readdir(dir))) {
+                char *end;
+                long k = strtol(de->d_name, &end, 10);
+
+                if (*end || end == de->d_name || k < 0 || k > INT32_MAX)
+                        continue;
+                if (n == alloc) {
+                        pid_t *nv = realloc(v, (alloc = alloc ? 2 * alloc : 256) * sizeof(*v));
+                        if (!nv)
+                                return -ENOMEM;
+                        v = nv;
+                }
+                v[n++] = (pid_t)k;
+        }
+        if (n)
+                qsort(v, n, sizeof(*v), compare_pids);
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
 static int plan_stop_processes(struct room *rm, const struct process_id *self)
 {
         pid_t keep[ANCESTORS_MAX];
-        size_t n_keep = ancestors(rm, self, keep);
+        size_t n_keep = ancestors(rm, self, keep), n_pids = 0;
         char **names = rm->c->freeze_processes;
-        _cleanup_closedir_ DIR *dir = NULL;
-        struct dirent *de;
+        _cleanup_free_ pid_t *pids = NULL;
         size_t found[64] = {0};
         int r;
 
         if (!names || !names[0])
                 return 0;
-        r = sysroot_opendir(rm->ctx->sr, "proc", &dir);
+        r = numbered_entries(rm->ctx->sr, "proc", &pids, &n_pids);
         if (r < 0)
                 return refuse(rm, r, "cannot list the processes in /proc: %s", strerror(-r));
-        while ((de = readdir(dir))) {
+        for (size_t k = 0; k < n_pids; k++) {
                 char comm[PROC_COMM_MAX], state, pid_s[16], start_s[24];
                 struct process_id id;
-                pid_t pid, ppid;
+                pid_t pid = pids[k], ppid;
                 bool mine = false;
-                char *end;
 
-                pid = (pid_t)strtol(de->d_name, &end, 10);
-                if (*end || pid <= 1 || stat_of(rm->ctx->sr, pid, comm, sizeof(comm), &id, &state, &ppid) < 0)
+                if (pid <= 1 || stat_of(rm->ctx->sr, pid, comm, sizeof(comm), &id, &state, &ppid) < 0)
                         continue;
                 for (size_t i = 0; i < n_keep; i++)
                         mine |= keep[i] == pid;
@@ -308,30 +344,28 @@ static bool touches_guest(const struct room *rm, const uint64_t *set)
 
 static int plan_irqs(struct room *rm, const char *cpus)
 {
-        _cleanup_closedir_ DIR *dir = NULL;
-        struct dirent *de;
-        int r = sysroot_opendir(rm->ctx->sr, "proc/irq", &dir);
+        _cleanup_free_ pid_t *irqs = NULL;
+        size_t n = 0;
+        int r = numbered_entries(rm->ctx->sr, "proc/irq", &irqs, &n);
 
         if (r == -ENOENT)
                 return note(rm, "/proc/irq is missing: IRQs stay where they are");
         if (r < 0)
                 return refuse(rm, r, "cannot list /proc/irq: %s", strerror(-r));
-        while ((de = readdir(dir))) {
+        for (size_t k = 0; k < n; k++) {
                 uint64_t set[CPU_WORDS] = {0};
-                char path[96], buf[4096];
+                char path[96], irq[16], buf[4096];
                 _cleanup_free_ char *now = NULL;
-                uint32_t irq;
 
-                if (sysfs_parse_uint(de->d_name, UINT32_MAX, &irq) < 0)
-                        continue;
-                snprintf(path, sizeof(path), "proc/irq/%u/smp_affinity_list", irq);
+                snprintf(irq, sizeof(irq), "%d", (int)irqs[k]);
+                snprintf(path, sizeof(path), "proc/irq/%s/smp_affinity_list", irq);
                 if (sysroot_read_attr(rm->ctx->sr, path, buf, sizeof(buf)) < 0 || cpulist_parse(buf, set, CPU_BITS) < 0 ||
                     !touches_guest(rm, set))
                         continue;
                 now = cpulist_format(set, CPU_BITS);
                 if (!now)
                         return -ENOMEM;
-                r = add(rm, STEP_IRQ_AFFINITY, NULL, de->d_name, cpus, now, NULL);
+                r = add(rm, STEP_IRQ_AFFINITY, NULL, irq, cpus, now, NULL);
                 if (r < 0)
                         return r;
         }

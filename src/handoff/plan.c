@@ -477,8 +477,8 @@ static void plan_holders(struct builder *b)
         for (size_t i = 0; s && i < p->n_devices && s->n_args < STEP_MAX_ARGS; i++)
                 if (p->devices[i]->driver && !on_vfio(p->devices[i]) && !(s->args[s->n_args++] = strdup(p->devices[i]->address)))
                         oom(b);
-        if (s && s->n_args == 1)
-                b->p->n_steps--; /* nothing is bound to a host driver: nothing can hold it */
+        if (s && s->n_args == 1) /* nothing is bound to a host driver: nothing can hold it */
+                step_done(&b->p->steps[--b->p->n_steps]);
 }
 
 int plan_attach(const struct host *h, char *const *names, size_t n_names, const struct plan_options *opts,

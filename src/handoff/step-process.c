@@ -28,35 +28,30 @@ static int process_of(const struct step *s, struct process_id *ret)
         return 0;
 }
 
-static int stop_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+/* A process that ended since the plan was made needs neither; SIGCONT to a running process does
+ * nothing, so the revert is idempotent. */
+static int send(const struct handoff_ctx *ctx, const struct step *s, int sig, const char *verb, char **message)
 {
         struct process_id id;
         int r;
 
         if (process_of(s, &id) < 0)
                 return step_fail(message, -EINVAL, "malformed stop-process step");
-        r = kernel_signal_process(ctx->kernel, &id, SIGSTOP);
-        if (r == -ESRCH)
-                return 0; /* it ended since the plan was made: nothing to stop */
-        return r < 0 ? step_fail(message, r, "cannot stop pid %s (%s): %s", s->args[0], s->n_args > 2 ? s->args[2] : "?",
-                                 strerror(-r))
-                     : 0;
+        r = kernel_signal_process(ctx->kernel, &id, sig);
+        if (r < 0 && r != -ESRCH)
+                return step_fail(message, r, "cannot %s pid %s (%s): %s", verb, s->args[0],
+                                 s->n_args > 2 ? s->args[2] : "?", strerror(-r));
+        return 0;
 }
 
-/* Idempotent: SIGCONT to a running process does nothing, and a process that is gone needs none. */
+static int stop_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+{
+        return send(ctx, s, SIGSTOP, "stop", message);
+}
+
 static int stop_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
 {
-        struct process_id id;
-        int r;
-
-        if (process_of(s, &id) < 0)
-                return step_fail(message, -EINVAL, "malformed stop-process step");
-        r = kernel_signal_process(ctx->kernel, &id, SIGCONT);
-        if (r == -ESRCH)
-                return 0;
-        return r < 0 ? step_fail(message, r, "cannot continue pid %s (%s): %s", s->args[0],
-                                 s->n_args > 2 ? s->args[2] : "?", strerror(-r))
-                     : 0;
+        return send(ctx, s, SIGCONT, "continue", message);
 }
 
 const struct step_ops step_stop_process_ops = {stop_apply, stop_revert};

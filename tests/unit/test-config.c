@@ -50,7 +50,8 @@ static void assert_value(const struct config *c, const char *section, const char
         assert_string_equal(s, expected);
 }
 
-static void assert_origin(const struct config *c, const char *section, const char *key, const char *file, unsigned line)
+static void assert_origin(const struct config *c, const char *section, const char *key, const char *file,
+                          unsigned line)
 {
         struct config_origin o = config_value_origin(c, key_index(section, key));
 
@@ -142,16 +143,26 @@ static void assert_parse_error(const char *text, const char *message)
 static void test_keys(void **state)
 {
         static const char *const expected[][3] = {
-                {"Devices", "GPU", "pci-addresses"}, {"Devices", "WithGroup", "bool"},
-                {"Devices", "SingleGPU", "bool"},    {"Holders", "Policy", "enum"},
-                {"Deadlines", "Settle", "duration"}, {"Deadlines", "Write", "duration"},
-                {"Deadlines", "UnitJob", "duration"}, {"Deadlines", "Sessions", "duration"},
-                {"Deadlines", "Lock", "duration"},   {"Deadlines", "Hugepages", "duration"},
-                {"CPU", "Housekeeping", "cpulist"},  {"CPU", "Units", "names"},
-                {"CPU", "Writeback", "bool"},        {"CPU", "IRQAffinity", "bool"},
-                {"Memory", "DropCaches", "bool"},    {"Memory", "Compact", "enum"},
-                {"Memory", "Hugepages", "size"},     {"Memory", "HugepageSize", "size"},
-                {"Memory", "HugepageNode", "numa-node"}, {"Freeze", "Units", "names"},
+                {"Devices", "GPU", "pci-addresses"},
+                {"Devices", "WithGroup", "bool"},
+                {"Devices", "SingleGPU", "bool"},
+                {"Holders", "Policy", "enum"},
+                {"Deadlines", "Settle", "duration"},
+                {"Deadlines", "Write", "duration"},
+                {"Deadlines", "UnitJob", "duration"},
+                {"Deadlines", "Sessions", "duration"},
+                {"Deadlines", "Lock", "duration"},
+                {"Deadlines", "Hugepages", "duration"},
+                {"CPU", "Housekeeping", "cpulist"},
+                {"CPU", "Units", "names"},
+                {"CPU", "Writeback", "bool"},
+                {"CPU", "IRQAffinity", "bool"},
+                {"Memory", "DropCaches", "bool"},
+                {"Memory", "Compact", "enum"},
+                {"Memory", "Hugepages", "size"},
+                {"Memory", "HugepageSize", "size"},
+                {"Memory", "HugepageNode", "numa-node"},
+                {"Freeze", "Units", "names"},
                 {"Freeze", "Processes", "names"},
         };
 
@@ -169,8 +180,10 @@ static void test_defaults(void **state)
 {
         _cleanup_(config_freep) struct config *c = new_default();
         static const char *const values[] = {
-                "", "no", "no", "refuse", "10s", "20s", "100s", "10s", "15s", "10s", "",
-                "system.slice user.slice init.scope", "no", "no", "no", "auto", "0", "2M", "all", "", "",
+            "",     "no",  "no",  "refuse", "10s", "20s",
+            "100s", "10s", "15s", "10s",    "",    "system.slice user.slice init.scope",
+            "no",   "no",  "no",  "auto",   "0",   "2M",
+            "all",  "",    "",
         };
 
         assert_non_null(c->gpus);
@@ -236,7 +249,7 @@ static void test_bool(void **state)
         static const struct {
                 const char *word;
                 bool value;
-        } words[] = {{"yes", true}, {"true", true}, {"on", true}, {"1", true},
+        } words[] = {{"yes", true}, {"true", true},   {"on", true},   {"1", true},
                      {"no", false}, {"false", false}, {"off", false}, {"0", false}};
 
         for (size_t i = 0; i < ELEMENTSOF(words); i++) {
@@ -244,9 +257,9 @@ static void test_bool(void **state)
                 _cleanup_(config_freep) struct config *c = NULL;
 
                 assert_true(asprintf(&text,
-                                     "[Devices]\nWithGroup=%s\nSingleGPU=%s\n[CPU]\nWriteback=%s\nIRQAffinity=%s\n"
-                                     "[Memory]\nDropCaches=%s\n",
-                                     words[i].word, words[i].word, words[i].word, words[i].word, words[i].word) > 0);
+                            "[Devices]\nWithGroup=%s\nSingleGPU=%s\n[CPU]\nWriteback=%s\nIRQAffinity=%s\n"
+                            "[Memory]\nDropCaches=%s\n",
+                            words[i].word, words[i].word, words[i].word, words[i].word, words[i].word) > 0);
                 c = parse_ok(text, NULL);
                 assert_int_equal(c->with_group, words[i].value);
                 assert_int_equal(c->single_gpu, words[i].value);
@@ -270,11 +283,13 @@ static void test_duration(void **state)
                 uint64_t usec;
                 const char *canonical;
         } good[] = {
-                {"10", 10000000, "10s"},      {"10s", 10000000, "10s"},     {"10 s", 10000000, "10s"},
-                {"1500ms", 1500000, "1500ms"}, {"2000ms", 2000000, "2s"},   {"250us", 250, "250us"},
-                {"2min", 120000000, "2min"},  {"100s", 100000000, "100s"},  {"120s", 120000000, "2min"},
-                {"1h", 3600000000, "1h"},     {"23h", 82800000000, "23h"},  {"86399s", 86399000000, "86399s"},
-                {"1us", 1, "1us"},            {"007s", 7000000, "7s"},
+                {"10", 10000000, "10s"},     {"10s", 10000000, "10s"},
+                {"10 s", 10000000, "10s"},   {"1500ms", 1500000, "1500ms"},
+                {"2000ms", 2000000, "2s"},   {"250us", 250, "250us"},
+                {"2min", 120000000, "2min"}, {"100s", 100000000, "100s"},
+                {"120s", 120000000, "2min"}, {"1h", 3600000000, "1h"},
+                {"23h", 82800000000, "23h"}, {"86399s", 86399000000, "86399s"},
+                {"1us", 1, "1us"},           {"007s", 7000000, "7s"},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(good); i++) {
@@ -282,7 +297,8 @@ static void test_duration(void **state)
                 _cleanup_(config_freep) struct config *c = NULL;
 
                 assert_true(asprintf(&text,
-                                     "[Deadlines]\nSettle=%s\nWrite=%s\nUnitJob=%s\nSessions=%s\nLock=%s\nHugepages=%s\n",
+                                     "[Deadlines]\nSettle=%s\nWrite=%s\nUnitJob=%s\nSessions=%s\nLock=%s\n"
+                                     "Hugepages=%s\n",
                                      good[i].text, good[i].text, good[i].text, good[i].text, good[i].text,
                                      good[i].text) > 0);
                 c = parse_ok(text, NULL);
@@ -300,7 +316,8 @@ static void test_duration(void **state)
                            F ":2: Settle=0: a deadline must be longer than 0; expected e.g. 10s");
         assert_parse_error("[Deadlines]\nSettle=0ms\n",
                            F ":2: Settle=0ms: a deadline must be longer than 0; expected e.g. 10s");
-        assert_parse_error("[Deadlines]\nWrite=24h\n", F ":2: Write=24h: too long; expected less than a day (24h)");
+        assert_parse_error("[Deadlines]\nWrite=24h\n",
+                           F ":2: Write=24h: too long; expected less than a day (24h)");
         assert_parse_error("[Deadlines]\nWrite=86400s\n",
                            F ":2: Write=86400s: too long; expected less than a day (24h)");
         assert_parse_error("[Deadlines]\nWrite=99999999999999999999999h\n",
@@ -316,7 +333,8 @@ static void test_duration(void **state)
         assert_parse_error("[Deadlines]\nUnitJob=s\n",
                            F ":2: UnitJob=s: not a duration; expected a whole number with a unit, e.g. 10s, 500ms, 2min");
         assert_parse_error("[Deadlines]\nUnitJob=-5s\n",
-                           F ":2: UnitJob=-5s: not a duration; expected a whole number with a unit, e.g. 10s, 500ms, 2min");
+                           F ":2: UnitJob=-5s: not a duration; expected a whole number with a unit, e.g. 10s, "
+                             "500ms, 2min");
         assert_parse_error("[Deadlines]\nUnitJob=\n",
                            F ":2: UnitJob=: not a duration; expected a whole number with a unit, e.g. 10s, 500ms, 2min");
 }
@@ -354,7 +372,8 @@ static void test_size(void **state)
                 assert_value(c, "Memory", "Hugepages", good[i].canonical);
         }
 
-        assert_parse_error("[Memory]\nHugepages=16\n", F ":2: Hugepages=16: a size needs a unit; expected e.g. 16G, 512M");
+        assert_parse_error("[Memory]\nHugepages=16\n",
+                           F ":2: Hugepages=16: a size needs a unit; expected e.g. 16G, 512M");
         assert_parse_error("[Memory]\nHugepages=16GB\n",
                            F ":2: Hugepages=16GB: unknown unit \"GB\"; expected K, M, G or T (powers of 1024), e.g. 16G");
         assert_parse_error("[Memory]\nHugepages=16g\n",
@@ -393,8 +412,10 @@ static void test_hugepage_size_and_node(void **state)
                            F ":2: HugepageSize=4M: expected 2M or 1G, the x86-64 hugepage sizes");
         assert_parse_error("[Memory]\nHugepageSize=0\n",
                            F ":2: HugepageSize=0: expected 2M or 1G, the x86-64 hugepage sizes");
-        assert_parse_error("[Memory]\nHugepageSize=2\n", F ":2: HugepageSize=2: a size needs a unit; expected e.g. 16G, 512M");
-        assert_parse_error("[Memory]\nHugepageNode=1024\n", F ":2: HugepageNode=1024: NUMA node numbers go up to 1023");
+        assert_parse_error("[Memory]\nHugepageSize=2\n",
+                           F ":2: HugepageSize=2: a size needs a unit; expected e.g. 16G, 512M");
+        assert_parse_error("[Memory]\nHugepageNode=1024\n",
+                           F ":2: HugepageNode=1024: NUMA node numbers go up to 1023");
         assert_parse_error("[Memory]\nHugepageNode=-1\n",
                            F ":2: HugepageNode=-1: expected all or a NUMA node number (0, 1, ...)");
         assert_parse_error("[Memory]\nHugepageNode=node0\n",
@@ -411,14 +432,16 @@ static void test_hugepages_multiple(void **state)
         /* per file, any size parses: the rule is checked once every file is applied */
         parse_into(c, "[Memory]\nHugepages=5M\n", "main.conf", NULL);
         assert_int_equal(config_check(c, &error), -EINVAL);
-        assert_string_equal(error, "main.conf:2: Hugepages=5M: not a multiple of HugepageSize=2M (the default); "
-                                   "expected e.g. 4M or 6M");
+        assert_string_equal(error,
+                            "main.conf:2: Hugepages=5M: not a multiple of HugepageSize=2M (the default); "
+                            "expected e.g. 4M or 6M");
         free(TAKE_PTR(error));
 
         parse_into(c, "\n[Memory]\nHugepageSize=1G\n", "vm.conf", NULL);
         assert_int_equal(config_check(c, &error), -EINVAL);
-        assert_string_equal(error, "main.conf:2: Hugepages=5M: not a multiple of HugepageSize=1G (from vm.conf:3); "
-                                   "expected e.g. 1G");
+        assert_string_equal(error,
+                            "main.conf:2: Hugepages=5M: not a multiple of HugepageSize=1G (from vm.conf:3); "
+                            "expected e.g. 1G");
         free(TAKE_PTR(error));
         assert_int_equal(config_check(c, NULL), -EINVAL);
 
@@ -449,7 +472,8 @@ static void test_enums(void **state)
         assert_value(c, "Memory", "Compact", "auto");
 
         assert_parse_error("[Holders]\nPolicy=kill\n", F ":2: Policy=kill: expected refuse or terminate");
-        assert_parse_error("[Holders]\nPolicy=Refuse\n", F ":2: Policy=Refuse: expected refuse or terminate");
+        assert_parse_error("[Holders]\nPolicy=Refuse\n",
+                           F ":2: Policy=Refuse: expected refuse or terminate");
         assert_parse_error("[Memory]\nCompact=always\n", F ":2: Compact=always: expected auto, yes or no");
 }
 
@@ -470,7 +494,8 @@ static void test_gpu(void **state)
         assert_parse_error("[Devices]\nGPU=01:00\n",
                            F ":2: GPU=01:00: \"01:00\" is not a PCI address; expected e.g. 0000:01:00.0 or 01:00.0");
         assert_parse_error("[Devices]\nGPU=01:00.0 01:20.0\n",
-                           F ":2: GPU=01:00.0 01:20.0: \"01:20.0\" is not a PCI address; expected e.g. 0000:01:00.0 or 01:00.0");
+                           F ":2: GPU=01:00.0 01:20.0: \"01:20.0\" is not a PCI address; expected e.g. "
+                             "0000:01:00.0 or 01:00.0");
         assert_parse_error("[Devices]\nGPU=01:00.0,01:00.1\n",
                            F ":2: GPU=01:00.0,01:00.1: \"01:00.0,01:00.1\" is not a PCI address; expected e.g. "
                            "0000:01:00.0 or 01:00.0");
@@ -502,13 +527,18 @@ static void test_cpulist(void **state)
         assert_value(c, "CPU", "Housekeeping", "");
         assert_origin(c, "CPU", "Housekeeping", "b", 2);
 
-        assert_parse_error("[CPU]\nHousekeeping=0-3,x\n", F ":2: Housekeeping=0-3,x: not a CPU list; expected e.g. 0-3,8-11");
-        assert_parse_error("[CPU]\nHousekeeping=3-1\n", F ":2: Housekeeping=3-1: not a CPU list; expected e.g. 0-3,8-11");
-        assert_parse_error("[CPU]\nHousekeeping=0 1\n", F ":2: Housekeeping=0 1: not a CPU list; expected e.g. 0-3,8-11");
+        assert_parse_error("[CPU]\nHousekeeping=0-3,x\n",
+                           F ":2: Housekeeping=0-3,x: not a CPU list; expected e.g. 0-3,8-11");
+        assert_parse_error("[CPU]\nHousekeeping=3-1\n",
+                           F ":2: Housekeeping=3-1: not a CPU list; expected e.g. 0-3,8-11");
+        assert_parse_error("[CPU]\nHousekeeping=0 1\n",
+                           F ":2: Housekeeping=0 1: not a CPU list; expected e.g. 0-3,8-11");
         assert_parse_error("[CPU]\nHousekeeping=0-8192\n",
                            F ":2: Housekeeping=0-8192: CPU numbers above 8191 do not exist; expected e.g. 0-3,8-11");
-        assert_parse_error("[CPU]\nHousekeeping=0-15\n", F ":2: Housekeeping=0-15: CPUs 8-15 are not online (online: 0-7)");
-        assert_parse_error("[CPU]\nHousekeeping=0,9\n", F ":2: Housekeeping=0,9: CPU 9 is not online (online: 0-7)");
+        assert_parse_error("[CPU]\nHousekeeping=0-15\n",
+                           F ":2: Housekeeping=0-15: CPUs 8-15 are not online (online: 0-7)");
+        assert_parse_error("[CPU]\nHousekeeping=0,9\n",
+                           F ":2: Housekeeping=0,9: CPU 9 is not online (online: 0-7)");
         assert_parse_error("[CPU]\nHousekeeping=0-7\n",
                            F ":2: Housekeeping=0-7: that is every online CPU (online: 0-7); leave at least one for "
                            "the guest, e.g. Housekeeping=0-1");
@@ -521,7 +551,8 @@ static void test_names(void **state)
         _cleanup_(config_freep) struct config *c = NULL;
 
         c = parse_ok("[CPU]\nUnits=system.slice machine.slice\n"
-                     "[Freeze]\nUnits=foo.service bar@1.service x.scope\nProcesses=steam  firefox-bin 123456789012345\n",
+                     "[Freeze]\nUnits=foo.service bar@1.service x.scope\nProcesses=steam  firefox-bin "
+                     "123456789012345\n",
                      NULL);
         assert_string_equal(c->cpu_units[0], "system.slice");
         assert_string_equal(c->cpu_units[1], "machine.slice");
@@ -550,11 +581,13 @@ static void test_names(void **state)
         assert_parse_error("[Freeze]\nUnits=caf\xc3\xa9.service\n",
                            F ":2: Units=caf\xc3\xa9.service: \"caf\xc3\xa9.service\" is not a unit name: '/' and "
                            "non-ASCII characters are not allowed");
-        assert_parse_error("[Freeze]\nUnits=a.service a.service\n", F ":2: Units=a.service a.service: a.service is listed twice");
+        assert_parse_error("[Freeze]\nUnits=a.service a.service\n",
+                           F ":2: Units=a.service a.service: a.service is listed twice");
         assert_parse_error("[Freeze]\nProcesses=1234567890123456\n",
                            F ":2: Processes=1234567890123456: process name \"1234567890123456\" is longer than 15 bytes; "
                            "expected the name as /proc/PID/comm shows it (the kernel keeps the first 15 bytes)");
-        assert_parse_error("[Freeze]\nProcesses=steam steam\n", F ":2: Processes=steam steam: steam is listed twice");
+        assert_parse_error("[Freeze]\nProcesses=steam steam\n",
+                           F ":2: Processes=steam steam: steam is listed twice");
 }
 
 /* Syntax */
@@ -571,8 +604,8 @@ static void test_syntax_errors(void **state)
                            F ":1: unknown section [ CPU ]; expected [Devices], [Holders], [Deadlines], [CPU], [Memory] "
                            "or [Freeze]");
         assert_parse_error("[CPU\n", F ":1: \"[CPU\": a section header ends with ']'; expected e.g. [CPU]");
-        assert_parse_error("[CPU] # the CPUs\n",
-                           F ":1: \"[CPU] # the CPUs\": a section header ends with ']'; expected e.g. [CPU]");
+        assert_parse_error("[CPU] # the CPUs\n", F
+                           ":1: \"[CPU] # the CPUs\": a section header ends with ']'; expected e.g. [CPU]");
         assert_parse_error("[\n", F ":1: \"[\": a section header ends with ']'; expected e.g. [CPU]");
         assert_parse_error("# settle\nSettle=10s\n",
                            F ":2: Settle= outside any section; expected a section header before it (Settle= belongs in "
@@ -580,7 +613,8 @@ static void test_syntax_errors(void **state)
         assert_parse_error("Hugepages=1G\n",
                            F ":1: Hugepages= outside any section; expected a section header before it (Hugepages= "
                            "belongs in [Deadlines] and [Memory])");
-        assert_parse_error("Foo=1\n", F ":1: Foo= outside any section; expected a section header before it, e.g. [Devices]");
+        assert_parse_error("Foo=1\n",
+                           F ":1: Foo= outside any section; expected a section header before it, e.g. [Devices]");
         assert_parse_error("[Deadlines]\nSettle 10s\n",
                            F ":2: \"Settle 10s\" is not a Key=Value line, a [Section] header or a comment; expected e.g. "
                            "Settle=10s");
@@ -606,13 +640,28 @@ static void test_unknown_key_warning(void **state)
         assert_null(error);
         assert_non_null(warnings);
         assert_string_equal(warnings[0], F ":2: unknown key Foo= in [CPU], ignored");
-        assert_string_equal(warnings[1],
-                            F ":4: unknown key Hugepages= in [CPU], ignored (Hugepages= belongs in [Deadlines] and [Memory])");
+        assert_string_equal(warnings[1], F ":4: unknown key Hugepages= in [CPU], ignored (Hugepages= belongs in "
+                                           "[Deadlines] and [Memory])");
         assert_string_equal(warnings[2], F ":6: unknown key units= in [Freeze], ignored");
         assert_null(warnings[3]);
         /* the rest of the file applies */
         assert_string_equal(c->housekeeping, "0");
         strv_free_all(warnings);
+
+        /* a file of unknown keys: 20 warnings and a count of the rest */
+        {
+                char many[2048] = "[CPU]\n";
+                size_t n = strlen(many);
+
+                for (int i = 0; i < 50; i++)
+                        n += (size_t)snprintf(many + n, sizeof(many) - n, "Key%d=%d\n", i, i);
+                assert_int_equal(config_parse(c, many, n, F, NULL, &warnings, NULL), 0);
+                assert_string_equal(warnings[0], F ":2: unknown key Key0= in [CPU], ignored");
+                assert_string_equal(warnings[19], F ":21: unknown key Key19= in [CPU], ignored");
+                assert_string_equal(warnings[20], F ":22: 30 more unknown keys from here on, ignored");
+                assert_null(warnings[21]);
+                strv_free_all(warnings);
+        }
 
         /* no warnings: NULL */
         warnings = (char **)(uintptr_t)0x1;
@@ -628,12 +677,16 @@ static void test_text_errors(void **state)
         assert_parse_error_len(nul, sizeof(nul) - 1, NULL, F ":2: NUL byte; expected a text file");
         assert_parse_error_len(nul_first, 1, NULL, F ":1: NUL byte; expected a text file");
         assert_parse_error("[CPU]\n\n# \xff\n", F ":3: invalid UTF-8 (byte 0xff); expected UTF-8 text");
-        assert_parse_error("[CPU]\n# \xc0\xaf overlong\n", F ":2: invalid UTF-8 (byte 0xc0); expected UTF-8 text");
-        assert_parse_error("[CPU]\n# \xed\xa0\x80 surrogate\n", F ":2: invalid UTF-8 (byte 0xed); expected UTF-8 text");
-        assert_parse_error("[CPU]\n# cut \xe2\x82\n", F ":2: invalid UTF-8 (byte 0xe2); expected UTF-8 text");
+        assert_parse_error("[CPU]\n# \xc0\xaf overlong\n",
+                           F ":2: invalid UTF-8 (byte 0xc0); expected UTF-8 text");
+        assert_parse_error("[CPU]\n# \xed\xa0\x80 surrogate\n",
+                           F ":2: invalid UTF-8 (byte 0xed); expected UTF-8 text");
+        assert_parse_error("[CPU]\n# cut \xe2\x82\n",
+                           F ":2: invalid UTF-8 (byte 0xe2); expected UTF-8 text");
         assert_parse_error("[CPU]\nUnits=a.slice\x1b[0m\n",
                            F ":2: control character 0x1b; expected text (a tab is the only one allowed)");
-        assert_parse_error("[CPU]\r\r\n", F ":1: control character 0x0d; expected text (a tab is the only one allowed)");
+        assert_parse_error("[CPU]\r\r\n",
+                           F ":1: control character 0x0d; expected text (a tab is the only one allowed)");
         assert_parse_error("[CPU]\nUnits=a\rb.slice\n",
                            F ":2: control character 0x0d; expected text (a tab is the only one allowed)");
 
@@ -645,12 +698,36 @@ static void test_crlf(void **state)
 {
         _cleanup_(config_freep) struct config *c = NULL;
 
-        c = parse_ok("# edited on Windows\r\n[Devices]\r\nWithGroup=yes\r\n\r\n[Deadlines]\r\nSettle=5s\r\nLock=1min", NULL);
+        c = parse_ok("# edited on Windows\r\n[Devices]\r\nWithGroup=yes\r\n\r\n[Deadlines]\r\nSettle=5s\r\nLock=1min",
+                     NULL);
         assert_true(c->with_group);
         assert_int_equal(c->settle_usec, 5000000);
         assert_int_equal(c->lock_usec, 60000000);
         assert_origin(c, "Deadlines", "Settle", F, 6);
         assert_origin(c, "Deadlines", "Lock", F, 7);
+}
+
+static void test_windows(void **state)
+{
+        _cleanup_(config_freep) struct config *c = NULL;
+
+        /* a byte order mark at the start is skipped, anywhere else it is text */
+        c = parse_ok("\xef\xbb\xbf[Devices]\r\nWithGroup=yes\r\n", NULL);
+        assert_true(c->with_group);
+        assert_origin(c, "Devices", "WithGroup", F, 2);
+        assert_parse_error("[Devices]\n\xef\xbb\xbf[CPU]\n",
+                           F ":2: \"\xef\xbb\xbf[CPU]\" is not a Key=Value line, a [Section] header or a comment; "
+                           "expected e.g. Settle=10s");
+}
+
+static void test_trailing_comment(void **state)
+{
+        assert_parse_error("[Deadlines]\nSettle=10s # longer for the RX 6800\n",
+                           F ":2: Settle=10s # longer for the RX 6800: unknown unit \"s # longer for the RX 6800\"; "
+                           "expected us, ms, s, min or h, e.g. 10s (a comment must be on a line of its own)");
+        assert_parse_error("[Devices]\nWithGroup=yes\t; why\n",
+                           F ":2: WithGroup=yes\t; why: not a boolean; expected yes or no (also true/false, on/off, "
+                           "1/0) (a comment must be on a line of its own)");
 }
 
 static void test_blanks(void **state)
@@ -703,7 +780,8 @@ static void test_long_lines(void **state)
         memset(text + n, '9', big);
         text[n + big] = '\0';
         assert_true(asprintf(&expected,
-                             F ":2: Housekeeping=%.64s...: CPU numbers above 8191 do not exist; expected e.g. 0-3,8-11",
+                             F ":2: Housekeeping=%.64s...: CPU numbers above 8191 do not exist; expected e.g. "
+                               "0-3,8-11",
                              text + n) > 0);
         assert_parse_error(text, expected);
 }
@@ -791,7 +869,8 @@ static void write_conf(struct test_tree *t, const char *rel, const char *text, m
         }
 }
 
-static int load(struct test_tree *t, const char *vm, struct config **ret, char ***ret_warnings, char **ret_error)
+static int load(struct test_tree *t, const char *vm, struct config **ret, char ***ret_warnings,
+                char **ret_error)
 {
         return config_load(t->sr, vm, ret, ret_warnings, ret_error);
 }
@@ -847,9 +926,11 @@ static void test_load_override(void **state)
         char **warnings = NULL;
 
         write_conf(t, "etc/gpu-handoff/gpu-handoff.conf",
-                   "# host defaults\n[Devices]\nGPU=01:00.0\n[CPU]\nHousekeeping=0-1\nBogus=1\n[Memory]\nHugepages=8G\n",
+                   "# host "
+                   "defaults\n[Devices]\nGPU=01:00.0\n[CPU]\nHousekeeping=0-1\nBogus=1\n[Memory]\nHugepages=8G\n",
                    0644);
-        write_conf(t, "etc/gpu-handoff/vm.d/win11.conf", "[CPU]\nHousekeeping=0-3\n[Memory]\nHugepageSize=1G\n", 0600);
+        write_conf(t, "etc/gpu-handoff/vm.d/win11.conf",
+                   "[CPU]\nHousekeeping=0-3\n[Memory]\nHugepageSize=1G\n", 0600);
         test_tree_write(t, "sys/devices/system/cpu/online", "0-7\n");
 
         assert_int_equal(load(t, "win11", &c, &warnings, NULL), 0);
@@ -879,7 +960,8 @@ static void test_load_override(void **state)
         /* an error in the main file */
         write_conf(t, "etc/gpu-handoff/gpu-handoff.conf", "[Devices]\nGPU=1\n", 0644);
         assert_load_error(t, "win11", -EINVAL,
-                          MAIN ":2: GPU=1: \"1\" is not a PCI address; expected e.g. 0000:01:00.0 or 01:00.0");
+                          MAIN
+                          ":2: GPU=1: \"1\" is not a PCI address; expected e.g. 0000:01:00.0 or 01:00.0");
         test_tree_free(t);
 }
 
@@ -890,13 +972,16 @@ static void test_load_unsafe(void **state)
 
         write_conf(t, "etc/gpu-handoff/gpu-handoff.conf", "[Devices]\n", 0666);
         assert_load_error(t, NULL, -EPERM,
-                          MAIN " is writable by group and others (mode 0666): it configures a root process; chmod go-w it");
+                          MAIN
+                          " is writable by group and others (mode 0666): it configures a root process; chmod go-w it");
         chmod_rel(t, "etc/gpu-handoff/gpu-handoff.conf", 0602);
         assert_load_error(t, NULL, -EPERM,
-                          MAIN " is writable by others (mode 0602): it configures a root process; chmod go-w it");
+                          MAIN
+                          " is writable by others (mode 0602): it configures a root process; chmod go-w it");
         chmod_rel(t, "etc/gpu-handoff/gpu-handoff.conf", 0620);
         assert_load_error(t, NULL, -EPERM,
-                          MAIN " is writable by group (mode 0620): it configures a root process; chmod go-w it");
+                          MAIN
+                          " is writable by group (mode 0620): it configures a root process; chmod go-w it");
         chmod_rel(t, "etc/gpu-handoff/gpu-handoff.conf", 0400);
         assert_int_equal(load(t, NULL, &c, NULL, NULL), 0);
         config_free(TAKE_PTR(c));
@@ -904,7 +989,8 @@ static void test_load_unsafe(void **state)
         /* the directories */
         chmod_rel(t, "etc/gpu-handoff", 0775);
         assert_load_error(t, NULL, -EPERM,
-                          "/etc/gpu-handoff is writable by group (mode 0775): it configures a root process; chmod go-w it");
+                          "/etc/gpu-handoff is writable by group (mode 0775): it configures a root process; "
+                          "chmod go-w it");
         chmod_rel(t, "etc/gpu-handoff", 01777);
         assert_load_error(t, NULL, -EPERM,
                           "/etc/gpu-handoff is writable by group and others (mode 1777): it configures a root "
@@ -938,7 +1024,8 @@ static void test_load_owner(void **state)
         snprintf(path, sizeof(path), "%s/etc/gpu-handoff/gpu-handoff.conf", t->dir);
         assert_int_equal(chown(path, 1234, 1234), 0);
         assert_load_error(t, NULL, -EPERM,
-                          MAIN " is owned by uid 1234, not root: it configures a root process; chown root it");
+                          MAIN
+                          " is owned by uid 1234, not root: it configures a root process; chown root it");
         assert_int_equal(chown(path, 0, 0), 0);
         snprintf(path, sizeof(path), "%s/etc/gpu-handoff", t->dir);
         assert_int_equal(chown(path, 1234, 0), 0);
@@ -972,7 +1059,8 @@ static void test_load_files(void **state)
         assert_int_equal(c->settle_usec, 4000000);
         config_free(TAKE_PTR(c));
         test_tree_link(t, "loop.conf", "etc/gpu-handoff/vm.d/loop.conf");
-        assert_load_error(t, "loop", -ELOOP, "/etc/gpu-handoff/vm.d/loop.conf: Too many levels of symbolic links");
+        assert_load_error(t, "loop", -ELOOP,
+                          "/etc/gpu-handoff/vm.d/loop.conf: Too many levels of symbolic links");
 
         /* not a regular file */
         snprintf(path, sizeof(path), "%s/etc/gpu-handoff/vm.d/fifo.conf", t->dir);
@@ -1046,32 +1134,34 @@ static void test_vm_names(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_keys),
-                cmocka_unit_test(test_defaults),
-                cmocka_unit_test(test_empty_and_comments),
-                cmocka_unit_test(test_bool),
-                cmocka_unit_test(test_duration),
-                cmocka_unit_test(test_size),
-                cmocka_unit_test(test_hugepage_size_and_node),
-                cmocka_unit_test(test_hugepages_multiple),
-                cmocka_unit_test(test_enums),
-                cmocka_unit_test(test_gpu),
-                cmocka_unit_test(test_cpulist),
-                cmocka_unit_test(test_names),
-                cmocka_unit_test(test_syntax_errors),
-                cmocka_unit_test(test_unknown_key_warning),
-                cmocka_unit_test(test_text_errors),
-                cmocka_unit_test(test_crlf),
-                cmocka_unit_test(test_blanks),
-                cmocka_unit_test(test_long_lines),
-                cmocka_unit_test(test_override),
-                cmocka_unit_test(test_round_trip),
-                cmocka_unit_test(test_load_missing),
-                cmocka_unit_test(test_load_override),
-                cmocka_unit_test(test_load_unsafe),
-                cmocka_unit_test(test_load_owner),
-                cmocka_unit_test(test_load_files),
-                cmocka_unit_test(test_vm_names),
+            cmocka_unit_test(test_keys),
+            cmocka_unit_test(test_defaults),
+            cmocka_unit_test(test_empty_and_comments),
+            cmocka_unit_test(test_bool),
+            cmocka_unit_test(test_duration),
+            cmocka_unit_test(test_size),
+            cmocka_unit_test(test_hugepage_size_and_node),
+            cmocka_unit_test(test_hugepages_multiple),
+            cmocka_unit_test(test_enums),
+            cmocka_unit_test(test_gpu),
+            cmocka_unit_test(test_cpulist),
+            cmocka_unit_test(test_names),
+            cmocka_unit_test(test_syntax_errors),
+            cmocka_unit_test(test_unknown_key_warning),
+            cmocka_unit_test(test_text_errors),
+            cmocka_unit_test(test_crlf),
+            cmocka_unit_test(test_windows),
+            cmocka_unit_test(test_trailing_comment),
+            cmocka_unit_test(test_blanks),
+            cmocka_unit_test(test_long_lines),
+            cmocka_unit_test(test_override),
+            cmocka_unit_test(test_round_trip),
+            cmocka_unit_test(test_load_missing),
+            cmocka_unit_test(test_load_override),
+            cmocka_unit_test(test_load_unsafe),
+            cmocka_unit_test(test_load_owner),
+            cmocka_unit_test(test_load_files),
+            cmocka_unit_test(test_vm_names),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
