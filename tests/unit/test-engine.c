@@ -23,7 +23,6 @@
 #include "handoff/transition.h"
 #include "kmodel.h"
 #include "testbed-host.h"
-#include "snapshot.h"
 #include "testtree.h"
 
 #ifdef __SANITIZE_ADDRESS__
@@ -80,98 +79,47 @@ static const struct config room = {
         .freeze_processes = room_processes,
 };
 
-/* What is not host state: the journal and lock, and the firmware framebuffer, which the kernel
- * removes for good once vfio-pci has had the VGA device. */
-static const char *const not_state[] = {
-        "run",
-        "run/gpu-handoff*",
-        "*simple-framebuffer.0*",
-        NULL,
-};
+static struct test_machine *machine_with(const char *extra)
+{
+        struct test_machine *m;
+        char *description = NULL;
 
-struct machine {
-        struct test_tree *tree;
-        struct sysroot *sr; /* tree->sr */
-        char *dir;          /* tree->dir */
-        struct kmodel *model;
-        struct kernel kernel;
-        struct handoff_ctx ctx;
-        struct process_id self;
-        char *before;
-};
+        assert_true(asprintf(&description, "%s%s%s", host, room_host, extra) > 0);
+        m = test_machine_new("test-engine", description);
+        free(description);
+        return m;
+}
 
-static struct machine *machine_with(const char *extra);
-
-static struct machine *machine_new(void)
+static struct test_machine *machine_new(void)
 {
         return machine_with("");
 }
 
-static struct machine *machine_with(const char *extra)
-{
-        struct machine *m = calloc(1, sizeof(*m));
-        char *description = NULL;
-
-        assert_non_null(m);
-        assert_true(asprintf(&description, "%s%s%s", host, room_host, extra) > 0);
-        m->tree = test_tree_fakehost("test-engine", description);
-        free(description);
-        m->sr = m->tree->sr;
-        m->dir = m->tree->dir;
-        assert_int_equal(kmodel_new(m->sr, &m->model), 0);
-        m->kernel = kmodel_kernel(m->model);
-        m->ctx = (struct handoff_ctx){.sr = m->sr, .kernel = &m->kernel, .clock = &test_clock,
-                                      .settle_usec = 1000000};
-        assert_int_equal(process_id_self(m->sr, &m->self, NULL, 0), 0);
-        m->before = tree_snapshot(m->dir, not_state);
-        assert_non_null(m->before);
-        return m;
-}
-
-static void machine_free(struct machine *m)
-{
-        kmodel_free(m->model);
-        test_tree_free(m->tree);
-        free(m->before);
-        free(m);
-}
-
-static void assert_host_as_before(struct machine *m, const char *when)
-{
-        char *now = tree_snapshot(m->dir, not_state);
-        assert_non_null(now);
-        if (strcmp(now, m->before) != 0) {
-                char *diff = snapshot_diff(m->before, now);
-                fail_msg("%s: the host differs from before:\n%s", when, diff);
-        }
-        free(now);
-}
-
-static int attach_with(struct machine *m, bool terminate, struct engine_run **ret_run)
+static int attach_with(struct test_machine *m, bool terminate, struct engine_run **ret_run)
 {
         return test_attach_with(&m->ctx, &m->self, terminate, &room, ret_run);
 }
 
-static int attach(struct machine *m, struct engine_run **ret_run)
+static int attach(struct test_machine *m, struct engine_run **ret_run)
 {
         return attach_with(m, false, ret_run);
 }
 
-static int undo(struct machine *m, const char *phase)
+static int undo(struct test_machine *m, const char *phase)
 {
         return test_undo(&m->ctx, &m->self, phase);
 }
 
-static bool journal_exists(struct machine *m)
+static bool journal_exists(struct test_machine *m)
 {
-        return sysroot_exists(m->sr, "run/gpu-handoff/journal");
+        return sysroot_exists(m->tree->sr, "run/gpu-handoff/journal");
 }
 
-static void assert_file(struct machine *m, const char *path, const char *want)
+static void assert_file(struct test_machine *m, const char *path, const char *want)
 {
         char buf[256];
 
-        if (sysroot_read_attr(m->sr, path, buf, sizeof(buf)) < 0)
+        if (sysroot_read_attr(m->tree->sr, path, buf, sizeof(buf)) < 0)
                 fail_msg("cannot read %s", path);
         if (strcmp(buf, want) != 0)
                 fail_msg("%s is \"%s\", expected \"%s\"", path, buf, want);
@@ -179,18 +127,18 @@ static void assert_file(struct machine *m, const char *path, const char *want)
 
 static void test_cycle(void **state)
 {
-        struct machine *m = machine_new();
+        struct test_machine *m = machine_new();
         struct engine_run *run = NULL;
         char drv[64];
 
         assert_int_equal(attach(m, &run), 0);
         assert_true(run->host_intact);
-        assert_int_equal(pci_current_driver(m->sr, "0000:01:00.0", drv, sizeof(drv)), 1);
+        assert_int_equal(pci_current_driver(m->tree->sr, "0000:01:00.0", drv, sizeof(drv)), 1);
         assert_string_equal(drv, "vfio-pci");
-        assert_int_equal(pci_current_driver(m->sr, "0000:01:00.1", drv, sizeof(drv)), 1);
+        assert_int_equal(pci_current_driver(m->tree->sr, "0000:01:00.1", drv, sizeof(drv)), 1);
         assert_string_equal(drv, "vfio-pci");
-        assert_true(sysroot_exists(m->sr, "dev/vfio/3"));
-        assert_false(sysroot_exists(m->sr, "sys/module/bochs"));
+        assert_true(sysroot_exists(m->tree->sr, "dev/vfio/3"));
+        assert_false(sysroot_exists(m->tree->sr, "sys/module/bochs"));
         assert_true(journal_exists(m));
         engine_run_free(run);
         /* and room for the guest */
@@ -205,17 +153,17 @@ static void test_cycle(void **state)
 
         assert_int_equal(undo(m, "release"), 0);
         assert_false(journal_exists(m));
-        assert_host_as_before(m, "after release");
+        test_machine_assert_as_before(m, "after release");
         /* Nothing to undo any more. */
         assert_int_equal(undo(m, "release"), -ENOENT);
-        machine_free(m);
+        test_machine_free(m);
 }
 
 /* A VM still holds the device: unbinding vfio-pci would block, the seam reports -ETIMEDOUT, the
  * release stops there and says why; once the VM is gone, recover finishes it. */
 static void test_release_while_held(void **state)
 {
-        struct machine *m = machine_new();
+        struct test_machine *m = machine_new();
         struct engine_run *run = NULL;
         struct step *steps = NULL;
         size_t n = 0;
@@ -240,8 +188,8 @@ static void test_release_while_held(void **state)
 
         assert_int_equal(kmodel_hold_vfio(m->model, "0000:01:00.0", false), 0);
         assert_int_equal(undo(m, "recover"), 0);
-        assert_host_as_before(m, "held, then released by recover");
-        machine_free(m);
+        test_machine_assert_as_before(m, "held, then released by recover");
+        test_machine_free(m);
 }
 
 /* kwin_wayland (pid 777) has the GPU's DRM node open. */
@@ -254,7 +202,7 @@ static const char holder[] =
 
 static void test_holder_refused(void **state)
 {
-        struct machine *m = machine_with(holder);
+        struct test_machine *m = machine_with(holder);
         struct engine_run *run = NULL;
         const char *message;
 
@@ -266,29 +214,29 @@ static void test_holder_refused(void **state)
         assert_non_null(strstr(message, "kwin.service"));
         assert_non_null(strstr(message, "--terminate"));
         engine_run_free(run);
-        assert_host_as_before(m, "a holder refused");
-        machine_free(m);
+        test_machine_assert_as_before(m, "a holder refused");
+        test_machine_free(m);
 }
 
 static void test_holder_terminated(void **state)
 {
-        struct machine *m = machine_with(holder);
+        struct test_machine *m = machine_with(holder);
 
         assert_int_equal(attach_with(m, true, NULL), 0);
-        assert_false(sysroot_exists(m->sr, "proc/777"));
+        assert_false(sysroot_exists(m->tree->sr, "proc/777"));
         assert_int_equal(undo(m, "release"), 0);
-        machine_free(m);
+        test_machine_free(m);
 
         /* One that ignores SIGTERM is killed after the grace period. */
         m = machine_with(holder);
         kmodel_ignore_term(m->model, 777);
         assert_int_equal(kmodel_fail(m->model, "signal:777=9", -EPERM, 1), 0);
         assert_int_equal(attach_with(m, true, NULL), -EPERM); /* SIGKILL refused: rolled back */
-        assert_true(sysroot_exists(m->sr, "proc/777"));
+        assert_true(sysroot_exists(m->tree->sr, "proc/777"));
         kmodel_fail_clear(m->model);
         assert_int_equal(attach_with(m, true, NULL), 0);
-        assert_false(sysroot_exists(m->sr, "proc/777"));
-        machine_free(m);
+        assert_false(sysroot_exists(m->tree->sr, "proc/777"));
+        test_machine_free(m);
 }
 
 /* What every operation fails with in the loops below: an error no step takes for an answer
@@ -298,13 +246,13 @@ static void test_holder_terminated(void **state)
 /* How many kernel operations a successful attach, and then its release, take. */
 static void count_operations(unsigned *attach_ops, unsigned *release_ops)
 {
-        struct machine *m = machine_new();
+        struct test_machine *m = machine_new();
 
         assert_int_equal(attach(m, NULL), 0);
         *attach_ops = kmodel_ops_count(m->model);
         assert_int_equal(undo(m, "release"), 0);
         *release_ops = kmodel_ops_count(m->model) - *attach_ops;
-        machine_free(m);
+        test_machine_free(m);
         assert_true(*attach_ops >= 8);
         assert_true(*release_ops >= 8);
 }
@@ -315,7 +263,7 @@ static void test_fail_every_attach_operation(void **state)
 
         count_operations(&n_attach, &n_release);
         for (unsigned k = 1; k <= n_attach; k++) {
-                struct machine *m = machine_new();
+                struct test_machine *m = machine_new();
                 struct engine_run *run = NULL;
                 char when[64];
 
@@ -328,8 +276,8 @@ static void test_fail_every_attach_operation(void **state)
                 engine_run_free(run);
                 assert_false(journal_exists(m));
                 snprintf(when, sizeof(when), "operation %u of attach failing", k);
-                assert_host_as_before(m, when);
-                machine_free(m);
+                test_machine_assert_as_before(m, when);
+                test_machine_free(m);
         }
 }
 
@@ -339,7 +287,7 @@ static void test_fail_every_release_operation(void **state)
 
         count_operations(&n_attach, &n_release);
         for (unsigned k = 1; k <= n_release; k++) {
-                struct machine *m = machine_new();
+                struct test_machine *m = machine_new();
                 char when[64];
 
                 assert_int_equal(attach(m, NULL), 0);
@@ -350,8 +298,8 @@ static void test_fail_every_release_operation(void **state)
                 kmodel_fail_clear(m->model);
                 assert_int_equal(undo(m, "recover"), 0);
                 snprintf(when, sizeof(when), "operation %u of release failing, then recover", k);
-                assert_host_as_before(m, when);
-                machine_free(m);
+                test_machine_assert_as_before(m, when);
+                test_machine_free(m);
         }
 }
 
@@ -373,7 +321,7 @@ static void test_kill_at_every_operation(void **state)
 
         count_operations(&n_attach, &n_release);
         for (unsigned k = 1; k <= n_attach + n_release; k++) {
-                struct machine *volatile m = machine_new();
+                struct test_machine *volatile m = machine_new();
                 char when[64];
 
                 kill_at = k;
@@ -390,8 +338,8 @@ static void test_kill_at_every_operation(void **state)
                 assert_true(journal_exists(m));
                 assert_int_equal(undo(m, "recover"), 0);
                 snprintf(when, sizeof(when), "killed before operation %u, then recover", k);
-                assert_host_as_before(m, when);
-                machine_free(m);
+                test_machine_assert_as_before(m, when);
+                test_machine_free(m);
         }
 }
 

@@ -17,7 +17,6 @@
 
 #include "handoff/transition.h"
 #include "kmodel.h"
-#include "snapshot.h"
 #include "testbed-host.h"
 #include "testtree.h"
 
@@ -28,16 +27,9 @@ static const char base[] = FAKEHOST_TESTBED
         "file proc/sys/vm/drop_caches\n"
         "file proc/sys/vm/compact_memory\n";
 
-static const char *const not_state[] = {"run", "run/gpu-handoff*", "*simple-framebuffer.0*", NULL};
-
 struct machine {
-        struct test_tree *tree;
-        struct kmodel *model;
-        struct kernel kernel;
-        struct handoff_ctx ctx;
-        struct process_id self;
-        struct config c;
-        char *before;
+        struct test_machine *t;
+        struct config c; /* what plan_room() is asked for */
 };
 
 static struct machine *machine_with(const char *extra)
@@ -47,35 +39,21 @@ static struct machine *machine_with(const char *extra)
 
         assert_non_null(m);
         assert_true(asprintf(&description, "%s%s", base, extra) > 0);
-        m->tree = test_tree_fakehost("test-room", description);
+        m->t = test_machine_new("test-room", description);
         free(description);
-        assert_int_equal(kmodel_new(m->tree->sr, &m->model), 0);
-        m->kernel = kmodel_kernel(m->model);
-        m->ctx = (struct handoff_ctx){.sr = m->tree->sr, .kernel = &m->kernel, .clock = &test_clock,
-                                      .settle_usec = 1000000, .hugepages_usec = 10000000};
-        assert_int_equal(process_id_self(m->tree->sr, &m->self, NULL, 0), 0);
         m->c = (struct config){.hugepage_size = 2 << 20, .hugepage_node = -1, .compact = COMPACT_AUTO};
-        m->before = tree_snapshot(m->tree->dir, not_state);
-        assert_non_null(m->before);
         return m;
 }
 
 static void machine_free(struct machine *m)
 {
-        kmodel_free(m->model);
-        test_tree_free(m->tree);
-        free(m->before);
+        test_machine_free(m->t);
         free(m);
 }
 
 static void assert_host_as_before(struct machine *m)
 {
-        char *now = tree_snapshot(m->tree->dir, not_state);
-
-        assert_non_null(now);
-        if (strcmp(now, m->before) != 0)
-                fail_msg("the host differs from before:\n%s", snapshot_diff(m->before, now));
-        free(now);
+        test_machine_assert_as_before(m->t, "after the undo");
 }
 
 /* The room steps alone, as plan_room() appends them to an empty plan. */
@@ -86,7 +64,7 @@ static struct plan *room_plan(struct machine *m, int expect, const char *error_p
         int r;
 
         assert_non_null(p);
-        r = plan_room(&m->ctx, &m->c, &m->self, p, &error);
+        r = plan_room(&m->t->ctx, &m->c, &m->t->self, p, &error);
         if (r != expect)
                 fail_msg("plan_room: %d (%s), expected %d", r, error ? error : "", expect);
         if (error_part && (!error || !strstr(error, error_part)))
@@ -138,7 +116,7 @@ static int run_plan(struct machine *m, struct plan *p, char **message)
 {
         struct engine_run *run = NULL;
         char *error = NULL;
-        int r = transition_attach(&m->ctx, &m->self, "attach", p, &run, &error);
+        int r = transition_attach(&m->t->ctx, &m->t->self, "attach", p, &run, &error);
 
         assert_non_null(run);
         if (r < 0 && message)
@@ -155,7 +133,7 @@ static int run_plan(struct machine *m, struct plan *p, char **message)
 static unsigned count_in_log(struct machine *m, const char *what)
 {
         unsigned n = 0;
-        for (const char *p = kmodel_log(m->model); (p = strstr(p, what)); p++)
+        for (const char *p = kmodel_log(m->t->model); (p = strstr(p, what)); p++)
                 n++;
         return n;
 }
@@ -177,7 +155,7 @@ static void test_hugepages_free_pages_count(void **state)
         assert_int_equal(run_plan(m, p, NULL), 0);
         assert_int_equal(count_in_log(m, "write:" POOL "=32"), 1);
         plan_free(p);
-        assert_int_equal(test_undo(&m->ctx, &m->self, "release"), 0);
+        assert_int_equal(test_undo(&m->t->ctx, &m->t->self, "release"), 0);
         assert_host_as_before(m); /* back to 4: exactly what was added went */
         machine_free(m);
 
@@ -197,7 +175,7 @@ static void test_hugepages_short(void **state)
         char *message = NULL;
 
         /* The kernel finds 10 pages in all, compaction does not help. */
-        assert_int_equal(kmodel_hugepage_limit(m->model, 2048, 10, 10), 0);
+        assert_int_equal(kmodel_hugepage_limit(m->t->model, 2048, 10, 10), 0);
         m->c.hugepages = 64 << 20;
         p = room_plan(m, 0, NULL);
         assert_int_equal(run_plan(m, p, &message), -ENOMEM);
@@ -221,7 +199,7 @@ static void test_hugepages_after_compaction(void **state)
         struct machine *m = machine_with("");
         struct plan *p;
 
-        assert_int_equal(kmodel_hugepage_limit(m->model, 2048, 10, 40), 0);
+        assert_int_equal(kmodel_hugepage_limit(m->t->model, 2048, 10, 40), 0);
         m->c.hugepages = 64 << 20;
         m->c.compact = COMPACT_NO; /* no compaction step before: the hugepage step's own is what helps */
         p = room_plan(m, 0, NULL);
@@ -234,7 +212,7 @@ static void test_hugepages_after_compaction(void **state)
         p = room_plan(m, 0, NULL);
         assert_int_equal(run_plan(m, p, NULL), 0);
         plan_free(p);
-        assert_int_equal(test_undo(&m->ctx, &m->self, "release"), 0);
+        assert_int_equal(test_undo(&m->t->ctx, &m->t->self, "release"), 0);
         assert_host_as_before(m);
         machine_free(m);
 }
@@ -322,10 +300,10 @@ static void test_stop_processes(void **state)
         assert_int_equal(p->n_notes, 1);
         assert_string_equal(p->notes[0], "no process named nosuch runs: nothing to stop");
         assert_int_equal(run_plan(m, p, NULL), 0);
-        assert_true(sysroot_read_attr(m->tree->sr, "proc/888/stat", buf, sizeof(buf)) > 0);
+        assert_true(sysroot_read_attr(m->t->tree->sr, "proc/888/stat", buf, sizeof(buf)) > 0);
         assert_non_null(strstr(buf, "(heavy) T "));
         plan_free(p);
-        assert_int_equal(test_undo(&m->ctx, &m->self, "release"), 0);
+        assert_int_equal(test_undo(&m->t->ctx, &m->t->self, "release"), 0);
         assert_host_as_before(m);
         machine_free(m);
 }
@@ -381,10 +359,10 @@ static void test_cpus_cgroupfs(void **state)
         assert_args(find_step(p, STEP_WRITEBACK_CPUMASK), "3|ff");
         assert_int_equal(count_steps(p, STEP_IRQ_AFFINITY), 2); /* IRQ 0 stays on the host's CPUs already */
         /* a managed IRQ cannot be moved: that is not a failure */
-        assert_int_equal(kmodel_fail(m->model, "write:proc/irq/31/*", -EIO, 0), 0);
+        assert_int_equal(kmodel_fail(m->t->model, "write:proc/irq/31/*", -EIO, 0), 0);
         assert_int_equal(run_plan(m, p, NULL), 0);
         plan_free(p);
-        assert_int_equal(test_undo(&m->ctx, &m->self, "release"), 0);
+        assert_int_equal(test_undo(&m->t->ctx, &m->t->self, "release"), 0);
         assert_host_as_before(m);
         machine_free(m);
 }

@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include "fakehost.h"
+#include "kmodel.h"
+#include "snapshot.h"
 #include "testtree.h"
 
 static struct test_tree *make(const char *name, const char *description)
@@ -152,6 +154,42 @@ int test_attach_with(const struct handoff_ctx *ctx, const struct process_id *sel
         plan_free(p);
         host_free(h);
         return r;
+}
+
+static const char *const not_state[] = {"run", "run/gpu-handoff*", "*simple-framebuffer.0*", NULL};
+
+struct test_machine *test_machine_new(const char *name, const char *description)
+{
+        struct test_machine *m = calloc(1, sizeof(*m));
+
+        assert_non_null(m);
+        m->tree = test_tree_fakehost(name, description);
+        assert_int_equal(kmodel_new(m->tree->sr, &m->model), 0);
+        m->kernel = kmodel_kernel(m->model);
+        m->ctx = (struct handoff_ctx){.sr = m->tree->sr, .kernel = &m->kernel, .clock = &test_clock,
+                                      .settle_usec = USEC_PER_SEC, .hugepages_usec = 10 * USEC_PER_SEC};
+        assert_int_equal(process_id_self(m->tree->sr, &m->self, NULL, 0), 0);
+        m->before = tree_snapshot(m->tree->dir, not_state);
+        assert_non_null(m->before);
+        return m;
+}
+
+void test_machine_free(struct test_machine *m)
+{
+        kmodel_free(m->model);
+        test_tree_free(m->tree);
+        free(m->before);
+        free(m);
+}
+
+void test_machine_assert_as_before(struct test_machine *m, const char *when)
+{
+        char *now = tree_snapshot(m->tree->dir, not_state);
+
+        assert_non_null(now);
+        if (strcmp(now, m->before) != 0)
+                fail_msg("%s: the host differs from before:\n%s", when, snapshot_diff(m->before, now));
+        free(now);
 }
 
 int test_undo(const struct handoff_ctx *ctx, const struct process_id *self, const char *phase)

@@ -41,5 +41,22 @@ int test_attach_with(const struct handoff_ctx *ctx, const struct process_id *sel
                      const struct config *room, struct engine_run **ret_run);
 int test_undo(const struct handoff_ctx *ctx, const struct process_id *self, const char *phase);
 
+/* A fake host on the kernel model (tests/kmodel) with a context for steps on the virtual clock,
+ * this process as the fake's proc/self, and a snapshot of the tree to compare with later. */
+struct test_machine {
+        struct test_tree *tree;
+        struct kmodel *model;
+        struct kernel kernel;
+        struct handoff_ctx ctx;
+        struct process_id self;
+        char *before;
+};
+struct test_machine *test_machine_new(const char *name, const char *description);
+void test_machine_free(struct test_machine *m);
+/* Fails the test, with the difference, unless the host is as it was at test_machine_new(): the
+ * journal, the lock and the firmware framebuffer (which the kernel removes for good once
+ * vfio-pci has had the VGA device) are not host state. */
+void test_machine_assert_as_before(struct test_machine *m, const char *when);
+
 /* Virtual time for waits: pausing only advances the clock, so a deadline passes at once. */
 extern const struct clock_ops test_clock;
