@@ -67,9 +67,15 @@ int sysroot_openat(const struct sysroot *sr, const char *path, int flags)
         int fd;
 
         if (have_openat2) {
-                fd = (int)syscall(SYS_openat2, sr->fd, relative(path), &how, sizeof(how));
-                if (fd >= 0)
-                        return fd;
+                /* EAGAIN: a rename or mount somewhere raced with resolving "..", and the kernel
+                 * asks us to try again (openat2(2)); sysfs links are full of "..". */
+                for (unsigned tries = 0; tries < 64; tries++) {
+                        fd = (int)syscall(SYS_openat2, sr->fd, relative(path), &how, sizeof(how));
+                        if (fd >= 0)
+                                return fd;
+                        if (errno != EAGAIN)
+                                break;
+                }
                 if (errno != ENOSYS && errno != EPERM)
                         return negative_errno();
                 have_openat2 = false; /* pre-5.6 kernel or a seccomp filter */

@@ -200,10 +200,45 @@ static int plan_stop_processes(struct room *rm, const struct process_id *self)
         return 0;
 }
 
-static int plan_freeze_units(struct room *rm)
+/* Whether a process's cgroups (proc/PID/cgroup: "0::/system.slice/libvirtd.service") lie inside
+ * unit: freezing it would freeze that process. */
+static bool process_in_unit(const struct sysroot *sr, pid_t pid, const char *unit)
 {
+        _cleanup_free_ char *text = NULL;
+        char path[64];
+        size_t len;
+
+        snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
+        if (sysroot_read_file(sr, path, 64 * 1024, &text, &len) < 0)
+                return false;
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+                char *cg = strchr(line, ':');
+                cg = cg ? strchr(cg + 1, ':') : NULL;
+                if (!cg)
+                        continue;
+                for (char *save = NULL, *c = strtok_r(cg + 1, "/", &save); c; c = strtok_r(NULL, "/", &save))
+                        if (strcmp(c, unit) == 0)
+                                return true;
+        }
+        return false;
+}
+
+static int plan_freeze_units(struct room *rm, const struct process_id *self)
+{
+        pid_t keep[ANCESTORS_MAX];
+        size_t n_keep = ancestors(rm, self, keep);
+
         for (char **u = rm->c->freeze_units; u && *u; u++) {
-                int r = add(rm, STEP_FREEZE_UNIT, rm->systemd ? NULL : "no systemd on this host", *u, NULL);
+                int r;
+                /* A frozen process cannot thaw anything: not the tool, nor the daemon running the hook. */
+                for (size_t i = 0; i < n_keep; i++)
+                        if (process_in_unit(rm->ctx->sr, keep[i], *u))
+                                return refuse(rm, -EINVAL,
+                                              "[Freeze] Units=%s holds pid %d, which this hand-over runs in: freezing it "
+                                              "would freeze the hand-over itself; name a unit that does not contain "
+                                              "gpu-handoff or the libvirt daemon",
+                                              *u, (int)keep[i]);
+                r = add(rm, STEP_FREEZE_UNIT, rm->systemd ? NULL : "no systemd on this host", *u, NULL);
                 if (r < 0)
                         return r;
         }
@@ -455,7 +490,7 @@ static int plan_memory(struct room *rm)
         bool compact = c->compact != COMPACT_NO && !trouble;
         uint64_t need, size_kb = c->hugepage_size / 1024;
         char dir[160], path[192], buf[32], kb[24], before_s[16], target_s[16];
-        uint32_t nr, free_pages;
+        uint32_t nr, free_pages, resv;
         int r;
 
         if (c->drop_caches && (r = add(rm, STEP_DROP_CACHES, NULL, NULL)) < 0)
@@ -484,6 +519,11 @@ static int plan_memory(struct room *rm)
         if (sysroot_read_attr(rm->ctx->sr, path, buf, sizeof(buf)) < 0 ||
             sysfs_parse_uint(buf, UINT32_MAX, &free_pages) < 0)
                 return refuse(rm, -EIO, "cannot read /%s", path);
+        /* Free pages promised to a hugetlbfs mount or mapping are not the guest's (only the
+         * global pool counts reservations). */
+        snprintf(path, sizeof(path), "%s/resv_hugepages", dir);
+        if (sysroot_read_attr(rm->ctx->sr, path, buf, sizeof(buf)) > 0 && sysfs_parse_uint(buf, UINT32_MAX, &resv) >= 0)
+                free_pages = free_pages > resv ? free_pages - resv : 0;
         if (need > UINT32_MAX - nr)
                 return refuse(rm, -EINVAL, "Hugepages= asks for more pages than the kernel counts");
         snprintf(kb, sizeof(kb), "%llu", (unsigned long long)size_kb);
@@ -508,7 +548,7 @@ int plan_room(const struct handoff_ctx *ctx, const struct config *c, const struc
         };
         int r;
 
-        r = plan_freeze_units(&rm);
+        r = plan_freeze_units(&rm, self);
         if (r >= 0)
                 r = plan_stop_processes(&rm, self);
         if (r >= 0)

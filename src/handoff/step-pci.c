@@ -54,6 +54,14 @@ static int wait_bound(const struct handoff_ctx *ctx, const char *address, const 
         return wait_until(ctx->clock, ctx->settle_usec, is_bound, &c);
 }
 
+/* pci_current_driver() failed: the device went away, or its directory could not be read. */
+static int driver_unknown(char **message, int r, const char *address)
+{
+        if (r == -ENOENT || r == -ENODEV)
+                return step_fail(message, r, "%s is gone from the PCI bus", address);
+        return step_fail(message, r, "cannot read which driver %s has: %s", address, strerror(-r));
+}
+
 static int unbind_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
 {
         const char *address = s->args[0], *driver = s->args[1];
@@ -62,7 +70,7 @@ static int unbind_apply(const struct handoff_ctx *ctx, const struct step *s, cha
 
         r = pci_current_driver(ctx->sr, address, now, sizeof(now));
         if (r < 0)
-                return step_fail(message, r, "%s is gone from the PCI bus", address);
+                return driver_unknown(message, r, address);
         if (r == 0)
                 return 0; /* already free */
         if (strcmp(now, driver) != 0)
@@ -88,7 +96,7 @@ static int unbind_revert(const struct handoff_ctx *ctx, const struct step *s, ch
 
         r = pci_current_driver(ctx->sr, address, now, sizeof(now));
         if (r < 0)
-                return step_fail(message, r, "%s is gone from the PCI bus", address);
+                return driver_unknown(message, r, address);
         if (r > 0 && strcmp(now, driver) == 0)
                 return 0; /* reloading the module already bound it */
         if (r > 0)
@@ -109,7 +117,7 @@ static int bind_vfio_apply(const struct handoff_ctx *ctx, const struct step *s, 
 
         r = pci_current_driver(ctx->sr, address, now, sizeof(now));
         if (r < 0)
-                return step_fail(message, r, "%s is gone from the PCI bus", address);
+                return driver_unknown(message, r, address);
         if (r > 0 && strcmp(now, VFIO_DRIVER) == 0)
                 return 0;
         if (r > 0)
@@ -135,7 +143,7 @@ static int bind_vfio_revert(const struct handoff_ctx *ctx, const struct step *s,
 
         r = pci_current_driver(ctx->sr, address, now, sizeof(now));
         if (r < 0)
-                return step_fail(message, r, "%s is gone from the PCI bus", address);
+                return driver_unknown(message, r, address);
         if (r > 0 && strcmp(now, VFIO_DRIVER) == 0) {
                 r = kernel_write(ctx->kernel, "sys/bus/pci/drivers/" VFIO_DRIVER "/unbind", address);
                 if (r == -ETIMEDOUT)

@@ -381,6 +381,20 @@ static int allowed_cpus_revert(const struct handoff_ctx *ctx, const struct step 
         r = need_units(ctx, message, "put back AllowedCPUs of", unit);
         if (r < 0)
                 return r;
+        /* systemd (252) unsetting AllowedCPUs leaves the cgroup's cpuset.cpus as it was when another
+         * unit keeps the cpuset controller on (seen on init.scope in the testbed): widen it to every
+         * online CPU first, then unset. */
+        if (!*previous) {
+                char online[4096];
+                if (sysroot_read_attr(ctx->sr, "sys/devices/system/cpu/online", online, sizeof(online)) > 0) {
+                        r = u->ops->set_allowed_cpus(u->userdata, unit, online, &error);
+                        if (r < 0 && r != -ENOENT)
+                                return step_fail(message, r, "cannot put AllowedCPUs of %s back to every CPU: %s", unit,
+                                                 error ? error : strerror(-r));
+                        free(error);
+                        error = NULL;
+                }
+        }
         r = u->ops->set_allowed_cpus(u->userdata, unit, previous, &error);
         /* -ENOENT: systemd no longer knows the unit, and its runtime setting went with it. */
         if (r < 0 && r != -ENOENT)

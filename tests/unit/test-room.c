@@ -140,7 +140,8 @@ static unsigned count_in_log(struct machine *m, const char *what)
 
 /* ---- hugepages ---------------------------------------------------------------------------- */
 
-#define POOL "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+#define POOL_DIR "sys/kernel/mm/hugepages/hugepages-2048kB/"
+#define POOL POOL_DIR "nr_hugepages"
 
 static void test_hugepages_free_pages_count(void **state)
 {
@@ -157,6 +158,14 @@ static void test_hugepages_free_pages_count(void **state)
         plan_free(p);
         assert_int_equal(test_undo(&m->t->ctx, &m->t->self, "release"), 0);
         assert_host_as_before(m); /* back to 4: exactly what was added went */
+        machine_free(m);
+
+        /* 2 of the 4 free pages are reserved (a hugetlbfs mount's min_size): not the guest's */
+        m = machine_with("file " POOL_DIR "resv_hugepages 2\n");
+        m->c.hugepages = 64 << 20;
+        p = room_plan(m, 0, NULL);
+        assert_args(must_find(p, STEP_HUGEPAGES), "2048|all|4|34|compact");
+        plan_free(p);
         machine_free(m);
 
         /* 8 MiB fit in the free pages: nothing to add */
@@ -308,6 +317,31 @@ static void test_stop_processes(void **state)
         machine_free(m);
 }
 
+/* Freezing the unit the tool (or its parent, the libvirt daemon) runs in would freeze the
+ * hand-over itself, for good. */
+static void test_freeze_units(void **state)
+{
+        static char *units[] = {(char *)"backup.service", (char *)"libvirtd.service", NULL};
+        struct machine *m = machine_with("dir run/systemd/system\n"
+                                         "file proc/4242/stat 4242 (gpu-handoff) R 4000 4242 4242 0 -1 4194560 100 0 0 "
+                                         "0 1 1 0 0 20 0 1 0 123456 1000 100\n"
+                                         "file proc/4242/cgroup 0::/system.slice/libvirtd.service\n"
+                                         "file proc/4000/stat 4000 (libvirtd) S 1 4000 4000 0 -1 4194560 100 0 0 0 1 1 "
+                                         "0 0 20 0 1 0 100 1000 100\n"
+                                         "file proc/4000/cgroup 0::/system.slice/libvirtd.service\n");
+        struct plan *p;
+
+        m->c.freeze_units = units;
+        p = room_plan(m, -EINVAL, "[Freeze] Units=libvirtd.service holds pid 4242, which this hand-over runs in");
+        plan_free(p);
+        units[1] = NULL;
+        p = room_plan(m, 0, NULL);
+        assert_args(must_find(p, STEP_FREEZE_UNIT), "backup.service");
+        assert_null(must_find(p, STEP_FREEZE_UNIT)->skip);
+        plan_free(p);
+        machine_free(m);
+}
+
 /* ---- CPUs --------------------------------------------------------------------------------- */
 
 static void test_cpus_systemd_without_bus(void **state)
@@ -400,6 +434,7 @@ int main(void)
                 cmocka_unit_test(test_hugepages_node_and_size),
                 cmocka_unit_test(test_compaction_zfs),
                 cmocka_unit_test(test_stop_processes),
+                cmocka_unit_test(test_freeze_units),
                 cmocka_unit_test(test_cpus_systemd_without_bus),
                 cmocka_unit_test(test_cpus_cgroupfs),
                 cmocka_unit_test(test_cpus_refused),

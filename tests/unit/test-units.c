@@ -1068,12 +1068,6 @@ static int attach_full(struct machine *m, struct engine_run **ret_run, const cha
         n_plan = p->n_steps;
         add_room_steps(p);
         r = transition_attach(&m->ctx, &m->self, "attach", p, &run, &error);
-        if (r < 0 && getenv("DEBUG_ATTACH")) {
-                fprintf(stderr, "DEBUG attach r=%d error=%s\n", r, error ? error : "-");
-                for (size_t i = 0; run && i < run->n_steps; i++)
-                        if (run->outcomes[i].message)
-                                fprintf(stderr, "DEBUG step %zu %s: %s\n", i, step_kind_to_string(run->steps[i].kind), run->outcomes[i].message);
-        }
         if (run && want_inhibit)
                 assert_string_equal(state_of(run, STEP_INHIBIT_SLEEP), want_inhibit);
         if (run && want_stop)
