@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/macro.h"
+#include "basic/parse.h"
 #include "handoff/context.h"
 #include "host/modules.h"
 
@@ -26,13 +28,44 @@ static int load(const struct handoff_ctx *ctx, const char *name, char **message)
         return r < 0 ? step_fail(message, r, "cannot load module %s: %s", name, strerror(-r)) : 0;
 }
 
+struct module_refs {
+        const struct sysroot *sr;
+        const char *name;
+};
+
+/* wait_until() condition: the module's use count is down to what its holder modules account for. */
+static int only_holders_left(void *userdata)
+{
+        const struct module_refs *m = userdata;
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        char path[300], buf[32];
+        uint32_t refcnt, holders = 0;
+        int r;
+
+        snprintf(path, sizeof(path), "sys/module/%s/refcnt", m->name);
+        if (sysroot_read_attr(m->sr, path, buf, sizeof(buf)) < 0 || sysfs_parse_uint(buf, UINT32_MAX, &refcnt) < 0)
+                return 1; /* gone, or no count to wait for: try again now */
+        snprintf(path, sizeof(path), "sys/module/%s/holders", m->name);
+        r = sysroot_opendir(m->sr, path, &d);
+        while (r >= 0 && (de = readdir(d)))
+                holders += de->d_name[0] != '.';
+        return refcnt <= holders;
+}
+
 static int unload(const struct handoff_ctx *ctx, const char *name, char **message)
 {
+        struct module_refs refs = {ctx->sr, name};
         int r;
 
         if (!loaded(ctx->sr, name))
                 return 0;
         r = kernel_unload_module(ctx->kernel, name);
+        /* A reference on its way out (a process closing the device node as it exits, udev still
+         * handling the unbind) also makes the kernel say EBUSY: wait for it, then once more. */
+        if (r == -EBUSY && !only_holders_left(&refs) &&
+            wait_until(ctx->clock, ctx->settle_usec, only_holders_left, &refs) == 0)
+                r = kernel_unload_module(ctx->kernel, name);
         if (r == -EBUSY)
                 return step_fail(message, r,
                                  "module %s is in use (a process still has the GPU open, or another module needs it)",

@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# handoff-lib.sh: helpers shared by the hand-over scenarios (03-attach-release-efifb, 04-*),
+# handoff-lib.sh: helpers shared by the hand-over scenarios (03-attach-release-efifb, 04-*, 07-*),
 # sourced after /tb/lib/lib.sh. Not a scenario itself (no NN- prefix, so run-scenarios
 # never runs it).
 #   need_tool                  ends the scenario unless gpu-handoff is in the guest
@@ -13,6 +13,16 @@
 #                              the probe); prints the diff on failure
 #   wait_for SECONDS 'test'    polls the shell test every 20 ms; 0 once true, 1 at the deadline
 #   dmesg_clean                step check:dmesg-clean: no WARNING/BUG/Oops/Call Trace in dmesg
+#   kill_attach_when NAME 'test' [OPTION...]
+#                              starts "gpu-handoff attach --yes OPTION..." in the background and
+#                              SIGKILLs it as soon as the shell test (eval'ed on every poll; $J is
+#                              the journal) holds: "INFO killed NAME try=N rc=N last=RECORD" and
+#                              step journal-at-kill:NAME. When attach ends first (the journal says
+#                              "end"), release and try again, 5 times, then a FAILED step. A
+#                              journal left by an earlier failure is recovered first
+#   no_journal NAME            step NAME: no journal is left (else it is printed: which step
+#                              failed, with its errno)
+#   proc_state PID             the state letter of /proc/PID/stat (R, S, T, ...), "gone" if none
 
 need_tool() {
     if [ -z "$TB_TOOL" ] || [ ! -x "$TB_TOOL" ]; then
@@ -61,4 +71,42 @@ wait_state() {
 
 dmesg_clean() {
     step "check:dmesg-clean" "! dmesg | grep -E 'WARNING|BUG|Oops|Call Trace'"
+}
+
+J=/run/gpu-handoff/journal
+kill_attach_when() {
+    _kn=$1 _kt=$2 _try=0; shift 2
+    if [ -e "$J" ]; then   # left by an earlier failure: the polls must see this attach's records only
+        info "a journal was left before $_kn: recover first"
+        gpu-handoff recover > /dev/null 2>&1
+    fi
+    while [ $_try -lt 5 ]; do
+        _try=$((_try + 1))
+        gpu-handoff attach --yes "$@" > "/tmp/$_kn.out" 2>&1 &
+        _kpid=$!
+        _ok=0
+        while kill -0 "$_kpid" 2>/dev/null; do
+            if eval "$_kt" 2>/dev/null; then kill -9 "$_kpid"; _ok=1; break; fi
+        done
+        wait "$_kpid"; _rc=$?
+        if [ $_ok = 1 ] && ! grep -q '^end ' "$J" 2>/dev/null; then
+            info "killed $_kn try=$_try rc=$_rc last=$(tail -n 1 "$J" | tr ' ' _)"
+            step "journal-at-kill:$_kn" "cat $J"
+            return 0
+        fi
+        info "attach ended before the kill ($_kn try $_try, rc $_rc): $(tail -n 3 "/tmp/$_kn.out" | tr '\n' ' ')"
+        gpu-handoff release > /dev/null 2>&1
+    done
+    step "kill-attach:$_kn" "echo 'attach always finished before it could be killed'; false"
+    return 1
+}
+
+proc_state() {
+    _st=$(cat "/proc/$1/stat" 2>/dev/null) || { echo gone; return; }
+    _st=${_st##*) }
+    echo "${_st%% *}"
+}
+
+no_journal() {
+    step "$1" "[ ! -e $J ] || { cat $J; false; }"
 }
