@@ -31,6 +31,12 @@ enum {
         OPT_DISCARD = 1u << 6,
         OPT_TERMINATE = 1u << 7,
         OPT_VM = 1u << 8, /* --vm NAME: also apply /etc/gpu-handoff/vm.d/NAME.conf */
+        /* xml's options (high bits, clear of the ones other verbs add) */
+        OPT_GUEST_BUS = 1u << 16,
+        OPT_MANAGED = 1u << 17,
+        OPT_ROM = 1u << 18,
+        OPT_NVIDIA_LEGACY = 1u << 19,
+        OPT_PROXMOX = 1u << 20,
 };
 
 struct cli {
@@ -42,6 +48,8 @@ struct cli {
         int group; /* -1: all */
         bool dry_run, yes, with_group, force, discard, terminate;
         const char *vm; /* --vm NAME; NULL: the main configuration file only */
+        const char *guest_bus, *managed, *rom; /* xml: checked by the verb; NULL: not given */
+        bool nvidia_legacy, proxmox;
         struct sysroot *sr;
 };
 
@@ -62,6 +70,14 @@ int verb_release(struct cli *cli, int argc, char **argv);
 int verb_recover(struct cli *cli, int argc, char **argv);
 int verb_status(struct cli *cli, int argc, char **argv);
 int verb_config(struct cli *cli, int argc, char **argv);
+int verb_hook(struct cli *cli, int argc, char **argv);
+/* True when argv[0] is a libvirt hook file: .../hooks/qemu or .../hooks/qemu.d/NAME. */
+bool invoked_as_hook(const char *argv0);
+/* "hook install" / "hook uninstall" (src/cli/verb-hook-install.c); the installed gpu-handoff the
+ * hook runs: $GPU_HANDOFF_BINARY, else SBINDIR/gpu-handoff. */
+int hook_install_verb(struct cli *cli, int argc, char **argv);
+const char *hook_binary(void);
+int verb_xml(struct cli *cli, int argc, char **argv);
 
 /* "gpu-handoff: message" on stderr; returns EXIT_ERROR for "return error(...)". */
 _printf_(1, 2) int cli_error(const char *fmt, ...);

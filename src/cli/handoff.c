@@ -57,9 +57,8 @@ void session_end(struct handoff_session *s)
         *s = (struct handoff_session){0};
 }
 
-static void print_human(const char *verb, const struct engine_run *run, int error)
+void print_timeline(FILE *f, const char *verb, const struct engine_run *run)
 {
-        size_t reverted = 0;
         uint64_t total = 0;
 
         /* In the order the steps ran: release and recover go from the last step back. */
@@ -74,18 +73,26 @@ static void print_human(const char *verb, const struct engine_run *run, int erro
                 if (o->state == OUTCOME_PENDING)
                         continue;
                 total += o->usec;
-                reverted += o->state == OUTCOME_REVERTED;
                 if (o->state == OUTCOME_SKIPPED)
-                        printf("  %2zu  %-13s %8s  %s (%s)\n", i + 1, "skipped", "", text ? text : "?", s->skip);
+                        fprintf(f, "  %2zu  %-13s %8s  %s (%s)\n", i + 1, "skipped", "", text ? text : "?", s->skip);
                 else
-                        printf("  %2zu  %-13s %5llu ms  %s\n", i + 1, outcome_to_string(o->state),
-                               (unsigned long long)(o->usec / 1000), text ? text : "?");
+                        fprintf(f, "  %2zu  %-13s %5llu ms  %s\n", i + 1, outcome_to_string(o->state),
+                                (unsigned long long)(o->usec / 1000), text ? text : "?");
                 if (o->message && o->state != OUTCOME_DONE && o->state != OUTCOME_REVERTED)
-                        printf("  %2s  %-13s %8s  %s\n", "", "", "", o->message);
+                        fprintf(f, "  %2s  %-13s %8s  %s\n", "", "", "", o->message);
         }
-        printf("  total %llu ms\n", (unsigned long long)(total / 1000));
+        fprintf(f, "  total %llu ms\n", (unsigned long long)(total / 1000));
+}
+
+static void print_human(const char *verb, const struct engine_run *run, int error)
+{
+        size_t reverted = 0;
+
+        print_timeline(stdout, verb, run);
         if (!error)
                 return;
+        for (size_t i = 0; i < run->n_steps; i++)
+                reverted += run->outcomes[i].state == OUTCOME_REVERTED;
         fprintf(stderr, "gpu-handoff: %s failed at step %ld: %s\n", verb, run->failed + 1,
                 run->failed >= 0 && run->outcomes[run->failed].message ? run->outcomes[run->failed].message
                                                                         : strerror(-error));

@@ -3,6 +3,8 @@
 
 /* What attach, release and recover share: the lock, the context for steps, the report. */
 
+#include <stdio.h>
+
 #include "cli/cli.h"
 #include "handoff/engine.h"
 #include "handoff/lock.h"
@@ -21,6 +23,8 @@ struct handoff_session {
 int session_begin(struct cli *cli, const char *what, const struct config *c, struct handoff_session *s);
 void session_end(struct handoff_session *s);
 
+/* The per-step timeline, one line per step that was reached and a total. */
+void print_timeline(FILE *f, const char *verb, const struct engine_run *run);
 /* The per-step timeline (human) or the same data (--json), then the outcome line. */
 int print_run(const struct cli *cli, const char *verb, const struct engine_run *run, int error);
 

@@ -18,13 +18,20 @@ static const struct verb verbs[] = {
          "\n"
          "  --gpus       only the groups that hold a GPU\n"
          "  --group N    only IOMMU group N\n"},
-        {"doctor", 0, 0, 0, verb_doctor, "",
+        {"doctor", 0, 0, OPT_VM, verb_doctor, "",
          "Check what stands between this host and GPU passthrough",
          "Checks CPU virtualization and /dev/kvm, the IOMMU (firmware and kernel), vfio-pci, and\n"
          "for every GPU its IOMMU group, driver, reset method and known quirks, then names the\n"
          "host's layout (single-gpu, igpu-dgpu, dual-dgpu). Every finding comes with a fix.\n"
          "\n"
-         "Exit status: 0 when a GPU can be passed through now, 1 when not, 2 on error.\n"},
+         "  --vm DOMAIN    also check a libvirt domain: a domain XML file, or the name of one\n"
+         "                 libvirt keeps in /etc/libvirt/qemu/ (read directly, libvirt is not asked):\n"
+         "                 the q35 machine, UEFI, every function of each passed GPU with one\n"
+         "                 managed mode, hostdevs this host has, hugepages it can get, the Looking\n"
+         "                 Glass shmem size\n"
+         "\n"
+         "Exit status: 0 when a GPU can be passed through now (and the domain has no error),\n"
+         "1 when not, 2 on error.\n"},
         {"attach", 0, 16, OPT_DRY_RUN | OPT_YES | OPT_WITH_GROUP | OPT_FORCE | OPT_TERMINATE | OPT_VM, verb_attach,
          "[DEVICE...]",
          "Lend a GPU with its companion functions to vfio-pci",
@@ -78,6 +85,36 @@ static const struct verb verbs[] = {
          "  --discard      drop a damaged journal without touching the host (check the host\n"
          "                 with gpu-handoff list first)\n"
          "  --vm NAME      take the deadlines from /etc/gpu-handoff/vm.d/NAME.conf too\n"},
+        {"hook", 1, 4, 0, verb_hook, "VM OP SUBOP [EXTRA] | install | uninstall",
+        "libvirt's QEMU hook (libvirt runs it), and putting it in place: install, uninstall",
+        "libvirt runs /etc/libvirt/hooks/qemu and every file in /etc/libvirt/hooks/qemu.d/ with the\n"
+        "VM's name, the operation, the sub-operation and an extra argument, and the domain XML on\n"
+        "stdin. Installed there (as a link to gpu-handoff), gpu-handoff acts on two events:\n"
+        "\n"
+        "  prepare begin  lends the VM's PCI hostdevs that the host still uses, as attach does,\n"
+        "                 with the VM's settings: /etc/gpu-handoff/vm.d/VM.conf, else the domain's\n"
+        "                 <memoryBacking><hugepages> and <cputune><vcpupin> (the host keeps the\n"
+        "                 other CPUs). managed='yes' hostdevs are bound by libvirt, not the hook.\n"
+        "                 Lending the GPU that drives the display needs SingleGPU=yes.\n"
+        "  release end    gives back what the hook lent to that VM.\n"
+        "\n"
+        "Every other event, a VM without PCI hostdevs, or hostdevs already on vfio-pci: exit 0 at\n"
+        "once, nothing read or changed. It never calls back into libvirt. A failure is rolled back\n"
+        "and reported in one line on stderr (virt-manager shows it); every step goes to syslog\n"
+        "(journalctl -t gpu-handoff).\n"
+        "\n"
+        "Exit status: 0, 1 refused (libvirt does not start the VM), 3 rolled back after a failure,\n"
+        "4 the host needs gpu-handoff recover.\n"
+        "\n"
+        "  install        put the hook where the installed libvirt runs it: the link\n"
+        "                 /etc/libvirt/hooks/qemu.d/gpu-handoff (libvirt 6.5 and later), else\n"
+        "                 /etc/libvirt/hooks/qemu. A hook of yours there is kept, never replaced.\n"
+        "                 What it makes is recorded in /var/lib/gpu-handoff/hook-install.\n"
+        "  uninstall      remove exactly what install made\n"
+        "  --json         what install or uninstall found and did, as a JSON document\n"
+        "\n"
+        "Exit status of install and uninstall: 0 (also when there is nothing to do), 1 refused\n"
+        "(nothing changed; the message says why), 2 error.\n"},
         {"config", 0, 0, OPT_VM, verb_config, "",
          "Show the configuration in effect, and where each value comes from",
          "Reads /etc/gpu-handoff/gpu-handoff.conf and, with --vm NAME, the per-VM overrides in\n"
@@ -95,6 +132,32 @@ static const struct verb verbs[] = {
          "is an error: one line naming the file and line, exit status 2.\n"
          "\n"
          "Exit status: 0, or 2 when the configuration cannot be used.\n"},
+        {"xml", 0, 1, OPT_GUEST_BUS | OPT_MANAGED | OPT_ROM | OPT_NVIDIA_LEGACY | OPT_PROXMOX, verb_xml, "[DEVICE]",
+         "Print the libvirt <hostdev> elements (or the Proxmox VE line) for a GPU",
+         "Prints the <hostdev> elements that give a GPU and its companion functions (HDMI audio,\n"
+         "USB-C) to a libvirt domain, as the functions of one multifunction guest slot with the GPU\n"
+         "as function 0, after a comment that says what to check. Paste them under <devices> with\n"
+         "virsh edit. Nothing on the host changes.\n"
+         "\n"
+         "DEVICE is the GPU's address or a companion's (0000:01:00.0 or 01:00.0). Without one, the\n"
+         "GPU attach would lend: GPU= from the configuration, else the only GPU that does not drive\n"
+         "the host's display, else on a single-GPU host the boot GPU.\n"
+         "\n"
+         "  --guest-bus N      the guest PCI bus, a pcie-root-port's index: 1 to 255 or 0x01 to\n"
+         "                     0xff (default 0x06; check that no other device uses it)\n"
+         "  --managed yes|no   no (default): the gpu-handoff hook binds vfio-pci while the VM runs;\n"
+         "                     yes: libvirt does, and the hook only frees the GPU from the desktop\n"
+         "  --rom FILE         add <rom file='FILE'/> to the GPU (an absolute path)\n"
+         "  --nvidia-legacy    also print the <features> NVIDIA drivers before R465 need against\n"
+         "                     Code 43: <hyperv><vendor_id/></hyperv> and <kvm><hidden/></kvm>\n"
+         "  --proxmox          print the Proxmox VE line instead: hostpci0: with the slot (or its\n"
+         "                     functions joined with ;), pcie=1 (needs the q35 machine), x-vga=1\n"
+         "                     for a VGA GPU, romfile= for --rom (a file in /usr/share/kvm/);\n"
+         "                     with --nvidia-legacy also a cpu: line with hidden=1 and hv-vendor-id\n"
+         "  --json             the devices and the text as a JSON document (docs/json.md)\n"
+         "\n"
+         "Exit status: 0, 1 when the device is not a GPU or cannot be passed through, 2 on a\n"
+         "usage error (a malformed address, no such device, a bad option value).\n"},
 };
 
 static const struct verb *find_verb(const char *name)
@@ -195,6 +258,11 @@ enum {
         ARG_DISCARD,
         ARG_TERMINATE,
         ARG_VM,
+        ARG_GUEST_BUS,
+        ARG_MANAGED,
+        ARG_ROM,
+        ARG_NVIDIA_LEGACY,
+        ARG_PROXMOX,
 };
 
 static const struct option options[] = {
@@ -213,6 +281,11 @@ static const struct option options[] = {
         {"discard", no_argument, NULL, ARG_DISCARD},
         {"terminate", no_argument, NULL, ARG_TERMINATE},
         {"vm", required_argument, NULL, ARG_VM},
+        {"guest-bus", required_argument, NULL, ARG_GUEST_BUS},
+        {"managed", required_argument, NULL, ARG_MANAGED},
+        {"rom", required_argument, NULL, ARG_ROM},
+        {"nvidia-legacy", no_argument, NULL, ARG_NVIDIA_LEGACY},
+        {"proxmox", no_argument, NULL, ARG_PROXMOX},
         {},
 };
 
@@ -224,13 +297,32 @@ static int check_verb_options(const struct verb *v, unsigned given)
                 const char *name;
         } names[] = {{OPT_GPUS, "--gpus"},       {OPT_GROUP, "--group"},           {OPT_DRY_RUN, "--dry-run"},
                      {OPT_YES, "--yes"},         {OPT_WITH_GROUP, "--with-group"}, {OPT_FORCE, "--force"},
-                     {OPT_DISCARD, "--discard"}, {OPT_TERMINATE, "--terminate"}, {OPT_VM, "--vm"}};
+                     {OPT_DISCARD, "--discard"}, {OPT_TERMINATE, "--terminate"}, {OPT_VM, "--vm"},
+                     {OPT_GUEST_BUS, "--guest-bus"}, {OPT_MANAGED, "--managed"}, {OPT_ROM, "--rom"},
+                     {OPT_NVIDIA_LEGACY, "--nvidia-legacy"}, {OPT_PROXMOX, "--proxmox"}};
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 if ((given & names[i].bit) && !(v->options & names[i].bit))
                         return cli_error("option %s does not apply to \"%s\" (see gpu-handoff %s --help)",
                                          names[i].name, v->name, v->name);
         return 0;
+}
+
+/* Run by libvirt as a hook file: "VM OP SUBOP EXTRA" become "gpu-handoff -- hook VM OP ...",
+ * so that a VM name starting with '-' is not taken for an option. */
+static char **hook_argv(int argc, char **argv, int *ret_argc)
+{
+        char **v = calloc((size_t)argc + 3, sizeof(*v));
+
+        if (!v)
+                return NULL;
+        v[0] = argv[0];
+        v[1] = (char *)"--";
+        v[2] = (char *)"hook";
+        for (int i = 1; i < argc; i++)
+                v[i + 2] = argv[i];
+        *ret_argc = argc + 2;
+        return v;
 }
 
 int main(int argc, char **argv)
@@ -241,6 +333,11 @@ int main(int argc, char **argv)
         bool help = false;
         int c, r, nargs;
 
+        if (invoked_as_hook(argv[0])) {
+                argv = hook_argv(argc, argv, &argc); /* lives as long as the process */
+                if (!argv)
+                        return cli_error("out of memory");
+        }
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
                 switch (c) {
@@ -302,6 +399,26 @@ int main(int argc, char **argv)
                 case ARG_VM:
                         cli.vm = optarg; /* checked when the configuration is read */
                         given |= OPT_VM;
+                        break;
+                case ARG_GUEST_BUS: /* xml's values are checked by the verb */
+                        cli.guest_bus = optarg;
+                        given |= OPT_GUEST_BUS;
+                        break;
+                case ARG_MANAGED:
+                        cli.managed = optarg;
+                        given |= OPT_MANAGED;
+                        break;
+                case ARG_ROM:
+                        cli.rom = optarg;
+                        given |= OPT_ROM;
+                        break;
+                case ARG_NVIDIA_LEGACY:
+                        cli.nvidia_legacy = true;
+                        given |= OPT_NVIDIA_LEGACY;
+                        break;
+                case ARG_PROXMOX:
+                        cli.proxmox = true;
+                        given |= OPT_PROXMOX;
                         break;
                 case ':':
                         return cli_error("option %s needs a value (see gpu-handoff --help)", argv[optind - 1]);

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gpu-handoff doctor: the host facts, every GPU, and the findings with their fixes. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "doctor/doctor.h"
+#include "doctor/vm.h"
 #include "host/host.h"
+#include "libvirt/domain.h"
+#include "libvirt/hook-install.h"
 
 
 static const char *tristate_word(enum tristate t)
@@ -171,6 +176,70 @@ static int print_json(const struct host *h, const struct doctor_report *rep, str
         return json_print(doc);
 }
 
+/* --vm: a file (a path, or a name ending in .xml), else the name of a domain libvirt keeps in
+ * /etc/libvirt/qemu/NAME.xml (read directly: doctor never asks libvirt). */
+static int read_domain(const struct cli *cli, struct domain **ret)
+{
+        _cleanup_free_ char *xml = NULL, *path = NULL, *error = NULL;
+        size_t len = 0, n = strlen(cli->vm);
+        bool file = strchr(cli->vm, '/') || (n > 4 && strcmp(cli->vm + n - 4, ".xml") == 0);
+        int r;
+
+        if (file) {
+                _cleanup_close_ int fd = open(cli->vm, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                r = fd < 0 ? negative_errno() : read_fd_full(fd, DOMAIN_XML_MAX, &xml, &len);
+        } else {
+                if (!*cli->vm || cli->vm[0] == '.' || asprintf(&path, "etc/libvirt/qemu/%s.xml", cli->vm) < 0)
+                        return cli_error("--vm \"%s\": expected a domain name or a domain XML file", cli->vm);
+                r = sysroot_read_file(cli->sr, path, DOMAIN_XML_MAX, &xml, &len);
+        }
+        if (r < 0)
+                return cli_error("--vm %s: cannot read %s%s: %s", cli->vm, file ? "" : "/", file ? cli->vm : path,
+                                 r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+        r = domain_parse(xml, len, ret, &error);
+        if (r < 0)
+                return cli_error("--vm %s: %s", cli->vm, error ? error : strerror(-r));
+        return EXIT_OK;
+}
+
+/* The memory facts of the hugepage check, for the page size the domain wants. */
+static void read_memory(const struct cli *cli, const struct domain *d, struct vm_memory *m)
+{
+        _cleanup_free_ char *meminfo = NULL;
+        unsigned long long kb;
+        char path[128], buf[32];
+        uint32_t free_pages = 0, resv = 0;
+        uint64_t size;
+
+        *m = (struct vm_memory){.default_hugepage_size = UINT64_C(2) << 20};
+        if (sysroot_read_file(cli->sr, "proc/meminfo", 64 * 1024, &meminfo, NULL) >= 0) {
+                const char *p = strstr(meminfo, "Hugepagesize:");
+                if (p && sscanf(p, "Hugepagesize: %llu kB", &kb) == 1)
+                        m->default_hugepage_size = (uint64_t)kb << 10;
+                p = strstr(meminfo, "MemAvailable:");
+                if (p && sscanf(p, "MemAvailable: %llu kB", &kb) == 1)
+                        m->available_bytes = (uint64_t)kb << 10;
+        }
+        size = d->hugepage_size ? d->hugepage_size : m->default_hugepage_size;
+        snprintf(path, sizeof(path), "sys/kernel/mm/hugepages/hugepages-%llukB/free_hugepages",
+                 (unsigned long long)(size >> 10));
+        m->pool_exists = sysroot_read_attr(cli->sr, path, buf, sizeof(buf)) > 0 &&
+                         sysfs_parse_uint(buf, UINT32_MAX, &free_pages) >= 0;
+        snprintf(path, sizeof(path), "sys/kernel/mm/hugepages/hugepages-%llukB/resv_hugepages",
+                 (unsigned long long)(size >> 10));
+        if (sysroot_read_attr(cli->sr, path, buf, sizeof(buf)) > 0)
+                (void)sysfs_parse_uint(buf, UINT32_MAX, &resv);
+        m->free_pages = free_pages > resv ? free_pages - resv : 0;
+}
+
+static bool any_error(const struct doctor_report *rep, const char *prefix)
+{
+        for (size_t i = 0; i < rep->n_findings; i++)
+                if (rep->findings[i].severity == SEVERITY_ERROR && strncmp(rep->findings[i].id, prefix, strlen(prefix)) == 0)
+                        return true;
+        return false;
+}
+
 int verb_doctor(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(host_freep) struct host *h = NULL;
@@ -190,6 +259,19 @@ int verb_doctor(struct cli *cli, int argc, char **argv)
         r = doctor_run(h, names, &rep);
         if (r < 0)
                 return cli_error("cannot check the host: %s", strerror(-r));
+        if (cli->vm) {
+                _cleanup_(domain_freep) struct domain *d = NULL;
+                struct vm_memory m;
+
+                if (read_domain(cli, &d) != EXIT_OK)
+                        return EXIT_ERROR;
+                read_memory(cli, d, &m);
+                if (doctor_check_vm(h, d, &m, rep) < 0)
+                        return cli_error("out of memory");
+        }
+        /* Whether libvirt runs gpu-handoff: no finding when there is no libvirt. */
+        if (hook_doctor(cli->sr, hook_binary(), rep) < 0)
+                return cli_error("out of memory");
         if (cli->json)
                 r = print_json(h, rep, names);
         else {
@@ -198,5 +280,7 @@ int verb_doctor(struct cli *cli, int argc, char **argv)
         }
         if (r < 0)
                 return cli_error("cannot print the report: %s", strerror(-r));
-        return rep->ready ? EXIT_OK : EXIT_NOT_READY;
+        if (cli->vm && !cli->json && any_error(rep, "vm-"))
+                printf("The domain is not ready: fix the vm- errors above.\n");
+        return rep->ready && !any_error(rep, "vm-") ? EXIT_OK : EXIT_NOT_READY;
 }

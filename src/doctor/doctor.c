@@ -446,3 +446,18 @@ const char *severity_to_string(enum severity s)
         };
         return names[s];
 }
+
+int doctor_report_add(struct doctor_report *r, const char *id, enum severity sev, const char *subject, const char *fix,
+                      const char *fmt, ...)
+{
+        struct report_builder b = {.r = r, .cap = r->n_findings};
+        char *message = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&message, fmt, ap) < 0)
+                message = NULL;
+        va_end(ap);
+        push(&b, strdup(id), sev, subject, message, fix ? strdup(fix) : NULL);
+        return b.error;
+}

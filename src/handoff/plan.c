@@ -217,8 +217,8 @@ static int add_with_group(struct builder *b, struct pci_device *d)
         if (d->boot_vga == YES && !b->opts->yes)
                 return refuse(b, -EPERM,
                               "%s drives the host's display: lending it stops the display manager and ends the "
-                              "desktop session until release; run again with --yes",
-                              d->address);
+                              "desktop session until release; %s",
+                              d->address, b->opts->consent ? b->opts->consent : "run again with --yes");
         if (add_device(b, d) < 0)
                 return b->error;
         for (size_t i = 0; g && i < g->n_companions; i++)

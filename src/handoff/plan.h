@@ -18,6 +18,7 @@ struct plan_options {
         bool force;      /* lend a device that is not a GPU */
         bool yes;        /* lend the GPU that drives the host's display (single-GPU hosts) */
         bool terminate;  /* stop the processes that hold the GPU instead of refusing */
+        const char *consent; /* how to give the consent yes stands for, in a refusal; NULL: --yes */
 };
 
 struct plan {

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gpu-handoff hook: the libvirt QEMU hook. libvirt runs it for every event of every VM, as
+ * /etc/libvirt/hooks/qemu or /etc/libvirt/hooks/qemu.d/NAME, with "VM OP SUBOP EXTRA" and the
+ * domain XML on stdin. "prepare begin" lends the VM's PCI hostdevs that the host still uses, and
+ * makes room for the guest; "release end" gives them back. Every other event returns at once.
+ *
+ * It never calls back into libvirt (the daemon waits for the hook: virsh here deadlocks). A
+ * failure is rolled back and reported in one line on stderr, which virt-manager shows; the
+ * step timeline goes to syslog. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "basic/parse.h"
+#include "cli/cli.h"
+#include "cli/handoff.h"
+#include "handoff/transition.h"
+#include "host/host.h"
+#include "libvirt/domain.h"
+#include "libvirt/settings.h"
+
+/* The timeline, line by line, to syslog (journald keeps it under the tag gpu-handoff). */
+static void log_run(const char *vm, const char *verb, const struct engine_run *run)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+
+        if (!f)
+                return;
+        print_timeline(f, verb, run);
+        if (fclose(f) != 0)
+                return;
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+                syslog(LOG_INFO, "%s %s:%s", vm, verb, line);
+}
+
+/* One line for virt-manager's error dialog, and the same to syslog. */
+_printf_(2, 3) static int hook_fail(int status, const char *fmt, ...)
+{
+        _cleanup_free_ char *line = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&line, fmt, ap) < 0)
+                line = NULL;
+        va_end(ap);
+        fprintf(stderr, "gpu-handoff: %s\n", line ? line : "out of memory");
+        syslog(LOG_ERR, "%s", line ? line : "out of memory");
+        return status;
+}
+
+/* The domain's hugepages and vCPU pinning, where the configuration leaves the defaults. */
+static int settings_from_domain(const struct cli *cli, const struct domain *d, struct config *c)
+{
+        _cleanup_free_ char *error = NULL;
+        char online[4096];
+        int r;
+
+        if (sysroot_read_attr(cli->sr, "sys/devices/system/cpu/online", online, sizeof(online)) < 0)
+                online[0] = 0;
+        r = domain_settings_apply(d, online[0] ? online : NULL, c, &error);
+        return r < 0 ? hook_fail(r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY, "%s: %s", d->name,
+                                 error ? error : strerror(-r))
+                     : EXIT_OK;
+}
+
+static const struct domain_hostdev *hostdev_of(const struct domain *d, const char *address)
+{
+        for (size_t i = 0; i < d->n_hostdevs; i++) {
+                char a[PCI_ADDR_STRLEN];
+                if (strcmp(pci_addr_format(&d->hostdevs[i].host, a), address) == 0)
+                        return &d->hostdevs[i];
+        }
+        return NULL;
+}
+
+/* managed='yes': libvirt binds vfio-pci itself after "prepare" and unbinds before "release";
+ * the hook only frees the GPU from the host (and cannot wait for /dev/vfio/N). */
+static void leave_binding_to_libvirt(struct plan *p, const struct domain *d)
+{
+        bool dropped = false;
+        size_t n = 0;
+
+        for (size_t i = 0; i < p->n_steps; i++) {
+                struct step *s = &p->steps[i];
+                const struct domain_hostdev *hd = s->kind == STEP_BIND_VFIO ? hostdev_of(d, s->args[0]) : NULL;
+                if (hd && hd->managed) {
+                        step_done(s);
+                        dropped = true;
+                        continue;
+                }
+                p->steps[n++] = *s;
+        }
+        p->n_steps = n;
+        if (!dropped)
+                return;
+        n = 0;
+        for (size_t i = 0; i < p->n_steps; i++) {
+                if (p->steps[i].kind == STEP_WAIT_VFIO_GROUP) {
+                        step_done(&p->steps[i]);
+                        continue;
+                }
+                p->steps[n++] = p->steps[i];
+        }
+        p->n_steps = n;
+}
+
+/* The hostdevs the host still has (not on vfio-pci), by address; none: nothing to do. */
+static int devices_to_lend(const struct cli *cli, const struct domain *d, struct strv *ret)
+{
+        for (size_t i = 0; i < d->n_hostdevs; i++) {
+                char a[PCI_ADDR_STRLEN], driver[64];
+                int r = pci_current_driver(cli->sr, pci_addr_format(&d->hostdevs[i].host, a), driver, sizeof(driver));
+
+                if (r == -ENOENT || r == -ENODEV)
+                        return hook_fail(EXIT_NOT_READY, "%s: hostdev %s is not on this host's PCI bus", d->name, a);
+                if (r < 0)
+                        return hook_fail(EXIT_ERROR, "%s: cannot read the driver of %s: %s", d->name, a, strerror(-r));
+                if ((r == 0 || strcmp(driver, "vfio-pci") != 0) && strv_addf(ret, "%s", a) < 0)
+                        return hook_fail(EXIT_ERROR, "out of memory");
+        }
+        return EXIT_OK;
+}
+
+/* "hook NAME": what the journal's attach phase says when this hook lent the GPU to NAME. */
+static char *owner_command(const char *vm)
+{
+        char *s = NULL;
+        return asprintf(&s, "hook %s", vm) < 0 ? NULL : s;
+}
+
+/* A journal from before: finish what a crash left; refuse while another VM has the GPU.
+ * *lent: this VM has it already (libvirt retried a start). */
+static int settle(struct cli *cli, struct handoff_session *s, const char *vm, bool *lent)
+{
+        _cleanup_journal_state_ struct journal_state *st = NULL;
+        int r = journal_check(cli, &st);
+
+        *lent = false;
+        if (r != 1)
+                return r;
+        switch (journal_state_outcome(st)) {
+        case JOURNAL_OUTCOME_ATTACHED:
+                *lent = st->n_phases && st->phases[0].command && strcmp(st->phases[0].command, s->command) == 0;
+                if (*lent)
+                        return EXIT_OK;
+                return hook_fail(EXIT_NOT_READY, "%s: the GPU is lent already (%s, by \"%s\"); stop that VM first", vm,
+                                 st->n_phases && st->phases[0].devices ? st->phases[0].devices : "?",
+                                 st->n_phases && st->phases[0].command ? st->phases[0].command : "?");
+        case JOURNAL_OUTCOME_ROLLED_BACK:
+        case JOURNAL_OUTCOME_RELEASED:
+                return journal_remove(cli->sr) < 0 ? hook_fail(EXIT_ERROR, "cannot remove the old journal") : EXIT_OK;
+        default:
+                return revert_journal(cli, s, "recover", false);
+        }
+}
+
+/* Plans the hand-over of the devices and the room for the guest, and runs it. */
+static int attach(struct cli *cli, struct handoff_session *s, const struct domain *d, const struct config *c,
+                  const struct strv *lend)
+{
+        _cleanup_(host_freep) struct host *h = NULL;
+        _cleanup_(plan_freep) struct plan *p = NULL;
+        _cleanup_(engine_run_freep) struct engine_run *run = NULL;
+        _cleanup_free_ char *error = NULL;
+        _cleanup_free_ char *consent = NULL;
+        struct plan_options opts = {.with_group = c->with_group, .yes = c->single_gpu,
+                                    .terminate = c->holders == HOLDER_POLICY_TERMINATE};
+        int r;
+
+        if (asprintf(&consent, "set SingleGPU=yes in /etc/gpu-handoff/vm.d/%s.conf to allow it", d->name) < 0)
+                return hook_fail(EXIT_ERROR, "out of memory");
+        opts.consent = consent;
+        r = host_read(cli->sr, NULL, HOST_PLATFORM, &h);
+        if (r < 0)
+                return hook_fail(EXIT_ERROR, "cannot read the host: %s", strerror(-r));
+        r = plan_attach(h, lend->v, lend->n, &opts, &p, &error);
+        if (r >= 0)
+                r = plan_room(&s->ctx, c, &s->self, p, &error);
+        if (r < 0)
+                return hook_fail(r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY, "%s: %s", d->name,
+                                 error ? error : strerror(-r));
+        leave_binding_to_libvirt(p, d);
+        r = transition_attach(&s->ctx, &s->self, s->command, p, &run, &error);
+        if (!run)
+                return hook_fail(EXIT_ERROR, "%s: cannot start the journal, nothing was changed: %s", d->name,
+                                 error ? error : strerror(-r));
+        log_run(d->name, "attach", run);
+        if (r < 0)
+                return hook_fail(run->host_intact ? EXIT_ROLLED_BACK : EXIT_NEEDS_RECOVER,
+                                 "%s: cannot lend the GPU: %s; %s (journalctl -t gpu-handoff has every step)", d->name,
+                                 run->failed >= 0 && run->outcomes[run->failed].message ? run->outcomes[run->failed].message
+                                                                                         : strerror(-r),
+                                 run->host_intact ? "the host is as before" : "run gpu-handoff recover");
+        syslog(LOG_INFO, "%s: lent %s", d->name, lend->v[0]);
+        return EXIT_OK;
+}
+
+static int prepare(struct cli *cli, const char *vm)
+{
+        _cleanup_(domain_freep) struct domain *d = NULL;
+        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_free_ char *xml = NULL, *error = NULL, *what = owner_command(vm);
+        struct handoff_session s = {0};
+        struct strv lend = {0};
+        size_t len = 0;
+        bool lent;
+        int r;
+
+        if (!what)
+                return hook_fail(EXIT_ERROR, "out of memory");
+        r = read_fd_full(STDIN_FILENO, DOMAIN_XML_MAX, &xml, &len);
+        if (r < 0)
+                return hook_fail(EXIT_NOT_READY, "%s: cannot read the domain XML on stdin: %s", vm,
+                                 r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+        r = domain_parse(xml, len, &d, &error);
+        if (r < 0)
+                return hook_fail(EXIT_NOT_READY, "%s: %s", vm, error ? error : strerror(-r));
+        if (strcmp(d->name, vm) != 0)
+                return hook_fail(EXIT_NOT_READY, "libvirt named the VM \"%s\" but its XML says \"%s\"", vm, d->name);
+        r = devices_to_lend(cli, d, &lend);
+        /* No PCI hostdev, or all on vfio-pci already: nothing to do, nothing read beyond this. */
+        if (r == EXIT_OK && lend.n > 0) {
+                cli->vm = vm;
+                r = cli_load_config(cli, &c);
+                if (r == EXIT_OK)
+                        r = settings_from_domain(cli, d, c);
+                if (r == EXIT_OK)
+                        r = session_begin(cli, what, c, &s);
+                if (r == EXIT_OK && (r = settle(cli, &s, vm, &lent)) == EXIT_OK && !lent)
+                        r = attach(cli, &s, d, c, &lend);
+                session_end(&s);
+        }
+        strv_done(&lend);
+        return r;
+}
+
+/* "release end" also follows a start that failed after "prepare": whatever this hook lent to the
+ * VM goes back; a journal of another VM, or none, is left alone. */
+static int release(struct cli *cli, const char *vm)
+{
+        _cleanup_journal_state_ struct journal_state *st = NULL;
+        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_(engine_run_freep) struct engine_run *run = NULL;
+        _cleanup_free_ char *what = owner_command(vm), *error = NULL;
+        struct handoff_session s = {0};
+        struct step *steps = NULL;
+        size_t n_steps = 0;
+        int r;
+
+        if (!what)
+                return hook_fail(EXIT_ERROR, "out of memory");
+        r = journal_check(cli, &st);
+        if (r != 1)
+                return r;
+        if (!st->n_phases || !st->phases[0].command || strcmp(st->phases[0].command, what) != 0)
+                return EXIT_OK;
+        cli->vm = vm;
+        if (cli_load_config(cli, &c) != EXIT_OK && config_new_default(&c) < 0)
+                return hook_fail(EXIT_ERROR, "out of memory");
+        r = session_begin(cli, what, c, &s);
+        if (r != EXIT_OK)
+                return r;
+        r = transition_undo(&s.ctx, &s.self, s.command, "release", &run, &steps, &n_steps, &error);
+        if (run)
+                log_run(vm, "release", run);
+        if (r == -ENOENT)
+                r = EXIT_OK; /* released meanwhile */
+        else if (r < 0)
+                r = hook_fail(EXIT_NEEDS_RECOVER, "%s: cannot give the GPU back: %s; fix that, then run gpu-handoff recover",
+                              vm,
+                              run && run->failed >= 0 && run->outcomes[run->failed].message
+                                      ? run->outcomes[run->failed].message
+                                      : error ? error : strerror(-r));
+        else
+                syslog(LOG_INFO, "%s: the GPU is back with the host", vm);
+        engine_run_free(TAKE_PTR(run)); /* before the steps it borrows */
+        steps_free(steps, n_steps);
+        session_end(&s);
+        return r;
+}
+
+int verb_hook(struct cli *cli, int argc, char **argv)
+{
+        const char *vm = argv[0], *op = argc > 1 ? argv[1] : "", *subop = argc > 2 ? argv[2] : "";
+        int r;
+
+        /* libvirt always passes 3-4 arguments; one word is the admin's "install" / "uninstall". */
+        if (argc == 1)
+                return hook_install_verb(cli, argc, argv);
+        /* The hook runs for every event of every VM: everything else costs nothing. */
+        bool lend = strcmp(op, "prepare") == 0 && strcmp(subop, "begin") == 0;
+        bool give_back = strcmp(op, "release") == 0 && strcmp(subop, "end") == 0;
+        if (!lend && !give_back)
+                return EXIT_OK;
+        openlog("gpu-handoff", LOG_PID, LOG_DAEMON);
+        r = lend ? prepare(cli, vm) : release(cli, vm);
+        closelog();
+        return r;
+}
+
+/* libvirt runs hooks as /etc/libvirt/hooks/qemu or as a file in /etc/libvirt/hooks/qemu.d/. */
+bool invoked_as_hook(const char *argv0)
+{
+        const char *slash = strrchr(argv0, '/');
+
+        if (!slash)
+                return false;
+        return strcmp(slash, "/qemu") == 0 ? slash - argv0 >= 6 && strncmp(slash - 6, "/hooks", 6) == 0
+                                           : slash - argv0 >= 7 && strncmp(slash - 7, "/qemu.d", 7) == 0;
+}

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* gpu-handoff xml: the libvirt <hostdev> elements (or the Proxmox VE line) for a GPU and its
+ * companions, the same devices attach lends. Reads the host, changes nothing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "handoff/plan.h"
+#include "host/host.h"
+#include "libvirt/hostdev-xml.h"
+
+#define PCI_CLASS_DISPLAY_VGA 0x0300
+
+/* The GPU a named device stands for: itself, or the GPU whose companion it is. */
+static int resolve(const struct host *h, const char *name, bool from_config, const struct gpu **ret)
+{
+        const char *where = from_config ? "GPU= in the configuration: " : "";
+        char buf[PCI_ADDR_STRLEN];
+        struct pci_device *d;
+        struct pci_addr a;
+
+        if (pci_addr_parse_user(name, &a) < 0) {
+                cli_error("xml: %s\"%s\" is not a PCI address (expected DDDD:BB:DD.F or BB:DD.F, as gpu-handoff "
+                          "list shows)",
+                          where, name);
+                return EXIT_ERROR;
+        }
+        d = pci_list_find(h->pci, &a);
+        if (!d) {
+                cli_error("xml: %sthere is no PCI device %s on this host (gpu-handoff list shows them)", where,
+                          pci_addr_format(&a, buf));
+                return EXIT_ERROR;
+        }
+        for (size_t i = 0; i < h->n_gpus; i++)
+                if (h->gpus[i].dev == d || gpu_has_companion(&h->gpus[i], d)) {
+                        *ret = &h->gpus[i];
+                        return EXIT_OK;
+                }
+        cli_error("xml: %s%s is neither a GPU nor one of a GPU's functions (gpu-handoff list --gpus shows them)", where,
+                  d->address);
+        return EXIT_NOT_READY;
+}
+
+/* GPU= may name a GPU and its functions: fine while they all stand for one GPU. */
+static int resolve_config(const struct host *h, char **names, const struct gpu **ret)
+{
+        const struct gpu *pick = NULL, *g;
+        int r;
+
+        for (; *names; names++) {
+                r = resolve(h, *names, true, &g);
+                if (r != EXIT_OK)
+                        return r;
+                if (pick && pick != g) {
+                        cli_error("xml: GPU= in the configuration names %s and %s; name the one to print "
+                                  "(gpu-handoff xml DEVICE)",
+                                  pick->dev->address, g->dev->address);
+                        return EXIT_ERROR;
+                }
+                pick = g;
+        }
+        *ret = pick;
+        return EXIT_OK;
+}
+
+static bool in_plan(const struct plan *p, const struct pci_device *d)
+{
+        for (size_t i = 0; i < p->n_devices; i++)
+                if (p->devices[i] == d)
+                        return true;
+        return false;
+}
+
+/* Without a name, attach's own choice: the plan holds that GPU (and, its group being taken
+ * whole here, maybe another one sharing the group: the one attach would pick is not the boot
+ * GPU, unless it is the only one). */
+static const struct gpu *planned_gpu(const struct host *h, const struct plan *p)
+{
+        const struct gpu *first = NULL;
+
+        for (size_t i = 0; i < h->n_gpus; i++) {
+                const struct gpu *g = &h->gpus[i];
+                if (!in_plan(p, g->dev))
+                        continue;
+                if (g->kind == GPU_DISCRETE && g->dev->boot_vga != YES)
+                        return g;
+                if (!first)
+                        first = g;
+        }
+        return first;
+}
+
+static int parse_guest_bus(const char *s, uint8_t *ret)
+{
+        uint32_t v;
+        int r;
+
+        if (!s) {
+                *ret = HOSTDEV_DEFAULT_GUEST_BUS;
+                return 0;
+        }
+        /* libvirt's own reading of the attribute: 0x for hex, else decimal. */
+        r = s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? sysfs_parse_hex(s, 0xff, &v) : sysfs_parse_uint(s, 0xff, &v);
+        if (r < 0 || v == 0 || s[strcspn(s, " \t\n")]) /* the sysfs parsers allow trailing space */
+                return -EINVAL;
+        *ret = (uint8_t)v;
+        return 0;
+}
+
+/* The options, checked before the host is read. */
+static int make_spec(const struct cli *cli, struct hostdev_spec *s)
+{
+        const char *problem;
+
+        if (cli->proxmox && (cli->guest_bus || cli->managed))
+                return cli_error("xml: --%s does not apply to --proxmox (Proxmox VE places the device and binds "
+                                 "vfio-pci itself)",
+                                 cli->guest_bus ? "guest-bus" : "managed");
+        if (parse_guest_bus(cli->guest_bus, &s->guest_bus) < 0)
+                return cli_error("xml: --guest-bus: \"%s\" is not a guest bus (expected 1 to 255, or 0x01 to 0xff; "
+                                 "bus 0 is the root bus)",
+                                 cli->guest_bus);
+        if (cli->managed && strcmp(cli->managed, "yes") != 0 && strcmp(cli->managed, "no") != 0)
+                return cli_error("xml: --managed: \"%s\" is neither yes nor no", cli->managed);
+        s->managed = cli->managed && strcmp(cli->managed, "yes") == 0;
+        /* The value is not echoed: it may hold what a terminal would obey. */
+        if (cli->rom && (problem = hostdev_rom_problem(cli->rom, cli->proxmox)))
+                return cli_error("xml: --rom: the path %s", problem);
+        s->rom = cli->rom;
+        s->nvidia_legacy = cli->nvidia_legacy;
+        return EXIT_OK;
+}
+
+/* The GPU, then its companions, in address order. */
+static void fill_functions(const struct host *h, const struct gpu *g, const struct plan *p, struct hostdev_spec *s)
+{
+        size_t in_slot = 0;
+
+        s->host[s->n_functions++] = g->dev->addr;
+        for (size_t i = 0; i < g->n_companions && s->n_functions < HOSTDEV_MAX_FUNCTIONS; i++)
+                if (in_plan(p, g->companions[i]))
+                        s->host[s->n_functions++] = g->companions[i]->addr;
+        for (size_t i = 0; i < h->pci->n_devices; i++)
+                in_slot += pci_addr_same_slot(&h->pci->devices[i].addr, &g->dev->addr);
+        s->whole_slot = in_slot == s->n_functions;
+        s->vga = !(g->dev->problems & PCI_PROBLEM_CLASS) && pci_sub_class(g->dev) == PCI_CLASS_DISPLAY_VGA;
+}
+
+static bool is_function(const struct hostdev_spec *s, const struct pci_device *d)
+{
+        for (size_t i = 0; i < s->n_functions; i++)
+                if (pci_addr_compare(&s->host[i], &d->addr) == 0)
+                        return true;
+        return false;
+}
+
+/* The rest of the group goes to vfio-pci too, or QEMU cannot open it, but not into the domain. */
+static void warn_group(const struct gpu *g, const struct plan *p, const struct hostdev_spec *s)
+{
+        _cleanup_free_ char *list = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&list, &len);
+
+        if (!f)
+                return;
+        for (size_t i = 0; i < p->n_devices; i++)
+                if (!is_function(s, p->devices[i]))
+                        fprintf(f, "%s%s", ftell(f) ? ", " : "", p->devices[i]->address);
+        if (fclose(f) == 0 && list && *list)
+                cli_warning("IOMMU group %d of %s also holds %s: they must be on vfio-pci too while the VM runs "
+                            "(attach --with-group, or WithGroup=yes), but stay out of the domain",
+                            g->dev->iommu_group, g->dev->address, list);
+}
+
+static int print_json(const struct cli *cli, const struct gpu *g, const struct hostdev_spec *s, const char *text)
+{
+        _cleanup_json_ json_object *doc = json_new_document();
+        json_object *functions = json_object_new_array();
+        char buf[PCI_ADDR_STRLEN];
+
+        if (!doc || !functions) {
+                json_object_put(functions);
+                return -ENOMEM;
+        }
+        json_object_object_add(doc, "format", json_object_new_string(cli->proxmox ? "proxmox" : "libvirt"));
+        json_object_object_add(doc, "gpu", json_object_new_string(g->dev->address));
+        json_object_object_add(doc, "functions", functions);
+        for (size_t i = 0; i < s->n_functions; i++) {
+                struct pci_addr guest = {.bus = s->guest_bus, .func = (uint8_t)i};
+                json_object *o = json_object_new_object();
+                if (!o)
+                        return -ENOMEM;
+                json_object_object_add(o, "host", json_object_new_string(pci_addr_format(&s->host[i], buf)));
+                json_object_object_add(o, "guest",
+                                       cli->proxmox ? NULL : json_object_new_string(pci_addr_format(&guest, buf)));
+                json_object_array_add(functions, o);
+        }
+        json_object_object_add(doc, "managed", cli->proxmox ? NULL : json_object_new_boolean(s->managed));
+        json_object_object_add(doc, "rom", json_string_or_null(s->rom));
+        json_object_object_add(doc, "nvidia_legacy", json_object_new_boolean(s->nvidia_legacy));
+        json_object_object_add(doc, "text", json_object_new_string(text));
+        return json_print(doc);
+}
+
+int verb_xml(struct cli *cli, int argc, char **argv)
+{
+        _cleanup_(host_freep) struct host *h = NULL;
+        _cleanup_(config_freep) struct config *c = NULL;
+        _cleanup_(plan_freep) struct plan *p = NULL;
+        _cleanup_free_ char *error = NULL, *text = NULL;
+        /* Only which devices attach would lend matters here: the display and a shared group
+         * are the hook's business when the VM starts, not a reason to refuse the text. */
+        const struct plan_options opts = {.yes = true, .with_group = true};
+        const struct gpu *g = NULL;
+        struct hostdev_spec s = {0};
+        bool elsewhere;
+        int r;
+
+        r = make_spec(cli, &s);
+        if (r != EXIT_OK)
+                return r;
+        if (cli_load_config(cli, &c) != EXIT_OK)
+                return EXIT_ERROR;
+        r = host_read(cli->sr, NULL, HOST_PLATFORM, &h);
+        if (r < 0)
+                return cli_error("cannot read the host below %s: %s", cli->root, strerror(-r));
+        if (argc == 1)
+                r = resolve(h, argv[0], false, &g);
+        else if (c->gpus && c->gpus[0])
+                r = resolve_config(h, c->gpus, &g);
+        if (r != EXIT_OK)
+                return r;
+        r = plan_attach(h, g ? (char *const[]){g->dev->address} : NULL, g ? 1 : 0, &opts, &p, &error);
+        if (r < 0) {
+                cli_error("xml: %s", r == -ENOMEM ? "out of memory" : error ? error : strerror(-r));
+                return r == -EINVAL || r == -ENODEV || r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY;
+        }
+        if (!g && !(g = planned_gpu(h, p)))
+                return cli_error("xml: attach would lend no GPU on this host (gpu-handoff attach --dry-run shows why)");
+        fill_functions(h, g, p, &s);
+        r = cli->proxmox ? hostdev_format_proxmox(&s, &text) : hostdev_format_xml(&s, &text);
+        if (r < 0)
+                return cli_error("xml: cannot format the text: %s", strerror(-r));
+        warn_group(g, p, &s);
+        if (cli->proxmox && s.rom && hostdev_proxmox_romfile(s.rom, &elsewhere) && elsewhere)
+                cli_warning("Proxmox VE reads romfile= from " HOSTDEV_PROXMOX_ROM_DIR ": copy %s there", s.rom);
+        if (cli->json) {
+                r = print_json(cli, g, &s, text);
+                if (r < 0)
+                        return cli_error("cannot print the document: %s", strerror(-r));
+        } else
+                fputs(text, stdout);
+        return EXIT_OK;
+}

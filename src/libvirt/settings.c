@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/macro.h"
+#include "basic/parse.h"
+#include "libvirt/settings.h"
+
+#define CPU_BITS 8192
+
+static bool is_default(const struct config *c, const char *section, const char *key)
+{
+        for (size_t i = 0; i < config_n_keys(); i++)
+                if (strcmp(config_key(i)->section, section) == 0 && strcmp(config_key(i)->key, key) == 0)
+                        return !config_value_origin(c, i).file;
+        return false;
+}
+
+_printf_(3, 4) static int fail(char **ret_error, int error, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (ret_error) {
+                free(*ret_error);
+                va_start(ap, fmt);
+                if (vasprintf(ret_error, fmt, ap) < 0)
+                        *ret_error = NULL;
+                va_end(ap);
+        }
+        return error;
+}
+
+int domain_settings_apply(const struct domain *d, const char *online, struct config *c, char **ret_error)
+{
+        if (d->hugepages && d->memory_bytes && is_default(c, "Memory", "Hugepages")) {
+                uint64_t size = d->hugepage_size ? d->hugepage_size : c->hugepage_size;
+
+                if (size != UINT64_C(2) << 20 && size != UINT64_C(1) << 30)
+                        return fail(ret_error, -EINVAL, "hugepages of %llu KiB: expected 2 MiB or 1 GiB pages",
+                                    (unsigned long long)(size >> 10));
+                c->hugepage_size = size;
+                c->hugepages = (d->memory_bytes + size - 1) / size * size;
+                if (d->hugepage_node >= 0 && is_default(c, "Memory", "HugepageNode"))
+                        c->hugepage_node = d->hugepage_node;
+        }
+        if (d->vcpu_cpus && is_default(c, "CPU", "Housekeeping")) {
+                uint64_t host[CPU_BITS / 64] = {0}, guest[CPU_BITS / 64] = {0};
+                char *keep;
+
+                if (!online || cpulist_parse(online, host, CPU_BITS) < 0 || cpulist_parse(d->vcpu_cpus, guest, CPU_BITS) < 0)
+                        return fail(ret_error, -EINVAL, "cannot tell which CPUs the host keeps besides the vCPUs' %s",
+                                    d->vcpu_cpus);
+                for (size_t i = 0; i < ELEMENTSOF(host); i++)
+                        host[i] &= ~guest[i];
+                keep = cpulist_format(host, CPU_BITS);
+                if (!keep)
+                        return -ENOMEM;
+                free(c->housekeeping);
+                c->housekeeping = NULL;
+                if (*keep) /* every CPU pinned: nothing left to confine the host to, so no isolation */
+                        c->housekeeping = keep;
+                else
+                        free(keep);
+        }
+        return 0;
+}
