@@ -30,7 +30,7 @@
 #include "libvirt/hook-install.h"
 
 /* A hook script worth reading is a few KiB; a bigger one is read up to here. */
-#define SCRIPT_MAX (1024 * 1024)
+#define SCRIPT_MAX (1024 * 1024) /* larger: a script of the user's, not read further */
 /* Names listed from qemu.d/ (others are counted, not named). */
 #define NAMES_MAX 16
 /* libvirt 6.5.0 as MAJOR * 1000000 + MINOR * 1000 + MICRO. */
@@ -292,30 +292,6 @@ static enum hook_file_kind classify_text(const char *text, size_t len, unsigned 
         return dispatcher ? HOOK_FILE_DISPATCHER : HOOK_FILE_SCRIPT;
 }
 
-/* Reads up to SCRIPT_MAX bytes of fd (a longer script is judged by its beginning). */
-static int read_script(int fd, char **ret, size_t *ret_len)
-{
-        _cleanup_free_ char *buf = malloc(SCRIPT_MAX);
-        size_t n = 0;
-
-        if (!buf)
-                return -ENOMEM;
-        while (n < SCRIPT_MAX) {
-                ssize_t k = read(fd, buf + n, SCRIPT_MAX - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                n += (size_t)k;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_len = n;
-        return 0;
-}
-
 struct entry {
         enum hook_file_kind kind;
         char *target;    /* a symlink's target */
@@ -382,7 +358,11 @@ static int entry_read(const struct sysroot *sr, int dirfd, const char *name, str
                 return 0;
         }
         ret->executable = (st.st_mode & 0111) != 0;
-        r = read_script(fd, &text, &len);
+        r = read_fd_full(fd, SCRIPT_MAX, &text, &len);
+        if (r == -EFBIG) { /* not a hook anyone wrote for this: someone's own, kept */
+                ret->kind = HOOK_FILE_SCRIPT;
+                return 0;
+        }
         if (r < 0)
                 return r;
         ret->kind = classify_text(text, len, &ret->line);
