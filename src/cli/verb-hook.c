@@ -160,9 +160,49 @@ static int settle(struct cli *cli, struct handoff_session *s, const char *vm, bo
 }
 
 /* Plans the hand-over of the devices and the room for the guest, and runs it. */
+static const struct gpu *gpu_of(const struct host *h, const char *address)
+{
+        for (size_t i = 0; i < h->n_gpus; i++)
+                if (strcmp(h->gpus[i].dev->address, address) == 0)
+                        return &h->gpus[i];
+        return NULL;
+}
+
+/* A companion (HDMI audio, USB-C) of a GPU the domain also passes: it goes along with that GPU. */
+static bool goes_with_its_gpu(const struct host *h, const struct domain *d, const char *address)
+{
+        for (size_t i = 0; i < h->n_gpus; i++)
+                for (size_t k = 0; k < h->gpus[i].n_companions; k++)
+                        if (strcmp(h->gpus[i].companions[k]->address, address) == 0 &&
+                            hostdev_of(d, h->gpus[i].dev->address))
+                                return true;
+        return false;
+}
+
+/* What the hook names to plan_attach(): the GPUs, whose companions come along; a device that is
+ * neither only when managed='no' says the hook binds it (libvirt binds a managed one itself). */
+static int devices_to_name(const struct host *h, const struct domain *d, const struct strv *lend, struct strv *ret,
+                           bool *ret_force)
+{
+        *ret_force = false;
+        for (size_t i = 0; i < lend->n; i++) {
+                const struct domain_hostdev *hd = hostdev_of(d, lend->v[i]);
+
+                if (!gpu_of(h, lend->v[i])) {
+                        if (goes_with_its_gpu(h, d, lend->v[i]) || (hd && hd->managed))
+                                continue;
+                        *ret_force = true;
+                }
+                if (strv_addf(ret, "%s", lend->v[i]) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static int attach(struct cli *cli, struct handoff_session *s, const struct domain *d, const struct config *c,
                   const struct strv *lend)
 {
+        _cleanup_(quirk_db_freep) struct quirk_db *quirks = NULL;
         _cleanup_(host_freep) struct host *h = NULL;
         _cleanup_(plan_freep) struct plan *p = NULL;
         _cleanup_(engine_run_freep) struct engine_run *run = NULL;
@@ -175,10 +215,21 @@ static int attach(struct cli *cli, struct handoff_session *s, const struct domai
         if (asprintf(&consent, "set SingleGPU=yes in /etc/gpu-handoff/vm.d/%s.conf to allow it", d->name) < 0)
                 return hook_fail(EXIT_ERROR, "out of memory");
         opts.consent = consent;
-        r = host_read(cli->sr, NULL, HOST_PLATFORM, &h);
+        struct strv names = {0};
+
+        if (cli_load_quirks(cli, &quirks) < 0) /* keep-efifb and friends shape the plan */
+                return EXIT_ERROR;
+        r = host_read(cli->sr, quirks, HOST_PLATFORM, &h);
         if (r < 0)
                 return hook_fail(EXIT_ERROR, "cannot read the host: %s", strerror(-r));
-        r = plan_attach(h, lend->v, lend->n, &opts, &p, &error);
+        r = devices_to_name(h, d, lend, &names, &opts.force);
+        if (r >= 0 && names.n == 0) { /* only managed devices libvirt binds itself */
+                strv_done(&names);
+                return EXIT_OK;
+        }
+        if (r >= 0)
+                r = plan_attach(h, names.v, names.n, &opts, &p, &error);
+        strv_done(&names);
         if (r >= 0)
                 r = plan_room(&s->ctx, c, &s->self, p, &error);
         if (r < 0)

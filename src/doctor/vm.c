@@ -123,7 +123,8 @@ static int check_shmem(const struct domain *d, struct doctor_report *rep)
 int doctor_check_vm(const struct host *h, const struct domain *d, const struct vm_memory *m,
                     struct doctor_report *rep)
 {
-        size_t gpus = 0;
+        size_t gpus = 0, first = rep->n_findings;
+        bool trouble = false;
         int r = 0;
 
         if (!d->machine || !strstr(d->machine, "q35"))
@@ -161,5 +162,11 @@ int doctor_check_vm(const struct host *h, const struct domain *d, const struct v
                 r = check_hugepages(d, m, rep);
         if (r >= 0)
                 r = check_shmem(d, rep);
+        for (size_t i = first; i < rep->n_findings; i++)
+                trouble |= rep->findings[i].severity != SEVERITY_INFO;
+        if (r >= 0 && !trouble && gpus > 0)
+                r = doctor_report_add(rep, "vm-ready", SEVERITY_INFO, NULL, NULL,
+                                      "%s is ready for its GPU: %s, UEFI, every function passed", d->name,
+                                      d->machine);
         return r;
 }
