@@ -39,7 +39,8 @@ tb_die() { printf 'testbed: %s\n' "$*" >&2; exit 1; }
 #                                      there but the kernel parameter is not, so Debian's
 #                                      kernel leaves it off)
 #   # tb.append: WORDS                extra kernel command line (may repeat)
-#   # tb.guest: initramfs|systemd     (default initramfs; systemd = Debian with systemd, D-Bus, logind)
+#   # tb.guest: initramfs|systemd|libvirt  (default initramfs; systemd = Debian with systemd, D-Bus,
+#                                      logind; libvirt = that plus Debian's libvirt and QEMU)
 #   # tb.share: /                     export a host folder read-only over 9p (tag hostshare)
 #   # tb.tool: yes|no                 needs the gpu-handoff executable (default yes)
 #   # tb.default: yes|no              part of the default run (default yes; no = only when named)
@@ -59,7 +60,8 @@ tb_hdr_validate() { # tb_hdr_validate FILE: reject unknown keys and values (typo
     done
     case $(tb_hdr "$1" firmware bios) in bios|uefi) ;; *) echo "tb.firmware must be bios or uefi"; return 1 ;; esac
     case $(tb_hdr "$1" iommu pt) in pt|on|off|no-param) ;; *) echo "tb.iommu must be pt, on, off or no-param"; return 1 ;; esac
-    case $(tb_hdr "$1" guest initramfs) in initramfs|systemd) ;; *) echo "tb.guest must be initramfs or systemd"; return 1 ;; esac
+    case $(tb_hdr "$1" guest initramfs) in initramfs|systemd|libvirt) ;;
+        *) echo "tb.guest must be initramfs, systemd or libvirt"; return 1 ;; esac
     case $(tb_hdr "$1" tool yes)$(tb_hdr "$1" default yes) in yesyes|yesno|noyes|nono) ;;
         *) echo "tb.tool and tb.default must be yes or no"; return 1 ;; esac
     for hk in timeout smp mem; do
@@ -92,7 +94,7 @@ tb_prereqs() {
     for want in "$@"; do
         case $want in
             uefi) need_file "$OVMF_CODE" ovmf; need_file "$OVMF_VARS" ovmf ;;
-            systemd) need_cmd mmdebstrap mmdebstrap; need_cmd mke2fs e2fsprogs ;;
+            systemd|libvirt) need_cmd mmdebstrap mmdebstrap; need_cmd mke2fs e2fsprogs ;;
             tool) need_file "$TB_PCI_IDS" pci.ids ;;
         esac
     done
@@ -254,14 +256,21 @@ tb_build_initramfs() {
 # /dev/dri/card0 open like Xorg/Wayland would. Only the OS is in the image (cached; rebuilt when
 # build-rootfs.sh changes): the initramfs copies the modules, /tb and the tool in at each boot
 # (the disk is attached with snapshot=on, so nothing is ever written back).
+# tb_build_rootfs [systemd|libvirt]: sets TB_ROOTFS (the image) and TB_ROOTFS_CACHED; the libvirt
+# variant (Debian's libvirt and QEMU on top) is a separate image, built only when a scenario says
+# "tb.guest: libvirt".
+tb_rootfs_path() { # tb_rootfs_path VARIANT: where the image of that guest is cached
+    case ${1:-systemd} in systemd) echo "$TB_WORK/rootfs.img" ;; *) echo "$TB_WORK/rootfs-$1.img" ;; esac
+}
 tb_build_rootfs() {
-    TB_ROOTFS=$TB_WORK/rootfs.img
-    stamp=$(cksum < "$TB_DIR/lib/build-rootfs.sh")
+    variant=${1:-systemd}
+    TB_ROOTFS=$(tb_rootfs_path "$variant")
+    stamp="$(cksum < "$TB_DIR/lib/build-rootfs.sh") $variant"
     if [ -e "$TB_ROOTFS" ] && [ "$(cat "$TB_ROOTFS.stamp" 2>/dev/null)" = "$stamp" ]; then
         TB_ROOTFS_CACHED=yes; return 0
     fi
     TB_ROOTFS_CACHED=no
-    sh "$TB_DIR/lib/build-rootfs.sh" "$TB_WORK/rootfs" "$TB_ROOTFS" || return 1
+    sh "$TB_DIR/lib/build-rootfs.sh" "${TB_ROOTFS%.img}" "$TB_ROOTFS" "$variant" || return 1
     echo "$stamp" > "$TB_ROOTFS.stamp"
 }
 
@@ -312,10 +321,11 @@ tb_boot() {
 # tb_boot_scenario FILE [INTERACTIVE]: boot the VM a scenario's header describes, running it
 tb_boot_scenario() {
     sc=$1 name=$(basename "$1" .sh)
-    if [ "$(tb_hdr "$sc" guest initramfs)" = systemd ]; then
-        DISK=$TB_ROOTFS; root="tb.root=/dev/vda"
-    else
+    guest=$(tb_hdr "$sc" guest initramfs)
+    if [ "$guest" = initramfs ]; then
         DISK="" root=""
+    else
+        DISK=$(tb_rootfs_path "$guest"); root="tb.root=/dev/vda"
     fi
     test="tb.test=/tb/scenarios/$name.sh${2:+ tb.shell=1}"
     FW=$(tb_hdr "$sc" firmware bios)

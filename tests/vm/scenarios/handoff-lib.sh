@@ -10,7 +10,8 @@
 #   wait_state FILE NAME [RE]  step NAME: host_state equals FILE (lines matching the grep -E
 #                              pattern RE left out on both sides), allowing the kernel up to 5 s
 #                              to settle (snd_hda_intel registers its card asynchronously after
-#                              the probe); prints the diff on failure
+#                              the probe); prints the diff on failure. A scenario whose "host
+#                              state" says more sets STATE_FN to the name of its own function
 #   wait_for SECONDS 'test'    polls the shell test every 20 ms; 0 once true, 1 at the deadline
 #   dmesg_clean                step check:dmesg-clean: no WARNING/BUG/Oops/Call Trace in dmesg
 #   kill_attach_when NAME 'test' [OPTION...]
@@ -59,7 +60,7 @@ wait_state() {
     grep -vE "$_x" "$_f" > /tmp/state.want
     _t0=$(now) _i=0
     while :; do
-        host_state | grep -vE "$_x" > /tmp/state.now
+        ${STATE_FN:-host_state} | grep -vE "$_x" > /tmp/state.now
         _i=$((_i + 1))
         cmp -s /tmp/state.want /tmp/state.now && break
         [ $(($(now) - _t0)) -ge 5000 ] && break
