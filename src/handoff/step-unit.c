@@ -287,6 +287,22 @@ static int room_record_write(const struct handoff_ctx *ctx, const char *record, 
                      : 0;
 }
 
+/* Before systemd is asked: no stale record, a bus, then the record that says it was asked.
+ * record has RECORD_NAME_MAX + 1 bytes. */
+static int room_record_begin(const struct handoff_ctx *ctx, const char *prefix, const char *unit, const char *what,
+                             char *record, char **message)
+{
+        int r;
+
+        record_name(record, RECORD_NAME_MAX + 1, prefix, unit);
+        r = record_remove(ctx, record);
+        if (r < 0)
+                return step_fail(message, r, "cannot remove the stale record %s/%s/%s: %s", JOURNAL_DIR, UNITS_DIR,
+                                 record, strerror(-r));
+        r = need_units(ctx, message, what, unit);
+        return r < 0 ? r : room_record_write(ctx, record, unit, message);
+}
+
 /* what: "thawed" for "thawed UNIT, but cannot remove the record ...". */
 static int room_record_remove(const struct handoff_ctx *ctx, const char *record, const char *what,
                               const char *unit, char **message)
@@ -344,15 +360,7 @@ static int allowed_cpus_apply(const struct handoff_ctx *ctx, const struct step *
                                  s->n_args > 2 ? s->args[2] : "");
         unit = s->args[0];
         cpus = s->args[1];
-        record_name(record, sizeof(record), RECORD_ALLOWED_CPUS, unit);
-        r = record_remove(ctx, record);
-        if (r < 0)
-                return step_fail(message, r, "cannot remove the stale record %s/%s/%s: %s", JOURNAL_DIR,
-                                 UNITS_DIR, record, strerror(-r));
-        r = need_units(ctx, message, "set AllowedCPUs of", unit);
-        if (r < 0)
-                return r;
-        r = room_record_write(ctx, record, unit, message);
+        r = room_record_begin(ctx, RECORD_ALLOWED_CPUS, unit, "set AllowedCPUs of", record, message);
         if (r < 0)
                 return r;
         r = u->ops->set_allowed_cpus(u->userdata, unit, cpus, &error);
@@ -415,15 +423,7 @@ static int freeze_apply(const struct handoff_ctx *ctx, const struct step *s, cha
 
         if (!unit_name_ok(unit))
                 return step_fail(message, -EINVAL, "\"%s\" is not a systemd unit name", unit);
-        record_name(record, sizeof(record), RECORD_FREEZE, unit);
-        r = record_remove(ctx, record);
-        if (r < 0)
-                return step_fail(message, r, "cannot remove the stale record %s/%s/%s: %s", JOURNAL_DIR,
-                                 UNITS_DIR, record, strerror(-r));
-        r = need_units(ctx, message, "freeze", unit);
-        if (r < 0)
-                return r;
-        r = room_record_write(ctx, record, unit, message);
+        r = room_record_begin(ctx, RECORD_FREEZE, unit, "freeze", record, message);
         if (r < 0)
                 return r;
         r = u->ops->freeze(u->userdata, unit, &error);
