@@ -178,6 +178,10 @@ def check_vm(t, vm, tag, gpu, aud, pci, managed):
 
 
 def check(t):
+    stuck = t.log.blocks.get("libvirtd-stuck")
+    if stuck is not None:  # libvirtd missed its first deadline and was started again
+        t.log.notes.append("libvirtd did not answer within 90 s of its start and was restarted: "
+                           + " | ".join(stuck.lines[:12]))
     gpu, aud, pci = gpu_functions(t)
     if not t.expect(gpu and aud, f"no GPU with a second function in the guest's facts: {sorted(pci)}"):
         return

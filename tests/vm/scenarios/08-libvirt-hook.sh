@@ -30,7 +30,7 @@
 # tb.guest: libvirt
 # tb.smp: 2
 # tb.mem: 1536
-# tb.timeout: 300
+# tb.timeout: 420
 
 # shellcheck source=../guest/lib.sh
 . /tb/lib/lib.sh
@@ -115,7 +115,16 @@ log_outputs="1:file:$DEBUGLOG"
 EOF
 T0=$(now)
 step "libvirtd-start" "systemctl start libvirtd.service && systemctl is-active libvirtd.service"
-step "virsh-version" "virsh version"
+# libvirtd probes QEMU's capabilities as it starts: about 10 s here, but once (a CI run) it had
+# not answered after 4 minutes. Give it a deadline; if it misses it, say what it was doing (in
+# the log, for the next person) and start it once more.
+if ! timeout 90 virsh version > /dev/null 2>&1; then
+    capture libvirtd-stuck sh -c 'systemctl status libvirtd.service --no-pager; ps -eo pid,stat,etime,wchan:24,args |
+        grep -e qemu -e libvirt -e virsh | grep -v grep; cat /proc/sys/kernel/random/entropy_avail;
+        tail -n 60 /var/log/libvirt/libvirtd-debug.log'
+    systemctl restart libvirtd.service
+fi
+step "virsh-version" "timeout 90 virsh version"
 note "libvirtd up and answering in $(($(now) - T0)) ms"
 step "libvirt-hook-dir" "ls -la /etc/libvirt/hooks /etc/libvirt/hooks/qemu.d"
 for d in tbvm-plain:none tbvm-nosingle:no tbvm:no tbvm-managed:yes; do
