@@ -89,7 +89,8 @@ static const struct verb verbs[] = {
         "libvirt's QEMU hook (libvirt runs it), and putting it in place: install, uninstall",
         "libvirt runs /etc/libvirt/hooks/qemu and every file in /etc/libvirt/hooks/qemu.d/ with the\n"
         "VM's name, the operation, the sub-operation and an extra argument, and the domain XML on\n"
-        "stdin. Installed there (as a link to gpu-handoff), gpu-handoff acts on two events:\n"
+        "stdin. Installed there by hook install (a link to gpu-handoff-hook, a small front that\n"
+        "answers the other events itself), gpu-handoff acts on two events:\n"
         "\n"
         "  prepare begin  lends the VM's PCI hostdevs that the host still uses, as attach does,\n"
         "                 with the VM's settings: /etc/gpu-handoff/vm.d/VM.conf, else the domain's\n"
