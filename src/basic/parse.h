@@ -27,6 +27,9 @@ char *pci_addr_format(const struct pci_addr *a, char buf[static PCI_ADDR_STRLEN]
 int pci_addr_compare(const struct pci_addr *a, const struct pci_addr *b);
 bool pci_addr_same_slot(const struct pci_addr *a, const struct pci_addr *b);
 
+/* The largest CPU set anyone here parses: the kernel's NR_CPUS is at most 8192. */
+#define CPULIST_BITS 8192
+
 /* CPU list "0-3,8-11,14" (kernel cpulist syntax, also "0-15:2" strides are rejected as
  * unusual). Bits are set in a caller-provided bitmap of nbits bits; a CPU >= nbits is -ERANGE. */
 int cpulist_parse(const char *s, uint64_t *bitmap, size_t nbits);

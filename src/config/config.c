@@ -25,7 +25,6 @@
 /* A configuration file is a few hundred bytes; a bigger one is a mistake, not a config. */
 #define CONFIG_FILE_MAX (1024 * 1024)
 /* The kernel's largest NR_CPUS. */
-#define CPU_BITS 8192
 /* MAX_NUMNODES is at most 1 << 10. */
 #define NODE_MAX 1023
 /* TASK_COMM_LEN - 1: /proc/PID/comm never holds more. */
@@ -552,33 +551,33 @@ static unsigned count_bits(const uint64_t *bitmap, size_t nbits)
 
 static int parse_housekeeping(const char *s, const char *online, struct value *ret, char **why)
 {
-        uint64_t set[CPU_BITS / 64], on[CPU_BITS / 64], off[CPU_BITS / 64];
+        uint64_t set[CPULIST_BITS / 64], on[CPULIST_BITS / 64], off[CPULIST_BITS / 64];
         bool rest = false;
         int r;
 
-        r = cpulist_parse(s, set, CPU_BITS);
+        r = cpulist_parse(s, set, CPULIST_BITS);
         if (r == -ERANGE)
                 return invalid(why, "CPU numbers above %d do not exist; expected e.g. 0-3,8-11",
-                               CPU_BITS - 1);
+                               CPULIST_BITS - 1);
         if (r < 0)
                 return invalid(why, "not a CPU list; expected e.g. 0-3,8-11");
-        if (count_bits(set, CPU_BITS) == 0)
+        if (count_bits(set, CPULIST_BITS) == 0)
                 return 0; /* empty: no isolation */
 
         /* A malformed online list is the kernel's problem, not the file's: then nothing is checked. */
-        if (online && cpulist_parse(online, on, CPU_BITS) == 0 && count_bits(on, CPU_BITS) > 0) {
-                _cleanup_free_ char *missing = NULL, *canonical = cpulist_format(on, CPU_BITS);
+        if (online && cpulist_parse(online, on, CPULIST_BITS) == 0 && count_bits(on, CPULIST_BITS) > 0) {
+                _cleanup_free_ char *missing = NULL, *canonical = cpulist_format(on, CPULIST_BITS);
                 unsigned n_off;
 
                 for (size_t i = 0; i < ELEMENTSOF(set); i++) {
                         off[i] = set[i] & ~on[i];
                         rest |= (on[i] & ~set[i]) != 0;
                 }
-                n_off = count_bits(off, CPU_BITS);
+                n_off = count_bits(off, CPULIST_BITS);
                 if (!canonical)
                         return -ENOMEM;
                 if (n_off > 0) {
-                        missing = cpulist_format(off, CPU_BITS);
+                        missing = cpulist_format(off, CPULIST_BITS);
                         if (!missing)
                                 return -ENOMEM;
                         return invalid(why, "%s %s %s not online (online: %s)", n_off == 1 ? "CPU" : "CPUs",
@@ -590,7 +589,7 @@ static int parse_housekeeping(const char *s, const char *online, struct value *r
                                        "e.g. Housekeeping=0-1",
                                        canonical);
         }
-        ret->s = cpulist_format(set, CPU_BITS);
+        ret->s = cpulist_format(set, CPULIST_BITS);
         return ret->s ? 0 : -ENOMEM;
 }
 

@@ -15,8 +15,7 @@
 #include "basic/proc.h"
 #include "handoff/plan.h"
 
-#define CPU_BITS 8192
-#define CPU_WORDS (CPU_BITS / 64)
+#define CPU_WORDS (CPULIST_BITS / 64)
 #define ANCESTORS_MAX 64
 
 struct room {
@@ -258,9 +257,9 @@ static int read_cpulist(const struct room *rm, const char *path, char **ret)
                 buf[0] = 0;
         else if (n < 0)
                 return (int)n;
-        if (buf[0] && cpulist_parse(buf, set, CPU_BITS) < 0)
+        if (buf[0] && cpulist_parse(buf, set, CPULIST_BITS) < 0)
                 return -EINVAL;
-        *ret = cpulist_format(set, CPU_BITS);
+        *ret = cpulist_format(set, CPULIST_BITS);
         return *ret ? 0 : -ENOMEM;
 }
 
@@ -359,7 +358,7 @@ static char *cpumask_format(const uint64_t *set)
 
         if (!f)
                 return NULL;
-        for (int w = CPU_BITS / 32 - 1; w >= 0; w--) {
+        for (int w = CPULIST_BITS / 32 - 1; w >= 0; w--) {
                 uint32_t word = (uint32_t)(set[w / 2] >> (32 * (w % 2)));
                 if (!started && !word && w > 0)
                         continue;
@@ -394,10 +393,10 @@ static int plan_irqs(struct room *rm, const char *cpus)
 
                 snprintf(irq, sizeof(irq), "%d", (int)irqs[k]);
                 snprintf(path, sizeof(path), "proc/irq/%s/smp_affinity_list", irq);
-                if (sysroot_read_attr(rm->ctx->sr, path, buf, sizeof(buf)) < 0 || cpulist_parse(buf, set, CPU_BITS) < 0 ||
+                if (sysroot_read_attr(rm->ctx->sr, path, buf, sizeof(buf)) < 0 || cpulist_parse(buf, set, CPULIST_BITS) < 0 ||
                     !touches_guest(rm, set))
                         continue;
-                now = cpulist_format(set, CPU_BITS);
+                now = cpulist_format(set, CPULIST_BITS);
                 if (!now)
                         return -ENOMEM;
                 r = add(rm, STEP_IRQ_AFFINITY, NULL, irq, cpus, now, NULL);
@@ -418,13 +417,13 @@ static int plan_cpus(struct room *rm)
         if (!c->housekeeping || !*c->housekeeping)
                 return 0;
         if (sysroot_read_attr(rm->ctx->sr, "sys/devices/system/cpu/online", buf, sizeof(buf)) < 0 ||
-            cpulist_parse(buf, online, CPU_BITS) < 0)
+            cpulist_parse(buf, online, CPULIST_BITS) < 0)
                 return refuse(rm, -ENOENT, "cannot read the online CPUs (/sys/devices/system/cpu/online)");
-        if (cpulist_parse(c->housekeeping, rm->host, CPU_BITS) < 0)
+        if (cpulist_parse(c->housekeeping, rm->host, CPULIST_BITS) < 0)
                 return refuse(rm, -EINVAL, "Housekeeping=%s is not a CPU list", c->housekeeping);
         for (size_t i = 0; i < CPU_WORDS; i++)
                 rm->guest[i] = online[i] & ~rm->host[i];
-        cpus = cpulist_format(rm->host, CPU_BITS);
+        cpus = cpulist_format(rm->host, CPULIST_BITS);
         if (!cpus)
                 return -ENOMEM;
 

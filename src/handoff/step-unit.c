@@ -45,7 +45,6 @@
 #define RECORD_FREEZE "freeze+"
 #define RECORD_ALLOWED_CPUS "allowed-cpus+"
 #define RECORD_NAME_MAX (UNIT_NAME_MAX + 16) /* a prefix above, and the unit */
-#define CPU_BITS 8192                        /* as the seam: a CPU from this one on is refused */
 
 static bool unit_name_ok(const char *name)
 {
@@ -327,9 +326,9 @@ static int room_record_exists(const struct handoff_ctx *ctx, const char *record,
 
 static bool cpulist_ok(const char *cpus)
 {
-        _cleanup_free_ uint64_t *bitmap = calloc(CPU_BITS / 64, sizeof(uint64_t));
+        _cleanup_free_ uint64_t *bitmap = calloc(CPULIST_BITS / 64, sizeof(uint64_t));
 
-        return bitmap && cpulist_parse(cpus, bitmap, CPU_BITS) >= 0;
+        return bitmap && cpulist_parse(cpus, bitmap, CPULIST_BITS) >= 0;
 }
 
 /* A list of CPUs, or "(unset)" for "", for messages. */

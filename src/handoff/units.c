@@ -32,9 +32,8 @@
 #define ERROR_UNIT_BUSY "org.freedesktop.systemd1.UnitBusy"
 #define ERROR_FROZEN_BY_PARENT "org.freedesktop.systemd1.FrozenByParent" /* systemd >= 256 */
 
-/* AllowedCPUs is a little-endian bitmask of any length (systemd's cpu_set_to_dbus()); CPUs from this
- * one on are refused. The kernel's NR_CPUS is at most 8192. */
-#define CPU_BITS 8192
+/* AllowedCPUs is a little-endian bitmask of any length (systemd's cpu_set_to_dbus()); CPUs from
+ * CPULIST_BITS on are refused. */
 
 #define INHIBIT_WHO "gpu-handoff"
 #define SYSTEMD_INHIBIT "/usr/bin/systemd-inhibit"
@@ -533,7 +532,7 @@ static int bus_get_allowed_cpus(void *userdata, const char *unit, char **ret_cpu
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL;
-        uint64_t bitmap[CPU_BITS / 64] = {0};
+        uint64_t bitmap[CPULIST_BITS / 64] = {0};
         const uint8_t *bytes;
         const void *array = NULL;
         char iface[64], *cpus;
@@ -559,12 +558,12 @@ static int bus_get_allowed_cpus(void *userdata, const char *unit, char **ret_cpu
         for (size_t i = 0; i < n; i++) {
                 if (!bytes[i])
                         continue;
-                if (i >= CPU_BITS / 8)
+                if (i >= CPULIST_BITS / 8)
                         return fail(ret_error, -ERANGE, NULL, "AllowedCPUs of %s names a CPU beyond %d",
-                                    unit, CPU_BITS - 1);
+                                    unit, CPULIST_BITS - 1);
                 bitmap[i / 8] |= (uint64_t)bytes[i] << (i % 8 * 8);
         }
-        cpus = cpulist_format(bitmap, CPU_BITS);
+        cpus = cpulist_format(bitmap, CPULIST_BITS);
         if (!cpus)
                 return -ENOMEM;
         *ret_cpus = cpus;
@@ -576,16 +575,16 @@ static int bus_set_allowed_cpus(void *userdata, const char *unit, const char *cp
         struct bus_units *b = userdata;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        uint64_t bitmap[CPU_BITS / 64];
-        uint8_t bytes[CPU_BITS / 8] = {0};
+        uint64_t bitmap[CPULIST_BITS / 64];
+        uint8_t bytes[CPULIST_BITS / 8] = {0};
         size_t n = 0;
         int r;
 
-        r = cpulist_parse(cpus, bitmap, CPU_BITS);
+        r = cpulist_parse(cpus, bitmap, CPULIST_BITS);
         if (r < 0)
                 return fail(ret_error, -EINVAL, NULL, "\"%s\" is not a list of CPUs (0-%d)", cpus,
-                            CPU_BITS - 1);
-        for (size_t cpu = 0; cpu < CPU_BITS; cpu++)
+                            CPULIST_BITS - 1);
+        for (size_t cpu = 0; cpu < CPULIST_BITS; cpu++)
                 if (bitmap[cpu / 64] >> (cpu % 64) & 1) {
                         bytes[cpu / 8] |= (uint8_t)(1u << (cpu % 8));
                         n = cpu / 8 + 1; /* up to the byte of the highest CPU */

@@ -29,7 +29,6 @@
 #include "libvirt/domain.h"
 
 /* The kernel's largest NR_CPUS. */
-#define CPU_BITS 8192
 /* MAX_NUMNODES is at most 1 << 10. */
 #define NODE_BITS 1024
 #define WORDS(bits) ((bits) / 64)
@@ -450,10 +449,10 @@ static void bits_assign(uint64_t *b, size_t lo, size_t hi, bool set)
  * is written to bitmap (WORDS(nbits) words) only on success. */
 static int cpuset_parse(const char *s, uint64_t *bitmap, size_t nbits)
 {
-        uint64_t set[WORDS(CPU_BITS)] = {0};
+        uint64_t set[WORDS(CPULIST_BITS)] = {0};
         const char *p = skip_blanks(s);
 
-        if (nbits > CPU_BITS || !*p)
+        if (nbits > CPULIST_BITS || !*p)
                 return -EINVAL;
         while (*p) {
                 bool exclude = *p == '^';
@@ -774,22 +773,22 @@ static int read_os(struct domain *d, const xmlNode *root, char **ret_error)
 /* The union of the cpusets of every <cputune><name>, canonical, or NULL when there is none. */
 static int read_pins(const xmlNode *cputune, const char *name, char **ret, char **ret_error)
 {
-        uint64_t all[WORDS(CPU_BITS)] = {0}, set[WORDS(CPU_BITS)];
+        uint64_t all[WORDS(CPULIST_BITS)] = {0}, set[WORDS(CPULIST_BITS)];
         bool any = false;
         int r;
 
         FOREACH_CHILD(n, cputune, name)
         {
-                r = read_set(n, "cpuset", set, CPU_BITS, ret_error);
+                r = read_set(n, "cpuset", set, CPULIST_BITS, ret_error);
                 if (r < 0)
                         return r;
-                for (size_t w = 0; w < WORDS(CPU_BITS); w++)
+                for (size_t w = 0; w < WORDS(CPULIST_BITS); w++)
                         all[w] |= set[w];
                 any = true;
         }
         if (!any)
                 return 0;
-        *ret = cpulist_format(all, CPU_BITS);
+        *ret = cpulist_format(all, CPULIST_BITS);
         return *ret ? 0 : -ENOMEM;
 }
 

@@ -9,7 +9,6 @@
 #include "basic/parse.h"
 #include "libvirt/settings.h"
 
-#define CPU_BITS 8192
 
 static bool is_default(const struct config *c, const char *section, const char *key)
 {
@@ -47,15 +46,15 @@ int domain_settings_apply(const struct domain *d, const char *online, struct con
                         c->hugepage_node = d->hugepage_node;
         }
         if (d->vcpu_cpus && is_default(c, "CPU", "Housekeeping")) {
-                uint64_t host[CPU_BITS / 64] = {0}, guest[CPU_BITS / 64] = {0};
+                uint64_t host[CPULIST_BITS / 64] = {0}, guest[CPULIST_BITS / 64] = {0};
                 char *keep;
 
-                if (!online || cpulist_parse(online, host, CPU_BITS) < 0 || cpulist_parse(d->vcpu_cpus, guest, CPU_BITS) < 0)
+                if (!online || cpulist_parse(online, host, CPULIST_BITS) < 0 || cpulist_parse(d->vcpu_cpus, guest, CPULIST_BITS) < 0)
                         return fail(ret_error, -EINVAL, "cannot tell which CPUs the host keeps besides the vCPUs' %s",
                                     d->vcpu_cpus);
                 for (size_t i = 0; i < ELEMENTSOF(host); i++)
                         host[i] &= ~guest[i];
-                keep = cpulist_format(host, CPU_BITS);
+                keep = cpulist_format(host, CPULIST_BITS);
                 if (!keep)
                         return -ENOMEM;
                 free(c->housekeeping);
