@@ -78,35 +78,16 @@ static const struct domain_hostdev *hostdev_of(const struct domain *d, const cha
         return NULL;
 }
 
-/* managed='yes': libvirt binds vfio-pci itself after "prepare" and unbinds before "release";
- * the hook only frees the GPU from the host (and cannot wait for /dev/vfio/N). */
-static void leave_binding_to_libvirt(struct plan *p, const struct domain *d)
+/* managed='yes': libvirt binds vfio-pci itself after "prepare" and unbinds it before "release";
+ * the hook only frees those devices from the host. */
+static int managed_hostdevs(const struct domain *d, struct strv *ret)
 {
-        bool dropped = false;
-        size_t n = 0;
-
-        for (size_t i = 0; i < p->n_steps; i++) {
-                struct step *s = &p->steps[i];
-                const struct domain_hostdev *hd = s->kind == STEP_BIND_VFIO ? hostdev_of(d, s->args[0]) : NULL;
-                if (hd && hd->managed) {
-                        step_done(s);
-                        dropped = true;
-                        continue;
-                }
-                p->steps[n++] = *s;
+        for (size_t i = 0; i < d->n_hostdevs; i++) {
+                char a[PCI_ADDR_STRLEN];
+                if (d->hostdevs[i].managed && strv_addf(ret, "%s", pci_addr_format(&d->hostdevs[i].host, a)) < 0)
+                        return -ENOMEM;
         }
-        p->n_steps = n;
-        if (!dropped)
-                return;
-        n = 0;
-        for (size_t i = 0; i < p->n_steps; i++) {
-                if (p->steps[i].kind == STEP_WAIT_VFIO_GROUP) {
-                        step_done(&p->steps[i]);
-                        continue;
-                }
-                p->steps[n++] = p->steps[i];
-        }
-        p->n_steps = n;
+        return 0;
 }
 
 /* The hostdevs the host still has (not on vfio-pci), by address; none: nothing to do. */
@@ -215,7 +196,7 @@ static int attach(struct cli *cli, struct handoff_session *s, const struct domai
         if (asprintf(&consent, "set SingleGPU=yes in /etc/gpu-handoff/vm.d/%s.conf to allow it", d->name) < 0)
                 return hook_fail(EXIT_ERROR, "out of memory");
         opts.consent = consent;
-        struct strv names = {0};
+        struct strv names = {0}, managed = {0};
 
         if (cli_load_quirks(cli, &quirks) < 0) /* keep-efifb and friends shape the plan */
                 return EXIT_ERROR;
@@ -228,14 +209,18 @@ static int attach(struct cli *cli, struct handoff_session *s, const struct domai
                 return EXIT_OK;
         }
         if (r >= 0)
+                r = managed_hostdevs(d, &managed);
+        opts.caller_binds = managed.v;
+        opts.n_caller_binds = managed.n;
+        if (r >= 0)
                 r = plan_attach(h, names.v, names.n, &opts, &p, &error);
         strv_done(&names);
+        strv_done(&managed);
         if (r >= 0)
                 r = plan_room(&s->ctx, c, &s->self, p, &error);
         if (r < 0)
                 return hook_fail(r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY, "%s: %s", d->name,
                                  error ? error : strerror(-r));
-        leave_binding_to_libvirt(p, d);
         r = transition_attach(&s->ctx, &s->self, s->command, p, &run, &error);
         if (!run)
                 return hook_fail(EXIT_ERROR, "%s: cannot start the journal, nothing was changed: %s", d->name,

@@ -382,6 +382,14 @@ static int collect_module_stack(struct builder *b, const char *m, char ***stack,
         return 0;
 }
 
+static bool caller_binds(const struct builder *b, const struct pci_device *d)
+{
+        for (size_t i = 0; i < b->opts->n_caller_binds; i++)
+                if (strcmp(b->opts->caller_binds[i], d->address) == 0)
+                        return true;
+        return false;
+}
+
 static void plan_drivers(struct builder *b)
 {
         struct plan *p = b->p;
@@ -428,6 +436,7 @@ static void plan_vfio(struct builder *b)
         struct plan *p = b->p;
         int groups[64];
         size_t n_groups = 0;
+        bool waitable = true;
         char buf[16];
 
         if (h->modules[HOST_MODULE_VFIO_PCI] == MODULE_MISSING) {
@@ -456,6 +465,10 @@ static void plan_vfio(struct builder *b)
         for (size_t i = 0; i < p->n_devices; i++) {
                 const struct pci_device *d = p->devices[i];
                 bool seen = false;
+                if (caller_binds(b, d)) {
+                        waitable = false; /* libvirt binds it after us: its group cannot be waited for */
+                        continue;
+                }
                 if (!on_vfio(d))
                         add_step(b, STEP_BIND_VFIO, NULL, d->address, NULL);
                 for (size_t j = 0; j < n_groups; j++)
@@ -463,7 +476,7 @@ static void plan_vfio(struct builder *b)
                 if (!seen && n_groups < ELEMENTSOF(groups))
                         groups[n_groups++] = d->iommu_group;
         }
-        for (size_t j = 0; j < n_groups; j++) {
+        for (size_t j = 0; waitable && j < n_groups; j++) {
                 snprintf(buf, sizeof(buf), "%d", groups[j]);
                 add_step(b, STEP_WAIT_VFIO_GROUP, NULL, buf, NULL);
         }

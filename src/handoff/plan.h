@@ -19,6 +19,10 @@ struct plan_options {
         bool yes;        /* lend the GPU that drives the host's display (single-GPU hosts) */
         bool terminate;  /* stop the processes that hold the GPU instead of refusing */
         const char *consent; /* how to give the consent yes stands for, in a refusal; NULL: --yes */
+        /* Devices the caller binds to vfio-pci itself (libvirt's managed='yes' hostdevs): the plan
+         * frees them from the host but has no bind step for them, nor a wait for their group. */
+        char *const *caller_binds;
+        size_t n_caller_binds;
 };
 
 struct plan {

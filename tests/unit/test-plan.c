@@ -67,6 +67,34 @@ static void test_keep_efifb_quirk(void **state)
         test_host_free(m);
 }
 
+/* libvirt binds managed='yes' hostdevs itself: the plan frees them but does not bind them, and
+ * cannot wait for their group; the others it still binds. */
+static void test_caller_binds(void **state)
+{
+        struct test_host *m = machine_new("module vfio_pci available\n"
+                                        "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport pcie\n"
+                                        "pci 0000:01:00.0 10de:2204 class=0x030000 parent=0000:00:01.0 group=1 "
+                                        "boot_vga=0 driver=nvidia\n"
+                                        "pci 0000:01:00.1 10de:1aef class=0x040300 parent=0000:00:01.0 group=1 "
+                                        "driver=snd_hda_intel\n");
+        char *managed[] = {(char *)"0000:01:00.0"};
+        struct plan_options opts = {0};
+        struct plan *p = NULL;
+
+        assert_int_equal(plan_attach(m->h, NULL, 0, &opts, &p, NULL), 0);
+        assert_string_equal(steps_of(p, STEP_BIND_VFIO), "0000:01:00.0; 0000:01:00.1");
+        assert_string_equal(steps_of(p, STEP_WAIT_VFIO_GROUP), "1");
+        plan_free(p);
+        opts.caller_binds = managed;
+        opts.n_caller_binds = 1;
+        assert_int_equal(plan_attach(m->h, NULL, 0, &opts, &p, NULL), 0);
+        assert_string_equal(steps_of(p, STEP_UNBIND_DRIVER), "0000:01:00.1 snd_hda_intel; 0000:01:00.0 nvidia");
+        assert_string_equal(steps_of(p, STEP_BIND_VFIO), "0000:01:00.1");
+        assert_string_equal(steps_of(p, STEP_WAIT_VFIO_GROUP), "");
+        plan_free(p);
+        test_host_free(m);
+}
+
 static void test_secondary_gpu_leaves_console(void **state)
 {
         /* The iGPU drives the console; lending the dGPU must not touch fbcon or efifb. */
@@ -144,6 +172,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_keep_efifb_quirk),
+                cmocka_unit_test(test_caller_binds),
                 cmocka_unit_test(test_secondary_gpu_leaves_console),
                 cmocka_unit_test(test_module_stack),
                 cmocka_unit_test(test_refusals_change_nothing),
