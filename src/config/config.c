@@ -1390,3 +1390,11 @@ int config_load(const struct sysroot *sr, const char *vm, struct config **ret, c
                 *ret_warnings = TAKE_PTR(warnings.v);
         return 0;
 }
+
+bool config_is_default(const struct config *c, const char *section, const char *key)
+{
+        for (size_t i = 0; i < config_n_keys(); i++)
+                if (strcmp(config_key(i)->section, section) == 0 && strcmp(config_key(i)->key, key) == 0)
+                        return !config_value_origin(c, i).file;
+        return true;
+}

@@ -129,3 +129,6 @@ const struct config_key_info *config_key(size_t i);
 char *config_value_string(const struct config *c, size_t i);
 /* Where key i's value came from. */
 struct config_origin config_value_origin(const struct config *c, size_t i);
+/* True when no file set [section] key: the built-in default stands (a caller may fill it in
+ * from elsewhere, as the hook does from the domain XML). */
+bool config_is_default(const struct config *c, const char *section, const char *key);

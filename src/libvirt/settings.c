@@ -10,14 +10,6 @@
 #include "libvirt/settings.h"
 
 
-static bool is_default(const struct config *c, const char *section, const char *key)
-{
-        for (size_t i = 0; i < config_n_keys(); i++)
-                if (strcmp(config_key(i)->section, section) == 0 && strcmp(config_key(i)->key, key) == 0)
-                        return !config_value_origin(c, i).file;
-        return false;
-}
-
 _printf_(3, 4) static int fail(char **ret_error, int error, const char *fmt, ...)
 {
         va_list ap;
@@ -34,7 +26,7 @@ _printf_(3, 4) static int fail(char **ret_error, int error, const char *fmt, ...
 
 int domain_settings_apply(const struct domain *d, const char *online, struct config *c, char **ret_error)
 {
-        if (d->hugepages && d->memory_bytes && is_default(c, "Memory", "Hugepages")) {
+        if (d->hugepages && d->memory_bytes && config_is_default(c, "Memory", "Hugepages")) {
                 uint64_t size = d->hugepage_size ? d->hugepage_size : c->hugepage_size;
 
                 if (size != UINT64_C(2) << 20 && size != UINT64_C(1) << 30)
@@ -42,10 +34,10 @@ int domain_settings_apply(const struct domain *d, const char *online, struct con
                                     (unsigned long long)(size >> 10));
                 c->hugepage_size = size;
                 c->hugepages = (d->memory_bytes + size - 1) / size * size;
-                if (d->hugepage_node >= 0 && is_default(c, "Memory", "HugepageNode"))
+                if (d->hugepage_node >= 0 && config_is_default(c, "Memory", "HugepageNode"))
                         c->hugepage_node = d->hugepage_node;
         }
-        if (d->vcpu_cpus && is_default(c, "CPU", "Housekeeping")) {
+        if (d->vcpu_cpus && config_is_default(c, "CPU", "Housekeeping")) {
                 uint64_t host[CPULIST_BITS / 64] = {0}, guest[CPULIST_BITS / 64] = {0};
                 char *keep;
 
