@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "basic/parse.h"
@@ -190,10 +191,30 @@ void cli_warning(const char *fmt, ...)
         fputc('\n', stderr);
 }
 
+/* The database the tool reads unless told otherwise: the installed one, or, for a binary run
+ * from its build directory, the source tree's (an installed copy may be missing or older). */
+static const char *default_quirks_path(void)
+{
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        char *slash;
+
+        if (n <= 0)
+                return QUIRKS_PATH;
+        exe[n] = '\0';
+        slash = strrchr(exe, '/');
+        if (slash && slash != exe) {
+                *slash = '\0';
+                if (strcmp(exe, BUILD_CLI_DIR) == 0)
+                        return SOURCE_QUIRKS_PATH;
+        }
+        return QUIRKS_PATH;
+}
+
 int cli_load_quirks(const struct cli *cli, struct quirk_db **ret)
 {
         const char *env = getenv("GPU_HANDOFF_QUIRKS");
-        const char *path = cli->quirks_path ? cli->quirks_path : env && *env ? env : QUIRKS_PATH;
+        const char *path = cli->quirks_path ? cli->quirks_path : env && *env ? env : default_quirks_path();
         bool named = cli->quirks_path || (env && *env);
         _cleanup_free_ char *error = NULL;
         int r;
@@ -226,7 +247,8 @@ static void print_usage(FILE *f)
               "  --root DIR       read the machine below DIR instead of / (a fake tree for tests;\n"
               "                   also $GPU_HANDOFF_ROOT)\n"
               "  --json           machine-readable output (versioned schema, \"schema\": 1)\n"
-              "  --quirks FILE    GPU quirks database (default " QUIRKS_PATH ";\n"
+              "  --quirks FILE    GPU quirks database (default " QUIRKS_PATH ", or the source\n"
+              "                   tree's data/quirks for a binary run from its build directory;\n"
               "                   also $GPU_HANDOFF_QUIRKS)\n"
               "  --pci-ids FILE   PCI ID database for device names (default " PCI_IDS_PATH ";\n"
               "                   also $GPU_HANDOFF_PCI_IDS)\n"

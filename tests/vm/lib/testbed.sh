@@ -334,7 +334,7 @@ tb_boot_scenario() {
     SHARE=$(tb_hdr "$sc" share "")
     SMP=$(tb_hdr "$sc" smp 1)
     MEM=$(tb_hdr "$sc" mem 1024)
-    TIMEOUT=$(tb_hdr "$sc" timeout "$TB_TIMEOUT")
+    TIMEOUT=$(( $(tb_hdr "$sc" timeout "$TB_TIMEOUT") * ${TB_TIMEOUT_MULTIPLIER:-1} ))
     INTERACTIVE=${2:-}
     tb_boot
 }
