@@ -260,6 +260,36 @@ static void test_libvirt_zpci(void **state)
         }
 }
 
+/* Written by hand: a hostdev without managed= is unmanaged, like the one that says so. */
+static void test_handwritten(void **state)
+{
+        {
+                _cleanup_(domain_freep) struct domain *d = parse_file("handwritten-no-managed.xml");
+
+                assert_string_equal(d->name, "win11");
+                assert_int_equal(d->memory_bytes, 16 * GiB);
+                assert_string_equal(d->machine, "q35");
+                assert_true(d->uefi);
+                assert_int_equal(d->n_hostdevs, 2);
+                assert_hostdev(&d->hostdevs[0], "0000:01:00.0", false, NULL, false, NULL, false);
+                assert_hostdev(&d->hostdevs[1], "0000:01:00.1", false, NULL, false, NULL, false);
+        }
+        {
+                _cleanup_(domain_freep) struct domain *d = parse_file("dot-name.xml");
+
+                assert_string_equal(d->name, ".win11");
+                assert_int_equal(d->n_hostdevs, 2);
+        }
+        {
+                /* each one read as it is: naming a device once is the hook's business */
+                _cleanup_(domain_freep) struct domain *d = parse_file("gpu-seventeen-times.xml");
+
+                assert_int_equal(d->n_hostdevs, 17);
+                for (size_t i = 0; i < d->n_hostdevs; i++)
+                        assert_hostdev(&d->hostdevs[i], "0000:01:00.0", false, NULL, false, NULL, false);
+        }
+}
+
 /* The hostile and broken ones */
 
 #define DOCTYPE_REFUSED "DOCTYPE refused (no DTD, entity declarations or external subsets in domain XML)"
@@ -920,6 +950,7 @@ int main(void)
             cmocka_unit_test(test_cpusets),
             cmocka_unit_test(test_hostdevs),
             cmocka_unit_test(test_libvirt_zpci),
+            cmocka_unit_test(test_handwritten),
             cmocka_unit_test(test_hostdev_line),
             cmocka_unit_test(test_os_features),
             cmocka_unit_test(test_shmem),
