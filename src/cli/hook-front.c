@@ -5,13 +5,18 @@
  * milliseconds, and most events need nothing from it. This front links only libc and answers
  * them itself:
  *   - any event other than "prepare begin" and "release end";
- *   - "release end" while nothing is lent (no journal);
- *   - "prepare begin" of a domain whose XML does not even contain the word "hostdev" (and has
- *     no DTD that could spell it with entities: gpu-handoff refuses those, so they go there).
+ *   - "release end" while nothing is lent (no journal below $GPU_HANDOFF_ROOT, as gpu-handoff
+ *     would look for it);
+ *   - "prepare begin" of a domain without a PCI hostdev (no <hostdev ... type='pci'>): no hostdev
+ *     at all, or only USB, SCSI, mdev ones.
+ * Whatever gpu-handoff would refuse goes there, so that it refuses it the same way: a DTD or
+ * entities (which could spell a hostdev), a character reference in a hostdev's attributes, more
+ * than 1 MiB, a NUL byte (UTF-16, UTF-32), bytes that are not UTF-8, an encoding declaration.
  * The rest goes to the gpu-handoff next to it, with the domain XML it read on stdin. */
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +24,119 @@
 #include <unistd.h>
 
 #define XML_MAX (1024 * 1024 + 1) /* gpu-handoff refuses more than 1 MiB: one byte past is enough */
-#define JOURNAL "/run/gpu-handoff/journal"
+#define JOURNAL "run/gpu-handoff/journal"
 
 static bool contains(const char *buf, size_t len, const char *word)
 {
         return memmem(buf, len, word, strlen(word)) != NULL;
+}
+
+static bool is_blank(char c)
+{
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* RFC 3629 UTF-8 without NUL (gpu-handoff's own rule, src/libvirt/domain.c check_text()). */
+static bool is_utf8_text(const unsigned char *s, size_t len)
+{
+        for (size_t i = 0; i < len;) {
+                unsigned char c = s[i];
+                uint32_t cp, min;
+                size_t n;
+
+                if (c < 0x80) {
+                        if (c == 0)
+                                return false;
+                        i++;
+                        continue;
+                }
+                if (c >= 0xc2 && c <= 0xdf)
+                        n = 1, cp = c & 0x1f, min = 0x80;
+                else if (c >= 0xe0 && c <= 0xef)
+                        n = 2, cp = c & 0x0f, min = 0x800;
+                else if (c >= 0xf0 && c <= 0xf4)
+                        n = 3, cp = c & 0x07, min = 0x10000;
+                else
+                        return false;
+                if (n >= len - i)
+                        return false;
+                for (size_t k = 1; k <= n; k++) {
+                        if ((s[i + k] & 0xc0) != 0x80)
+                                return false;
+                        cp = cp << 6 | (s[i + k] & 0x3f);
+                }
+                if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+                i += n + 1;
+        }
+        return true;
+}
+
+/* The attributes of the start tag at p: is one of them type="pci" (either quote, blanks around
+ * '=', or a character reference that could spell it)? A tag this cannot read is left to
+ * gpu-handoff's parser: true. */
+static bool tag_may_be_pci(const char *p, const char *end)
+{
+        for (;;) {
+                const char *name, *value;
+                size_t name_len, value_len;
+                char quote;
+
+                while (p < end && is_blank(*p))
+                        p++;
+                if (p >= end)
+                        return true;
+                if (*p == '>' || *p == '/')
+                        return false;
+                name = p;
+                while (p < end && !is_blank(*p) && *p != '=' && *p != '>' && *p != '/')
+                        p++;
+                name_len = (size_t)(p - name);
+                while (p < end && is_blank(*p))
+                        p++;
+                if (p >= end || *p++ != '=')
+                        return true;
+                while (p < end && is_blank(*p))
+                        p++;
+                if (p >= end || (*p != '\'' && *p != '"'))
+                        return true;
+                quote = *p++;
+                value = p;
+                while (p < end && *p != quote)
+                        p++;
+                if (p >= end)
+                        return true;
+                value_len = (size_t)(p++ - value);
+                if (name_len == 4 && memcmp(name, "type", 4) == 0)
+                        return (value_len == 3 && memcmp(value, "pci", 3) == 0) || memchr(value, '&', value_len);
+        }
+}
+
+/* A <hostdev> element whose type may be pci. */
+static bool has_pci_hostdev(const char *buf, size_t len)
+{
+        const char *end = buf + len;
+
+        for (const char *p = buf; (p = memmem(p, (size_t)(end - p), "<hostdev", 8)); p += 8)
+                if (p + 8 < end && (is_blank(p[8]) || p[8] == '>' || p[8] == '/') && tag_may_be_pci(p + 8, end))
+                        return true;
+        return false;
+}
+
+/* Whether gpu-handoff has anything to do with this domain XML, or anything to refuse in it. */
+static bool needs_gpu_handoff(const char *buf, size_t len)
+{
+        if (len >= XML_MAX || !is_utf8_text((const unsigned char *)buf, len))
+                return true;
+        if (contains(buf, len, "<!DOCTYPE") || contains(buf, len, "<!ENTITY"))
+                return true;
+        /* an XML declaration naming an encoding: gpu-handoff checks which */
+        if (len >= 5 && memcmp(buf, "<?xml", 5) == 0) {
+                const char *decl_end = memmem(buf, len, "?>", 2);
+                if (!decl_end || contains(buf, (size_t)(decl_end - buf), "encoding"))
+                        return true;
+        }
+        return has_pci_hostdev(buf, len);
 }
 
 /* Reads stdin (up to XML_MAX bytes) into a memfd that becomes stdin again for gpu-handoff;
@@ -42,7 +155,7 @@ static int read_domain(bool *ret_needed)
                         return -errno;
                 len += (size_t)n;
         }
-        *ret_needed = contains(buf, len, "hostdev") || contains(buf, len, "<!DOCTYPE") || contains(buf, len, "<!ENTITY");
+        *ret_needed = needs_gpu_handoff(buf, len);
         if (!*ret_needed)
                 return 0;
         fd = memfd_create("domain-xml", MFD_CLOEXEC);
@@ -67,7 +180,14 @@ int main(int argc, char **argv)
         if (argc < 4)
                 return 0;
         if (strcmp(argv[2], "release") == 0 && strcmp(argv[3], "end") == 0) {
-                if (access(JOURNAL, F_OK) < 0 && errno == ENOENT)
+                /* where gpu-handoff looks: below $GPU_HANDOFF_ROOT (a fake root), else / */
+                const char *root = getenv("GPU_HANDOFF_ROOT");
+                char journal[PATH_MAX];
+
+                if (!root || !*root)
+                        root = "/";
+                if (snprintf(journal, sizeof(journal), "%s/%s", root, JOURNAL) < (int)sizeof(journal) &&
+                    access(journal, F_OK) < 0 && errno == ENOENT)
                         return 0;
         } else if (strcmp(argv[2], "prepare") == 0 && strcmp(argv[3], "begin") == 0) {
                 r = read_domain(&needed);

@@ -96,9 +96,12 @@ static const struct verb verbs[] = {
         "  prepare begin  lends the VM's PCI hostdevs that the host still uses, as attach does,\n"
         "                 with the VM's settings: /etc/gpu-handoff/vm.d/VM.conf, else the domain's\n"
         "                 <memoryBacking><hugepages> and <cputune><vcpupin> (the host keeps the\n"
-        "                 other CPUs). managed='yes' hostdevs are bound by libvirt, not the hook.\n"
+        "                 other CPUs). managed='yes' hostdevs are bound by libvirt, not the hook;\n"
+        "                 without managed= a hostdev is unmanaged (as libvirt reads it). A hostdev\n"
+        "                 this host does not have, or a bridge, is left to libvirt.\n"
         "                 Lending the GPU that drives the display needs SingleGPU=yes.\n"
-        "  release end    gives back what the hook lent to that VM.\n"
+        "  release end    gives back what the hook lent to that VM (and takes from vfio-pci a\n"
+        "                 managed hostdev libvirt left there).\n"
         "\n"
         "Every other event, a VM without PCI hostdevs, or hostdevs already on vfio-pci: exit 0 at\n"
         "once, nothing read or changed. It never calls back into libvirt. A failure is rolled back\n"
@@ -348,6 +351,14 @@ static char **hook_argv(int argc, char **argv, int *ret_argc)
         return v;
 }
 
+/* gpu-handoff hook VM OP SUBOP [EXTRA], as libvirt's words reach it through a hook script's
+ * `gpu-handoff hook "$@"`: those words are never options, whatever the VM is called ("-h",
+ * "--root=/tmp"). "hook install --json" and "hook --help" are not such a call. */
+static bool is_libvirt_hook_call(int argc, char **argv, int verb)
+{
+        return strcmp(argv[verb], "hook") == 0 && argc - verb - 1 >= 3 && argv[verb + 2][0] != '-';
+}
+
 int main(int argc, char **argv)
 {
         struct cli cli = {.group = -1};
@@ -362,7 +373,18 @@ int main(int argc, char **argv)
                         return cli_error("out of memory");
         }
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+        /* First the options before the verb ("+": stop there); then, unless the verb is a libvirt
+         * hook call, all of them again, now in any place (optind = 0 starts getopt over). */
+        const char *optstring = "+:h";
+        for (;;) {
+                c = getopt_long(argc, argv, optstring, options, NULL);
+                if (c < 0) {
+                        if (optstring[0] != '+' || optind >= argc || is_libvirt_hook_call(argc, argv, optind))
+                                break;
+                        optstring = ":h";
+                        optind = 0;
+                        continue;
+                }
                 switch (c) {
                 case ARG_ROOT:
                         cli.root = optarg;

@@ -189,7 +189,7 @@ static int read_domain(const struct cli *cli, struct domain **ret)
                 _cleanup_close_ int fd = open(cli->vm, O_RDONLY | O_CLOEXEC | O_NOCTTY);
                 r = fd < 0 ? negative_errno() : read_fd_full(fd, DOMAIN_XML_MAX, &xml, &len);
         } else {
-                if (!*cli->vm || cli->vm[0] == '.' || asprintf(&path, "etc/libvirt/qemu/%s.xml", cli->vm) < 0)
+                if (!*cli->vm || asprintf(&path, "etc/libvirt/qemu/%s.xml", cli->vm) < 0)
                         return cli_error("--vm \"%s\": expected a domain name or a domain XML file", cli->vm);
                 r = sysroot_read_file(cli->sr, path, DOMAIN_XML_MAX, &xml, &len);
         }

@@ -8,6 +8,8 @@
  * failure is rolled back and reported in one line on stderr, which virt-manager shows; the
  * step timeline goes to syslog. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +22,29 @@
 #include "handoff/transition.h"
 #include "host/host.h"
 #include "libvirt/domain.h"
+#include "libvirt/give-back.h"
 #include "libvirt/settings.h"
 
-/* The timeline, line by line, to syslog (journald keeps it under the tag gpu-handoff). */
+/* Where the hook's log goes: syslog on the real machine (journald keeps it under the tag
+ * gpu-handoff). Under a fake root (--root, GPU_HANDOFF_ROOT: tests) the host's syslog is not the
+ * fake machine's: the lines go to stderr instead, each marked "log:". */
+static bool log_to_stderr;
+
+_printf_(2, 3) static void hook_log(int priority, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (log_to_stderr) {
+                fputs("gpu-handoff: log: ", stderr);
+                vfprintf(stderr, fmt, ap);
+                fputc('\n', stderr);
+        } else
+                vsyslog(priority, fmt, ap);
+        va_end(ap);
+}
+
+/* The timeline, line by line, to the log. */
 static void log_run(const char *vm, const char *verb, const struct engine_run *run)
 {
         _cleanup_free_ char *text = NULL;
@@ -35,10 +57,10 @@ static void log_run(const char *vm, const char *verb, const struct engine_run *r
         if (fclose(f) != 0)
                 return;
         for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
-                syslog(LOG_INFO, "%s %s:%s", vm, verb, line);
+                hook_log(LOG_INFO, "%s %s:%s", vm, verb, line);
 }
 
-/* One line for virt-manager's error dialog, and the same to syslog. */
+/* One line for virt-manager's error dialog, and the same to syslog (not twice on stderr). */
 _printf_(2, 3) static int hook_fail(int status, const char *fmt, ...)
 {
         _cleanup_free_ char *line = NULL;
@@ -49,7 +71,8 @@ _printf_(2, 3) static int hook_fail(int status, const char *fmt, ...)
                 line = NULL;
         va_end(ap);
         fprintf(stderr, "gpu-handoff: %s\n", line ? line : "out of memory");
-        syslog(LOG_ERR, "%s", line ? line : "out of memory");
+        if (!log_to_stderr)
+                syslog(LOG_ERR, "%s", line ? line : "out of memory");
         return status;
 }
 
@@ -90,17 +113,49 @@ static int managed_hostdevs(const struct domain *d, struct strv *ret)
         return 0;
 }
 
-/* The hostdevs the host still has (not on vfio-pci), by address; none: nothing to do. */
+static bool listed(const struct strv *v, const char *s)
+{
+        for (size_t i = 0; i < v->n; i++)
+                if (strcmp(v->v[i], s) == 0)
+                        return true;
+        return false;
+}
+
+static bool is_bridge(const struct cli *cli, const char *address)
+{
+        char path[96], buf[32];
+        uint32_t class;
+
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/class", address);
+        return sysroot_read_attr(cli->sr, path, buf, sizeof(buf)) >= 0 && sysfs_parse_hex(buf, 0xffffff, &class) >= 0 &&
+               (class >> 16) == 0x06;
+}
+
+/* The hostdevs the host still has (not on vfio-pci), each once, by address; none: nothing to
+ * do. A hostdev this host does not have, or a bridge, is none of the hook's business: libvirt
+ * decides about it (and refuses it where it must); the hook says so in the log and goes on,
+ * never failing the start over it. */
 static int devices_to_lend(const struct cli *cli, const struct domain *d, struct strv *ret)
 {
         for (size_t i = 0; i < d->n_hostdevs; i++) {
                 char a[PCI_ADDR_STRLEN], driver[64];
-                int r = pci_current_driver(cli->sr, pci_addr_format(&d->hostdevs[i].host, a), driver, sizeof(driver));
+                int r;
 
-                if (r == -ENOENT || r == -ENODEV)
-                        return hook_fail(EXIT_NOT_READY, "%s: hostdev %s is not on this host's PCI bus", d->name, a);
+                pci_addr_format(&d->hostdevs[i].host, a);
+                if (listed(ret, a))
+                        continue; /* named twice */
+                r = pci_current_driver(cli->sr, a, driver, sizeof(driver));
+                if (r == -ENOENT || r == -ENODEV) {
+                        hook_log(LOG_NOTICE, "%s: hostdev %s is not on this host's PCI bus: left to libvirt", d->name, a);
+                        continue;
+                }
                 if (r < 0)
                         return hook_fail(EXIT_ERROR, "%s: cannot read the driver of %s: %s", d->name, a, strerror(-r));
+                if (is_bridge(cli, a)) {
+                        hook_log(LOG_NOTICE, "%s: hostdev %s is a PCI bridge, which stays with the host: left to libvirt",
+                                 d->name, a);
+                        continue;
+                }
                 if ((r == 0 || strcmp(driver, "vfio-pci") != 0) && strv_addf(ret, "%s", a) < 0)
                         return hook_fail(EXIT_ERROR, "out of memory");
         }
@@ -232,7 +287,7 @@ static int attach(struct cli *cli, struct handoff_session *s, const struct domai
                                  run->failed >= 0 && run->outcomes[run->failed].message ? run->outcomes[run->failed].message
                                                                                          : strerror(-r),
                                  run->host_intact ? "the host is as before" : "run gpu-handoff recover");
-        syslog(LOG_INFO, "%s: lent %s", d->name, lend->v[0]);
+        hook_log(LOG_INFO, "%s: lent %s", d->name, lend->v[0]);
         return EXIT_OK;
 }
 
@@ -275,6 +330,29 @@ static int prepare(struct cli *cli, const char *vm)
         return r;
 }
 
+/* QEMU is gone: what libvirt should have taken from vfio-pci and did not (libvirt/give-back.h),
+ * the hook takes, so that the host's drivers can have it back. */
+static int give_back_what_libvirt_kept(const struct handoff_session *s, const struct journal_state *st,
+                                       const char *vm)
+{
+        _cleanup_free_ char *error = NULL;
+        struct strv taken = {0};
+        int r = libvirt_give_back(&s->ctx, st, &taken, &error);
+
+        for (size_t i = 0; i < taken.n; i++)
+                hook_log(LOG_NOTICE,
+                         "%s: libvirt left %s on vfio-pci (it keeps a device once used as managed='no' unmanaged "
+                         "until libvirtd restarts): the hook took it from vfio-pci",
+                         vm, taken.v[i]);
+        strv_done(&taken);
+        if (r == -ENOMEM)
+                return hook_fail(EXIT_ERROR, "out of memory");
+        if (r < 0)
+                return hook_fail(EXIT_NEEDS_RECOVER, "%s: cannot give the GPU back: %s; fix that, then run gpu-handoff recover",
+                                 vm, error ? error : strerror(-r));
+        return EXIT_OK;
+}
+
 /* "release end" also follows a start that failed after "prepare": whatever this hook lent to the
  * VM goes back; a journal of another VM, or none, is left alone. */
 static int release(struct cli *cli, const char *vm)
@@ -301,6 +379,11 @@ static int release(struct cli *cli, const char *vm)
         r = session_begin(cli, what, c, &s);
         if (r != EXIT_OK)
                 return r;
+        r = give_back_what_libvirt_kept(&s, st, vm);
+        if (r != EXIT_OK) {
+                session_end(&s);
+                return r;
+        }
         r = transition_undo(&s.ctx, &s.self, s.command, "release", &run, &steps, &n_steps, &error);
         if (run)
                 log_run(vm, "release", run);
@@ -313,7 +396,7 @@ static int release(struct cli *cli, const char *vm)
                                       ? run->outcomes[run->failed].message
                                       : error ? error : strerror(-r));
         else
-                syslog(LOG_INFO, "%s: the GPU is back with the host", vm);
+                hook_log(LOG_INFO, "%s: the GPU is back with the host", vm);
         engine_run_free(TAKE_PTR(run)); /* before the steps it borrows */
         steps_free(steps, n_steps);
         session_end(&s);
@@ -333,9 +416,12 @@ int verb_hook(struct cli *cli, int argc, char **argv)
         bool give_back = strcmp(op, "release") == 0 && strcmp(subop, "end") == 0;
         if (!lend && !give_back)
                 return EXIT_OK;
-        openlog("gpu-handoff", LOG_PID, LOG_DAEMON);
+        log_to_stderr = strcmp(cli->sr->path, "/") != 0;
+        if (!log_to_stderr)
+                openlog("gpu-handoff", LOG_PID, LOG_DAEMON);
         r = lend ? prepare(cli, vm) : release(cli, vm);
-        closelog();
+        if (!log_to_stderr)
+                closelog();
         return r;
 }
 

@@ -1209,8 +1209,6 @@ static const char *vm_name_problem(const char *vm)
                 return "it is empty";
         if (n > (size_t)VM_NAME_MAX)
                 return "it is longer than 250 bytes";
-        if (vm[0] == '.')
-                return "it starts with '.'";
         if (strchr(vm, '/'))
                 return "it contains '/'";
         for (const unsigned char *p = (const unsigned char *)vm; *p; p++)
@@ -1346,7 +1344,7 @@ int config_load(const struct sysroot *sr, const char *vm, struct config **ret, c
                                 return -ENOMEM;
                         return fail(-EINVAL, ret_error, "--vm", 0,
                                     "\"%s\" is not a VM name: %s; expected the libvirt domain name, a file name "
-                                    "of 1 to %d bytes (no '/', no leading '.', no control characters)",
+                                    "of 1 to %d bytes (no '/', no control characters)",
                                     printable, problem, VM_NAME_MAX);
                 }
                 if (asprintf(&vm_display, "/" CONFIG_VM_DIR "/%s.conf", vm) < 0)

@@ -499,14 +499,16 @@ int plan_attach(const struct host *h, char *const *names, size_t n_names, const 
 {
         static const struct plan_options defaults = {0};
         struct builder b = {.h = h, .opts = opts ? opts : &defaults};
-        struct pci_device *chosen[16];
+        /* as many as named (a domain may pass any number of hostdevs, one twice): each device
+         * enters the plan once */
+        _cleanup_free_ struct pci_device **chosen = calloc(n_names ? n_names : 1, sizeof(*chosen));
         size_t n_chosen = 0;
 
+        if (!chosen)
+                return -ENOMEM;
         b.p = calloc(1, sizeof(*b.p));
         if (!b.p)
                 return -ENOMEM;
-        if (n_names > ELEMENTSOF(chosen))
-                refuse(&b, -EINVAL, "at most %zu devices at a time", ELEMENTSOF(chosen));
         for (size_t i = 0; i < n_names && !b.error; i++)
                 if ((chosen[n_chosen] = resolve_name(&b, names[i])))
                         n_chosen++;

@@ -812,20 +812,20 @@ static int read_hostdev(const xmlNode *n, struct domain_hostdev *h, char **ret_e
 {
         xmlNode *address = child(child(n, "source"), "address"), *guest, *rom;
         _cleanup_xml_free_ xmlChar *guest_type = NULL, *rom_file = NULL;
-        char desc[PCI_ADDR_STRLEN];
         bool empty;
         int r;
 
         if (!address)
                 return fail_at(ret_error, n, "PCI <hostdev> has no <source><address>");
+        /* 0000:00:00.0 is a device too (a host bridge; the first function of an s390x zPCI
+         * host): libvirt accepts it, and whether this host has it is the hook's question. */
         r = read_pci_address(address, "hostdev source", &h->host, &empty, ret_error);
         if (r < 0)
                 return r;
-        if (empty)
-                return fail_at(ret_error, address, "hostdev source address %s names no device",
-                               pci_addr_format(&h->host, desc));
 
-        h->managed = true;
+        /* libvirt manages a device only for managed='yes' (virDomainHostdevDefParseXML): an
+         * absent attribute is managed='no', and its own formatter writes it back so. */
+        h->managed = false;
         r = read_switch(n, "managed", "yes", "no", &h->managed, ret_error);
         if (r < 0)
                 return r;

@@ -21,7 +21,7 @@
 
 struct domain_hostdev {
         struct pci_addr host;   /* <source><address domain bus slot function/> */
-        bool managed;           /* managed='yes' (libvirt's default when the attribute is absent) */
+        bool managed;           /* managed='yes'; absent is 'no', as in libvirt */
         bool has_guest_address; /* an <address type='pci'> for the guest side */
         struct pci_addr guest;
         bool multifunction;     /* multifunction='on' on the guest address */

@@ -239,6 +239,57 @@ static void test_looking_glass(void **state)
         assert_true(d->hyperv_vendor_id);
 }
 
+/* libvirt's own test domains (tests/qemuxmlconfdata): an s390x zPCI hostdev, source 0000:00:00.0,
+ * without a managed attribute, and libvirt's formatted output of such a domain. */
+static void test_libvirt_zpci(void **state)
+{
+        {
+                _cleanup_(domain_freep) struct domain *d = parse_file("libvirt-zpci-autogenerate.xml");
+
+                assert_string_equal(d->name, "QEMUGuest1");
+                assert_string_equal(d->arch, "s390x");
+                assert_int_equal(d->memory_bytes, 219100 * UINT64_C(1024));
+                assert_int_equal(d->n_hostdevs, 1);
+                assert_hostdev(&d->hostdevs[0], "0000:00:00.0", false, NULL, false, NULL, false);
+        }
+        {
+                _cleanup_(domain_freep) struct domain *d = parse_file("libvirt-zpci.xml");
+
+                assert_int_equal(d->n_hostdevs, 1);
+                assert_hostdev(&d->hostdevs[0], "0000:00:00.0", false, "0000:00:08.0", false, NULL, false);
+        }
+}
+
+/* Written by hand: a hostdev without managed= is unmanaged, like the one that says so. */
+static void test_handwritten(void **state)
+{
+        {
+                _cleanup_(domain_freep) struct domain *d = parse_file("handwritten-no-managed.xml");
+
+                assert_string_equal(d->name, "win11");
+                assert_int_equal(d->memory_bytes, 16 * GiB);
+                assert_string_equal(d->machine, "q35");
+                assert_true(d->uefi);
+                assert_int_equal(d->n_hostdevs, 2);
+                assert_hostdev(&d->hostdevs[0], "0000:01:00.0", false, NULL, false, NULL, false);
+                assert_hostdev(&d->hostdevs[1], "0000:01:00.1", false, NULL, false, NULL, false);
+        }
+        {
+                _cleanup_(domain_freep) struct domain *d = parse_file("dot-name.xml");
+
+                assert_string_equal(d->name, ".win11");
+                assert_int_equal(d->n_hostdevs, 2);
+        }
+        {
+                /* each one read as it is: naming a device once is the hook's business */
+                _cleanup_(domain_freep) struct domain *d = parse_file("gpu-seventeen-times.xml");
+
+                assert_int_equal(d->n_hostdevs, 17);
+                for (size_t i = 0; i < d->n_hostdevs; i++)
+                        assert_hostdev(&d->hostdevs[i], "0000:01:00.0", false, NULL, false, NULL, false);
+        }
+}
+
 /* The hostile and broken ones */
 
 #define DOCTYPE_REFUSED "DOCTYPE refused (no DTD, entity declarations or external subsets in domain XML)"
@@ -662,18 +713,23 @@ static void test_hostdevs(void **state)
             "</devices>"));
 
         assert_int_equal(d->n_hostdevs, 4);
-        assert_hostdev(&d->hostdevs[0], "0000:0a:1f.7", true, NULL, false, NULL, false);
+        /* no managed attribute: libvirt's default is no */
+        assert_hostdev(&d->hostdevs[0], "0000:0a:1f.7", false, NULL, false, NULL, false);
         /* an empty guest address is one libvirt assigns */
         assert_hostdev(&d->hostdevs[1], "0000:0a:08.0", false, NULL, false, NULL, false);
         assert_hostdev(&d->hostdevs[2], "ffff:ff:1f.7", true, "0000:01:02.3", false, "", false);
-        assert_hostdev(&d->hostdevs[3], "0000:01:00.0", true, NULL, false, NULL, false);
+        assert_hostdev(&d->hostdevs[3], "0000:01:00.0", false, NULL, false, NULL, false);
 
         assert_fails(DOM("<devices><hostdev mode='subsystem' type='pci'><source/></hostdev></devices>"),
                      "domain XML:1: PCI <hostdev> has no <source><address>");
-        assert_fails(
-            DOM("<devices><hostdev mode='subsystem' type='pci'><source><address function='0x1'/></source>"
-                "</hostdev></devices>"),
-            "domain XML:1: hostdev source address 0000:00:00.1 names no device");
+        /* domain, bus and slot 0 is a device on the host side (libvirt accepts it) */
+        {
+                _cleanup_(domain_freep) struct domain *z = parse_ok(
+                    DOM("<devices><hostdev mode='subsystem' type='pci'><source><address function='0x1'/>"
+                        "</source></hostdev></devices>"));
+                assert_int_equal(z->n_hostdevs, 1);
+                assert_hostdev(&z->hostdevs[0], "0000:00:00.1", false, NULL, false, NULL, false);
+        }
         assert_fails(
             DOM("<devices><hostdev mode='subsystem' type='pci'><source><address domain='0x0000' "
                 "bus='0x01' slot='0x20' function='0x0'/></source></hostdev></devices>"),
@@ -893,6 +949,8 @@ int main(void)
             cmocka_unit_test(test_hugepages),
             cmocka_unit_test(test_cpusets),
             cmocka_unit_test(test_hostdevs),
+            cmocka_unit_test(test_libvirt_zpci),
+            cmocka_unit_test(test_handwritten),
             cmocka_unit_test(test_hostdev_line),
             cmocka_unit_test(test_os_features),
             cmocka_unit_test(test_shmem),

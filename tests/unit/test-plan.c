@@ -151,6 +151,34 @@ static void test_module_stack(void **state)
         test_host_free(m);
 }
 
+/* A domain may pass any number of hostdevs, and one of them twice: no fixed limit, each device
+ * once in the plan. */
+static void test_many_names(void **state)
+{
+        char description[4096] = "module vfio_pci available\n";
+        char *names[40];
+        char addresses[20][16];
+        struct plan_options opts = {.force = true};
+        struct plan *p = NULL;
+        char *error = NULL;
+        struct test_host *m;
+
+        for (int i = 0; i < 20; i++) {
+                size_t len = strlen(description);
+                snprintf(description + len, sizeof(description) - len,
+                         "pci 0000:%02x:00.0 1912:0014 class=0x0c0330 group=%d\n", i + 1, i + 1);
+                snprintf(addresses[i], sizeof(addresses[i]), "%02x:00.0", i + 1);
+                names[i] = names[20 + i] = addresses[i];
+        }
+        m = machine_new(description);
+        if (plan_attach(m->h, names, 40, &opts, &p, &error) < 0)
+                fail_msg("plan: %s", error);
+        assert_int_equal(p->n_devices, 20);
+        assert_string_equal(p->devices[19]->address, "0000:14:00.0");
+        plan_free(p);
+        test_host_free(m);
+}
+
 static void test_refusals_change_nothing(void **state)
 {
         struct test_host *m = machine_new(
@@ -175,6 +203,7 @@ int main(void)
                 cmocka_unit_test(test_caller_binds),
                 cmocka_unit_test(test_secondary_gpu_leaves_console),
                 cmocka_unit_test(test_module_stack),
+                cmocka_unit_test(test_many_names),
                 cmocka_unit_test(test_refusals_change_nothing),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

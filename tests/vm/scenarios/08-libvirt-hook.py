@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Host-side checks of 08-libvirt-hook: Debian's libvirtd ran gpu-handoff as its QEMU hook; a domain
 without hostdevs was left alone, the display's GPU without SingleGPU= was refused through virsh,
-and with managed='yes' and managed='no' the hook lent the GPU's two functions to the QEMU that
-libvirt started (vfio-pci on its command line, the group open, the devices on its PCI bus) and
-gave everything back on virsh destroy."""
+and with managed='yes' and managed='no' (and managed='yes' again after managed='no') the hook lent
+the GPU's two functions to the QEMU that libvirt started (vfio-pci on its command line, the group
+open, the devices on its PCI bus) and gave everything back on virsh destroy."""
 
 import json
 import re
@@ -236,3 +236,11 @@ def check(t):
             t.expect(f"Detaching managed PCI device {dev}" in b.text, f"libvirt did not detach {dev} (managed='yes')")
             t.expect(f"Reattaching managed PCI device {dev}" in b.text, f"libvirt did not reattach {dev} (managed='yes')")
     check_vm(t, "tbvm", "unmanaged", gpu, aud, pci, managed=False)
+
+    # 5. managed='yes' after managed='no': whoever took the functions from vfio-pci, the host is
+    # back as before (run_vm's own checks); the note says whether libvirt left it to the hook
+    if check_vm(t, "tbvm-managed", "managed-again", gpu, aud, pci, managed=True):
+        b = t.block("syslog-managed-again")
+        if b is not None:
+            left = [ln for ln in b.lines if "libvirt left" in ln]
+            t.log.notes.append("tbvm-managed after tbvm: " + ("; ".join(left) if left else "libvirt gave the functions back itself"))

@@ -23,6 +23,9 @@
 #      everything back; the host state equals the state before (drivers, overrides, modules,
 #      consoles, DRM, ALSA, /dev/vfio, the display manager running and holding card0 again, no
 #      inhibitor, no journal, no syslog error).
+#   5. tbvm-managed again, after 4: libvirtd now leaves its functions on vfio-pci when it stops
+#      (it remembers them as unmanaged); the hook's release end takes them from vfio-pci, says so
+#      in syslog, and the host state equals the state before, as in 4.
 # The domains are TCG (q35, 128 MiB, no disk, a serial console, no graphics, no network). The
 # hook's steps are in syslog (journalctl -t gpu-handoff); libvirtd's debug log (hook, command,
 # pci, hostdev) says which hooks it ran and what it did with the devices.
@@ -201,16 +204,21 @@ run_vm() {
     wait_state /tmp/state.before "check:$_tag-state-restored"
     capture "qemu-log-$_tag" tail -n 30 "/var/log/libvirt/qemu/$_vm.log"
 }
-# managed='yes' first: once libvirtd has used the functions as unmanaged hostdevs it keeps them in
-# its list of inactive devices as unmanaged (until it restarts), and then never unbinds them from
-# vfio-pci for a managed='yes' domain either ("Not reattaching unmanaged PCI device"), so the
-# hook's hand-back would find them still on vfio-pci. (libvirt 9.0's virPCIDeviceDetach() keeps
-# an existing entry of that list.)
+# managed='yes' first, on a libvirtd that has not used the functions yet (5. is the other order).
 run_vm tbvm-managed managed
 capture managed-libvirt-pci sh -c "grep -E 'vfio|drivers_probe|driver_override|unbind|eattach|etach|inactive list|active list' $DEBUGLOG | grep -v 'About to run' | tail -n 60"
 
 # --- 4. managed='no': the hook binds vfio-pci -------------------------------------------------------
 run_vm tbvm unmanaged
+
+# --- 5. managed='yes' after managed='no' -------------------------------------------------------------
+# Once libvirtd has used the functions as unmanaged hostdevs it keeps them in its list of inactive
+# devices as unmanaged (until it restarts), and then does not unbind them from vfio-pci for a
+# managed='yes' domain either ("Not reattaching unmanaged PCI device"; libvirt 9.0's
+# virPCIDeviceDetach() keeps an existing entry of that list). The hook's release end takes them
+# from vfio-pci itself: the host is as before all the same.
+run_vm tbvm-managed managed-again
+capture managed-again-libvirt-pci sh -c "grep -E 'vfio|drivers_probe|driver_override|unbind|eattach|etach|inactive list|active list' $DEBUGLOG | grep -v 'About to run' | tail -n 60"
 
 capture libvirtd-journal journalctl -q -o cat -u libvirtd.service
 capture hook-calls sh -c "grep -E 'hooks/qemu' $DEBUGLOG"
