@@ -19,6 +19,7 @@
 #define PCI_CLASS_SERIAL_USB 0x0c03
 #define PCI_CLASS_SERIAL_UNKNOWN 0x0c80 /* NVIDIA's USB-C UCSI controller */
 #define PCI_BASE_CLASS_DISPLAY 0x03
+#define PCI_CLASS_DISPLAY_3D 0x0302 /* a GPU without display outputs (MUXless laptops, compute) */
 
 enum tristate { UNKNOWN = -1, NO = 0, YES = 1 };
 
