@@ -190,10 +190,16 @@ void cli_warning(const char *fmt, ...)
         fputc('\n', stderr);
 }
 
+const char *cli_quirks_path(const struct cli *cli)
+{
+        const char *env = getenv("GPU_HANDOFF_QUIRKS");
+        return cli->quirks_path ? cli->quirks_path : env && *env ? env : QUIRKS_PATH;
+}
+
 int cli_load_quirks(const struct cli *cli, struct quirk_db **ret)
 {
         const char *env = getenv("GPU_HANDOFF_QUIRKS");
-        const char *path = cli->quirks_path ? cli->quirks_path : env && *env ? env : QUIRKS_PATH;
+        const char *path = cli_quirks_path(cli);
         bool named = cli->quirks_path || (env && *env);
         _cleanup_free_ char *error = NULL;
         int r;

@@ -259,6 +259,8 @@ int verb_doctor(struct cli *cli, int argc, char **argv)
         r = doctor_run(h, names, &rep);
         if (r < 0)
                 return cli_error("cannot check the host: %s", strerror(-r));
+        if (!quirks && doctor_quirks_missing(rep, cli_quirks_path(cli)) < 0)
+                return cli_error("out of memory");
         if (cli->vm) {
                 _cleanup_(domain_freep) struct domain *d = NULL;
                 struct vm_memory m;

@@ -509,6 +509,11 @@ static void check_layout(struct report_builder *b)
                             "The host's display runs on the discrete GPU %s (%s), so lending it ends the desktop "
                             "session.",
                             display->dev->address, gpu_display_reason(display, why, sizeof(why)));
+                else if (display && display->kind == GPU_DISCRETE)
+                        add(b, "layout-igpu-dgpu", SEVERITY_INFO, guest->dev->address, NULL,
+                            "The host's display is on the discrete GPU %s (%s), which stays with the host; %s %s.",
+                            display->dev->address, gpu_display_reason(display, why, sizeof(why)),
+                            guest->dev->address, lendable_words(b, guest));
                 else
                         add(b, "layout-igpu-dgpu", SEVERITY_INFO, guest ? guest->dev->address : NULL, NULL,
                             "The host display stays on the %s GPU; %s %s.",
@@ -537,6 +542,41 @@ static void check_layout(struct report_builder *b)
         }
 }
 
+/* What sysfs says that cannot all be true: a device whose class is unreadable (it may be a GPU
+ * nobody sees), a device directory under a name the kernel never makes. */
+static void check_sysfs(struct report_builder *b)
+{
+        const struct pci_list *pci = b->h->pci;
+
+        for (size_t i = 0; i < pci->n_devices; i++) {
+                const struct pci_device *d = &pci->devices[i];
+                if (!(d->problems & PCI_PROBLEM_CLASS))
+                        continue;
+                add(b, "pci-class-unreadable", SEVERITY_WARNING, d->address,
+                    "Name the GPU to lend (attach and xml do not pick one while this is so); compare with "
+                    "\"lspci -vvnn\", and reboot if sysfs stays inconsistent.",
+                    "The class of PCI device %s cannot be read%s: it may be a GPU that gpu-handoff cannot see.",
+                    d->address, d->problems & PCI_PROBLEM_LINK ? " (its sysfs directory cannot be opened)" : "");
+        }
+        for (size_t i = 0; i < pci->n_strays; i++)
+                add(b, "pci-stray-entry", SEVERITY_WARNING, NULL,
+                    "Nothing to do unless it names a device you mean: gpu-handoff reads devices only under the "
+                    "names the kernel gives them (lower-case DDDD:BB:DD.F).",
+                    "/sys/bus/pci/devices holds \"%s\", which is not a name the kernel gives a device; it is "
+                    "ignored.",
+                    pci->strays[i]);
+}
+
+int doctor_quirks_missing(struct doctor_report *r, const char *path)
+{
+        return doctor_report_add(r, "quirks-missing", SEVERITY_WARNING, NULL,
+                                 "Install gpu-handoff's data files (the quirks database is data/quirks in the source "
+                                 "tree), or name it with --quirks FILE.",
+                                 "The quirks database %s could not be found, so known GPU problems (reset bugs, "
+                                 "USB-C functions, Intel Arc's audio behind the card's switch) are not checked.",
+                                 path);
+}
+
 int doctor_run(const struct host *h, struct pci_names *names, struct doctor_report **ret)
 {
         struct report_builder b = {.names = names, .h = h};
@@ -552,6 +592,7 @@ int doctor_run(const struct host *h, struct pci_names *names, struct doctor_repo
         check_virtualization(&b);
         check_iommu(&b);
         check_vfio(&b);
+        check_sysfs(&b);
         for (size_t i = 0; i < h->n_gpus; i++) {
                 check_gpu(&b, &h->gpus[i]);
                 assignable |= gpu_assignable(&b, &h->gpus[i]);

@@ -63,6 +63,8 @@ struct pci_device {
 struct pci_list {
         struct pci_device *devices; /* sorted by address */
         size_t n_devices;
+        char **strays; /* entries of sys/bus/pci/devices that are not a name the kernel gives a device */
+        size_t n_strays;
 };
 
 /* Scans sys/bus/pci/devices. A missing directory is an empty list (no PCI bus); devices
