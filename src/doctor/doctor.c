@@ -8,6 +8,7 @@
 
 #include "basic/macro.h"
 #include "doctor/doctor.h"
+#include "host/in-use.h"
 #include "host/iomem.h"
 
 struct report_builder {
@@ -273,11 +274,20 @@ static char *shared_group_fix(struct report_builder *b, const struct gpu *g)
         const char *where, *acs = "The ACS override patch (pcie_acs_override=downstream,multifunction) splits groups "
                                   "only by removing the isolation the IOMMU gives: use it at your own risk.";
 
+        for (size_t i = 0; !display && !whole && i < g->n_foreign; i++) {
+                struct strv uses = {0};
+                if (pci_device_host_uses(b->h->sr, g->foreign[i], &uses) < 0)
+                        b->error = -ENOMEM;
+                else if (uses.n > 0)
+                        whole = format("The whole group cannot go to a VM: the host runs on %s (%s).",
+                                       g->foreign[i]->address, uses.v[0]);
+                strv_done(&uses);
+        }
         if (display)
                 whole = format("Lending the whole group would take %s, which drives the host's display, too: "
                                "attach refuses that without --yes.",
                                display->dev->address);
-        else
+        else if (!whole)
                 whole = format("Or hand the whole group to the VM (attach --with-group) if you can spare %s.",
                                g->n_foreign == 1 ? "that device" : "those devices");
         switch (gpu_group_boundary(g, b->h->laptop)) {

@@ -289,34 +289,41 @@ static int check_lend_set(struct builder *b, struct pci_device *const *chosen, s
 {
         const char *consent = b->opts->consent ? b->opts->consent : "run again with --yes";
         char why[128], reason[160];
+        _cleanup_free_ char *held = NULL;
+        bool all_named = true;
+        size_t len = 0;
+        FILE *f = open_memstream(&held, &len);
 
-        for (size_t i = 0; i < b->p->n_devices && !b->error; i++) {
+        if (!f)
+                return oom(b);
+        for (size_t i = 0; i < b->p->n_devices; i++) {
                 struct pci_device *d = b->p->devices[i];
-                _cleanup_free_ char *list = NULL;
                 struct strv uses = {0};
-                size_t len = 0;
-                FILE *f;
 
                 if (gpu_of(b->h, d))
                         continue;
-                if (pci_device_host_uses(b->h->sr, d, &uses) < 0)
+                if (pci_device_host_uses(b->h->sr, d, &uses) < 0) {
+                        strv_done(&uses);
+                        fclose(f);
                         return oom(b);
-                if (uses.n == 0)
-                        continue;
-                f = open_memstream(&list, &len);
-                if (f) {
-                        for (size_t j = 0; j < uses.n; j++)
-                                fprintf(f, "%s%s", j ? ", " : "", uses.v[j]);
-                        if (fclose(f) != 0)
-                                f = NULL;
                 }
+                if (uses.n > 0)
+                        fprintf(f, "%s%s (", ftell(f) ? "; " : "", d->address);
+                for (size_t j = 0; j < uses.n; j++)
+                        fprintf(f, "%s%s%s", j ? ", " : "", uses.v[j], j + 1 == uses.n ? ")" : "");
+                all_named &= uses.n == 0 || was_named(chosen, n_chosen, d);
                 strv_done(&uses);
-                if (!f)
-                        return oom(b);
-                return refuse(b, -EPERM, "%s is what the host runs on (%s): lending it would pull that from under the "
-                              "host; leave it out%s",
-                              d->address, list, was_named(chosen, n_chosen, d) ? "" : " (it is in the IOMMU group)");
         }
+        if (fclose(f) != 0)
+                return oom(b);
+        if (held && *held && all_named)
+                return refuse(b, -EPERM, "the host runs on %s: lending %s would pull that from under it; leave %s out",
+                              held, strchr(held, ';') ? "them" : "it", strchr(held, ';') ? "them" : "it");
+        if (held && *held)
+                return refuse(b, -EPERM,
+                              "the IOMMU group to lend holds what the host runs on, %s: the group cannot go to a VM "
+                              "as a whole (gpu-handoff doctor says what would split it)",
+                              held);
         for (size_t i = 0; i < b->p->n_devices && !b->error && !b->opts->yes; i++) {
                 struct pci_device *d = b->p->devices[i];
                 const struct gpu *g = gpu_of(b->h, d);
@@ -355,6 +362,19 @@ static bool lending_boot_gpu(const struct plan *p)
         return false;
 }
 
+static bool on_vfio(const struct pci_device *d)
+{
+        return d->driver && strcmp(d->driver, "vfio-pci") == 0;
+}
+
+static bool lending_boot_gpu_from_host(const struct plan *p)
+{
+        for (size_t i = 0; i < p->n_devices; i++)
+                if (p->devices[i]->boot_vga == YES && !on_vfio(p->devices[i]))
+                        return true;
+        return false;
+}
+
 static bool lending_display(const struct builder *b)
 {
         for (size_t i = 0; i < b->p->n_devices; i++) {
@@ -373,10 +393,6 @@ static bool plan_has_driver(const struct plan *p, const char *driver)
         return false;
 }
 
-static bool on_vfio(const struct pci_device *d)
-{
-        return d->driver && strcmp(d->driver, "vfio-pci") == 0;
-}
 
 /* systemd is running when run/systemd/system exists (sd_booted()'s test). */
 static bool have_systemd(const struct host *h)
@@ -413,7 +429,9 @@ static void plan_consoles(struct builder *b)
         bool keep_efifb = false;
         char name[32];
 
-        if (!lending_boot_gpu(b->p) && !lending_display(b))
+        /* fbcon draws on the display GPU, or on the firmware's framebuffer of a boot GPU still
+         * on the host; a boot GPU on vfio-pci since boot has neither. */
+        if (!lending_display(b) && !lending_boot_gpu_from_host(b->p))
                 return; /* the host console is on another GPU: leave it alone */
         if (vtconsoles_read(b->h->sr, &vt, &n_vt) < 0 || boot_framebuffers_read(b->h->sr, &fb, &n_fb) < 0) {
                 oom(b);
