@@ -231,13 +231,10 @@ static void add_group_of(struct builder *b, const struct pci_device *d, FILE *fo
         }
 }
 
-/* The device with its companions and the rest of their IOMMU groups. */
-static int add_with_group(struct builder *b, struct pci_device *d)
+/* The device with its companions. */
+static int add_card(struct builder *b, struct pci_device *d)
 {
         const struct gpu *g = gpu_of(b->h, d);
-        _cleanup_free_ char *foreign = NULL;
-        size_t len = 0;
-        FILE *f;
 
         if (d->iommu_group < 0)
                 return refuse(b, -EPERM,
@@ -257,6 +254,17 @@ static int add_with_group(struct builder *b, struct pci_device *d)
                 if (add_device(b, g->companions[i]) < 0)
                         return b->error;
         }
+        return 0;
+}
+
+/* The rest of the IOMMU groups of the card (after every named card is in the plan). */
+static int add_groups(struct builder *b, struct pci_device *d)
+{
+        const struct gpu *g = gpu_of(b->h, d);
+        _cleanup_free_ char *foreign = NULL;
+        size_t len = 0;
+        FILE *f;
+
         f = open_memstream(&foreign, &len);
         if (!f)
                 return oom(b);
@@ -282,13 +290,9 @@ static bool was_named(struct pci_device *const *chosen, size_t n, const struct p
         return false;
 }
 
-/* Every device of the lend set, however it got there (named, a companion, the rest of a group,
- * the hook's unmanaged hostdevs): none may hold what the host runs on, and a GPU that drives the
- * host's display needs consent. */
-static int check_lend_set(struct builder *b, struct pci_device *const *chosen, size_t n_chosen)
+/* None of the devices in the plan so far may hold what the host runs on. */
+static int check_host_uses(struct builder *b, struct pci_device *const *chosen, size_t n_chosen)
 {
-        const char *consent = b->opts->consent ? b->opts->consent : "run again with --yes";
-        char why[128], reason[160];
         _cleanup_free_ char *held = NULL;
         bool all_named = true;
         size_t len = 0;
@@ -324,6 +328,19 @@ static int check_lend_set(struct builder *b, struct pci_device *const *chosen, s
                               "the IOMMU group to lend holds what the host runs on, %s: the group cannot go to a VM "
                               "as a whole (gpu-handoff doctor says what would split it)",
                               held);
+        return 0;
+}
+
+/* Every device of the lend set, however it got there (named, a companion, the rest of a group,
+ * the hook's unmanaged hostdevs): none may hold what the host runs on, and a GPU that drives the
+ * host's display needs consent. */
+static int check_lend_set(struct builder *b, struct pci_device *const *chosen, size_t n_chosen)
+{
+        const char *consent = b->opts->consent ? b->opts->consent : "run again with --yes";
+        char why[128], reason[160];
+
+        if (check_host_uses(b, chosen, n_chosen) < 0)
+                return b->error;
         for (size_t i = 0; i < b->p->n_devices && !b->error && !b->opts->yes; i++) {
                 struct pci_device *d = b->p->devices[i];
                 const struct gpu *g = gpu_of(b->h, d);
@@ -636,7 +653,12 @@ int plan_attach(const struct host *h, char *const *names, size_t n_names, const 
         if (n_names == 0 && (chosen[0] = default_device(&b)))
                 n_chosen = 1;
         for (size_t i = 0; i < n_chosen && !b.error; i++)
-                add_with_group(&b, chosen[i]);
+                add_card(&b, chosen[i]);
+        /* What the host runs on is refused before a group is: named, it is in the plan by now. */
+        if (!b.error)
+                check_host_uses(&b, chosen, n_chosen);
+        for (size_t i = 0; i < n_chosen && !b.error; i++)
+                add_groups(&b, chosen[i]);
         if (!b.error)
                 check_lend_set(&b, chosen, n_chosen);
         if (!b.error && b.p->n_devices > 1)
