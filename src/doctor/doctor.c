@@ -318,7 +318,8 @@ static void check_group(struct report_builder *b, const struct gpu *g)
         case GROUP_NO_IOMMU:
                 if (b->h->iommu.enabled)
                         add(b, "gpu-no-group", SEVERITY_ERROR, d->address,
-                            "Check dmesg for IOMMU errors about this device; move the card to another slot.",
+                            b->h->laptop ? "Check dmesg for IOMMU errors about this device; a firmware update may help."
+                                         : "Check dmesg for IOMMU errors about this device; move the card to another slot.",
                             "GPU %s has no IOMMU group although the IOMMU is on.", d->address);
                 break;
         case GROUP_ISOLATED:

@@ -410,7 +410,6 @@ static bool plan_has_driver(const struct plan *p, const char *driver)
         return false;
 }
 
-
 /* systemd is running when run/systemd/system exists (sd_booted()'s test). */
 static bool have_systemd(const struct host *h)
 {
