@@ -86,6 +86,10 @@ const struct pci_device *gpu_own_switch(const struct gpu *g)
         if (!(gpu_quirk_flags(g) & QUIRK_SWITCH_COMPANIONS) || !down || !pci_device_is_bridge(down) || !down->parent ||
             !pci_device_is_bridge(down->parent) || !down->parent->parent)
                 return NULL;
+        /* The card's switch is the GPU's vendor's; a board's switch (a chipset's) is not. */
+        if ((down->problems | down->parent->problems) & PCI_PROBLEM_IDS || down->vendor != g->dev->vendor ||
+            down->parent->vendor != g->dev->vendor)
+                return NULL;
         return down->parent; /* below a root or downstream port of the board: the card's upstream port */
 }
 

@@ -525,6 +525,21 @@ static void test_arc_switch_companions(void **state)
         assert_int_equal(g->n_companions, 1);
         assert_int_equal(g->isolation, GROUP_WITH_BRIDGES);
         test_host_free(m);
+
+        /* a mobile Arc without a switch of its own, behind a chipset's switch: the sound card
+         * behind another chipset port is not the card's */
+        m = machine_new(DESKTOP_PLATFORM
+                        "pci 0000:00:01.2 1022:1483 class=0x060400 group=3 driver=pcieport\n"
+                        "pci 0000:02:00.2 1022:43e9 class=0x060400 parent=0000:00:01.2 group=12 driver=pcieport\n"
+                        "pci 0000:03:00.0 1022:43ea class=0x060400 parent=0000:02:00.2 group=12 driver=pcieport\n"
+                        "pci 0000:03:09.0 1022:43ea class=0x060400 parent=0000:02:00.2 group=12 driver=pcieport\n"
+                        "pci 0000:04:00.0 8086:5690 class=0x030000 parent=0000:03:00.0 group=12 driver=i915\n"
+                        "pci 0000:05:00.0 1102:0012 class=0x040300 parent=0000:03:09.0 group=12 driver=snd_hda_intel\n");
+        g = gpu(m, "0000:04:00.0");
+        assert_null(gpu_own_switch(g));
+        assert_int_equal(g->n_companions, 0);
+        assert_int_equal(g->isolation, GROUP_SHARED);
+        test_host_free(m);
 }
 
 /* A GPU whose group directory does not list it is not "isolated": sysfs disagrees with itself. */
