@@ -479,11 +479,12 @@ static void check_layout(struct report_builder *b)
         const struct gpu *display = NULL, *guest = NULL;
         char why[128];
 
-        /* The host's display, and the card a guest would get: one already on vfio-pci first. */
+        /* The host's display (a discrete card that drives one first: that is the one lending
+         * would take), and the card a guest would get: one already on vfio-pci first. */
         for (size_t i = 0; i < h->n_gpus; i++) {
                 const struct gpu *g = &h->gpus[i];
                 if (gpu_drives_display(g)) {
-                        if (!display)
+                        if (!display || (display->kind != GPU_DISCRETE && g->kind == GPU_DISCRETE))
                                 display = g;
                 } else if (g->kind == GPU_DISCRETE && (!guest || (gpu_on_vfio(g) && !gpu_on_vfio(guest))))
                         guest = g;

@@ -176,8 +176,9 @@ static struct pci_device *resolve_name(struct builder *b, const char *name)
 }
 
 /* No names: the only GPU that drives no display of the host (one already on vfio-pci, reserved for
- * VMs, before the others); on a single-GPU host the display GPU itself (attach then needs --yes,
- * checked with the rest). A device whose class cannot be read may be a GPU: no guessing then. */
+ * VMs, before the others); on a single-GPU host the display GPU itself, and next to an iGPU the
+ * only discrete card even when it drives a display too (attach then needs --yes, checked with the
+ * rest). A device whose class cannot be read may be a GPU: no guessing then. */
 static struct pci_device *default_device(struct builder *b)
 {
         const struct host *h = b->h;
@@ -210,6 +211,13 @@ static struct pci_device *default_device(struct builder *b)
                 return pick;
         if (gpu_layout(h->gpus, h->n_gpus) == LAYOUT_SINGLE_GPU)
                 return h->gpus[0].dev;
+        /* The only discrete card drives a display too (a monitor on it and one on the iGPU):
+         * it is the one to lend, with consent. */
+        for (size_t i = 0; i < h->n_gpus; i++)
+                if (h->gpus[i].kind == GPU_DISCRETE && n++ == 0)
+                        pick = h->gpus[i].dev;
+        if (n == 1)
+                return pick;
         refuse(b, -ENOENT, "there is no GPU to lend on this host (gpu-handoff doctor explains why)");
         return NULL;
 }

@@ -707,6 +707,26 @@ static void test_doctor_quirks_missing(void **state)
         test_host_free(m);
 }
 
+/* A monitor on the iGPU and one on the only discrete card: doctor warns that lending the card
+ * ends the desktop session, instead of promising that it can go while the desktop stays. */
+static void test_doctor_monitor_on_both(void **state)
+{
+        struct test_host *m = machine_new(
+                DESKTOP_PLATFORM
+                "pci 0000:00:02.0 8086:3e98 class=0x030000 group=2 driver=i915 boot_vga=1 drm=0 connected=HDMI-A-1\n"
+                "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+                "pci 0000:01:00.0 10de:2204 class=0x030000 parent=0000:00:01.0 group=1 driver=nvidia boot_vga=0 "
+                "drm=1 connected=DP-1\n");
+        struct doctor_report *r = doctor(m);
+        const struct finding *f = must_find(r, "layout-boot-on-dgpu");
+
+        assert_int_equal(f->severity, SEVERITY_WARNING);
+        assert_non_null(strstr(f->message, "DP-1"));
+        assert_null(finding(r, "layout-igpu-dgpu"));
+        doctor_report_free(r);
+        test_host_free(m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -733,6 +753,7 @@ int main(void)
                 cmocka_unit_test(test_host_uses),
                 cmocka_unit_test(test_group_advice),
                 cmocka_unit_test(test_doctor_quirks_missing),
+                cmocka_unit_test(test_doctor_monitor_on_both),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -308,6 +308,29 @@ static void test_arc_audio_in_own_group(void **state)
         test_host_free(m);
 }
 
+/* A monitor on the iGPU and one on the only discrete card: the card is still the one to lend,
+ * and it needs consent (before, boot_vga=0 made it lendable without asking). */
+static void test_monitor_on_both(void **state)
+{
+        struct test_host *m = machine_new(
+                "module vfio_pci available\n"
+                "pci 0000:00:02.0 8086:3e98 class=0x030000 group=2 driver=i915 boot_vga=1 drm=0 connected=HDMI-A-1\n"
+                "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+                "pci 0000:01:00.0 10de:2204 class=0x030000 parent=0000:00:01.0 group=1 driver=nvidia boot_vga=0 "
+                "drm=1 connected=DP-1\n");
+        struct plan_options opts = {.yes = true};
+        struct plan *p = NULL;
+
+        assert_refused(m, NULL, 0, NULL, -EPERM, "0000:01:00.0 drives the host's display", "DP-1", NULL);
+        assert_int_equal(plan_attach(m->h, NULL, 0, &opts, &p, NULL), 0);
+        assert_string_equal(p->devices[0]->address, "0000:01:00.0");
+        assert_string_equal(steps_of(p, STEP_STOP_UNIT), "display-manager.service (skipped); "
+                                                         "nvidia-persistenced.service if active (skipped); "
+                                                         "nvidia-powerd.service if active (skipped)");
+        plan_free(p);
+        test_host_free(m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -321,6 +344,7 @@ int main(void)
                 cmocka_unit_test(test_host_storage_never_lent),
                 cmocka_unit_test(test_default_not_past_unreadable_class),
                 cmocka_unit_test(test_arc_audio_in_own_group),
+                cmocka_unit_test(test_monitor_on_both),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
