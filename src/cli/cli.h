@@ -86,6 +86,8 @@ _printf_(1, 2) void cli_warning(const char *fmt, ...);
 /* Loads the quirks database the options name. A missing default database is a warning and
  * *ret is NULL; a malformed one, or a missing one the user named, is an error. */
 int cli_load_quirks(const struct cli *cli, struct quirk_db **ret);
+/* The quirks database cli_load_quirks() reads: --quirks, $GPU_HANDOFF_QUIRKS or the installed one. */
+const char *cli_quirks_path(const struct cli *cli);
 /* Loads the configuration (gpu-handoff.conf(5)) below cli->sr, with cli->vm's vm.d file when
  * --vm was given: prints each warning (unknown keys) as "gpu-handoff: warning: ...", an error
  * as its one line. Returns EXIT_OK with *ret set, or EXIT_ERROR with *ret NULL. */

@@ -41,8 +41,10 @@ static const struct verb verbs[] = {
          "IOMMU group to vfio-pci, so a VM can use it.\n"
          "\n"
          "DEVICE is an address (0000:01:00.0 or 01:00.0). Without one: GPU= from the configuration,\n"
-         "else the only GPU that does not drive the host's display; on a single-GPU host the boot\n"
-         "GPU, with --yes.\n"
+         "else the only GPU that drives no display of the host (one on vfio-pci first); on a\n"
+         "single-GPU host its GPU, with --yes. Which GPU drives the display is read from connected\n"
+         "monitors, the console and DRM masters; the boot GPU counts only when none shows one.\n"
+         "A device the host runs on (a mounted file system, swap, the default route) is never lent.\n"
          "\n"
          "Then it makes room for the guest as /etc/gpu-handoff/gpu-handoff.conf asks (see\n"
          "gpu-handoff config): freezes units and stops processes, keeps the host on its\n"
@@ -145,8 +147,8 @@ static const struct verb verbs[] = {
          "virsh edit. Nothing on the host changes.\n"
          "\n"
          "DEVICE is the GPU's address or a companion's (0000:01:00.0 or 01:00.0). Without one, the\n"
-         "GPU attach would lend: GPU= from the configuration, else the only GPU that does not drive\n"
-         "the host's display, else on a single-GPU host the boot GPU.\n"
+         "GPU attach would lend: GPU= from the configuration, else the only GPU that drives no\n"
+         "display of the host (one on vfio-pci first), else on a single-GPU host its GPU.\n"
          "\n"
          "  --guest-bus N      the guest PCI bus, a pcie-root-port's index: 1 to 255 or 0x01 to\n"
          "                     0xff (default 0x06; check that no other device uses it)\n"
@@ -214,10 +216,17 @@ static const char *default_quirks_path(void)
         return QUIRKS_PATH;
 }
 
+const char *cli_quirks_path(const struct cli *cli)
+{
+        const char *env = getenv("GPU_HANDOFF_QUIRKS");
+        return cli->quirks_path ? cli->quirks_path : env && *env ? env : default_quirks_path();
+}
+}
+
 int cli_load_quirks(const struct cli *cli, struct quirk_db **ret)
 {
         const char *env = getenv("GPU_HANDOFF_QUIRKS");
-        const char *path = cli->quirks_path ? cli->quirks_path : env && *env ? env : default_quirks_path();
+        const char *path = cli_quirks_path(cli);
         bool named = cli->quirks_path || (env && *env);
         _cleanup_free_ char *error = NULL;
         int r;

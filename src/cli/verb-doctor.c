@@ -43,13 +43,16 @@ static void print_host(const struct host *h, const struct doctor_report *rep)
 static void print_gpu(const struct gpu *g, struct pci_names *names)
 {
         const struct pci_device *d = g->dev;
-        char name[256];
+        char name[256], why[128];
 
         printf("  %s  %s", d->address,
                d->problems & PCI_PROBLEM_IDS ? "unknown device"
                                             : pci_names_device(names, name, sizeof(name), d->vendor, d->device, true));
-        printf("\n      %s%s; driver %s; ", gpu_kind_to_string(g->kind), d->boot_vga == YES ? ", boot VGA" : "",
-               d->driver ? d->driver : "none");
+        printf("\n      %s%s", gpu_kind_to_string(g->kind), d->boot_vga == YES ? ", boot VGA" : "");
+        /* What makes it the host's display, when more than the firmware's choice says so. */
+        if (gpu_drives_display(g) && !(g->display & DISPLAY_BOOT_VGA))
+                printf(", the host's display (%s)", gpu_display_reason(g, why, sizeof(why)));
+        printf("; driver %s; ", d->driver ? d->driver : "none");
         if (g->group)
                 printf("IOMMU group %d (%s)", g->group->number, group_isolation_to_string(g->isolation));
         else
@@ -259,6 +262,8 @@ int verb_doctor(struct cli *cli, int argc, char **argv)
         r = doctor_run(h, names, &rep);
         if (r < 0)
                 return cli_error("cannot check the host: %s", strerror(-r));
+        if (!quirks && doctor_quirks_missing(rep, cli_quirks_path(cli)) < 0)
+                return cli_error("out of memory");
         if (cli->vm) {
                 _cleanup_(domain_freep) struct domain *d = NULL;
                 struct vm_memory m;

@@ -74,22 +74,26 @@ static bool in_plan(const struct plan *p, const struct pci_device *d)
 }
 
 /* Without a name, attach's own choice: the plan holds that GPU (and, its group being taken
- * whole here, maybe another one sharing the group: the one attach would pick is not the boot
- * GPU, unless it is the only one). */
+ * whole here, maybe another one sharing the group: the one attach would pick drives no display,
+ * and is on vfio-pci if one is, unless it is the only one). */
 static const struct gpu *planned_gpu(const struct host *h, const struct plan *p)
 {
-        const struct gpu *first = NULL;
+        const struct gpu *first = NULL, *lendable = NULL;
 
         for (size_t i = 0; i < h->n_gpus; i++) {
                 const struct gpu *g = &h->gpus[i];
                 if (!in_plan(p, g->dev))
                         continue;
-                if (g->kind == GPU_DISCRETE && g->dev->boot_vga != YES)
-                        return g;
+                if (!gpu_drives_display(g) && (g->kind == GPU_DISCRETE || gpu_on_vfio(g))) {
+                        if (gpu_on_vfio(g))
+                                return g;
+                        if (!lendable)
+                                lendable = g;
+                }
                 if (!first)
                         first = g;
         }
-        return first;
+        return lendable ? lendable : first;
 }
 
 static int parse_guest_bus(const char *s, uint8_t *ret)
@@ -207,6 +211,7 @@ static int print_json(const struct cli *cli, const struct gpu *g, const struct h
 int verb_xml(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(host_freep) struct host *h = NULL;
+        _cleanup_(quirk_db_freep) struct quirk_db *quirks = NULL;
         _cleanup_(config_freep) struct config *c = NULL;
         _cleanup_(plan_freep) struct plan *p = NULL;
         _cleanup_free_ char *error = NULL, *text = NULL;
@@ -223,7 +228,9 @@ int verb_xml(struct cli *cli, int argc, char **argv)
                 return r;
         if (cli_load_config(cli, &c) != EXIT_OK)
                 return EXIT_ERROR;
-        r = host_read(cli->sr, NULL, HOST_PLATFORM, &h);
+        if (cli_load_quirks(cli, &quirks) < 0) /* which functions are the card's (Intel Arc's audio) */
+                return EXIT_ERROR;
+        r = host_read(cli->sr, quirks, HOST_PLATFORM, &h);
         if (r < 0)
                 return cli_error("cannot read the host below %s: %s", cli->root, strerror(-r));
         if (argc == 1)

@@ -8,6 +8,7 @@
 
 #include "basic/macro.h"
 #include "doctor/doctor.h"
+#include "host/in-use.h"
 #include "host/iomem.h"
 
 struct report_builder {
@@ -16,6 +17,9 @@ struct report_builder {
         int error; /* first allocation failure */
         struct pci_names *names;
         const struct host *h;
+        /* Set while the checks run for a GPU the layout keeps on the host: its findings are
+         * information for a user who would lend it anyway. */
+        const struct gpu *kept;
 };
 
 /* Appends a finding; takes ownership of id, message and fix. */
@@ -37,6 +41,16 @@ static void push(struct report_builder *b, char *id, enum severity sev, const ch
                 }
                 r->findings = p;
                 b->cap = ncap;
+        }
+        if (b->kept && subject && strcmp(subject, b->kept->dev->address) == 0) {
+                char *hypothetical = NULL;
+                if (asprintf(&hypothetical, "If you lend this card: %s", message) < 0) {
+                        b->error = -ENOMEM;
+                        goto fail;
+                }
+                free(message);
+                message = hypothetical;
+                sev = SEVERITY_INFO;
         }
         f = &r->findings[r->n_findings++];
         *f = (struct finding){.id = id, .severity = sev, .message = message, .fix = fix};
@@ -240,6 +254,61 @@ static void check_quirks(struct report_builder *b, const struct gpu *g)
         }
 }
 
+/* The first GPU other than g that drives the host's display in g's group, or NULL. */
+static const struct gpu *display_in_group(const struct report_builder *b, const struct gpu *g)
+{
+        for (size_t i = 0; g->group && i < b->h->n_gpus; i++) {
+                const struct gpu *o = &b->h->gpus[i];
+                if (o != g && gpu_drives_display(o) && o->group == g->group)
+                        return o;
+        }
+        return NULL;
+}
+
+/* What would split a shared group, from where its boundary comes from; never a slot change
+ * where it cannot help. */
+static char *shared_group_fix(struct report_builder *b, const struct gpu *g)
+{
+        const struct gpu *display = display_in_group(b, g);
+        _cleanup_free_ char *whole = NULL;
+        const char *where, *acs = "The ACS override patch (pcie_acs_override=downstream,multifunction) splits groups "
+                                  "only by removing the isolation the IOMMU gives: use it at your own risk.";
+
+        for (size_t i = 0; !display && !whole && i < g->n_foreign; i++) {
+                struct strv uses = {0};
+                if (pci_device_host_uses(b->h->sr, g->foreign[i], &uses) < 0)
+                        b->error = -ENOMEM;
+                else if (uses.n > 0)
+                        whole = format("The whole group cannot go to a VM: the host runs on %s (%s).",
+                                       g->foreign[i]->address, uses.v[0]);
+                strv_done(&uses);
+        }
+        if (display)
+                whole = format("Lending the whole group would take %s, which drives the host's display, too: "
+                               "attach refuses that without --yes.",
+                               display->dev->address);
+        else if (!whole)
+                whole = format("Or hand the whole group to the VM (attach --with-group) if you can spare %s.",
+                               g->n_foreign == 1 ? "that device" : "those devices");
+        switch (gpu_group_boundary(g, b->h->laptop)) {
+        case BOUNDARY_SOLDERED:
+                where = "The GPU is soldered to this laptop's board: no slot can change its group, only the "
+                        "firmware could.";
+                break;
+        case BOUNDARY_CPU_ROOT_PORT:
+                where = "The card already sits on a root port of the CPU, and the CPU's root ports have no ACS, so "
+                        "another CPU slot shares the group too. A slot wired to the chipset can isolate it where "
+                        "the chipset's ports have ACS (gpu-handoff list shows the groups); a firmware update "
+                        "sometimes adds ACS to the CPU's ports.";
+                break;
+        default:
+                where = "The card sits behind the chipset (or a PCIe switch on the board), whose ports have no "
+                        "ACS. Move it to a slot wired to the CPU, if the board has a free one.";
+                break;
+        }
+        return format("%s %s %s", where, whole ? whole : "", acs);
+}
+
 static void check_group(struct report_builder *b, const struct gpu *g)
 {
         const struct pci_device *d = g->dev;
@@ -249,7 +318,8 @@ static void check_group(struct report_builder *b, const struct gpu *g)
         case GROUP_NO_IOMMU:
                 if (b->h->iommu.enabled)
                         add(b, "gpu-no-group", SEVERITY_ERROR, d->address,
-                            "Check dmesg for IOMMU errors about this device; move the card to another slot.",
+                            b->h->laptop ? "Check dmesg for IOMMU errors about this device; a firmware update may help."
+                                         : "Check dmesg for IOMMU errors about this device; move the card to another slot.",
                             "GPU %s has no IOMMU group although the IOMMU is on.", d->address);
                 break;
         case GROUP_ISOLATED:
@@ -261,23 +331,49 @@ static void check_group(struct report_builder *b, const struct gpu *g)
                 break;
         case GROUP_SHARED:
                 list = describe_devices(b, g->foreign, g->n_foreign);
-                fix = format("Move the card to a slot wired to the CPU, where its group holds only the card; or hand "
-                             "the whole group to the VM (attach --with-group) if you can spare %s. The ACS override "
-                             "patch (pcie_acs_override=downstream,multifunction) splits groups only by removing the "
-                             "isolation the IOMMU gives: use it at your own risk.",
-                             g->n_foreign == 1 ? "that device" : "those devices");
+                fix = shared_group_fix(b, g);
                 add(b, "gpu-group-shared", SEVERITY_ERROR, d->address, fix,
                     "GPU %s shares IOMMU group %d with %s; %s go to the VM with it.", d->address,
                     g->group->number, list ? list : "other devices", g->n_foreign == 1 ? "it would" : "they would all");
                 break;
+        case GROUP_UNKNOWN:
+                add(b, "gpu-group-inconsistent", SEVERITY_ERROR, d->address,
+                    "Reboot; if it stays so, check dmesg for IOMMU errors. gpu-handoff does not lend the GPU while "
+                    "sysfs disagrees with itself.",
+                    "GPU %s links to IOMMU group %d, but the kernel's list of that group "
+                    "(/sys/kernel/iommu_groups/%d/devices) does not hold it: which devices VFIO would take is "
+                    "unknown.",
+                    d->address, g->group->number, g->group->number);
+                break;
         }
 }
 
-/* A GPU a guest would get: the discrete ones, or whatever there is on a single-GPU host. The
- * iGPU or BMC display that keeps the host's console is not checked for isolation or reset. */
+static bool drives_no_display(const struct gpu *g)
+{
+        return g->kind == GPU_DISCRETE && !gpu_drives_display(g);
+}
+
+/* A GPU the layout keeps on the host: an iGPU or BMC display next to a discrete card, or the
+ * discrete card that drives the display next to one that does not. Nothing is kept on a
+ * single-GPU host, nor when every discrete card drives a display. */
+static bool host_keeps(const struct report_builder *b, const struct gpu *g)
+{
+        bool other = false;
+
+        if (b->r->layout == LAYOUT_SINGLE_GPU || b->r->layout == LAYOUT_NO_GPU)
+                return false;
+        if (g->kind != GPU_DISCRETE)
+                return true;
+        for (size_t i = 0; i < b->h->n_gpus; i++)
+                other |= drives_no_display(&b->h->gpus[i]);
+        return gpu_drives_display(g) && other;
+}
+
+/* A GPU a guest would get; the one the host keeps is checked only as "if you lend this card",
+ * and an iGPU or BMC display not at all for isolation or reset. */
 static bool guest_candidate(const struct report_builder *b, const struct gpu *g)
 {
-        return g->kind == GPU_DISCRETE || b->r->layout == LAYOUT_SINGLE_GPU;
+        return !host_keeps(b, g);
 }
 
 /* simpledrm or efifb keeping the firmware framebuffer inside the BAR: vfio-pci cannot claim it. */
@@ -295,6 +391,34 @@ static void check_bootfb(struct report_builder *b, const struct gpu *g)
             fb.name, fb.start, fb.end, g->dev->address);
 }
 
+/* A card of class 0302 (MUXless laptops' GPUs, compute cards) has no display outputs. */
+static void check_3d_controller(struct report_builder *b, const struct gpu *g)
+{
+        const struct pci_device *d = g->dev;
+        bool muxless = b->h->laptop;
+
+        if ((d->problems & PCI_PROBLEM_CLASS) || pci_sub_class(d) != PCI_CLASS_DISPLAY_3D)
+                return;
+        for (size_t i = 0; i < b->h->n_gpus; i++)
+                muxless |= b->h->gpus[i].kind == GPU_INTEGRATED && gpu_drives_display(&b->h->gpus[i]);
+        if (muxless)
+                add(b, "gpu-3d-controller", SEVERITY_INFO, d->address,
+                    "Extract the vBIOS from the laptop's ACPI tables (the _ROM method of the GPU's device) and give "
+                    "it to the VM as a ROM file (gpu-handoff xml --rom FILE); give the guest a virtual display "
+                    "driver for Looking Glass.",
+                    "GPU %s is a 3D controller without display outputs (a MUXless, Optimus-style laptop GPU): the "
+                    "guest driver usually needs the vBIOS, which such laptops keep in ACPI (_ROM) instead of on "
+                    "the card, and Looking Glass needs a virtual display in the guest, as no monitor can be "
+                    "connected to it.",
+                    d->address);
+        else
+                add(b, "gpu-3d-controller", SEVERITY_INFO, d->address,
+                    "Give the guest a virtual display driver for Looking Glass.",
+                    "GPU %s is a 3D controller without display outputs: Looking Glass needs a virtual display in "
+                    "the guest, as no monitor can be connected to it.",
+                    d->address);
+}
+
 static void check_gpu(struct report_builder *b, const struct gpu *g)
 {
         const struct pci_device *d = g->dev;
@@ -304,12 +428,18 @@ static void check_gpu(struct report_builder *b, const struct gpu *g)
                     "Compare with \"lspci -vvnn\"; a kernel update or reseating the card may help.",
                     "Some sysfs attributes of GPU %s are missing or malformed; values shown as unknown.",
                     d->address);
-        if (guest_candidate(b, g)) {
+        if (guest_candidate(b, g) || g->kind == GPU_DISCRETE) {
+                b->kept = guest_candidate(b, g) ? NULL : g;
                 check_group(b, g);
                 check_reset(b, g);
-                check_bootfb(b, g);
+                if (!b->kept)
+                        check_bootfb(b, g);
         }
+        b->kept = guest_candidate(b, g) ? NULL : g;
         check_quirks(b, g);
+        if (!b->kept)
+                check_3d_controller(b, g);
+        b->kept = NULL;
         if (d->driver && strncmp(d->driver, "vfio-pci", 8) == 0) {
                 const struct pci_device *blocker = NULL;
                 add(b, "gpu-on-vfio", SEVERITY_INFO, d->address, NULL,
@@ -330,16 +460,34 @@ static bool reset_trouble(const struct gpu *g)
         return gpu_quirk_flags(g) & (QUIRK_RESET_BROKEN | QUIRK_RESET_ONCE_PER_BOOT);
 }
 
+static bool gpu_assignable(const struct report_builder *b, const struct gpu *g)
+{
+        return guest_candidate(b, g) && (g->isolation == GROUP_ISOLATED || g->isolation == GROUP_WITH_BRIDGES);
+}
+
+/* "GPU X can go to VMs while the desktop keeps running", or why not yet. */
+static const char *lendable_words(const struct report_builder *b, const struct gpu *g)
+{
+        return gpu_assignable(b, g) ? "can go to VMs while the desktop keeps running"
+                                    : "could go to VMs while the desktop keeps running, but not yet: see the "
+                                      "findings above";
+}
+
 static void check_layout(struct report_builder *b)
 {
         const struct host *h = b->h;
-        const struct gpu *boot = NULL, *guest = NULL;
+        const struct gpu *display = NULL, *guest = NULL;
+        char why[128];
 
+        /* The host's display (a discrete card that drives one first: that is the one lending
+         * would take), and the card a guest would get: one already on vfio-pci first. */
         for (size_t i = 0; i < h->n_gpus; i++) {
-                if (h->gpus[i].dev->boot_vga == YES)
-                        boot = &h->gpus[i];
-                else if (!guest && h->gpus[i].kind == GPU_DISCRETE)
-                        guest = &h->gpus[i];
+                const struct gpu *g = &h->gpus[i];
+                if (gpu_drives_display(g)) {
+                        if (!display || (display->kind != GPU_DISCRETE && g->kind == GPU_DISCRETE))
+                                display = g;
+                } else if (g->kind == GPU_DISCRETE && (!guest || (gpu_on_vfio(g) && !gpu_on_vfio(guest))))
+                        guest = g;
         }
         switch (b->r->layout) {
         case LAYOUT_NO_GPU:
@@ -366,31 +514,79 @@ static void check_layout(struct report_builder *b)
                 break;
         }
         case LAYOUT_IGPU_DGPU:
-                if (boot && boot->kind == GPU_DISCRETE)
-                        add(b, "layout-boot-on-dgpu", SEVERITY_WARNING, boot->dev->address,
+                if (!guest && display && display->kind == GPU_DISCRETE)
+                        add(b, "layout-boot-on-dgpu", SEVERITY_WARNING, display->dev->address,
                             "Set the primary display to the integrated GPU (\"IGD\" / \"iGPU\") in the firmware "
                             "setup and connect the monitor to the motherboard.",
-                            "The host boots on the discrete GPU %s, so lending it ends the desktop session.",
-                            boot->dev->address);
+                            "The host's display runs on the discrete GPU %s (%s), so lending it ends the desktop "
+                            "session.",
+                            display->dev->address, gpu_display_reason(display, why, sizeof(why)));
+                else if (display && display->kind == GPU_DISCRETE)
+                        add(b, "layout-igpu-dgpu", SEVERITY_INFO, guest->dev->address, NULL,
+                            "The host's display is on the discrete GPU %s (%s), which stays with the host; %s %s.",
+                            display->dev->address, gpu_display_reason(display, why, sizeof(why)),
+                            guest->dev->address, lendable_words(b, guest));
                 else
                         add(b, "layout-igpu-dgpu", SEVERITY_INFO, guest ? guest->dev->address : NULL, NULL,
-                            "The host display stays on the %s GPU; %s can go to VMs while the desktop keeps "
-                            "running.",
-                            boot && boot->kind == GPU_ONBOARD ? "onboard" : "integrated",
-                            guest ? guest->dev->address : "the discrete GPU");
+                            "The host display stays on the %s GPU; %s %s.",
+                            display && display->kind == GPU_ONBOARD ? "onboard" : "integrated",
+                            guest ? guest->dev->address : "the discrete GPU",
+                            guest ? lendable_words(b, guest) : "can go to VMs while the desktop keeps running");
                 break;
         case LAYOUT_DUAL_DGPU:
-                add(b, "layout-dual-dgpu", SEVERITY_INFO, guest ? guest->dev->address : NULL, NULL,
-                    "Two or more discrete GPUs: the boot GPU%s%s stays with the host; the others can go to VMs "
-                    "while the desktop keeps running.",
-                    boot ? " " : "", boot ? boot->dev->address : "");
+                if (!display)
+                        add(b, "layout-dual-dgpu", SEVERITY_INFO, guest ? guest->dev->address : NULL, NULL,
+                            "Two or more discrete GPUs, none of them on a host driver that drives a display: "
+                            "the host has no display to keep.");
+                else if (!guest)
+                        add(b, "layout-dual-dgpu", SEVERITY_WARNING, display->dev->address,
+                            "Leave one card without a monitor (or reserve it for VMs by binding it to vfio-pci "
+                            "at boot), so that the desktop stays on the other.",
+                            "Two or more discrete GPUs, and each drives a display: lending any of them ends the "
+                            "desktop session.");
+                else
+                        add(b, "layout-dual-dgpu", SEVERITY_INFO, guest->dev->address, NULL,
+                            "Two or more discrete GPUs: %s drives the host's display (%s) and stays with the host; "
+                            "%s %s.",
+                            display->dev->address, gpu_display_reason(display, why, sizeof(why)),
+                            guest->dev->address, lendable_words(b, guest));
                 break;
         }
 }
 
-static bool gpu_assignable(const struct report_builder *b, const struct gpu *g)
+/* What sysfs says that cannot all be true: a device whose class is unreadable (it may be a GPU
+ * nobody sees), a device directory under a name the kernel never makes. */
+static void check_sysfs(struct report_builder *b)
 {
-        return guest_candidate(b, g) && (g->isolation == GROUP_ISOLATED || g->isolation == GROUP_WITH_BRIDGES);
+        const struct pci_list *pci = b->h->pci;
+
+        for (size_t i = 0; i < pci->n_devices; i++) {
+                const struct pci_device *d = &pci->devices[i];
+                if (!(d->problems & PCI_PROBLEM_CLASS))
+                        continue;
+                add(b, "pci-class-unreadable", SEVERITY_WARNING, d->address,
+                    "Name the GPU to lend (attach and xml do not pick one while this is so); compare with "
+                    "\"lspci -vvnn\", and reboot if sysfs stays inconsistent.",
+                    "The class of PCI device %s cannot be read%s: it may be a GPU that gpu-handoff cannot see.",
+                    d->address, d->problems & PCI_PROBLEM_LINK ? " (its sysfs directory cannot be opened)" : "");
+        }
+        for (size_t i = 0; i < pci->n_strays; i++)
+                add(b, "pci-stray-entry", SEVERITY_WARNING, NULL,
+                    "Nothing to do unless it names a device you mean: gpu-handoff reads devices only under the "
+                    "names the kernel gives them (lower-case DDDD:BB:DD.F).",
+                    "/sys/bus/pci/devices holds \"%s\", which is not a name the kernel gives a device; it is "
+                    "ignored.",
+                    pci->strays[i]);
+}
+
+int doctor_quirks_missing(struct doctor_report *r, const char *path)
+{
+        return doctor_report_add(r, "quirks-missing", SEVERITY_WARNING, NULL,
+                                 "Install gpu-handoff's data files (the quirks database is data/quirks in the source "
+                                 "tree), or name it with --quirks FILE.",
+                                 "The quirks database %s could not be found, so known GPU problems (reset bugs, "
+                                 "USB-C functions, Intel Arc's audio behind the card's switch) are not checked.",
+                                 path);
 }
 
 int doctor_run(const struct host *h, struct pci_names *names, struct doctor_report **ret)
@@ -408,6 +604,7 @@ int doctor_run(const struct host *h, struct pci_names *names, struct doctor_repo
         check_virtualization(&b);
         check_iommu(&b);
         check_vfio(&b);
+        check_sysfs(&b);
         for (size_t i = 0; i < h->n_gpus; i++) {
                 check_gpu(&b, &h->gpus[i]);
                 assignable |= gpu_assignable(&b, &h->gpus[i]);

@@ -41,6 +41,8 @@ void doctor_report_free(struct doctor_report *r);
 /* Appends a finding, for checks beyond doctor_run() (a VM, the libvirt hook). 0 or -ENOMEM. */
 int doctor_report_add(struct doctor_report *r, const char *id, enum severity sev, const char *subject, const char *fix,
                       const char *fmt, ...) _printf_(6, 7);
+/* The finding for a quirks database that could not be loaded from path. 0 or -ENOMEM. */
+int doctor_quirks_missing(struct doctor_report *r, const char *path);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct doctor_report *, doctor_report_free)
 const char *severity_to_string(enum severity s);
 /* "Intel VT-d" hosts need intel_iommu=on; AMD enables its IOMMU by default. */

@@ -9,6 +9,7 @@
 #include "basic/macro.h"
 #include "handoff/plan.h"
 #include "host/console.h"
+#include "host/in-use.h"
 
 /* Collects the plan and the first error while it is built. */
 struct builder {
@@ -174,60 +175,59 @@ static struct pci_device *resolve_name(struct builder *b, const char *name)
         return d;
 }
 
-/* No names: the only GPU that does not drive the host's display; on a single-GPU host the boot
- * GPU itself (attach then needs --yes, checked with the rest). */
+/* No names: the only GPU that drives no display of the host (one already on vfio-pci, reserved for
+ * VMs, before the others); on a single-GPU host the display GPU itself, and next to an iGPU the
+ * only discrete card even when it drives a display too (attach then needs --yes, checked with the
+ * rest). A device whose class cannot be read may be a GPU: no guessing then. */
 static struct pci_device *default_device(struct builder *b)
 {
         const struct host *h = b->h;
         struct pci_device *pick = NULL;
-        size_t n = 0;
+        size_t n = 0, n_vfio = 0;
 
+        for (size_t i = 0; i < h->pci->n_devices; i++)
+                if (h->pci->devices[i].problems & PCI_PROBLEM_CLASS) {
+                        refuse(b, -EPERM,
+                               "the class of PCI device %s cannot be read, so it may be a GPU gpu-handoff cannot "
+                               "see; name the device to lend (gpu-handoff doctor shows what is wrong)",
+                               h->pci->devices[i].address);
+                        return NULL;
+                }
+        for (size_t i = 0; i < h->n_gpus; i++)
+                n_vfio += !gpu_drives_display(&h->gpus[i]) && gpu_on_vfio(&h->gpus[i]);
         for (size_t i = 0; i < h->n_gpus; i++) {
                 const struct gpu *g = &h->gpus[i];
-                if (g->kind != GPU_DISCRETE || g->dev->boot_vga == YES)
+                if (gpu_drives_display(g) || (n_vfio > 0 ? !gpu_on_vfio(g) : g->kind != GPU_DISCRETE))
                         continue;
                 if (n++ == 0)
                         pick = g->dev;
         }
         if (n > 1) {
-                refuse(b, -EPERM, "%zu GPUs could be lent; name the one to lend (gpu-handoff list --gpus shows them)", n);
+                refuse(b, -EPERM, "%zu GPUs could be lent%s; name the one to lend (gpu-handoff list --gpus shows them)",
+                       n, n_vfio > 0 ? " (on vfio-pci, reserved for VMs)" : "");
                 return NULL;
         }
         if (pick)
                 return pick;
         if (gpu_layout(h->gpus, h->n_gpus) == LAYOUT_SINGLE_GPU)
                 return h->gpus[0].dev;
+        /* The only discrete card drives a display too (a monitor on it and one on the iGPU):
+         * it is the one to lend, with consent. */
+        for (size_t i = 0; i < h->n_gpus; i++)
+                if (h->gpus[i].kind == GPU_DISCRETE && n++ == 0)
+                        pick = h->gpus[i].dev;
+        if (n == 1)
+                return pick;
         refuse(b, -ENOENT, "there is no GPU to lend on this host (gpu-handoff doctor explains why)");
         return NULL;
 }
 
-/* The device with its companions and the rest of its IOMMU group, which VFIO takes as a whole. */
-static int add_with_group(struct builder *b, struct pci_device *d)
+/* The group of one device of the card, which VFIO takes as a whole: the rest goes into the plan
+ * with --with-group, else into *foreign for the refusal. */
+static void add_group_of(struct builder *b, const struct pci_device *d, FILE *foreign)
 {
-        const struct gpu *g = gpu_of(b->h, d);
-        const struct iommu_group *group;
-        _cleanup_free_ char *foreign = NULL;
-        size_t len = 0;
-        FILE *f;
+        const struct iommu_group *group = iommu_group_find(b->h->groups, d->iommu_group);
 
-        if (d->iommu_group < 0)
-                return refuse(b, -EPERM,
-                              "%s has no IOMMU group: passthrough needs the IOMMU enabled (gpu-handoff doctor says how)",
-                              d->address);
-        if (d->boot_vga == YES && !b->opts->yes)
-                return refuse(b, -EPERM,
-                              "%s drives the host's display: lending it stops the display manager and ends the "
-                              "desktop session until release; %s",
-                              d->address, b->opts->consent ? b->opts->consent : "run again with --yes");
-        if (add_device(b, d) < 0)
-                return b->error;
-        for (size_t i = 0; g && i < g->n_companions; i++)
-                if (add_device(b, g->companions[i]) < 0)
-                        return b->error;
-        group = iommu_group_find(b->h->groups, d->iommu_group);
-        f = open_memstream(&foreign, &len);
-        if (!f)
-                return oom(b);
         for (size_t i = 0; group && i < group->n_members; i++) {
                 struct pci_device *m = group->members[i];
                 if (pci_device_is_bridge(m) || in_plan(b->p, m))
@@ -235,15 +235,142 @@ static int add_with_group(struct builder *b, struct pci_device *d)
                 if (b->opts->with_group)
                         add_device(b, m);
                 else
-                        fprintf(f, "%s%s", len || ftell(f) ? ", " : "", m->address);
+                        fprintf(foreign, "%s%s", ftell(foreign) ? ", " : "", m->address);
         }
+}
+
+/* The device with its companions. */
+static int add_card(struct builder *b, struct pci_device *d)
+{
+        const struct gpu *g = gpu_of(b->h, d);
+
+        if (d->iommu_group < 0)
+                return refuse(b, -EPERM,
+                              "%s has no IOMMU group: passthrough needs the IOMMU enabled (gpu-handoff doctor says how)",
+                              d->address);
+        if (g && g->isolation == GROUP_UNKNOWN)
+                return refuse(b, -EPERM,
+                              "%s links to IOMMU group %d, but the kernel's list of that group does not hold it: "
+                              "which devices VFIO would take is unknown (gpu-handoff doctor)",
+                              d->address, d->iommu_group);
+        if (add_device(b, d) < 0)
+                return b->error;
+        for (size_t i = 0; g && i < g->n_companions; i++) {
+                if (g->companions[i]->iommu_group < 0)
+                        return refuse(b, -EPERM, "%s, a function of %s, has no IOMMU group", g->companions[i]->address,
+                                      d->address);
+                if (add_device(b, g->companions[i]) < 0)
+                        return b->error;
+        }
+        return 0;
+}
+
+/* The rest of the IOMMU groups of the card (after every named card is in the plan). */
+static int add_groups(struct builder *b, struct pci_device *d)
+{
+        const struct gpu *g = gpu_of(b->h, d);
+        _cleanup_free_ char *foreign = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        f = open_memstream(&foreign, &len);
+        if (!f)
+                return oom(b);
+        add_group_of(b, d, f);
+        for (size_t i = 0; g && i < g->n_companions; i++)
+                if (g->companions[i]->iommu_group != d->iommu_group)
+                        add_group_of(b, g->companions[i], f);
         if (fclose(f) != 0)
                 return oom(b);
         if (foreign && *foreign)
                 return refuse(b, -EPERM,
-                              "IOMMU group %d of %s also holds %s, which would go to the VM too; move the card to "
-                              "another slot, or lend them all with --with-group",
+                              "IOMMU group %d of %s also holds %s, which would go to the VM too; lend them all with "
+                              "--with-group, or see gpu-handoff doctor for what would split the group",
                               d->iommu_group, d->address, foreign);
+        return b->error;
+}
+
+static bool was_named(struct pci_device *const *chosen, size_t n, const struct pci_device *d)
+{
+        for (size_t i = 0; i < n; i++)
+                if (chosen[i] == d)
+                        return true;
+        return false;
+}
+
+/* None of the devices in the plan so far may hold what the host runs on. */
+static int check_host_uses(struct builder *b, struct pci_device *const *chosen, size_t n_chosen)
+{
+        _cleanup_free_ char *held = NULL;
+        bool all_named = true;
+        size_t len = 0;
+        FILE *f = open_memstream(&held, &len);
+
+        if (!f)
+                return oom(b);
+        for (size_t i = 0; i < b->p->n_devices; i++) {
+                struct pci_device *d = b->p->devices[i];
+                struct strv uses = {0};
+
+                if (gpu_of(b->h, d))
+                        continue;
+                if (pci_device_host_uses(b->h->sr, d, &uses) < 0) {
+                        strv_done(&uses);
+                        fclose(f);
+                        return oom(b);
+                }
+                if (uses.n > 0)
+                        fprintf(f, "%s%s (", ftell(f) ? "; " : "", d->address);
+                for (size_t j = 0; j < uses.n; j++)
+                        fprintf(f, "%s%s%s", j ? ", " : "", uses.v[j], j + 1 == uses.n ? ")" : "");
+                all_named &= uses.n == 0 || was_named(chosen, n_chosen, d);
+                strv_done(&uses);
+        }
+        if (fclose(f) != 0)
+                return oom(b);
+        if (held && *held && all_named)
+                return refuse(b, -EPERM, "the host runs on %s: lending %s would pull that from under it; leave %s out",
+                              held, strchr(held, ';') ? "them" : "it", strchr(held, ';') ? "them" : "it");
+        if (held && *held)
+                return refuse(b, -EPERM,
+                              "the IOMMU group to lend holds what the host runs on, %s: the group cannot go to a VM "
+                              "as a whole (gpu-handoff doctor says what would split it)",
+                              held);
+        return 0;
+}
+
+/* Every device of the lend set, however it got there (named, a companion, the rest of a group,
+ * the hook's unmanaged hostdevs): none may hold what the host runs on, and a GPU that drives the
+ * host's display needs consent. */
+static int check_lend_set(struct builder *b, struct pci_device *const *chosen, size_t n_chosen)
+{
+        const char *consent = b->opts->consent ? b->opts->consent : "run again with --yes";
+        char why[128], reason[160];
+
+        if (check_host_uses(b, chosen, n_chosen) < 0)
+                return b->error;
+        for (size_t i = 0; i < b->p->n_devices && !b->error && !b->opts->yes; i++) {
+                struct pci_device *d = b->p->devices[i];
+                const struct gpu *g = gpu_of(b->h, d);
+
+                if (!g || !gpu_drives_display(g))
+                        continue;
+                reason[0] = '\0';
+                if (!(g->display & DISPLAY_BOOT_VGA))
+                        snprintf(reason, sizeof(reason), " (%s)", gpu_display_reason(g, why, sizeof(why)));
+                if (was_named(chosen, n_chosen, d))
+                        return refuse(b, -EPERM,
+                                      "%s drives the host's display%s: lending it stops the display manager and ends "
+                                      "the desktop session until release; %s",
+                                      d->address, reason, consent);
+                for (size_t j = 1; j < n_chosen && chosen[0]->iommu_group != d->iommu_group; j++)
+                        if (chosen[j]->iommu_group == d->iommu_group)
+                                chosen = &chosen[j]; /* name the one whose group brought it */
+                return refuse(b, -EPERM,
+                              "the IOMMU group of %s also holds %s, which drives the host's display%s: lending the "
+                              "group stops the display manager and ends the desktop session until release; %s",
+                              chosen[0]->address, d->address, reason, consent);
+        }
         return b->error;
 }
 
@@ -260,17 +387,35 @@ static bool lending_boot_gpu(const struct plan *p)
         return false;
 }
 
+static bool on_vfio(const struct pci_device *d)
+{
+        return d->driver && strcmp(d->driver, "vfio-pci") == 0;
+}
+
+static bool lending_boot_gpu_from_host(const struct plan *p)
+{
+        for (size_t i = 0; i < p->n_devices; i++)
+                if (p->devices[i]->boot_vga == YES && !on_vfio(p->devices[i]))
+                        return true;
+        return false;
+}
+
+static bool lending_display(const struct builder *b)
+{
+        for (size_t i = 0; i < b->p->n_devices; i++) {
+                const struct gpu *g = gpu_of(b->h, b->p->devices[i]);
+                if (g && gpu_drives_display(g))
+                        return true;
+        }
+        return false;
+}
+
 static bool plan_has_driver(const struct plan *p, const char *driver)
 {
         for (size_t i = 0; i < p->n_devices; i++)
                 if (p->devices[i]->driver && strcmp(p->devices[i]->driver, driver) == 0)
                         return true;
         return false;
-}
-
-static bool on_vfio(const struct pci_device *d)
-{
-        return d->driver && strcmp(d->driver, "vfio-pci") == 0;
 }
 
 /* systemd is running when run/systemd/system exists (sd_booted()'s test). */
@@ -287,7 +432,7 @@ static void plan_units(struct builder *b)
         char dm[256];
 
         add_step(b, STEP_INHIBIT_SLEEP, systemd ? NULL : no_systemd, NULL);
-        if (lending_boot_gpu(b->p)) {
+        if (lending_display(b)) {
                 _cleanup_close_ int fd = sysroot_openat(h->sr, "etc/systemd/system", O_PATH | O_DIRECTORY);
                 bool have_dm = fd >= 0 && read_link_basename_at(fd, "display-manager.service", dm, sizeof(dm)) >= 0;
                 add_step(b, STEP_STOP_UNIT, !systemd ? no_systemd : have_dm ? NULL : "no display manager is installed",
@@ -308,7 +453,9 @@ static void plan_consoles(struct builder *b)
         bool keep_efifb = false;
         char name[32];
 
-        if (!lending_boot_gpu(b->p))
+        /* fbcon draws on the display GPU, or on the firmware's framebuffer of a boot GPU still
+         * on the host; a boot GPU on vfio-pci since boot has neither. */
+        if (!lending_display(b) && !lending_boot_gpu_from_host(b->p))
                 return; /* the host console is on another GPU: leave it alone */
         if (vtconsoles_read(b->h->sr, &vt, &n_vt) < 0 || boot_framebuffers_read(b->h->sr, &fb, &n_fb) < 0) {
                 oom(b);
@@ -324,7 +471,7 @@ static void plan_consoles(struct builder *b)
                 const struct gpu *g = gpu_of(b->h, b->p->devices[i]);
                 keep_efifb |= g && (gpu_quirk_flags(g) & QUIRK_KEEP_EFIFB);
         }
-        for (size_t i = 0; i < n_fb; i++) {
+        for (size_t i = 0; i < n_fb && lending_boot_gpu(b->p); i++) { /* the firmware's, on the boot GPU */
                 if (!fb[i].driver[0])
                         continue;
                 add_step(b, STEP_UNBIND_FRAMEBUFFER,
@@ -515,7 +662,14 @@ int plan_attach(const struct host *h, char *const *names, size_t n_names, const 
         if (n_names == 0 && (chosen[0] = default_device(&b)))
                 n_chosen = 1;
         for (size_t i = 0; i < n_chosen && !b.error; i++)
-                add_with_group(&b, chosen[i]);
+                add_card(&b, chosen[i]);
+        /* What the host runs on is refused before a group is: named, it is in the plan by now. */
+        if (!b.error)
+                check_host_uses(&b, chosen, n_chosen);
+        for (size_t i = 0; i < n_chosen && !b.error; i++)
+                add_groups(&b, chosen[i]);
+        if (!b.error)
+                check_lend_set(&b, chosen, n_chosen);
         if (!b.error && b.p->n_devices > 1)
                 qsort(b.p->devices, b.p->n_devices, sizeof(*b.p->devices), compare_devices);
         if (!b.error) {

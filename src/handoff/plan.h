@@ -34,8 +34,11 @@ struct plan {
         size_t n_notes;
 };
 
-/* Picks the devices (named ones, or the default: the only GPU that does not drive the host's
- * display, else on a single-GPU host the boot GPU with opts->yes), checks them and plans.
+/* Picks the devices (named ones, or the default: the only GPU that drives no display of the host,
+ * one on vfio-pci first, else on a single-GPU host its display GPU with opts->yes), checks them
+ * and plans. Every device of the lend set is checked, whatever brought it in: none may hold what
+ * the host runs on (a mounted file system, swap, the default route), and one that drives the
+ * host's display needs opts->yes.
  * Refusals are -EINVAL (bad name), -ENODEV (no such device), -EPERM (needs --yes, --force or
  * --with-group) or -ENOENT (nothing to lend), with *ret_error one line saying what and what to do. */
 int plan_attach(const struct host *h, char *const *names, size_t n_names, const struct plan_options *opts,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,23 +79,89 @@ static int fill_group(struct gpu *g)
         return 0;
 }
 
-/* Companions are the card's slot siblings; the device list is sorted, so they are adjacent. */
+const struct pci_device *gpu_own_switch(const struct gpu *g)
+{
+        const struct pci_device *down = g->dev->parent;
+
+        if (!(gpu_quirk_flags(g) & QUIRK_SWITCH_COMPANIONS) || !down || !pci_device_is_bridge(down) || !down->parent ||
+            !pci_device_is_bridge(down->parent) || !down->parent->parent)
+                return NULL;
+        /* The card's switch is the GPU's vendor's; a board's switch (a chipset's) is not. */
+        if ((down->problems | down->parent->problems) & PCI_PROBLEM_IDS || down->vendor != g->dev->vendor ||
+            down->parent->vendor != g->dev->vendor)
+                return NULL;
+        return down->parent; /* below a root or downstream port of the board: the card's upstream port */
+}
+
+/* A function of the card behind another downstream port of its own switch (Intel Arc's HDMI/DP
+ * audio): a direct child of a sibling port, of a class cards carry. */
+static bool is_switch_companion(const struct gpu *g, const struct pci_device *up, const struct pci_device *d)
+{
+        return d != g->dev && d->parent && d->parent != g->dev->parent && d->parent->parent == up &&
+               !(d->problems & PCI_PROBLEM_CLASS) && !pci_device_is_bridge(d) && class_is_companion(d);
+}
+
+/* Companions are the card's slot siblings (adjacent: the device list is sorted) and, on a card
+ * with its own switch, the functions behind its other ports. */
 static int fill_companions(const struct pci_list *pci, struct gpu *g)
 {
         size_t self = (size_t)(g->dev - pci->devices);
-        size_t lo = self, hi = self;
+        size_t lo = self, hi = self, n = 0;
+        const struct pci_device *up = gpu_own_switch(g);
 
         while (lo > 0 && pci_addr_same_slot(&pci->devices[lo - 1].addr, &g->dev->addr))
                 lo--;
         while (hi + 1 < pci->n_devices && pci_addr_same_slot(&pci->devices[hi + 1].addr, &g->dev->addr))
                 hi++;
-        g->companions = calloc(hi - lo + 1, sizeof(*g->companions));
+        for (size_t i = 0; up && i < pci->n_devices; i++)
+                n += is_switch_companion(g, up, &pci->devices[i]);
+        g->companions = calloc(hi - lo + 1 + n, sizeof(*g->companions));
         if (!g->companions)
                 return -ENOMEM;
         for (size_t i = lo; i <= hi; i++)
                 if (is_companion_of(g, &pci->devices[i]))
                         g->companions[g->n_companions++] = &pci->devices[i];
+        for (size_t i = 0; up && i < pci->n_devices; i++)
+                if (is_switch_companion(g, up, &pci->devices[i]))
+                        g->companions[g->n_companions++] = &pci->devices[i];
         return 0;
+}
+
+void gpus_check_groups(const struct sysroot *sr, struct gpu *gpus, size_t n)
+{
+        char path[128];
+
+        for (size_t i = 0; i < n; i++) {
+                struct gpu *g = &gpus[i];
+                if (!g->group)
+                        continue;
+                snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%d/devices/%s", g->group->number,
+                         g->dev->address);
+                if (!sysroot_exists(sr, path))
+                        g->isolation = GROUP_UNKNOWN;
+        }
+}
+
+/* Intel's chipset (PCH) root ports sit on the root bus next to the CPU's, at these device
+ * numbers (00:1b, 00:1c, 00:1d); the CPU's own are 00:01, 00:06 (PEG) and similar. */
+static bool is_intel_pch_root_port(const struct pci_device *d)
+{
+        return !(d->problems & PCI_PROBLEM_IDS) && d->vendor == VENDOR_INTEL &&
+               (d->addr.slot == 0x1b || d->addr.slot == 0x1c || d->addr.slot == 0x1d);
+}
+
+enum group_boundary gpu_group_boundary(const struct gpu *g, bool laptop)
+{
+        const struct pci_device *up = gpu_own_switch(g);
+        const struct pci_device *port = up ? up->parent : g->dev->parent;
+
+        if (laptop)
+                return BOUNDARY_SOLDERED;
+        /* The card hangs off a root port (a bridge on a root bus): the CPU's, or Intel's PCH's.
+         * Anything deeper is behind the chipset or a switch on the board. */
+        if (port && !port->parent && !is_intel_pch_root_port(port))
+                return BOUNDARY_CPU_ROOT_PORT;
+        return BOUNDARY_CHIPSET;
 }
 
 bool gpu_has_companion(const struct gpu *g, const struct pci_device *d)
@@ -150,16 +217,17 @@ int gpus_find(const struct pci_list *pci, const struct iommu_group_list *groups,
                 g->dev = d;
                 g->kind = classify(pci, d);
                 g->group = d->iommu_group >= 0 ? iommu_group_find(groups, d->iommu_group) : NULL;
-                r = fill_companions(pci, g);
+                g->display_card = -1;
+                if (quirks && !(d->problems & PCI_PROBLEM_IDS)) {
+                        size_t m = quirk_db_match(quirks, d->vendor, d->device, g->quirks, GPU_MAX_QUIRKS);
+                        g->n_quirks = m < GPU_MAX_QUIRKS ? m : GPU_MAX_QUIRKS;
+                }
+                r = fill_companions(pci, g); /* after the quirks: they say whether the card has a switch */
                 if (r >= 0)
                         r = fill_group(g);
                 if (r < 0) {
                         gpus_free(gpus, n);
                         return r;
-                }
-                if (quirks && !(d->problems & PCI_PROBLEM_IDS)) {
-                        size_t m = quirk_db_match(quirks, d->vendor, d->device, g->quirks, GPU_MAX_QUIRKS);
-                        g->n_quirks = m < GPU_MAX_QUIRKS ? m : GPU_MAX_QUIRKS;
                 }
         }
         *ret = gpus;
@@ -213,6 +281,7 @@ const char *group_isolation_to_string(enum group_isolation i)
                 [GROUP_ISOLATED] = "isolated",
                 [GROUP_WITH_BRIDGES] = "with-bridges",
                 [GROUP_SHARED] = "shared",
+                [GROUP_UNKNOWN] = "unknown",
         };
         return names[i];
 }

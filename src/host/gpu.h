@@ -8,6 +8,7 @@
 
 #include "host/iommu.h"
 #include "host/pci.h"
+#include "host/display.h"
 #include "host/quirks.h"
 
 enum gpu_kind {
@@ -21,6 +22,14 @@ enum group_isolation {
         GROUP_ISOLATED,     /* only the card's own functions */
         GROUP_WITH_BRIDGES, /* plus PCI bridges, which VFIO accepts */
         GROUP_SHARED,       /* other endpoints too: they would go to the VM with it */
+        GROUP_UNKNOWN,      /* the kernel's group directory does not list the GPU: sysfs disagrees */
+};
+
+/* Where a shared group's boundary comes from: what would have to change to split it. */
+enum group_boundary {
+        BOUNDARY_CPU_ROOT_PORT, /* a root port of the CPU without ACS: its other slots share the group */
+        BOUNDARY_CHIPSET,       /* behind the chipset (or a switch on the board) without ACS */
+        BOUNDARY_SOLDERED,      /* a laptop's GPU: soldered, no slot to move it to */
 };
 
 #define GPU_MAX_QUIRKS 8
@@ -36,6 +45,9 @@ struct gpu {
         size_t n_foreign;
         const struct quirk *quirks[GPU_MAX_QUIRKS];
         size_t n_quirks;
+        unsigned display;          /* enum display_evidence (host/display.h); 0: drives no display */
+        int display_card;          /* its DRM card's minor, -1 when none */
+        char display_connector[32]; /* the first connected connector, "HDMI-A-1" */
 };
 
 enum gpu_layout {
@@ -49,6 +61,13 @@ enum gpu_layout {
 int gpus_find(const struct pci_list *pci, const struct iommu_group_list *groups, const struct quirk_db *quirks,
               struct gpu **ret, size_t *ret_n);
 void gpus_free(struct gpu *gpus, size_t n);
+/* Marks GROUP_UNKNOWN every GPU whose group directory (sys/kernel/iommu_groups/N/devices) does
+ * not list it although its iommu_group link names N: the groups were built from the links. */
+void gpus_check_groups(const struct sysroot *sr, struct gpu *gpus, size_t n);
+/* Where the group boundary of a GPU with a shared group comes from. */
+enum group_boundary gpu_group_boundary(const struct gpu *g, bool laptop);
+/* The GPU's own PCIe switch (Intel Arc): its upstream port, NULL when the card has none. */
+const struct pci_device *gpu_own_switch(const struct gpu *g);
 unsigned gpu_quirk_flags(const struct gpu *g);
 bool gpu_has_companion(const struct gpu *g, const struct pci_device *d);
 

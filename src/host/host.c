@@ -25,6 +25,23 @@ static char *read_text(const struct sysroot *sr, const char *path)
         return strip_trailing(s);
 }
 
+/* SMBIOS chassis types of portable machines (DMTF DSP0134: portable, laptop, notebook, hand
+ * held, sub notebook, tablet, convertible, detachable), whose GPUs are soldered. */
+static bool read_laptop(const struct sysroot *sr)
+{
+        static const unsigned portable[] = {8, 9, 10, 11, 14, 30, 31, 32};
+        char buf[16];
+        uint32_t type;
+
+        if (sysroot_read_attr(sr, "sys/class/dmi/id/chassis_type", buf, sizeof(buf)) < 0 ||
+            sysfs_parse_uint(buf, 255, &type) < 0)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(portable); i++)
+                if (type == portable[i])
+                        return true;
+        return false;
+}
+
 static int read_platform(struct host *h)
 {
         struct module_index *mi = NULL;
@@ -35,6 +52,7 @@ static int read_platform(struct host *h)
         r = iommu_platform_read(h->sr, h->groups->n_groups, &h->iommu);
         if (r < 0)
                 return r;
+        h->laptop = read_laptop(h->sr);
         h->cmdline = read_text(h->sr, "proc/cmdline");
         h->kernel_release = read_text(h->sr, "proc/sys/kernel/osrelease");
         r = module_index_open(h->sr, h->kernel_release, &mi);
@@ -59,6 +77,10 @@ int host_read(const struct sysroot *sr, const struct quirk_db *quirks, unsigned 
                 r = iommu_groups_build(h->pci, &h->groups);
         if (r >= 0)
                 r = gpus_find(h->pci, h->groups, quirks, &h->gpus, &h->n_gpus);
+        if (r >= 0) {
+                gpus_check_groups(sr, h->gpus, h->n_gpus);
+                r = gpus_read_display(sr, h->gpus, h->n_gpus);
+        }
         if (r >= 0 && (parts & HOST_PLATFORM))
                 r = read_platform(h);
         if (r < 0) {

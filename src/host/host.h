@@ -40,6 +40,7 @@ struct host {
         bool have_cpu; /* /proc/cpuinfo was readable */
         struct cpu_info cpu;
         bool kvm_device;
+        bool laptop; /* SMBIOS says portable: its GPUs are soldered, there is no slot to move them to */
         struct iommu_platform iommu;
         char *cmdline;
         char *kernel_release;

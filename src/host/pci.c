@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "basic/macro.h"
+#include "basic/strv.h"
 #include "host/pci.h"
 
 #define PCI_DEVICES_DIR "sys/bus/pci/devices"
@@ -65,6 +66,7 @@ static int strdup_attr(int dfd, const char *name, char **ret)
 static int read_ids(struct pci_device *d, int dfd)
 {
         uint32_t vendor, device, v;
+        char buf[64];
 
         if (read_hex_attr(dfd, "vendor", 0xffff, &vendor) < 0 || read_hex_attr(dfd, "device", 0xffff, &device) < 0)
                 d->problems |= PCI_PROBLEM_IDS;
@@ -72,7 +74,8 @@ static int read_ids(struct pci_device *d, int dfd)
                 d->vendor = (uint16_t)vendor;
                 d->device = (uint16_t)device;
         }
-        if (read_hex_attr(dfd, "class", 0xffffff, &v) < 0)
+        /* The kernel writes "0x%06x": anything shorter ("0x03") is not a class it wrote. */
+        if (read_attr_at(dfd, "class", buf, sizeof(buf)) != 8 || sysfs_parse_hex(buf, 0xffffff, &v) < 0)
                 d->problems |= PCI_PROBLEM_CLASS;
         else
                 d->class = v;
@@ -281,6 +284,20 @@ static int read_gpu_slot_details(const struct sysroot *sr, struct pci_list *l)
         return 0;
 }
 
+static int add_stray(struct pci_list *l, const char *name)
+{
+        char **v = realloc(l->strays, (l->n_strays + 1) * sizeof(*v));
+
+        if (!v)
+                return -ENOMEM;
+        l->strays = v;
+        v[l->n_strays] = strdup(name);
+        if (!v[l->n_strays])
+                return -ENOMEM;
+        l->n_strays++;
+        return 0;
+}
+
 static void pci_device_done(struct pci_device *d)
 {
         free(d->driver);
@@ -297,6 +314,7 @@ void pci_list_free(struct pci_list *l)
         for (size_t i = 0; i < l->n_devices; i++)
                 pci_device_done(&l->devices[i]);
         free(l->devices);
+        strv_free(l->strays, l->n_strays);
         free(l);
 }
 
@@ -325,9 +343,16 @@ int pci_scan(const struct sysroot *sr, struct pci_list **ret)
                 if (de->d_name[0] == '.')
                         continue;
                 r = read_device(dirfd(dir), de->d_name, &d);
-                if (r == -EINVAL || r == -ERANGE) {
+                if (r == -EINVAL || r == -ERANGE || (r >= 0 && strcmp(d.address, de->d_name) != 0)) {
+                        /* Not a name the kernel gives ("0000:0A:00.0" next to "0000:0a:00.0"):
+                         * kept out of the list, and said. */
                         pci_device_done(&d);
-                        continue; /* not a device address: nothing the kernel would create */
+                        r = add_stray(l, de->d_name);
+                        if (r < 0) {
+                                pci_list_free(l);
+                                return r;
+                        }
+                        continue;
                 }
                 if (r < 0) {
                         pci_device_done(&d);

@@ -19,6 +19,7 @@
 #define PCI_CLASS_SERIAL_USB 0x0c03
 #define PCI_CLASS_SERIAL_UNKNOWN 0x0c80 /* NVIDIA's USB-C UCSI controller */
 #define PCI_BASE_CLASS_DISPLAY 0x03
+#define PCI_CLASS_DISPLAY_3D 0x0302 /* a GPU without display outputs (MUXless laptops, compute) */
 
 enum tristate { UNKNOWN = -1, NO = 0, YES = 1 };
 
@@ -62,6 +63,8 @@ struct pci_device {
 struct pci_list {
         struct pci_device *devices; /* sorted by address */
         size_t n_devices;
+        char **strays; /* entries of sys/bus/pci/devices that are not a name the kernel gives a device */
+        size_t n_strays;
 };
 
 /* Scans sys/bus/pci/devices. A missing directory is an empty list (no PCI bus); devices

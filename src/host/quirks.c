@@ -70,6 +70,7 @@ static const struct {
         { "vendor-reset", QUIRK_VENDOR_RESET },
         { "keep-efifb", QUIRK_KEEP_EFIFB },
         { "companions-travel", QUIRK_COMPANIONS_TRAVEL },
+        { "switch-companions", QUIRK_SWITCH_COMPANIONS },
 };
 
 static const char *const severity_names[] = {
@@ -453,7 +454,8 @@ static int parse_flags(struct parser *ps, struct span value)
                 if (i == ELEMENTSOF(flag_table))
                         return parse_error(ps, ps->line,
                                            "unknown flag '%s'; expected reset-broken, reset-once-per-boot, "
-                                           "vendor-reset, keep-efifb or companions-travel, separated by spaces",
+                                           "vendor-reset, keep-efifb, companions-travel or switch-companions, separated "
+                                           "by spaces",
                                            qbuf);
                 if (flags & flag_table[i].flag)
                         return parse_error(ps, ps->line, "flag '%s' is listed twice", qbuf);

@@ -23,6 +23,7 @@ enum quirk_flag {
         QUIRK_VENDOR_RESET = 1u << 2,       /* the vendor-reset module supports this family */
         QUIRK_KEEP_EFIFB = 1u << 3,         /* unbinding efifb can be harmful (RX 6000) */
         QUIRK_COMPANIONS_TRAVEL = 1u << 4,  /* USB-C/UCSI functions must go with the GPU */
+        QUIRK_SWITCH_COMPANIONS = 1u << 5,  /* the card's own PCIe switch: functions behind its other ports are its own */
 };
 
 struct quirk_id_range {

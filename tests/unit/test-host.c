@@ -17,6 +17,7 @@
 #include "doctor/doctor.h"
 #include "testtree.h"
 #include "host/host.h"
+#include "host/in-use.h"
 
 /* One fake machine: its tree, the sysroot on it and the snapshot read from it. */
 static struct test_host *machine_new(const char *description)
@@ -431,6 +432,301 @@ static void test_doctor_bootfb_in_bar(void **state)
         test_host_free(m);
 }
 
+/* Two cards on the CPU's ports; the boot GPU may be reserved for VMs (vfio-pci since boot). */
+#define TWO_CARDS(boot_driver, desktop_extra)                                                               \
+        DESKTOP_PLATFORM                                                                                     \
+        "pci 0000:00:03.1 1022:1483 class=0x060400 group=2 driver=pcieport\n"                                \
+        "pci 0000:00:03.2 1022:1483 class=0x060400 group=3 driver=pcieport\n"                                \
+        "pci 0000:0b:00.0 10de:2206 class=0x030000 parent=0000:00:03.1 group=20 driver=" boot_driver          \
+        " boot_vga=1\n"                                                                                       \
+        "pci 0000:0c:00.0 10de:1f82 class=0x030000 parent=0000:00:03.2 group=21 driver=nvidia boot_vga=0 "    \
+        "drm=0 " desktop_extra "\n"
+
+/* What drives a display now decides, not boot_vga: a connected connector, fbcon on the card's
+ * framebuffer, a DRM master; boot_vga only when nothing shows one; a GPU on vfio-pci never. */
+static void test_display_evidence(void **state)
+{
+        struct test_host *m = machine_new(TWO_CARDS("vfio-pci", "connected=HDMI-A-1"));
+
+        assert_false(gpu_drives_display(gpu(m, "0000:0b:00.0")));
+        assert_int_equal(gpu(m, "0000:0c:00.0")->display, DISPLAY_CONNECTOR);
+        assert_string_equal(gpu(m, "0000:0c:00.0")->display_connector, "HDMI-A-1");
+        test_host_free(m);
+
+        /* fbcon bound, the card has a framebuffer device */
+        m = machine_new(TWO_CARDS("nvidia", "fbdev")
+                        "file sys/class/vtconsole/vtcon1/name (M) frame buffer device\n"
+                        "file sys/class/vtconsole/vtcon1/bind 1\n");
+        assert_false(gpu_drives_display(gpu(m, "0000:0b:00.0")));
+        assert_int_equal(gpu(m, "0000:0c:00.0")->display, DISPLAY_FBCON);
+        test_host_free(m);
+
+        /* a display server holding DRM master (debugfs) */
+        m = machine_new(TWO_CARDS("nvidia", "")
+                        "file sys/kernel/debug/dri/0/clients command tgid dev master a uid magic\\n"
+                        "            Xorg  1234   0   y    y     0          0\n");
+        assert_false(gpu_drives_display(gpu(m, "0000:0b:00.0")));
+        assert_int_equal(gpu(m, "0000:0c:00.0")->display, DISPLAY_MASTER);
+        test_host_free(m);
+
+        /* nothing shows a display: the boot GPU has it */
+        m = machine_new(TWO_CARDS("nvidia", ""));
+        assert_int_equal(gpu(m, "0000:0b:00.0")->display, DISPLAY_BOOT_VGA);
+        assert_false(gpu_drives_display(gpu(m, "0000:0c:00.0")));
+        test_host_free(m);
+
+        /* nothing shows a display and the boot GPU is the VMs': the card left on a host driver */
+        m = machine_new(TWO_CARDS("vfio-pci", ""));
+        assert_false(gpu_drives_display(gpu(m, "0000:0b:00.0")));
+        assert_int_equal(gpu(m, "0000:0c:00.0")->display, DISPLAY_LEFT_ON_HOST);
+        test_host_free(m);
+}
+
+/* doctor: the boot GPU on vfio-pci does not "stay with the host"; the desktop card does. */
+static void test_doctor_boot_gpu_on_vfio(void **state)
+{
+        struct test_host *m = machine_new(TWO_CARDS("vfio-pci", "connected=HDMI-A-1"));
+        struct doctor_report *r = doctor(m);
+        const struct finding *f = must_find(r, "layout-dual-dgpu");
+
+        assert_string_equal(f->subject, "0000:0b:00.0");
+        assert_non_null(strstr(f->message, "0000:0c:00.0 drives the host's display"));
+        assert_true(r->ready);
+        doctor_report_free(r);
+        test_host_free(m);
+}
+
+/* Intel Arc: the audio behind the card's second switch port is the card's; the group is not
+ * "shared" because of it, also when it has a group of its own. */
+#define ARC_CARD(audio_group)                                                                               \
+        DESKTOP_PLATFORM                                                                                     \
+        "pci 0000:00:01.1 1022:14db class=0x060400 group=2 driver=pcieport\n"                                \
+        "pci 0000:03:00.0 8086:4fa1 class=0x060400 parent=0000:00:01.1 group=14 driver=pcieport\n"           \
+        "pci 0000:04:01.0 8086:4fa4 class=0x060400 parent=0000:03:00.0 group=14 driver=pcieport\n"           \
+        "pci 0000:04:04.0 8086:4fa4 class=0x060400 parent=0000:03:00.0 group=14 driver=pcieport\n"           \
+        "pci 0000:05:00.0 8086:e20b class=0x030000 parent=0000:04:01.0 group=14 driver=xe boot_vga=1\n"      \
+        "pci 0000:06:00.0 8086:e2f7 class=0x040300 parent=0000:04:04.0 group=" audio_group                    \
+        " driver=snd_hda_intel\n"
+
+static void test_arc_switch_companions(void **state)
+{
+        struct test_host *m = machine_new(ARC_CARD("14"));
+        const struct gpu *g = gpu(m, "0000:05:00.0");
+
+        assert_non_null(gpu_own_switch(g));
+        assert_string_equal(gpu_own_switch(g)->address, "0000:03:00.0");
+        assert_int_equal(g->n_companions, 1);
+        assert_string_equal(g->companions[0]->address, "0000:06:00.0");
+        assert_int_equal(g->isolation, GROUP_WITH_BRIDGES);
+        test_host_free(m);
+
+        m = machine_new(ARC_CARD("15"));
+        g = gpu(m, "0000:05:00.0");
+        assert_int_equal(g->n_companions, 1);
+        assert_int_equal(g->isolation, GROUP_WITH_BRIDGES);
+        test_host_free(m);
+
+        /* a mobile Arc without a switch of its own, behind a chipset's switch: the sound card
+         * behind another chipset port is not the card's */
+        m = machine_new(DESKTOP_PLATFORM
+                        "pci 0000:00:01.2 1022:1483 class=0x060400 group=3 driver=pcieport\n"
+                        "pci 0000:02:00.2 1022:43e9 class=0x060400 parent=0000:00:01.2 group=12 driver=pcieport\n"
+                        "pci 0000:03:00.0 1022:43ea class=0x060400 parent=0000:02:00.2 group=12 driver=pcieport\n"
+                        "pci 0000:03:09.0 1022:43ea class=0x060400 parent=0000:02:00.2 group=12 driver=pcieport\n"
+                        "pci 0000:04:00.0 8086:5690 class=0x030000 parent=0000:03:00.0 group=12 driver=i915\n"
+                        "pci 0000:05:00.0 1102:0012 class=0x040300 parent=0000:03:09.0 group=12 driver=snd_hda_intel\n");
+        g = gpu(m, "0000:04:00.0");
+        assert_null(gpu_own_switch(g));
+        assert_int_equal(g->n_companions, 0);
+        assert_int_equal(g->isolation, GROUP_SHARED);
+        test_host_free(m);
+}
+
+/* A GPU whose group directory does not list it is not "isolated": sysfs disagrees with itself. */
+static void test_group_directory_missing(void **state)
+{
+        struct test_host *m = machine_new(DESKTOP_PLATFORM
+                                          "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+                                          "pci 0000:01:00.0 10de:2206 class=0x030000 parent=0000:00:01.0 group=7 "
+                                          "driver=nvidia boot_vga=1 dangling-group\n");
+        struct doctor_report *r = doctor(m);
+
+        assert_int_equal(gpu(m, "0000:01:00.0")->isolation, GROUP_UNKNOWN);
+        assert_int_equal(must_find(r, "gpu-group-inconsistent")->severity, SEVERITY_ERROR);
+        assert_false(r->ready);
+        doctor_report_free(r);
+        test_host_free(m);
+}
+
+/* "0000:0A:00.0" next to "0000:0a:00.0": the kernel's name is read, the other is said. */
+static void test_stray_device_name(void **state)
+{
+        struct test_host *m = machine_new(
+                DESKTOP_PLATFORM
+                "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+                "pci 0000:0a:00.0 10de:2206 class=0x030000 parent=0000:00:01.0 group=1 driver=nvidia boot_vga=1\n"
+                "symlink sys/bus/pci/devices/0000:0A:00.0 ../../../devices/pci0000:00/0000:00:01.0/0000:0a:00.0\n");
+        struct doctor_report *r = doctor(m);
+
+        assert_int_equal(m->h->pci->n_devices, 2);
+        assert_int_equal(m->h->n_gpus, 1);
+        assert_int_equal(m->h->pci->n_strays, 1);
+        assert_string_equal(m->h->pci->strays[0], "0000:0A:00.0");
+        assert_non_null(strstr(must_find(r, "pci-stray-entry")->message, "0000:0A:00.0"));
+        doctor_report_free(r);
+        test_host_free(m);
+}
+
+/* A class the kernel did not write ("0x03") may hide a GPU: doctor says so. */
+static void test_class_unreadable(void **state)
+{
+        struct test_host *m = machine_new(DESKTOP_PLATFORM
+                                          "pci 0000:00:02.0 8086:3e98 class=0x030000 group=2 driver=i915 boot_vga=1\n"
+                                          "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+                                          "pci 0000:01:00.0 10de:2206 class=0x030000 parent=0000:00:01.0 group=1 "
+                                          "driver=nvidia raw.class=0x03\n");
+        struct doctor_report *r = doctor(m);
+
+        assert_true(device(m, "0000:01:00.0")->problems & PCI_PROBLEM_CLASS);
+        assert_string_equal(must_find(r, "pci-class-unreadable")->subject, "0000:01:00.0");
+        doctor_report_free(r);
+        test_host_free(m);
+}
+
+/* What the host runs on: mounts (through a device-mapper holder), swap, the default route
+ * (through a bridge); nothing for a device it does not use. */
+static void test_host_uses(void **state)
+{
+        struct test_host *m = machine_new(
+                DESKTOP_PLATFORM
+                "pci 0000:00:1d.0 8086:a32c class=0x060400 group=4 driver=pcieport\n"
+                "pci 0000:04:00.0 144d:a80a class=0x010802 parent=0000:00:1d.0 group=4 driver=nvme\n"
+                "pci 0000:00:1c.0 8086:a330 class=0x060400 group=3 driver=pcieport\n"
+                "pci 0000:03:00.0 8086:15f3 class=0x020000 parent=0000:00:1c.0 group=3 driver=igc\n"
+                "pci 0000:00:14.0 8086:a36d class=0x0c0330 group=5 driver=xhci_hcd\n"
+                "file sys/devices/pci0000:00/0000:00:1d.0/0000:04:00.0/nvme/nvme0/nvme0n1/dev 259:0\n"
+                "file sys/devices/pci0000:00/0000:00:1d.0/0000:04:00.0/nvme/nvme0/nvme0n1/nvme0n1p2/partition 2\n"
+                "file sys/devices/pci0000:00/0000:00:1d.0/0000:04:00.0/nvme/nvme0/nvme0n1/nvme0n1p2/dev 259:2\n"
+                "dir sys/devices/pci0000:00/0000:00:1d.0/0000:04:00.0/nvme/nvme0/nvme0n1/nvme0n1p2/holders/dm-0\n"
+                "symlink sys/block/nvme0n1 ../devices/pci0000:00/0000:00:1d.0/0000:04:00.0/nvme/nvme0/nvme0n1\n"
+                "file sys/devices/virtual/block/dm-0/dev 253:0\n"
+                "file sys/devices/virtual/block/dm-0/dm/name vg-root\n"
+                "file sys/devices/virtual/block/dm-1/dev 253:1\n"
+                "file sys/devices/virtual/block/dm-1/dm/name vg-swap\n"
+                "symlink sys/block/dm-0 ../devices/virtual/block/dm-0\n"
+                "symlink sys/block/dm-1 ../devices/virtual/block/dm-1\n"
+                "dir sys/devices/virtual/block/dm-0/holders/dm-1\n"
+                "file proc/self/mountinfo 21 1 253:0 / / rw - ext4 /dev/mapper/vg-root rw\n"
+                "file proc/swaps Filename Type Size Used Priority\\n/dev/mapper/vg-swap partition 100 0 -2\n"
+                "dir sys/devices/pci0000:00/0000:00:1c.0/0000:03:00.0/net/enp3s0\n"
+                "symlink sys/class/net/enp3s0 ../../devices/pci0000:00/0000:00:1c.0/0000:03:00.0/net/enp3s0\n"
+                "dir sys/devices/virtual/net/br0\n"
+                "symlink sys/class/net/br0 ../../devices/virtual/net/br0\n"
+                "symlink sys/devices/virtual/net/br0/lower_enp3s0 ../../../pci0000:00/0000:00:1c.0/0000:03:00.0/net/enp3s0\n"
+                "file proc/net/route Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT\\n"
+                "br0 00000000 0101A8C0 0003 0 0 0 00000000 0 0 0\n");
+        struct strv uses = {0};
+
+        assert_int_equal(pci_device_host_uses(m->h->sr, device(m, "0000:04:00.0"), &uses), 0);
+        assert_int_equal(uses.n, 2);
+        assert_string_equal(uses.v[0], "dm-0 mounted on /");
+        assert_string_equal(uses.v[1], "dm-1 used as swap");
+        strv_done(&uses);
+        assert_int_equal(pci_device_host_uses(m->h->sr, device(m, "0000:03:00.0"), &uses), 0);
+        assert_int_equal(uses.n, 1);
+        assert_string_equal(uses.v[0], "enp3s0, which carries the default route (via br0)");
+        strv_done(&uses);
+        assert_int_equal(pci_device_host_uses(m->h->sr, device(m, "0000:00:14.0"), &uses), 0);
+        assert_int_equal(uses.n, 0);
+        strv_done(&uses);
+        test_host_free(m);
+}
+
+/* A shared group's advice follows the topology: a card already on the CPU's root port is not
+ * told to move to one; a laptop's soldered GPU is not told to move at all. */
+static void test_group_advice(void **state)
+{
+        struct test_host *m = machine_new(
+                DESKTOP_PLATFORM
+                "pci 0000:00:01.0 8086:0c01 class=0x060400 group=1 driver=pcieport\n"
+                "pci 0000:00:01.1 8086:0c05 class=0x060400 group=1 driver=pcieport\n"
+                "pci 0000:01:00.0 10de:13c2 class=0x030000 parent=0000:00:01.0 group=1 driver=nvidia boot_vga=1\n"
+                "pci 0000:02:00.0 10de:1b81 class=0x030000 parent=0000:00:01.1 group=1 driver=nvidia boot_vga=0\n");
+        struct doctor_report *r = doctor(m);
+        const struct finding *f = NULL;
+
+        for (size_t i = 0; i < r->n_findings; i++)
+                if (strcmp(r->findings[i].id, "gpu-group-shared") == 0 && strcmp(r->findings[i].subject, "0000:02:00.0") == 0)
+                        f = &r->findings[i];
+        assert_non_null(f);
+        assert_int_equal(f->severity, SEVERITY_ERROR);
+        assert_null(strstr(f->fix, "Move it to a slot wired to the CPU"));
+        assert_non_null(strstr(f->fix, "root port of the CPU"));
+        assert_null(strstr(f->fix, "--with-group")); /* it would take the display GPU */
+        assert_non_null(strstr(f->fix, "0000:01:00.0, which drives the host's display"));
+        /* the host's own card: information, "if you lend this card" */
+        for (size_t i = 0; i < r->n_findings; i++)
+                if (r->findings[i].subject && strcmp(r->findings[i].subject, "0000:01:00.0") == 0) {
+                        assert_int_equal(r->findings[i].severity, SEVERITY_INFO);
+                        assert_non_null(strstr(r->findings[i].message, "If you lend this card"));
+                }
+        assert_null(strstr(must_find(r, "layout-dual-dgpu")->message, "can go to VMs while"));
+        doctor_report_free(r);
+        test_host_free(m);
+
+        m = machine_new(DESKTOP_PLATFORM
+                        "file sys/class/dmi/id/chassis_type 10\n"
+                        "pci 0000:00:02.0 8086:3e98 class=0x030000 group=2 driver=i915 boot_vga=1\n"
+                        "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+                        "pci 0000:00:01.1 8086:1905 class=0x060400 group=1 driver=pcieport\n"
+                        "pci 0000:01:00.0 10de:1f91 class=0x030200 parent=0000:00:01.0 group=1 driver=nvidia\n"
+                        "pci 0000:02:00.0 144d:a808 class=0x010802 parent=0000:00:01.1 group=1 driver=nvme\n");
+        r = doctor(m);
+        assert_true(m->h->laptop);
+        assert_non_null(strstr(must_find(r, "gpu-group-shared")->fix, "soldered"));
+        assert_null(strstr(must_find(r, "gpu-group-shared")->fix, "Move"));
+        assert_non_null(strstr(must_find(r, "gpu-3d-controller")->message, "_ROM"));
+        assert_non_null(strstr(must_find(r, "gpu-3d-controller")->message, "Looking Glass"));
+        doctor_report_free(r);
+        test_host_free(m);
+}
+
+/* No quirks database: a finding naming the path and how to fix it. */
+static void test_doctor_quirks_missing(void **state)
+{
+        struct test_host *m = machine_new(nvidia_desktop);
+        struct doctor_report *r = doctor(m);
+        const struct finding *f;
+
+        assert_int_equal(doctor_quirks_missing(r, "/usr/share/gpu-handoff/quirks"), 0);
+        f = must_find(r, "quirks-missing");
+        assert_int_equal(f->severity, SEVERITY_WARNING);
+        assert_non_null(strstr(f->message, "/usr/share/gpu-handoff/quirks"));
+        assert_non_null(strstr(f->fix, "--quirks"));
+        doctor_report_free(r);
+        test_host_free(m);
+}
+
+/* A monitor on the iGPU and one on the only discrete card: doctor warns that lending the card
+ * ends the desktop session, instead of promising that it can go while the desktop stays. */
+static void test_doctor_monitor_on_both(void **state)
+{
+        struct test_host *m = machine_new(
+                DESKTOP_PLATFORM
+                "pci 0000:00:02.0 8086:3e98 class=0x030000 group=2 driver=i915 boot_vga=1 drm=0 connected=HDMI-A-1\n"
+                "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+                "pci 0000:01:00.0 10de:2204 class=0x030000 parent=0000:00:01.0 group=1 driver=nvidia boot_vga=0 "
+                "drm=1 connected=DP-1\n");
+        struct doctor_report *r = doctor(m);
+        const struct finding *f = must_find(r, "layout-boot-on-dgpu");
+
+        assert_int_equal(f->severity, SEVERITY_WARNING);
+        assert_non_null(strstr(f->message, "DP-1"));
+        assert_null(finding(r, "layout-igpu-dgpu"));
+        doctor_report_free(r);
+        test_host_free(m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -448,6 +744,16 @@ int main(void)
                 cmocka_unit_test(test_doctor_virtualization),
                 cmocka_unit_test(test_doctor_ready_and_quirks),
                 cmocka_unit_test(test_doctor_bootfb_in_bar),
+                cmocka_unit_test(test_display_evidence),
+                cmocka_unit_test(test_doctor_boot_gpu_on_vfio),
+                cmocka_unit_test(test_arc_switch_companions),
+                cmocka_unit_test(test_group_directory_missing),
+                cmocka_unit_test(test_stray_device_name),
+                cmocka_unit_test(test_class_unreadable),
+                cmocka_unit_test(test_host_uses),
+                cmocka_unit_test(test_group_advice),
+                cmocka_unit_test(test_doctor_quirks_missing),
+                cmocka_unit_test(test_doctor_monitor_on_both),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -196,6 +196,169 @@ static void test_refusals_change_nothing(void **state)
         test_host_free(m);
 }
 
+/* Refused with a message holding each of the words (NULL-terminated). */
+static void assert_refused(struct test_host *m, char **names, size_t n, const struct plan_options *opts, int error,
+                           ...)
+{
+        struct plan *p = NULL;
+        char *message = NULL;
+        const char *word;
+        va_list ap;
+
+        assert_int_equal(plan_attach(m->h, names, n, opts, &p, &message), error);
+        assert_null(p);
+        assert_non_null(message);
+        va_start(ap, error);
+        while ((word = va_arg(ap, const char *)))
+                if (!strstr(message, word))
+                        fail_msg("\"%s\" not in \"%s\"", word, message);
+        va_end(ap);
+        free(message);
+}
+
+/* Z97: both cards behind the CPU's root ports, one group. Lending the second card's group takes
+ * the card that drives the display too: consent is asked, as when it is named. */
+static void test_display_gpu_in_group_needs_consent(void **state)
+{
+        struct test_host *m = machine_new(
+                "module vfio_pci available\n"
+                "pci 0000:00:01.0 8086:0c01 class=0x060400 group=1 driver=pcieport\n"
+                "pci 0000:00:01.1 8086:0c05 class=0x060400 group=1 driver=pcieport\n"
+                "pci 0000:01:00.0 10de:13c2 class=0x030000 parent=0000:00:01.0 group=1 driver=nvidia boot_vga=1 "
+                "drm=0 connected=DP-1\n"
+                "pci 0000:02:00.0 10de:1b81 class=0x030000 parent=0000:00:01.1 group=1 driver=nvidia boot_vga=0\n");
+        char *names[] = {(char *)"02:00.0"};
+        struct plan_options opts = {.with_group = true};
+        struct plan *p = NULL;
+
+        assert_refused(m, names, 1, &opts, -EPERM, "0000:01:00.0, which drives the host's display", "DP-1",
+                       "--yes", NULL);
+        opts.consent = "set SingleGPU=yes";
+        assert_refused(m, names, 1, &opts, -EPERM, "set SingleGPU=yes", NULL);
+        opts.yes = true;
+        assert_int_equal(plan_attach(m->h, names, 1, &opts, &p, NULL), 0);
+        assert_int_equal(p->n_devices, 2);
+        plan_free(p);
+        test_host_free(m);
+}
+
+/* The boot GPU is on vfio-pci since boot, the desktop on the other card: the default is the
+ * reserved one, the desktop card needs consent, and lending the reserved one leaves fbcon be. */
+static void test_boot_gpu_on_vfio(void **state)
+{
+        struct test_host *m = machine_new(
+                "module vfio_pci loaded\n"
+                "pci 0000:00:03.1 1022:1483 class=0x060400 group=2 driver=pcieport\n"
+                "pci 0000:00:03.2 1022:1483 class=0x060400 group=3 driver=pcieport\n"
+                "pci 0000:0b:00.0 10de:2206 class=0x030000 parent=0000:00:03.1 group=20 driver=vfio-pci boot_vga=1\n"
+                "pci 0000:0c:00.0 10de:1f82 class=0x030000 parent=0000:00:03.2 group=21 driver=nvidia boot_vga=0 "
+                "drm=0 fbdev\n" CONSOLE_AND_EFIFB);
+        char *names[] = {(char *)"0c:00.0"};
+        struct plan *p = NULL;
+
+        assert_int_equal(plan_attach(m->h, NULL, 0, NULL, &p, NULL), 0);
+        assert_int_equal(p->n_devices, 1);
+        assert_string_equal(p->devices[0]->address, "0000:0b:00.0");
+        assert_true(plan_already_lent(p));
+        assert_string_equal(steps_of(p, STEP_UNBIND_VTCON), "");
+        assert_string_equal(steps_of(p, STEP_STOP_UNIT), "");
+        plan_free(p);
+        assert_refused(m, names, 1, NULL, -EPERM, "0000:0c:00.0 drives the host's display",
+                       "the text console is drawn on it", NULL);
+        test_host_free(m);
+}
+
+/* What the host runs on never goes, whatever brought it into the lend set: the hook names an
+ * unmanaged non-GPU hostdev with force (verb-hook.c's devices_to_name), --with-group takes a
+ * group. */
+#define HOST_NVME                                                                                            \
+        "module vfio_pci available\n"                                                                        \
+        "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"                                \
+        "pci 0000:00:01.1 8086:1905 class=0x060400 group=1 driver=pcieport\n"                                \
+        "pci 0000:00:02.0 8086:3e98 class=0x030000 group=2 driver=i915 boot_vga=1\n"                         \
+        "pci 0000:01:00.0 10de:1f91 class=0x030200 parent=0000:00:01.0 group=1 driver=nvidia\n"              \
+        "pci 0000:02:00.0 144d:a808 class=0x010802 parent=0000:00:01.1 group=1 driver=nvme\n"                \
+        "file sys/devices/pci0000:00/0000:00:01.1/0000:02:00.0/nvme/nvme0/nvme0n1/dev 259:0\n"              \
+        "file sys/devices/pci0000:00/0000:00:01.1/0000:02:00.0/nvme/nvme0/nvme0n1/nvme0n1p2/partition 2\n"  \
+        "file sys/devices/pci0000:00/0000:00:01.1/0000:02:00.0/nvme/nvme0/nvme0n1/nvme0n1p2/dev 259:2\n"    \
+        "symlink sys/block/nvme0n1 ../devices/pci0000:00/0000:00:01.1/0000:02:00.0/nvme/nvme0/nvme0n1\n"     \
+        "file proc/self/mountinfo 21 1 259:2 / / rw - ext4 /dev/nvme0n1p2 rw\n"
+
+static void test_host_storage_never_lent(void **state)
+{
+        struct test_host *m = machine_new(HOST_NVME);
+        char *hook_names[] = {(char *)"0000:01:00.0", (char *)"0000:02:00.0"};
+        struct plan_options hook = {.force = true, .with_group = false};
+        struct plan_options group = {.with_group = true, .yes = true, .force = true};
+
+        /* the hook: the GPU and a managed='no' hostdev that names the host's NVMe */
+        assert_refused(m, hook_names, 2, &hook, -EPERM, "0000:02:00.0", "nvme0n1p2 mounted on /", "leave it out",
+                       NULL);
+        assert_refused(m, hook_names + 1, 1, &hook, -EPERM, "nvme0n1p2 mounted on /", NULL);
+        /* --with-group: the NVMe comes with the GPU's group */
+        assert_refused(m, NULL, 0, &group, -EPERM, "0000:02:00.0 (nvme0n1p2 mounted on /)",
+                       "cannot go to a VM as a whole", NULL);
+        test_host_free(m);
+}
+
+/* A device whose class cannot be read may be a GPU: no default is picked past it. */
+static void test_default_not_past_unreadable_class(void **state)
+{
+        struct test_host *m = machine_new(
+                "module vfio_pci available\n"
+                "pci 0000:00:02.0 8086:3e98 class=0x030000 group=2 driver=i915 boot_vga=1\n"
+                "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+                "pci 0000:01:00.0 10de:2206 class=0x030000 parent=0000:00:01.0 group=1 driver=nvidia raw.class=\n");
+
+        assert_refused(m, NULL, 0, NULL, -EPERM, "class of PCI device 0000:01:00.0 cannot be read", NULL);
+        test_host_free(m);
+}
+
+/* Intel Arc: the audio behind the card's second switch port comes along, with its own group. */
+static void test_arc_audio_in_own_group(void **state)
+{
+        struct test_host *m = machine_new(
+                "module vfio_pci available\n"
+                "pci 0000:00:02.0 8086:3e98 class=0x030000 group=2 driver=i915 boot_vga=1\n"
+                "pci 0000:00:01.1 1022:14db class=0x060400 group=3 driver=pcieport\n"
+                "pci 0000:07:00.0 8086:4fa1 class=0x060400 parent=0000:00:01.1 group=15 driver=pcieport\n"
+                "pci 0000:08:01.0 8086:4fa4 class=0x060400 parent=0000:07:00.0 group=15 driver=pcieport\n"
+                "pci 0000:08:04.0 8086:4fa4 class=0x060400 parent=0000:07:00.0 group=15 driver=pcieport\n"
+                "pci 0000:09:00.0 8086:56a0 class=0x030000 parent=0000:08:01.0 group=16 driver=i915 boot_vga=0\n"
+                "pci 0000:0a:00.0 8086:4f92 class=0x040300 parent=0000:08:04.0 group=17 driver=snd_hda_intel\n");
+        struct plan *p = NULL;
+
+        assert_int_equal(plan_attach(m->h, NULL, 0, NULL, &p, NULL), 0);
+        assert_int_equal(p->n_devices, 2);
+        assert_string_equal(p->devices[1]->address, "0000:0a:00.0");
+        assert_string_equal(steps_of(p, STEP_WAIT_VFIO_GROUP), "16; 17");
+        plan_free(p);
+        test_host_free(m);
+}
+
+/* A monitor on the iGPU and one on the only discrete card: the card is still the one to lend,
+ * and it needs consent (before, boot_vga=0 made it lendable without asking). */
+static void test_monitor_on_both(void **state)
+{
+        struct test_host *m = machine_new(
+                "module vfio_pci available\n"
+                "pci 0000:00:02.0 8086:3e98 class=0x030000 group=2 driver=i915 boot_vga=1 drm=0 connected=HDMI-A-1\n"
+                "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+                "pci 0000:01:00.0 10de:2204 class=0x030000 parent=0000:00:01.0 group=1 driver=nvidia boot_vga=0 "
+                "drm=1 connected=DP-1\n");
+        struct plan_options opts = {.yes = true};
+        struct plan *p = NULL;
+
+        assert_refused(m, NULL, 0, NULL, -EPERM, "0000:01:00.0 drives the host's display", "DP-1", NULL);
+        assert_int_equal(plan_attach(m->h, NULL, 0, &opts, &p, NULL), 0);
+        assert_string_equal(p->devices[0]->address, "0000:01:00.0");
+        assert_string_equal(steps_of(p, STEP_STOP_UNIT), "display-manager.service (skipped); "
+                                                         "nvidia-persistenced.service if active (skipped); "
+                                                         "nvidia-powerd.service if active (skipped)");
+        plan_free(p);
+        test_host_free(m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -205,6 +368,12 @@ int main(void)
                 cmocka_unit_test(test_module_stack),
                 cmocka_unit_test(test_many_names),
                 cmocka_unit_test(test_refusals_change_nothing),
+                cmocka_unit_test(test_display_gpu_in_group_needs_consent),
+                cmocka_unit_test(test_boot_gpu_on_vfio),
+                cmocka_unit_test(test_host_storage_never_lent),
+                cmocka_unit_test(test_default_not_past_unreadable_class),
+                cmocka_unit_test(test_arc_audio_in_own_group),
+                cmocka_unit_test(test_monitor_on_both),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

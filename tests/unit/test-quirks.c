@@ -273,10 +273,10 @@ static void test_parse_errors_values(void **state)
                            F ":2: unknown severity 'info warning'; expected info, warning or error");
         assert_parse_error("[a]\nflags = keep-efifb reset-borken\n",
                            F ":2: unknown flag 'reset-borken'; expected reset-broken, reset-once-per-boot, "
-                             "vendor-reset, keep-efifb or companions-travel, separated by spaces");
+                             "vendor-reset, keep-efifb, companions-travel or switch-companions, separated by spaces");
         assert_parse_error("[a]\nflags = keep-efifb,vendor-reset\n",
                            F ":2: unknown flag 'keep-efifb,vendor-reset'; expected reset-broken, reset-once-per-boot, "
-                             "vendor-reset, keep-efifb or companions-travel, separated by spaces");
+                             "vendor-reset, keep-efifb, companions-travel or switch-companions, separated by spaces");
         assert_parse_error("[a]\nflags = keep-efifb vendor-reset keep-efifb\n", F ":2: flag 'keep-efifb' is listed twice");
 }
 
@@ -398,8 +398,9 @@ static void test_strings(void **state)
         assert_string_equal(quirk_flag_to_string(QUIRK_VENDOR_RESET), "vendor-reset");
         assert_string_equal(quirk_flag_to_string(QUIRK_KEEP_EFIFB), "keep-efifb");
         assert_string_equal(quirk_flag_to_string(QUIRK_COMPANIONS_TRAVEL), "companions-travel");
+        assert_string_equal(quirk_flag_to_string(QUIRK_SWITCH_COMPANIONS), "switch-companions");
         assert_null(quirk_flag_to_string((enum quirk_flag)0));
-        assert_null(quirk_flag_to_string((enum quirk_flag)(1u << 5)));
+        assert_null(quirk_flag_to_string((enum quirk_flag)(1u << 6)));
         assert_null(quirk_flag_to_string((enum quirk_flag)(QUIRK_RESET_BROKEN | QUIRK_KEEP_EFIFB)));
 }
 
