@@ -221,7 +221,6 @@ const char *cli_quirks_path(const struct cli *cli)
         const char *env = getenv("GPU_HANDOFF_QUIRKS");
         return cli->quirks_path ? cli->quirks_path : env && *env ? env : default_quirks_path();
 }
-}
 
 int cli_load_quirks(const struct cli *cli, struct quirk_db **ret)
 {
