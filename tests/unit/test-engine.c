@@ -192,6 +192,66 @@ static void test_release_while_held(void **state)
         test_machine_free(m);
 }
 
+/* A kernel whose vfio-pci unbind answers 0 and leaves the device bound (a driver that ignores
+ * the write): everything else goes to the model. */
+static int silent_unbind_write(void *userdata, const struct sysroot *sr, const char *path, const char *value)
+{
+        if (strcmp(path, "sys/bus/pci/drivers/vfio-pci/unbind") == 0)
+                return 0;
+        return kmodel_ops.write_attr(userdata, sr, path, value);
+}
+
+/* bind-vfio's revert sees whether the device left vfio-pci, and says so when it did not. */
+static void test_release_checks_vfio_left(void **state)
+{
+        struct test_machine *m = machine_new();
+        struct kernel_ops ops = kmodel_ops;
+        struct engine_run *run = NULL;
+        struct step *steps = NULL;
+        size_t n = 0;
+        char *error = NULL;
+        int r;
+
+        assert_int_equal(attach(m, NULL), 0);
+        ops.write_attr = silent_unbind_write;
+        m->kernel.ops = &ops;
+        r = transition_undo(&m->ctx, &m->self, "release", "release", &run, &steps, &n, &error);
+        assert_int_equal(r, -EBUSY);
+        assert_non_null(run);
+        assert_int_equal(steps[run->failed].kind, STEP_BIND_VFIO);
+        assert_int_equal(run->outcomes[run->failed].state, OUTCOME_REVERT_FAILED);
+        assert_non_null(strstr(run->outcomes[run->failed].message, "still bound to vfio-pci"));
+        assert_false(run->host_intact);
+        engine_run_free(run);
+        steps_free(steps, n);
+        free(error);
+        assert_true(journal_exists(m));
+
+        m->kernel.ops = &kmodel_ops;
+        assert_int_equal(undo(m, "recover"), 0);
+        test_machine_assert_as_before(m, "vfio-pci kept the device, then recover");
+        test_machine_free(m);
+}
+
+/* The real kernel seam under a fake root: the target is opened in the write's child, so a FIFO
+ * planted where an attribute should be is refused there instead of blocking this process. */
+static void test_real_write_refuses_fifo(void **state)
+{
+        struct test_machine *m = machine_new();
+        struct kernel k = {.ops = &kernel_ops_real, .sr = m->tree->sr, .write_timeout_usec = 5 * USEC_PER_SEC};
+        char buf[64];
+
+        k.userdata = &k;
+        assert_int_equal(mkfifoat(m->tree->sr->fd, "sys/bus/pci/fifo", 0600), 0);
+        assert_true(kernel_write(&k, "sys/bus/pci/fifo", "0000:01:00.0") < 0);
+        assert_int_equal(kernel_write(&k, "sys/bus/pci/devices/0000:01:00.0/driver_override", "vfio-pci"), 0);
+        assert_true(sysroot_read_attr(m->tree->sr, "sys/bus/pci/devices/0000:01:00.0/driver_override", buf,
+                                      sizeof(buf)) >= 0);
+        assert_string_equal(buf, "vfio-pci");
+        assert_int_equal(kernel_write(&k, "sys/bus/pci/no-such-file", "1"), -ENOENT);
+        test_machine_free(m);
+}
+
 /* kwin_wayland (pid 777) has the GPU's DRM node open. */
 static const char holder[] =
         "dir sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0/drm/card0\n"
@@ -348,6 +408,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cycle),
                 cmocka_unit_test(test_release_while_held),
+                cmocka_unit_test(test_release_checks_vfio_left),
+                cmocka_unit_test(test_real_write_refuses_fifo),
                 cmocka_unit_test(test_holder_refused),
                 cmocka_unit_test(test_holder_terminated),
                 cmocka_unit_test(test_fail_every_attach_operation),
