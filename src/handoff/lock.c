@@ -57,16 +57,24 @@ int handoff_run_dir_open(const struct sysroot *sr)
         return TAKE_FD(fd);
 }
 
-static bool what_valid(const char *what)
+/* WHAT as the file records it, in HANDOFF_LOCK_WHAT_MAX bytes with the NUL: a control
+ * character (which would end the line or mislead a terminal) becomes '?', and a longer one (the
+ * hook's "hook prepare VM" for a VM name of up to 250 bytes) is cut at a character boundary and
+ * ends in "...". It only names the holder for a message. */
+static void what_record(const char *what, char buf[static HANDOFF_LOCK_WHAT_MAX])
 {
         size_t n = strlen(what);
 
-        if (n == 0 || n >= HANDOFF_LOCK_WHAT_MAX)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char)what[i] < 0x20 || what[i] == 0x7f)
-                        return false;
-        return true;
+        if (n >= HANDOFF_LOCK_WHAT_MAX) {
+                n = HANDOFF_LOCK_WHAT_MAX - 4;
+                while (n > 0 && ((unsigned char)what[n] & 0xc0) == 0x80) /* not inside a UTF-8 sequence */
+                        n--;
+                snprintf(buf, HANDOFF_LOCK_WHAT_MAX, "%.*s...", (int)n, what);
+        } else
+                memcpy(buf, what, n + 1);
+        for (char *p = buf; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                        *p = '?';
 }
 
 static int try_flock(void *userdata)
@@ -154,22 +162,19 @@ int handoff_lock_take(const struct sysroot *sr, const struct clock_ops *clk, uin
                       char *holder_what, size_t holder_what_size)
 {
         _cleanup_close_ int dir_fd = -1, fd = -1;
-        char comm[PROC_COMM_MAX];
+        char comm[PROC_COMM_MAX], recorded[HANDOFF_LOCK_WHAT_MAX];
         struct process_id self;
         struct handoff_lock *l;
         struct stat st;
         int r;
 
-        if (what && !what_valid(what))
+        if (what && !what[0])
                 return -EINVAL;
         /* who we are first: failing after taking the lock would leave the file empty */
         r = process_id_self(sr, &self, comm, sizeof(comm));
         if (r < 0)
                 return r;
-        if (!what)
-                what = comm;
-        if (!what_valid(what))
-                what = "?";
+        what_record(what ? what : comm[0] ? comm : "?", recorded);
 
         dir_fd = handoff_run_dir_open(sr);
         if (dir_fd < 0)
@@ -191,7 +196,7 @@ int handoff_lock_take(const struct sysroot *sr, const struct clock_ops *clk, uin
         if (r < 0)
                 return r;
 
-        r = write_identity(fd, &self, what);
+        r = write_identity(fd, &self, recorded);
         if (r < 0)
                 return r; /* closing the fd drops the lock */
         l = malloc(sizeof(*l));

@@ -29,8 +29,9 @@ struct handoff_lock;
 int handoff_run_dir_open(const struct sysroot *sr);
 
 /* Takes the lock, retrying for up to timeout_usec (wait_until() on clk; NULL is the real
- * clock; 0 tries once). what says what the caller is doing ("attach"), at most
- * HANDOFF_LOCK_WHAT_MAX - 1 printable characters; NULL records the process's comm. The
+ * clock; 0 tries once). what says what the caller is doing ("attach"); it is recorded with
+ * control characters as '?' and cut to HANDOFF_LOCK_WHAT_MAX - 1 bytes, ending in "...", when
+ * longer; NULL records the process's comm. The
  * caller's identity comes from process_id_self(), so the root needs proc/self.
  *
  * Returns 0 with *ret set, or:
@@ -39,7 +40,7 @@ int handoff_run_dir_open(const struct sysroot *sr);
  *            not name a live process (a holder that has not written it yet);
  *   -ELOOP   run/gpu-handoff or the lock file is a symlink (refused, never followed);
  *   -EPERM   see handoff_run_dir_open(), or the lock file is not a regular file;
- *   -EINVAL  what is empty, too long or holds control characters;
+ *   -EINVAL  what is empty;
  *   -errno   anything else (-ENOENT: no proc/self below the root). */
 int handoff_lock_take(const struct sysroot *sr, const struct clock_ops *clk, uint64_t timeout_usec,
                       const char *what, struct handoff_lock **ret, struct process_id *ret_holder,
