@@ -13,6 +13,7 @@
 
 #include "basic/macro.h"
 #include "handoff/lock.h"
+#include "host/holders.h"
 
 struct handoff_lock {
         int fd;
@@ -205,6 +206,49 @@ int handoff_lock_take(const struct sysroot *sr, const struct clock_ops *clk, uin
         l->fd = TAKE_FD(fd);
         *ret = l;
         return 0;
+}
+
+/* The first process other than this one with the lock file open; 0 when none is seen. */
+static pid_t find_opener(const struct sysroot *sr, char *comm, size_t comm_size)
+{
+        char *nodes[] = {(char *)HANDOFF_LOCK_PATH};
+        struct holder *h = NULL;
+        size_t n = 0;
+        pid_t pid = 0;
+        struct process_id self;
+
+        if (process_id_self(sr, &self, NULL, 0) < 0 || holders_scan(sr, nodes, 1, &h, &n, NULL) < 0)
+                return 0;
+        for (size_t i = 0; i < n && !pid; i++)
+                if (h[i].id.pid != self.pid) {
+                        pid = h[i].id.pid;
+                        snprintf(comm, comm_size, "%s", h[i].comm);
+                }
+        holders_free(h, n);
+        return pid;
+}
+
+int handoff_lock_take_or_explain(const struct sysroot *sr, const struct clock_ops *clk, uint64_t timeout_usec,
+                                 const char *what, struct handoff_lock **ret, struct handoff_lock_busy *ret_busy)
+{
+        struct handoff_lock_busy busy = {};
+        int r;
+
+        r = handoff_lock_take(sr, clk, 0, what, ret, &busy.holder, busy.what, sizeof(busy.what));
+        if (r == -EBUSY && busy.holder.pid == 0) {
+                busy.opener = find_opener(sr, busy.opener_comm, sizeof(busy.opener_comm));
+                /* A transition writes its identity right after it took the lock: look again, so
+                 * that one caught in between is waited for like any other. */
+                r = handoff_lock_take(sr, clk, 0, what, ret, &busy.holder, busy.what, sizeof(busy.what));
+                if (busy.holder.pid != 0)
+                        busy.opener = 0;
+        }
+        if (r == -EBUSY && busy.opener == 0)
+                r = handoff_lock_take(sr, clk, timeout_usec, what, ret, &busy.holder, busy.what, sizeof(busy.what));
+        busy.opener_is_gpu_handoff = busy.opener && strncmp(busy.opener_comm, "gpu-handoff", 11) == 0;
+        if (r == -EBUSY && ret_busy)
+                *ret_busy = busy;
+        return r;
 }
 
 void handoff_lock_release(struct handoff_lock *l)

@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "handoff/detach.h"
 #include "handoff/interrupt.h"
 #include "handoff/transition.h"
 #include "kmodel.h"
@@ -581,6 +583,45 @@ static void test_hangup_does_not_stop(void **state)
         }
 }
 
+/* The transition runs in a session of its own: the caller's hang-up reaches neither, the
+ * caller passes SIGINT on, and reports the transition's exit status. The child signals its
+ * caller itself, so nothing waits on time. */
+static void test_detached_transition(void **state)
+{
+        sigset_t int_blocked, old;
+        int status = -1, r;
+
+        sigemptyset(&int_blocked);
+        sigaddset(&int_blocked, SIGINT);
+        r = transition_detach(&status);
+        assert_true(r >= 0);
+        if (r == 0) {
+                /* the transition */
+                if (getsid(0) != getpid() || getpgid(0) == getpgid(getppid()))
+                        _exit(10);
+                sigprocmask(SIG_BLOCK, &int_blocked, &old);
+                if (interrupt_install() < 0)
+                        _exit(11);
+                kill(getppid(), SIGHUP); /* the caller's terminal went away */
+                kill(getppid(), SIGINT); /* Ctrl-C in it, passed on to us */
+                while (!interrupt_pending())
+                        sigsuspend(&old);
+                _exit(interrupt_pending() == SIGINT ? 42 : 12);
+        }
+        assert_int_equal(r, 1);
+        assert_int_equal(status, 42);
+
+        /* a transition killed outright: 128 + the signal */
+        r = transition_detach(&status);
+        if (r == 0) {
+                signal(SIGKILL, SIG_DFL);
+                raise(SIGKILL);
+                _exit(13);
+        }
+        assert_int_equal(r, 1);
+        assert_int_equal(status, 128 + SIGKILL);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -597,6 +638,7 @@ int main(void)
                 cmocka_unit_test(test_plan_over_journal_limit),
                 cmocka_unit_test(test_signal_at_every_operation),
                 cmocka_unit_test(test_hangup_does_not_stop),
+                cmocka_unit_test(test_detached_transition),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

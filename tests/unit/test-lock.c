@@ -228,6 +228,61 @@ static void test_busy_names_holder(void **state)
         tree_free(t);
 }
 
+/* The file names no live transition: an earlier run's write child (blocked in the kernel while a
+ * VM holds the device) is named at once, a process nobody can see is waited for, then reported
+ * as unknown. */
+static void test_busy_without_identity(void **state)
+{
+        struct tree *t = tree_new(true);
+        _cleanup_handoff_lock_ struct handoff_lock *l = NULL;
+        struct handoff_lock *l2 = (struct handoff_lock *)0x1;
+        struct fake_clock c = { .now = 10 * USEC_PER_SEC };
+        struct clock_ops clk = FAKE_CLOCK(&c);
+        struct handoff_lock_busy busy;
+
+        assert_int_equal(handoff_lock_take(t->sr, &clk, 0, "release", &l, NULL, NULL, 0), 0);
+        tree_write(t, "run/gpu-handoff/lock", ""); /* its parent released it; the child keeps the flock */
+
+        /* nobody seen with the file open: the whole wait, then nothing known */
+        memset(&busy, 0xff, sizeof(busy));
+        assert_int_equal(handoff_lock_take_or_explain(t->sr, &clk, 15 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
+        assert_true(c.now == 25 * USEC_PER_SEC);
+        assert_int_equal(busy.holder.pid, 0);
+        assert_int_equal(busy.opener, 0);
+        assert_false(busy.opener_is_gpu_handoff);
+
+        /* the write child, pid 5151, seen holding it: at once */
+        tree_mkdir(t, "proc/5151", 0755);
+        tree_write(t, "proc/5151/stat", "5151 (gpu-handoff) D " FIELDS_4_TO_21 " 900 0 0\n");
+        tree_mkdir(t, "proc/5151/fd", 0755);
+        tree_link(t, "/run/gpu-handoff/lock", "proc/5151/fd/4");
+        c.pauses = 0;
+        assert_int_equal(handoff_lock_take_or_explain(t->sr, &clk, 15 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
+        assert_int_equal(c.pauses, 0);
+        assert_int_equal(busy.holder.pid, 0);
+        assert_int_equal(busy.opener, 5151);
+        assert_string_equal(busy.opener_comm, "gpu-handoff");
+        assert_true(busy.opener_is_gpu_handoff);
+
+        /* another tool's process: at once too, and not taken for ours */
+        tree_write(t, "proc/5151/stat", "5151 (flock) S " FIELDS_4_TO_21 " 900 0 0\n");
+        assert_int_equal(handoff_lock_take_or_explain(t->sr, &clk, 15 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
+        assert_int_equal(c.pauses, 0);
+        assert_int_equal(busy.opener, 5151);
+        assert_false(busy.opener_is_gpu_handoff);
+        assert_ptr_equal(l2, (struct handoff_lock *)0x1);
+
+        /* a transition the file names is waited for, whoever else has it open */
+        l = (handoff_lock_release(l), NULL);
+        assert_int_equal(handoff_lock_take(t->sr, &clk, 0, "attach", &l, NULL, NULL, 0), 0);
+        assert_int_equal(handoff_lock_take_or_explain(t->sr, &clk, 2 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
+        assert_true(c.pauses > 0);
+        assert_int_equal(busy.holder.pid, 4242);
+        assert_string_equal(busy.what, "attach");
+        assert_int_equal(busy.opener, 0);
+        tree_free(t);
+}
+
 static void test_acquired_while_waiting(void **state)
 {
         struct tree *t = tree_new(true);
@@ -409,6 +464,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_take_and_release),  cmocka_unit_test(test_busy_names_holder),
                 cmocka_unit_test(test_acquired_while_waiting), cmocka_unit_test(test_unknown_holder),
+                cmocka_unit_test(test_busy_without_identity),
                 cmocka_unit_test(test_refuses_symlinks),  cmocka_unit_test(test_refuses_unsafe_places),
                 cmocka_unit_test(test_bad_what_and_no_self),
         };
