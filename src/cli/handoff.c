@@ -15,6 +15,7 @@
 #include "handoff/detach.h"
 #include "handoff/interrupt.h"
 #include "handoff/transition.h"
+#include "host/holders.h"
 
 /* ROOT/rel for messages: "/run/gpu-handoff" on the real root. */
 static const char *root_path(const struct cli *cli, const char *rel, char *buf, size_t size)
@@ -65,6 +66,31 @@ int report_unusable(const struct cli *cli, const char *rel)
         return cli_error("%s, then run the command again", fix);
 }
 
+/* Who holds a VFIO group node open (the VM that keeps a blocked unbind from returning), one
+ * "pid N COMM holds /dev/vfio/G" per line on stderr; nothing when none is seen. */
+static void report_vfio_holders(const struct cli *cli)
+{
+        _cleanup_closedir_ DIR *dir = NULL;
+        struct strv nodes = {};
+        struct holder *h = NULL;
+        struct dirent *de;
+        size_t n = 0;
+
+        if (sysroot_opendir(cli->sr, "dev/vfio", &dir) < 0)
+                return;
+        while ((de = readdir(dir)))
+                if (de->d_name[0] != '.' && strcmp(de->d_name, "vfio") != 0 && strv_addf(&nodes, "dev/vfio/%s", de->d_name) < 0)
+                        break;
+        if (nodes.n > 0 && holders_scan(cli->sr, nodes.v, nodes.n, &h, &n, NULL) >= 0)
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_free_ char *text = holder_describe(&h[i]);
+                        if (text)
+                                cli_error("%s", text);
+                }
+        holders_free(h, n);
+        strv_done(&nodes);
+}
+
 static int lock_busy(const struct cli *cli, const struct handoff_lock_busy *busy)
 {
         char path[PATH_MAX];
@@ -78,6 +104,7 @@ static int lock_busy(const struct cli *cli, const struct handoff_lock_busy *busy
                 cli_error("an earlier gpu-handoff's write to the kernel (pid %d) has not returned: a VM or another "
                           "process still holds the GPU. Stop it, then run gpu-handoff recover",
                           (int)busy->opener);
+                report_vfio_holders(cli);
                 return EXIT_NEEDS_RECOVER;
         }
         if (busy->opener)
