@@ -206,13 +206,14 @@ void print_timeline(FILE *f, const char *verb, const struct engine_run *run)
 
         /* In the order the steps ran: release and recover go from the last step back. */
         bool backwards = strcmp(verb, "attach") != 0;
+        long journaled = 0; /* attach: the steps journaled so far */
 
         for (size_t k = 0; k < run->n_steps; k++) {
                 size_t i = backwards ? run->n_steps - 1 - k : k;
                 const struct step *s = &run->steps[i];
                 const struct step_outcome *o = &run->outcomes[i];
                 _cleanup_free_ char *text = step_describe(s);
-                long number = step_number(verb, run, (long)i);
+                long number = backwards ? (long)i + 1 : s->skip ? 0 : ++journaled;
                 char num[24] = " -";
 
                 if (o->state == OUTCOME_PENDING)
@@ -299,11 +300,11 @@ static int print_json(const char *verb, const struct engine_run *run, int error)
                                run->journal_error ? json_object_new_string(strerror(-run->journal_error)) : NULL);
         json_object_object_add(doc, "nothing_to_do", NULL);
         json_object_object_add(doc, "steps", steps);
-        for (size_t i = 0; i < run->n_steps; i++) {
+        for (size_t i = 0, journaled = 0; i < run->n_steps; i++) {
                 const struct step *s = &run->steps[i];
                 const struct step_outcome *o = &run->outcomes[i];
                 json_object *e = json_object_new_object(), *args = json_object_new_array();
-                long number = step_number(verb, run, (long)i);
+                long number = strcmp(verb, "attach") != 0 ? (long)i + 1 : s->skip ? 0 : (long)++journaled;
                 if (!e || !args) {
                         json_object_put(e);
                         json_object_put(args);

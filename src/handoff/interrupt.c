@@ -20,7 +20,6 @@ int interrupt_install(void)
 
         sigemptyset(&ask.sa_mask);
         sigemptyset(&ignore.sa_mask);
-        pending = 0;
         if (sigaction(SIGINT, &ask, NULL) < 0 || sigaction(SIGTERM, &ask, NULL) < 0 ||
             sigaction(SIGHUP, &ignore, NULL) < 0 || sigaction(SIGPIPE, &ignore, NULL) < 0)
                 return negative_errno();

@@ -8,8 +8,8 @@
  * SIGPIPE (the reader of the output went away) are ignored: a transition never ends half-way
  * because its caller did. */
 
-/* Installs the handlers (SA_RESTART) and clears what is pending. 0 or -errno. */
+/* Installs the handlers (SA_RESTART); a signal already pending stays pending. 0 or -errno. */
 int interrupt_install(void);
-/* The first SIGINT or SIGTERM since interrupt_install() or interrupt_clear(); 0 when none. */
+/* The first SIGINT or SIGTERM since the process started or interrupt_clear(); 0 when none. */
 int interrupt_pending(void);
 void interrupt_clear(void);

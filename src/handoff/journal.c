@@ -1155,12 +1155,16 @@ void journal_set_write_hook(journal_write_hook_fn fn, void *userdata)
         n_writes = 0;
 }
 
-int journal_reserve(struct journal *j, size_t bytes)
+int journal_reserve(struct journal *j, size_t total)
 {
-        if (!j || bytes > JOURNAL_SIZE_MAX || (uint64_t)j->size + bytes > JOURNAL_SIZE_MAX)
+        if (!j)
+                return -EINVAL;
+        if (total > JOURNAL_SIZE_MAX)
                 return -EFBIG;
+        if ((off_t)total <= j->size)
+                return 0;
         /* KEEP_SIZE: the blocks are the file's, beyond its end, where the records will go. */
-        if (fallocate(j->fd, FALLOC_FL_KEEP_SIZE, j->size, (off_t)bytes) < 0 && errno != EOPNOTSUPP &&
+        if (fallocate(j->fd, FALLOC_FL_KEEP_SIZE, j->size, (off_t)total - j->size) < 0 && errno != EOPNOTSUPP &&
             errno != ENOSYS)
                 return negative_errno();
         return 0;

@@ -201,11 +201,11 @@ size_t journal_phase_bytes(const char *phase, const char *devices, const char *c
 /* The most bytes one step's records take: its begin and done (or failed), and
  * JOURNAL_REVERT_ROUNDS of revert and reverted (or revert-failed). */
 size_t journal_step_bytes(const char *kind, const char *const *args, size_t n_args);
-/* Reserves the blocks for bytes more of records (fallocate, the file's size unchanged), so that
- * a full file system later cannot keep the revert records out. -EFBIG when the journal would
- * outgrow JOURNAL_SIZE_MAX; -ENOSPC, -EDQUOT when there is no room. A file system without
+/* Reserves the blocks for the journal to grow to total bytes (fallocate, the file's size
+ * unchanged), so that a full file system later cannot keep the revert records out. -EFBIG when
+ * total is beyond JOURNAL_SIZE_MAX; -ENOSPC, -EDQUOT when there is no room. A file system without
  * fallocate reserves nothing and answers 0. */
-int journal_reserve(struct journal *j, size_t bytes);
+int journal_reserve(struct journal *j, size_t total);
 
 /* Test seam: fn runs before each record is written, with the number of the write (1, 2, ... since
  * the hook was set, over every journal of the process); a negative errno fails that write as a
