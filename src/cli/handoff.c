@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,7 +78,8 @@ static void report_vfio_holders(const struct cli *cli)
         if (sysroot_opendir(cli->sr, "dev/vfio", &dir) < 0)
                 return;
         while ((de = readdir(dir)))
-                if (de->d_name[0] != '.' && strcmp(de->d_name, "vfio") != 0 && strv_addf(&nodes, "dev/vfio/%s", de->d_name) < 0)
+                if (de->d_name[0] != '.' && strcmp(de->d_name, "vfio") != 0 &&
+                    strv_addf(&nodes, "dev/vfio/%s", de->d_name) < 0)
                         break;
         if (nodes.n > 0 && holders_scan(cli->sr, nodes.v, nodes.n, &h, &n, NULL) >= 0)
                 for (size_t i = 0; i < n; i++) {
@@ -119,7 +119,7 @@ int session_detach(void)
 {
         int status = 0, r = transition_detach(&status);
 
-        if (r == 0 || r < 0) {
+        if (r <= 0) {
                 if (r < 0)
                         cli_warning("cannot run apart from this terminal's session (%s): closing it stops the "
                                     "hand-over",

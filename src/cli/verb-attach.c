@@ -219,7 +219,8 @@ int verb_attach(struct cli *cli, int argc, char **argv)
                         print_human(p, names);
                 r = r < 0 ? cli_error("cannot print the plan: %s", strerror(-r)) : EXIT_OK;
         } else if (plan_already_lent(p) && !keep_room_only(p, n_gpu_steps)) {
-                r = print_nothing_to_do(cli, "attach", "attach: already on vfio-pci (bound at boot or by hand); nothing to do.");
+                r = print_nothing_to_do(cli, "attach",
+                                        "attach: already on vfio-pci (bound at boot or by hand); nothing to do.");
         } else
                 r = apply_plan(cli, &s, p);
         session_end(&s);

@@ -43,10 +43,11 @@ struct engine_run {
         int journal_error;
 };
 
-/* Applies the steps in order. 0 when all are done and the journal says "attached"; otherwise the failed step's -errno, after the
- * rollback (run->host_intact says whether it put everything back). -EIO-class journal errors stop
- * the run before the change they would have announced. A SIGINT or SIGTERM (interrupt.h) stops
- * it after the step under way: -EINTR, with run->interrupted, after the rollback. */
+/* Applies the steps in order. 0 when all are done and the journal says "attached"; otherwise
+ * the failed step's -errno, after the rollback (run->host_intact says whether it put everything
+ * back). -EIO-class journal errors stop the run before the change they would have announced. A
+ * SIGINT or SIGTERM (interrupt.h) stops it after the step under way: -EINTR, with
+ * run->interrupted, after the rollback. */
 int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct step *steps, size_t n,
                  struct engine_run **ret);
 
