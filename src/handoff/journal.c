@@ -134,8 +134,20 @@ static size_t escaped_len(const char *s)
         return n;
 }
 
-/* Digits of the largest numbers a record holds: an index or a usec (uint64), a pid, an errno. */
+/* Digits of the largest numbers a record holds: a usec or a start time (uint64), a pid. */
 #define NUMBER_MAX 20
+#define ERRNO_DIGITS 4 /* ERRNO_MAX */
+
+static size_t digits(size_t n)
+{
+        size_t d = 1;
+
+        while (n >= 10) {
+                n /= 10;
+                d++;
+        }
+        return d;
+}
 
 size_t journal_phase_bytes(const char *phase, const char *devices, const char *command)
 {
@@ -144,16 +156,17 @@ size_t journal_phase_bytes(const char *phase, const char *devices, const char *c
                escaped_len(command) + 1;
 }
 
-size_t journal_step_bytes(const char *kind, const char *const *args, size_t n_args)
+size_t journal_step_bytes(size_t i, const char *kind, const char *const *args, size_t n_args)
 {
-        size_t begin = strlen("begin") + 1 + NUMBER_MAX + 1 + strlen(kind) + 1;
+        size_t d = digits(i);
+        size_t begin = strlen("begin") + 1 + d + 1 + strlen(kind) + 1;
         /* "done I USEC" is the longer of it and "failed I ERRNO"; "revert-failed I ERRNO" the
          * longer conclusion of a revert */
-        size_t concluded = strlen("done") + 2 * (1 + NUMBER_MAX) + 1;
-        size_t revert = strlen("revert") + 1 + NUMBER_MAX + 1 + strlen("revert-failed") + 2 * (1 + NUMBER_MAX) + 1;
+        size_t concluded = strlen("done") + 1 + d + 1 + NUMBER_MAX + 1;
+        size_t revert = strlen("revert") + 1 + d + 1 + strlen("revert-failed") + 1 + d + 1 + ERRNO_DIGITS + 1;
 
-        for (size_t i = 0; i < n_args; i++)
-                begin += 1 + escaped_len(args[i]);
+        for (size_t a = 0; a < n_args; a++)
+                begin += 1 + escaped_len(args[a]);
         return begin + concluded + JOURNAL_REVERT_ROUNDS * revert;
 }
 

@@ -198,9 +198,9 @@ const struct journal_state *journal_get_state(const struct journal *j);
 #define JOURNAL_REVERT_ROUNDS 2
 /* The most bytes a phase record with these fields takes. */
 size_t journal_phase_bytes(const char *phase, const char *devices, const char *command);
-/* The most bytes one step's records take: its begin and done (or failed), and
+/* The most bytes the records of step i take: its begin and done (or failed), and
  * JOURNAL_REVERT_ROUNDS of revert and reverted (or revert-failed). */
-size_t journal_step_bytes(const char *kind, const char *const *args, size_t n_args);
+size_t journal_step_bytes(size_t i, const char *kind, const char *const *args, size_t n_args);
 /* Reserves the blocks for the journal to grow to total bytes (fallocate, the file's size
  * unchanged), so that a full file system later cannot keep the revert records out. -EFBIG when
  * total is beyond JOURNAL_SIZE_MAX; -ENOSPC, -EDQUOT when there is no room. A file system without

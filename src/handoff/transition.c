@@ -34,9 +34,9 @@ static size_t journal_bytes_for(const struct plan *p, const char *devices, const
         size_t bytes = strlen(JOURNAL_MAGIC "\n") + journal_phase_bytes("attach", devices, command) + 3 * phase +
                        2 * strlen("end rolled-back\n");
 
-        for (size_t i = 0; i < p->n_steps; i++)
+        for (size_t i = 0, journaled = 0; i < p->n_steps; i++)
                 if (!p->steps[i].skip)
-                        bytes += journal_step_bytes(step_kind_to_string(p->steps[i].kind),
+                        bytes += journal_step_bytes(journaled++, step_kind_to_string(p->steps[i].kind),
                                                     (const char *const *)p->steps[i].args, p->steps[i].n_args);
         return bytes;
 }

@@ -483,7 +483,7 @@ static void test_sizes_and_reserve(void **state)
                 assert_int_equal(journal_revert_failed(j, 0, -4095), 0); /* the largest errno the journal takes */
         }
         t3 = read_journal_text(&len3);
-        assert_true(len3 - len2 <= journal_step_bytes("unbind-driver", args, 2));
+        assert_true(len3 - len2 <= journal_step_bytes(0, "unbind-driver", args, 2));
 }
 
 static void test_exists(void **state)
