@@ -17,6 +17,11 @@ struct handoff_session {
         char *command; /* argv joined, for the journal */
 };
 
+/* Runs the rest of the verb apart from the terminal's session (handoff/detach.h): -1 in the
+ * process that goes on with the transition (SIGINT and SIGTERM then stop it between steps), or
+ * in the caller the transition's exit status to return. */
+int session_detach(void);
+
 /* Takes the lock (waiting up to the configuration's Lock= deadline, then naming the holder) and
  * sets up the real kernel seam with the configured deadlines. Reports errors itself; returns an
  * exit status, EXIT_OK on success. */
@@ -27,6 +32,15 @@ void session_end(struct handoff_session *s);
 void print_timeline(FILE *f, const char *verb, const struct engine_run *run);
 /* The per-step timeline (human) or the same data (--json), then the outcome line. */
 int print_run(const struct cli *cli, const char *verb, const struct engine_run *run, int error);
+
+/* Nothing to do: the sentence on stdout, or with --json the verb's document with it as
+ * "nothing_to_do" and no steps. Returns an exit status. */
+int print_nothing_to_do(const struct cli *cli, const char *verb, const char *what);
+
+/* run/gpu-handoff, or rel in it (its lock, its journal), is not what this tool makes: reports
+ * the command that fixes it and returns EXIT_ERROR; 0 when nothing is found wrong. */
+int report_unusable(const struct cli *cli, const char *rel);
+bool journal_is_directory(const struct cli *cli);
 
 /* Loads the journal: 0 when there is none, 1 with *ret, or (reported) EXIT_NEEDS_RECOVER when it
  * is damaged. */

@@ -23,10 +23,13 @@ static void print_human(const struct plan *p, struct pci_names *names)
                        d->driver ? d->driver : "no driver");
         }
         printf("\nSteps:\n");
-        for (size_t i = 0; i < p->n_steps; i++) {
+        for (size_t i = 0, number = 0; i < p->n_steps; i++) {
                 const struct step *s = &p->steps[i];
                 _cleanup_free_ char *text = step_describe(s);
-                printf("  %2zu  %-18s %s\n", i + 1, step_kind_to_string(s->kind), text ? text : "?");
+                char num[24] = " -"; /* a skipped step is not journaled, so it has no number */
+                if (!s->skip)
+                        snprintf(num, sizeof(num), "%2zu", ++number);
+                printf("  %s  %-18s %s\n", num, step_kind_to_string(s->kind), text ? text : "?");
                 if (s->skip)
                         printf("  %2s  %-18s skipped: %s\n", "", "", s->skip);
         }
@@ -56,7 +59,7 @@ static int print_json(const struct plan *p, struct pci_names *names)
         json_object_object_add(doc, "notes", notes);
         for (size_t i = 0; i < p->n_devices; i++)
                 json_object_array_add(devices, json_pci_device(p->devices[i], names));
-        for (size_t i = 0; i < p->n_steps; i++) {
+        for (size_t i = 0, number = 0; i < p->n_steps; i++) {
                 const struct step *s = &p->steps[i];
                 _cleanup_free_ char *text = step_describe(s);
                 json_object *o = json_object_new_object(), *args = json_object_new_array();
@@ -67,7 +70,7 @@ static int print_json(const struct plan *p, struct pci_names *names)
                 }
                 for (size_t j = 0; j < s->n_args; j++)
                         json_object_array_add(args, json_object_new_string(s->args[j]));
-                json_object_object_add(o, "index", json_object_new_int((int)i + 1));
+                json_object_object_add(o, "index", s->skip ? NULL : json_object_new_int((int)++number));
                 json_object_object_add(o, "kind", json_object_new_string(step_kind_to_string(s->kind)));
                 json_object_object_add(o, "args", args);
                 json_object_object_add(o, "description", json_string_or_null(text));
@@ -88,6 +91,8 @@ static int settle_journal(struct cli *cli, struct handoff_session *s)
 
         if (r != 1)
                 return r;
+        if (st->n_phases == 0) /* an attach that stopped before its first record: nothing was done */
+                return journal_remove(cli->sr) < 0 ? cli_error("cannot remove the old journal") : 0;
         switch (journal_state_outcome(st)) {
         case JOURNAL_OUTCOME_ATTACHED:
                 cli_error("attach: %s is already lent (gpu-handoff status); release it first",
@@ -113,6 +118,9 @@ static int apply_plan(struct cli *cli, struct handoff_session *s, const struct p
         int r;
 
         r = transition_attach(&s->ctx, &s->self, s->command, p, &run, &error);
+        if (!run && (r == -ENOSPC || r == -EDQUOT))
+                return cli_error("attach: %s; nothing was changed: free space in %s/run, then try again",
+                                 error ? error : strerror(-r), strcmp(cli->root, "/") == 0 ? "" : cli->root);
         if (!run)
                 return cli_error("attach: cannot start the journal, nothing was changed: %s",
                                  error ? error : strerror(-r));
@@ -122,7 +130,8 @@ static int apply_plan(struct cli *cli, struct handoff_session *s, const struct p
                         printf("attach: lent to vfio-pci; gpu-handoff release gives it back.\n");
                 return EXIT_OK;
         }
-        return run->host_intact ? EXIT_ROLLED_BACK : EXIT_NEEDS_RECOVER;
+        /* A rollback the journal could not record leaves it for recover to clear. */
+        return run->host_intact && !sysroot_exists(cli->sr, JOURNAL_PATH) ? EXIT_ROLLED_BACK : EXIT_NEEDS_RECOVER;
 }
 
 /* The GPU's steps, then the room for the guest; *ret_n_gpu_steps says where the second part starts. */
@@ -183,6 +192,8 @@ int verb_attach(struct cli *cli, int argc, char **argv)
                         ;
         if (cli->dry_run)
                 (void)process_id_self(cli->sr, &s.self, NULL, 0); /* whom the plan must not stop */
+        else if ((r = session_detach()) >= 0)
+                return r;
         else {
                 r = session_begin(cli, "attach", c, &s);
                 if (r == EXIT_OK)
@@ -208,8 +219,8 @@ int verb_attach(struct cli *cli, int argc, char **argv)
                         print_human(p, names);
                 r = r < 0 ? cli_error("cannot print the plan: %s", strerror(-r)) : EXIT_OK;
         } else if (plan_already_lent(p) && !keep_room_only(p, n_gpu_steps)) {
-                printf("attach: already on vfio-pci (bound at boot or by hand); nothing to do.\n");
-                r = EXIT_OK;
+                r = print_nothing_to_do(cli, "attach",
+                                        "attach: already on vfio-pci (bound at boot or by hand); nothing to do.");
         } else
                 r = apply_plan(cli, &s, p);
         session_end(&s);

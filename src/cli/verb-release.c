@@ -4,6 +4,48 @@
 #include <string.h>
 
 #include "cli/handoff.h"
+#include "cli/json.h"
+
+#define NOTHING_LENT "Nothing is lent: there is nothing to release."
+
+/* A journal that holds no phase (a crash while attach created it) records nothing done. */
+static bool journal_empty(const struct journal_state *st)
+{
+        return st->n_phases == 0;
+}
+
+static int print_pending_json(const struct step *steps, const size_t *pending, size_t n_pending)
+{
+        _cleanup_json_ json_object *doc = json_new_document();
+        json_object *list = json_object_new_array();
+
+        if (!doc || !list) {
+                json_object_put(list);
+                return -ENOMEM;
+        }
+        json_object_object_add(doc, "verb", json_object_new_string("release"));
+        json_object_object_add(doc, "dry_run", json_object_new_boolean(true));
+        json_object_object_add(doc, "nothing_to_do", n_pending ? NULL : json_object_new_string(NOTHING_LENT));
+        json_object_object_add(doc, "steps", list);
+        for (size_t k = 0; k < n_pending; k++) {
+                const struct step *s = &steps[pending[k]];
+                _cleanup_free_ char *text = step_describe(s);
+                json_object *o = json_object_new_object(), *args = json_object_new_array();
+                if (!o || !args) {
+                        json_object_put(o);
+                        json_object_put(args);
+                        return -ENOMEM;
+                }
+                for (size_t a = 0; a < s->n_args; a++)
+                        json_object_array_add(args, json_object_new_string(s->args[a]));
+                json_object_object_add(o, "index", json_object_new_int((int)pending[k] + 1));
+                json_object_object_add(o, "kind", json_object_new_string(step_kind_to_string(s->kind)));
+                json_object_object_add(o, "args", args);
+                json_object_object_add(o, "description", json_string_or_null(text));
+                json_object_array_add(list, o);
+        }
+        return json_print(doc);
+}
 
 /* release --dry-run: the steps the journal says are applied, in the order release undoes them. */
 static int print_pending(struct cli *cli)
@@ -14,16 +56,20 @@ static int print_pending(struct cli *cli)
         size_t n_steps = 0, n_pending = 0;
         int r = journal_check(cli, &st);
 
-        if (r == 0) {
-                printf("Nothing is lent: there is nothing to release.\n");
-                return EXIT_OK;
-        }
+        if (r == 0 || (r == 1 && journal_empty(st)))
+                return cli->json ? (print_pending_json(NULL, NULL, 0) < 0 ? EXIT_ERROR : EXIT_OK)
+                                 : print_nothing_to_do(cli, "release", NOTHING_LENT);
         if (r != 1)
                 return r;
         if (steps_from_journal(st, &steps, &n_steps) < 0 ||
             journal_state_pending_reverts(st, &pending, &n_pending) < 0) {
                 steps_free(steps, n_steps);
                 return cli_error("the journal names a step this version does not know");
+        }
+        if (cli->json) {
+                r = print_pending_json(steps, pending, n_pending) < 0 ? EXIT_ERROR : EXIT_OK;
+                steps_free(steps, n_steps);
+                return r;
         }
         printf("Release would undo, in this order:\n");
         for (size_t k = 0; k < n_pending; k++) {
@@ -47,17 +93,37 @@ int verb_release(struct cli *cli, int argc, char **argv)
                 return print_pending(cli);
         if (cli_load_config(cli, &c) != EXIT_OK)
                 return EXIT_ERROR;
+        if ((r = session_detach()) >= 0)
+                return r;
         r = session_begin(cli, "release", c, &s);
         if (r != EXIT_OK)
                 return r;
         r = journal_check(cli, &st);
-        if (r == 0) {
-                printf("Nothing is lent: there is nothing to release.\n");
-                r = EXIT_OK;
-        } else if (r == 1)
+        if (r == 1 && journal_empty(st))
+                (void)journal_remove(cli->sr);
+        if (r == 0 || (r == 1 && journal_empty(st)))
+                r = print_nothing_to_do(cli, "release", NOTHING_LENT);
+        else if (r == 1)
                 r = revert_journal(cli, &s, "release", true);
         session_end(&s);
         return r;
+}
+
+static int discard(struct cli *cli)
+{
+        char path[PATH_MAX];
+        int r = journal_remove(cli->sr);
+
+        snprintf(path, sizeof(path), "%s/" JOURNAL_PATH, strcmp(cli->root, "/") == 0 ? "" : cli->root);
+        if (r == -EISDIR || r == -ENOTEMPTY)
+                return cli_error("%s is a directory, not a journal this tool wrote: look at what is in it, move it "
+                                 "away (mv %s %s.bad), then run the command again",
+                                 path, path, path);
+        if (r < 0 && r != -ENOENT)
+                return cli_error("cannot remove the journal %s: %s", path, strerror(-r));
+        return print_nothing_to_do(cli, "recover",
+                                   r == -ENOENT ? "There is no journal to discard."
+                                                : "Journal discarded: the host stays as it is now.");
 }
 
 int verb_recover(struct cli *cli, int argc, char **argv)
@@ -73,29 +139,26 @@ int verb_recover(struct cli *cli, int argc, char **argv)
                         return cli_error("out of memory");
                 cli_warning("recovering with the default settings");
         }
+        if ((r = session_detach()) >= 0)
+                return r;
         r = session_begin(cli, "recover", c, &s);
         if (r != EXIT_OK)
                 return r;
         if (cli->discard) {
-                r = journal_remove(cli->sr);
-                if (r < 0 && r != -ENOENT)
-                        r = cli_error("cannot remove the journal: %s", strerror(-r));
-                else {
-                        printf(r == -ENOENT ? "There is no journal to discard.\n"
-                                            : "Journal discarded: the host stays as it is now.\n");
-                        r = EXIT_OK;
-                }
+                r = discard(cli);
                 session_end(&s);
                 return r;
         }
         r = journal_check(cli, &st);
-        if (r == 0) {
-                printf("Nothing to recover: no hand-over was interrupted.\n");
-                r = EXIT_OK;
-        } else if (r == 1 && journal_state_outcome(st) == JOURNAL_OUTCOME_ATTACHED) {
-                printf("Nothing to recover: the GPU is lent (gpu-handoff status); gpu-handoff release gives it back.\n");
-                r = EXIT_OK;
-        } else if (r == 1)
+        if (r == 1 && journal_empty(st))
+                (void)journal_remove(cli->sr); /* nothing was done under it */
+        if (r == 0 || (r == 1 && journal_empty(st)))
+                r = print_nothing_to_do(cli, "recover", "Nothing to recover: no hand-over was interrupted.");
+        else if (r == 1 && journal_state_outcome(st) == JOURNAL_OUTCOME_ATTACHED)
+                r = print_nothing_to_do(cli, "recover",
+                                        "Nothing to recover: the GPU is lent (gpu-handoff status); gpu-handoff release "
+                                        "gives it back.");
+        else if (r == 1)
                 r = revert_journal(cli, &s, "recover", true);
         session_end(&s);
         return r;

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/handoff.h"
 #include "cli/json.h"
 #include "handoff/journal.h"
 
@@ -32,6 +33,31 @@ static const char *describe_outcome(const struct journal_state *st, bool owner_a
         }
 }
 
+/* --json "state": how the last phase ended, or "running" / "interrupted" when it did not. */
+static const char *state_name(const struct journal_state *st, bool owner_alive)
+{
+        enum journal_outcome o = journal_state_outcome(st);
+
+        if (o != JOURNAL_OUTCOME_NONE)
+                return journal_outcome_to_string(o);
+        return owner_alive ? "running" : "interrupted";
+}
+
+static int print_idle(struct cli *cli, const char *text)
+{
+        _cleanup_json_ json_object *doc = NULL;
+
+        if (!cli->json) {
+                printf("%s\n", text);
+                return EXIT_OK;
+        }
+        doc = json_new_document();
+        if (!doc)
+                return cli_error("out of memory");
+        json_object_object_add(doc, "state", json_object_new_string("idle"));
+        return json_print(doc) < 0 ? EXIT_ERROR : EXIT_OK;
+}
+
 int verb_status(struct cli *cli, int argc, char **argv)
 {
         _cleanup_journal_state_ struct journal_state *st = NULL;
@@ -41,19 +67,19 @@ int verb_status(struct cli *cli, int argc, char **argv)
         int r;
 
         r = journal_load(cli->sr, &st, &error);
-        if (r == -ENOENT) {
-                if (cli->json) {
-                        _cleanup_json_ json_object *doc = json_new_document();
-                        if (!doc)
-                                return cli_error("out of memory");
-                        json_object_object_add(doc, "state", json_object_new_string("idle"));
-                        return json_print(doc) < 0 ? EXIT_ERROR : EXIT_OK;
-                }
-                printf("Nothing is lent.\n");
-                return EXIT_OK;
-        }
+        if (r == -ENOENT)
+                return print_idle(cli, "Nothing is lent.");
+        /* A journal without a phase (a crash while attach created it) records nothing done;
+         * the next attach or recover removes it. */
+        if (r >= 0 && st->n_phases == 0)
+                return print_idle(cli, "Nothing is lent (an empty journal is left; the next attach or recover "
+                                       "removes it).");
         if (r < 0) {
-                cli_error("%s", error ? error : strerror(-r));
+                /* What recover --discard cannot remove gets its fix named. */
+                if (!((r == -ENOTDIR || r == -EPERM || r == -ELOOP || r == -EBADFD) &&
+                      (journal_is_directory(cli) ? report_unusable(cli, JOURNAL_PATH)
+                                                 : report_unusable(cli, HANDOFF_RUN_DIR))))
+                        cli_error("%s", error ? error : strerror(-r));
                 return EXIT_NEEDS_RECOVER;
         }
         owner = journal_state_owner(st);
@@ -66,8 +92,7 @@ int verb_status(struct cli *cli, int argc, char **argv)
                         json_object_put(steps);
                         return cli_error("out of memory");
                 }
-                json_object_object_add(doc, "state",
-                                       json_object_new_string(journal_outcome_to_string(journal_state_outcome(st))));
+                json_object_object_add(doc, "state", json_object_new_string(state_name(st, alive)));
                 json_object_object_add(doc, "needs_recovery",
                                        json_object_new_boolean(journal_state_needs_recovery(st, alive)));
                 json_object_object_add(doc, "phases", phases);
@@ -87,6 +112,7 @@ int verb_status(struct cli *cli, int argc, char **argv)
                         json_object *o = json_object_new_object(), *args = json_object_new_array();
                         for (size_t a = 0; a < st->steps[i].n_args; a++)
                                 json_object_array_add(args, json_object_new_string(st->steps[i].args[a]));
+                        json_object_object_add(o, "index", json_object_new_int((int)i + 1));
                         json_object_object_add(o, "kind", json_object_new_string(st->steps[i].kind));
                         json_object_object_add(o, "args", args);
                         json_object_object_add(o, "state",

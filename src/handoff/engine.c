@@ -5,6 +5,7 @@
 
 #include "basic/macro.h"
 #include "handoff/engine.h"
+#include "handoff/interrupt.h"
 
 static struct engine_run *run_new(const struct step *steps, size_t n)
 {
@@ -49,21 +50,33 @@ static uint64_t now(const struct handoff_ctx *ctx)
         return clock_now(ctx->clock);
 }
 
-/* Reverts one step (journaled around the change). */
-static int revert_one(const struct handoff_ctx *ctx, struct journal *j, size_t jindex, const struct step *s,
-                      struct step_outcome *o)
+static void journal_failed(struct engine_run *run, int r)
+{
+        if (r < 0 && !run->journal_error)
+                run->journal_error = r;
+}
+
+/* Reverts one step, journaled around the change. A revert is idempotent, so it runs even when
+ * its record cannot be written (a full /run): the journal then still says the step may be
+ * applied, and undoing it again later is harmless, while not undoing it now would leave the
+ * GPU half-lent until someone frees space. */
+static int revert_one(const struct handoff_ctx *ctx, struct journal *j, struct engine_run *run, size_t jindex,
+                      const struct step *s, struct step_outcome *o)
 {
         const struct step_ops *ops = step_ops_get(s->kind);
         uint64_t t0 = now(ctx);
         char *message = NULL;
+        bool recorded;
         int r;
 
         r = journal_revert_begin(j, jindex);
-        if (r >= 0 && ops && ops->revert)
-                r = ops->revert(ctx, s, &message);
+        recorded = r >= 0;
+        journal_failed(run, r);
+        r = ops && ops->revert ? ops->revert(ctx, s, &message) : 0;
         o->usec = now(ctx) - t0;
         if (r < 0) {
-                journal_revert_failed(j, jindex, r);
+                if (recorded)
+                        journal_failed(run, journal_revert_failed(j, jindex, r));
                 o->state = OUTCOME_REVERT_FAILED;
                 o->error = r;
                 free(o->message);
@@ -71,10 +84,11 @@ static int revert_one(const struct handoff_ctx *ctx, struct journal *j, size_t j
                 return r;
         }
         free(message);
-        r = journal_reverted(j, jindex);
-        o->state = r < 0 ? OUTCOME_REVERT_FAILED : OUTCOME_REVERTED;
-        o->error = r < 0 ? r : 0;
-        return r;
+        if (recorded)
+                journal_failed(run, journal_reverted(j, jindex));
+        o->state = OUTCOME_REVERTED;
+        o->error = 0;
+        return 0;
 }
 
 int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct step *steps, size_t n,
@@ -100,11 +114,17 @@ int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct 
                         o->state = OUTCOME_SKIPPED;
                         continue;
                 }
+                /* Between two steps: an interrupted attach goes back, nothing is half-done. */
+                if ((run->interrupted = interrupt_pending())) {
+                        failure = -EINTR;
+                        break;
+                }
                 /* Durable before the change: a crash from here on is recoverable. */
                 jindex[i] = next;
                 r = journal_step_begin(j, next, step_kind_to_string(s->kind), (const char *const *)s->args,
                                        s->n_args);
                 if (r < 0) {
+                        journal_failed(run, r);
                         o->state = OUTCOME_FAILED;
                         o->error = failure = r;
                         o->message = strdup("cannot write the journal, so nothing was changed for this step");
@@ -116,7 +136,7 @@ int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct 
                 r = ops->apply(ctx, s, &o->message);
                 o->usec = now(ctx) - t0;
                 if (r < 0) {
-                        journal_step_failed(j, jindex[i], r);
+                        journal_failed(run, journal_step_failed(j, jindex[i], r));
                         o->state = OUTCOME_FAILED;
                         o->error = failure = r;
                         run->failed = (long)i;
@@ -125,25 +145,29 @@ int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct 
                 o->state = OUTCOME_DONE;
                 r = journal_step_done(j, jindex[i], o->usec);
                 if (r < 0) {
+                        journal_failed(run, r);
                         o->error = failure = r;
                         o->message = strdup("cannot write the journal");
                         run->failed = (long)i;
                 }
         }
+        /* A signal during the last step: the attach is not wanted any more either. */
+        if (!failure && (run->interrupted = interrupt_pending()))
+                failure = -EINTR;
+        /* A lent GPU whose journal does not say so would be taken for an interrupted attach. */
+        if (!failure && (failure = journal_end(j, JOURNAL_OUTCOME_ATTACHED)) < 0)
+                journal_failed(run, failure);
         if (failure) {
                 /* The failed step may have changed something before failing: revert it too. */
-                for (long i = run->failed; i >= 0; i--) {
+                for (long i = (long)n - 1; i >= 0; i--) {
                         struct step_outcome *o = &run->outcomes[i];
                         struct step_outcome undo = {0};
                         if (o->state != OUTCOME_DONE && !(i == run->failed && jindex[i] < next))
                                 continue;
-                        if (revert_one(ctx, j, jindex[i], &steps[i], i == run->failed ? &undo : o) < 0)
+                        if (revert_one(ctx, j, run, jindex[i], &steps[i], i == run->failed ? &undo : o) < 0)
                                 run->host_intact = false;
-                        if (i == run->failed) {
-                                if (undo.state == OUTCOME_REVERT_FAILED)
-                                        run->host_intact = false;
+                        if (i == run->failed)
                                 free(undo.message);
-                        }
                 }
         }
         *ret = run;
@@ -164,7 +188,7 @@ int engine_revert(const struct handoff_ctx *ctx, struct journal *j, const struct
                         r = -EBADMSG;
                         break;
                 }
-                r = revert_one(ctx, j, i, &steps[i], &run->outcomes[i]);
+                r = revert_one(ctx, j, run, i, &steps[i], &run->outcomes[i]);
                 if (r < 0) {
                         run->failed = (long)i;
                         run->host_intact = false;

@@ -36,17 +36,24 @@ struct engine_run {
         struct step_outcome *outcomes;
         long failed;      /* index of the step that failed, -1 when none */
         bool host_intact; /* after a failure: everything done was put back */
+        int interrupted;  /* SIGINT or SIGTERM that stopped attach between two steps; 0 */
+        /* The first record that could not be written (-errno; 0 when all were): a full /run, the
+         * journal's size limit. Reverts run all the same (they are idempotent), so the journal
+         * may say more is applied than is; recover, once it can write, clears it. */
+        int journal_error;
 };
 
-/* Applies the steps in order. 0 when all are done; otherwise the failed step's -errno, after the
- * rollback (run->host_intact says whether it put everything back). -EIO-class journal errors stop
- * the run before the change they would have announced. */
+/* Applies the steps in order. 0 when all are done and the journal says "attached"; otherwise
+ * the failed step's -errno, after the rollback (run->host_intact says whether it put everything
+ * back). -EIO-class journal errors stop the run before the change they would have announced. A
+ * SIGINT or SIGTERM (interrupt.h) stops it after the step under way: -EINTR, with
+ * run->interrupted, after the rollback. */
 int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct step *steps, size_t n,
                  struct engine_run **ret);
 
 /* Reverts the steps at indices (journal order), last first: release and recover. Stops at the
  * first revert that fails, because what comes after it (reloading a driver) could make things
- * worse; returns its -errno. */
+ * worse; returns its -errno. Signals do not stop it: giving the GPU back is what they want. */
 int engine_revert(const struct handoff_ctx *ctx, struct journal *j, const struct step *steps, size_t n,
                   const size_t *indices, size_t n_indices, struct engine_run **ret);
 

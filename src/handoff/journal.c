@@ -125,6 +125,51 @@ char *journal_escape(const char *s)
         return e;
 }
 
+static size_t escaped_len(const char *s)
+{
+        size_t n = 0;
+
+        for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+                n += is_raw(*p) ? 1 : *p == '\\' ? 2 : 4;
+        return n;
+}
+
+/* Digits of the largest numbers a record holds: a usec or a start time (uint64), a pid. */
+#define NUMBER_MAX 20
+#define ERRNO_DIGITS 4 /* ERRNO_MAX */
+
+static size_t digits(size_t n)
+{
+        size_t d = 1;
+
+        while (n >= 10) {
+                n /= 10;
+                d++;
+        }
+        return d;
+}
+
+size_t journal_phase_bytes(const char *phase, const char *devices, const char *command)
+{
+        /* "phase NAME PID START USEC DEVICES COMMAND\n" */
+        return strlen("phase") + 1 + strlen(phase) + 3 * (1 + NUMBER_MAX) + 1 + escaped_len(devices) + 1 +
+               escaped_len(command) + 1;
+}
+
+size_t journal_step_bytes(size_t i, const char *kind, const char *const *args, size_t n_args)
+{
+        size_t d = digits(i);
+        size_t begin = strlen("begin") + 1 + d + 1 + strlen(kind) + 1;
+        /* "done I USEC" is the longer of it and "failed I ERRNO"; "revert-failed I ERRNO" the
+         * longer conclusion of a revert */
+        size_t concluded = strlen("done") + 1 + d + 1 + NUMBER_MAX + 1;
+        size_t revert = strlen("revert") + 1 + d + 1 + strlen("revert-failed") + 1 + d + 1 + ERRNO_DIGITS + 1;
+
+        for (size_t a = 0; a < n_args; a++)
+                begin += 1 + escaped_len(args[a]);
+        return begin + concluded + JOURNAL_REVERT_ROUNDS * revert;
+}
+
 static int unhex(char c)
 {
         if (c >= '0' && c <= '9')
@@ -1112,6 +1157,32 @@ static char *format_record(const struct journal_state *st, const struct record *
         return TAKE_PTR(text);
 }
 
+static journal_write_hook_fn write_hook;
+static void *write_hook_userdata;
+static unsigned n_writes;
+
+void journal_set_write_hook(journal_write_hook_fn fn, void *userdata)
+{
+        write_hook = fn;
+        write_hook_userdata = userdata;
+        n_writes = 0;
+}
+
+int journal_reserve(struct journal *j, size_t total)
+{
+        if (!j)
+                return -EINVAL;
+        if (total > JOURNAL_SIZE_MAX)
+                return -EFBIG;
+        if ((off_t)total <= j->size)
+                return 0;
+        /* KEEP_SIZE: the blocks are the file's, beyond its end, where the records will go. */
+        if (fallocate(j->fd, FALLOC_FL_KEEP_SIZE, j->size, (off_t)total - j->size) < 0 && errno != EOPNOTSUPP &&
+            errno != ENOSYS)
+                return negative_errno();
+        return 0;
+}
+
 /* Checks, writes durably, then commits to the in-memory state. Takes over rec's strings. */
 static int append(struct journal *j, struct record *rec)
 {
@@ -1139,6 +1210,8 @@ static int append(struct journal *j, struct record *rec)
                 r = -EFBIG;
                 goto out;
         }
+        if (write_hook && (r = write_hook(++n_writes, write_hook_userdata)) < 0)
+                goto out; /* as a write that wrote nothing */
         r = write_all(j->fd, line, len);
         if (r >= 0 && fdatasync(j->fd) < 0)
                 r = negative_errno();

@@ -192,6 +192,27 @@ int journal_open(const struct sysroot *sr, struct journal **ret, char **ret_erro
 /* The state replayed so far, including every record this handle wrote. */
 const struct journal_state *journal_get_state(const struct journal *j);
 
+/* Sizing, so that a transition is refused before its first change when the journal could not
+ * record it to the end. How many rounds of "revert" and its conclusion a step is given room
+ * for: the rollback or release, and a recover after it. */
+#define JOURNAL_REVERT_ROUNDS 2
+/* The most bytes a phase record with these fields takes. */
+size_t journal_phase_bytes(const char *phase, const char *devices, const char *command);
+/* The most bytes the records of step i take: its begin and done (or failed), and
+ * JOURNAL_REVERT_ROUNDS of revert and reverted (or revert-failed). */
+size_t journal_step_bytes(size_t i, const char *kind, const char *const *args, size_t n_args);
+/* Reserves the blocks for the journal to grow to total bytes (fallocate, the file's size
+ * unchanged), so that a full file system later cannot keep the revert records out. -EFBIG when
+ * total is beyond JOURNAL_SIZE_MAX; -ENOSPC, -EDQUOT when there is no room. A file system without
+ * fallocate reserves nothing and answers 0. */
+int journal_reserve(struct journal *j, size_t total);
+
+/* Test seam: fn runs before each record is written, with the number of the write (1, 2, ... since
+ * the hook was set, over every journal of the process); a negative errno fails that write as a
+ * full disk would, before anything reached the file. NULL removes it. */
+typedef int (*journal_write_hook_fn)(unsigned n, void *userdata);
+void journal_set_write_hook(journal_write_hook_fn fn, void *userdata);
+
 /* Each appends one record, durably (write + fdatasync) before returning. -EINVAL for a bad
  * argument (a kind or phase name outside [a-z0-9-], errno out of range), -EPROTO for a record
  * the rules above do not allow now, -EFBIG when the journal would outgrow JOURNAL_SIZE_MAX;

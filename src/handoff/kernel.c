@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,23 +75,32 @@ static int run_under_deadline(const struct kernel *k, int (*fn)(const void *arg)
 }
 
 struct attr_write {
-        int fd;
+        const struct sysroot *sr;
+        const char *path;
         const char *value;
 };
 
+/* In the child, under the deadline: opening can block too (a FIFO planted in a fake tree, an
+ * attribute whose open waits on the device). O_NONBLOCK keeps a FIFO from blocking the open;
+ * only a regular file is written: that is what every sysfs and procfs attribute is. */
 static int do_attr_write(const void *arg)
 {
         const struct attr_write *w = arg;
-        return write_fd(w->fd, w->value);
+        _cleanup_close_ int fd = sysroot_openat(w->sr, w->path, O_WRONLY | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
+
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        return write_fd(fd, w->value);
 }
 
 static int real_write_attr(void *userdata, const struct sysroot *sr, const char *path, const char *value)
 {
-        _cleanup_close_ int fd = sysroot_openat(sr, path, O_WRONLY | O_NOCTTY);
-
-        if (fd < 0)
-                return fd;
-        return run_under_deadline(userdata, do_attr_write, &(struct attr_write){fd, value});
+        return run_under_deadline(userdata, do_attr_write, &(struct attr_write){sr, path, value});
 }
 
 static int do_sync(const void *arg)

@@ -14,7 +14,8 @@
 struct kernel_ops {
         /* Writes value to a control file below the root ("sys/bus/pci/drivers/nvidia/unbind",
          * ".../driver_override", "sys/bus/pci/drivers_probe", "sys/class/vtconsole/vtcon1/bind").
-         * Returns 0 or -errno as the kernel's write(2) would. */
+         * Returns 0 or -errno as the kernel's write(2) would; the real seam opens the file under
+         * the write's deadline and writes only a regular file (-EINVAL for a FIFO, a device). */
         int (*write_attr)(void *userdata, const struct sysroot *sr, const char *path, const char *value);
         /* Loads a module by name, with its dependencies and soft dependencies (modprobe NAME); a
          * device's modalias ("pci:v...") loads what matches it, minus blacklisted modules. */

@@ -13,6 +13,7 @@
 
 #include "basic/macro.h"
 #include "handoff/lock.h"
+#include "host/holders.h"
 
 struct handoff_lock {
         int fd;
@@ -57,16 +58,24 @@ int handoff_run_dir_open(const struct sysroot *sr)
         return TAKE_FD(fd);
 }
 
-static bool what_valid(const char *what)
+/* WHAT as the file records it, in HANDOFF_LOCK_WHAT_MAX bytes with the NUL: a control
+ * character (which would end the line or mislead a terminal) becomes '?', and a longer one (the
+ * hook's "hook prepare VM" for a VM name of up to 250 bytes) is cut at a character boundary and
+ * ends in "...". It only names the holder for a message. */
+static void what_record(const char *what, char buf[static HANDOFF_LOCK_WHAT_MAX])
 {
         size_t n = strlen(what);
 
-        if (n == 0 || n >= HANDOFF_LOCK_WHAT_MAX)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char)what[i] < 0x20 || what[i] == 0x7f)
-                        return false;
-        return true;
+        if (n >= HANDOFF_LOCK_WHAT_MAX) {
+                n = HANDOFF_LOCK_WHAT_MAX - 4;
+                while (n > 0 && ((unsigned char)what[n] & 0xc0) == 0x80) /* not inside a UTF-8 sequence */
+                        n--;
+                snprintf(buf, HANDOFF_LOCK_WHAT_MAX, "%.*s...", (int)n, what);
+        } else
+                memcpy(buf, what, n + 1);
+        for (char *p = buf; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                        *p = '?';
 }
 
 static int try_flock(void *userdata)
@@ -154,22 +163,19 @@ int handoff_lock_take(const struct sysroot *sr, const struct clock_ops *clk, uin
                       char *holder_what, size_t holder_what_size)
 {
         _cleanup_close_ int dir_fd = -1, fd = -1;
-        char comm[PROC_COMM_MAX];
+        char comm[PROC_COMM_MAX], recorded[HANDOFF_LOCK_WHAT_MAX];
         struct process_id self;
         struct handoff_lock *l;
         struct stat st;
         int r;
 
-        if (what && !what_valid(what))
+        if (what && !what[0])
                 return -EINVAL;
         /* who we are first: failing after taking the lock would leave the file empty */
         r = process_id_self(sr, &self, comm, sizeof(comm));
         if (r < 0)
                 return r;
-        if (!what)
-                what = comm;
-        if (!what_valid(what))
-                what = "?";
+        what_record(what ? what : comm[0] ? comm : "?", recorded);
 
         dir_fd = handoff_run_dir_open(sr);
         if (dir_fd < 0)
@@ -191,7 +197,7 @@ int handoff_lock_take(const struct sysroot *sr, const struct clock_ops *clk, uin
         if (r < 0)
                 return r;
 
-        r = write_identity(fd, &self, what);
+        r = write_identity(fd, &self, recorded);
         if (r < 0)
                 return r; /* closing the fd drops the lock */
         l = malloc(sizeof(*l));
@@ -200,6 +206,49 @@ int handoff_lock_take(const struct sysroot *sr, const struct clock_ops *clk, uin
         l->fd = TAKE_FD(fd);
         *ret = l;
         return 0;
+}
+
+/* The first process other than this one with the lock file open; 0 when none is seen. */
+static pid_t find_opener(const struct sysroot *sr, char *comm, size_t comm_size)
+{
+        char *nodes[] = {(char *)HANDOFF_LOCK_PATH};
+        struct holder *h = NULL;
+        size_t n = 0;
+        pid_t pid = 0;
+        struct process_id self;
+
+        if (process_id_self(sr, &self, NULL, 0) < 0 || holders_scan(sr, nodes, 1, &h, &n, NULL) < 0)
+                return 0;
+        for (size_t i = 0; i < n && !pid; i++)
+                if (h[i].id.pid != self.pid) {
+                        pid = h[i].id.pid;
+                        snprintf(comm, comm_size, "%s", h[i].comm);
+                }
+        holders_free(h, n);
+        return pid;
+}
+
+int handoff_lock_take_or_explain(const struct sysroot *sr, const struct clock_ops *clk, uint64_t timeout_usec,
+                                 const char *what, struct handoff_lock **ret, struct handoff_lock_busy *ret_busy)
+{
+        struct handoff_lock_busy busy = {};
+        int r;
+
+        r = handoff_lock_take(sr, clk, 0, what, ret, &busy.holder, busy.what, sizeof(busy.what));
+        if (r == -EBUSY && busy.holder.pid == 0) {
+                busy.opener = find_opener(sr, busy.opener_comm, sizeof(busy.opener_comm));
+                /* A transition writes its identity right after it took the lock: look again, so
+                 * that one caught in between is waited for like any other. */
+                r = handoff_lock_take(sr, clk, 0, what, ret, &busy.holder, busy.what, sizeof(busy.what));
+                if (busy.holder.pid != 0)
+                        busy.opener = 0;
+        }
+        if (r == -EBUSY && busy.opener == 0)
+                r = handoff_lock_take(sr, clk, timeout_usec, what, ret, &busy.holder, busy.what, sizeof(busy.what));
+        busy.opener_is_gpu_handoff = busy.opener && strncmp(busy.opener_comm, "gpu-handoff", 11) == 0;
+        if (r == -EBUSY && ret_busy)
+                *ret_busy = busy;
+        return r;
 }
 
 void handoff_lock_release(struct handoff_lock *l)

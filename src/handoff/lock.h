@@ -29,8 +29,9 @@ struct handoff_lock;
 int handoff_run_dir_open(const struct sysroot *sr);
 
 /* Takes the lock, retrying for up to timeout_usec (wait_until() on clk; NULL is the real
- * clock; 0 tries once). what says what the caller is doing ("attach"), at most
- * HANDOFF_LOCK_WHAT_MAX - 1 printable characters; NULL records the process's comm. The
+ * clock; 0 tries once). what says what the caller is doing ("attach"); it is recorded with
+ * control characters as '?' and cut to HANDOFF_LOCK_WHAT_MAX - 1 bytes, ending in "...", when
+ * longer; NULL records the process's comm. The
  * caller's identity comes from process_id_self(), so the root needs proc/self.
  *
  * Returns 0 with *ret set, or:
@@ -39,11 +40,32 @@ int handoff_run_dir_open(const struct sysroot *sr);
  *            not name a live process (a holder that has not written it yet);
  *   -ELOOP   run/gpu-handoff or the lock file is a symlink (refused, never followed);
  *   -EPERM   see handoff_run_dir_open(), or the lock file is not a regular file;
- *   -EINVAL  what is empty, too long or holds control characters;
+ *   -EINVAL  what is empty;
  *   -errno   anything else (-ENOENT: no proc/self below the root). */
 int handoff_lock_take(const struct sysroot *sr, const struct clock_ops *clk, uint64_t timeout_usec,
                       const char *what, struct handoff_lock **ret, struct process_id *ret_holder,
                       char *holder_what, size_t holder_what_size);
+
+/* Who is in the way when the lock cannot be had. */
+struct handoff_lock_busy {
+        /* The transition the file names, alive; pid 0 when it names none. */
+        struct process_id holder;
+        char what[HANDOFF_LOCK_WHAT_MAX];
+        /* Otherwise a process found with the file open (proc/PID/fd); pid 0 when none was seen
+         * (another PID namespace, fds we may not read, a flock of another tool's making). */
+        pid_t opener;
+        char opener_comm[64];
+        /* The opener is a gpu-handoff: the write child of an earlier run (which keeps the lock
+         * while its write is blocked in the kernel, see kernel.h); waiting cannot help then. */
+        bool opener_is_gpu_handoff;
+};
+
+/* handoff_lock_take() for the verbs: waits (up to timeout_usec) only for a transition that the
+ * file names; when it names none and a process is seen holding the file open, gives up at once
+ * (waiting for an earlier run's blocked write or a foreign process is 15 s for nothing). -EBUSY
+ * with *ret_busy saying who; other errors as handoff_lock_take(). */
+int handoff_lock_take_or_explain(const struct sysroot *sr, const struct clock_ops *clk, uint64_t timeout_usec,
+                                 const char *what, struct handoff_lock **ret, struct handoff_lock_busy *ret_busy);
 
 /* Empties the file (no stale identity is left behind) and drops the lock. NULL is a no-op. */
 void handoff_lock_release(struct handoff_lock *l);

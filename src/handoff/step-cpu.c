@@ -71,6 +71,15 @@ static int cgroup_cpus_apply(const struct handoff_ctx *ctx, const struct step *s
 
 static int cgroup_cpus_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
 {
+        char path[PATH_MAX];
+
+        /* Idempotent after its cgroup-cpuset step was undone: without the controller the file is
+         * gone, and an empty cpuset (all the parent's CPUs) is what a new one starts with. */
+        if (s->n_args >= 3 && cgroup_name_ok(s->args[0]) && !*s->args[2]) {
+                snprintf(path, sizeof(path), CGROUP_ROOT "/%s/cpuset.cpus", s->args[0]);
+                if (!sysroot_exists(ctx->sr, path))
+                        return 0;
+        }
         return cgroup_cpus(ctx, s, 2, message);
 }
 

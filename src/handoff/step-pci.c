@@ -153,6 +153,15 @@ static int bind_vfio_revert(const struct handoff_ctx *ctx, const struct step *s,
                                          address);
                 if (r < 0)
                         return step_fail(message, r, "cannot unbind %s from vfio-pci: %s", address, strerror(-r));
+                /* A write that returns 0 is not proof: the device must be seen to have left. */
+                r = pci_current_driver(ctx->sr, address, now, sizeof(now));
+                if (r < 0)
+                        return driver_unknown(message, r, address);
+                if (r > 0 && strcmp(now, VFIO_DRIVER) == 0)
+                        return step_fail(message, -EBUSY,
+                                         "%s is still bound to vfio-pci after unbinding it; stop whatever uses it "
+                                         "(a VM?), then run gpu-handoff recover",
+                                         address);
         }
         /* An empty override lets the device's own driver match again. */
         snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/driver_override", address);

@@ -11,13 +11,18 @@
 
 /* 0: every step done, the journal says "attached". Otherwise the failed step's -errno with
  * (*ret_run)->host_intact saying whether the rollback put everything back (the journal is then
- * removed) or the host needs recover (the journal stays). *ret_run is NULL when the journal
- * could not be started (*ret_error says why): then nothing was changed. */
+ * removed, unless (*ret_run)->journal_error says it could not record that) or the host needs
+ * recover (the journal stays). *ret_run is NULL when the journal could not be started (*ret_error
+ * says why): then nothing was changed. That includes a plan whose records could outgrow the
+ * journal's limit (-EFBIG) and no room in run/ for them (-ENOSPC): the room for every record
+ * of the transition, reverts included, is reserved before the first change. */
 int transition_attach(const struct handoff_ctx *ctx, const struct process_id *self, const char *command,
                       const struct plan *p, struct engine_run **ret_run, char **ret_error);
 
 /* Reverts every step of the journal that may be applied, as a new phase ("release", "recover"),
- * and removes the journal when all are. 0, or -errno (the journal stays for recover). The run
+ * and removes the journal when all are. 0, or -errno (the journal stays for recover): with no
+ * *ret_run when the new phase could not be written (nothing was changed), -EIO when everything
+ * was undone but the journal could not say so ((*ret_run)->journal_error). The run
  * borrows *ret_steps: free it first, then steps_free(). -ENOENT: there is no journal. */
 int transition_undo(const struct handoff_ctx *ctx, const struct process_id *self, const char *command,
                     const char *phase, struct engine_run **ret_run, struct step **ret_steps, size_t *ret_n,

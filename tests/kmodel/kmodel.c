@@ -1309,7 +1309,8 @@ static int proc_modules_update(struct kmodel *m)
                         break;
                 }
                 /* holders in the order the line had them, new ones after */
-                qsort(holders.v, holders.n, sizeof(char *), compare_strings);
+                if (holders.n)
+                        qsort(holders.v, holders.n, sizeof(char *), compare_strings);
                 fprintf(f, "%s %s %ld ", k->name, k->proc_size ?: "16384", read_long(m, refcnt));
                 for (size_t j = 0; j < k->proc_holders.n; j++)
                         if (sv_contains(&holders, k->proc_holders.v[j]))

@@ -457,6 +457,35 @@ static void test_writer_size_limit(void **state)
         assert_int_equal(journal_step_begin(j, 1, "k", NULL, 0), 0);
 }
 
+/* The sizes attach plans with are upper bounds of what the records take, and a reservation
+ * changes nothing a reader sees. */
+static void test_sizes_and_reserve(void **state)
+{
+        _cleanup_journal_ struct journal *j = NULL;
+        _cleanup_free_ char *t1 = NULL, *t2 = NULL, *t3 = NULL;
+        const char *args[] = { "0000:01:00.0", "snd hda\\intel\n" };
+        char *error = NULL;
+        size_t len1 = 0, len2 = 0, len3 = 0;
+
+        assert_int_equal(journal_create(sr, "attach", &owner, "0000:01:00.0", "gpu-handoff attach --yes", &j, &error),
+                         0);
+        t1 = read_journal_text(&len1);
+        assert_true(len1 <= strlen(JOURNAL_MAGIC "\n") +
+                                    journal_phase_bytes("attach", "0000:01:00.0", "gpu-handoff attach --yes"));
+        assert_int_equal(journal_reserve(j, JOURNAL_SIZE_MAX + 1), -EFBIG);
+        assert_int_equal(journal_reserve(j, 64 * 1024), 0);
+        t2 = read_journal_text(&len2);
+        assert_int_equal(len2, len1); /* blocks reserved, the file's length unchanged */
+        assert_int_equal(journal_step_begin(j, 0, "unbind-driver", args, 2), 0);
+        assert_int_equal(journal_step_done(j, 0, UINT64_MAX / 2), 0);
+        for (int round = 0; round < JOURNAL_REVERT_ROUNDS; round++) {
+                assert_int_equal(journal_revert_begin(j, 0), 0);
+                assert_int_equal(journal_revert_failed(j, 0, -4095), 0); /* the largest errno the journal takes */
+        }
+        t3 = read_journal_text(&len3);
+        assert_true(len3 - len2 <= journal_step_bytes(0, "unbind-driver", args, 2));
+}
+
 static void test_exists(void **state)
 {
         _cleanup_journal_ struct journal *j = NULL;
@@ -1222,6 +1251,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_writer_refuses, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_writer_size_limit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_write_failure_cut_back, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_sizes_and_reserve, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_exists, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_symlink_dir, setup, teardown),

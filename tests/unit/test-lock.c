@@ -228,6 +228,61 @@ static void test_busy_names_holder(void **state)
         tree_free(t);
 }
 
+/* The file names no live transition: an earlier run's write child (blocked in the kernel while a
+ * VM holds the device) is named at once, a process nobody can see is waited for, then reported
+ * as unknown. */
+static void test_busy_without_identity(void **state)
+{
+        struct tree *t = tree_new(true);
+        _cleanup_handoff_lock_ struct handoff_lock *l = NULL;
+        struct handoff_lock *l2 = (struct handoff_lock *)0x1;
+        struct fake_clock c = { .now = 10 * USEC_PER_SEC };
+        struct clock_ops clk = FAKE_CLOCK(&c);
+        struct handoff_lock_busy busy;
+
+        assert_int_equal(handoff_lock_take(t->sr, &clk, 0, "release", &l, NULL, NULL, 0), 0);
+        tree_write(t, "run/gpu-handoff/lock", ""); /* its parent released it; the child keeps the flock */
+
+        /* nobody seen with the file open: the whole wait, then nothing known */
+        memset(&busy, 0xff, sizeof(busy));
+        assert_int_equal(handoff_lock_take_or_explain(t->sr, &clk, 15 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
+        assert_true(c.now == 25 * USEC_PER_SEC);
+        assert_int_equal(busy.holder.pid, 0);
+        assert_int_equal(busy.opener, 0);
+        assert_false(busy.opener_is_gpu_handoff);
+
+        /* the write child, pid 5151, seen holding it: at once */
+        tree_mkdir(t, "proc/5151", 0755);
+        tree_write(t, "proc/5151/stat", "5151 (gpu-handoff) D " FIELDS_4_TO_21 " 900 0 0\n");
+        tree_mkdir(t, "proc/5151/fd", 0755);
+        tree_link(t, "/run/gpu-handoff/lock", "proc/5151/fd/4");
+        c.pauses = 0;
+        assert_int_equal(handoff_lock_take_or_explain(t->sr, &clk, 15 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
+        assert_int_equal(c.pauses, 0);
+        assert_int_equal(busy.holder.pid, 0);
+        assert_int_equal(busy.opener, 5151);
+        assert_string_equal(busy.opener_comm, "gpu-handoff");
+        assert_true(busy.opener_is_gpu_handoff);
+
+        /* another tool's process: at once too, and not taken for ours */
+        tree_write(t, "proc/5151/stat", "5151 (flock) S " FIELDS_4_TO_21 " 900 0 0\n");
+        assert_int_equal(handoff_lock_take_or_explain(t->sr, &clk, 15 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
+        assert_int_equal(c.pauses, 0);
+        assert_int_equal(busy.opener, 5151);
+        assert_false(busy.opener_is_gpu_handoff);
+        assert_ptr_equal(l2, (struct handoff_lock *)0x1);
+
+        /* a transition the file names is waited for, whoever else has it open */
+        l = (handoff_lock_release(l), NULL);
+        assert_int_equal(handoff_lock_take(t->sr, &clk, 0, "attach", &l, NULL, NULL, 0), 0);
+        assert_int_equal(handoff_lock_take_or_explain(t->sr, &clk, 2 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
+        assert_true(c.pauses > 0);
+        assert_int_equal(busy.holder.pid, 4242);
+        assert_string_equal(busy.what, "attach");
+        assert_int_equal(busy.opener, 0);
+        tree_free(t);
+}
+
 static void test_acquired_while_waiting(void **state)
 {
         struct tree *t = tree_new(true);
@@ -355,19 +410,43 @@ static void test_refuses_unsafe_places(void **state)
 static void test_bad_what_and_no_self(void **state)
 {
         struct tree *t = tree_new(true);
-        struct handoff_lock *l = (struct handoff_lock *)0x1;
-        char what[HANDOFF_LOCK_WHAT_MAX + 1];
+        struct handoff_lock *l = (struct handoff_lock *)0x1, *l2 = (struct handoff_lock *)0x1;
+        char what[HANDOFF_LOCK_WHAT_MAX], vm[251], hook[300];
+        struct process_id holder;
+        char *text;
 
         assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "", &l, NULL, NULL, 0), -EINVAL);
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "a\nb", &l, NULL, NULL, 0), -EINVAL);
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "tab\there", &l, NULL, NULL, 0), -EINVAL);
-        memset(what, 'w', HANDOFF_LOCK_WHAT_MAX);
-        what[HANDOFF_LOCK_WHAT_MAX] = '\0';
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, what, &l, NULL, NULL, 0), -EINVAL);
         assert_ptr_equal(l, (struct handoff_lock *)0x1);
         assert_false(tree_exists(t, "run"));
-        what[HANDOFF_LOCK_WHAT_MAX - 1] = '\0'; /* the longest allowed */
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, what, &l, NULL, NULL, 0), 0);
+
+        /* control characters are recorded as '?', so the record stays one line */
+        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "a\nb\tc\x1b", &l, NULL, NULL, 0), 0);
+        text = tree_read(t, "run/gpu-handoff/lock");
+        assert_string_equal(text, "4242 777 a?b?c?\n");
+        free(text);
+        handoff_lock_release(l);
+
+        /* the hook's description for a 250-byte VM name (libvirt accepts it) is cut, not refused,
+         * and a waiting caller still reads who holds the lock */
+        memset(vm, 'v', 250);
+        vm[250] = '\0';
+        snprintf(hook, sizeof(hook), "hook prepare %s", vm);
+        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, hook, &l, NULL, NULL, 0), 0);
+        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "release", &l2, &holder, what, sizeof(what)), -EBUSY);
+        assert_int_equal(holder.pid, 4242);
+        assert_int_equal(strlen(what), HANDOFF_LOCK_WHAT_MAX - 1);
+        assert_memory_equal(what, "hook prepare vvv", 16);
+        assert_string_equal(what + HANDOFF_LOCK_WHAT_MAX - 4, "...");
+        handoff_lock_release(l);
+
+        /* a cut never splits a UTF-8 character */
+        memset(hook, 'a', HANDOFF_LOCK_WHAT_MAX - 5);
+        strcpy(hook + HANDOFF_LOCK_WHAT_MAX - 5, "\xc3\xa9\xc3\xa9\xc3\xa9");
+        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, hook, &l, NULL, NULL, 0), 0);
+        text = tree_read(t, "run/gpu-handoff/lock");
+        assert_non_null(strstr(text, "a...\n")); /* the cut fell inside the first one: it goes whole */
+        assert_null(strchr(text, '\xc3'));
+        free(text);
         handoff_lock_release(l);
         tree_free(t);
 
@@ -385,6 +464,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_take_and_release),  cmocka_unit_test(test_busy_names_holder),
                 cmocka_unit_test(test_acquired_while_waiting), cmocka_unit_test(test_unknown_holder),
+                cmocka_unit_test(test_busy_without_identity),
                 cmocka_unit_test(test_refuses_symlinks),  cmocka_unit_test(test_refuses_unsafe_places),
                 cmocka_unit_test(test_bad_what_and_no_self),
         };
