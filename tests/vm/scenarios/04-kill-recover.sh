@@ -1,6 +1,7 @@
 #!/bin/sh
 # 04-kill-recover: gpu-handoff killed (SIGKILL) in the middle of attach, at several points of
-# the hand-over, on the real kernel. The kill is made deterministic by watching the journal:
+# the hand-over, on the real kernel (the transition's own process, which the journal names: the
+# command only waits for it). The kill is made deterministic by watching the journal:
 # attach runs in the background, /run/gpu-handoff/journal is polled until it holds the "begin"
 # record of the wanted step, and the process gets kill -9 right then (the step itself, or the
 # next one, may still finish; where it really stopped is printed). If attach finished first
@@ -44,7 +45,10 @@ kill_attach() {
         _ok=0
         while kill -0 "$_pid" 2>/dev/null; do
             if grep -qE "^begin [0-9]+ $_kind$_args( |\$)" "$J" 2>/dev/null; then
-                kill -9 "$_pid"; _ok=1; break
+                # the transition runs detached from the command (it outlives a closed
+                # terminal): kill the owner the journal names, then the command
+                _owner=$(awk '$1 == "phase" { p = $3 } END { print p }' "$J")
+                kill -9 ${_owner:+"$_owner"} "$_pid"; _ok=1; break
             fi
         done
         wait "$_pid"; _rc=$?
