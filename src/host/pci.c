@@ -79,9 +79,9 @@ static int read_ids(struct pci_device *d, int dfd)
         return 0;
 }
 
-static int read_driver(struct pci_device *d, int dfd)
+static int read_driver(const struct sysroot *sr, const char *path, struct pci_device *d, int dfd)
 {
-        char name[256];
+        char name[256], link[sizeof(PCI_DEVICES_DIR) + 256 + sizeof("/driver")];
         int r = read_link_basename_at(dfd, "driver", name, sizeof(name));
 
         if (r == -ENOENT)
@@ -90,8 +90,10 @@ static int read_driver(struct pci_device *d, int dfd)
                 d->problems |= PCI_PROBLEM_DRIVER;
                 return 0;
         }
-        /* A link whose target is gone is not a bound driver. */
-        if (faccessat(dfd, "driver", F_OK, 0) < 0) {
+        /* A link whose target is gone is not a bound driver. Followed through the root: in a
+         * fake tree an absolute link must not reach this machine's /sys. */
+        snprintf(link, sizeof(link), "%s/driver", path);
+        if (!sysroot_exists(sr, link)) {
                 d->problems |= PCI_PROBLEM_DRIVER;
                 return 0;
         }
@@ -153,10 +155,11 @@ static void read_config(struct pci_device *d, int dfd)
 }
 
 /* What every command needs: identity, class, driver, group, place in the topology. */
-static int read_device(int devices_fd, const char *name, struct pci_device *d)
+static int read_device(const struct sysroot *sr, int devices_fd, const char *name, struct pci_device *d)
 {
         _cleanup_close_ int dfd = -1;
         _cleanup_free_ char *target = NULL;
+        char path[sizeof(PCI_DEVICES_DIR) + 256]; /* a d_name is at most 255 bytes */
         const char *p;
         int r;
 
@@ -175,17 +178,27 @@ static int read_device(int devices_fd, const char *name, struct pci_device *d)
                 if (asprintf(&d->syspath, "sys/%s", p) < 0)
                         return -ENOMEM;
         }
-        dfd = openat(devices_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        /* The device link is followed through the root, never from devices_fd: an absolute link
+         * in a fake tree resolves inside it. */
+        snprintf(path, sizeof(path), PCI_DEVICES_DIR "/%s", name);
+        dfd = sysroot_openat(sr, path, O_PATH | O_DIRECTORY);
         if (dfd < 0) {
                 d->problems |= PCI_PROBLEM_LINK | PCI_PROBLEM_IDS | PCI_PROBLEM_CLASS;
                 return 0;
         }
         read_ids(d, dfd);
-        r = read_driver(d, dfd);
+        r = read_driver(sr, path, d, dfd);
         if (r < 0)
                 return r;
         read_group(d, dfd);
         return 0;
+}
+
+/* vfio-pci, or a vendor's variant of it (mlx5-vfio-pci, nvgrace-gpu-vfio-pci). */
+static bool on_vfio_pci(const struct pci_device *d)
+{
+        size_t n = d->driver ? strlen(d->driver) : 0;
+        return n >= 8 && strcmp(d->driver + n - 8, "vfio-pci") == 0;
 }
 
 int pci_device_read_details(const struct sysroot *sr, struct pci_device *d)
@@ -205,7 +218,12 @@ int pci_device_read_details(const struct sysroot *sr, struct pci_device *d)
         if (read_hex_attr(dfd, "subsystem_device", 0xffff, &v) >= 0)
                 d->subsys_device = (uint16_t)v;
         d->revision = read_hex_attr(dfd, "revision", 0xff, &v) < 0 ? -1 : (int)v;
-        if (read_attr_at(dfd, "driver_override", buf, sizeof(buf)) >= 0 && strcmp(buf, "(null)") != 0 && buf[0]) {
+        /* Reading driver_override takes the device lock (driver_override_show), which an unbind
+         * holds for as long as it is blocked: vfio-pci's waits until the VM lets the device go.
+         * A read-only verb must not hang in D state on that, and on vfio-pci the override says
+         * nothing the driver does not. */
+        if (!on_vfio_pci(d) && read_attr_at(dfd, "driver_override", buf, sizeof(buf)) >= 0 &&
+            strcmp(buf, "(null)") != 0 && buf[0]) {
                 d->driver_override = strdup(buf);
                 if (!d->driver_override)
                         return -ENOMEM;
@@ -324,7 +342,7 @@ int pci_scan(const struct sysroot *sr, struct pci_list **ret)
                 struct pci_device d = {0};
                 if (de->d_name[0] == '.')
                         continue;
-                r = read_device(dirfd(dir), de->d_name, &d);
+                r = read_device(sr, dirfd(dir), de->d_name, &d);
                 if (r == -EINVAL || r == -ERANGE) {
                         pci_device_done(&d);
                         continue; /* not a device address: nothing the kernel would create */

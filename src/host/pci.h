@@ -43,7 +43,8 @@ struct pci_device {
         uint32_t class;                 /* 24-bit class code, valid unless PCI_PROBLEM_CLASS */
         int revision;                   /* detail; -1 unknown */
         char *driver;                   /* bound driver's name, NULL when none */
-        char *driver_override;          /* detail; NULL when unset ("(null)") */
+        char *driver_override;          /* detail; NULL when unset ("(null)"), and never read on
+                                         * vfio-pci: it takes the device lock (pci.c) */
         enum tristate boot_vga;         /* detail; UNKNOWN when the kernel offers no boot_vga */
         char *reset_method;             /* detail; "flr bus", NULL when absent (old kernel or none) */
         char *power_state;              /* detail; "D0", NULL when absent */
