@@ -118,7 +118,7 @@ static int open_entry(int dirfd, const char *name)
         return fd;
 }
 
-static int open_below_root(const struct sysroot *sr, const char *path)
+int sysroot_open_regular(const struct sysroot *sr, const char *path)
 {
         int fd = sysroot_openat(sr, path, READ_FLAGS);
         int r = check_regular(fd);
@@ -235,7 +235,7 @@ ssize_t read_attr_at(int dirfd, const char *name, char *buf, size_t size)
 
 ssize_t sysroot_read_attr(const struct sysroot *sr, const char *path, char *buf, size_t size)
 {
-        _cleanup_close_ int fd = open_below_root(sr, path);
+        _cleanup_close_ int fd = sysroot_open_regular(sr, path);
 
         if (fd < 0)
                 return fd;
@@ -290,7 +290,7 @@ int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *re
 
 int sysroot_read_file(const struct sysroot *sr, const char *path, size_t max, char **ret, size_t *ret_len)
 {
-        _cleanup_close_ int fd = open_below_root(sr, path);
+        _cleanup_close_ int fd = sysroot_open_regular(sr, path);
 
         if (fd < 0)
                 return fd;
