@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,34 @@ int sysroot_openat_entry(const struct sysroot *sr, const char *dir, const char *
         _cleanup_free_ char *path = NULL;
 
         if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        return sysroot_openat(sr, path, flags);
+}
+
+int sysroot_openat_link_target(const struct sysroot *sr, int dirfd, const char *target, int flags)
+{
+        _cleanup_free_ char *path = NULL;
+        char proc[64], dir[PATH_MAX];
+        size_t root_len = strcmp(sr->path, "/") == 0 ? 0 : strlen(sr->path);
+        ssize_t n;
+        int fd;
+
+        if (target[0] == '/')
+                return sysroot_openat(sr, target, flags);
+        if (!sr->confined) {
+                fd = openat(dirfd, target, flags | O_CLOEXEC);
+                return fd >= 0 ? fd : negative_errno();
+        }
+        /* Where dirfd is below the root, so that ".." and links in target resolve through the
+         * root: from dirfd they could climb out of it. */
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
+        n = readlink(proc, dir, sizeof(dir) - 1);
+        if (n < 0)
+                return negative_errno();
+        dir[n] = '\0';
+        if (strncmp(dir, sr->path, root_len) != 0 || (dir[root_len] != '/' && dir[root_len] != '\0'))
+                return -EXDEV; /* not below the root (or renamed away since) */
+        if (asprintf(&path, "%s/%s", dir + root_len, target) < 0)
                 return -ENOMEM;
         return sysroot_openat(sr, path, flags);
 }

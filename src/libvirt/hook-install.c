@@ -203,15 +203,13 @@ static bool ours_target(const char *target)
 }
 
 /* Opens what a symlink at dirfd/name points to, inside the root: an absolute target through the
- * sysroot (a fake tree's "/usr/sbin/x" is below the tree), a relative one from dirfd. */
+ * sysroot (a fake tree's "/usr/sbin/x" is below the tree), a relative one from where dirfd is,
+ * never climbing out of the tree with "..". */
 static int open_target(const struct sysroot *sr, int dirfd, const char *target, int flags)
 {
-        int fd;
-
-        if (target[0] == '/')
-                return sysroot_openat(sr, target, flags);
-        fd = openat(dirfd, target, flags | O_CLOEXEC);
-        return fd >= 0 ? fd : negative_errno();
+        if (dirfd < 0 && target[0] != '/')
+                return -EBADF;
+        return sysroot_openat_link_target(sr, dirfd, target, flags);
 }
 
 static bool target_executable(const struct sysroot *sr, int dirfd, const char *target)

@@ -307,6 +307,31 @@ static void test_fifo_not_read(void **state)
         unlink(path);
 }
 
+/* A relative link target, as found in a directory below the root: ".." stops at the root. */
+static void test_link_target(void **state)
+{
+        struct sysroot *sr = NULL;
+        char up[700], buf[64];
+        int dfd, fd;
+
+        assert_int_equal(sysroot_open(tree, &sr), 0);
+        dfd = sysroot_openat(sr, "sys/dev", O_PATH | O_DIRECTORY);
+        assert_true(dfd >= 0);
+        fd = sysroot_openat_link_target(sr, dfd, "vendor", O_RDONLY);
+        assert_true(fd >= 0);
+        close(fd);
+        fd = sysroot_openat_link_target(sr, dfd, "../../etc/secret", O_RDONLY);
+        assert_true(fd >= 0);
+        assert_int_equal(read(fd, buf, 6), 6);
+        close(fd);
+        /* Enough ".." to reach this machine's / from the tree, then the outside file. */
+        snprintf(up, sizeof(up), "../../../../../../../../..%s", outside);
+        assert_int_equal(sysroot_openat_link_target(sr, dfd, up, O_RDONLY), -ENOENT);
+        assert_int_equal(sysroot_openat_link_target(sr, dfd, outside, O_RDONLY), -ENOENT);
+        close(dfd);
+        sysroot_free(sr);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -317,6 +342,7 @@ int main(void)
                 cmocka_unit_test(test_no_openat2_refuses_fake_root),
                 cmocka_unit_test(test_empty_root_refused),
                 cmocka_unit_test(test_fifo_not_read),
+                cmocka_unit_test(test_link_target),
         };
         return cmocka_run_group_tests(tests, setup_tree, remove_tree);
 }
