@@ -334,7 +334,7 @@ int main(int argc, char **argv)
         const struct verb *v;
         unsigned given = 0;
         bool help = false;
-        char q[QUOTE_BUF];
+        char q[QUOTE_BUF], *root_shown;
         int c, r, nargs;
 
         /* The character set only: what a name may print as (libsmartcols asks). Messages,
@@ -474,8 +474,16 @@ int main(int argc, char **argv)
         if (r < 0)
                 return cli_error("--root %s: %s (expected a directory holding the machine's sys/, proc/ and dev/)",
                                  quote(cli.root, q), strerror(-r));
+        /* From here on the root is only named in messages: escaped. */
+        root_shown = quote_dup(cli.root, SIZE_MAX);
+        if (!root_shown) {
+                sysroot_free(cli.sr);
+                return cli_error("out of memory");
+        }
+        cli.root = root_shown;
         r = v->run(&cli, nargs, argv + optind + 1);
         sysroot_free(cli.sr);
+        free(root_shown);
         if (fflush(stdout) != 0 || ferror(stdout))
                 return cli_error("cannot write output: %s", strerror(errno));
         return r;
