@@ -194,13 +194,6 @@ static int read_device(const struct sysroot *sr, int devices_fd, const char *nam
         return 0;
 }
 
-/* vfio-pci, or a vendor's variant of it (mlx5-vfio-pci, nvgrace-gpu-vfio-pci). */
-static bool on_vfio_pci(const struct pci_device *d)
-{
-        size_t n = d->driver ? strlen(d->driver) : 0;
-        return n >= 8 && strcmp(d->driver + n - 8, "vfio-pci") == 0;
-}
-
 int pci_device_read_details(const struct sysroot *sr, struct pci_device *d)
 {
         _cleanup_close_ int dfd = -1;
@@ -218,16 +211,6 @@ int pci_device_read_details(const struct sysroot *sr, struct pci_device *d)
         if (read_hex_attr(dfd, "subsystem_device", 0xffff, &v) >= 0)
                 d->subsys_device = (uint16_t)v;
         d->revision = read_hex_attr(dfd, "revision", 0xff, &v) < 0 ? -1 : (int)v;
-        /* Reading driver_override takes the device lock (driver_override_show), which an unbind
-         * holds for as long as it is blocked: vfio-pci's waits until the VM lets the device go.
-         * A read-only verb must not hang in D state on that, and on vfio-pci the override says
-         * nothing the driver does not. */
-        if (!on_vfio_pci(d) && read_attr_at(dfd, "driver_override", buf, sizeof(buf)) >= 0 &&
-            strcmp(buf, "(null)") != 0 && buf[0]) {
-                d->driver_override = strdup(buf);
-                if (!d->driver_override)
-                        return -ENOMEM;
-        }
         if (read_attr_at(dfd, "boot_vga", buf, sizeof(buf)) >= 0) {
                 bool b;
                 if (sysfs_parse_bool(buf, &b) >= 0)
@@ -302,7 +285,6 @@ static int read_gpu_slot_details(const struct sysroot *sr, struct pci_list *l)
 static void pci_device_done(struct pci_device *d)
 {
         free(d->driver);
-        free(d->driver_override);
         free(d->reset_method);
         free(d->power_state);
         free(d->syspath);
