@@ -166,21 +166,21 @@ int sysroot_openat_entry(const struct sysroot *sr, const char *dir, const char *
         return sysroot_openat(sr, path, flags);
 }
 
-int sysroot_openat_link_target(const struct sysroot *sr, int dirfd, const char *target, int flags)
+int sysroot_openat_from(const struct sysroot *sr, int dirfd, const char *path, int flags)
 {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *full = NULL;
         char proc[64], dir[PATH_MAX];
         size_t root_len = strcmp(sr->path, "/") == 0 ? 0 : strlen(sr->path);
         ssize_t n;
         int fd;
 
-        if (target[0] == '/')
-                return sysroot_openat(sr, target, flags);
+        if (path[0] == '/')
+                return sysroot_openat(sr, path, flags);
         if (!sr->confined) {
-                fd = openat(dirfd, target, flags | O_CLOEXEC);
+                fd = openat(dirfd, path, flags | O_CLOEXEC);
                 return fd >= 0 ? fd : negative_errno();
         }
-        /* Where dirfd is below the root, so that ".." and links in target resolve through the
+        /* Where dirfd is below the root, so that ".." and links in path resolve through the
          * root: from dirfd they could climb out of it. */
         snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
         n = readlink(proc, dir, sizeof(dir) - 1);
@@ -189,9 +189,9 @@ int sysroot_openat_link_target(const struct sysroot *sr, int dirfd, const char *
         dir[n] = '\0';
         if (strncmp(dir, sr->path, root_len) != 0 || (dir[root_len] != '/' && dir[root_len] != '\0'))
                 return -EXDEV; /* not below the root (or renamed away since) */
-        if (asprintf(&path, "%s/%s", dir + root_len, target) < 0)
+        if (asprintf(&full, "%s/%s", dir + root_len, path) < 0)
                 return -ENOMEM;
-        return sysroot_openat(sr, path, flags);
+        return sysroot_openat(sr, full, flags);
 }
 
 int sysroot_opendir(const struct sysroot *sr, const char *path, DIR **ret)

@@ -32,10 +32,10 @@ int sysroot_openat(const struct sysroot *sr, const char *path, int flags);
 /* Opens the entry name of the directory dir below the root, such as a device link read from
  * sys/bus/pci/devices: the link resolves through the root, not from the directory's fd. */
 int sysroot_openat_entry(const struct sysroot *sr, const char *dir, const char *name, int flags);
-/* Opens what a symlink found in directory dirfd (opened below the root) points to, target being
- * its content: an absolute target from the root, a relative one from where dirfd is below the
- * root, so that neither ".." nor a link on the way leads out of it. */
-int sysroot_openat_link_target(const struct sysroot *sr, int dirfd, const char *target, int flags);
+/* Opens path as the kernel would from the directory dirfd (opened below the root), but inside
+ * the root: an absolute path from the root, a relative one from where dirfd is below the root,
+ * so that neither ".." nor a link on the way leads out of it. For a symlink's target too. */
+int sysroot_openat_from(const struct sysroot *sr, int dirfd, const char *path, int flags);
 int sysroot_opendir(const struct sysroot *sr, const char *path, DIR **ret);
 bool sysroot_exists(const struct sysroot *sr, const char *path);
 /* Builds "<root>/<path>" for libraries that only take path strings (libkmod, libpci). */

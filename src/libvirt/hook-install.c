@@ -209,7 +209,14 @@ static int open_target(const struct sysroot *sr, int dirfd, const char *target, 
 {
         if (dirfd < 0 && target[0] != '/')
                 return -EBADF;
-        return sysroot_openat_link_target(sr, dirfd, target, flags);
+        return sysroot_openat_from(sr, dirfd, target, flags);
+}
+
+/* path below dirfd exists, links on the way followed inside the root. */
+static bool exists_from(const struct sysroot *sr, int dirfd, const char *path)
+{
+        _cleanup_close_ int fd = sysroot_openat_from(sr, dirfd, path, O_PATH);
+        return fd >= 0;
 }
 
 static bool target_executable(const struct sysroot *sr, int dirfd, const char *target)
@@ -480,9 +487,9 @@ static int scan_qemu_d(const struct sysroot *sr, int qemu_d, const struct timesp
                         if (ret->vm_dirs.n < NAMES_MAX && strv_addf(&ret->vm_dirs, "%s", de->d_name) < 0)
                                 return -ENOMEM;
                         snprintf(path, sizeof(path), "%s/prepare/begin", de->d_name);
-                        ret->vm_scripts = ret->vm_scripts || faccessat(qemu_d, path, F_OK, 0) == 0;
+                        ret->vm_scripts = ret->vm_scripts || exists_from(sr, qemu_d, path);
                         snprintf(path, sizeof(path), "%s/release/end", de->d_name);
-                        ret->vm_scripts = ret->vm_scripts || faccessat(qemu_d, path, F_OK, 0) == 0;
+                        ret->vm_scripts = ret->vm_scripts || exists_from(sr, qemu_d, path);
                         continue;
                 }
                 r = entry_read(sr, qemu_d, de->d_name, &e);
