@@ -24,6 +24,7 @@
 #include "host/holders.h"
 #include "host/host.h"
 #include "host/modules.h"
+#include "libvirt/hook-install.h"
 #include "testtree.h"
 
 static struct pci_device *device(const struct host *h, const char *address)
@@ -296,6 +297,38 @@ static void test_quote(void **state)
         assert_int_equal(utf8_char_length("\xf0\x9f\x98", 3), 0);
 }
 
+/* hook install's view of qemu.d: a relative link with enough ".." to climb out of the tree, to
+ * an executable gpu-handoff-hook and a VM script outside it, must find neither. */
+static void test_hook_links_stay_inside(void **state)
+{
+        struct test_tree *out = test_tree_new("test-hostile-outside");
+        struct test_tree *t = test_tree_new("test-hostile");
+        struct hook_status *st = NULL;
+        char target[1024], path[512];
+        char *error = NULL;
+
+        test_tree_write(out, "sbin/gpu-handoff-hook", "#!/bin/sh\n");
+        snprintf(path, sizeof(path), "%s/sbin/gpu-handoff-hook", out->dir);
+        assert_int_equal(chmod(path, 0755), 0);
+        test_tree_write(out, "vm/prepare/begin", "#!/bin/sh\n");
+        /* etc/libvirt/hooks/qemu.d is 4 deep below the root, the root at most 16 below "/" */
+        snprintf(target, sizeof(target), "../../../../../../../../../../../../../../../../../../../..%s/sbin/gpu-handoff-hook",
+                 out->dir);
+        test_tree_link(t, target, "etc/libvirt/hooks/qemu.d/gpu-handoff");
+        snprintf(target, sizeof(target), "../../../../../../../../../../../../../../../../../../../../..%s/vm/prepare",
+                 out->dir);
+        test_tree_link(t, target, "etc/libvirt/hooks/qemu.d/vm/prepare");
+        assert_int_equal(hook_status_read(t->sr, &st, &error), 0);
+        assert_int_equal(st->link, HOOK_FILE_OURS_STALE);
+        assert_false(st->link_executable);
+        assert_int_equal(st->n_vm_dirs, 1);
+        assert_false(st->vm_scripts);
+        hook_status_free(st);
+        free(error);
+        test_tree_free(t);
+        test_tree_free(out);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -307,6 +340,7 @@ int main(void)
                 cmocka_unit_test(test_fifos_do_not_block),
                 cmocka_unit_test(test_no_driver_override_read),
                 cmocka_unit_test(test_quote),
+                cmocka_unit_test(test_hook_links_stay_inside),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
