@@ -40,7 +40,7 @@ enum {
 };
 
 struct cli {
-        const char *root;
+        const char *root; /* as given (--root, $GPU_HANDOFF_ROOT, "/"), escaped for messages */
         const char *quirks_path; /* NULL: environment or installed default */
         const char *pci_ids;
         bool json;

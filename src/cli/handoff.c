@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/quote.h"
 #include "cli/handoff.h"
 #include "cli/json.h"
 #include "handoff/detach.h"
@@ -212,7 +213,7 @@ void print_timeline(FILE *f, const char *verb, const struct engine_run *run)
                 size_t i = backwards ? run->n_steps - 1 - k : k;
                 const struct step *s = &run->steps[i];
                 const struct step_outcome *o = &run->outcomes[i];
-                _cleanup_free_ char *text = step_describe(s);
+                _cleanup_free_ char *raw = step_describe(s), *text = raw ? quote_dup(raw, SIZE_MAX) : NULL;
                 long number = backwards ? (long)i + 1 : s->skip ? 0 : ++journaled;
                 char num[24] = " -";
 

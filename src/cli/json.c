@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "basic/quote.h"
 #include "cli/json.h"
 
 json_object *json_new_document(void)
@@ -56,6 +57,27 @@ json_object *json_address_array(struct pci_device *const *devs, size_t n)
 
 #define PRETTY (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 
+/* JSON text is UTF-8 (RFC 8259), but json-c copies a string's bytes as they are. A byte that is
+ * not part of a well-formed UTF-8 character (a driver link named with 0xff, a --pci-ids file in
+ * Latin-1) goes out as U+FFFD, the replacement character. Everything outside strings is ASCII,
+ * so the document's structure is never touched. */
+static void put_utf8(const char *s, size_t n)
+{
+        size_t i = 0, start = 0;
+
+        while (i < n) {
+                size_t k = utf8_char_length(s + i, n - i);
+                if (k) {
+                        i += k;
+                        continue;
+                }
+                fwrite(s + start, 1, i - start, stdout);
+                fputs("\xef\xbf\xbd", stdout);
+                start = ++i;
+        }
+        fwrite(s + start, 1, n - start, stdout);
+}
+
 static size_t stream_elements; /* elements printed in the open array */
 
 void json_stream_begin(void)
@@ -82,9 +104,12 @@ int json_stream_array_add(json_object *element)
         }
         fputs(stream_elements++ ? ",\n" : "\n", stdout);
         /* Strings are escaped, so every newline is json-c's own: indent each line by two levels. */
-        for (; (nl = strchr(s, '\n')); s = nl + 1)
-                printf("    %.*s\n", (int)(nl - s), s);
-        printf("    %s", s);
+        for (; (nl = strchr(s, '\n')); s = nl + 1) {
+                fputs("    ", stdout);
+                put_utf8(s, (size_t)(nl - s) + 1);
+        }
+        fputs("    ", stdout);
+        put_utf8(s, strlen(s));
         json_object_put(element);
         return 0;
 }
@@ -105,5 +130,6 @@ int json_print(json_object *doc)
         const char *s = json_object_to_json_string_ext(doc, PRETTY);
         if (!s)
                 return -ENOMEM;
-        return puts(s) < 0 ? -EIO : 0;
+        put_utf8(s, strlen(s));
+        return putchar('\n') == EOF || ferror(stdout) ? -EIO : 0;
 }

@@ -21,7 +21,8 @@ json_object *json_string_or_null(const char *s);
 /* {"address","vendor_id","device_id","class","class_name","name","driver"} */
 json_object *json_pci_device(const struct pci_device *d, struct pci_names *names);
 json_object *json_address_array(struct pci_device *const *devs, size_t n);
-/* Prints the document with a trailing newline; -EIO on a write error. */
+/* Prints the document with a trailing newline; -EIO on a write error. Bytes that are not UTF-8
+ * are printed as U+FFFD (docs/json.md), here and in the stream below. */
 int json_print(json_object *doc);
 
 /* Streams a document whose arrays are too big to hold in memory at once (list on a host with

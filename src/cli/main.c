@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <getopt.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "config.h"
 #include "basic/parse.h"
+#include "basic/quote.h"
 #include "cli/cli.h"
 
 static const struct verb verbs[] = {
@@ -256,7 +258,7 @@ static void print_usage(FILE *f)
         fputs("\n"
               "Options:\n"
               "  --root DIR       read the machine below DIR instead of / (a fake tree for tests;\n"
-              "                   also $GPU_HANDOFF_ROOT)\n"
+              "                   also $GPU_HANDOFF_ROOT; an empty DIR is refused)\n"
               "  --json           machine-readable output (versioned schema, \"schema\": 1)\n"
               "  --quirks FILE    GPU quirks database (default " QUIRKS_PATH ";\n"
               "                   run from its build directory, the source tree's data/quirks;\n"
@@ -373,8 +375,12 @@ int main(int argc, char **argv)
         const struct verb *v;
         unsigned given = 0;
         bool help = false;
+        char q[QUOTE_BUF], *root_shown;
         int c, r, nargs;
 
+        /* The character set only: what a name may print as (libsmartcols asks). Messages,
+         * numbers and sorting stay as in C, so that output does not depend on the user's language. */
+        setlocale(LC_CTYPE, "");
         if (invoked_as_hook(argv[0])) {
                 argv = hook_argv(argc, argv, &argc); /* lives as long as the process */
                 if (!argv)
@@ -420,7 +426,7 @@ int main(int argc, char **argv)
                         uint32_t g;
                         if (sysfs_parse_uint(optarg, INT32_MAX, &g) < 0)
                                 return cli_error("--group: \"%s\" is not an IOMMU group number (expected 0, 1, 2, ...)",
-                                                 optarg);
+                                                 quote(optarg, q));
                         cli.group = (int)g;
                         given |= OPT_GROUP;
                         break;
@@ -474,9 +480,9 @@ int main(int argc, char **argv)
                         given |= OPT_PROXMOX;
                         break;
                 case ':':
-                        return cli_error("option %s needs a value (see gpu-handoff --help)", argv[optind - 1]);
+                        return cli_error("option %s needs a value (see gpu-handoff --help)", quote(argv[optind - 1], q));
                 default:
-                        return cli_error("unknown option %s (see gpu-handoff --help)", argv[optind - 1]);
+                        return cli_error("unknown option %s (see gpu-handoff --help)", quote(argv[optind - 1], q));
                 }
         }
         if (optind >= argc) {
@@ -485,7 +491,7 @@ int main(int argc, char **argv)
         }
         v = find_verb(argv[optind]);
         if (!v)
-                return cli_error("unknown verb \"%s\" (see gpu-handoff --help)", argv[optind]);
+                return cli_error("unknown verb \"%s\" (see gpu-handoff --help)", quote(argv[optind], q));
         if (help) {
                 print_verb_help(v);
                 return EXIT_OK;
@@ -494,23 +500,42 @@ int main(int argc, char **argv)
         if (nargs < v->min_args || nargs > v->max_args) {
                 if (v->max_args == 0)
                         return cli_error("\"%s\" takes no arguments, got \"%s\" (see gpu-handoff %s --help)", v->name,
-                                         argv[optind + 1], v->name);
+                                         quote(argv[optind + 1], q), v->name);
                 return cli_error("\"%s\" takes %d to %d arguments, got %d (see gpu-handoff %s --help)", v->name,
                                  v->min_args, v->max_args, nargs, v->name);
         }
         if (check_verb_options(v, given))
                 return EXIT_ERROR;
 
+        if (cli.root && !*cli.root)
+                return cli_error("--root: the path is empty; expected a directory holding the machine's sys/, proc/ "
+                                 "and dev/ (leave --root out for this machine)");
         if (!cli.root) {
                 const char *env = getenv("GPU_HANDOFF_ROOT");
-                cli.root = env && *env ? env : "/";
+                /* Set but empty is a script's unset variable, not a wish for this machine. */
+                if (env && !*env)
+                        return cli_error("GPU_HANDOFF_ROOT is set but empty; expected a directory holding the "
+                                         "machine's sys/, proc/ and dev/ (unset it for this machine)");
+                cli.root = env ? env : "/";
         }
         r = sysroot_open(cli.root, &cli.sr);
+        if (r == -EOPNOTSUPP)
+                return cli_error("--root %s: this kernel cannot keep paths inside it (openat2 is missing or blocked by "
+                                 "a seccomp filter; Linux 5.6 or later needed), so a fake tree is refused",
+                                 quote(cli.root, q));
         if (r < 0)
                 return cli_error("--root %s: %s (expected a directory holding the machine's sys/, proc/ and dev/)",
-                                 cli.root, strerror(-r));
+                                 quote(cli.root, q), strerror(-r));
+        /* From here on the root is only named in messages: escaped. */
+        root_shown = quote_dup(cli.root, SIZE_MAX);
+        if (!root_shown) {
+                sysroot_free(cli.sr);
+                return cli_error("out of memory");
+        }
+        cli.root = root_shown;
         r = v->run(&cli, nargs, argv + optind + 1);
         sysroot_free(cli.sr);
+        free(root_shown);
         if (fflush(stdout) != 0 || ferror(stdout))
                 return cli_error("cannot write output: %s", strerror(errno));
         return r;

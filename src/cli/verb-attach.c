@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "basic/quote.h"
 #include "cli/cli.h"
 #include "cli/handoff.h"
 #include "handoff/transition.h"
@@ -12,20 +13,22 @@
 
 static void print_human(const struct plan *p, struct pci_names *names)
 {
-        char name[256];
+        char name[256], q[QUOTE_BUF_SIZE(sizeof(name))];
 
         printf("Lend %zu device%s to vfio-pci:\n", p->n_devices, p->n_devices == 1 ? "" : "s");
         for (size_t i = 0; i < p->n_devices; i++) {
                 const struct pci_device *d = p->devices[i];
-                printf("  %s  %s (%s)\n", d->address,
-                       d->problems & PCI_PROBLEM_IDS ? "unknown device"
-                                                    : pci_names_device(names, name, sizeof(name), d->vendor, d->device, true),
-                       d->driver ? d->driver : "no driver");
+                printf("  %s  %s", d->address,
+                       d->problems & PCI_PROBLEM_IDS
+                               ? "unknown device"
+                               : quote_n(pci_names_device(names, name, sizeof(name), d->vendor, d->device, true),
+                                         SIZE_MAX, sizeof(name), q));
+                printf(" (%s)\n", d->driver ? quote_n(d->driver, SIZE_MAX, sizeof(name), q) : "no driver");
         }
         printf("\nSteps:\n");
         for (size_t i = 0, number = 0; i < p->n_steps; i++) {
                 const struct step *s = &p->steps[i];
-                _cleanup_free_ char *text = step_describe(s);
+                _cleanup_free_ char *raw = step_describe(s), *text = raw ? quote_dup(raw, SIZE_MAX) : NULL;
                 char num[24] = " -"; /* a skipped step is not journaled, so it has no number */
                 if (!s->skip)
                         snprintf(num, sizeof(num), "%2zu", ++number);
@@ -35,8 +38,10 @@ static void print_human(const struct plan *p, struct pci_names *names)
         }
         if (p->n_notes > 0) {
                 printf("\nNotes:\n");
-                for (size_t i = 0; i < p->n_notes; i++)
-                        printf("  - %s\n", p->notes[i]);
+                for (size_t i = 0; i < p->n_notes; i++) {
+                        _cleanup_free_ char *note = quote_dup(p->notes[i], SIZE_MAX); /* they name drivers */
+                        printf("  - %s\n", note ? note : "?");
+                }
         }
         printf("\nDry run: nothing was changed.\n");
 }

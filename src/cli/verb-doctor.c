@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "basic/quote.h"
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "doctor/doctor.h"
@@ -17,6 +18,16 @@
 static const char *tristate_word(enum tristate t)
 {
         return t == YES ? "yes" : t == NO ? "no" : "unknown";
+}
+
+/* The kernel's longest command line (COMMAND_LINE_SIZE on arm64, riscv; x86 has 2048). */
+#define CMDLINE_SHOWN 4096
+
+/* Text from the machine (sysfs names, /proc) or a document, escaped and cut for the terminal. */
+static void print_quoted(const char *s, size_t max)
+{
+        _cleanup_free_ char *q = quote_dup(s, max);
+        fputs(q ? q : "?", stdout);
 }
 
 static void print_host(const struct host *h, const struct doctor_report *rep)
@@ -32,8 +43,11 @@ static void print_host(const struct host *h, const struct doctor_report *rep)
                h->iommu.enabled ? "enabled" : "not enabled", iommu_firmware_to_string(h->iommu.firmware),
                h->iommu.n_units, h->iommu.n_units == 1 ? "" : "s", h->groups->n_groups,
                h->groups->n_groups == 1 ? "" : "s", tristate_word(h->iommu.irq_remapping));
-        printf("  %-12s %s\n", "Kernel", h->kernel_release ? h->kernel_release : "unknown");
-        printf("  %-12s %s\n", "Command line", h->cmdline ? h->cmdline : "unknown");
+        printf("  %-12s ", "Kernel");
+        print_quoted(h->kernel_release ? h->kernel_release : "unknown", QUOTE_MAX);
+        printf("\n  %-12s ", "Command line");
+        print_quoted(h->cmdline ? h->cmdline : "unknown", CMDLINE_SHOWN);
+        printf("\n");
         printf("  %-12s", "Modules");
         for (int m = 0; m < _HOST_MODULE_MAX; m++)
                 printf("%s %s %s", m ? "," : "", host_module_name(m), module_state_to_string(h->modules[m]));
@@ -43,28 +57,31 @@ static void print_host(const struct host *h, const struct doctor_report *rep)
 static void print_gpu(const struct gpu *g, struct pci_names *names)
 {
         const struct pci_device *d = g->dev;
-        char name[256], why[128];
+        char name[256], q[QUOTE_BUF_SIZE(sizeof(name))], why[128];
 
         printf("  %s  %s", d->address,
-               d->problems & PCI_PROBLEM_IDS ? "unknown device"
-                                            : pci_names_device(names, name, sizeof(name), d->vendor, d->device, true));
+               d->problems & PCI_PROBLEM_IDS
+                       ? "unknown device"
+                       : quote_n(pci_names_device(names, name, sizeof(name), d->vendor, d->device, true), SIZE_MAX,
+                                 sizeof(name), q));
         printf("\n      %s%s", gpu_kind_to_string(g->kind), d->boot_vga == YES ? ", boot VGA" : "");
         /* What makes it the host's display, when more than the firmware's choice says so. */
         if (gpu_drives_display(g) && !(g->display & DISPLAY_BOOT_VGA))
                 printf(", the host's display (%s)", gpu_display_reason(g, why, sizeof(why)));
-        printf("; driver %s; ", d->driver ? d->driver : "none");
+        printf("; driver %s; ", d->driver ? quote_n(d->driver, SIZE_MAX, sizeof(name), q) : "none");
         if (g->group)
                 printf("IOMMU group %d (%s)", g->group->number, group_isolation_to_string(g->isolation));
         else
                 printf("no IOMMU group");
         printf("; reset: %s\n",
-               d->reset_method && *d->reset_method ? d->reset_method
+               d->reset_method && *d->reset_method ? quote_n(d->reset_method, SIZE_MAX, sizeof(name), q)
                : d->flr == YES                      ? "flr"
                                                     : "none known");
         for (size_t i = 0; i < g->n_companions; i++) {
                 const struct pci_device *c = g->companions[i];
                 printf("      %s %s %s (%s)\n", i ? "          " : "companions", c->address,
-                       pci_names_class(names, name, sizeof(name), c->class, false), c->driver ? c->driver : "no driver");
+                       pci_names_class(names, name, sizeof(name), c->class, false),
+                       c->driver ? quote_n(c->driver, SIZE_MAX, sizeof(name), q) : "no driver");
         }
         for (size_t i = 0; i < g->n_quirks; i++)
                 printf("      %s %s: %s\n", i ? "      " : "quirks", g->quirks[i]->id, g->quirks[i]->name);
@@ -87,9 +104,14 @@ static void print_human(const struct host *h, const struct doctor_report *rep, s
                 const struct finding *f = &rep->findings[i];
                 errors += f->severity == SEVERITY_ERROR;
                 warnings += f->severity == SEVERITY_WARNING;
-                printf("  %-7s %s: %s\n", severity_to_string(f->severity), f->id, f->message);
-                if (f->fix)
-                        printf("  %-7s fix: %s\n", "", f->fix);
+                /* Messages hold names from the machine (drivers) and the domain XML. */
+                printf("  %-7s %s: ", severity_to_string(f->severity), f->id);
+                print_quoted(f->message, SIZE_MAX);
+                if (f->fix) {
+                        printf("\n  %-7s fix: ", "");
+                        print_quoted(f->fix, SIZE_MAX);
+                }
+                printf("\n");
         }
         printf("\n");
         if (rep->ready)

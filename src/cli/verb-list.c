@@ -77,7 +77,9 @@ static int print_table(const struct cli *cli, const struct host *h, struct pci_n
 
         if (!tb)
                 return -ENOMEM;
-        scols_table_enable_noencoding(tb, !isatty(STDOUT_FILENO));
+        /* libsmartcols' default encoding stays on, terminal or not: it prints what the locale can
+         * show and \xNN for the rest (a driver name with an escape sequence included). Its
+         * no-encoding mode loops forever on a byte the locale cannot decode (util-linux 2.38). */
         if (!scols_table_new_column(tb, "GROUP / DEVICE", 0, SCOLS_FL_TREE) ||
             !scols_table_new_column(tb, "CLASS", 0, 0) || !scols_table_new_column(tb, "NAME [VENDOR:DEVICE]", 0, 0) ||
             !scols_table_new_column(tb, "DRIVER", 0, 0))

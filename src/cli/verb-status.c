@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "basic/quote.h"
 #include "cli/cli.h"
 #include "cli/handoff.h"
 #include "cli/json.h"
@@ -134,8 +135,10 @@ int verb_status(struct cli *cli, int argc, char **argv)
         }
         for (size_t i = 0; i < st->n_steps; i++) {
                 printf("  %2zu  %-10s %s", i + 1, journal_step_state_to_string(st->steps[i].state), st->steps[i].kind);
-                for (size_t a = 0; a < st->steps[i].n_args; a++)
-                        printf(" %s", st->steps[i].args[a]);
+                for (size_t a = 0; a < st->steps[i].n_args; a++) {
+                        _cleanup_free_ char *q = quote_dup(st->steps[i].args[a], SIZE_MAX); /* driver names */
+                        printf(" %s", q ? q : "?");
+                }
                 printf("\n");
         }
         return journal_state_needs_recovery(st, alive) ? EXIT_NEEDS_RECOVER : EXIT_OK;

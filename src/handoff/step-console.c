@@ -54,7 +54,7 @@ static int rebind_boot_gpu(const struct handoff_ctx *ctx)
 
                 if (de->d_name[0] == '.')
                         continue;
-                fd = openat(dirfd(dir), de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                fd = sysroot_openat_entry(ctx->sr, "sys/bus/pci/devices", de->d_name, O_PATH | O_DIRECTORY);
                 if (fd < 0 || read_attr_at(fd, "boot_vga", buf, sizeof(buf)) < 0 || strcmp(buf, "1") != 0 ||
                     read_link_basename_at(fd, "driver", driver, sizeof(driver)) < 0 || strcmp(driver, "vfio-pci") == 0)
                         continue;
@@ -146,7 +146,7 @@ static int driverless_boot_gpu_modalias(const struct handoff_ctx *ctx, char *buf
 
                 if (de->d_name[0] == '.')
                         continue;
-                fd = openat(dirfd(dir), de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                fd = sysroot_openat_entry(ctx->sr, "sys/bus/pci/devices", de->d_name, O_PATH | O_DIRECTORY);
                 if (fd < 0 || read_attr_at(fd, "boot_vga", vga, sizeof(vga)) < 0 || strcmp(vga, "1") != 0)
                         continue;
                 if (read_link_basename_at(fd, "driver", driver, sizeof(driver)) >= 0)

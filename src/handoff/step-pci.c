@@ -189,7 +189,7 @@ static int group_blocker(const struct sysroot *sr, const char *group, char *addr
 
                 if (de->d_name[0] == '.')
                         continue;
-                fd = openat(dirfd(dir), de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                fd = sysroot_openat_entry(sr, path, de->d_name, O_PATH | O_DIRECTORY);
                 if (fd < 0 || read_link_basename_at(fd, "driver", driver, dsize) < 0)
                         continue; /* gone, or no driver: fine */
                 if (driver_is_vfio_compatible(driver))

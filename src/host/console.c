@@ -47,7 +47,7 @@ int vtconsoles_read(const struct sysroot *sr, struct vtconsole **ret, size_t *re
 
                 if (strncmp(de->d_name, "vtcon", 5) != 0 || sysfs_parse_uint(de->d_name + 5, 63, &index) < 0)
                         continue;
-                fd = openat(dirfd(dir), de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                fd = sysroot_openat_entry(sr, "sys/class/vtconsole", de->d_name, O_PATH | O_DIRECTORY);
                 if (fd < 0 || read_attr_at(fd, "name", v.name, sizeof(v.name)) < 0 ||
                     read_attr_at(fd, "bind", buf, sizeof(buf)) < 0 || sysfs_parse_bool(buf, &bound) < 0)
                         continue; /* a console we cannot read is one we will not touch */
@@ -78,7 +78,7 @@ int boot_framebuffers_read(const struct sysroot *sr, struct boot_framebuffer **r
                 return -ENOMEM;
         for (size_t i = 0; i < ELEMENTSOF(framebuffer_devices); i++) {
                 _cleanup_close_ int fd = -1;
-                char path[128];
+                char path[128], link[136];
                 struct boot_framebuffer *f = &list[n];
 
                 snprintf(path, sizeof(path), "sys/bus/platform/devices/%s", framebuffer_devices[i]);
@@ -86,8 +86,9 @@ int boot_framebuffers_read(const struct sysroot *sr, struct boot_framebuffer **r
                 if (fd < 0)
                         continue;
                 snprintf(f->device, sizeof(f->device), "%s", framebuffer_devices[i]);
+                snprintf(link, sizeof(link), "%s/driver", path); /* followed inside the root */
                 if (read_link_basename_at(fd, "driver", f->driver, sizeof(f->driver)) < 0 ||
-                    faccessat(fd, "driver", F_OK, 0) < 0)
+                    !sysroot_exists(sr, link))
                         f->driver[0] = '\0';
                 n++;
         }

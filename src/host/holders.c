@@ -297,7 +297,8 @@ static int list_pids(DIR *proc, pid_t **ret, size_t *ret_n)
                 }
                 v[n++] = (pid_t)x;
         }
-        qsort(v, n, sizeof(*v), compare_pids);
+        if (n > 1) /* v is NULL when proc/ has no process: qsort(NULL, 0) is undefined */
+                qsort(v, n, sizeof(*v), compare_pids);
         *ret = TAKE_PTR(v);
         *ret_n = n;
         return 0;

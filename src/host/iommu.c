@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "basic/macro.h"
 #include "host/iommu.h"
@@ -29,47 +30,54 @@ const struct iommu_group *iommu_group_find(const struct iommu_group_list *l, int
         return bsearch(&key, l->groups, l->n_groups, sizeof(*l->groups), compare_groups);
 }
 
-/* Devices arrive sorted by address, so members stay sorted; groups are sorted at the end. */
+/* By group number, then by address (the devices array is sorted by address). */
+static int compare_by_group(const void *a, const void *b)
+{
+        const struct pci_device *x = *(struct pci_device *const *)a, *y = *(struct pci_device *const *)b;
+
+        if (x->iommu_group != y->iommu_group)
+                return (x->iommu_group > y->iommu_group) - (x->iommu_group < y->iommu_group);
+        return (x > y) - (x < y);
+}
+
+/* The grouped devices sorted by group: each run is one group, its members in address order. A
+ * table indexed by group number would cost 4 bytes per possible group, and a group numbered
+ * 500,000,000 (a hostile tree, or a huge machine) gigabytes; this costs what the host has. */
 int iommu_groups_build(const struct pci_list *pci, struct iommu_group_list **ret)
 {
-        _cleanup_free_ int *index = NULL; /* group number -> slot, for the common dense case */
+        _cleanup_free_ struct pci_device **grouped = NULL;
         struct iommu_group_list *l;
-        int max = -1;
+        size_t n = 0;
 
         l = calloc(1, sizeof(*l));
         if (!l)
                 return -ENOMEM;
-        for (size_t i = 0; i < pci->n_devices; i++)
-                if (pci->devices[i].iommu_group > max)
-                        max = pci->devices[i].iommu_group;
-        index = malloc(((size_t)max + 1) * sizeof(int));
+        grouped = calloc(pci->n_devices ? pci->n_devices : 1, sizeof(*grouped));
         l->groups = calloc(pci->n_devices ? pci->n_devices : 1, sizeof(*l->groups));
         l->ungrouped = calloc(pci->n_devices ? pci->n_devices : 1, sizeof(*l->ungrouped));
-        if (!index || !l->groups || !l->ungrouped)
+        if (!grouped || !l->groups || !l->ungrouped)
                 goto oom;
-        for (int g = 0; g <= max; g++)
-                index[g] = -1;
         for (size_t i = 0; i < pci->n_devices; i++) {
                 struct pci_device *d = &pci->devices[i];
-                struct iommu_group *g;
-                struct pci_device **p;
-
-                if (d->iommu_group < 0) {
+                if (d->iommu_group < 0)
                         l->ungrouped[l->n_ungrouped++] = d;
-                        continue;
-                }
-                if (index[d->iommu_group] < 0) {
-                        index[d->iommu_group] = (int)l->n_groups;
-                        l->groups[l->n_groups++].number = d->iommu_group;
-                }
-                g = &l->groups[index[d->iommu_group]];
-                p = realloc(g->members, (g->n_members + 1) * sizeof(*p));
-                if (!p)
-                        goto oom;
-                g->members = p;
-                g->members[g->n_members++] = d;
+                else
+                        grouped[n++] = d;
         }
-        qsort(l->groups, l->n_groups, sizeof(*l->groups), compare_groups);
+        if (n > 1)
+                qsort(grouped, n, sizeof(*grouped), compare_by_group);
+        for (size_t i = 0, end; i < n; i = end) {
+                struct iommu_group *g = &l->groups[l->n_groups++];
+
+                for (end = i + 1; end < n && grouped[end]->iommu_group == grouped[i]->iommu_group; end++)
+                        ;
+                g->number = grouped[i]->iommu_group;
+                g->members = malloc((end - i) * sizeof(*g->members));
+                if (!g->members)
+                        goto oom;
+                memcpy(g->members, grouped + i, (end - i) * sizeof(*g->members));
+                g->n_members = end - i;
+        }
         *ret = l;
         return 0;
 oom:
@@ -122,16 +130,40 @@ static size_t count_entries(const struct sysroot *sr, const char *path)
         return n;
 }
 
-/* Interrupt remapping shows as "IR-PCI-MSI" / "IR-IO-APIC" chip names in /proc/interrupts. */
+/* Interrupt remapping shows as "IR-PCI-MSI" / "IR-IO-APIC" chip names in /proc/interrupts. The
+ * file is read in pieces, never whole: 256 CPUs and 2,000 interrupts make it over 4 MiB on
+ * exactly the servers that have remapping. Each piece keeps the last bytes of the one before,
+ * so a name cut between two reads is still found. */
 static enum tristate read_irq_remapping(const struct sysroot *sr)
 {
-        _cleanup_free_ char *text = NULL;
+        static const char *const plain[] = {"MSI", "IO-APIC"};
+        enum { KEEP = sizeof("IO-APIC") - 2, PIECE = 64 << 10 };
+        _cleanup_close_ int fd = sysroot_open_regular(sr, "proc/interrupts");
+        _cleanup_free_ char *buf = NULL;
+        bool any_plain = false;
+        size_t kept = 0;
 
-        if (sysroot_read_file(sr, "proc/interrupts", 4 << 20, &text, NULL) < 0)
+        if (fd < 0 || !(buf = malloc(KEEP + PIECE)))
                 return UNKNOWN;
-        if (strstr(text, "IR-"))
-                return YES;
-        return strstr(text, "MSI") || strstr(text, "IO-APIC") ? NO : UNKNOWN;
+        for (;;) {
+                ssize_t k = read(fd, buf + kept, PIECE);
+                size_t n;
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return UNKNOWN;
+                if (k == 0)
+                        break;
+                n = kept + (size_t)k;
+                if (memmem(buf, n, "IR-", 3))
+                        return YES;
+                for (size_t i = 0; i < ELEMENTSOF(plain) && !any_plain; i++)
+                        any_plain = memmem(buf, n, plain[i], strlen(plain[i])) != NULL;
+                kept = n < KEEP ? n : KEEP;
+                memmove(buf, buf + n - kept, kept);
+        }
+        return any_plain ? NO : UNKNOWN;
 }
 
 int iommu_platform_read(const struct sysroot *sr, size_t n_groups, struct iommu_platform *ret)

@@ -128,12 +128,14 @@ int module_of_driver(const struct sysroot *sr, const char *driver, char **ret)
         r = sysroot_opendir(sr, "sys/module", &dir);
         if (r < 0)
                 return r == -ENOENT ? -ENOENT : r;
-        snprintf(name, sizeof(name), "drivers/pci:%s", driver);
         while ((de = readdir(dir))) {
-                if (de->d_name[0] == '.' || faccessat(dirfd(dir), de->d_name, F_OK, 0) < 0)
+                _cleanup_close_ int fd = -1;
+                if (de->d_name[0] == '.')
                         continue;
-                snprintf(path, sizeof(path), "%s/%s", de->d_name, name);
-                if (faccessat(dirfd(dir), path, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+                /* Through the root: sys/module/M may be a link, absolute in a fake tree. */
+                snprintf(path, sizeof(path), "sys/module/%s/drivers/pci:%s", de->d_name, driver);
+                fd = sysroot_openat(sr, path, O_PATH | O_NOFOLLOW);
+                if (fd >= 0) {
                         *ret = strdup(de->d_name);
                         return *ret ? 0 : -ENOMEM;
                 }

@@ -82,9 +82,9 @@ static int read_ids(struct pci_device *d, int dfd)
         return 0;
 }
 
-static int read_driver(struct pci_device *d, int dfd)
+static int read_driver(const struct sysroot *sr, const char *path, struct pci_device *d, int dfd)
 {
-        char name[256];
+        char name[256], link[sizeof(PCI_DEVICES_DIR) + 256 + sizeof("/driver")];
         int r = read_link_basename_at(dfd, "driver", name, sizeof(name));
 
         if (r == -ENOENT)
@@ -93,8 +93,10 @@ static int read_driver(struct pci_device *d, int dfd)
                 d->problems |= PCI_PROBLEM_DRIVER;
                 return 0;
         }
-        /* A link whose target is gone is not a bound driver. */
-        if (faccessat(dfd, "driver", F_OK, 0) < 0) {
+        /* A link whose target is gone is not a bound driver. Followed through the root: in a
+         * fake tree an absolute link must not reach this machine's /sys. */
+        snprintf(link, sizeof(link), "%s/driver", path);
+        if (!sysroot_exists(sr, link)) {
                 d->problems |= PCI_PROBLEM_DRIVER;
                 return 0;
         }
@@ -156,10 +158,11 @@ static void read_config(struct pci_device *d, int dfd)
 }
 
 /* What every command needs: identity, class, driver, group, place in the topology. */
-static int read_device(int devices_fd, const char *name, struct pci_device *d)
+static int read_device(const struct sysroot *sr, int devices_fd, const char *name, struct pci_device *d)
 {
         _cleanup_close_ int dfd = -1;
         _cleanup_free_ char *target = NULL;
+        char path[sizeof(PCI_DEVICES_DIR) + 256]; /* a d_name is at most 255 bytes */
         const char *p;
         int r;
 
@@ -178,13 +181,16 @@ static int read_device(int devices_fd, const char *name, struct pci_device *d)
                 if (asprintf(&d->syspath, "sys/%s", p) < 0)
                         return -ENOMEM;
         }
-        dfd = openat(devices_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        /* The device link is followed through the root, never from devices_fd: an absolute link
+         * in a fake tree resolves inside it. */
+        snprintf(path, sizeof(path), PCI_DEVICES_DIR "/%s", name);
+        dfd = sysroot_openat(sr, path, O_PATH | O_DIRECTORY);
         if (dfd < 0) {
                 d->problems |= PCI_PROBLEM_LINK | PCI_PROBLEM_IDS | PCI_PROBLEM_CLASS;
                 return 0;
         }
         read_ids(d, dfd);
-        r = read_driver(d, dfd);
+        r = read_driver(sr, path, d, dfd);
         if (r < 0)
                 return r;
         read_group(d, dfd);
@@ -208,11 +214,6 @@ int pci_device_read_details(const struct sysroot *sr, struct pci_device *d)
         if (read_hex_attr(dfd, "subsystem_device", 0xffff, &v) >= 0)
                 d->subsys_device = (uint16_t)v;
         d->revision = read_hex_attr(dfd, "revision", 0xff, &v) < 0 ? -1 : (int)v;
-        if (read_attr_at(dfd, "driver_override", buf, sizeof(buf)) >= 0 && strcmp(buf, "(null)") != 0 && buf[0]) {
-                d->driver_override = strdup(buf);
-                if (!d->driver_override)
-                        return -ENOMEM;
-        }
         if (read_attr_at(dfd, "boot_vga", buf, sizeof(buf)) >= 0) {
                 bool b;
                 if (sysfs_parse_bool(buf, &b) >= 0)
@@ -301,7 +302,6 @@ static int add_stray(struct pci_list *l, const char *name)
 static void pci_device_done(struct pci_device *d)
 {
         free(d->driver);
-        free(d->driver_override);
         free(d->reset_method);
         free(d->power_state);
         free(d->syspath);
@@ -342,7 +342,7 @@ int pci_scan(const struct sysroot *sr, struct pci_list **ret)
                 struct pci_device d = {0};
                 if (de->d_name[0] == '.')
                         continue;
-                r = read_device(dirfd(dir), de->d_name, &d);
+                r = read_device(sr, dirfd(dir), de->d_name, &d);
                 if (r == -EINVAL || r == -ERANGE || (r >= 0 && strcmp(d.address, de->d_name) != 0)) {
                         /* Not a name the kernel gives ("0000:0A:00.0" next to "0000:0a:00.0"):
                          * kept out of the list, and said. */

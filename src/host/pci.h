@@ -35,7 +35,11 @@ enum pci_problem {
 
 /* Identity, class, driver, group and parent are read for every device; the rest (marked "detail")
  * only for GPUs and the other functions of their slots, or on demand with
- * pci_device_read_details(). */
+ * pci_device_read_details(). No read may take the device lock: an unbind holds it for as long as
+ * it is blocked (vfio-pci's waits until the VM lets the device go), and a read-only verb must
+ * not hang in D state. driver_override is therefore never read (its show takes the lock), and no
+ * driver check could tell when to skip it: the kernel removes the driver link before it calls
+ * the driver's remove, so a device stuck there looks driverless. */
 struct pci_device {
         struct pci_addr addr;
         char address[PCI_ADDR_STRLEN]; /* canonical "0000:01:00.0" */
@@ -44,7 +48,6 @@ struct pci_device {
         uint32_t class;                 /* 24-bit class code, valid unless PCI_PROBLEM_CLASS */
         int revision;                   /* detail; -1 unknown */
         char *driver;                   /* bound driver's name, NULL when none */
-        char *driver_override;          /* detail; NULL when unset ("(null)") */
         enum tristate boot_vga;         /* detail; UNKNOWN when the kernel offers no boot_vga */
         char *reset_method;             /* detail; "flr bus", NULL when absent (old kernel or none) */
         char *power_state;              /* detail; "D0", NULL when absent */

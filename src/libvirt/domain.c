@@ -26,16 +26,13 @@
 
 #include "basic/macro.h"
 #include "basic/parse.h"
+#include "basic/quote.h"
 #include "libvirt/domain.h"
 
 /* The kernel's largest NR_CPUS. */
 /* MAX_NUMNODES is at most 1 << 10. */
 #define NODE_BITS 1024
 #define WORDS(bits) ((bits) / 64)
-/* Longest excerpt of the document quoted in a message. */
-#define QUOTE_MAX 64
-/* A quoted excerpt: every byte may become a 4-byte \xNN escape, then "...". */
-#define QUOTE_BUF (QUOTE_MAX * 4 + sizeof("..."))
 /* libxml2's messages can quote the input too; they get more room. */
 #define MESSAGE_MAX 160
 
@@ -91,35 +88,6 @@ static xmlNode *child(const xmlNode *parent, const char *name)
         for (xmlNode *c = child(parent, name); c; c = next_element(c->next, name))
 
 /* Messages */
-
-/* Up to max bytes of the first len bytes of s, cut at a character boundary ("..." when cut),
- * control characters escaped: a message stays one line whatever the document holds. buf has
- * max * 4 + sizeof("...") bytes. */
-static const char *quote_n(const char *s, size_t len, size_t max, char *buf)
-{
-        size_t n = strnlen(s, len), o = 0;
-        bool cut = n > max;
-
-        if (cut) {
-                n = max;
-                while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-                        n--;
-        }
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char)s[i];
-                if (c < 0x20 || c == 0x7f)
-                        o += (size_t)sprintf(buf + o, "\\x%02x", c);
-                else
-                        buf[o++] = (char)c;
-        }
-        strcpy(buf + o, cut ? "..." : "");
-        return buf;
-}
-
-static const char *quote(const void *s, char buf[static QUOTE_BUF])
-{
-        return quote_n(s, SIZE_MAX, QUOTE_MAX, buf);
-}
 
 /* "domain XML:LINE: message" ("domain XML: message" without a line) into *ret_error when it
  * is not NULL; returns error. */

@@ -203,15 +203,20 @@ static bool ours_target(const char *target)
 }
 
 /* Opens what a symlink at dirfd/name points to, inside the root: an absolute target through the
- * sysroot (a fake tree's "/usr/sbin/x" is below the tree), a relative one from dirfd. */
+ * sysroot (a fake tree's "/usr/sbin/x" is below the tree), a relative one from where dirfd is,
+ * never climbing out of the tree with "..". */
 static int open_target(const struct sysroot *sr, int dirfd, const char *target, int flags)
 {
-        int fd;
+        if (dirfd < 0 && target[0] != '/')
+                return -EBADF;
+        return sysroot_openat_from(sr, dirfd, target, flags);
+}
 
-        if (target[0] == '/')
-                return sysroot_openat(sr, target, flags);
-        fd = openat(dirfd, target, flags | O_CLOEXEC);
-        return fd >= 0 ? fd : negative_errno();
+/* path below dirfd exists, links on the way followed inside the root. */
+static bool exists_from(const struct sysroot *sr, int dirfd, const char *path)
+{
+        _cleanup_close_ int fd = sysroot_openat_from(sr, dirfd, path, O_PATH);
+        return fd >= 0;
 }
 
 static bool target_executable(const struct sysroot *sr, int dirfd, const char *target)
@@ -482,9 +487,9 @@ static int scan_qemu_d(const struct sysroot *sr, int qemu_d, const struct timesp
                         if (ret->vm_dirs.n < NAMES_MAX && strv_addf(&ret->vm_dirs, "%s", de->d_name) < 0)
                                 return -ENOMEM;
                         snprintf(path, sizeof(path), "%s/prepare/begin", de->d_name);
-                        ret->vm_scripts = ret->vm_scripts || faccessat(qemu_d, path, F_OK, 0) == 0;
+                        ret->vm_scripts = ret->vm_scripts || exists_from(sr, qemu_d, path);
                         snprintf(path, sizeof(path), "%s/release/end", de->d_name);
-                        ret->vm_scripts = ret->vm_scripts || faccessat(qemu_d, path, F_OK, 0) == 0;
+                        ret->vm_scripts = ret->vm_scripts || exists_from(sr, qemu_d, path);
                         continue;
                 }
                 r = entry_read(sr, qemu_d, de->d_name, &e);

@@ -107,7 +107,6 @@ static void test_pci_attributes(void **state)
         assert_int_equal(d->class, 0x030000);
         assert_int_equal(d->revision, 0xa1);
         assert_string_equal(d->driver, "nvidia");
-        assert_null(d->driver_override);
         assert_int_equal(d->boot_vga, YES);
         assert_string_equal(d->reset_method, "flr bus");
         assert_int_equal(d->iommu_group, 1);

@@ -7,7 +7,8 @@
 # recovery is needed. While the holder still runs, recover is tried once more: it must return
 # within 60 s with exit 4 and say that the GPU is still held (not blame another gpu-handoff:
 # the lock is kept by release's writer, blocked in the kernel), changing nothing. gpu-handoff
-# list is run meanwhile to show whether it blocks (reported, not judged). Then the holder is
+# list and doctor run meanwhile and must not block (they read no attribute that takes the
+# device lock, driver_override above all). Then the holder is
 # killed, the blocked unbind finishes, and recover completes the release: exit 0, and the host
 # state equals the state before attach. The measured times are shown as NOTEs. Judged by
 # 04-release-held.py.
@@ -45,15 +46,24 @@ capture status-held gpu-handoff status
 step "state-while-held" "for d in $GPU $AUD; do echo \"\$d driver=\$(basename \"\$(readlink /sys/bus/pci/devices/\$d/driver)\" 2>/dev/null)\"; done;
     ls /dev/vfio; ps | grep -v ']\$'"
 
-# gpu-handoff list reads every device's sysfs attributes: does it hang while the GPU is stuck?
+# list and doctor read every GPU's sysfs attributes: read-only verbs must not hang while the GPU
+# is stuck (none of their reads may take the device lock the blocked unbind holds)
 gpu-handoff list > /tmp/list.out 2>&1 &
 LIST=$!
+gpu-handoff doctor > /tmp/doctor.out 2>&1 &
+DOCTOR=$!
 sleep 5
 if kill -0 "$LIST" 2>/dev/null; then
     note "gpu-handoff list blocks while the vfio unbind is stuck (still running after 5 s; ps: $(grep State /proc/$LIST/status))"
     info "list-blocked yes"
 else
     wait "$LIST"; info "list-blocked no rc=$?"
+fi
+if kill -0 "$DOCTOR" 2>/dev/null; then
+    note "gpu-handoff doctor blocks while the vfio unbind is stuck (still running after 5 s; ps: $(grep State /proc/$DOCTOR/status))"
+    info "doctor-blocked yes"
+else
+    wait "$DOCTOR"; info "doctor-blocked no rc=$?"; DOCTOR=
 fi
 
 # recover while the holder still has the device: must return within 60 s
@@ -82,6 +92,9 @@ kill -9 "$HOLDER"; wait "$HOLDER" 2>/dev/null
 step "vfio-unbind-completes" "i=0; while [ \"\$(cat /sys/bus/pci/devices/$GPU/driver_override)\" = vfio-pci ] && [ -e /sys/bus/pci/drivers/vfio-pci/$GPU ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i+1)); done"
 if [ -n "${LIST:-}" ]; then
     wait "$LIST"; info "list finished (rc $?) $(($(now) - T0)) ms after the holder was killed"
+fi
+if [ -n "${DOCTOR:-}" ]; then
+    wait "$DOCTOR"; info "doctor finished (rc $?) $(($(now) - T0)) ms after the holder was killed"
 fi
 sleep 1   # the tool's orphaned writers finish their writes
 capture recover gpu-handoff --json recover
