@@ -45,10 +45,7 @@ kill_attach() {
         _ok=0
         while kill -0 "$_pid" 2>/dev/null; do
             if grep -qE "^begin [0-9]+ $_kind$_args( |\$)" "$J" 2>/dev/null; then
-                # the transition runs detached from the command (it outlives a closed
-                # terminal): kill the owner the journal names, then the command
-                _owner=$(awk '$1 == "phase" { p = $3 } END { print p }' "$J")
-                kill -9 ${_owner:+"$_owner"} "$_pid"; _ok=1; break
+                kill_transition "$_pid"; _ok=1; break
             fi
         done
         wait "$_pid"; _rc=$?

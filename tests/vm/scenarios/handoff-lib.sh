@@ -75,6 +75,12 @@ dmesg_clean() {
 }
 
 J=/run/gpu-handoff/journal
+# kill_transition PID: SIGKILL for the command PID and for the transition it runs detached
+# from the caller's session (the owner the journal's last "phase" record names)
+kill_transition() {
+    _owner=$(awk '$1 == "phase" { p = $3 } END { print p }' "$J" 2>/dev/null)
+    kill -9 ${_owner:+"$_owner"} "$1"
+}
 kill_attach_when() {
     _kn=$1 _kt=$2 _try=0; shift 2
     if [ -e "$J" ]; then   # left by an earlier failure: the polls must see this attach's records only
@@ -87,7 +93,7 @@ kill_attach_when() {
         _kpid=$!
         _ok=0
         while kill -0 "$_kpid" 2>/dev/null; do
-            if eval "$_kt" 2>/dev/null; then kill -9 "$_kpid"; _ok=1; break; fi
+            if eval "$_kt" 2>/dev/null; then kill_transition "$_kpid"; _ok=1; break; fi
         done
         wait "$_kpid"; _rc=$?
         if [ $_ok = 1 ] && ! grep -q '^end ' "$J" 2>/dev/null; then
