@@ -7,36 +7,6 @@
 
 #include "basic/quote.h"
 
-size_t utf8_char_length(const char *s, size_t n)
-{
-        const unsigned char *p = (const unsigned char *)s;
-        uint32_t c;
-        size_t len;
-
-        if (n == 0)
-                return 0;
-        if (p[0] < 0x80)
-                return 1;
-        if (p[0] >= 0xc2 && p[0] <= 0xdf)
-                len = 2, c = p[0] & 0x1f;
-        else if (p[0] >= 0xe0 && p[0] <= 0xef)
-                len = 3, c = p[0] & 0x0f;
-        else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-                len = 4, c = p[0] & 0x07;
-        else
-                return 0; /* a continuation byte, 0xc0/0xc1 (always overlong), or 0xf5.. */
-        if (len > n)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((p[i] & 0xc0) != 0x80)
-                        return 0;
-                c = c << 6 | (p[i] & 0x3f);
-        }
-        if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff))
-                return 0;
-        return len;
-}
-
 /* U+0080..U+009F: C1 controls; a terminal may take U+009B for the start of an escape sequence. */
 static bool is_c1(const unsigned char *p, size_t k)
 {

@@ -7,15 +7,12 @@
 
 #include <stddef.h>
 
+#include "basic/utf8.h"
+
 /* Longest excerpt quoted in a message; a buffer for it. Every byte may become a 4-byte \xNN. */
 #define QUOTE_MAX 64
 #define QUOTE_BUF_SIZE(max) ((max) * 4 + sizeof("..."))
 #define QUOTE_BUF QUOTE_BUF_SIZE(QUOTE_MAX)
-
-/* The length (1-4) of the well-formed UTF-8 character at s, of at most n bytes; 0 when the bytes
- * there are not one (a stray continuation byte, an overlong form, a surrogate, beyond U+10FFFF,
- * cut short). */
-size_t utf8_char_length(const char *s, size_t n);
 
 /* Up to max bytes of the first len bytes of s (it ends at a NUL before that), cut at a character
  * boundary and then marked "...". Control characters (C0, DEL, C1) and bytes that are not UTF-8

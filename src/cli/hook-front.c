@@ -23,6 +23,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "basic/utf8.h"
+
 #define XML_MAX (1024 * 1024 + 1) /* gpu-handoff refuses more than 1 MiB: one byte past is enough */
 #define JOURNAL "run/gpu-handoff/journal"
 
@@ -36,38 +38,13 @@ static bool is_blank(char c)
         return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* RFC 3629 UTF-8 without NUL (gpu-handoff's own rule, src/libvirt/domain.c check_text()). */
-static bool is_utf8_text(const unsigned char *s, size_t len)
+/* UTF-8 without NUL: gpu-handoff's own rule for a domain XML (src/libvirt/domain.c check_text()). */
+static bool is_utf8_text(const char *s, size_t len)
 {
-        for (size_t i = 0; i < len;) {
-                unsigned char c = s[i];
-                uint32_t cp, min;
-                size_t n;
-
-                if (c < 0x80) {
-                        if (c == 0)
-                                return false;
-                        i++;
-                        continue;
-                }
-                if (c >= 0xc2 && c <= 0xdf)
-                        n = 1, cp = c & 0x1f, min = 0x80;
-                else if (c >= 0xe0 && c <= 0xef)
-                        n = 2, cp = c & 0x0f, min = 0x800;
-                else if (c >= 0xf0 && c <= 0xf4)
-                        n = 3, cp = c & 0x07, min = 0x10000;
-                else
+        for (size_t i = 0, k; i < len; i += k) {
+                k = utf8_char_length(s + i, len - i);
+                if (k == 0 || s[i] == '\0')
                         return false;
-                if (n >= len - i)
-                        return false;
-                for (size_t k = 1; k <= n; k++) {
-                        if ((s[i + k] & 0xc0) != 0x80)
-                                return false;
-                        cp = cp << 6 | (s[i + k] & 0x3f);
-                }
-                if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                        return false;
-                i += n + 1;
         }
         return true;
 }
@@ -126,7 +103,7 @@ static bool has_pci_hostdev(const char *buf, size_t len)
 /* Whether gpu-handoff has anything to do with this domain XML, or anything to refuse in it. */
 static bool needs_gpu_handoff(const char *buf, size_t len)
 {
-        if (len >= XML_MAX || !is_utf8_text((const unsigned char *)buf, len))
+        if (len >= XML_MAX || !is_utf8_text(buf, len))
                 return true;
         if (contains(buf, len, "<!DOCTYPE") || contains(buf, len, "<!ENTITY"))
                 return true;

@@ -18,6 +18,7 @@
 
 #include "basic/macro.h"
 #include "basic/parse.h"
+#include "basic/utf8.h"
 #include "basic/strv.h"
 #include "basic/sysroot.h"
 #include "config/config.h"
@@ -863,41 +864,6 @@ int config_new_default(struct config **ret)
 
 /* Parsing */
 
-/* Length of the valid UTF-8 character at s (n bytes available), 0 when invalid: overlong forms,
- * surrogates and code points above U+10FFFF included. */
-static size_t utf8_char_len(const unsigned char *s, size_t n)
-{
-        uint32_t cp, min;
-        size_t len;
-
-        if (s[0] < 0x80)
-                return 1;
-        if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-                len = 2;
-                cp = s[0] & 0x1f;
-                min = 0x80;
-        } else if ((s[0] & 0xf0) == 0xe0) {
-                len = 3;
-                cp = s[0] & 0x0f;
-                min = 0x800;
-        } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-                len = 4;
-                cp = s[0] & 0x07;
-                min = 0x10000;
-        } else
-                return 0;
-        if (n < len)
-                return 0;
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = cp << 6 | (s[i] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return len;
-}
-
 /* A line must be UTF-8 text: no control characters but tab. */
 static int check_text(const char *line, const char *file, unsigned line_no, char **ret_error)
 {
@@ -910,7 +876,7 @@ static int check_text(const char *line, const char *file, unsigned line_no, char
                 if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
                         return fail(-EINVAL, ret_error, file, line_no,
                                     "control character 0x%02x; expected text (a tab is the only one allowed)", p[i]);
-                k = utf8_char_len(p + i, n - i);
+                k = utf8_char_length(line + i, n - i);
                 if (k == 0)
                         return fail(-EINVAL, ret_error, file, line_no,
                                     "invalid UTF-8 (byte 0x%02x); expected UTF-8 text", p[i]);

@@ -23,6 +23,7 @@
 
 #include "basic/macro.h"
 #include "basic/sysroot.h"
+#include "basic/utf8.h"
 #include "host/quirks.h"
 
 /* A database is a few KiB; anything this large is not one and is refused before reading. */
@@ -271,7 +272,6 @@ static size_t check_text(struct span s, const char **ret_what)
 
         while (i < s.n) {
                 unsigned char c = p[i];
-                uint32_t cp, min;
                 size_t len;
 
                 if (c == '\0') {
@@ -286,33 +286,8 @@ static size_t check_text(struct span s, const char **ret_what)
                         *ret_what = "control character";
                         return i;
                 }
-                if (c < 0x80) {
-                        i++;
-                        continue;
-                }
-                if (c >= 0xc2 && c <= 0xdf) {
-                        len = 2, cp = c & 0x1f, min = 0x80;
-                } else if (c >= 0xe0 && c <= 0xef) {
-                        len = 3, cp = c & 0x0f, min = 0x800;
-                } else if (c >= 0xf0 && c <= 0xf4) {
-                        len = 4, cp = c & 0x07, min = 0x10000;
-                } else {
-                        *ret_what = "invalid UTF-8";
-                        return i;
-                }
-                if (s.n - i < len) {
-                        *ret_what = "invalid UTF-8";
-                        return i;
-                }
-                for (size_t k = 1; k < len; k++) {
-                        if ((p[i + k] & 0xc0) != 0x80) {
-                                *ret_what = "invalid UTF-8";
-                                return i;
-                        }
-                        cp = cp << 6 | (p[i + k] & 0x3f);
-                }
-                /* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
-                if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+                len = utf8_char_length(s.p + i, s.n - i);
+                if (len == 0) {
                         *ret_what = "invalid UTF-8";
                         return i;
                 }

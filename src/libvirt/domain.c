@@ -216,42 +216,14 @@ static int check_text(const char *s, size_t len, char **ret_error)
 {
         long line = 1;
 
-        for (size_t i = 0; i < len;) {
-                unsigned char c = (unsigned char)s[i];
-                uint32_t cp, min;
-                size_t n;
-
-                if (c < 0x80) {
-                        if (c == '\0')
-                                return fail(-EINVAL, ret_error, line,
-                                            "contains a NUL byte; expected UTF-8 text");
-                        line += c == '\n';
-                        i++;
-                        continue;
-                }
-                if (c >= 0xc2 && c <= 0xdf)
-                        n = 1, cp = c & 0x1f, min = 0x80;
-                else if (c >= 0xe0 && c <= 0xef)
-                        n = 2, cp = c & 0x0f, min = 0x800;
-                else if (c >= 0xf0 && c <= 0xf4)
-                        n = 3, cp = c & 0x07, min = 0x10000;
-                else
-                        goto bad;
-                if (n >= len - i)
-                        goto bad;
-                for (size_t k = 1; k <= n; k++) {
-                        unsigned char cc = (unsigned char)s[i + k];
-                        if ((cc & 0xc0) != 0x80)
-                                goto bad;
-                        cp = cp << 6 | (cc & 0x3f);
-                }
-                if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-                        goto bad;
-                i += n + 1;
-                continue;
-        bad:
-                return fail(-EINVAL, ret_error, line, "byte 0x%02x is not UTF-8; domain XML must be UTF-8",
-                            c);
+        for (size_t i = 0, k; i < len; i += k) {
+                k = utf8_char_length(s + i, len - i);
+                if (k == 0)
+                        return fail(-EINVAL, ret_error, line, "byte 0x%02x is not UTF-8; domain XML must be UTF-8",
+                                    (unsigned char)s[i]);
+                if (s[i] == '\0')
+                        return fail(-EINVAL, ret_error, line, "contains a NUL byte; expected UTF-8 text");
+                line += s[i] == '\n';
         }
         return 0;
 }
