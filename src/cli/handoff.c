@@ -355,21 +355,45 @@ int print_nothing_to_do(const struct cli *cli, const char *verb, const char *wha
 }
 
 /* A journal write failed for want of space: freeing it is the fix, never dropping the record. */
-static bool journal_out_of_space(int r)
+bool journal_out_of_space(int r)
 {
         return r == -ENOSPC || r == -EDQUOT;
 }
 
+char *journal_trouble(const struct cli *cli, const char *phase, int r, const struct engine_run *run)
+{
+        char run_dir[PATH_MAX];
+        char *s = NULL;
+        int k;
+
+        root_path(cli, "run", run_dir, sizeof(run_dir));
+        if (!run && journal_out_of_space(r))
+                k = asprintf(&s, "cannot write the journal (%s), so nothing was changed: free space in %s, then run "
+                                 "gpu-handoff %s again",
+                             strerror(-r), run_dir, phase);
+        else if (run && run->journal_error && run->host_intact)
+                k = asprintf(&s, "the GPU is back with the host, but the journal could not record it (%s): free space "
+                                 "in %s, then run gpu-handoff recover (it finds nothing left to undo)",
+                             strerror(-run->journal_error), run_dir);
+        else if (run && run->journal_error)
+                k = asprintf(&s, "cannot give the GPU back: %s; the journal could not record everything (%s): free "
+                                 "space in %s and fix that, then run gpu-handoff recover",
+                             run->failed >= 0 && run->outcomes[run->failed].message ? run->outcomes[run->failed].message
+                                                                                     : strerror(-r),
+                             strerror(-run->journal_error), run_dir);
+        else
+                return NULL;
+        return k < 0 ? NULL : s;
+}
+
 int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase, bool report)
 {
-        _cleanup_free_ char *error = NULL;
+        _cleanup_free_ char *error = NULL, *trouble = NULL;
         struct engine_run *run = NULL;
         struct step *steps = NULL;
-        char run_dir[PATH_MAX];
         size_t n_steps = 0;
         int r, status;
 
-        root_path(cli, "run", run_dir, sizeof(run_dir));
         r = transition_undo(&s->ctx, &s->self, s->command, phase, &run, &steps, &n_steps, &error);
         if (run && report)
                 print_run(cli, phase, run, r);
@@ -377,20 +401,13 @@ int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase
                 cli_error("%s: %s", phase, run->outcomes[run->failed].message);
         if (r == -ENOMEM)
                 status = cli_error("out of memory");
-        else if (r < 0 && !run && journal_out_of_space(r)) {
-                cli_error("%s: cannot write the journal (%s), so nothing was changed: free space in %s, then run "
-                          "gpu-handoff %s again",
-                          phase, strerror(-r), run_dir, phase);
+        else if (r < 0 && (!run || run->host_intact) && (trouble = journal_trouble(cli, phase, r, run))) {
+                cli_error("%s: %s", phase, trouble);
                 status = EXIT_NEEDS_RECOVER;
         } else if (r < 0 && !run) {
                 cli_error("%s: %s", phase, error ? error : strerror(-r));
                 cli_error("check the host (gpu-handoff list), then run \"gpu-handoff recover --discard\" to drop "
                           "the journal");
-                status = EXIT_NEEDS_RECOVER;
-        } else if (r < 0 && run->host_intact && run->journal_error) {
-                cli_error("%s: the GPU is back with the host, but the journal could not record it (%s): free space "
-                          "in %s, then run gpu-handoff recover (it finds nothing left to undo)",
-                          phase, strerror(-run->journal_error), run_dir);
                 status = EXIT_NEEDS_RECOVER;
         } else if (r < 0)
                 status = EXIT_NEEDS_RECOVER;

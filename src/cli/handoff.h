@@ -46,6 +46,15 @@ bool journal_is_directory(const struct cli *cli);
  * is damaged. */
 int journal_check(struct cli *cli, struct journal_state **ret);
 
+/* A journal write failed for want of space (ENOSPC, EDQUOT). */
+bool journal_out_of_space(int r);
+/* What to say after an undo (transition_undo()'s r and run, for phase) that the journal kept from
+ * finishing, for release, recover and the hook alike: freeing space in ROOT/run, then recover
+ * (or the phase again when nothing was written) is the fix, never dropping the only record.
+ * One line without a prefix, malloc'd; NULL when the journal is not what stopped it, or out of
+ * memory. */
+char *journal_trouble(const struct cli *cli, const char *phase, int r, const struct engine_run *run);
+
 /* Undoes what the journal says is applied (release, recover) and returns an exit status. With
  * report, the step timeline goes to stdout; without (a recovery before attach --json, whose
  * stdout must stay one JSON document), one line on stderr. */
