@@ -16,6 +16,7 @@
 #include "handoff/interrupt.h"
 #include "handoff/transition.h"
 #include "host/holders.h"
+#include "libvirt/give-back.h"
 
 /* ROOT/rel for messages: "/run/gpu-handoff" on the real root. */
 static const char *root_path(const struct cli *cli, const char *rel, char *buf, size_t size)
@@ -384,6 +385,32 @@ char *journal_trouble(const struct cli *cli, const char *phase, int r, const str
         else
                 return NULL;
         return k < 0 ? NULL : s;
+}
+
+int give_back_after_hook(struct cli *cli, struct handoff_session *s, const struct journal_state *st,
+                         const char *phase)
+{
+        _cleanup_free_ char *error = NULL;
+        struct strv taken = {0};
+        int r;
+
+        if (!libvirt_started(st))
+                return EXIT_OK; /* every device gpu-handoff freed, it bound itself */
+        r = libvirt_give_back(&s->ctx, st, &taken, &error);
+        for (size_t i = 0; i < taken.n; i++)
+                fprintf(stderr,
+                        "gpu-handoff: %s: libvirt left %s on vfio-pci (it keeps a device once used as managed='no' "
+                        "unmanaged until libvirtd restarts): taken from vfio-pci\n",
+                        phase, taken.v[i]);
+        strv_done(&taken);
+        if (r == -ENOMEM)
+                return cli_error("out of memory");
+        if (r < 0) {
+                cli_error("%s: cannot give the GPU back: %s; then run gpu-handoff %s again", phase,
+                          error ? error : strerror(-r), phase);
+                return EXIT_NEEDS_RECOVER;
+        }
+        return EXIT_OK;
 }
 
 int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase, bool report)

@@ -55,6 +55,13 @@ bool journal_out_of_space(int r);
  * memory. */
 char *journal_trouble(const struct cli *cli, const char *phase, int r, const struct engine_run *run);
 
+/* For a transition the libvirt hook started: what libvirt left on vfio-pci although the journal
+ * only freed it (libvirt/give-back.h), taken from vfio-pci so that the undo can give it to its
+ * drivers, each named on stderr; refused, naming the holder, while a VM still uses it. Returns
+ * an exit status. */
+int give_back_after_hook(struct cli *cli, struct handoff_session *s, const struct journal_state *st,
+                         const char *phase);
+
 /* Undoes what the journal says is applied (release, recover) and returns an exit status. With
  * report, the step timeline goes to stdout; without (a recovery before attach --json, whose
  * stdout must stay one JSON document), one line on stderr. */
