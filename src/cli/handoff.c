@@ -364,27 +364,8 @@ bool journal_out_of_space(int r)
 char *journal_trouble(const struct cli *cli, const char *phase, int r, const struct engine_run *run)
 {
         char run_dir[PATH_MAX];
-        char *s = NULL;
-        int k;
 
-        root_path(cli, "run", run_dir, sizeof(run_dir));
-        if (!run && journal_out_of_space(r))
-                k = asprintf(&s, "cannot write the journal (%s), so nothing was changed: free space in %s, then run "
-                                 "gpu-handoff %s again",
-                             strerror(-r), run_dir, phase);
-        else if (run && run->journal_error && run->host_intact)
-                k = asprintf(&s, "the GPU is back with the host, but the journal could not record it (%s): free space "
-                                 "in %s, then run gpu-handoff recover (it finds nothing left to undo)",
-                             strerror(-run->journal_error), run_dir);
-        else if (run && run->journal_error)
-                k = asprintf(&s, "cannot give the GPU back: %s; the journal could not record everything (%s): free "
-                                 "space in %s and fix that, then run gpu-handoff recover",
-                             run->failed >= 0 && run->outcomes[run->failed].message ? run->outcomes[run->failed].message
-                                                                                     : strerror(-r),
-                             strerror(-run->journal_error), run_dir);
-        else
-                return NULL;
-        return k < 0 ? NULL : s;
+        return transition_journal_trouble(root_path(cli, "run", run_dir, sizeof(run_dir)), phase, r, run);
 }
 
 int give_back_after_hook(struct cli *cli, struct handoff_session *s, const struct journal_state *st,

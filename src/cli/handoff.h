@@ -48,11 +48,8 @@ int journal_check(struct cli *cli, struct journal_state **ret);
 
 /* A journal write failed for want of space (ENOSPC, EDQUOT). */
 bool journal_out_of_space(int r);
-/* What to say after an undo (transition_undo()'s r and run, for phase) that the journal kept from
- * finishing, for release, recover and the hook alike: freeing space in ROOT/run, then recover
- * (or the phase again when nothing was written) is the fix, never dropping the only record.
- * One line without a prefix, malloc'd; NULL when the journal is not what stopped it, or out of
- * memory. */
+/* transition_journal_trouble() for this root's run: the one wording release, recover and the
+ * hook give when the journal kept an undo from finishing. */
 char *journal_trouble(const struct cli *cli, const char *phase, int r, const struct engine_run *run);
 
 /* For a transition the libvirt hook started: what libvirt left on vfio-pci although the journal
