@@ -227,6 +227,27 @@ static void test_many_devices_all_checked(void **state)
         test_host_free(m);
 }
 
+/* The load-module step names every module the vfio_pci load brings in, so that release unloads
+ * exactly those; a set beyond a step's arguments is refused, never cut. */
+static void test_vfio_load_set_beyond_a_step(void **state)
+{
+        struct test_host *m = machine_new("module m1 available\nmodule m2 available\nmodule m3 available\n"
+                                        "module m4 available\nmodule m5 available\nmodule m6 available\n"
+                                        "module m7 available\nmodule m8 available\n"
+                                        "module vfio_pci available deps=m1,m2,m3,m4,m5,m6,m7,m8\n"
+                                        "pci 0000:01:00.0 1912:0014 class=0x0c0330 group=1\n");
+        struct plan_options opts = {.force = true};
+        char *names[] = {(char *)"01:00.0"};
+        struct plan *p = NULL;
+        char *error = NULL;
+
+        assert_int_equal(plan_attach(m->h, names, 1, &opts, &p, &error), -E2BIG);
+        assert_null(p);
+        assert_string_equal(error, "loading vfio_pci brings in 9 modules; gpu-handoff can record at most 8");
+        free(error);
+        test_host_free(m);
+}
+
 static void test_refusals_change_nothing(void **state)
 {
         struct test_host *m = machine_new(
@@ -416,6 +437,7 @@ int main(void)
                 cmocka_unit_test(test_module_stack),
                 cmocka_unit_test(test_many_names),
                 cmocka_unit_test(test_many_devices_all_checked),
+                cmocka_unit_test(test_vfio_load_set_beyond_a_step),
                 cmocka_unit_test(test_refusals_change_nothing),
                 cmocka_unit_test(test_display_gpu_in_group_needs_consent),
                 cmocka_unit_test(test_boot_gpu_on_vfio),
