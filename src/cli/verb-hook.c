@@ -183,6 +183,30 @@ static void use_vm_settings(struct cli *cli, const char *vm)
                 cli->vm = vm;
 }
 
+/* What libvirt should have taken from vfio-pci and did not (libvirt/give-back.h), the hook takes,
+ * so that the host's drivers can have it back: at "release end", when QEMU is gone, and before
+ * recovering a transition a crashed hook left (nothing while a VM still holds it). */
+static int give_back_what_libvirt_kept(const struct handoff_session *s, const struct journal_state *st,
+                                       const char *vm)
+{
+        _cleanup_free_ char *error = NULL;
+        struct strv taken = {0};
+        int r = libvirt_give_back(&s->ctx, st, &taken, &error);
+
+        for (size_t i = 0; i < taken.n; i++)
+                hook_log(LOG_NOTICE,
+                         "%s: libvirt left %s on vfio-pci (it keeps a device once used as managed='no' unmanaged "
+                         "until libvirtd restarts): the hook took it from vfio-pci",
+                         vm, taken.v[i]);
+        strv_done(&taken);
+        if (r == -ENOMEM)
+                return hook_fail(EXIT_ERROR, "out of memory");
+        if (r < 0)
+                return hook_fail(EXIT_NEEDS_RECOVER, "%s: cannot give the GPU back: %s; fix that, then run gpu-handoff recover",
+                                 vm, error ? error : strerror(-r));
+        return EXIT_OK;
+}
+
 /* A journal from before: finish what a crash left; refuse while another VM has the GPU.
  * *lent: this VM has it already (libvirt retried a start). */
 static int settle(struct cli *cli, struct handoff_session *s, const char *vm, bool *lent)
@@ -204,8 +228,9 @@ static int settle(struct cli *cli, struct handoff_session *s, const char *vm, bo
         case JOURNAL_OUTCOME_ROLLED_BACK:
         case JOURNAL_OUTCOME_RELEASED:
                 return journal_remove(cli->sr) < 0 ? hook_fail(EXIT_ERROR, "cannot remove the old journal") : EXIT_OK;
-        default:
-                return revert_journal(cli, s, "recover", false);
+        default: /* as recover does: what libvirt kept of a transition the hook started goes back first */
+                r = libvirt_started(st) ? give_back_what_libvirt_kept(s, st, vm) : EXIT_OK;
+                return r == EXIT_OK ? revert_journal(cli, s, "recover", false) : r;
         }
 }
 
@@ -343,29 +368,6 @@ static int prepare(struct cli *cli, const char *vm)
         }
         strv_done(&lend);
         return r;
-}
-
-/* QEMU is gone: what libvirt should have taken from vfio-pci and did not (libvirt/give-back.h),
- * the hook takes, so that the host's drivers can have it back. */
-static int give_back_what_libvirt_kept(const struct handoff_session *s, const struct journal_state *st,
-                                       const char *vm)
-{
-        _cleanup_free_ char *error = NULL;
-        struct strv taken = {0};
-        int r = libvirt_give_back(&s->ctx, st, &taken, &error);
-
-        for (size_t i = 0; i < taken.n; i++)
-                hook_log(LOG_NOTICE,
-                         "%s: libvirt left %s on vfio-pci (it keeps a device once used as managed='no' unmanaged "
-                         "until libvirtd restarts): the hook took it from vfio-pci",
-                         vm, taken.v[i]);
-        strv_done(&taken);
-        if (r == -ENOMEM)
-                return hook_fail(EXIT_ERROR, "out of memory");
-        if (r < 0)
-                return hook_fail(EXIT_NEEDS_RECOVER, "%s: cannot give the GPU back: %s; fix that, then run gpu-handoff recover",
-                                 vm, error ? error : strerror(-r));
-        return EXIT_OK;
 }
 
 /* "release end" also follows a start that failed after "prepare": whatever this hook lent to the
