@@ -62,6 +62,10 @@ static struct step *add_step(struct builder *b, enum step_kind kind, const char 
         va_start(ap, skip);
         r = plan_add_stepv(b->p, kind, skip, ap);
         va_end(ap);
+        if (r == -E2BIG) {
+                refuse(b, r, "a %s step takes at most %d arguments", step_kind_to_string(kind), STEP_MAX_ARGS);
+                return NULL;
+        }
         if (r < 0) {
                 oom(b);
                 return NULL;
@@ -98,9 +102,12 @@ int plan_add_stepv(struct plan *p, enum step_kind kind, const char *skip, va_lis
         *s = (struct step){.kind = kind};
         if (skip && !(s->skip = strdup(skip)))
                 return -ENOMEM; /* the step stays, half-made: plan_free() frees it */
-        while ((a = va_arg(ap, const char *)) && s->n_args < STEP_MAX_ARGS)
+        while ((a = va_arg(ap, const char *))) {
+                if (s->n_args == STEP_MAX_ARGS)
+                        return -E2BIG; /* never cut: the step would undo less than it did */
                 if (!(s->args[s->n_args++] = strdup(a)))
                         return -ENOMEM;
+        }
         return 0;
 }
 

@@ -248,6 +248,29 @@ static void test_vfio_load_set_beyond_a_step(void **state)
         test_host_free(m);
 }
 
+static int add_step(struct plan *p, enum step_kind kind, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, kind);
+        r = plan_add_stepv(p, kind, NULL, ap);
+        va_end(ap);
+        return r;
+}
+
+/* A step takes STEP_MAX_ARGS arguments: one more is an error, never silently left out. */
+static void test_step_arguments_never_cut(void **state)
+{
+        struct plan *p = calloc(1, sizeof(*p));
+
+        assert_non_null(p);
+        assert_int_equal(add_step(p, STEP_LOAD_MODULE, "1", "2", "3", "4", "5", "6", "7", "8", NULL), 0);
+        assert_int_equal(p->steps[0].n_args, 8);
+        assert_int_equal(add_step(p, STEP_LOAD_MODULE, "1", "2", "3", "4", "5", "6", "7", "8", "9", NULL), -E2BIG);
+        plan_free(p);
+}
+
 static void test_refusals_change_nothing(void **state)
 {
         struct test_host *m = machine_new(
@@ -438,6 +461,7 @@ int main(void)
                 cmocka_unit_test(test_many_names),
                 cmocka_unit_test(test_many_devices_all_checked),
                 cmocka_unit_test(test_vfio_load_set_beyond_a_step),
+                cmocka_unit_test(test_step_arguments_never_cut),
                 cmocka_unit_test(test_refusals_change_nothing),
                 cmocka_unit_test(test_display_gpu_in_group_needs_consent),
                 cmocka_unit_test(test_boot_gpu_on_vfio),
