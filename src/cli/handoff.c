@@ -16,6 +16,7 @@
 #include "handoff/interrupt.h"
 #include "handoff/transition.h"
 #include "host/holders.h"
+#include "libvirt/give-back.h"
 
 /* ROOT/rel for messages: "/run/gpu-handoff" on the real root. */
 static const char *root_path(const struct cli *cli, const char *rel, char *buf, size_t size)
@@ -355,21 +356,52 @@ int print_nothing_to_do(const struct cli *cli, const char *verb, const char *wha
 }
 
 /* A journal write failed for want of space: freeing it is the fix, never dropping the record. */
-static bool journal_out_of_space(int r)
+bool journal_out_of_space(int r)
 {
         return r == -ENOSPC || r == -EDQUOT;
 }
 
-int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase, bool report)
+char *journal_trouble(const struct cli *cli, const char *phase, int r, const struct engine_run *run)
+{
+        char run_dir[PATH_MAX];
+
+        return transition_journal_trouble(root_path(cli, "run", run_dir, sizeof(run_dir)), phase, r, run);
+}
+
+int give_back_after_hook(struct cli *cli, struct handoff_session *s, const struct journal_state *st,
+                         const char *phase)
 {
         _cleanup_free_ char *error = NULL;
+        struct strv taken = {0};
+        int r;
+
+        if (!libvirt_started(st))
+                return EXIT_OK; /* every device gpu-handoff freed, it bound itself */
+        r = libvirt_give_back(&s->ctx, st, &taken, &error);
+        for (size_t i = 0; i < taken.n; i++)
+                fprintf(stderr,
+                        "gpu-handoff: %s: libvirt left %s on vfio-pci (it keeps a device once used as managed='no' "
+                        "unmanaged until libvirtd restarts): taken from vfio-pci\n",
+                        phase, taken.v[i]);
+        strv_done(&taken);
+        if (r == -ENOMEM)
+                return cli_error("out of memory");
+        if (r < 0) {
+                cli_error("%s: cannot give the GPU back: %s; then run gpu-handoff %s again", phase,
+                          error ? error : strerror(-r), phase);
+                return EXIT_NEEDS_RECOVER;
+        }
+        return EXIT_OK;
+}
+
+int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase, bool report)
+{
+        _cleanup_free_ char *error = NULL, *trouble = NULL;
         struct engine_run *run = NULL;
         struct step *steps = NULL;
-        char run_dir[PATH_MAX];
         size_t n_steps = 0;
         int r, status;
 
-        root_path(cli, "run", run_dir, sizeof(run_dir));
         r = transition_undo(&s->ctx, &s->self, s->command, phase, &run, &steps, &n_steps, &error);
         if (run && report)
                 print_run(cli, phase, run, r);
@@ -377,20 +409,13 @@ int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase
                 cli_error("%s: %s", phase, run->outcomes[run->failed].message);
         if (r == -ENOMEM)
                 status = cli_error("out of memory");
-        else if (r < 0 && !run && journal_out_of_space(r)) {
-                cli_error("%s: cannot write the journal (%s), so nothing was changed: free space in %s, then run "
-                          "gpu-handoff %s again",
-                          phase, strerror(-r), run_dir, phase);
+        else if (r < 0 && (!run || run->host_intact) && (trouble = journal_trouble(cli, phase, r, run))) {
+                cli_error("%s: %s", phase, trouble);
                 status = EXIT_NEEDS_RECOVER;
         } else if (r < 0 && !run) {
                 cli_error("%s: %s", phase, error ? error : strerror(-r));
                 cli_error("check the host (gpu-handoff list), then run \"gpu-handoff recover --discard\" to drop "
                           "the journal");
-                status = EXIT_NEEDS_RECOVER;
-        } else if (r < 0 && run->host_intact && run->journal_error) {
-                cli_error("%s: the GPU is back with the host, but the journal could not record it (%s): free space "
-                          "in %s, then run gpu-handoff recover (it finds nothing left to undo)",
-                          phase, strerror(-run->journal_error), run_dir);
                 status = EXIT_NEEDS_RECOVER;
         } else if (r < 0)
                 status = EXIT_NEEDS_RECOVER;

@@ -46,6 +46,19 @@ bool journal_is_directory(const struct cli *cli);
  * is damaged. */
 int journal_check(struct cli *cli, struct journal_state **ret);
 
+/* A journal write failed for want of space (ENOSPC, EDQUOT). */
+bool journal_out_of_space(int r);
+/* transition_journal_trouble() for this root's run: the one wording release, recover and the
+ * hook give when the journal kept an undo from finishing. */
+char *journal_trouble(const struct cli *cli, const char *phase, int r, const struct engine_run *run);
+
+/* For a transition the libvirt hook started: what libvirt left on vfio-pci although the journal
+ * only freed it (libvirt/give-back.h), taken from vfio-pci so that the undo can give it to its
+ * drivers, each named on stderr; refused, naming the holder, while a VM still uses it. Returns
+ * an exit status. */
+int give_back_after_hook(struct cli *cli, struct handoff_session *s, const struct journal_state *st,
+                         const char *phase);
+
 /* Undoes what the journal says is applied (release, recover) and returns an exit status. With
  * report, the step timeline goes to stdout; without (a recovery before attach --json, whose
  * stdout must stay one JSON document), one line on stderr. */

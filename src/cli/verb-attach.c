@@ -123,7 +123,7 @@ static int apply_plan(struct cli *cli, struct handoff_session *s, const struct p
         int r;
 
         r = transition_attach(&s->ctx, &s->self, s->command, p, &run, &error);
-        if (!run && (r == -ENOSPC || r == -EDQUOT))
+        if (!run && journal_out_of_space(r))
                 return cli_error("attach: %s; nothing was changed: free space in %s/run, then try again",
                                  error ? error : strerror(-r), strcmp(cli->root, "/") == 0 ? "" : cli->root);
         if (!run)

@@ -25,7 +25,9 @@ static int load(const struct cli *cli, struct config **ret, char ***ret_warnings
 
         r = config_load(cli->sr, cli->vm, ret, ret_warnings, &error);
         if (r < 0) {
-                cli_error("%s", error ? error : strerror(-r));
+                /* the hook never passes a name config_vm_name_problem() refuses: this one is --vm's */
+                bool vm_name = r == -EINVAL && cli->vm && config_vm_name_problem(cli->vm);
+                cli_error("%s%s", vm_name ? "--vm: " : "", error ? error : strerror(-r));
                 return EXIT_ERROR;
         }
         return EXIT_OK;

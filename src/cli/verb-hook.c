@@ -169,6 +169,44 @@ static char *owner_command(const char *vm)
         return asprintf(&s, "hook %s", vm) < 0 ? NULL : s;
 }
 
+/* The VM's own settings are vm.d/NAME.conf. libvirt accepts names that cannot name that file
+ * (251 to 255 bytes, NAME_MAX less ".conf"): such a VM has no file of its own, the settings of
+ * gpu-handoff.conf apply, and its start goes on. */
+static void use_vm_settings(struct cli *cli, const char *vm)
+{
+        const char *problem = config_vm_name_problem(vm);
+
+        if (problem)
+                hook_log(LOG_NOTICE, "%s: no file in /" CONFIG_VM_DIR " can name this VM (%s): the settings of /"
+                         CONFIG_PATH " apply", vm, problem);
+        else
+                cli->vm = vm;
+}
+
+/* What libvirt should have taken from vfio-pci and did not (libvirt/give-back.h), the hook takes,
+ * so that the host's drivers can have it back: at "release end", when QEMU is gone, and before
+ * recovering a transition a crashed hook left (nothing while a VM still holds it). */
+static int give_back_what_libvirt_kept(const struct handoff_session *s, const struct journal_state *st,
+                                       const char *vm)
+{
+        _cleanup_free_ char *error = NULL;
+        struct strv taken = {0};
+        int r = libvirt_give_back(&s->ctx, st, &taken, &error);
+
+        for (size_t i = 0; i < taken.n; i++)
+                hook_log(LOG_NOTICE,
+                         "%s: libvirt left %s on vfio-pci (it keeps a device once used as managed='no' unmanaged "
+                         "until libvirtd restarts): the hook took it from vfio-pci",
+                         vm, taken.v[i]);
+        strv_done(&taken);
+        if (r == -ENOMEM)
+                return hook_fail(EXIT_ERROR, "out of memory");
+        if (r < 0)
+                return hook_fail(EXIT_NEEDS_RECOVER, "%s: cannot give the GPU back: %s; fix that, then run gpu-handoff recover",
+                                 vm, error ? error : strerror(-r));
+        return EXIT_OK;
+}
+
 /* A journal from before: finish what a crash left; refuse while another VM has the GPU.
  * *lent: this VM has it already (libvirt retried a start). */
 static int settle(struct cli *cli, struct handoff_session *s, const char *vm, bool *lent)
@@ -190,8 +228,9 @@ static int settle(struct cli *cli, struct handoff_session *s, const char *vm, bo
         case JOURNAL_OUTCOME_ROLLED_BACK:
         case JOURNAL_OUTCOME_RELEASED:
                 return journal_remove(cli->sr) < 0 ? hook_fail(EXIT_ERROR, "cannot remove the old journal") : EXIT_OK;
-        default:
-                return revert_journal(cli, s, "recover", false);
+        default: /* as recover does: what libvirt kept of a transition the hook started goes back first */
+                r = libvirt_started(st) ? give_back_what_libvirt_kept(s, st, vm) : EXIT_OK;
+                return r == EXIT_OK ? revert_journal(cli, s, "recover", false) : r;
         }
 }
 
@@ -248,7 +287,8 @@ static int attach(struct cli *cli, struct handoff_session *s, const struct domai
                                     .terminate = c->holders == HOLDER_POLICY_TERMINATE};
         int r;
 
-        if (asprintf(&consent, "set SingleGPU=yes in /etc/gpu-handoff/vm.d/%s.conf to allow it", d->name) < 0)
+        if ((cli->vm ? asprintf(&consent, "set SingleGPU=yes in /" CONFIG_VM_DIR "/%s.conf to allow it", d->name)
+                     : asprintf(&consent, "set SingleGPU=yes in /" CONFIG_PATH " to allow it")) < 0)
                 return hook_fail(EXIT_ERROR, "out of memory");
         opts.consent = consent;
         struct strv names = {0}, managed = {0};
@@ -316,7 +356,7 @@ static int prepare(struct cli *cli, const char *vm)
         r = devices_to_lend(cli, d, &lend);
         /* No PCI hostdev, or all on vfio-pci already: nothing to do, nothing read beyond this. */
         if (r == EXIT_OK && lend.n > 0) {
-                cli->vm = vm;
+                use_vm_settings(cli, vm);
                 r = cli_load_config(cli, &c);
                 if (r == EXIT_OK)
                         r = settings_from_domain(cli, d, c);
@@ -330,29 +370,6 @@ static int prepare(struct cli *cli, const char *vm)
         return r;
 }
 
-/* QEMU is gone: what libvirt should have taken from vfio-pci and did not (libvirt/give-back.h),
- * the hook takes, so that the host's drivers can have it back. */
-static int give_back_what_libvirt_kept(const struct handoff_session *s, const struct journal_state *st,
-                                       const char *vm)
-{
-        _cleanup_free_ char *error = NULL;
-        struct strv taken = {0};
-        int r = libvirt_give_back(&s->ctx, st, &taken, &error);
-
-        for (size_t i = 0; i < taken.n; i++)
-                hook_log(LOG_NOTICE,
-                         "%s: libvirt left %s on vfio-pci (it keeps a device once used as managed='no' unmanaged "
-                         "until libvirtd restarts): the hook took it from vfio-pci",
-                         vm, taken.v[i]);
-        strv_done(&taken);
-        if (r == -ENOMEM)
-                return hook_fail(EXIT_ERROR, "out of memory");
-        if (r < 0)
-                return hook_fail(EXIT_NEEDS_RECOVER, "%s: cannot give the GPU back: %s; fix that, then run gpu-handoff recover",
-                                 vm, error ? error : strerror(-r));
-        return EXIT_OK;
-}
-
 /* "release end" also follows a start that failed after "prepare": whatever this hook lent to the
  * VM goes back; a journal of another VM, or none, is left alone. */
 static int release(struct cli *cli, const char *vm)
@@ -360,7 +377,7 @@ static int release(struct cli *cli, const char *vm)
         _cleanup_journal_state_ struct journal_state *st = NULL;
         _cleanup_(config_freep) struct config *c = NULL;
         _cleanup_(engine_run_freep) struct engine_run *run = NULL;
-        _cleanup_free_ char *what = owner_command(vm), *error = NULL;
+        _cleanup_free_ char *what = owner_command(vm), *error = NULL, *trouble = NULL;
         struct handoff_session s = {0};
         struct step *steps = NULL;
         size_t n_steps = 0;
@@ -373,7 +390,7 @@ static int release(struct cli *cli, const char *vm)
                 return r;
         if (!st->n_phases || !st->phases[0].command || strcmp(st->phases[0].command, what) != 0)
                 return EXIT_OK;
-        cli->vm = vm;
+        use_vm_settings(cli, vm);
         if (cli_load_config(cli, &c) != EXIT_OK && config_new_default(&c) < 0)
                 return hook_fail(EXIT_ERROR, "out of memory");
         r = session_begin(cli, what, c, &s);
@@ -389,6 +406,8 @@ static int release(struct cli *cli, const char *vm)
                 log_run(vm, "release", run);
         if (r == -ENOENT)
                 r = EXIT_OK; /* released meanwhile */
+        else if (r < 0 && (trouble = journal_trouble(cli, "release", r, run)))
+                r = hook_fail(EXIT_NEEDS_RECOVER, "%s: %s", vm, trouble);
         else if (r < 0)
                 r = hook_fail(EXIT_NEEDS_RECOVER, "%s: cannot give the GPU back: %s; fix that, then run gpu-handoff recover",
                               vm,

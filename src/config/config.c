@@ -1166,8 +1166,7 @@ int config_check(const struct config *c, char **ret_error)
 
 /* Loading */
 
-/* Why a VM name cannot name vm.d/NAME.conf; NULL when it can. */
-static const char *vm_name_problem(const char *vm)
+const char *config_vm_name_problem(const char *vm)
 {
         size_t n = strlen(vm);
 
@@ -1303,12 +1302,13 @@ int config_load(const struct sysroot *sr, const char *vm, struct config **ret, c
         if (!sr || !ret)
                 return -EINVAL;
         if (vm) {
-                problem = vm_name_problem(vm);
+                problem = config_vm_name_problem(vm);
                 if (problem) {
                         _cleanup_free_ char *printable = vm_name_printable(vm);
                         if (!printable)
                                 return -ENOMEM;
-                        return fail(-EINVAL, ret_error, "--vm", 0,
+                        /* no option named: the caller knows where the name came from */
+                        return fail(-EINVAL, ret_error, NULL, 0,
                                     "\"%s\" is not a VM name: %s; expected the libvirt domain name, a file name "
                                     "of 1 to %d bytes (no '/', no control characters)",
                                     printable, problem, VM_NAME_MAX);

@@ -85,12 +85,15 @@ struct config {
 
 /* The built-in defaults (no file); the documented defaults of gpu-handoff.conf(5). */
 int config_new_default(struct config **ret);
+/* Why a VM name cannot name CONFIG_VM_DIR/NAME.conf ("it is longer than 250 bytes": NAME_MAX
+ * less ".conf"; "it contains '/'"...); NULL when it can. */
+const char *config_vm_name_problem(const char *vm);
 /* Reads CONFIG_PATH (missing: defaults) and, when vm is not NULL, CONFIG_VM_DIR/VM.conf
  * (missing: nothing to override), then config_check(). Values are checked against the host
  * where they name it: CPU lists against sys/devices/system/cpu/online below the root (not
  * checked when that cannot be read). *ret_warnings: NULL or a NULL-terminated list of
  * "FILE:LINE: ..." lines (unknown keys), set on success only. Errors, with one line in
- * *ret_error: -EINVAL for a bad VM name (at most 250 bytes, so that NAME.conf is a file name),
+ * *ret_error: -EINVAL for a bad VM name (config_vm_name_problem(); the line names no option),
  * a malformed file or value, -EPERM for an unsafe file or directory (writable by group or
  * others, or owned by neither root nor the effective uid), -EFBIG for a file over 1 MiB,
  * -errno when a file cannot be read. *ret is untouched on failure. */

@@ -62,6 +62,10 @@ static struct step *add_step(struct builder *b, enum step_kind kind, const char 
         va_start(ap, skip);
         r = plan_add_stepv(b->p, kind, skip, ap);
         va_end(ap);
+        if (r == -E2BIG) {
+                refuse(b, r, "a %s step takes at most %d arguments", step_kind_to_string(kind), STEP_MAX_ARGS);
+                return NULL;
+        }
         if (r < 0) {
                 oom(b);
                 return NULL;
@@ -98,9 +102,12 @@ int plan_add_stepv(struct plan *p, enum step_kind kind, const char *skip, va_lis
         *s = (struct step){.kind = kind};
         if (skip && !(s->skip = strdup(skip)))
                 return -ENOMEM; /* the step stays, half-made: plan_free() frees it */
-        while ((a = va_arg(ap, const char *)) && s->n_args < STEP_MAX_ARGS)
+        while ((a = va_arg(ap, const char *))) {
+                if (s->n_args == STEP_MAX_ARGS)
+                        return -E2BIG; /* never cut: the step would undo less than it did */
                 if (!(s->args[s->n_args++] = strdup(a)))
                         return -ENOMEM;
+        }
         return 0;
 }
 
@@ -581,7 +588,7 @@ static void plan_vfio(struct builder *b)
 {
         const struct host *h = b->h;
         struct plan *p = b->p;
-        int groups[64];
+        _cleanup_free_ int *groups = NULL; /* each group once, in the order its first device comes */
         size_t n_groups = 0;
         bool waitable = true;
         char buf[16];
@@ -604,8 +611,14 @@ static void plan_vfio(struct builder *b)
                         return;
                 }
                 module_index_free(mi);
+                if (n > STEP_MAX_ARGS) { /* release unloads only what the step names: never drop one */
+                        strv_free(set, n);
+                        refuse(b, -E2BIG, "loading vfio_pci brings in %zu modules; gpu-handoff can record at most %d",
+                               n, STEP_MAX_ARGS);
+                        return;
+                }
                 s = add_step(b, STEP_LOAD_MODULE, NULL, NULL);
-                for (size_t i = 0; s && i < n && s->n_args < STEP_MAX_ARGS; i++)
+                for (size_t i = 0; s && i < n; i++)
                         s->args[s->n_args++] = TAKE_PTR(set[i]);
                 strv_free(set, n);
         }
@@ -620,8 +633,15 @@ static void plan_vfio(struct builder *b)
                         add_step(b, STEP_BIND_VFIO, NULL, d->address, NULL);
                 for (size_t j = 0; j < n_groups; j++)
                         seen |= groups[j] == d->iommu_group;
-                if (!seen && n_groups < ELEMENTSOF(groups))
+                if (!seen) {
+                        int *v = realloc(groups, (n_groups + 1) * sizeof(*v));
+                        if (!v) {
+                                oom(b);
+                                return;
+                        }
+                        groups = v;
                         groups[n_groups++] = d->iommu_group;
+                }
         }
         for (size_t j = 0; waitable && j < n_groups; j++) {
                 snprintf(buf, sizeof(buf), "%d", groups[j]);
@@ -629,16 +649,23 @@ static void plan_vfio(struct builder *b)
         }
 }
 
+/* Every device still on a host driver gets its holders checked: a step holds the mode and up to
+ * STEP_MAX_ARGS - 1 addresses, so a longer lend set takes several steps (the journal's record
+ * of one step stays the size it always was). */
 static void plan_holders(struct builder *b)
 {
         struct plan *p = b->p;
-        struct step *s = add_step(b, STEP_CHECK_HOLDERS, NULL, b->opts->terminate ? "terminate" : "refuse", NULL);
+        const char *mode = b->opts->terminate ? "terminate" : "refuse";
+        struct step *s = NULL;
 
-        for (size_t i = 0; s && i < p->n_devices && s->n_args < STEP_MAX_ARGS; i++)
-                if (p->devices[i]->driver && !on_vfio(p->devices[i]) && !(s->args[s->n_args++] = strdup(p->devices[i]->address)))
+        for (size_t i = 0; i < p->n_devices && !b->error; i++) {
+                if (!p->devices[i]->driver || on_vfio(p->devices[i]))
+                        continue; /* nothing is bound to a host driver: nothing can hold it */
+                if ((!s || s->n_args == STEP_MAX_ARGS) && !(s = add_step(b, STEP_CHECK_HOLDERS, NULL, mode, NULL)))
+                        return;
+                if (!(s->args[s->n_args++] = strdup(p->devices[i]->address)))
                         oom(b);
-        if (s && s->n_args == 1) /* nothing is bound to a host driver: nothing can hold it */
-                step_done(&b->p->steps[--b->p->n_steps]);
+        }
 }
 
 int plan_attach(const struct host *h, char *const *names, size_t n_names, const struct plan_options *opts,

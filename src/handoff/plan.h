@@ -55,7 +55,8 @@ bool plan_already_lent(const struct plan *p);
  * -EINVAL/-ENOENT/-EOPNOTSUPP with *ret_error one line saying what and what to do. */
 int plan_room(const struct handoff_ctx *ctx, const struct config *c, const struct process_id *self, struct plan *p,
               char **ret_error);
-/* For the plan builders: append a step (arguments: a NULL-terminated list of strings) or a note. */
+/* For the plan builders: append a step (arguments: a NULL-terminated list of strings, at most
+ * STEP_MAX_ARGS: -E2BIG beyond, the step left in the plan for plan_free()) or a note. */
 int plan_add_stepv(struct plan *p, enum step_kind kind, const char *skip, va_list ap);
 int plan_add_notev(struct plan *p, const char *fmt, va_list ap);
 void plan_free(struct plan *p);

@@ -139,3 +139,27 @@ int transition_undo(const struct handoff_ctx *ctx, const struct process_id *self
         /* Everything was undone, but the journal still says otherwise: recover must clear it. */
         return r < 0 ? -EIO : 0;
 }
+
+char *transition_journal_trouble(const char *run_dir, const char *phase, int r, const struct engine_run *run)
+{
+        char *s = NULL;
+        int k;
+
+        if (!run && (r == -ENOSPC || r == -EDQUOT))
+                k = asprintf(&s, "cannot write the journal (%s), so nothing was changed: free space in %s, then run "
+                                 "gpu-handoff %s again",
+                             strerror(-r), run_dir, phase);
+        else if (run && run->journal_error && run->host_intact)
+                k = asprintf(&s, "the GPU is back with the host, but the journal could not record it (%s): free space "
+                                 "in %s, then run gpu-handoff recover (it finds nothing left to undo)",
+                             strerror(-run->journal_error), run_dir);
+        else if (run && run->journal_error)
+                k = asprintf(&s, "cannot give the GPU back: %s; the journal could not record everything (%s): free "
+                                 "space in %s and fix that, then run gpu-handoff recover",
+                             run->failed >= 0 && run->outcomes[run->failed].message ? run->outcomes[run->failed].message
+                                                                                     : strerror(-r),
+                             strerror(-run->journal_error), run_dir);
+        else
+                return NULL;
+        return k < 0 ? NULL : s;
+}

@@ -27,3 +27,10 @@ int transition_attach(const struct handoff_ctx *ctx, const struct process_id *se
 int transition_undo(const struct handoff_ctx *ctx, const struct process_id *self, const char *command,
                     const char *phase, struct engine_run **ret_run, struct step **ret_steps, size_t *ret_n,
                     char **ret_error);
+
+/* What to say after an undo (transition_undo()'s r and run, for phase) that the journal kept from
+ * finishing, for release, recover and the hook alike: free space in run_dir ("ROOT/run"), then
+ * recover (or the phase again when not even its record was written) is the fix, never dropping
+ * the only record. One line without a prefix, malloc'd; NULL when the journal is not what
+ * stopped it, or out of memory. */
+char *transition_journal_trouble(const char *run_dir, const char *phase, int r, const struct engine_run *run);

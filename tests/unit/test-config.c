@@ -1097,26 +1097,27 @@ static void test_load_files(void **state)
 
 static void test_vm_names(void **state)
 {
+        /* The lines name no option: the hook passes names too (and never one refused here). */
         struct test_tree *t = test_tree_new("config-vm");
         _cleanup_(config_freep) struct config *c = NULL;
         char name[300];
 
         assert_load_error(t, "", -EINVAL,
-                          "--vm: \"\" is not a VM name: it is empty; expected the libvirt domain name, a file name of 1 "
+                          "\"\" is not a VM name: it is empty; expected the libvirt domain name, a file name of 1 "
                           "to 250 bytes (no '/', no control characters)");
         assert_load_error(t, "../etc/passwd", -EINVAL,
-                          "--vm: \"../etc/passwd\" is not a VM name: it contains '/'; expected the libvirt domain "
+                          "\"../etc/passwd\" is not a VM name: it contains '/'; expected the libvirt domain "
                           "name, a file name of 1 to 250 bytes (no '/', no control characters)");
         assert_load_error(t, "a/b", -EINVAL,
-                          "--vm: \"a/b\" is not a VM name: it contains '/'; expected the libvirt domain name, a file "
+                          "\"a/b\" is not a VM name: it contains '/'; expected the libvirt domain name, a file "
                           "name of 1 to 250 bytes (no '/', no control characters)");
         assert_load_error(t, "win\n11", -EINVAL,
-                          "--vm: \"win\\x0a11\" is not a VM name: it contains a control character; expected the "
+                          "\"win\\x0a11\" is not a VM name: it contains a control character; expected the "
                           "libvirt domain name, a file name of 1 to 250 bytes (no '/', no control characters)");
         memset(name, 'a', 251);
         name[251] = '\0';
         assert_load_error(t, name, -EINVAL,
-                          "--vm: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" is not a VM "
+                          "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" is not a VM "
                           "name: it is longer than 250 bytes; expected the libvirt domain name, a file name of 1 to "
                           "250 bytes (no '/', no control characters)");
         name[250] = '\0';

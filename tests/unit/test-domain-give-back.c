@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -168,6 +170,54 @@ static void test_still_held(void **state)
         test_machine_free(m);
 }
 
+/* "recover" and "release" come before QEMU is gone when a VM still runs: a process holding the
+ * GPU's /dev/vfio node is that VM. Nothing is taken, not even the audio function, and the line
+ * names the holder (it used to take both from the running VM). */
+static void test_running_vm_keeps_them(void **state)
+{
+        struct test_machine *m = started();
+        struct journal_state *st = NULL;
+        struct strv taken = {0};
+        char *error = NULL, group[32], node[64];
+        int fd = sysroot_openat(m->tree->sr, "sys/bus/pci/devices/" GPU, O_PATH | O_DIRECTORY);
+
+        assert_true(fd >= 0);
+        assert_int_equal(read_link_basename_at(fd, "iommu_group", group, sizeof(group)), 0);
+        close(fd);
+        snprintf(node, sizeof(node), "/dev/vfio/%s", group);
+        test_tree_write(m->tree, "proc/5150/stat",
+                        "5150 (qemu-system-x86) S 1 5150 5150 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 7000 1000 100\n");
+        test_tree_link(m->tree, node, "proc/5150/fd/31");
+        assert_int_equal(journal_load(m->tree->sr, &st, &error), 0);
+        assert_true(libvirt_started(st));
+        assert_int_equal(libvirt_give_back(&m->ctx, st, &taken, &error), -EBUSY);
+        assert_non_null(error);
+        assert_non_null(strstr(error, "pid 5150 qemu-system-x86"));
+        assert_non_null(strstr(error, node));
+        assert_int_equal(taken.n, 0);
+        assert_string_equal(driver_of(m, GPU), "vfio-pci");
+        assert_string_equal(driver_of(m, AUDIO), "vfio-pci");
+        free(error);
+        journal_state_free(st);
+        test_machine_free(m);
+}
+
+/* Only a transition the hook started can have devices libvirt bound: "hook NAME", not "attach". */
+static void test_started_by_the_hook(void **state)
+{
+        struct journal_state st = {0};
+        struct journal_phase phase = {.command = (char *)"hook win11"};
+
+        assert_false(libvirt_started(&st));
+        st.phases = &phase;
+        st.n_phases = 1;
+        assert_true(libvirt_started(&st));
+        phase.command = (char *)"attach 0000:01:00.0";
+        assert_false(libvirt_started(&st));
+        phase.command = (char *)"hookwin11";
+        assert_false(libvirt_started(&st));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -176,6 +226,8 @@ int main(void)
                 cmocka_unit_test(test_libvirt_gave_them_back),
                 cmocka_unit_test(test_hook_bound_ones_are_left_to_the_undo),
                 cmocka_unit_test(test_still_held),
+                cmocka_unit_test(test_running_vm_keeps_them),
+                cmocka_unit_test(test_started_by_the_hook),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

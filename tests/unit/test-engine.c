@@ -462,10 +462,27 @@ static void test_journal_full_at_every_write(void **state)
                 } else {
                         assert_int_equal(r, 0);
                         engine_run_free(run);
-                        if (undo(m, "release") == 0)
+                        struct step *steps = NULL;
+                        size_t n_steps = 0;
+                        char *error = NULL, *trouble;
+
+                        run = NULL;
+                        r = transition_undo(&m->ctx, &m->self, "release", "release", &run, &steps, &n_steps, &error);
+                        if (r == 0)
                                 fail_msg("%s: release succeeded", when);
                         if (k > n_attach + 1) /* the phase was written: every revert ran */
                                 test_machine_assert_as_before(m, when);
+                        /* What the hook, release and recover say: space first, the record kept. */
+                        trouble = transition_journal_trouble("/x/run", "release", r, run);
+                        if (!trouble)
+                                fail_msg("%s: nothing said about the journal", when);
+                        if (!strstr(trouble, k > n_attach + 1 ? "free space in /x/run, then run gpu-handoff recover"
+                                                              : "free space in /x/run, then run gpu-handoff release again"))
+                                fail_msg("%s: \"%s\"", when, trouble);
+                        free(trouble);
+                        free(error);
+                        engine_run_free(run);
+                        steps_free(steps, n_steps);
                 }
                 journal_set_write_hook(NULL, NULL);
                 r = undo(m, "recover");

@@ -179,6 +179,98 @@ static void test_many_names(void **state)
         test_host_free(m);
 }
 
+/* A step holds STEP_MAX_ARGS arguments, a lend set has no limit: every device on a host driver
+ * has its holders checked and every group is waited for, however many (it was 7 addresses and
+ * 64 groups, the rest silently left out). */
+static void test_many_devices_all_checked(void **state)
+{
+        enum { N = 70 };
+        char description[N * 96] = "module vfio_pci available\n";
+        char *names[N];
+        char addresses[N][16];
+        struct plan_options opts = {.force = true};
+        struct plan *p = NULL;
+        char *error = NULL;
+        size_t n_waits = 0;
+        struct test_host *m;
+
+        for (int i = 0; i < N; i++) {
+                size_t len = strlen(description);
+                snprintf(description + len, sizeof(description) - len,
+                         "pci 0000:%02x:00.0 1912:0014 class=0x0c0330 group=%d driver=xhci_hcd\n", i + 1, i + 1);
+                snprintf(addresses[i], sizeof(addresses[i]), "0000:%02x:00.0", i + 1);
+                names[i] = addresses[i];
+        }
+        m = machine_new(description);
+        if (plan_attach(m->h, names, N, &opts, &p, &error) < 0)
+                fail_msg("plan: %s", error);
+        assert_int_equal(p->n_devices, N);
+        for (int i = 0; i < N; i++) {
+                size_t seen = 0;
+                for (size_t j = 0; j < p->n_steps; j++) {
+                        const struct step *s = &p->steps[j];
+                        if (s->kind != STEP_CHECK_HOLDERS)
+                                continue;
+                        assert_true(s->n_args >= 2 && s->n_args <= STEP_MAX_ARGS);
+                        assert_string_equal(s->args[0], "refuse");
+                        for (size_t k = 1; k < s->n_args; k++)
+                                seen += strcmp(s->args[k], addresses[i]) == 0;
+                }
+                if (seen != 1)
+                        fail_msg("%s is checked for holders %zu times", addresses[i], seen);
+        }
+        for (size_t j = 0; j < p->n_steps; j++)
+                n_waits += p->steps[j].kind == STEP_WAIT_VFIO_GROUP;
+        assert_int_equal(n_waits, N);
+        assert_string_equal(p->steps[p->n_steps - 1].args[0], "70");
+        plan_free(p);
+        test_host_free(m);
+}
+
+/* The load-module step names every module the vfio_pci load brings in, so that release unloads
+ * exactly those; a set beyond a step's arguments is refused, never cut. */
+static void test_vfio_load_set_beyond_a_step(void **state)
+{
+        struct test_host *m = machine_new("module m1 available\nmodule m2 available\nmodule m3 available\n"
+                                        "module m4 available\nmodule m5 available\nmodule m6 available\n"
+                                        "module m7 available\nmodule m8 available\n"
+                                        "module vfio_pci available deps=m1,m2,m3,m4,m5,m6,m7,m8\n"
+                                        "pci 0000:01:00.0 1912:0014 class=0x0c0330 group=1\n");
+        struct plan_options opts = {.force = true};
+        char *names[] = {(char *)"01:00.0"};
+        struct plan *p = NULL;
+        char *error = NULL;
+
+        assert_int_equal(plan_attach(m->h, names, 1, &opts, &p, &error), -E2BIG);
+        assert_null(p);
+        assert_string_equal(error, "loading vfio_pci brings in 9 modules; gpu-handoff can record at most 8");
+        free(error);
+        test_host_free(m);
+}
+
+static int add_step(struct plan *p, enum step_kind kind, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, kind);
+        r = plan_add_stepv(p, kind, NULL, ap);
+        va_end(ap);
+        return r;
+}
+
+/* A step takes STEP_MAX_ARGS arguments: one more is an error, never silently left out. */
+static void test_step_arguments_never_cut(void **state)
+{
+        struct plan *p = calloc(1, sizeof(*p));
+
+        assert_non_null(p);
+        assert_int_equal(add_step(p, STEP_LOAD_MODULE, "1", "2", "3", "4", "5", "6", "7", "8", NULL), 0);
+        assert_int_equal(p->steps[0].n_args, 8);
+        assert_int_equal(add_step(p, STEP_LOAD_MODULE, "1", "2", "3", "4", "5", "6", "7", "8", "9", NULL), -E2BIG);
+        plan_free(p);
+}
+
 static void test_refusals_change_nothing(void **state)
 {
         struct test_host *m = machine_new(
@@ -367,6 +459,9 @@ int main(void)
                 cmocka_unit_test(test_secondary_gpu_leaves_console),
                 cmocka_unit_test(test_module_stack),
                 cmocka_unit_test(test_many_names),
+                cmocka_unit_test(test_many_devices_all_checked),
+                cmocka_unit_test(test_vfio_load_set_beyond_a_step),
+                cmocka_unit_test(test_step_arguments_never_cut),
                 cmocka_unit_test(test_refusals_change_nothing),
                 cmocka_unit_test(test_display_gpu_in_group_needs_consent),
                 cmocka_unit_test(test_boot_gpu_on_vfio),
