@@ -55,6 +55,25 @@ json_object *json_address_array(struct pci_device *const *devs, size_t n)
         return a;
 }
 
+json_object *json_plan_step(const struct step *s, size_t index)
+{
+        _cleanup_free_ char *text = step_describe(s);
+        json_object *o = json_object_new_object(), *args = json_object_new_array();
+
+        if (!o || !args) {
+                json_object_put(o);
+                json_object_put(args);
+                return NULL;
+        }
+        for (size_t a = 0; a < s->n_args; a++)
+                json_object_array_add(args, json_object_new_string(s->args[a]));
+        json_object_object_add(o, "index", index ? json_object_new_int((int)index) : NULL);
+        json_object_object_add(o, "kind", json_object_new_string(step_kind_to_string(s->kind)));
+        json_object_object_add(o, "args", args);
+        json_object_object_add(o, "description", json_string_or_null(text));
+        return o;
+}
+
 #define PRETTY (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* JSON text is UTF-8 (RFC 8259), but json-c copies a string's bytes as they are. A byte that is

@@ -8,6 +8,7 @@
 #include "basic/macro.h"
 #include "host/names.h"
 #include "host/pci.h"
+#include "handoff/step.h"
 
 #define JSON_SCHEMA_VERSION 1
 
@@ -21,6 +22,9 @@ json_object *json_string_or_null(const char *s);
 /* {"address","vendor_id","device_id","class","class_name","name","driver"} */
 json_object *json_pci_device(const struct pci_device *d, struct pci_names *names);
 json_object *json_address_array(struct pci_device *const *devs, size_t n);
+/* A planned step: {"index","kind","args","description"}; index 0 is null (a skipped step has no
+ * number). NULL when out of memory. */
+json_object *json_plan_step(const struct step *s, size_t index);
 /* Prints the document with a trailing newline; -EIO on a write error. Bytes that are not UTF-8
  * are printed as U+FFFD (docs/json.md), here and in the stream below. */
 int json_print(json_object *doc);

@@ -66,19 +66,9 @@ static int print_json(const struct plan *p, struct pci_names *names)
                 json_object_array_add(devices, json_pci_device(p->devices[i], names));
         for (size_t i = 0, number = 0; i < p->n_steps; i++) {
                 const struct step *s = &p->steps[i];
-                _cleanup_free_ char *text = step_describe(s);
-                json_object *o = json_object_new_object(), *args = json_object_new_array();
-                if (!o || !args) {
-                        json_object_put(o);
-                        json_object_put(args);
+                json_object *o = json_plan_step(s, s->skip ? 0 : ++number);
+                if (!o)
                         return -ENOMEM;
-                }
-                for (size_t j = 0; j < s->n_args; j++)
-                        json_object_array_add(args, json_object_new_string(s->args[j]));
-                json_object_object_add(o, "index", s->skip ? NULL : json_object_new_int((int)++number));
-                json_object_object_add(o, "kind", json_object_new_string(step_kind_to_string(s->kind)));
-                json_object_object_add(o, "args", args);
-                json_object_object_add(o, "description", json_string_or_null(text));
                 json_object_object_add(o, "skipped", json_string_or_null(s->skip));
                 json_object_array_add(steps, o);
         }

@@ -28,20 +28,9 @@ static int print_pending_json(const struct step *steps, const size_t *pending, s
         json_object_object_add(doc, "nothing_to_do", n_pending ? NULL : json_object_new_string(NOTHING_LENT));
         json_object_object_add(doc, "steps", list);
         for (size_t k = 0; k < n_pending; k++) {
-                const struct step *s = &steps[pending[k]];
-                _cleanup_free_ char *text = step_describe(s);
-                json_object *o = json_object_new_object(), *args = json_object_new_array();
-                if (!o || !args) {
-                        json_object_put(o);
-                        json_object_put(args);
+                json_object *o = json_plan_step(&steps[pending[k]], pending[k] + 1);
+                if (!o)
                         return -ENOMEM;
-                }
-                for (size_t a = 0; a < s->n_args; a++)
-                        json_object_array_add(args, json_object_new_string(s->args[a]));
-                json_object_object_add(o, "index", json_object_new_int((int)pending[k] + 1));
-                json_object_object_add(o, "kind", json_object_new_string(step_kind_to_string(s->kind)));
-                json_object_object_add(o, "args", args);
-                json_object_object_add(o, "description", json_string_or_null(text));
                 json_object_array_add(list, o);
         }
         return json_print(doc);
