@@ -125,6 +125,7 @@ static json_object *json_gpu(const struct gpu *g, struct pci_names *names)
 {
         const struct pci_device *d = g->dev;
         json_object *o = json_pci_device(d, names), *quirks = json_object_new_array();
+        char why[128];
 
         if (!o || !quirks) {
                 json_object_put(o);
@@ -133,6 +134,11 @@ static json_object *json_gpu(const struct gpu *g, struct pci_names *names)
         }
         json_object_object_add(o, "kind", json_object_new_string(gpu_kind_to_string(g->kind)));
         json_object_object_add(o, "boot_vga", json_object_new_boolean(d->boot_vga == YES));
+        /* Which card a script must not lend without consent, and why (host/display.h). */
+        json_object_object_add(o, "display", json_object_new_boolean(gpu_drives_display(g)));
+        json_object_object_add(o, "display_reason",
+                               gpu_drives_display(g) ? json_object_new_string(gpu_display_reason(g, why, sizeof(why)))
+                                                     : NULL);
         json_object_object_add(o, "group", g->group ? json_object_new_int(g->group->number) : NULL);
         json_object_object_add(o, "group_isolation", json_object_new_string(group_isolation_to_string(g->isolation)));
         json_object_object_add(o, "companions", json_address_array(g->companions, g->n_companions));

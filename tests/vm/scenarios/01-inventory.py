@@ -110,6 +110,11 @@ def check_doctor(t):
         t.equal("doctor --json: GPU foreign devices", g.get("foreign"), [])
         t.equal("doctor --json: GPU driver", g.get("driver"), "bochs-drm")
         t.equal("doctor --json: GPU boot_vga", g.get("boot_vga"), pci.get(GPU, {}).get("boot_vga") == "1")
+        # the only GPU, bochs-drm with fbcon on its framebuffer: the kernel shows it drives the display
+        t.equal("doctor --json: GPU display", g.get("display"), True)
+        t.expect(g.get("display_reason") and "boot" not in g["display_reason"],
+                 f"doctor --json: GPU display_reason should be evidence from the kernel, not the boot GPU: {g.get('display_reason')!r}")
+        t.log.notes.append(f"display: {g.get('display_reason')}")
         t.equal("doctor --json: GPU ids", (g.get("vendor_id"), g.get("device_id"), g.get("class")), ("1234", "1111", "0x030000"))
         rm = pci.get(GPU, {}).get("reset_method", "-")
         t.equal("doctor --json: GPU reset_method", g.get("reset_method"), None if rm == "-" else rm.replace(",", " "))
