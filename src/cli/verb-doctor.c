@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "doctor/doctor.h"
+#include "doctor/hook.h"
 #include "doctor/vm.h"
 #include "host/host.h"
 #include "libvirt/domain.h"

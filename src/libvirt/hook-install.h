@@ -4,8 +4,8 @@
 /* Installing the libvirt hook: which libvirt is there (read from its library's file name, nothing
  * is run), where it runs QEMU hooks (every executable in /etc/libvirt/hooks/qemu.d/ since 6.5.0,
  * else only /etc/libvirt/hooks/qemu), what is there already, putting a link to gpu-handoff there
- * without touching anything that is not ours, taking exactly that away again, and what doctor
- * says about it.
+ * without touching anything that is not ours, taking exactly that away again, and the installed
+ * state as data (hook_status; doctor/hook.c judges it).
  *
  * What install created is recorded in /var/lib/gpu-handoff/hook-install (written before the
  * change, atomically), so uninstall removes exactly that: our link while it still points at a
@@ -26,7 +26,6 @@
 #include "basic/macro.h"
 #include "basic/sysroot.h"
 
-struct doctor_report;
 
 #define HOOK_RECORD_PATH "/var/lib/gpu-handoff/hook-install"
 #define HOOK_DIR_PATH "/etc/libvirt/hooks"
@@ -173,10 +172,7 @@ bool hook_refused(int r);
 /* What the hook links to: gpu-handoff-hook next to binary when it is installed (a front that
  * answers the events gpu-handoff ignores without loading its libraries), else binary. */
 char *hook_target(const struct sysroot *sr, const char *binary);
+/* Whether binary is an executable file under the root (a hook link to it would run). */
+bool hook_binary_runs(const struct sysroot *sr, const char *binary);
 /* The line a hooks/qemu script of the user's needs to run gpu-handoff too (malloc'd). */
 char *hook_chain_line(const struct sysroot *sr, const char *binary);
-
-/* Appends doctor's hook findings to rep (ids in docs/json.md: hook-installed,
- * hook-not-installed, hook-stale, hook-not-run, hook-restart-needed, hook-runs-twice,
- * hook-vm-scripts, hook-unreadable). No libvirt: none. Only -ENOMEM is an error. */
-int hook_doctor(const struct sysroot *sr, const char *binary, struct doctor_report *rep);

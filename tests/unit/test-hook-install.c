@@ -23,6 +23,7 @@
 
 #include "basic/macro.h"
 #include "doctor/doctor.h"
+#include "doctor/hook.h"
 #include "libvirt/hook-install.h"
 #include "snapshot.h"
 #include "testtree.h"
