@@ -8,11 +8,8 @@
 #include <stdint.h>
 
 #include "basic/sysroot.h"
+#include "basic/time.h"
 
-#define USEC_PER_MSEC UINT64_C(1000)
-#define USEC_PER_SEC UINT64_C(1000000)
-/* A timeout that never expires. */
-#define USEC_INFINITY UINT64_MAX
 
 /* The first and the longest pause between two checks of a condition. */
 #define WAIT_BACKOFF_MIN_USEC (1 * USEC_PER_MSEC)

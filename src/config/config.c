@@ -21,6 +21,7 @@
 #include "basic/utf8.h"
 #include "basic/strv.h"
 #include "basic/sysroot.h"
+#include "basic/time.h"
 #include "config/config.h"
 
 /* A configuration file is a few hundred bytes; a bigger one is a mistake, not a config. */
@@ -38,8 +39,6 @@
 #define WARNINGS_MAX 20
 /* Longest excerpt of a file quoted in a message: a 200 KB value makes a useless error line. */
 #define QUOTE_MAX 64
-#define USEC_PER_SEC UINT64_C(1000000)
-#define USEC_PER_DAY (24 * 3600 * USEC_PER_SEC)
 
 #define CONFIG_ONLINE_PATH "sys/devices/system/cpu/online"
 
