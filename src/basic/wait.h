@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "basic/sysroot.h"
-#include "basic/time.h"
+#include "basic/time-util.h"
 
 
 /* The first and the longest pause between two checks of a condition. */

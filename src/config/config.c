@@ -21,7 +21,7 @@
 #include "basic/utf8.h"
 #include "basic/strv.h"
 #include "basic/sysroot.h"
-#include "basic/time.h"
+#include "basic/time-util.h"
 #include "config/config.h"
 
 /* A configuration file is a few hundred bytes; a bigger one is a mistake, not a config. */
