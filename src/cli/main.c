@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "build-config.h"
 #include "basic/parse.h"
 #include "basic/quote.h"
 #include "cli/cli.h"

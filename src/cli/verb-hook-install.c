@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "build-config.h"
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "libvirt/hook-install.h"
