@@ -19,6 +19,7 @@
 #include "basic/parse.h"
 #include "cli/cli.h"
 #include "cli/handoff.h"
+#include "cli/verbs.h"
 #include "handoff/transition.h"
 #include "host/host.h"
 #include "libvirt/domain.h"
@@ -422,14 +423,21 @@ static int release(struct cli *cli, const char *vm)
         return r;
 }
 
-int verb_hook(struct cli *cli, int argc, char **argv)
+static int verb_hook(struct cli *cli, int argc, char **argv)
 {
         const char *vm = argv[0], *op = argc > 1 ? argv[1] : "", *subop = argc > 2 ? argv[2] : "";
+        const struct verb *sub;
         int r;
 
         /* libvirt always passes 3-4 arguments; one word is the admin's "install" / "uninstall". */
-        if (argc == 1)
-                return hook_install_verb(cli, argc, argv);
+        if (argc == 1) {
+                sub = verb_find(hook_install_verbs, argv[0]);
+                if (!sub)
+                        return cli_error("hook: \"%s\" is neither install nor uninstall (libvirt runs the hook itself, "
+                                         "with VM OP SUBOP EXTRA; see gpu-handoff hook --help)",
+                                         argv[0]);
+                return sub->run(cli, argc, argv);
+        }
         /* The hook runs for every event of every VM: everything else costs nothing. */
         bool lend = strcmp(op, "prepare") == 0 && strcmp(subop, "begin") == 0;
         bool give_back = strcmp(op, "release") == 0 && strcmp(subop, "end") == 0;
@@ -454,3 +462,43 @@ bool invoked_as_hook(const char *argv0)
         return strcmp(slash, "/qemu") == 0 ? slash - argv0 >= 6 && strncmp(slash - 6, "/hooks", 6) == 0
                                            : slash - argv0 >= 7 && strncmp(slash - 7, "/qemu.d", 7) == 0;
 }
+
+const struct verb hook_verb = {
+        .name = "hook",
+        .args = "VM OP SUBOP [EXTRA] | install | uninstall",
+        .min_args = 1,
+        .max_args = 4,
+        .run = verb_hook,
+        .summary = "libvirt's QEMU hook (libvirt runs it), and putting it in place: install, uninstall",
+        .description =
+                "libvirt runs /etc/libvirt/hooks/qemu and every file in /etc/libvirt/hooks/qemu.d/ with the\n"
+                "VM's name, the operation, the sub-operation and an extra argument, and the domain XML on\n"
+                "stdin. Installed there by hook install (a link to gpu-handoff-hook, a small front that\n"
+                "answers the other events itself), gpu-handoff acts on two events:\n"
+                "\n"
+                "  prepare begin  lends the VM's PCI hostdevs that the host still uses, as attach does,\n"
+                "                 with the VM's settings: /etc/gpu-handoff/vm.d/VM.conf, else the domain's\n"
+                "                 <memoryBacking><hugepages> and <cputune><vcpupin> (the host keeps the\n"
+                "                 other CPUs). managed='yes' hostdevs are bound by libvirt, not the hook;\n"
+                "                 without managed= a hostdev is unmanaged (as libvirt reads it). A hostdev\n"
+                "                 this host does not have, or a bridge, is left to libvirt.\n"
+                "                 Lending the GPU that drives the display needs SingleGPU=yes.\n"
+                "  release end    gives back what the hook lent to that VM (and takes from vfio-pci a\n"
+                "                 managed hostdev libvirt left there).\n"
+                "\n"
+                "Every other event, a VM without PCI hostdevs, or hostdevs already on vfio-pci: exit 0 at\n"
+                "once, nothing read or changed. It never calls back into libvirt. A failure is rolled back\n"
+                "and reported in one line on stderr (virt-manager shows it); every step goes to syslog\n"
+                "(journalctl -t gpu-handoff).\n"
+                "\n"
+                "Exit status: 0, 1 refused (libvirt does not start the VM), 3 rolled back after a failure,\n"
+                "4 the host needs gpu-handoff recover.\n",
+        .subverbs = hook_install_verbs,
+        .options = (const struct verb_option[]){
+                {"json", .help = "what install or uninstall found and did, as a JSON document"},
+                {},
+        },
+        .column = 17,
+        .epilog = "Exit status of install and uninstall: 0 (also when there is nothing to do), 1 refused\n"
+                  "(nothing changed; the message says why), 2 error.\n",
+};
