@@ -2,7 +2,9 @@
 #pragma once
 
 /* The verb layer: parses the command line, reads the host, reports once. Everything below it
- * returns -errno and never prints. */
+ * returns -errno and never prints. This header is what every verb file shares (cli.c): the
+ * descriptor a verb is made of, the command line's global state, reporting, the configuration and
+ * the quirks as the options name them. It names no verb: verbs.h lists them for main.c. */
 
 #include <stdbool.h>
 #include <stdio.h>

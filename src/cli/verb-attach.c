@@ -5,7 +5,7 @@
 
 #include "basic/quote.h"
 #include "cli/cli.h"
-#include "cli/handoff.h"
+#include "cli/session.h"
 #include "handoff/transition.h"
 #include "cli/json.h"
 #include "cli/verbs.h"

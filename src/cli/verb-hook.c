@@ -18,7 +18,7 @@
 
 #include "basic/parse.h"
 #include "cli/cli.h"
-#include "cli/handoff.h"
+#include "cli/session.h"
 #include "cli/verbs.h"
 #include "handoff/transition.h"
 #include "host/host.h"

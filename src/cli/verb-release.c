@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cli/handoff.h"
+#include "cli/session.h"
 #include "cli/json.h"
 #include "cli/verbs.h"
 

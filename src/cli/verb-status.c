@@ -6,7 +6,7 @@
 
 #include "basic/quote.h"
 #include "cli/cli.h"
-#include "cli/handoff.h"
+#include "cli/session.h"
 #include "cli/json.h"
 #include "cli/verbs.h"
 #include "handoff/journal.h"

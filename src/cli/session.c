@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "basic/quote.h"
-#include "cli/handoff.h"
+#include "cli/session.h"
 #include "cli/json.h"
 #include "handoff/detach.h"
 #include "handoff/interrupt.h"

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* What attach, release and recover share: the lock, the context for steps, the report. */
+/* A hand-over session as the verbs that change the host run it (attach, release, recover, the
+ * hook): the lock, the kernel seam and the context for steps, the old journal's checks, the undo,
+ * and the report of a run (its step timeline, or the same as JSON). */
 
 #include <stdio.h>
 
