@@ -24,6 +24,7 @@
 #include "host/host.h"
 #include "libvirt/domain.h"
 #include "libvirt/give-back.h"
+#include "libvirt/lend-set.h"
 #include "libvirt/settings.h"
 
 /* Where the hook's log goes: syslog on the real machine (journald keeps it under the tag
@@ -92,74 +93,18 @@ static int settings_from_domain(const struct cli *cli, const struct domain *d, s
                      : EXIT_OK;
 }
 
-static const struct domain_hostdev *hostdev_of(const struct domain *d, const char *address)
+/* The lend set (libvirt/lend-set.h), each hostdev left to libvirt named in the log: the hook goes
+ * on, never failing the start over one. */
+static int devices_to_lend(const struct cli *cli, const struct domain *d, struct lend_set *ret)
 {
-        for (size_t i = 0; i < d->n_hostdevs; i++) {
-                char a[PCI_ADDR_STRLEN];
-                if (strcmp(pci_addr_format(&d->hostdevs[i].host, a), address) == 0)
-                        return &d->hostdevs[i];
-        }
-        return NULL;
-}
+        _cleanup_free_ char *error = NULL;
+        int r = lend_set_read(cli->sr, d, ret, &error);
 
-/* managed='yes': libvirt binds vfio-pci itself after "prepare" and unbinds it before "release";
- * the hook only frees those devices from the host. */
-static int managed_hostdevs(const struct domain *d, struct strv *ret)
-{
-        for (size_t i = 0; i < d->n_hostdevs; i++) {
-                char a[PCI_ADDR_STRLEN];
-                if (d->hostdevs[i].managed && strv_addf(ret, "%s", pci_addr_format(&d->hostdevs[i].host, a)) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
-static bool listed(const struct strv *v, const char *s)
-{
-        for (size_t i = 0; i < v->n; i++)
-                if (strcmp(v->v[i], s) == 0)
-                        return true;
-        return false;
-}
-
-static bool is_bridge(const struct cli *cli, const char *address)
-{
-        char path[96], buf[32];
-        uint32_t class;
-
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/class", address);
-        return sysroot_read_attr(cli->sr, path, buf, sizeof(buf)) >= 0 && sysfs_parse_hex(buf, 0xffffff, &class) >= 0 &&
-               (class >> 16) == 0x06;
-}
-
-/* The hostdevs the host still has (not on vfio-pci), each once, by address; none: nothing to
- * do. A hostdev this host does not have, or a bridge, is none of the hook's business: libvirt
- * decides about it (and refuses it where it must); the hook says so in the log and goes on,
- * never failing the start over it. */
-static int devices_to_lend(const struct cli *cli, const struct domain *d, struct strv *ret)
-{
-        for (size_t i = 0; i < d->n_hostdevs; i++) {
-                char a[PCI_ADDR_STRLEN], driver[64];
-                int r;
-
-                pci_addr_format(&d->hostdevs[i].host, a);
-                if (listed(ret, a))
-                        continue; /* named twice */
-                r = pci_current_driver(cli->sr, a, driver, sizeof(driver));
-                if (r == -ENOENT || r == -ENODEV) {
-                        hook_log(LOG_NOTICE, "%s: hostdev %s is not on this host's PCI bus: left to libvirt", d->name, a);
-                        continue;
-                }
-                if (r < 0)
-                        return hook_fail(EXIT_ERROR, "%s: cannot read the driver of %s: %s", d->name, a, strerror(-r));
-                if (is_bridge(cli, a)) {
-                        hook_log(LOG_NOTICE, "%s: hostdev %s is a PCI bridge, which stays with the host: left to libvirt",
-                                 d->name, a);
-                        continue;
-                }
-                if ((r == 0 || strcmp(driver, "vfio-pci") != 0) && strv_addf(ret, "%s", a) < 0)
-                        return hook_fail(EXIT_ERROR, "out of memory");
-        }
+        for (size_t i = 0; i < ret->n_skipped; i++)
+                hook_log(LOG_NOTICE, "%s: hostdev %s %s: left to libvirt", d->name, ret->skipped[i].address,
+                         lend_skip_reason_to_string(ret->skipped[i].reason));
+        if (r < 0)
+                return error ? hook_fail(EXIT_ERROR, "%s: %s", d->name, error) : hook_fail(EXIT_ERROR, "out of memory");
         return EXIT_OK;
 }
 
@@ -236,45 +181,6 @@ static int settle(struct cli *cli, struct handoff_session *s, const char *vm, bo
 }
 
 /* Plans the hand-over of the devices and the room for the guest, and runs it. */
-static const struct gpu *gpu_of(const struct host *h, const char *address)
-{
-        for (size_t i = 0; i < h->n_gpus; i++)
-                if (strcmp(h->gpus[i].dev->address, address) == 0)
-                        return &h->gpus[i];
-        return NULL;
-}
-
-/* A companion (HDMI audio, USB-C) of a GPU the domain also passes: it goes along with that GPU. */
-static bool goes_with_its_gpu(const struct host *h, const struct domain *d, const char *address)
-{
-        for (size_t i = 0; i < h->n_gpus; i++)
-                for (size_t k = 0; k < h->gpus[i].n_companions; k++)
-                        if (strcmp(h->gpus[i].companions[k]->address, address) == 0 &&
-                            hostdev_of(d, h->gpus[i].dev->address))
-                                return true;
-        return false;
-}
-
-/* What the hook names to plan_attach(): the GPUs, whose companions come along; a device that is
- * neither only when managed='no' says the hook binds it (libvirt binds a managed one itself). */
-static int devices_to_name(const struct host *h, const struct domain *d, const struct strv *lend, struct strv *ret,
-                           bool *ret_force)
-{
-        *ret_force = false;
-        for (size_t i = 0; i < lend->n; i++) {
-                const struct domain_hostdev *hd = hostdev_of(d, lend->v[i]);
-
-                if (!gpu_of(h, lend->v[i])) {
-                        if (goes_with_its_gpu(h, d, lend->v[i]) || (hd && hd->managed))
-                                continue;
-                        *ret_force = true;
-                }
-                if (strv_addf(ret, "%s", lend->v[i]) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
 static int attach(struct cli *cli, struct handoff_session *s, const struct domain *d, const struct config *c,
                   const struct strv *lend)
 {
@@ -299,13 +205,13 @@ static int attach(struct cli *cli, struct handoff_session *s, const struct domai
         r = host_read(cli->sr, quirks, HOST_PLATFORM, &h);
         if (r < 0)
                 return hook_fail(EXIT_ERROR, "cannot read the host: %s", strerror(-r));
-        r = devices_to_name(h, d, lend, &names, &opts.force);
+        r = lend_set_names(h, d, lend, &names, &opts.force);
         if (r >= 0 && names.n == 0) { /* only managed devices libvirt binds itself */
                 strv_done(&names);
                 return EXIT_OK;
         }
         if (r >= 0)
-                r = managed_hostdevs(d, &managed);
+                r = lend_set_caller_binds(d, &managed);
         opts.caller_binds = managed.v;
         opts.n_caller_binds = managed.n;
         if (r >= 0)
@@ -338,7 +244,7 @@ static int prepare(struct cli *cli, const char *vm)
         _cleanup_(config_freep) struct config *c = NULL;
         _cleanup_free_ char *xml = NULL, *error = NULL, *what = owner_command(vm);
         struct handoff_session s = {0};
-        struct strv lend = {0};
+        struct lend_set lend = {0};
         size_t len = 0;
         bool lent;
         int r;
@@ -356,7 +262,7 @@ static int prepare(struct cli *cli, const char *vm)
                 return hook_fail(EXIT_NOT_READY, "libvirt named the VM \"%s\" but its XML says \"%s\"", vm, d->name);
         r = devices_to_lend(cli, d, &lend);
         /* No PCI hostdev, or all on vfio-pci already: nothing to do, nothing read beyond this. */
-        if (r == EXIT_OK && lend.n > 0) {
+        if (r == EXIT_OK && lend.devices.n > 0) {
                 use_vm_settings(cli, vm);
                 r = cli_load_config(cli, &c);
                 if (r == EXIT_OK)
@@ -364,10 +270,10 @@ static int prepare(struct cli *cli, const char *vm)
                 if (r == EXIT_OK)
                         r = session_begin(cli, what, c, &s);
                 if (r == EXIT_OK && (r = settle(cli, &s, vm, &lent)) == EXIT_OK && !lent)
-                        r = attach(cli, &s, d, c, &lend);
+                        r = attach(cli, &s, d, c, &lend.devices);
                 session_end(&s);
         }
-        strv_done(&lend);
+        lend_set_done(&lend);
         return r;
 }
 
