@@ -85,28 +85,29 @@ static int print_json(const struct plan *p, struct pci_names *names)
 static int settle_journal(struct cli *cli, struct handoff_session *s)
 {
         _cleanup_journal_state_ struct journal_state *st = NULL;
-        const struct process_id *owner;
+        _cleanup_free_ char *error = NULL;
+        struct transition_settlement old;
         int r = journal_check(cli, &st);
 
         if (r != 1)
                 return r;
-        if (st->n_phases == 0) /* an attach that stopped before its first record: nothing was done */
-                return journal_remove(cli->sr) < 0 ? cli_error("cannot remove the old journal") : 0;
-        switch (journal_state_outcome(st)) {
-        case JOURNAL_OUTCOME_ATTACHED:
+        r = transition_settle(&s->ctx, st, NULL, &old, &error);
+        if (r < 0)
+                return cli_error("%s", error ? error : strerror(-r));
+        switch (old.outcome) {
+        case TRANSITION_SETTLE_LENT:
+        case TRANSITION_SETTLE_OWN:
                 cli_error("attach: %s is already lent (gpu-handoff status); release it first",
-                          st->n_phases && st->phases[0].devices ? st->phases[0].devices : "a GPU");
+                          old.devices ? old.devices : "a GPU");
                 return EXIT_NOT_READY;
-        case JOURNAL_OUTCOME_ROLLED_BACK:
-        case JOURNAL_OUTCOME_RELEASED:
-                return journal_remove(cli->sr) < 0 ? cli_error("cannot remove the old journal") : 0;
-        default:
-                owner = journal_state_owner(st);
+        case TRANSITION_SETTLE_INTERRUPTED:
                 if (!cli->json)
                         printf("An interrupted hand-over (pid %d) left changes behind; undoing them first.\n",
-                               owner ? (int)owner->pid : 0);
+                               (int)old.owner);
                 r = revert_journal(cli, s, "recover", !cli->json);
                 return r == EXIT_OK ? 0 : r;
+        default:
+                return 0;
         }
 }
 

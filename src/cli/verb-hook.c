@@ -23,7 +23,6 @@
 #include "handoff/transition.h"
 #include "host/host.h"
 #include "libvirt/domain.h"
-#include "libvirt/give-back.h"
 #include "libvirt/lend-set.h"
 #include "libvirt/settings.h"
 
@@ -131,26 +130,28 @@ static void use_vm_settings(struct cli *cli, const char *vm)
 
 /* What libvirt should have taken from vfio-pci and did not (libvirt/give-back.h), the hook takes,
  * so that the host's drivers can have it back: at "release end", when QEMU is gone, and before
- * recovering a transition a crashed hook left (nothing while a VM still holds it). */
+ * recovering a transition a crashed hook left (nothing while a VM still holds it). Said in the
+ * hook's log, a failure in its one line. */
+static void taken_in_log(const char *vm, const char *address)
+{
+        hook_log(LOG_NOTICE,
+                 "%s: libvirt left %s on vfio-pci (it keeps a device once used as managed='no' unmanaged until "
+                 "libvirtd restarts): the hook took it from vfio-pci",
+                 vm, address);
+}
+
+static int failed_in_log(const char *vm, int r, const char *error)
+{
+        if (r == -ENOMEM)
+                return hook_fail(EXIT_ERROR, "out of memory");
+        return hook_fail(EXIT_NEEDS_RECOVER, "%s: cannot give the GPU back: %s; fix that, then run gpu-handoff recover",
+                         vm, error ? error : strerror(-r));
+}
+
 static int give_back_what_libvirt_kept(const struct handoff_session *s, const struct journal_state *st,
                                        const char *vm)
 {
-        _cleanup_free_ char *error = NULL;
-        struct strv taken = {0};
-        int r = libvirt_give_back(&s->ctx, st, &taken, &error);
-
-        for (size_t i = 0; i < taken.n; i++)
-                hook_log(LOG_NOTICE,
-                         "%s: libvirt left %s on vfio-pci (it keeps a device once used as managed='no' unmanaged "
-                         "until libvirtd restarts): the hook took it from vfio-pci",
-                         vm, taken.v[i]);
-        strv_done(&taken);
-        if (r == -ENOMEM)
-                return hook_fail(EXIT_ERROR, "out of memory");
-        if (r < 0)
-                return hook_fail(EXIT_NEEDS_RECOVER, "%s: cannot give the GPU back: %s; fix that, then run gpu-handoff recover",
-                                 vm, error ? error : strerror(-r));
-        return EXIT_OK;
+        return session_give_back(s, st, &(const struct give_back_voice){vm, taken_in_log, failed_in_log});
 }
 
 /* A journal from before: finish what a crash left; refuse while another VM has the GPU.
@@ -158,25 +159,31 @@ static int give_back_what_libvirt_kept(const struct handoff_session *s, const st
 static int settle(struct cli *cli, struct handoff_session *s, const char *vm, bool *lent)
 {
         _cleanup_journal_state_ struct journal_state *st = NULL;
+        _cleanup_free_ char *error = NULL;
+        struct transition_settlement old;
         int r = journal_check(cli, &st);
 
         *lent = false;
         if (r != 1)
                 return r;
-        switch (journal_state_outcome(st)) {
-        case JOURNAL_OUTCOME_ATTACHED:
-                *lent = st->n_phases && st->phases[0].command && strcmp(st->phases[0].command, s->command) == 0;
-                if (*lent)
-                        return EXIT_OK;
+        r = transition_settle(&s->ctx, st, s->command, &old, &error);
+        if (r < 0)
+                return hook_fail(EXIT_ERROR, "%s", error ? error : strerror(-r));
+        switch (old.outcome) {
+        case TRANSITION_SETTLE_OWN:
+                *lent = true;
+                return EXIT_OK;
+        case TRANSITION_SETTLE_LENT:
                 return hook_fail(EXIT_NOT_READY, "%s: the GPU is lent already (%s, by \"%s\"); stop that VM first", vm,
-                                 st->n_phases && st->phases[0].devices ? st->phases[0].devices : "?",
-                                 st->n_phases && st->phases[0].command ? st->phases[0].command : "?");
-        case JOURNAL_OUTCOME_ROLLED_BACK:
-        case JOURNAL_OUTCOME_RELEASED:
-                return journal_remove(cli->sr) < 0 ? hook_fail(EXIT_ERROR, "cannot remove the old journal") : EXIT_OK;
-        default: /* as recover does: what libvirt kept of a transition the hook started goes back first */
-                r = libvirt_started(st) ? give_back_what_libvirt_kept(s, st, vm) : EXIT_OK;
+                                 old.devices ? old.devices : "?", old.command ? old.command : "?");
+        case TRANSITION_SETTLE_EMPTY: /* what the hook has always said of it (it went through recover) */
+                fprintf(stderr, "gpu-handoff: recover: undid what an interrupted hand-over left behind.\n");
+                return EXIT_OK;
+        case TRANSITION_SETTLE_INTERRUPTED: /* as recover does: what libvirt kept goes back first */
+                r = give_back_what_libvirt_kept(s, st, vm);
                 return r == EXIT_OK ? revert_journal(cli, s, "recover", false) : r;
+        default:
+                return EXIT_OK;
         }
 }
 

@@ -96,7 +96,7 @@ static int verb_release(struct cli *cli, int argc, char **argv)
                 (void)journal_remove(cli->sr);
         if (r == 0 || (r == 1 && journal_empty(st)))
                 r = print_nothing_to_do(cli, "release", NOTHING_LENT);
-        else if (r == 1 && (r = give_back_after_hook(cli, &s, st, "release")) == EXIT_OK)
+        else if (r == 1 && (r = give_back_after_hook(&s, st, "release")) == EXIT_OK)
                 r = revert_journal(cli, &s, "release", true);
         session_end(&s);
         return r;
@@ -151,7 +151,7 @@ static int verb_recover(struct cli *cli, int argc, char **argv)
                 r = print_nothing_to_do(cli, "recover",
                                         "Nothing to recover: the GPU is lent (gpu-handoff status); gpu-handoff release "
                                         "gives it back.");
-        else if (r == 1 && (r = give_back_after_hook(cli, &s, st, "recover")) == EXIT_OK)
+        else if (r == 1 && (r = give_back_after_hook(&s, st, "recover")) == EXIT_OK)
                 r = revert_journal(cli, &s, "recover", true);
         session_end(&s);
         return r;
