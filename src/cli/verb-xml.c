@@ -78,29 +78,6 @@ static bool in_plan(const struct plan *p, const struct pci_device *d)
         return false;
 }
 
-/* Without a name, attach's own choice: the plan holds that GPU (and, its group being taken
- * whole here, maybe another one sharing the group: the one attach would pick drives no display,
- * and is on vfio-pci if one is, unless it is the only one). */
-static const struct gpu *planned_gpu(const struct host *h, const struct plan *p)
-{
-        const struct gpu *first = NULL, *lendable = NULL;
-
-        for (size_t i = 0; i < h->n_gpus; i++) {
-                const struct gpu *g = &h->gpus[i];
-                if (!in_plan(p, g->dev))
-                        continue;
-                if (!gpu_drives_display(g) && (g->kind == GPU_DISCRETE || gpu_on_vfio(g))) {
-                        if (gpu_on_vfio(g))
-                                return g;
-                        if (!lendable)
-                                lendable = g;
-                }
-                if (!first)
-                        first = g;
-        }
-        return lendable ? lendable : first;
-}
-
 static int parse_guest_bus(const char *s, uint8_t *ret)
 {
         uint32_t v;
@@ -249,7 +226,7 @@ static int verb_xml(struct cli *cli, int argc, char **argv)
                 cli_error("xml: %s", r == -ENOMEM ? "out of memory" : error ? error : strerror(-r));
                 return r == -EINVAL || r == -ENODEV || r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY;
         }
-        if (!g && !(g = planned_gpu(h, p)))
+        if (!g && !(g = p->gpu)) /* without a name, attach's own choice */
                 return cli_error("xml: attach would lend no GPU on this host (gpu-handoff attach --dry-run shows why)");
         fill_functions(h, g, p, &s);
         r = arg_proxmox ? hostdev_format_proxmox(&s, &text) : hostdev_format_xml(&s, &text);
