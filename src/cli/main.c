@@ -85,7 +85,8 @@ static bool is_global_option(const char *name)
 }
 
 /* getopt's table: the global options, then every option any verb takes, each name once (the
- * verbs that share a name share its form: --vm NAME, --dry-run). Lives as long as the process. */
+ * verbs that share a name share its form: --vm NAME, --dry-run). Lives as long as the process;
+ * NULL after reporting. */
 static struct option *all_options(void)
 {
         size_t n = ELEMENTSOF(global_options), cap = n + 1;
@@ -95,17 +96,28 @@ static struct option *all_options(void)
                 for (const struct verb_option *vo = verbs[i]->options; vo && vo->name; vo++)
                         cap++;
         o = calloc(cap, sizeof(*o));
-        if (!o)
+        if (!o) {
+                cli_error("out of memory");
                 return NULL;
+        }
         memcpy(o, global_options, sizeof(global_options));
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 for (const struct verb_option *vo = verbs[i]->options; vo && vo->name; vo++) {
-                        bool seen = is_global_option(vo->name);
-                        for (size_t k = ELEMENTSOF(global_options); k < n && !seen; k++)
-                                seen = strcmp(o[k].name, vo->name) == 0;
-                        if (!seen)
-                                o[n] = (struct option){vo->name, vo->value ? required_argument : no_argument, NULL,
-                                                       ARG_VERB_OPTION + (int)n}, n++;
+                        int has_arg = vo->value ? required_argument : no_argument;
+                        size_t k = ELEMENTSOF(global_options);
+
+                        if (is_global_option(vo->name))
+                                continue;
+                        while (k < n && strcmp(o[k].name, vo->name) != 0)
+                                k++;
+                        if (k < n && o[k].has_arg != has_arg) {
+                                /* a descriptor's mistake, which every run would show at once */
+                                cli_error("internal error: verbs disagree whether --%s takes a value", vo->name);
+                                free(o);
+                                return NULL;
+                        }
+                        if (k == n)
+                                o[n++] = (struct option){vo->name, has_arg, NULL, ARG_VERB_OPTION + (int)k};
                 }
         return o;
 }
@@ -188,7 +200,7 @@ int main(int argc, char **argv)
         }
         options = all_options();
         if (!options)
-                return cli_error("out of memory");
+                return EXIT_ERROR; /* reported */
         opterr = 0;
         /* First the options before the verb ("+": stop there); then, unless the verb is a libvirt
          * hook call, all of them again, now in any place (optind = 0 starts getopt over). */

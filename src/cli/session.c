@@ -406,6 +406,11 @@ int give_back_after_hook(const struct handoff_session *s, const struct journal_s
         return session_give_back(s, st, &(const struct give_back_voice){phase, taken_on_stderr, failed_on_stderr});
 }
 
+void print_undone_quietly(const char *phase)
+{
+        fprintf(stderr, "gpu-handoff: %s: undid what an interrupted hand-over left behind.\n", phase);
+}
+
 int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase, bool report)
 {
         _cleanup_free_ char *error = NULL, *trouble = NULL;
@@ -433,7 +438,7 @@ int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase
                 status = EXIT_NEEDS_RECOVER;
         else {
                 if (!report)
-                        fprintf(stderr, "gpu-handoff: %s: undid what an interrupted hand-over left behind.\n", phase);
+                        print_undone_quietly(phase);
                 else if (!cli->json)
                         printf("%s: the GPU is back with the host.\n", phase);
                 status = EXIT_OK;

@@ -74,3 +74,5 @@ int give_back_after_hook(const struct handoff_session *s, const struct journal_s
  * report, the step timeline goes to stdout; without (a recovery before attach --json, whose
  * stdout must stay one JSON document), one line on stderr. */
 int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase, bool report);
+/* The one line on stderr that says an undo without report was done. */
+void print_undone_quietly(const char *phase);

@@ -177,7 +177,7 @@ static int settle(struct cli *cli, struct handoff_session *s, const char *vm, bo
                 return hook_fail(EXIT_NOT_READY, "%s: the GPU is lent already (%s, by \"%s\"); stop that VM first", vm,
                                  old.devices ? old.devices : "?", old.command ? old.command : "?");
         case TRANSITION_SETTLE_EMPTY: /* what the hook has always said of it (it went through recover) */
-                fprintf(stderr, "gpu-handoff: recover: undid what an interrupted hand-over left behind.\n");
+                print_undone_quietly("recover");
                 return EXIT_OK;
         case TRANSITION_SETTLE_INTERRUPTED: /* as recover does: what libvirt kept goes back first */
                 r = give_back_what_libvirt_kept(s, st, vm);

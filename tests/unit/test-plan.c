@@ -361,7 +361,7 @@ static void test_boot_gpu_on_vfio(void **state)
 }
 
 /* What the host runs on never goes, whatever brought it into the lend set: the hook names an
- * unmanaged non-GPU hostdev with force (verb-hook.c's devices_to_name), --with-group takes a
+ * unmanaged non-GPU hostdev with force (libvirt/lend-set.c's lend_set_names()), --with-group takes a
  * group. */
 #define HOST_NVME                                                                                            \
         "module vfio_pci available\n"                                                                        \
