@@ -2,9 +2,12 @@
 #pragma once
 
 /* The verb layer: parses the command line, reads the host, reports once. Everything below it
- * returns -errno and never prints. */
+ * returns -errno and never prints. This header is what every verb file shares (cli.c): the
+ * descriptor a verb is made of, the command line's global state, reporting, the configuration and
+ * the quirks as the options name them. It names no verb: verbs.h lists them for main.c. */
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "basic/macro.h"
 #include "basic/sysroot.h"
@@ -20,64 +23,56 @@ enum {
         EXIT_NEEDS_RECOVER = 4,
 };
 
-/* Options a verb accepts; anything else is a usage error. */
-enum {
-        OPT_GPUS = 1u << 0,
-        OPT_GROUP = 1u << 1,
-        OPT_DRY_RUN = 1u << 2,
-        OPT_YES = 1u << 3,
-        OPT_WITH_GROUP = 1u << 4,
-        OPT_FORCE = 1u << 5,
-        OPT_DISCARD = 1u << 6,
-        OPT_TERMINATE = 1u << 7,
-        OPT_VM = 1u << 8, /* --vm NAME: also apply /etc/gpu-handoff/vm.d/NAME.conf */
-        /* xml's options (high bits, clear of the ones other verbs add) */
-        OPT_GUEST_BUS = 1u << 16,
-        OPT_MANAGED = 1u << 17,
-        OPT_ROM = 1u << 18,
-        OPT_NVIDIA_LEGACY = 1u << 19,
-        OPT_PROXMOX = 1u << 20,
-};
-
 struct cli {
         const char *root; /* as given (--root, $GPU_HANDOFF_ROOT, "/"), escaped for messages */
         const char *quirks_path; /* NULL: environment or installed default */
         const char *pci_ids;
         bool json;
-        bool gpus_only;
-        int group; /* -1: all */
-        bool dry_run, yes, with_group, force, discard, terminate;
         const char *vm; /* --vm NAME; NULL: the main configuration file only */
-        const char *guest_bus, *managed, *rom; /* xml: checked by the verb; NULL: not given */
-        bool nvidia_legacy, proxmox;
         struct sysroot *sr;
 };
 
-struct verb {
-        const char *name;
-        int min_args, max_args;
-        unsigned options; /* OPT_* */
-        int (*run)(struct cli *cli, int argc, char **argv);
-        const char *args;    /* "[DEVICE...]" for the usage line */
-        const char *summary; /* one line for the verb list */
-        const char *help;    /* the rest of "VERB --help" */
+/* One option of a verb, in the verb's own table: how it is parsed and how its --help line reads.
+ * Exactly one of flag, string and parse says where the value goes; none: the entry documents a
+ * global option (--json) where this verb's help lists it, and main.c parses it. */
+struct verb_option {
+        const char *name;  /* without "--" */
+        const char *value; /* the value's name in --help ("N", "NAME"); NULL: the option takes none */
+        const char *help;  /* its text in --help; '\n' starts a line under the first */
+        bool *flag;           /* set when given */
+        const char **string;  /* the value as given (argv outlives the verb); the verb checks it */
+        /* checks the value and keeps it; 0, or the exit status after reporting (cli_error) */
+        int (*parse)(struct cli *cli, const char *value);
 };
 
-int verb_list(struct cli *cli, int argc, char **argv);
-int verb_doctor(struct cli *cli, int argc, char **argv);
-int verb_attach(struct cli *cli, int argc, char **argv);
-int verb_release(struct cli *cli, int argc, char **argv);
-int verb_recover(struct cli *cli, int argc, char **argv);
-int verb_status(struct cli *cli, int argc, char **argv);
-int verb_config(struct cli *cli, int argc, char **argv);
-int verb_hook(struct cli *cli, int argc, char **argv);
-/* True when argv[0] is a libvirt hook file: .../hooks/qemu or .../hooks/qemu.d/NAME. */
-bool invoked_as_hook(const char *argv0);
-/* "hook install" / "hook uninstall" (src/cli/verb-hook-install.c); the installed gpu-handoff the
- * hook runs: $GPU_HANDOFF_BINARY, else SBINDIR/gpu-handoff. */
-int hook_install_verb(struct cli *cli, int argc, char **argv);
+/* A verb, or a sub-verb of one (hook install): everything main.c needs to parse its command
+ * line, dispatch to it and print its --help. Tables of options and sub-verbs end with {}. */
+struct verb {
+        const char *name;
+        const char *args; /* the usage line's "[DEVICE...]" */
+        int min_args, max_args;
+        int (*run)(struct cli *cli, int argc, char **argv);
+        const char *summary;     /* one line for the verb list; a sub-verb's text in its verb's help */
+        const char *description; /* --help: what comes before the options */
+        const struct verb *subverbs;
+        const struct verb_option *options;
+        int column;         /* --help: where the text of an option (or sub-verb) line starts */
+        const char *epilog; /* --help: what comes after the options; NULL: nothing */
+};
+
+/* The entry with that name in a table that ends with {}; NULL when there is none. */
+const struct verb *verb_find(const struct verb *table, const char *name);
+const struct verb_option *verb_option_find(const struct verb *v, const char *name);
+/* "VERB --help": the usage line, the summary, the description, the sub-verbs and options, each
+ * in the verb's column, and the epilog. */
+void verb_print_help(FILE *f, const struct verb *v);
+
+/* --vm NAME, which every verb that reads the configuration takes: kept in cli->vm and checked
+ * when the configuration is read (cli_load_config()). */
+int cli_parse_vm(struct cli *cli, const char *value);
+
+/* The installed gpu-handoff the hook runs: $GPU_HANDOFF_BINARY, else SBINDIR/gpu-handoff. */
 const char *hook_binary(void);
-int verb_xml(struct cli *cli, int argc, char **argv);
 
 /* "gpu-handoff: message" on stderr; returns EXIT_ERROR for "return error(...)". */
 _printf_(1, 2) int cli_error(const char *fmt, ...);
@@ -92,3 +87,6 @@ const char *cli_quirks_path(const struct cli *cli);
  * --vm was given: prints each warning (unknown keys) as "gpu-handoff: warning: ...", an error
  * as its one line. Returns EXIT_OK with *ret set, or EXIT_ERROR with *ret NULL. */
 int cli_load_config(const struct cli *cli, struct config **ret);
+/* The same, the warnings returned (NULL-terminated, for cli_warnings_free()) instead of printed. */
+int cli_load_config_warnings(const struct cli *cli, struct config **ret, char ***ret_warnings);
+void cli_warnings_free(char **warnings);

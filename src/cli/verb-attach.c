@@ -5,11 +5,15 @@
 
 #include "basic/quote.h"
 #include "cli/cli.h"
-#include "cli/handoff.h"
+#include "cli/session.h"
 #include "handoff/transition.h"
 #include "cli/json.h"
+#include "cli/verbs.h"
 #include "handoff/plan.h"
 #include "host/host.h"
+
+/* The options (attach --help) */
+static bool arg_dry_run, arg_yes, arg_with_group, arg_force, arg_terminate;
 
 static void print_human(const struct plan *p, struct pci_names *names)
 {
@@ -81,28 +85,29 @@ static int print_json(const struct plan *p, struct pci_names *names)
 static int settle_journal(struct cli *cli, struct handoff_session *s)
 {
         _cleanup_journal_state_ struct journal_state *st = NULL;
-        const struct process_id *owner;
+        _cleanup_free_ char *error = NULL;
+        struct transition_settlement old;
         int r = journal_check(cli, &st);
 
         if (r != 1)
                 return r;
-        if (st->n_phases == 0) /* an attach that stopped before its first record: nothing was done */
-                return journal_remove(cli->sr) < 0 ? cli_error("cannot remove the old journal") : 0;
-        switch (journal_state_outcome(st)) {
-        case JOURNAL_OUTCOME_ATTACHED:
+        r = transition_settle(&s->ctx, st, NULL, &old, &error);
+        if (r < 0)
+                return cli_error("%s", error ? error : strerror(-r));
+        switch (old.outcome) {
+        case TRANSITION_SETTLE_LENT:
+        case TRANSITION_SETTLE_OWN:
                 cli_error("attach: %s is already lent (gpu-handoff status); release it first",
-                          st->n_phases && st->phases[0].devices ? st->phases[0].devices : "a GPU");
+                          old.devices ? old.devices : "a GPU");
                 return EXIT_NOT_READY;
-        case JOURNAL_OUTCOME_ROLLED_BACK:
-        case JOURNAL_OUTCOME_RELEASED:
-                return journal_remove(cli->sr) < 0 ? cli_error("cannot remove the old journal") : 0;
-        default:
-                owner = journal_state_owner(st);
+        case TRANSITION_SETTLE_INTERRUPTED:
                 if (!cli->json)
                         printf("An interrupted hand-over (pid %d) left changes behind; undoing them first.\n",
-                               owner ? (int)owner->pid : 0);
+                               (int)old.owner);
                 r = revert_journal(cli, s, "recover", !cli->json);
                 return r == EXIT_OK ? 0 : r;
+        default:
+                return 0;
         }
 }
 
@@ -158,7 +163,7 @@ static bool keep_room_only(struct plan *p, size_t n_gpu_steps)
         return p->n_steps > 0;
 }
 
-int verb_attach(struct cli *cli, int argc, char **argv)
+static int verb_attach(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(host_freep) struct host *h = NULL;
         _cleanup_(pci_names_freep) struct pci_names *names = NULL;
@@ -177,15 +182,15 @@ int verb_attach(struct cli *cli, int argc, char **argv)
                 return EXIT_ERROR;
         /* The command line adds to the configuration; devices named there replace GPU=. */
         opts = (struct plan_options){
-                .with_group = cli->with_group || c->with_group,
-                .force = cli->force,
-                .yes = cli->yes || c->single_gpu,
-                .terminate = cli->terminate || c->holders == HOLDER_POLICY_TERMINATE,
+                .with_group = arg_with_group || c->with_group,
+                .force = arg_force,
+                .yes = arg_yes || c->single_gpu,
+                .terminate = arg_terminate || c->holders == HOLDER_POLICY_TERMINATE,
         };
         if (argc == 0 && c->gpus)
                 for (devices = c->gpus; devices[argc]; argc++)
                         ;
-        if (cli->dry_run)
+        if (arg_dry_run)
                 (void)process_id_self(cli->sr, &s.self, NULL, 0); /* whom the plan must not stop */
         else if ((r = session_detach()) >= 0)
                 return r;
@@ -202,11 +207,11 @@ int verb_attach(struct cli *cli, int argc, char **argv)
         r = host_read(cli->sr, quirks, HOST_PLATFORM, &h);
         if (r < 0)
                 r = cli_error("cannot read the host below %s: %s", cli->root, strerror(-r));
-        else if ((r = make_plan(h, devices, (size_t)argc, &opts, cli->dry_run ? &dry : &s.ctx, c, &s.self, &p,
+        else if ((r = make_plan(h, devices, (size_t)argc, &opts, arg_dry_run ? &dry : &s.ctx, c, &s.self, &p,
                                 &n_gpu_steps, &error)) < 0) {
                 cli_error("attach: %s", r == -ENOMEM ? "out of memory" : error ? error : strerror(-r));
                 r = r == -EINVAL || r == -ENODEV || r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY;
-        } else if (cli->dry_run) {
+        } else if (arg_dry_run) {
                 r = pci_names_new(cli->pci_ids, &names);
                 if (r >= 0 && cli->json)
                         r = print_json(p, names);
@@ -221,3 +226,49 @@ int verb_attach(struct cli *cli, int argc, char **argv)
         session_end(&s);
         return r;
 }
+
+const struct verb attach_verb = {
+        .name = "attach",
+        .args = "[DEVICE...]",
+        .max_args = 16,
+        .run = verb_attach,
+        .summary = "Lend a GPU with its companion functions to vfio-pci",
+        .description =
+                "Takes the GPU from the host (display manager, consoles, boot framebuffer, drivers and\n"
+                "modules) and binds it, its companion functions (HDMI audio, USB-C) and the rest of its\n"
+                "IOMMU group to vfio-pci, so a VM can use it.\n"
+                "\n"
+                "DEVICE is an address (0000:01:00.0 or 01:00.0). Without one: GPU= from the configuration,\n"
+                "else the only GPU that drives no display of the host (one on vfio-pci first); on a\n"
+                "single-GPU host its GPU, with --yes. Which GPU drives the display is read from connected\n"
+                "monitors, the console and DRM masters; the boot GPU counts only when none shows one.\n"
+                "A device the host runs on (a mounted file system, swap, the default route) is never lent.\n"
+                "\n"
+                "Then it makes room for the guest as /etc/gpu-handoff/gpu-handoff.conf asks (see\n"
+                "gpu-handoff config): freezes units and stops processes, keeps the host on its\n"
+                "housekeeping CPUs, drops caches, compacts memory and reserves hugepages. Release undoes\n"
+                "all of it. When the GPU is on vfio-pci already, only that part runs.\n",
+        .options = (const struct verb_option[]){
+                {"dry-run", .help = "print the plan, change nothing", .flag = &arg_dry_run},
+                {"yes", .help = "lend the GPU that drives the host's display (ends the desktop session)",
+                 .flag = &arg_yes},
+                {"with-group", .help = "also lend the other devices of the IOMMU group (USB, SATA, NIC...)",
+                 .flag = &arg_with_group},
+                {"force", .help = "lend a device that is not a GPU", .flag = &arg_force},
+                {"terminate",
+                 .help = "stop the processes that hold the GPU (SIGTERM, then SIGKILL after 5 s)\n"
+                         "instead of refusing and naming them",
+                 .flag = &arg_terminate},
+                {"vm", "NAME", "also apply the VM's settings in /etc/gpu-handoff/vm.d/NAME.conf",
+                 .parse = cli_parse_vm},
+                {},
+        },
+        .column = 17,
+        .epilog = "The options add to the configuration (SingleGPU=, WithGroup=, Policy=terminate).\n"
+                  "Every step is journaled in /run/gpu-handoff before it is applied; a failing step rolls\n"
+                  "back what was done. A hand-over interrupted by a crash is undone by the next attach,\n"
+                  "release or recover.\n"
+                  "\n"
+                  "Exit status: 0 done, 1 refused (the message says why), 2 usage or runtime error,\n"
+                  "3 a step failed and everything was rolled back, 4 the host needs gpu-handoff recover.\n",
+};

@@ -1,50 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gpu-handoff config: the configuration in effect, every key with its value and origin, as a
- * configuration file (or --json). Also cli_load_config(), which every verb that reads the
- * configuration goes through. */
+ * configuration file (or --json). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/verbs.h"
 #include "config/config.h"
-
-static void strv_free_all(char **v)
-{
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
-}
-
-/* Loads with the command line's --vm; warnings are returned, not printed. */
-static int load(const struct cli *cli, struct config **ret, char ***ret_warnings)
-{
-        _cleanup_free_ char *error = NULL;
-        int r;
-
-        r = config_load(cli->sr, cli->vm, ret, ret_warnings, &error);
-        if (r < 0) {
-                /* the hook never passes a name config_vm_name_problem() refuses: this one is --vm's */
-                bool vm_name = r == -EINVAL && cli->vm && config_vm_name_problem(cli->vm);
-                cli_error("%s%s", vm_name ? "--vm: " : "", error ? error : strerror(-r));
-                return EXIT_ERROR;
-        }
-        return EXIT_OK;
-}
-
-int cli_load_config(const struct cli *cli, struct config **ret)
-{
-        char **warnings = NULL;
-
-        *ret = NULL;
-        if (load(cli, ret, &warnings) != EXIT_OK)
-                return EXIT_ERROR;
-        for (char **p = warnings; p && *p; p++)
-                cli_warning("%s", *p);
-        strv_free_all(warnings);
-        return EXIT_OK;
-}
 
 static json_object *json_origin(struct config_origin o)
 {
@@ -145,17 +109,44 @@ static int print_text(const struct cli *cli, const struct config *c)
         return EXIT_OK;
 }
 
-int verb_config(struct cli *cli, int argc, char **argv)
+static int verb_config(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(config_freep) struct config *c = NULL;
         char **warnings = NULL;
         int r;
 
-        if (load(cli, &c, &warnings) != EXIT_OK)
+        if (cli_load_config_warnings(cli, &c, &warnings) != EXIT_OK)
                 return EXIT_ERROR;
         for (char **p = warnings; p && *p; p++)
                 cli_warning("%s", *p);
         r = cli->json ? print_json(cli, c, warnings) : print_text(cli, c);
-        strv_free_all(warnings);
+        cli_warnings_free(warnings);
         return r;
 }
+
+const struct verb config_verb = {
+        .name = "config",
+        .args = "",
+        .run = verb_config,
+        .summary = "Show the configuration in effect, and where each value comes from",
+        .description =
+                "Reads /etc/gpu-handoff/gpu-handoff.conf and, with --vm NAME, the per-VM overrides in\n"
+                "/etc/gpu-handoff/vm.d/NAME.conf, and prints every key of every section with its value,\n"
+                "each preceded by a comment that says where the value comes from: \"# default\" or\n"
+                "\"# FILE:LINE\". The output is itself a valid configuration file. Every key, its type\n"
+                "and default: man gpu-handoff.conf (docs/man/gpu-handoff.conf.5).\n",
+        .options = (const struct verb_option[]){
+                {"vm", "NAME",
+                 "also apply /etc/gpu-handoff/vm.d/NAME.conf, NAME being the libvirt\n"
+                 "domain name (a missing file overrides nothing)",
+                 .parse = cli_parse_vm},
+                {"json", .help = "the same as a JSON document (docs/json.md)"},
+                {},
+        },
+        .column = 17,
+        .epilog = "An unknown key is a warning (the rest of the file applies). A malformed line or value,\n"
+                  "a key given twice in one file, or a file or directory that anyone but root can change\n"
+                  "is an error: one line naming the file and line, exit status 2.\n"
+                  "\n"
+                  "Exit status: 0, or 2 when the configuration cannot be used.\n",
+};

@@ -8,6 +8,7 @@
 #include "basic/quote.h"
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/verbs.h"
 #include "doctor/doctor.h"
 #include "doctor/hook.h"
 #include "doctor/vm.h"
@@ -272,7 +273,7 @@ static bool any_error(const struct doctor_report *rep, const char *prefix)
         return false;
 }
 
-int verb_doctor(struct cli *cli, int argc, char **argv)
+static int verb_doctor(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(host_freep) struct host *h = NULL;
         _cleanup_(pci_names_freep) struct pci_names *names = NULL;
@@ -318,3 +319,27 @@ int verb_doctor(struct cli *cli, int argc, char **argv)
                 printf("The domain is not ready: fix the vm- errors above.\n");
         return rep->ready && !any_error(rep, "vm-") ? EXIT_OK : EXIT_NOT_READY;
 }
+
+const struct verb doctor_verb = {
+        .name = "doctor",
+        .args = "",
+        .run = verb_doctor,
+        .summary = "Check what stands between this host and GPU passthrough",
+        .description =
+                "Checks CPU virtualization and /dev/kvm, the IOMMU (firmware and kernel), vfio-pci, and\n"
+                "for every GPU its IOMMU group, driver, reset method and known quirks, then names the\n"
+                "host's layout (single-gpu, igpu-dgpu, dual-dgpu). Every finding comes with a fix.\n",
+        .options = (const struct verb_option[]){
+                {"vm", "DOMAIN",
+                 "also check a libvirt domain: a domain XML file, or the name of one\n"
+                 "libvirt keeps in /etc/libvirt/qemu/ (read directly, libvirt is not asked):\n"
+                 "the q35 machine, UEFI, every function of each passed GPU with one\n"
+                 "managed mode, hostdevs this host has, hugepages it can get, the Looking\n"
+                 "Glass shmem size",
+                 .parse = cli_parse_vm},
+                {},
+        },
+        .column = 17,
+        .epilog = "Exit status: 0 when a GPU can be passed through now (and the domain has no error),\n"
+                  "1 when not, 2 on error.\n",
+};

@@ -7,16 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build-config.h"
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/verbs.h"
 #include "libvirt/hook-install.h"
-
-const char *hook_binary(void)
-{
-        const char *env = getenv("GPU_HANDOFF_BINARY");
-        return env && *env ? env : SBINDIR "/gpu-handoff";
-}
 
 static bool same(const char *a, const char *b)
 {
@@ -191,7 +185,7 @@ static int print_json(const char *action, const struct hook_report *rep)
         return json_print(doc);
 }
 
-int hook_install_verb(struct cli *cli, int argc, char **argv)
+static int hook_install_verb(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(hook_report_freep) struct hook_report *rep = NULL;
         _cleanup_free_ char *error = NULL;
@@ -218,3 +212,14 @@ int hook_install_verb(struct cli *cli, int argc, char **argv)
                 return cli_error("cannot print the report: %s", strerror(-r));
         return EXIT_OK;
 }
+
+const struct verb hook_install_verbs[] = {
+        {.name = "install",
+         .run = hook_install_verb,
+         .summary = "put the hook where the installed libvirt runs it: the link\n"
+                    "/etc/libvirt/hooks/qemu.d/gpu-handoff (libvirt 6.5 and later), else\n"
+                    "/etc/libvirt/hooks/qemu. A hook of yours there is kept, never replaced.\n"
+                    "What it makes is recorded in /var/lib/gpu-handoff/hook-install."},
+        {.name = "uninstall", .run = hook_install_verb, .summary = "remove exactly what install made"},
+        {},
+};

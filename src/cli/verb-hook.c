@@ -18,11 +18,12 @@
 
 #include "basic/parse.h"
 #include "cli/cli.h"
-#include "cli/handoff.h"
+#include "cli/session.h"
+#include "cli/verbs.h"
 #include "handoff/transition.h"
 #include "host/host.h"
 #include "libvirt/domain.h"
-#include "libvirt/give-back.h"
+#include "libvirt/lend-set.h"
 #include "libvirt/settings.h"
 
 /* Where the hook's log goes: syslog on the real machine (journald keeps it under the tag
@@ -91,74 +92,18 @@ static int settings_from_domain(const struct cli *cli, const struct domain *d, s
                      : EXIT_OK;
 }
 
-static const struct domain_hostdev *hostdev_of(const struct domain *d, const char *address)
+/* The lend set (libvirt/lend-set.h), each hostdev left to libvirt named in the log: the hook goes
+ * on, never failing the start over one. */
+static int devices_to_lend(const struct cli *cli, const struct domain *d, struct lend_set *ret)
 {
-        for (size_t i = 0; i < d->n_hostdevs; i++) {
-                char a[PCI_ADDR_STRLEN];
-                if (strcmp(pci_addr_format(&d->hostdevs[i].host, a), address) == 0)
-                        return &d->hostdevs[i];
-        }
-        return NULL;
-}
+        _cleanup_free_ char *error = NULL;
+        int r = lend_set_read(cli->sr, d, ret, &error);
 
-/* managed='yes': libvirt binds vfio-pci itself after "prepare" and unbinds it before "release";
- * the hook only frees those devices from the host. */
-static int managed_hostdevs(const struct domain *d, struct strv *ret)
-{
-        for (size_t i = 0; i < d->n_hostdevs; i++) {
-                char a[PCI_ADDR_STRLEN];
-                if (d->hostdevs[i].managed && strv_addf(ret, "%s", pci_addr_format(&d->hostdevs[i].host, a)) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
-static bool listed(const struct strv *v, const char *s)
-{
-        for (size_t i = 0; i < v->n; i++)
-                if (strcmp(v->v[i], s) == 0)
-                        return true;
-        return false;
-}
-
-static bool is_bridge(const struct cli *cli, const char *address)
-{
-        char path[96], buf[32];
-        uint32_t class;
-
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/class", address);
-        return sysroot_read_attr(cli->sr, path, buf, sizeof(buf)) >= 0 && sysfs_parse_hex(buf, 0xffffff, &class) >= 0 &&
-               (class >> 16) == 0x06;
-}
-
-/* The hostdevs the host still has (not on vfio-pci), each once, by address; none: nothing to
- * do. A hostdev this host does not have, or a bridge, is none of the hook's business: libvirt
- * decides about it (and refuses it where it must); the hook says so in the log and goes on,
- * never failing the start over it. */
-static int devices_to_lend(const struct cli *cli, const struct domain *d, struct strv *ret)
-{
-        for (size_t i = 0; i < d->n_hostdevs; i++) {
-                char a[PCI_ADDR_STRLEN], driver[64];
-                int r;
-
-                pci_addr_format(&d->hostdevs[i].host, a);
-                if (listed(ret, a))
-                        continue; /* named twice */
-                r = pci_current_driver(cli->sr, a, driver, sizeof(driver));
-                if (r == -ENOENT || r == -ENODEV) {
-                        hook_log(LOG_NOTICE, "%s: hostdev %s is not on this host's PCI bus: left to libvirt", d->name, a);
-                        continue;
-                }
-                if (r < 0)
-                        return hook_fail(EXIT_ERROR, "%s: cannot read the driver of %s: %s", d->name, a, strerror(-r));
-                if (is_bridge(cli, a)) {
-                        hook_log(LOG_NOTICE, "%s: hostdev %s is a PCI bridge, which stays with the host: left to libvirt",
-                                 d->name, a);
-                        continue;
-                }
-                if ((r == 0 || strcmp(driver, "vfio-pci") != 0) && strv_addf(ret, "%s", a) < 0)
-                        return hook_fail(EXIT_ERROR, "out of memory");
-        }
+        for (size_t i = 0; i < ret->n_skipped; i++)
+                hook_log(LOG_NOTICE, "%s: hostdev %s %s: left to libvirt", d->name, ret->skipped[i].address,
+                         lend_skip_reason_to_string(ret->skipped[i].reason));
+        if (r < 0)
+                return error ? hook_fail(EXIT_ERROR, "%s: %s", d->name, error) : hook_fail(EXIT_ERROR, "out of memory");
         return EXIT_OK;
 }
 
@@ -185,26 +130,28 @@ static void use_vm_settings(struct cli *cli, const char *vm)
 
 /* What libvirt should have taken from vfio-pci and did not (libvirt/give-back.h), the hook takes,
  * so that the host's drivers can have it back: at "release end", when QEMU is gone, and before
- * recovering a transition a crashed hook left (nothing while a VM still holds it). */
+ * recovering a transition a crashed hook left (nothing while a VM still holds it). Said in the
+ * hook's log, a failure in its one line. */
+static void taken_in_log(const char *vm, const char *address)
+{
+        hook_log(LOG_NOTICE,
+                 "%s: libvirt left %s on vfio-pci (it keeps a device once used as managed='no' unmanaged until "
+                 "libvirtd restarts): the hook took it from vfio-pci",
+                 vm, address);
+}
+
+static int failed_in_log(const char *vm, int r, const char *error)
+{
+        if (r == -ENOMEM)
+                return hook_fail(EXIT_ERROR, "out of memory");
+        return hook_fail(EXIT_NEEDS_RECOVER, "%s: cannot give the GPU back: %s; fix that, then run gpu-handoff recover",
+                         vm, error ? error : strerror(-r));
+}
+
 static int give_back_what_libvirt_kept(const struct handoff_session *s, const struct journal_state *st,
                                        const char *vm)
 {
-        _cleanup_free_ char *error = NULL;
-        struct strv taken = {0};
-        int r = libvirt_give_back(&s->ctx, st, &taken, &error);
-
-        for (size_t i = 0; i < taken.n; i++)
-                hook_log(LOG_NOTICE,
-                         "%s: libvirt left %s on vfio-pci (it keeps a device once used as managed='no' unmanaged "
-                         "until libvirtd restarts): the hook took it from vfio-pci",
-                         vm, taken.v[i]);
-        strv_done(&taken);
-        if (r == -ENOMEM)
-                return hook_fail(EXIT_ERROR, "out of memory");
-        if (r < 0)
-                return hook_fail(EXIT_NEEDS_RECOVER, "%s: cannot give the GPU back: %s; fix that, then run gpu-handoff recover",
-                                 vm, error ? error : strerror(-r));
-        return EXIT_OK;
+        return session_give_back(s, st, &(const struct give_back_voice){vm, taken_in_log, failed_in_log});
 }
 
 /* A journal from before: finish what a crash left; refuse while another VM has the GPU.
@@ -212,68 +159,35 @@ static int give_back_what_libvirt_kept(const struct handoff_session *s, const st
 static int settle(struct cli *cli, struct handoff_session *s, const char *vm, bool *lent)
 {
         _cleanup_journal_state_ struct journal_state *st = NULL;
+        _cleanup_free_ char *error = NULL;
+        struct transition_settlement old;
         int r = journal_check(cli, &st);
 
         *lent = false;
         if (r != 1)
                 return r;
-        switch (journal_state_outcome(st)) {
-        case JOURNAL_OUTCOME_ATTACHED:
-                *lent = st->n_phases && st->phases[0].command && strcmp(st->phases[0].command, s->command) == 0;
-                if (*lent)
-                        return EXIT_OK;
+        r = transition_settle(&s->ctx, st, s->command, &old, &error);
+        if (r < 0)
+                return hook_fail(EXIT_ERROR, "%s", error ? error : strerror(-r));
+        switch (old.outcome) {
+        case TRANSITION_SETTLE_OWN:
+                *lent = true;
+                return EXIT_OK;
+        case TRANSITION_SETTLE_LENT:
                 return hook_fail(EXIT_NOT_READY, "%s: the GPU is lent already (%s, by \"%s\"); stop that VM first", vm,
-                                 st->n_phases && st->phases[0].devices ? st->phases[0].devices : "?",
-                                 st->n_phases && st->phases[0].command ? st->phases[0].command : "?");
-        case JOURNAL_OUTCOME_ROLLED_BACK:
-        case JOURNAL_OUTCOME_RELEASED:
-                return journal_remove(cli->sr) < 0 ? hook_fail(EXIT_ERROR, "cannot remove the old journal") : EXIT_OK;
-        default: /* as recover does: what libvirt kept of a transition the hook started goes back first */
-                r = libvirt_started(st) ? give_back_what_libvirt_kept(s, st, vm) : EXIT_OK;
+                                 old.devices ? old.devices : "?", old.command ? old.command : "?");
+        case TRANSITION_SETTLE_EMPTY: /* what the hook has always said of it (it went through recover) */
+                print_undone_quietly("recover");
+                return EXIT_OK;
+        case TRANSITION_SETTLE_INTERRUPTED: /* as recover does: what libvirt kept goes back first */
+                r = give_back_what_libvirt_kept(s, st, vm);
                 return r == EXIT_OK ? revert_journal(cli, s, "recover", false) : r;
+        default:
+                return EXIT_OK;
         }
 }
 
 /* Plans the hand-over of the devices and the room for the guest, and runs it. */
-static const struct gpu *gpu_of(const struct host *h, const char *address)
-{
-        for (size_t i = 0; i < h->n_gpus; i++)
-                if (strcmp(h->gpus[i].dev->address, address) == 0)
-                        return &h->gpus[i];
-        return NULL;
-}
-
-/* A companion (HDMI audio, USB-C) of a GPU the domain also passes: it goes along with that GPU. */
-static bool goes_with_its_gpu(const struct host *h, const struct domain *d, const char *address)
-{
-        for (size_t i = 0; i < h->n_gpus; i++)
-                for (size_t k = 0; k < h->gpus[i].n_companions; k++)
-                        if (strcmp(h->gpus[i].companions[k]->address, address) == 0 &&
-                            hostdev_of(d, h->gpus[i].dev->address))
-                                return true;
-        return false;
-}
-
-/* What the hook names to plan_attach(): the GPUs, whose companions come along; a device that is
- * neither only when managed='no' says the hook binds it (libvirt binds a managed one itself). */
-static int devices_to_name(const struct host *h, const struct domain *d, const struct strv *lend, struct strv *ret,
-                           bool *ret_force)
-{
-        *ret_force = false;
-        for (size_t i = 0; i < lend->n; i++) {
-                const struct domain_hostdev *hd = hostdev_of(d, lend->v[i]);
-
-                if (!gpu_of(h, lend->v[i])) {
-                        if (goes_with_its_gpu(h, d, lend->v[i]) || (hd && hd->managed))
-                                continue;
-                        *ret_force = true;
-                }
-                if (strv_addf(ret, "%s", lend->v[i]) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
 static int attach(struct cli *cli, struct handoff_session *s, const struct domain *d, const struct config *c,
                   const struct strv *lend)
 {
@@ -298,13 +212,13 @@ static int attach(struct cli *cli, struct handoff_session *s, const struct domai
         r = host_read(cli->sr, quirks, HOST_PLATFORM, &h);
         if (r < 0)
                 return hook_fail(EXIT_ERROR, "cannot read the host: %s", strerror(-r));
-        r = devices_to_name(h, d, lend, &names, &opts.force);
+        r = lend_set_names(h, d, lend, &names, &opts.force);
         if (r >= 0 && names.n == 0) { /* only managed devices libvirt binds itself */
                 strv_done(&names);
                 return EXIT_OK;
         }
         if (r >= 0)
-                r = managed_hostdevs(d, &managed);
+                r = lend_set_caller_binds(d, &managed);
         opts.caller_binds = managed.v;
         opts.n_caller_binds = managed.n;
         if (r >= 0)
@@ -337,7 +251,7 @@ static int prepare(struct cli *cli, const char *vm)
         _cleanup_(config_freep) struct config *c = NULL;
         _cleanup_free_ char *xml = NULL, *error = NULL, *what = owner_command(vm);
         struct handoff_session s = {0};
-        struct strv lend = {0};
+        struct lend_set lend = {0};
         size_t len = 0;
         bool lent;
         int r;
@@ -355,7 +269,7 @@ static int prepare(struct cli *cli, const char *vm)
                 return hook_fail(EXIT_NOT_READY, "libvirt named the VM \"%s\" but its XML says \"%s\"", vm, d->name);
         r = devices_to_lend(cli, d, &lend);
         /* No PCI hostdev, or all on vfio-pci already: nothing to do, nothing read beyond this. */
-        if (r == EXIT_OK && lend.n > 0) {
+        if (r == EXIT_OK && lend.devices.n > 0) {
                 use_vm_settings(cli, vm);
                 r = cli_load_config(cli, &c);
                 if (r == EXIT_OK)
@@ -363,10 +277,10 @@ static int prepare(struct cli *cli, const char *vm)
                 if (r == EXIT_OK)
                         r = session_begin(cli, what, c, &s);
                 if (r == EXIT_OK && (r = settle(cli, &s, vm, &lent)) == EXIT_OK && !lent)
-                        r = attach(cli, &s, d, c, &lend);
+                        r = attach(cli, &s, d, c, &lend.devices);
                 session_end(&s);
         }
-        strv_done(&lend);
+        lend_set_done(&lend);
         return r;
 }
 
@@ -422,14 +336,21 @@ static int release(struct cli *cli, const char *vm)
         return r;
 }
 
-int verb_hook(struct cli *cli, int argc, char **argv)
+static int verb_hook(struct cli *cli, int argc, char **argv)
 {
         const char *vm = argv[0], *op = argc > 1 ? argv[1] : "", *subop = argc > 2 ? argv[2] : "";
+        const struct verb *sub;
         int r;
 
         /* libvirt always passes 3-4 arguments; one word is the admin's "install" / "uninstall". */
-        if (argc == 1)
-                return hook_install_verb(cli, argc, argv);
+        if (argc == 1) {
+                sub = verb_find(hook_install_verbs, argv[0]);
+                if (!sub)
+                        return cli_error("hook: \"%s\" is neither install nor uninstall (libvirt runs the hook itself, "
+                                         "with VM OP SUBOP EXTRA; see gpu-handoff hook --help)",
+                                         argv[0]);
+                return sub->run(cli, argc, argv);
+        }
         /* The hook runs for every event of every VM: everything else costs nothing. */
         bool lend = strcmp(op, "prepare") == 0 && strcmp(subop, "begin") == 0;
         bool give_back = strcmp(op, "release") == 0 && strcmp(subop, "end") == 0;
@@ -454,3 +375,43 @@ bool invoked_as_hook(const char *argv0)
         return strcmp(slash, "/qemu") == 0 ? slash - argv0 >= 6 && strncmp(slash - 6, "/hooks", 6) == 0
                                            : slash - argv0 >= 7 && strncmp(slash - 7, "/qemu.d", 7) == 0;
 }
+
+const struct verb hook_verb = {
+        .name = "hook",
+        .args = "VM OP SUBOP [EXTRA] | install | uninstall",
+        .min_args = 1,
+        .max_args = 4,
+        .run = verb_hook,
+        .summary = "libvirt's QEMU hook (libvirt runs it), and putting it in place: install, uninstall",
+        .description =
+                "libvirt runs /etc/libvirt/hooks/qemu and every file in /etc/libvirt/hooks/qemu.d/ with the\n"
+                "VM's name, the operation, the sub-operation and an extra argument, and the domain XML on\n"
+                "stdin. Installed there by hook install (a link to gpu-handoff-hook, a small front that\n"
+                "answers the other events itself), gpu-handoff acts on two events:\n"
+                "\n"
+                "  prepare begin  lends the VM's PCI hostdevs that the host still uses, as attach does,\n"
+                "                 with the VM's settings: /etc/gpu-handoff/vm.d/VM.conf, else the domain's\n"
+                "                 <memoryBacking><hugepages> and <cputune><vcpupin> (the host keeps the\n"
+                "                 other CPUs). managed='yes' hostdevs are bound by libvirt, not the hook;\n"
+                "                 without managed= a hostdev is unmanaged (as libvirt reads it). A hostdev\n"
+                "                 this host does not have, or a bridge, is left to libvirt.\n"
+                "                 Lending the GPU that drives the display needs SingleGPU=yes.\n"
+                "  release end    gives back what the hook lent to that VM (and takes from vfio-pci a\n"
+                "                 managed hostdev libvirt left there).\n"
+                "\n"
+                "Every other event, a VM without PCI hostdevs, or hostdevs already on vfio-pci: exit 0 at\n"
+                "once, nothing read or changed. It never calls back into libvirt. A failure is rolled back\n"
+                "and reported in one line on stderr (virt-manager shows it); every step goes to syslog\n"
+                "(journalctl -t gpu-handoff).\n"
+                "\n"
+                "Exit status: 0, 1 refused (libvirt does not start the VM), 3 rolled back after a failure,\n"
+                "4 the host needs gpu-handoff recover.\n",
+        .subverbs = hook_install_verbs,
+        .options = (const struct verb_option[]){
+                {"json", .help = "what install or uninstall found and did, as a JSON document"},
+                {},
+        },
+        .column = 17,
+        .epilog = "Exit status of install and uninstall: 0 (also when there is nothing to do), 1 refused\n"
+                  "(nothing changed; the message says why), 2 error.\n",
+};

@@ -5,11 +5,17 @@
 #include <libsmartcols.h>
 #include <string.h>
 
+#include "basic/parse.h"
+#include "basic/quote.h"
 #include "cli/cli.h"
+#include "cli/verbs.h"
 #include "cli/json.h"
 #include "host/host.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct libscols_table *, scols_unref_table)
+
+static bool arg_gpus;  /* --gpus */
+static int arg_group = -1; /* --group N; -1: all */
 
 enum { COL_DEVICE, COL_CLASS, COL_NAME, COL_DRIVER };
 
@@ -23,17 +29,17 @@ static bool group_has_gpu(const struct iommu_group *g)
 
 static bool group_selected(const struct cli *cli, const struct iommu_group *g)
 {
-        if (cli->group >= 0 && g->number != cli->group)
+        if (arg_group >= 0 && g->number != arg_group)
                 return false;
-        return !cli->gpus_only || group_has_gpu(g);
+        return !arg_gpus || group_has_gpu(g);
 }
 
 /* Without an IOMMU there are no groups; --gpus then still shows each GPU's own slot. */
 static bool ungrouped_selected(const struct cli *cli, const struct host *h, const struct pci_device *d)
 {
-        if (cli->group >= 0)
+        if (arg_group >= 0)
                 return false;
-        if (!cli->gpus_only)
+        if (!arg_gpus)
                 return true;
         for (size_t i = 0; i < h->n_gpus; i++)
                 if (h->gpus[i].dev == d || gpu_has_companion(&h->gpus[i], d))
@@ -113,7 +119,7 @@ static int print_table(const struct cli *cli, const struct host *h, struct pci_n
                 }
         }
         if (scols_table_is_empty(tb)) {
-                puts(cli->gpus_only ? "No GPU found." : "No PCI devices found.");
+                puts(arg_gpus ? "No GPU found." : "No PCI devices found.");
                 return 0;
         }
         return scols_print_table(tb) < 0 ? -EIO : 0;
@@ -161,7 +167,7 @@ static int print_json(const struct cli *cli, const struct host *h, struct pci_na
         return json_stream_end();
 }
 
-int verb_list(struct cli *cli, int argc, char **argv)
+static int verb_list(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(host_freep) struct host *h = NULL;
         _cleanup_(pci_names_freep) struct pci_names *names = NULL;
@@ -170,12 +176,12 @@ int verb_list(struct cli *cli, int argc, char **argv)
         r = host_read(cli->sr, NULL, HOST_PCI, &h);
         if (r < 0)
                 return cli_error("cannot read the PCI devices below %s: %s", cli->root, strerror(-r));
-        if (cli->group >= 0 && !iommu_group_find(h->groups, cli->group)) {
+        if (arg_group >= 0 && !iommu_group_find(h->groups, arg_group)) {
                 if (h->groups->n_groups == 0)
                         return cli_error("--group %d: this host has no IOMMU groups (is the IOMMU enabled? see "
                                          "gpu-handoff doctor)",
-                                         cli->group);
-                return cli_error("--group %d: no such IOMMU group (this host has groups %d to %d)", cli->group,
+                                         arg_group);
+                return cli_error("--group %d: no such IOMMU group (this host has groups %d to %d)", arg_group,
                                  h->groups->groups[0].number, h->groups->groups[h->groups->n_groups - 1].number);
         }
         r = pci_names_new(cli->pci_ids, &names);
@@ -186,3 +192,31 @@ int verb_list(struct cli *cli, int argc, char **argv)
                 return cli_error("cannot print the device list: %s", strerror(-r));
         return EXIT_OK;
 }
+
+static int parse_group(struct cli *cli, const char *value)
+{
+        char q[QUOTE_BUF];
+        uint32_t g;
+
+        if (sysfs_parse_uint(value, INT32_MAX, &g) < 0)
+                return cli_error("--group: \"%s\" is not an IOMMU group number (expected 0, 1, 2, ...)",
+                                 quote(value, q));
+        arg_group = (int)g;
+        return 0;
+}
+
+const struct verb list_verb = {
+        .name = "list",
+        .args = "",
+        .run = verb_list,
+        .summary = "Show the IOMMU groups with their devices and drivers",
+        .description =
+                "Prints every IOMMU group as a tree: address, class, name [vendor:device] and the bound\n"
+                "driver of each device. Devices without a group (no IOMMU) are listed at the end.\n",
+        .options = (const struct verb_option[]){
+                {"gpus", .help = "only the groups that hold a GPU", .flag = &arg_gpus},
+                {"group", "N", "only IOMMU group N", .parse = parse_group},
+                {},
+        },
+        .column = 15,
+};

@@ -3,8 +3,12 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cli/handoff.h"
+#include "cli/session.h"
 #include "cli/json.h"
+#include "cli/verbs.h"
+
+static bool arg_dry_run; /* release --dry-run */
+static bool arg_discard; /* recover --discard */
 
 #define NOTHING_LENT "Nothing is lent: there is nothing to release."
 
@@ -71,14 +75,14 @@ static int print_pending(struct cli *cli)
         return EXIT_OK;
 }
 
-int verb_release(struct cli *cli, int argc, char **argv)
+static int verb_release(struct cli *cli, int argc, char **argv)
 {
         _cleanup_journal_state_ struct journal_state *st = NULL;
         _cleanup_(config_freep) struct config *c = NULL;
         struct handoff_session s;
         int r;
 
-        if (cli->dry_run)
+        if (arg_dry_run)
                 return print_pending(cli);
         if (cli_load_config(cli, &c) != EXIT_OK)
                 return EXIT_ERROR;
@@ -92,7 +96,7 @@ int verb_release(struct cli *cli, int argc, char **argv)
                 (void)journal_remove(cli->sr);
         if (r == 0 || (r == 1 && journal_empty(st)))
                 r = print_nothing_to_do(cli, "release", NOTHING_LENT);
-        else if (r == 1 && (r = give_back_after_hook(cli, &s, st, "release")) == EXIT_OK)
+        else if (r == 1 && (r = give_back_after_hook(&s, st, "release")) == EXIT_OK)
                 r = revert_journal(cli, &s, "release", true);
         session_end(&s);
         return r;
@@ -115,7 +119,7 @@ static int discard(struct cli *cli)
                                                 : "Journal discarded: the host stays as it is now.");
 }
 
-int verb_recover(struct cli *cli, int argc, char **argv)
+static int verb_recover(struct cli *cli, int argc, char **argv)
 {
         _cleanup_journal_state_ struct journal_state *st = NULL;
         _cleanup_(config_freep) struct config *c = NULL;
@@ -133,7 +137,7 @@ int verb_recover(struct cli *cli, int argc, char **argv)
         r = session_begin(cli, "recover", c, &s);
         if (r != EXIT_OK)
                 return r;
-        if (cli->discard) {
+        if (arg_discard) {
                 r = discard(cli);
                 session_end(&s);
                 return r;
@@ -147,8 +151,45 @@ int verb_recover(struct cli *cli, int argc, char **argv)
                 r = print_nothing_to_do(cli, "recover",
                                         "Nothing to recover: the GPU is lent (gpu-handoff status); gpu-handoff release "
                                         "gives it back.");
-        else if (r == 1 && (r = give_back_after_hook(cli, &s, st, "recover")) == EXIT_OK)
+        else if (r == 1 && (r = give_back_after_hook(&s, st, "recover")) == EXIT_OK)
                 r = revert_journal(cli, &s, "recover", true);
         session_end(&s);
         return r;
 }
+
+const struct verb release_verb = {
+        .name = "release",
+        .args = "",
+        .run = verb_release,
+        .summary = "Give the lent GPU back to the host",
+        .description =
+                "Undoes, in reverse order, every step the last attach journaled: vfio-pci lets go, the\n"
+                "host's drivers and modules come back, then the framebuffer, the consoles, the services\n"
+                "and the display manager. Nothing lent: says so and exits 0.\n",
+        .options = (const struct verb_option[]){
+                {"dry-run", .help = "print what would be undone, in order, and change nothing", .flag = &arg_dry_run},
+                {"vm", "NAME", "take the deadlines from /etc/gpu-handoff/vm.d/NAME.conf too", .parse = cli_parse_vm},
+                {},
+        },
+        .column = 17,
+        .epilog = "Exit status: 0 done, 4 a step could not be undone (fix the cause, then recover).\n",
+};
+
+const struct verb recover_verb = {
+        .name = "recover",
+        .args = "",
+        .run = verb_recover,
+        .summary = "Undo what an interrupted attach or release left behind",
+        .description =
+                "Reverts every step the journal says may be applied (an attach is rolled back, a release\n"
+                "is finished). A GPU that is properly lent is left alone: use release for that.\n",
+        .options = (const struct verb_option[]){
+                {"discard",
+                 .help = "drop a damaged journal without touching the host (check the host\n"
+                         "with gpu-handoff list first)",
+                 .flag = &arg_discard},
+                {"vm", "NAME", "take the deadlines from /etc/gpu-handoff/vm.d/NAME.conf too", .parse = cli_parse_vm},
+                {},
+        },
+        .column = 17,
+};

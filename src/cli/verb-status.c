@@ -6,8 +6,9 @@
 
 #include "basic/quote.h"
 #include "cli/cli.h"
-#include "cli/handoff.h"
+#include "cli/session.h"
 #include "cli/json.h"
+#include "cli/verbs.h"
 #include "handoff/journal.h"
 
 /* "2026-11-21 06:49:18" in local time; "?" when it cannot be formatted. */
@@ -59,7 +60,7 @@ static int print_idle(struct cli *cli, const char *text)
         return json_print(doc) < 0 ? EXIT_ERROR : EXIT_OK;
 }
 
-int verb_status(struct cli *cli, int argc, char **argv)
+static int verb_status(struct cli *cli, int argc, char **argv)
 {
         _cleanup_journal_state_ struct journal_state *st = NULL;
         _cleanup_free_ char *error = NULL;
@@ -143,3 +144,12 @@ int verb_status(struct cli *cli, int argc, char **argv)
         }
         return journal_state_needs_recovery(st, alive) ? EXIT_NEEDS_RECOVER : EXIT_OK;
 }
+
+const struct verb status_verb = {
+        .name = "status",
+        .args = "",
+        .run = verb_status,
+        .summary = "Show what is lent, by which transition, and each step's state",
+        .description = "Reads the journal in /run/gpu-handoff. Exit status 0, or 4 when an interrupted\n"
+                       "hand-over needs gpu-handoff recover.\n",
+};

@@ -7,11 +7,16 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/verbs.h"
 #include "handoff/plan.h"
 #include "host/host.h"
 #include "libvirt/hostdev-xml.h"
 
 #define PCI_CLASS_DISPLAY_VGA 0x0300
+
+/* The options (xml --help), checked by make_spec(); NULL: not given. */
+static const char *arg_guest_bus, *arg_managed, *arg_rom;
+static bool arg_nvidia_legacy, arg_proxmox;
 
 /* The GPU a named device stands for: itself, or the GPU whose companion it is. */
 static int resolve(const struct host *h, const char *name, bool from_config, const struct gpu **ret)
@@ -73,29 +78,6 @@ static bool in_plan(const struct plan *p, const struct pci_device *d)
         return false;
 }
 
-/* Without a name, attach's own choice: the plan holds that GPU (and, its group being taken
- * whole here, maybe another one sharing the group: the one attach would pick drives no display,
- * and is on vfio-pci if one is, unless it is the only one). */
-static const struct gpu *planned_gpu(const struct host *h, const struct plan *p)
-{
-        const struct gpu *first = NULL, *lendable = NULL;
-
-        for (size_t i = 0; i < h->n_gpus; i++) {
-                const struct gpu *g = &h->gpus[i];
-                if (!in_plan(p, g->dev))
-                        continue;
-                if (!gpu_drives_display(g) && (g->kind == GPU_DISCRETE || gpu_on_vfio(g))) {
-                        if (gpu_on_vfio(g))
-                                return g;
-                        if (!lendable)
-                                lendable = g;
-                }
-                if (!first)
-                        first = g;
-        }
-        return lendable ? lendable : first;
-}
-
 static int parse_guest_bus(const char *s, uint8_t *ret)
 {
         uint32_t v;
@@ -118,22 +100,22 @@ static int make_spec(const struct cli *cli, struct hostdev_spec *s)
 {
         const char *problem;
 
-        if (cli->proxmox && (cli->guest_bus || cli->managed))
+        if (arg_proxmox && (arg_guest_bus || arg_managed))
                 return cli_error("xml: --%s does not apply to --proxmox (Proxmox VE places the device and binds "
                                  "vfio-pci itself)",
-                                 cli->guest_bus ? "guest-bus" : "managed");
-        if (parse_guest_bus(cli->guest_bus, &s->guest_bus) < 0)
+                                 arg_guest_bus ? "guest-bus" : "managed");
+        if (parse_guest_bus(arg_guest_bus, &s->guest_bus) < 0)
                 return cli_error("xml: --guest-bus: \"%s\" is not a guest bus (expected 1 to 255, or 0x01 to 0xff; "
                                  "bus 0 is the root bus)",
-                                 cli->guest_bus);
-        if (cli->managed && strcmp(cli->managed, "yes") != 0 && strcmp(cli->managed, "no") != 0)
-                return cli_error("xml: --managed: \"%s\" is neither yes nor no", cli->managed);
-        s->managed = cli->managed && strcmp(cli->managed, "yes") == 0;
+                                 arg_guest_bus);
+        if (arg_managed && strcmp(arg_managed, "yes") != 0 && strcmp(arg_managed, "no") != 0)
+                return cli_error("xml: --managed: \"%s\" is neither yes nor no", arg_managed);
+        s->managed = arg_managed && strcmp(arg_managed, "yes") == 0;
         /* The value is not echoed: it may hold what a terminal would obey. */
-        if (cli->rom && (problem = hostdev_rom_problem(cli->rom, cli->proxmox)))
+        if (arg_rom && (problem = hostdev_rom_problem(arg_rom, arg_proxmox)))
                 return cli_error("xml: --rom: the path %s", problem);
-        s->rom = cli->rom;
-        s->nvidia_legacy = cli->nvidia_legacy;
+        s->rom = arg_rom;
+        s->nvidia_legacy = arg_nvidia_legacy;
         return EXIT_OK;
 }
 
@@ -188,7 +170,7 @@ static int print_json(const struct cli *cli, const struct gpu *g, const struct h
                 json_object_put(functions);
                 return -ENOMEM;
         }
-        json_object_object_add(doc, "format", json_object_new_string(cli->proxmox ? "proxmox" : "libvirt"));
+        json_object_object_add(doc, "format", json_object_new_string(arg_proxmox ? "proxmox" : "libvirt"));
         json_object_object_add(doc, "gpu", json_object_new_string(g->dev->address));
         json_object_object_add(doc, "functions", functions);
         for (size_t i = 0; i < s->n_functions; i++) {
@@ -198,17 +180,17 @@ static int print_json(const struct cli *cli, const struct gpu *g, const struct h
                         return -ENOMEM;
                 json_object_object_add(o, "host", json_object_new_string(pci_addr_format(&s->host[i], buf)));
                 json_object_object_add(o, "guest",
-                                       cli->proxmox ? NULL : json_object_new_string(pci_addr_format(&guest, buf)));
+                                       arg_proxmox ? NULL : json_object_new_string(pci_addr_format(&guest, buf)));
                 json_object_array_add(functions, o);
         }
-        json_object_object_add(doc, "managed", cli->proxmox ? NULL : json_object_new_boolean(s->managed));
+        json_object_object_add(doc, "managed", arg_proxmox ? NULL : json_object_new_boolean(s->managed));
         json_object_object_add(doc, "rom", json_string_or_null(s->rom));
         json_object_object_add(doc, "nvidia_legacy", json_object_new_boolean(s->nvidia_legacy));
         json_object_object_add(doc, "text", json_object_new_string(text));
         return json_print(doc);
 }
 
-int verb_xml(struct cli *cli, int argc, char **argv)
+static int verb_xml(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(host_freep) struct host *h = NULL;
         _cleanup_(quirk_db_freep) struct quirk_db *quirks = NULL;
@@ -244,14 +226,14 @@ int verb_xml(struct cli *cli, int argc, char **argv)
                 cli_error("xml: %s", r == -ENOMEM ? "out of memory" : error ? error : strerror(-r));
                 return r == -EINVAL || r == -ENODEV || r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY;
         }
-        if (!g && !(g = planned_gpu(h, p)))
+        if (!g && !(g = p->gpu)) /* without a name, attach's own choice */
                 return cli_error("xml: attach would lend no GPU on this host (gpu-handoff attach --dry-run shows why)");
         fill_functions(h, g, p, &s);
-        r = cli->proxmox ? hostdev_format_proxmox(&s, &text) : hostdev_format_xml(&s, &text);
+        r = arg_proxmox ? hostdev_format_proxmox(&s, &text) : hostdev_format_xml(&s, &text);
         if (r < 0)
                 return cli_error("xml: cannot format the text: %s", strerror(-r));
         warn_group(g, p, &s);
-        if (cli->proxmox && s.rom && hostdev_proxmox_romfile(s.rom, &elsewhere) && elsewhere)
+        if (arg_proxmox && s.rom && hostdev_proxmox_romfile(s.rom, &elsewhere) && elsewhere)
                 cli_warning("Proxmox VE reads romfile= from " HOSTDEV_PROXMOX_ROM_DIR ": copy %s there", s.rom);
         if (cli->json) {
                 r = print_json(cli, g, &s, text);
@@ -261,3 +243,46 @@ int verb_xml(struct cli *cli, int argc, char **argv)
                 fputs(text, stdout);
         return EXIT_OK;
 }
+
+const struct verb xml_verb = {
+        .name = "xml",
+        .args = "[DEVICE]",
+        .max_args = 1,
+        .run = verb_xml,
+        .summary = "Print the libvirt <hostdev> elements (or the Proxmox VE line) for a GPU",
+        .description =
+                "Prints the <hostdev> elements that give a GPU and its companion functions (HDMI audio,\n"
+                "USB-C) to a libvirt domain, as the functions of one multifunction guest slot with the GPU\n"
+                "as function 0, after a comment that says what to check. Paste them under <devices> with\n"
+                "virsh edit. Nothing on the host changes.\n"
+                "\n"
+                "DEVICE is the GPU's address or a companion's (0000:01:00.0 or 01:00.0). Without one, the\n"
+                "GPU attach would lend: GPU= from the configuration, else the only GPU that drives no\n"
+                "display of the host (one on vfio-pci first), else on a single-GPU host its GPU.\n",
+        .options = (const struct verb_option[]){
+                {"guest-bus", "N",
+                 "the guest PCI bus, a pcie-root-port's index: 1 to 255 or 0x01 to\n"
+                 "0xff (default 0x06; check that no other device uses it)",
+                 .string = &arg_guest_bus},
+                {"managed", "yes|no",
+                 "no (default): the gpu-handoff hook binds vfio-pci while the VM runs;\n"
+                 "yes: libvirt does, and the hook only frees the GPU from the desktop",
+                 .string = &arg_managed},
+                {"rom", "FILE", "add <rom file='FILE'/> to the GPU (an absolute path)", .string = &arg_rom},
+                {"nvidia-legacy",
+                 .help = "also print the <features> NVIDIA drivers before R465 need against\n"
+                         "Code 43: <hyperv><vendor_id/></hyperv> and <kvm><hidden/></kvm>",
+                 .flag = &arg_nvidia_legacy},
+                {"proxmox",
+                 .help = "print the Proxmox VE line instead: hostpci0: with the slot (or its\n"
+                         "functions joined with ;), pcie=1 (needs the q35 machine), x-vga=1\n"
+                         "for a VGA GPU, romfile= for --rom (a file in /usr/share/kvm/);\n"
+                         "with --nvidia-legacy also a cpu: line with hidden=1 and hv-vendor-id",
+                 .flag = &arg_proxmox},
+                {"json", .help = "the devices and the text as a JSON document (docs/json.md)"},
+                {},
+        },
+        .column = 21,
+        .epilog = "Exit status: 0, 1 when the device is not a GPU or cannot be passed through, 2 on a\n"
+                  "usage error (a malformed address, no such device, a bad option value).\n",
+};

@@ -688,6 +688,8 @@ int plan_attach(const struct host *h, char *const *names, size_t n_names, const 
                         n_chosen++;
         if (n_names == 0 && (chosen[0] = default_device(&b)))
                 n_chosen = 1;
+        for (size_t i = 0; i < n_chosen && !b.p->gpu; i++)
+                b.p->gpu = gpu_of(h, chosen[i]);
         for (size_t i = 0; i < n_chosen && !b.error; i++)
                 add_card(&b, chosen[i]);
         /* What the host runs on is refused before a group is: named, it is in the plan by now. */

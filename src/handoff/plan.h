@@ -26,6 +26,9 @@ struct plan_options {
 };
 
 struct plan {
+        /* The GPU the plan is for, a GPU of the snapshot: the default one plan_attach() picked when
+         * no device was named, else the first named device that is a GPU (NULL: none is). */
+        const struct gpu *gpu;
         struct pci_device **devices; /* everything that goes to vfio-pci, by address */
         size_t n_devices;
         struct step *steps;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "handoff/transition.h"
 
@@ -138,6 +139,38 @@ int transition_undo(const struct handoff_ctx *ctx, const struct process_id *self
                 (*ret_run)->journal_error = r;
         /* Everything was undone, but the journal still says otherwise: recover must clear it. */
         return r < 0 ? -EIO : 0;
+}
+
+int transition_settle(const struct handoff_ctx *ctx, const struct journal_state *st, const char *command,
+                      struct transition_settlement *ret, char **ret_error)
+{
+        const struct journal_phase *lender = st->n_phases ? &st->phases[0] : NULL;
+        const struct process_id *owner = journal_state_owner(st);
+        int r;
+
+        *ret = (struct transition_settlement){0};
+        switch (lender ? journal_state_outcome(st) : JOURNAL_OUTCOME_NONE) {
+        case JOURNAL_OUTCOME_ATTACHED:
+                ret->devices = lender->devices;
+                ret->command = lender->command;
+                ret->outcome = command && lender->command && strcmp(lender->command, command) == 0
+                                       ? TRANSITION_SETTLE_OWN
+                                       : TRANSITION_SETTLE_LENT;
+                return 0;
+        case JOURNAL_OUTCOME_ROLLED_BACK:
+        case JOURNAL_OUTCOME_RELEASED:
+                ret->outcome = TRANSITION_SETTLE_FINISHED;
+                break;
+        default:
+                if (lender) {
+                        ret->outcome = TRANSITION_SETTLE_INTERRUPTED;
+                        ret->owner = owner ? owner->pid : 0;
+                        return 0;
+                }
+                ret->outcome = TRANSITION_SETTLE_EMPTY;
+        }
+        r = journal_remove(ctx->sr);
+        return r < 0 ? error_setf(ret_error, r, "cannot remove the old journal") : 0;
 }
 
 char *transition_journal_trouble(const char *run_dir, const char *phase, int r, const struct engine_run *run)

@@ -28,6 +28,32 @@ int transition_undo(const struct handoff_ctx *ctx, const struct process_id *self
                     const char *phase, struct engine_run **ret_run, struct step **ret_steps, size_t *ret_n,
                     char **ret_error);
 
+/* What an old journal, found before a new transition starts (attach, the hook's "prepare begin"),
+ * means for it. */
+enum transition_settle_outcome {
+        TRANSITION_SETTLE_EMPTY,       /* no phase (a crash while attach created it): nothing was done
+                                        * under it, and it was removed */
+        TRANSITION_SETTLE_FINISHED,    /* rolled back or released: removed */
+        TRANSITION_SETTLE_LENT,        /* the GPU is lent, by another command: refuse */
+        TRANSITION_SETTLE_OWN,         /* the GPU is lent by this very command (libvirt retried a start) */
+        TRANSITION_SETTLE_INTERRUPTED, /* a transition stopped half-way: undo it first (transition_undo()) */
+};
+
+struct transition_settlement {
+        enum transition_settle_outcome outcome;
+        /* LENT, OWN: what the lending phase says it lent, and by which command; NULL where it says
+         * nothing. Borrowed from the journal state. */
+        const char *devices, *command;
+        pid_t owner; /* INTERRUPTED: the process that last took the transition over; 0: none */
+};
+
+/* Settles the journal st (journal_load()'s, of ctx->sr) before a transition by command: removes
+ * one that holds nothing to undo, and says what the rest means. command NULL: no earlier
+ * transition is the caller's own (attach). 0, or -errno when an old journal could not be
+ * removed (*ret_error says so; nothing changed). The caller holds the lock. */
+int transition_settle(const struct handoff_ctx *ctx, const struct journal_state *st, const char *command,
+                      struct transition_settlement *ret, char **ret_error);
+
 /* What to say after an undo (transition_undo()'s r and run, for phase) that the journal kept from
  * finishing, for release, recover and the hook alike: free space in run_dir ("ROOT/run"), then
  * recover (or the phase again when not even its record was written) is the fix, never dropping

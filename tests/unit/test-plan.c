@@ -361,7 +361,7 @@ static void test_boot_gpu_on_vfio(void **state)
 }
 
 /* What the host runs on never goes, whatever brought it into the lend set: the hook names an
- * unmanaged non-GPU hostdev with force (verb-hook.c's devices_to_name), --with-group takes a
+ * unmanaged non-GPU hostdev with force (libvirt/lend-set.c's lend_set_names()), --with-group takes a
  * group. */
 #define HOST_NVME                                                                                            \
         "module vfio_pci available\n"                                                                        \
@@ -451,6 +451,42 @@ static void test_monitor_on_both(void **state)
         test_host_free(m);
 }
 
+/* The plan says which GPU it is for: the default pick, which is not simply its first device (a
+ * shared group brings another GPU along), or the first named device that is a GPU. */
+static void test_records_its_gpu(void **state)
+{
+        struct test_host *m = machine_new(
+                "module vfio_pci loaded\n"
+                "pci 0000:00:02.0 8086:3e98 class=0x030000 group=2 driver=i915 boot_vga=1 drm=0 connected=HDMI-A-1\n"
+                "pci 0000:00:01.0 8086:1901 class=0x060400 group=1 driver=pcieport\n"
+                "pci 0000:01:00.0 10de:2204 class=0x030000 parent=0000:00:01.0 group=1 driver=nvidia boot_vga=0\n"
+                "pci 0000:01:00.1 10de:1aef class=0x040300 parent=0000:00:01.0 group=1 driver=snd_hda_intel\n"
+                "pci 0000:00:01.1 8086:1905 class=0x060400 group=1 driver=pcieport\n"
+                "pci 0000:02:00.0 10de:1b80 class=0x030000 parent=0000:00:01.1 group=1 driver=vfio-pci\n");
+        struct plan_options opts = {.with_group = true, .force = true};
+        struct plan *p = NULL;
+        char *error = NULL;
+
+        /* the one on vfio-pci (reserved for VMs), its group taken whole */
+        if (plan_attach(m->h, NULL, 0, &opts, &p, &error) < 0)
+                fail_msg("%s", error);
+        assert_int_equal(p->n_devices, 3);
+        assert_string_equal(p->devices[0]->address, "0000:01:00.0");
+        assert_non_null(p->gpu);
+        assert_string_equal(p->gpu->dev->address, "0000:02:00.0");
+        plan_free(p);
+        /* named: the first GPU among the names */
+        assert_int_equal(plan_attach(m->h, (char *[]){(char *)"01:00.1", (char *)"01:00.0"}, 2, &opts, &p, NULL), 0);
+        assert_non_null(p->gpu);
+        assert_string_equal(p->gpu->dev->address, "0000:01:00.0");
+        plan_free(p);
+        /* none of the names is a GPU */
+        assert_int_equal(plan_attach(m->h, (char *[]){(char *)"01:00.1"}, 1, &opts, &p, NULL), 0);
+        assert_null(p->gpu);
+        plan_free(p);
+        test_host_free(m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -469,6 +505,7 @@ int main(void)
                 cmocka_unit_test(test_default_not_past_unreadable_class),
                 cmocka_unit_test(test_arc_audio_in_own_group),
                 cmocka_unit_test(test_monitor_on_both),
+                cmocka_unit_test(test_records_its_gpu),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

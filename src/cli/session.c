@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "basic/quote.h"
-#include "cli/handoff.h"
+#include "cli/session.h"
 #include "cli/json.h"
 #include "handoff/detach.h"
 #include "handoff/interrupt.h"
@@ -368,8 +368,8 @@ char *journal_trouble(const struct cli *cli, const char *phase, int r, const str
         return transition_journal_trouble(root_path(cli, "run", run_dir, sizeof(run_dir)), phase, r, run);
 }
 
-int give_back_after_hook(struct cli *cli, struct handoff_session *s, const struct journal_state *st,
-                         const char *phase)
+int session_give_back(const struct handoff_session *s, const struct journal_state *st,
+                      const struct give_back_voice *voice)
 {
         _cleanup_free_ char *error = NULL;
         struct strv taken = {0};
@@ -379,19 +379,36 @@ int give_back_after_hook(struct cli *cli, struct handoff_session *s, const struc
                 return EXIT_OK; /* every device gpu-handoff freed, it bound itself */
         r = libvirt_give_back(&s->ctx, st, &taken, &error);
         for (size_t i = 0; i < taken.n; i++)
-                fprintf(stderr,
-                        "gpu-handoff: %s: libvirt left %s on vfio-pci (it keeps a device once used as managed='no' "
-                        "unmanaged until libvirtd restarts): taken from vfio-pci\n",
-                        phase, taken.v[i]);
+                voice->taken(voice->who, taken.v[i]);
         strv_done(&taken);
+        return r < 0 ? voice->failed(voice->who, r, error) : EXIT_OK;
+}
+
+static void taken_on_stderr(const char *phase, const char *address)
+{
+        fprintf(stderr,
+                "gpu-handoff: %s: libvirt left %s on vfio-pci (it keeps a device once used as managed='no' "
+                "unmanaged until libvirtd restarts): taken from vfio-pci\n",
+                phase, address);
+}
+
+static int failed_on_stderr(const char *phase, int r, const char *error)
+{
         if (r == -ENOMEM)
                 return cli_error("out of memory");
-        if (r < 0) {
-                cli_error("%s: cannot give the GPU back: %s; then run gpu-handoff %s again", phase,
-                          error ? error : strerror(-r), phase);
-                return EXIT_NEEDS_RECOVER;
-        }
-        return EXIT_OK;
+        cli_error("%s: cannot give the GPU back: %s; then run gpu-handoff %s again", phase,
+                  error ? error : strerror(-r), phase);
+        return EXIT_NEEDS_RECOVER;
+}
+
+int give_back_after_hook(const struct handoff_session *s, const struct journal_state *st, const char *phase)
+{
+        return session_give_back(s, st, &(const struct give_back_voice){phase, taken_on_stderr, failed_on_stderr});
+}
+
+void print_undone_quietly(const char *phase)
+{
+        fprintf(stderr, "gpu-handoff: %s: undid what an interrupted hand-over left behind.\n", phase);
 }
 
 int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase, bool report)
@@ -421,7 +438,7 @@ int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase
                 status = EXIT_NEEDS_RECOVER;
         else {
                 if (!report)
-                        fprintf(stderr, "gpu-handoff: %s: undid what an interrupted hand-over left behind.\n", phase);
+                        print_undone_quietly(phase);
                 else if (!cli->json)
                         printf("%s: the GPU is back with the host.\n", phase);
                 status = EXIT_OK;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* What attach, release and recover share: the lock, the context for steps, the report. */
+/* A hand-over session as the verbs that change the host run it (attach, release, recover, the
+ * hook): the lock, the kernel seam and the context for steps, the old journal's checks, the undo,
+ * and the report of a run (its step timeline, or the same as JSON). */
 
 #include <stdio.h>
 
@@ -52,14 +54,25 @@ bool journal_out_of_space(int r);
  * hook give when the journal kept an undo from finishing. */
 char *journal_trouble(const struct cli *cli, const char *phase, int r, const struct engine_run *run);
 
+/* How session_give_back() says what it did: release and recover on stderr, the hook in its log. */
+struct give_back_voice {
+        const char *who; /* the lines' subject: the phase ("release"), or the VM's name */
+        void (*taken)(const char *who, const char *address);
+        int (*failed)(const char *who, int r, const char *error); /* reports; returns the exit status */
+};
+
 /* For a transition the libvirt hook started: what libvirt left on vfio-pci although the journal
  * only freed it (libvirt/give-back.h), taken from vfio-pci so that the undo can give it to its
- * drivers, each named on stderr; refused, naming the holder, while a VM still uses it. Returns
- * an exit status. */
-int give_back_after_hook(struct cli *cli, struct handoff_session *s, const struct journal_state *st,
-                         const char *phase);
+ * drivers, each named through the voice; refused, naming the holder, while a VM still uses it.
+ * Nothing for a transition the hook did not start. Returns an exit status. */
+int session_give_back(const struct handoff_session *s, const struct journal_state *st,
+                      const struct give_back_voice *voice);
+/* The same for release and recover (phase), each device named on stderr. */
+int give_back_after_hook(const struct handoff_session *s, const struct journal_state *st, const char *phase);
 
 /* Undoes what the journal says is applied (release, recover) and returns an exit status. With
  * report, the step timeline goes to stdout; without (a recovery before attach --json, whose
  * stdout must stay one JSON document), one line on stderr. */
 int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase, bool report);
+/* The one line on stderr that says an undo without report was done. */
+void print_undone_quietly(const char *phase);
