@@ -534,6 +534,30 @@ static void test_note_replay(void **state)
         assert_int_equal(journal_step_bytes(3, "write", NULL, 0, 100), journal_step_bytes(3, "write", NULL, 0, 0) + 100);
 }
 
+/* The writer checks a note against the same rules before it writes anything. */
+static void test_note_writer(void **state)
+{
+        struct test_tree *tree = test_tree_new("test-change");
+        _cleanup_journal_ struct journal *j = NULL;
+        _cleanup_free_ char *text = NULL;
+        const char *args[] = {"a", "b"};
+
+        assert_int_equal(journal_create(&spec_run, tree->sr, "apply", &self, "", "x", &j, NULL), 0);
+        assert_int_equal(journal_note(j, 0, "key", "v"), -EPROTO); /* no step */
+        assert_int_equal(journal_step_begin(j, 0, "write", args, 2), 0);
+        assert_int_equal(journal_note(j, 0, "Key", "v"), -EINVAL);
+        assert_int_equal(journal_note(j, 1, "key", "v"), -EPROTO);
+        assert_int_equal(journal_note(j, 0, "key", "a b\n"), 0);
+        assert_int_equal(journal_step_done(j, 0, 7), 0);
+        assert_int_equal(journal_note(j, 0, "key", "late"), -EPROTO); /* only while it is applied */
+        assert_int_equal(journal_revert_begin(j, 0), 0);
+        assert_int_equal(journal_note(j, 0, "key", "undoing"), -EPROTO);
+        assert_string_equal(journal_state_note(journal_get_state(j), 0, "key"), "a b\n");
+        text = text_of(tree, "run/toy/journal");
+        assert_non_null(strstr(text, "\nbegin 0 write a b\nnote 0 key a\\x20b\\x0a\ndone 0 7\nrevert 0\n"));
+        test_tree_free(tree);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -542,6 +566,7 @@ int main(void)
                 cmocka_unit_test(test_note_before_change),
                 cmocka_unit_test(test_note_across_crash),
                 cmocka_unit_test(test_note_replay),
+                cmocka_unit_test(test_note_writer),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
