@@ -133,27 +133,28 @@ static char *describe_write(const struct step *s)
         return asprintf(&out, "write %s", s->args[0]) < 0 ? NULL : out;
 }
 
-static const struct step_ops write_ops = {write_apply, write_revert}, mkdir_ops = {mkdir_apply, mkdir_revert};
+static const struct step_ops write_ops = {write_apply, write_revert},
+                             mkdir_ops = {mkdir_apply, mkdir_revert};
 
 static const struct change_kind toy_kinds[_TOY_KIND_MAX] = {
-        [TOY_WRITE] = {"write", describe_write, &write_ops, 4096},
-        [TOY_MKDIR] = {"mkdir", NULL, &mkdir_ops, 0},
+    [TOY_WRITE] = {"write", describe_write, &write_ops, 4096},
+    [TOY_MKDIR] = {"mkdir", NULL, &mkdir_ops, 0},
 };
 
 static const struct change_domain toy = {"toy", toy_kinds, _TOY_KIND_MAX};
 
 static const struct journal_spec spec_run = {
-        .dir = "run/toy",
-        .magic = "toy journal 1",
-        .subject = "the toy change",
-        .outcomes = {"", "applied", "rolled-back", "undone"},
+    .dir = "run/toy",
+    .magic = "toy journal 1",
+    .subject = "the toy change",
+    .outcomes = {"", "applied", "rolled-back", "undone"},
 };
 
 static const struct journal_spec spec_setup = {
-        .dir = "var/lib/toy/setup",
-        .magic = "toy setup journal 1",
-        .subject = "the setup",
-        .outcomes = {"", "installed", "abandoned", "uninstalled"},
+    .dir = "var/lib/toy/setup",
+    .magic = "toy setup journal 1",
+    .subject = "the setup",
+    .outcomes = {"", "installed", "abandoned", "uninstalled"},
 };
 
 static const struct transaction t_run = {&toy, &spec_run}, t_setup = {&toy, &spec_setup};
@@ -202,9 +203,9 @@ struct plan3 {
 static struct plan3 plan3(const char *last)
 {
         return (struct plan3){{
-                toy_step(TOY_WRITE, "etc/toy.conf", "new\n"),
-                toy_step(TOY_MKDIR, "etc/toy.d", NULL),
-                toy_step(TOY_WRITE, "etc/toy.d/new", last),
+            toy_step(TOY_WRITE, "etc/toy.conf", "new\n"),
+            toy_step(TOY_MKDIR, "etc/toy.d", NULL),
+            toy_step(TOY_WRITE, "etc/toy.d/new", last),
         }};
 }
 
@@ -242,7 +243,8 @@ static void apply_and_check(const struct transaction *t, struct test_tree *tree,
         char *error = NULL;
         size_t n = 0;
 
-        assert_int_equal(transaction_apply(&ctx, t, &self, "apply", "", "toy apply", p.s, 3, &run, &error), 0);
+        assert_int_equal(transaction_apply(&ctx, t, &self, "apply", "", "toy apply", p.s, 3, &run, &error),
+                         0);
         assert_null(error);
         engine_run_free(run);
         assert_file(tree, "etc/toy.conf", "new\n");
@@ -250,7 +252,8 @@ static void apply_and_check(const struct transaction *t, struct test_tree *tree,
         text = text_of(tree, path);
         assert_non_null(text);
         assert_true(strncmp(text, t->spec->magic, strlen(t->spec->magic)) == 0);
-        assert_non_null(strstr(text, "begin 0 write etc/toy.conf new\\x0a\nnote 0 before old\\x0a\nnote 0 existed yes\n"));
+        assert_non_null(strstr(
+            text, "begin 0 write etc/toy.conf new\\x0a\nnote 0 before old\\x0a\nnote 0 existed yes\n"));
         assert_non_null(strstr(text, end_line));
         /* read back in its own words */
         assert_int_equal(journal_load(t->spec, tree->sr, &st, &error), 0);
@@ -260,7 +263,8 @@ static void apply_and_check(const struct transaction *t, struct test_tree *tree,
         assert_string_equal(journal_state_note(st, 2, "existed"), "no");
         assert_null(journal_state_note(st, 1, "made")); /* its room is 0: refused */
         assert_int_equal(seen.mkdir_note, -E2BIG);
-        assert_string_equal(journal_outcome_to_string(t->spec, JOURNAL_OUTCOME_APPLIED), t->spec->outcomes[1]);
+        assert_string_equal(journal_outcome_to_string(t->spec, JOURNAL_OUTCOME_APPLIED),
+                            t->spec->outcomes[1]);
 
         assert_int_equal(transaction_undo(&ctx, t, &self, "toy undo", "undo", &run, &steps, &n, &error), 0);
         assert_null(error);
@@ -299,9 +303,11 @@ static void test_spec_location_and_words(void **state)
         assert_int_equal(sb.st_mode & 07777, 0700);
 
         /* One spec's journal in the other's words: refused, never acted on. */
-        assert_int_equal(transaction_apply(&ctx, &t_run, &self, "apply", "", "toy apply", p.s, 3, &run, &error), 0);
+        assert_int_equal(
+            transaction_apply(&ctx, &t_run, &self, "apply", "", "toy apply", p.s, 3, &run, &error), 0);
         engine_run_free(run);
-        assert_int_equal(symlinkat("../../../run/toy/journal", tree->sr->fd, "var/lib/toy/setup/journal"), 0);
+        assert_int_equal(symlinkat("../../../run/toy/journal", tree->sr->fd, "var/lib/toy/setup/journal"),
+                         0);
         assert_int_equal(journal_load(&spec_setup, tree->sr, &st, &error), -ELOOP);
         free(error);
         error = NULL;
@@ -309,24 +315,29 @@ static void test_spec_location_and_words(void **state)
         text = text_of(tree, "run/toy/journal");
         test_tree_write(tree, "var/lib/toy/setup/journal", text);
         assert_int_equal(journal_load(&spec_setup, tree->sr, &st, &error), -EBADMSG);
-        assert_string_equal(error, "var/lib/toy/setup/journal:1: not a toy setup journal (the first line is 'toy "
-                                   "journal 1')");
+        assert_string_equal(error,
+                            "var/lib/toy/setup/journal:1: not a toy setup journal (the first line is 'toy "
+                            "journal 1')");
         free(error);
         error = NULL;
         /* The words are the spec's: "applied" is no outcome of the setup's. */
         {
                 static const char words[] = "toy setup journal 1\nphase apply 1 0 0  x\nend applied\n";
-                assert_int_equal(journal_parse(&spec_setup, words, strlen(words), NULL, &st, &error), -EBADMSG);
-                assert_string_equal(error, "var/lib/toy/setup/journal:3: unknown outcome 'applied'; expected "
-                                           "installed, abandoned or uninstalled");
+                assert_int_equal(journal_parse(&spec_setup, words, strlen(words), NULL, &st, &error),
+                                 -EBADMSG);
+                assert_string_equal(error,
+                                    "var/lib/toy/setup/journal:3: unknown outcome 'applied'; expected "
+                                    "installed, abandoned or uninstalled");
                 free(error);
                 error = NULL;
         }
         {
                 static const char words[] = "toy setup journal 1\nphase apply 1 0 0  x\nend uninstalled\n";
-                assert_int_equal(journal_parse(&spec_setup, words, strlen(words), NULL, &st, &error), -EBADMSG);
-                assert_string_equal(error, "var/lib/toy/setup/journal:3: 'uninstalled' but the setup was never "
-                                           "installed; expected 'abandoned'");
+                assert_int_equal(journal_parse(&spec_setup, words, strlen(words), NULL, &st, &error),
+                                 -EBADMSG);
+                assert_string_equal(error,
+                                    "var/lib/toy/setup/journal:3: 'uninstalled' but the setup was never "
+                                    "installed; expected 'abandoned'");
                 free(error);
         }
         plan3_done(&p);
@@ -386,8 +397,9 @@ static void test_note_before_change(void **state)
 
                 fail_write = note_writes[k];
                 journal_set_write_hook(fail_one_write, NULL);
-                assert_int_equal(transaction_apply(&ctx, &t_run, &self, "apply", "", "toy", p.s, 3, &run, &error),
-                                 -ENOSPC);
+                assert_int_equal(
+                    transaction_apply(&ctx, &t_run, &self, "apply", "", "toy", p.s, 3, &run, &error),
+                    -ENOSPC);
                 journal_set_write_hook(NULL, NULL);
                 assert_non_null(run);
                 assert_int_equal(run->failed, failed);
@@ -432,7 +444,8 @@ static void test_note_across_crash(void **state)
 
                 kill_at = 0;
                 journal_set_write_hook(kill_before_write, NULL);
-                assert_int_equal(transaction_apply(&ctx, &t_run, &self, "apply", "", "toy", p.s, 3, &run, NULL), 0);
+                assert_int_equal(
+                    transaction_apply(&ctx, &t_run, &self, "apply", "", "toy", p.s, 3, &run, NULL), 0);
                 journal_set_write_hook(NULL, NULL);
                 n_writes = writes;
                 engine_run_free(run);
@@ -494,18 +507,18 @@ static void test_note_replay(void **state)
         static const struct {
                 const char *text, *error;
         } bad[] = {
-                {"toy journal 1\nphase apply 1 0 0  x\nbegin 0 write a b\ndone 0 5\nnote 0 key v\n",
-                 "5: 'note' for step 0 without its 'begin' (the step is done)"},
-                {"toy journal 1\nphase apply 1 0 0  x\nbegin 0 write a b\nrevert 0\nnote 0 key v\n",
-                 "5: 'note' for step 0 without its 'begin' (the step is reverting)"},
-                {"toy journal 1\nphase apply 1 0 0  x\nnote 0 key v\n",
-                 "3: 'note' for step 0, which was never begun"},
-                {"toy journal 1\nphase apply 1 0 0  x\nbegin 0 write a b\nnote 0 Key v\n",
-                 "4: bad note key 'Key'; expected [a-z0-9-]"},
-                {"toy journal 1\nphase apply 1 0 0  x\nbegin 0 write a b\nnote 0 key\n",
-                 "4: expected 'note INDEX KEY VALUE'"},
-                {"toy journal 1\nphase apply 1 0 0  x\nbegin 0 write a b\nnote 0 key \\x0\n",
-                 "4: bad escape in note value '\\x0'"},
+            {"toy journal 1\nphase apply 1 0 0  x\nbegin 0 write a b\ndone 0 5\nnote 0 key v\n",
+             "5: 'note' for step 0 without its 'begin' (the step is done)"},
+            {"toy journal 1\nphase apply 1 0 0  x\nbegin 0 write a b\nrevert 0\nnote 0 key v\n",
+             "5: 'note' for step 0 without its 'begin' (the step is reverting)"},
+            {"toy journal 1\nphase apply 1 0 0  x\nnote 0 key v\n",
+             "3: 'note' for step 0, which was never begun"},
+            {"toy journal 1\nphase apply 1 0 0  x\nbegin 0 write a b\nnote 0 Key v\n",
+             "4: bad note key 'Key'; expected [a-z0-9-]"},
+            {"toy journal 1\nphase apply 1 0 0  x\nbegin 0 write a b\nnote 0 key\n",
+             "4: expected 'note INDEX KEY VALUE'"},
+            {"toy journal 1\nphase apply 1 0 0  x\nbegin 0 write a b\nnote 0 key \\x0\n",
+             "4: bad escape in note value '\\x0'"},
         };
         _cleanup_journal_state_ struct journal_state *st = NULL;
         char *error = NULL;
@@ -517,21 +530,23 @@ static void test_note_replay(void **state)
         assert_string_equal(journal_state_note(st, 1, "key"), "four");
         assert_null(journal_state_note(st, 1, "other"));
         assert_null(journal_state_note(st, 2, "key"));
-        assert_int_equal(st->steps[0].note_bytes, strlen("note 0 key one\nnote 0 other \\x20two\\\\\nnote 0 key three\n"));
+        assert_int_equal(st->steps[0].note_bytes,
+                         strlen("note 0 key one\nnote 0 other \\x20two\\\\\nnote 0 key three\n"));
         assert_int_equal(journal_note_bytes(0, "other", " two\\"), strlen("note 0 other \\x20two\\\\\n"));
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 struct journal_state *b = NULL;
                 char want[256];
 
-                assert_int_equal(journal_parse(&spec_run, bad[i].text, strlen(bad[i].text), NULL, &b, &error),
-                                 -EBADMSG);
+                assert_int_equal(
+                    journal_parse(&spec_run, bad[i].text, strlen(bad[i].text), NULL, &b, &error), -EBADMSG);
                 snprintf(want, sizeof(want), "run/toy/journal:%s", bad[i].error);
                 assert_string_equal(error, want);
                 free(error);
                 error = NULL;
         }
         /* Sizing leaves the kind's note room. */
-        assert_int_equal(journal_step_bytes(3, "write", NULL, 0, 100), journal_step_bytes(3, "write", NULL, 0, 0) + 100);
+        assert_int_equal(journal_step_bytes(3, "write", NULL, 0, 100),
+                         journal_step_bytes(3, "write", NULL, 0, 0) + 100);
 }
 
 /* The writer checks a note against the same rules before it writes anything. */
@@ -561,12 +576,12 @@ static void test_note_writer(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_spec_location_and_words),
-                cmocka_unit_test(test_dir_refusals),
-                cmocka_unit_test(test_note_before_change),
-                cmocka_unit_test(test_note_across_crash),
-                cmocka_unit_test(test_note_replay),
-                cmocka_unit_test(test_note_writer),
+            cmocka_unit_test(test_spec_location_and_words),
+            cmocka_unit_test(test_dir_refusals),
+            cmocka_unit_test(test_note_before_change),
+            cmocka_unit_test(test_note_across_crash),
+            cmocka_unit_test(test_note_replay),
+            cmocka_unit_test(test_note_writer),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
