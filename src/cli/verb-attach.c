@@ -131,7 +131,7 @@ static int apply_plan(struct cli *cli, struct handoff_session *s, const struct p
                 return EXIT_OK;
         }
         /* A rollback the journal could not record leaves it for recover to clear. */
-        return run->host_intact && !sysroot_exists(cli->sr, JOURNAL_PATH) ? EXIT_ROLLED_BACK : EXIT_NEEDS_RECOVER;
+        return run->host_intact && !sysroot_exists(cli->sr, HANDOFF_JOURNAL_PATH) ? EXIT_ROLLED_BACK : EXIT_NEEDS_RECOVER;
 }
 
 /* The GPU's steps, then the room for the guest; *ret_n_gpu_steps says where the second part starts. */

@@ -46,19 +46,19 @@ static struct settled settle(const char *text, const char *command, bool removab
         struct handoff_ctx ctx = {.sr = s.tree->sr};
         char *error = NULL;
 
-        if (journal_parse(text, strlen(text), JOURNAL_PATH, &s.st, &error) < 0)
+        if (journal_parse(&handoff_journal, text, strlen(text), HANDOFF_JOURNAL_PATH, &s.st, &error) < 0)
                 fail_msg("%s", error);
         if (removable)
-                test_tree_write(s.tree, JOURNAL_PATH, text);
+                test_tree_write(s.tree, HANDOFF_JOURNAL_PATH, text);
         else
-                test_tree_write(s.tree, JOURNAL_PATH "/not-a-journal", "x");
+                test_tree_write(s.tree, HANDOFF_JOURNAL_PATH "/not-a-journal", "x");
         s.r = transition_settle(&ctx, s.st, command, &s.old, &s.error);
         return s;
 }
 
 static bool journal_kept(const struct settled *s)
 {
-        return sysroot_exists(s->tree->sr, JOURNAL_PATH);
+        return sysroot_exists(s->tree->sr, HANDOFF_JOURNAL_PATH);
 }
 
 static void done(struct settled *s)
