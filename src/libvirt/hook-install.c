@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "basic/proc.h"
@@ -826,46 +827,17 @@ static int record_read(int state, struct hook_record *ret, bool *ret_exists, cha
         return 0;
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-        while (len > 0) {
-                ssize_t k = write(fd, s, len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                s += k;
-                len -= (size_t)k;
-        }
-        return 0;
-}
-
-/* Temp file, fsync, rename, fsync of the directory: the record is the old one or the new one. */
+/* The record is the old one or the new one (basic/fileio). */
 static int record_write(int state, const struct hook_record *rec, char **ret_error)
 {
         _cleanup_free_ char *text = hook_record_format(rec);
-        _cleanup_close_ int fd = -1;
         int r;
 
         if (!text)
                 return -ENOMEM;
-        fd = openat(state, "hook-install.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
-        if (fd < 0) {
-                r = negative_errno();
+        r = atomic_write_at(state, "hook-install", text, strlen(text), 0644, NULL);
+        if (r < 0)
                 return fail(r, ret_error, "cannot write %s: %s", HOOK_RECORD_PATH, strerror(-r));
-        }
-        r = write_all(fd, text, strlen(text));
-        if (r >= 0 && fsync(fd) < 0)
-                r = negative_errno();
-        if (r >= 0 && renameat(state, "hook-install.tmp", state, "hook-install") < 0)
-                r = negative_errno();
-        if (r >= 0 && fsync(state) < 0)
-                r = negative_errno();
-        if (r < 0) {
-                (void)unlinkat(state, "hook-install.tmp", 0);
-                return fail(r, ret_error, "cannot write %s: %s", HOOK_RECORD_PATH, strerror(-r));
-        }
         return 0;
 }
 

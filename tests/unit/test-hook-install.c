@@ -353,7 +353,7 @@ static void test_fresh_install_and_back(void **state)
         assert_int_equal(mode_of(t, "etc/libvirt/hooks"), 0755);
         assert_int_equal(mode_of(t, "etc/libvirt/hooks/qemu.d"), 0755);
         assert_int_equal(mode_of(t, "var/lib/gpu-handoff"), 0755);
-        assert_false(exists(t, "var/lib/gpu-handoff/hook-install.tmp"));
+        assert_false(exists(t, "var/lib/gpu-handoff/.hook-install.gpu-handoff-new"));
         record = read_text(t, "var/lib/gpu-handoff/hook-install");
         assert_non_null(strstr(record, "\ndir /var/lib/gpu-handoff\ndir /etc/libvirt/hooks\n"
                                        "dir /etc/libvirt/hooks/qemu.d\n"
