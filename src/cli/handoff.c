@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include "basic/quote.h"
+#include "change/interrupt.h"
 #include "cli/handoff.h"
 #include "cli/json.h"
 #include "handoff/detach.h"
-#include "handoff/interrupt.h"
 #include "handoff/transition.h"
 #include "host/holders.h"
 #include "libvirt/give-back.h"
@@ -93,7 +93,7 @@ static void report_vfio_holders(const struct cli *cli)
         strv_done(&nodes);
 }
 
-static int lock_busy(const struct cli *cli, const struct handoff_lock_busy *busy)
+static int lock_busy(const struct cli *cli, const struct change_lock_busy *busy)
 {
         char path[PATH_MAX];
 
@@ -139,7 +139,7 @@ int session_detach(void)
 
 int session_begin(struct cli *cli, const char *what, const struct config *c, struct handoff_session *s)
 {
-        struct handoff_lock_busy busy;
+        struct change_lock_busy busy;
         int r;
 
         *s = (struct handoff_session){0};
@@ -147,7 +147,7 @@ int session_begin(struct cli *cli, const char *what, const struct config *c, str
         if (r < 0)
                 return cli_error("cannot read this process's identity below %s/proc: %s", cli->root, strerror(-r));
         (void)interrupt_install();
-        r = handoff_lock_take_or_explain(cli->sr, NULL, c->lock_usec, what, &s->lock, &busy);
+        r = change_lock_take_or_explain(cli->sr, HANDOFF_RUN_DIR, NULL, c->lock_usec, what, &s->lock, &busy);
         if (r == -EBUSY)
                 return lock_busy(cli, &busy);
         if ((r == -ELOOP || r == -ENOTDIR || r == -EPERM) && report_unusable(cli, HANDOFF_LOCK_PATH))
@@ -174,7 +174,7 @@ int session_begin(struct cli *cli, const char *what, const struct config *c, str
 
 void session_end(struct handoff_session *s)
 {
-        handoff_lock_release(s->lock);
+        change_lock_release(s->lock);
         units_free(s->ctx.units); /* units seam */
         free(s->command);
         *s = (struct handoff_session){0};
@@ -262,7 +262,7 @@ static void print_human(const struct cli *cli, const char *verb, const struct en
                         run->journal_error ? " and fix the cause above" : "fix the cause above");
         else if (strcmp(verb, "attach") != 0)
                 ; /* release, recover: revert_journal says how it ended */
-        else if (sysroot_exists(cli->sr, JOURNAL_PATH))
+        else if (sysroot_exists(cli->sr, HANDOFF_JOURNAL_PATH))
                 fprintf(stderr, "gpu-handoff: restored what was done (%zu step%s); the host is as before, but the "
                                 "journal still says otherwise: free space in %s, then run \"gpu-handoff recover\" (it "
                                 "finds nothing left to undo).\n",
@@ -435,20 +435,20 @@ bool journal_is_directory(const struct cli *cli)
 {
         struct stat st;
 
-        return fstatat(cli->sr->fd, JOURNAL_PATH, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISDIR(st.st_mode);
+        return fstatat(cli->sr->fd, HANDOFF_JOURNAL_PATH, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISDIR(st.st_mode);
 }
 
 /* The journal as it stands, for deciding what to do; reports a damaged one. */
 int journal_check(struct cli *cli, struct journal_state **ret)
 {
         _cleanup_free_ char *error = NULL;
-        int r = journal_load(cli->sr, ret, &error);
+        int r = journal_load(&handoff_journal, cli->sr, ret, &error);
 
         if (r == -ENOENT)
                 return 0;
         /* What recover --discard cannot remove (a directory; run/gpu-handoff itself) gets its fix. */
         if ((r == -ELOOP || r == -ENOTDIR || r == -EPERM || r == -EBADFD) && journal_is_directory(cli) &&
-            report_unusable(cli, JOURNAL_PATH))
+            report_unusable(cli, HANDOFF_JOURNAL_PATH))
                 return EXIT_NEEDS_RECOVER;
         if ((r == -ELOOP || r == -ENOTDIR || r == -EPERM) && report_unusable(cli, HANDOFF_RUN_DIR))
                 return EXIT_NEEDS_RECOVER;

@@ -5,12 +5,13 @@
 
 #include <stdio.h>
 
+#include "change/engine.h"
+#include "change/lock.h"
 #include "cli/cli.h"
-#include "handoff/engine.h"
-#include "handoff/lock.h"
+#include "handoff/transition.h"
 
 struct handoff_session {
-        struct handoff_lock *lock;
+        struct change_lock *lock;
         struct kernel kernel;
         struct handoff_ctx ctx;
         struct process_id self;

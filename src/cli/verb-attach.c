@@ -87,15 +87,15 @@ static int settle_journal(struct cli *cli, struct handoff_session *s)
         if (r != 1)
                 return r;
         if (st->n_phases == 0) /* an attach that stopped before its first record: nothing was done */
-                return journal_remove(cli->sr) < 0 ? cli_error("cannot remove the old journal") : 0;
+                return journal_remove(&handoff_journal, cli->sr) < 0 ? cli_error("cannot remove the old journal") : 0;
         switch (journal_state_outcome(st)) {
-        case JOURNAL_OUTCOME_ATTACHED:
+        case JOURNAL_OUTCOME_APPLIED:
                 cli_error("attach: %s is already lent (gpu-handoff status); release it first",
                           st->n_phases && st->phases[0].devices ? st->phases[0].devices : "a GPU");
                 return EXIT_NOT_READY;
         case JOURNAL_OUTCOME_ROLLED_BACK:
-        case JOURNAL_OUTCOME_RELEASED:
-                return journal_remove(cli->sr) < 0 ? cli_error("cannot remove the old journal") : 0;
+        case JOURNAL_OUTCOME_UNDONE:
+                return journal_remove(&handoff_journal, cli->sr) < 0 ? cli_error("cannot remove the old journal") : 0;
         default:
                 owner = journal_state_owner(st);
                 if (!cli->json)
@@ -126,7 +126,7 @@ static int apply_plan(struct cli *cli, struct handoff_session *s, const struct p
                 return EXIT_OK;
         }
         /* A rollback the journal could not record leaves it for recover to clear. */
-        return run->host_intact && !sysroot_exists(cli->sr, JOURNAL_PATH) ? EXIT_ROLLED_BACK : EXIT_NEEDS_RECOVER;
+        return run->host_intact && !sysroot_exists(cli->sr, HANDOFF_JOURNAL_PATH) ? EXIT_ROLLED_BACK : EXIT_NEEDS_RECOVER;
 }
 
 /* The GPU's steps, then the room for the guest; *ret_n_gpu_steps says where the second part starts. */

@@ -218,7 +218,7 @@ static int settle(struct cli *cli, struct handoff_session *s, const char *vm, bo
         if (r != 1)
                 return r;
         switch (journal_state_outcome(st)) {
-        case JOURNAL_OUTCOME_ATTACHED:
+        case JOURNAL_OUTCOME_APPLIED:
                 *lent = st->n_phases && st->phases[0].command && strcmp(st->phases[0].command, s->command) == 0;
                 if (*lent)
                         return EXIT_OK;
@@ -226,8 +226,8 @@ static int settle(struct cli *cli, struct handoff_session *s, const char *vm, bo
                                  st->n_phases && st->phases[0].devices ? st->phases[0].devices : "?",
                                  st->n_phases && st->phases[0].command ? st->phases[0].command : "?");
         case JOURNAL_OUTCOME_ROLLED_BACK:
-        case JOURNAL_OUTCOME_RELEASED:
-                return journal_remove(cli->sr) < 0 ? hook_fail(EXIT_ERROR, "cannot remove the old journal") : EXIT_OK;
+        case JOURNAL_OUTCOME_UNDONE:
+                return journal_remove(&handoff_journal, cli->sr) < 0 ? hook_fail(EXIT_ERROR, "cannot remove the old journal") : EXIT_OK;
         default: /* as recover does: what libvirt kept of a transition the hook started goes back first */
                 r = libvirt_started(st) ? give_back_what_libvirt_kept(s, st, vm) : EXIT_OK;
                 return r == EXIT_OK ? revert_journal(cli, s, "recover", false) : r;

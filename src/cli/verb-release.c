@@ -5,6 +5,7 @@
 
 #include "cli/handoff.h"
 #include "cli/json.h"
+#include "handoff/transition.h"
 
 #define NOTHING_LENT "Nothing is lent: there is nothing to release."
 
@@ -50,7 +51,7 @@ static int print_pending(struct cli *cli)
                                  : print_nothing_to_do(cli, "release", NOTHING_LENT);
         if (r != 1)
                 return r;
-        if (steps_from_journal(st, &steps, &n_steps) < 0 ||
+        if (steps_from_journal(&handoff_domain, st, &steps, &n_steps) < 0 ||
             journal_state_pending_reverts(st, &pending, &n_pending) < 0) {
                 steps_free(steps, n_steps);
                 return cli_error("the journal names a step this version does not know");
@@ -89,7 +90,7 @@ int verb_release(struct cli *cli, int argc, char **argv)
                 return r;
         r = journal_check(cli, &st);
         if (r == 1 && journal_empty(st))
-                (void)journal_remove(cli->sr);
+                (void)journal_remove(&handoff_journal, cli->sr);
         if (r == 0 || (r == 1 && journal_empty(st)))
                 r = print_nothing_to_do(cli, "release", NOTHING_LENT);
         else if (r == 1 && (r = give_back_after_hook(cli, &s, st, "release")) == EXIT_OK)
@@ -101,9 +102,9 @@ int verb_release(struct cli *cli, int argc, char **argv)
 static int discard(struct cli *cli)
 {
         char path[PATH_MAX];
-        int r = journal_remove(cli->sr);
+        int r = journal_remove(&handoff_journal, cli->sr);
 
-        snprintf(path, sizeof(path), "%s/" JOURNAL_PATH, strcmp(cli->root, "/") == 0 ? "" : cli->root);
+        snprintf(path, sizeof(path), "%s/" HANDOFF_JOURNAL_PATH, strcmp(cli->root, "/") == 0 ? "" : cli->root);
         if (r == -EISDIR || r == -ENOTEMPTY)
                 return cli_error("%s is a directory, not a journal this tool wrote: look at what is in it, move it "
                                  "away (mv %s %s.bad), then run the command again",
@@ -140,10 +141,10 @@ int verb_recover(struct cli *cli, int argc, char **argv)
         }
         r = journal_check(cli, &st);
         if (r == 1 && journal_empty(st))
-                (void)journal_remove(cli->sr); /* nothing was done under it */
+                (void)journal_remove(&handoff_journal, cli->sr); /* nothing was done under it */
         if (r == 0 || (r == 1 && journal_empty(st)))
                 r = print_nothing_to_do(cli, "recover", "Nothing to recover: no hand-over was interrupted.");
-        else if (r == 1 && journal_state_outcome(st) == JOURNAL_OUTCOME_ATTACHED)
+        else if (r == 1 && journal_state_outcome(st) == JOURNAL_OUTCOME_APPLIED)
                 r = print_nothing_to_do(cli, "recover",
                                         "Nothing to recover: the GPU is lent (gpu-handoff status); gpu-handoff release "
                                         "gives it back.");

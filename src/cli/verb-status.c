@@ -8,7 +8,8 @@
 #include "cli/cli.h"
 #include "cli/handoff.h"
 #include "cli/json.h"
-#include "handoff/journal.h"
+#include "change/journal.h"
+#include "handoff/transition.h"
 
 /* "2026-11-21 06:49:18" in local time; "?" when it cannot be formatted. */
 static const char *format_time(uint64_t realtime_usec, char *buf, size_t size)
@@ -24,10 +25,10 @@ static const char *format_time(uint64_t realtime_usec, char *buf, size_t size)
 static const char *describe_outcome(const struct journal_state *st, bool owner_alive)
 {
         switch (journal_state_outcome(st)) {
-        case JOURNAL_OUTCOME_ATTACHED:
+        case JOURNAL_OUTCOME_APPLIED:
                 return "lent to vfio-pci";
         case JOURNAL_OUTCOME_ROLLED_BACK:
-        case JOURNAL_OUTCOME_RELEASED:
+        case JOURNAL_OUTCOME_UNDONE:
                 return "given back (the journal was not removed)";
         default:
                 return owner_alive ? "a transition is running" : "interrupted: run gpu-handoff recover";
@@ -40,7 +41,7 @@ static const char *state_name(const struct journal_state *st, bool owner_alive)
         enum journal_outcome o = journal_state_outcome(st);
 
         if (o != JOURNAL_OUTCOME_NONE)
-                return journal_outcome_to_string(o);
+                return journal_outcome_to_string(&handoff_journal, o);
         return owner_alive ? "running" : "interrupted";
 }
 
@@ -67,7 +68,7 @@ int verb_status(struct cli *cli, int argc, char **argv)
         bool alive;
         int r;
 
-        r = journal_load(cli->sr, &st, &error);
+        r = journal_load(&handoff_journal, cli->sr, &st, &error);
         if (r == -ENOENT)
                 return print_idle(cli, "Nothing is lent.");
         /* A journal without a phase (a crash while attach created it) records nothing done;
@@ -78,7 +79,7 @@ int verb_status(struct cli *cli, int argc, char **argv)
         if (r < 0) {
                 /* What recover --discard cannot remove gets its fix named. */
                 if (!((r == -ENOTDIR || r == -EPERM || r == -ELOOP || r == -EBADFD) &&
-                      (journal_is_directory(cli) ? report_unusable(cli, JOURNAL_PATH)
+                      (journal_is_directory(cli) ? report_unusable(cli, HANDOFF_JOURNAL_PATH)
                                                  : report_unusable(cli, HANDOFF_RUN_DIR))))
                         cli_error("%s", error ? error : strerror(-r));
                 return EXIT_NEEDS_RECOVER;
@@ -106,7 +107,7 @@ int verb_status(struct cli *cli, int argc, char **argv)
                                                json_object_new_int64((int64_t)st->phases[i].realtime_usec));
                         json_object_object_add(o, "devices", json_string_or_null(st->phases[i].devices));
                         json_object_object_add(o, "outcome",
-                                               json_object_new_string(journal_outcome_to_string(st->phases[i].outcome)));
+                                               json_object_new_string(journal_outcome_to_string(&handoff_journal, st->phases[i].outcome)));
                         json_object_array_add(phases, o);
                 }
                 for (size_t i = 0; i < st->n_steps; i++) {
@@ -131,7 +132,7 @@ int verb_status(struct cli *cli, int argc, char **argv)
                        format_time(st->phases[i].realtime_usec, when, sizeof(when)), (int)st->phases[i].owner.pid,
                        i + 1 == st->n_phases && alive ? " (running)" : "",
                        st->phases[i].devices ? st->phases[i].devices : "-",
-                       journal_outcome_to_string(st->phases[i].outcome));
+                       journal_outcome_to_string(&handoff_journal, st->phases[i].outcome));
         }
         for (size_t i = 0; i < st->n_steps; i++) {
                 printf("  %2zu  %-10s %s", i + 1, journal_step_state_to_string(st->steps[i].state), st->steps[i].kind);

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* What a step needs to change the machine: the root, the kernel seam, a clock for waits and the
- * deadlines. One per command. */
+/* What a hand-over step needs to change the machine: the root, the kernel seam, a clock for waits
+ * and the deadlines. One per command. The engine runs the steps in the core's context
+ * (struct change_ctx, change/step.h), which points to this one (handoff_change_ctx()); a step gets
+ * it back with handoff_ctx_of(). */
 
 #include <stdint.h>
 
 #include "basic/sysroot.h"
 #include "basic/wait.h"
+#include "change/step.h"
 #include "handoff/kernel.h"
 #include "handoff/step.h"
 #include "handoff/units.h"
@@ -23,15 +26,17 @@ struct handoff_ctx {
         uint64_t hugepages_usec; /* how long obtaining hugepages may take, compaction included */
 };
 
-struct step_ops {
-        /* Makes the change; 0, or -errno with *message saying what went wrong in the user's terms. */
-        int (*apply)(const struct handoff_ctx *ctx, const struct step *s, char **message);
-        /* Puts back what apply changed. Idempotent: a change already undone is not an error. NULL when
-         * the step changes nothing (a check, a wait). */
-        int (*revert)(const struct handoff_ctx *ctx, const struct step *s, char **message);
-};
+/* The core's context for the engine, pointing to ctx (which must outlive it). */
+static inline struct change_ctx handoff_change_ctx(const struct handoff_ctx *ctx)
+{
+        return (struct change_ctx){.sr = ctx->sr, .clock = ctx->clock, .domain = ctx};
+}
 
-const struct step_ops *step_ops_get(enum step_kind kind);
+/* The hand-over's context of a step the engine runs. */
+static inline const struct handoff_ctx *handoff_ctx_of(const struct change_ctx *change)
+{
+        return change->domain;
+}
 
 /* Implementations, one file per family: step-pci.c, step-module.c, step-console.c, step-holders.c. */
 extern const struct step_ops step_unbind_driver_ops, step_bind_vfio_ops, step_wait_vfio_group_ops;
@@ -45,8 +50,9 @@ extern const struct step_ops step_cgroup_cpuset_ops, step_cgroup_cpus_ops, step_
         step_irq_affinity_ops;                                          /* step-cpu.c */
 extern const struct step_ops step_drop_caches_ops, step_compact_memory_ops; /* step-memory.c */
 extern const struct step_ops step_hugepages_ops;                          /* step-hugepages.c */
+/* The journal room a unit step's notes take (step-unit.c: the unit it stopped, whether systemd
+ * was asked), at most: two notes with a unit name of 200 bytes, escaped. */
+#define STEP_UNIT_NOTE_ROOM 1024
 
-/* For the implementations: printf into *message (which may be NULL); returns error. */
-int step_fail(char **message, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The driver bound to a PCI device now: 1 and its name, 0 when none, or -errno. */
 int pci_current_driver(const struct sysroot *sr, const char *address, char *buf, size_t size);

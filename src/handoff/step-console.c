@@ -94,13 +94,15 @@ static int set_vtcon(const struct handoff_ctx *ctx, const char *vtcon, bool bind
                          bind ? "come back" : "let go");
 }
 
-static int vtcon_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int vtcon_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         return set_vtcon(ctx, s->args[0], false, message);
 }
 
-static int vtcon_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int vtcon_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         return set_vtcon(ctx, s->args[0], true, message);
 }
 
@@ -118,8 +120,9 @@ static int framebuffer_state(const struct sysroot *sr, const char *device, const
         return read_link_basename_at(fd, "driver", now, sizeof(now)) >= 0 && strcmp(now, driver) == 0;
 }
 
-static int framebuffer_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int framebuffer_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         const char *device = s->args[0], *driver = s->args[1];
         char path[128];
         int r = framebuffer_state(ctx->sr, device, driver);
@@ -159,8 +162,9 @@ static int driverless_boot_gpu_modalias(const struct handoff_ctx *ctx, char *buf
 /* Once vfio-pci has had a VGA device the kernel removes the firmware framebuffer for good. The
  * console then comes back only with the GPU's own DRM driver: a GPU that had none (an efifb-only
  * host) gets the driver matching it loaded, unless the host blacklists it. */
-static int framebuffer_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int framebuffer_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         const char *device = s->args[0], *driver = s->args[1];
         char path[128], modalias[256];
         int r = framebuffer_state(ctx->sr, device, driver);

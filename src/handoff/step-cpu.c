@@ -36,8 +36,9 @@ static int subtree_path(const struct step *s, char *buf, size_t size)
         return 0;
 }
 
-static int cpuset_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int cpuset_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         char path[PATH_MAX];
 
         if (subtree_path(s, path, sizeof(path)) < 0)
@@ -45,8 +46,9 @@ static int cpuset_apply(const struct handoff_ctx *ctx, const struct step *s, cha
         return write_or_fail(ctx, path, "+cpuset", message);
 }
 
-static int cpuset_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int cpuset_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         char path[PATH_MAX];
 
         if (subtree_path(s, path, sizeof(path)) < 0)
@@ -64,13 +66,15 @@ static int cgroup_cpus(const struct handoff_ctx *ctx, const struct step *s, size
         return write_or_fail(ctx, path, s->args[value], message);
 }
 
-static int cgroup_cpus_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int cgroup_cpus_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         return cgroup_cpus(ctx, s, 1, message);
 }
 
-static int cgroup_cpus_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int cgroup_cpus_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         char path[PATH_MAX];
 
         /* Idempotent after its cgroup-cpuset step was undone: without the controller the file is
@@ -90,13 +94,15 @@ static int writeback(const struct handoff_ctx *ctx, const struct step *s, size_t
         return write_or_fail(ctx, WRITEBACK_CPUMASK, s->args[value], message);
 }
 
-static int writeback_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int writeback_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         return writeback(ctx, s, 0, message);
 }
 
-static int writeback_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int writeback_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         return writeback(ctx, s, 1, message);
 }
 
@@ -117,13 +123,15 @@ static int irq(const struct handoff_ctx *ctx, const struct step *s, size_t value
         return r < 0 ? step_fail(message, r, "cannot move IRQ %u to CPUs %s: %s", n, s->args[value], strerror(-r)) : 0;
 }
 
-static int irq_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int irq_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         return irq(ctx, s, 1, message);
 }
 
-static int irq_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int irq_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         return irq(ctx, s, 2, message);
 }
 

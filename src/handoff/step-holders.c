@@ -112,8 +112,9 @@ static char *describe_holders(const struct scan *sc)
         return list;
 }
 
-static int check_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int check_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         struct scan sc = {.ctx = ctx};
         _cleanup_free_ char *list = NULL;
         bool terminate = s->n_args > 0 && strcmp(s->args[0], "terminate") == 0;

@@ -39,8 +39,9 @@ static int read_count(const struct handoff_ctx *ctx, const char *path, uint32_t 
         return n < 0 ? (int)n : sysfs_parse_uint(buf, UINT32_MAX, ret);
 }
 
-static int hugepages_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int hugepages_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         uint64_t budget = ctx->hugepages_usec ? ctx->hugepages_usec : DEFAULT_HUGEPAGES_USEC;
         uint64_t deadline = clock_now(ctx->clock) + budget;
         uint32_t before, target, got = 0, last;
@@ -86,8 +87,9 @@ static int hugepages_apply(const struct handoff_ctx *ctx, const struct step *s, 
 }
 
 /* Back to the size it had: what the step added goes, pages that were there stay. */
-static int hugepages_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int hugepages_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         char path[160];
         int r;
 

@@ -7,8 +7,9 @@
 
 #include "handoff/context.h"
 
-static int drop_caches_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int drop_caches_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         int r = kernel_sync(ctx->kernel);
 
         if (r < 0)
@@ -18,8 +19,9 @@ static int drop_caches_apply(const struct handoff_ctx *ctx, const struct step *s
         return r < 0 ? step_fail(message, r, "cannot write /proc/sys/vm/drop_caches: %s", strerror(-r)) : 0;
 }
 
-static int compact_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int compact_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         int r = kernel_write(ctx->kernel, "proc/sys/vm/compact_memory", "1");
 
         return r < 0 ? step_fail(message, r, "cannot write /proc/sys/vm/compact_memory: %s", strerror(-r)) : 0;

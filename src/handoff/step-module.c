@@ -73,26 +73,30 @@ static int unload(const struct handoff_ctx *ctx, const char *name, char **messag
         return r < 0 ? step_fail(message, r, "cannot unload module %s: %s", name, strerror(-r)) : 0;
 }
 
-static int unload_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int unload_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         return unload(ctx, s->args[0], message);
 }
 
-static int unload_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int unload_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         return load(ctx, s->args[0], message);
 }
 
-static int load_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int load_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         return load(ctx, s->args[0], message);
 }
 
 /* The module goes again only when it drives nothing (another GPU may have been lent meanwhile);
  * then what it brought in, as long as nothing else uses it: repeated passes, because each unload
  * frees the next one's holder. */
-static int load_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int load_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         struct pci_addr *bound = NULL;
         size_t n = 0;
         bool progress = true;

@@ -62,8 +62,9 @@ static int driver_unknown(char **message, int r, const char *address)
         return step_fail(message, r, "cannot read which driver %s has: %s", address, strerror(-r));
 }
 
-static int unbind_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int unbind_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         const char *address = s->args[0], *driver = s->args[1];
         char now[64], path[128];
         int r;
@@ -88,8 +89,9 @@ static int unbind_apply(const struct handoff_ctx *ctx, const struct step *s, cha
         return r < 0 ? step_fail(message, r, "%s is still bound to %s", address, driver) : 0;
 }
 
-static int unbind_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int unbind_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         const char *address = s->args[0], *driver = s->args[1];
         char now[64], path[128];
         int r;
@@ -109,8 +111,9 @@ static int unbind_revert(const struct handoff_ctx *ctx, const struct step *s, ch
         return r < 0 ? step_fail(message, r, "%s did not bind to %s again", address, driver) : 0;
 }
 
-static int bind_vfio_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int bind_vfio_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         const char *address = s->args[0];
         char now[64], path[128];
         int r;
@@ -135,8 +138,9 @@ static int bind_vfio_apply(const struct handoff_ctx *ctx, const struct step *s, 
                      : 0;
 }
 
-static int bind_vfio_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int bind_vfio_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         const char *address = s->args[0];
         char now[64], path[128];
         int r;
@@ -203,8 +207,9 @@ static int group_blocker(const struct sysroot *sr, const char *group, char *addr
         return 0;
 }
 
-static int wait_group_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int wait_group_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         char path[64], address[64], driver[64];
         int r;
 

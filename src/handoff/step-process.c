@@ -44,13 +44,15 @@ static int send(const struct handoff_ctx *ctx, const struct step *s, int sig, co
         return 0;
 }
 
-static int stop_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int stop_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         return send(ctx, s, SIGSTOP, "stop", message);
 }
 
-static int stop_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int stop_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         return send(ctx, s, SIGCONT, "continue", message);
 }
 

@@ -34,8 +34,9 @@
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "handoff/context.h"
-#include "handoff/journal.h"
+#include "change/journal.h"
 #include "handoff/units.h"
+#include "handoff/transition.h"
 
 #define UNITS_DIR "units"
 #define DISPLAY_MANAGER "display-manager.service"
@@ -70,7 +71,7 @@ static int need_units(const struct handoff_ctx *ctx, char **message, const char 
  * asked. */
 static int units_dir(const struct handoff_ctx *ctx, bool create)
 {
-        _cleanup_close_ int dfd = sysroot_openat(ctx->sr, JOURNAL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        _cleanup_close_ int dfd = sysroot_openat(ctx->sr, HANDOFF_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
         int fd;
 
         if (dfd < 0)
@@ -140,8 +141,9 @@ static int record_remove(const struct handoff_ctx *ctx, const char *name)
         return fsync(dfd) < 0 ? negative_errno() : 0;
 }
 
-static int stop_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int stop_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         const char *name = s->n_args > 0 ? s->args[0] : "";
         _cleanup_free_ char *unit = NULL, *error = NULL;
         const struct units *u = ctx->units;
@@ -152,7 +154,7 @@ static int stop_apply(const struct handoff_ctx *ctx, const struct step *s, char 
                 return step_fail(message, -EINVAL, "\"%s\" is not a systemd unit name", name);
         r = record_remove(ctx, name);
         if (r < 0)
-                return step_fail(message, r, "cannot remove the stale record %s/%s/%s: %s", JOURNAL_DIR,
+                return step_fail(message, r, "cannot remove the stale record %s/%s/%s: %s", HANDOFF_RUN_DIR,
                                  UNITS_DIR, name, strerror(-r));
         r = need_units(ctx, message, "stop", name);
         if (r < 0)
@@ -171,7 +173,7 @@ static int stop_apply(const struct handoff_ctx *ctx, const struct step *s, char 
                 return 0; /* nothing to stop, nothing to start again on release */
         r = record_write(ctx, name, unit);
         if (r < 0)
-                return step_fail(message, r, "cannot record that %s runs in %s/%s: %s", unit, JOURNAL_DIR,
+                return step_fail(message, r, "cannot record that %s runs in %s/%s: %s", unit, HANDOFF_RUN_DIR,
                                  UNITS_DIR, strerror(-r));
         r = u->ops->stop(u->userdata, unit, u->job_timeout_usec, &error);
         if (r < 0)
@@ -186,8 +188,9 @@ static int stop_apply(const struct handoff_ctx *ctx, const struct step *s, char 
         return 0;
 }
 
-static int stop_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int stop_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         const char *name = s->n_args > 0 ? s->args[0] : "";
         _cleanup_free_ char *unit = NULL, *error = NULL;
         const struct units *u = ctx->units;
@@ -197,7 +200,7 @@ static int stop_revert(const struct handoff_ctx *ctx, const struct step *s, char
                 return 0; /* apply refused it before changing anything */
         r = record_read(ctx, name, &unit);
         if (r < 0)
-                return step_fail(message, r, "cannot read the record %s/%s/%s: %s", JOURNAL_DIR, UNITS_DIR,
+                return step_fail(message, r, "cannot read the record %s/%s/%s: %s", HANDOFF_RUN_DIR, UNITS_DIR,
                                  name, strerror(-r));
         if (r == 0)
                 return 0; /* it did not run before, or it was started again already */
@@ -211,28 +214,29 @@ static int stop_revert(const struct handoff_ctx *ctx, const struct step *s, char
         r = record_remove(ctx, name);
         if (r < 0)
                 return step_fail(message, r, "started %s again, but cannot remove its record %s/%s/%s: %s",
-                                 unit, JOURNAL_DIR, UNITS_DIR, name, strerror(-r));
+                                 unit, HANDOFF_RUN_DIR, UNITS_DIR, name, strerror(-r));
         return 0;
 }
 
 /* The inhibitor's unit gets a record too, so that a rollback or a release that finds no system bus
  * knows whether there is anything to stop. */
-static int inhibit_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int inhibit_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         _cleanup_free_ char *error = NULL;
         const struct units *u = ctx->units;
         int r;
 
         r = record_remove(ctx, INHIBIT_UNIT);
         if (r < 0)
-                return step_fail(message, r, "cannot remove the stale record %s/%s/%s: %s", JOURNAL_DIR,
+                return step_fail(message, r, "cannot remove the stale record %s/%s/%s: %s", HANDOFF_RUN_DIR,
                                  UNITS_DIR, INHIBIT_UNIT, strerror(-r));
         r = need_units(ctx, message, "start", INHIBIT_UNIT);
         if (r < 0)
                 return r;
         r = record_write(ctx, INHIBIT_UNIT, INHIBIT_UNIT);
         if (r < 0)
-                return step_fail(message, r, "cannot record %s in %s/%s: %s", INHIBIT_UNIT, JOURNAL_DIR,
+                return step_fail(message, r, "cannot record %s in %s/%s: %s", INHIBIT_UNIT, HANDOFF_RUN_DIR,
                                  UNITS_DIR, strerror(-r));
         r = u->ops->inhibit(u->userdata, INHIBIT_UNIT, INHIBIT_WHY, u->job_timeout_usec, &error);
         return r < 0 ? step_fail(message, r, "cannot block sleep and shutdown: %s",
@@ -242,15 +246,16 @@ static int inhibit_apply(const struct handoff_ctx *ctx, const struct step *s, ch
 
 /* Stopping the unit ends the inhibitor's process and with it the inhibitor; stopping a unit that is
  * gone already succeeds. */
-static int inhibit_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int inhibit_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         _cleanup_free_ char *error = NULL, *unit = NULL;
         const struct units *u = ctx->units;
         int r;
 
         r = record_read(ctx, INHIBIT_UNIT, &unit);
         if (r < 0)
-                return step_fail(message, r, "cannot read the record %s/%s/%s: %s", JOURNAL_DIR, UNITS_DIR,
+                return step_fail(message, r, "cannot read the record %s/%s/%s: %s", HANDOFF_RUN_DIR, UNITS_DIR,
                                  INHIBIT_UNIT, strerror(-r));
         if (r == 0)
                 return 0; /* never started, or stopped already */
@@ -263,7 +268,7 @@ static int inhibit_revert(const struct handoff_ctx *ctx, const struct step *s, c
                                  error ? error : strerror(-r));
         r = record_remove(ctx, INHIBIT_UNIT);
         return r < 0 ? step_fail(message, r, "stopped %s, but cannot remove its record %s/%s/%s: %s",
-                                 INHIBIT_UNIT, JOURNAL_DIR, UNITS_DIR, INHIBIT_UNIT, strerror(-r))
+                                 INHIBIT_UNIT, HANDOFF_RUN_DIR, UNITS_DIR, INHIBIT_UNIT, strerror(-r))
                      : 0;
 }
 
@@ -282,7 +287,7 @@ static int room_record_write(const struct handoff_ctx *ctx, const char *record, 
         int r = record_write(ctx, record, unit);
 
         return r < 0 ? step_fail(message, r, "cannot record the change to %s in %s/%s: %s", unit,
-                                 JOURNAL_DIR, UNITS_DIR, strerror(-r))
+                                 HANDOFF_RUN_DIR, UNITS_DIR, strerror(-r))
                      : 0;
 }
 
@@ -296,7 +301,7 @@ static int room_record_begin(const struct handoff_ctx *ctx, const char *prefix, 
         record_name(record, RECORD_NAME_MAX + 1, prefix, unit);
         r = record_remove(ctx, record);
         if (r < 0)
-                return step_fail(message, r, "cannot remove the stale record %s/%s/%s: %s", JOURNAL_DIR, UNITS_DIR,
+                return step_fail(message, r, "cannot remove the stale record %s/%s/%s: %s", HANDOFF_RUN_DIR, UNITS_DIR,
                                  record, strerror(-r));
         r = need_units(ctx, message, what, unit);
         return r < 0 ? r : room_record_write(ctx, record, unit, message);
@@ -309,7 +314,7 @@ static int room_record_remove(const struct handoff_ctx *ctx, const char *record,
         int r = record_remove(ctx, record);
 
         return r < 0 ? step_fail(message, r, "%s %s, but cannot remove the record %s/%s/%s: %s", what, unit,
-                                 JOURNAL_DIR, UNITS_DIR, record, strerror(-r))
+                                 HANDOFF_RUN_DIR, UNITS_DIR, record, strerror(-r))
                      : 0;
 }
 
@@ -319,7 +324,7 @@ static int room_record_exists(const struct handoff_ctx *ctx, const char *record,
         _cleanup_free_ char *unit = NULL;
         int r = record_read(ctx, record, &unit);
 
-        return r < 0 ? step_fail(message, r, "cannot read the record %s/%s/%s: %s", JOURNAL_DIR, UNITS_DIR,
+        return r < 0 ? step_fail(message, r, "cannot read the record %s/%s/%s: %s", HANDOFF_RUN_DIR, UNITS_DIR,
                                  record, strerror(-r))
                      : r;
 }
@@ -343,8 +348,9 @@ static bool allowed_cpus_args_ok(const struct step *s)
                cpulist_ok(s->args[2]);
 }
 
-static int allowed_cpus_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int allowed_cpus_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         _cleanup_free_ char *error = NULL;
         const struct units *u = ctx->units;
         char record[RECORD_NAME_MAX + 1];
@@ -369,8 +375,9 @@ static int allowed_cpus_apply(const struct handoff_ctx *ctx, const struct step *
         return 0;
 }
 
-static int allowed_cpus_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int allowed_cpus_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         _cleanup_free_ char *error = NULL;
         const struct units *u = ctx->units;
         char record[RECORD_NAME_MAX + 1];
@@ -412,8 +419,9 @@ static int allowed_cpus_revert(const struct handoff_ctx *ctx, const struct step 
 
 /* A unit that does not run has nothing to freeze: the step succeeds, having changed nothing (and
  * its record goes, so that release does not thaw it). */
-static int freeze_apply(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int freeze_apply(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         const char *unit = s->n_args > 0 ? s->args[0] : "";
         _cleanup_free_ char *error = NULL;
         const struct units *u = ctx->units;
@@ -434,8 +442,9 @@ static int freeze_apply(const struct handoff_ctx *ctx, const struct step *s, cha
         return 0;
 }
 
-static int freeze_revert(const struct handoff_ctx *ctx, const struct step *s, char **message)
+static int freeze_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
         const char *unit = s->n_args > 0 ? s->args[0] : "";
         _cleanup_free_ char *error = NULL;
         const struct units *u = ctx->units;

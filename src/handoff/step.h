@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* A step of a hand-over: one change to the host with an exact reverse. Steps are data: the
- * plan builder decides them from a host snapshot, --dry-run prints them, the engine applies
- * them and journals each one (kind and arguments) before it is applied. */
+/* The hand-over's step kinds: the domain the engine (change/engine.h) runs for attach, release
+ * and recover. A step is the core's struct step (change/step.h); its kind is one of the constants
+ * below, an index into handoff_domain's table (step.c), where each kind has its name, its line
+ * for people and its apply/revert pair (the step-*.c files). */
 
 #include <stddef.h>
+
+#include "change/step.h"
 
 enum step_kind {
         STEP_INHIBIT_SLEEP,      /* no args: a logind sleep inhibitor held while the GPU is lent */
@@ -35,14 +38,8 @@ enum step_kind {
         _STEP_KIND_MAX,
 };
 
-#define STEP_MAX_ARGS 8
-
-struct step {
-        enum step_kind kind;
-        char *args[STEP_MAX_ARGS];
-        size_t n_args;
-        char *skip; /* why this step does nothing on this host (no systemd...), or NULL */
-};
+/* The hand-over's kinds, indexed by enum step_kind. */
+extern const struct change_domain handoff_domain;
 
 /* "stop-unit": the name the journal and --json use. */
 const char *step_kind_to_string(enum step_kind k);
@@ -50,6 +47,5 @@ const char *step_kind_to_string(enum step_kind k);
 enum step_kind step_kind_from_string(const char *s);
 /* One line for people: "stop display-manager.service (sddm.service) and start it again after". */
 char *step_describe(const struct step *s);
-void step_done(struct step *s);
 /* "2 MiB" for a hugepage size in kB as the kernel names its pools ("2048"). */
 const char *hugepage_size_name(const char *kb);

@@ -1,12 +1,30 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The hand-over on the core's transactions: its domain, its journal, its words (transition.h). */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/error.h"
 #include "basic/macro.h"
+#include "change/transaction.h"
 #include "handoff/transition.h"
+
+const struct journal_spec handoff_journal = {
+        .dir = HANDOFF_RUN_DIR,
+        .magic = "gpu-handoff journal 1",
+        .subject = "the GPU",
+        .outcomes = {
+                [JOURNAL_OUTCOME_APPLIED] = "attached",
+                [JOURNAL_OUTCOME_ROLLED_BACK] = "rolled-back",
+                [JOURNAL_OUTCOME_UNDONE] = "released",
+        },
+};
+
+static const struct transaction handoff_transaction = {
+        .domain = &handoff_domain,
+        .spec = &handoff_journal,
+};
 
 static char *join_devices(const struct plan *p)
 {
@@ -25,78 +43,23 @@ static char *join_devices(const struct plan *p)
         return s;
 }
 
-/* What the journal of this plan can grow to: the attach phase and a release and two recovers
- * after it (their commands are not known yet: as long as attach's, with room to spare), every
- * step with its revert rounds, the end records. */
-static size_t journal_bytes_for(const struct plan *p, const char *devices, const char *command)
-{
-        size_t phase = journal_phase_bytes("recover", devices, command) + 1024;
-        size_t bytes = strlen(JOURNAL_MAGIC "\n") + journal_phase_bytes("attach", devices, command) + 3 * phase +
-                       2 * strlen("end rolled-back\n");
-
-        for (size_t i = 0, journaled = 0; i < p->n_steps; i++)
-                if (!p->steps[i].skip)
-                        bytes += journal_step_bytes(journaled++, step_kind_to_string(p->steps[i].kind),
-                                                    (const char *const *)p->steps[i].args, p->steps[i].n_args);
-        return bytes;
-}
-
-static void set_error(char **ret_error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_error(char **ret_error, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!ret_error)
-                return;
-        free(*ret_error);
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-}
-
 int transition_attach(const struct handoff_ctx *ctx, const struct process_id *self, const char *command,
                       const struct plan *p, struct engine_run **ret_run, char **ret_error)
 {
-        _cleanup_journal_ struct journal *j = NULL;
-        _cleanup_free_ char *devices = join_devices(p);
-        struct engine_run *run = NULL;
-        size_t bytes;
+        struct change_ctx change = handoff_change_ctx(ctx);
+        _cleanup_free_ char *devices = join_devices(p), *error = NULL;
         int r;
 
         *ret_run = NULL;
         if (!devices)
                 return -ENOMEM;
-        /* Refused before the first change: a journal that cannot record the reverts could not
-         * record what a rollback, release or recover did either. */
-        bytes = journal_bytes_for(p, devices, command);
-        if (bytes > JOURNAL_SIZE_MAX) {
-                set_error(ret_error,
-                          "the plan's %zu steps need up to %zu KiB of journal, more than its limit of %u KiB; lend "
-                          "fewer devices at once, or set IRQAffinity=no",
-                          p->n_steps, (bytes + 1023) / 1024, JOURNAL_SIZE_MAX / 1024);
-                return -EFBIG;
-        }
-        r = journal_create(ctx->sr, "attach", self, devices, command, &j, ret_error);
-        if (r < 0)
-                return r;
-        r = journal_reserve(j, bytes);
-        if (r < 0) {
-                /* Nothing was done under it yet: no trace. */
-                j = journal_close(j);
-                (void)journal_remove(ctx->sr);
-                set_error(ret_error, "no room for the journal (%zu KiB) in run/gpu-handoff: %s", (bytes + 1023) / 1024,
-                          strerror(-r));
-                return r;
-        }
-        r = engine_apply(ctx, j, p->steps, p->n_steps, &run);
-        *ret_run = run;
-        if (!run)
-                return r;
-        if (r == 0)
-                return 0;
-        if (run->host_intact && journal_end(j, JOURNAL_OUTCOME_ROLLED_BACK) >= 0)
-                journal_remove(ctx->sr);
+        r = transaction_apply(&change, &handoff_transaction, self, "attach", devices, command, p->steps, p->n_steps,
+                              ret_run, ret_error ? &error : NULL);
+        /* What the hand-over can do about a plan too large for its journal. */
+        if (r == -EFBIG && !*ret_run && error)
+                return error_setf(ret_error, r, "%s; lend fewer devices at once, or set IRQAffinity=no", error);
+        if (ret_error && !*ret_error)
+                *ret_error = TAKE_PTR(error);
         return r;
 }
 
@@ -104,40 +67,10 @@ int transition_undo(const struct handoff_ctx *ctx, const struct process_id *self
                     const char *phase, struct engine_run **ret_run, struct step **ret_steps, size_t *ret_n,
                     char **ret_error)
 {
-        _cleanup_journal_ struct journal *j = NULL;
-        _cleanup_free_ size_t *pending = NULL;
-        const struct journal_state *st;
-        enum journal_outcome outcome;
-        size_t n_pending = 0;
-        int r;
+        struct change_ctx change = handoff_change_ctx(ctx);
 
-        *ret_run = NULL;
-        *ret_steps = NULL;
-        *ret_n = 0;
-        r = journal_open(ctx->sr, &j, ret_error);
-        if (r < 0)
-                return r;
-        st = journal_get_state(j);
-        outcome = journal_state_undo_outcome(st);
-        r = steps_from_journal(st, ret_steps, ret_n);
-        if (r == -EBADMSG && ret_error)
-                *ret_error = strdup("the journal names a step this version does not know");
-        if (r >= 0)
-                r = journal_state_pending_reverts(st, &pending, &n_pending);
-        if (r >= 0)
-                r = journal_phase(j, phase, self, command);
-        if (r < 0)
-                return r; /* nothing changed */
-        r = engine_revert(ctx, j, *ret_steps, *ret_n, pending, n_pending, ret_run);
-        if (r < 0)
-                return r;
-        r = journal_end(j, outcome);
-        if (r >= 0)
-                r = journal_remove(ctx->sr);
-        if (r < 0 && *ret_run && !(*ret_run)->journal_error)
-                (*ret_run)->journal_error = r;
-        /* Everything was undone, but the journal still says otherwise: recover must clear it. */
-        return r < 0 ? -EIO : 0;
+        return transaction_undo(&change, &handoff_transaction, self, command, phase, ret_run, ret_steps, ret_n,
+                                ret_error);
 }
 
 char *transition_journal_trouble(const char *run_dir, const char *phase, int r, const struct engine_run *run)

@@ -1,13 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* Whole transitions: attach runs a plan under a new journal; undo (release, recover) reverts
- * what an existing journal says is applied. The verbs call these and report; tests call them on
- * the kernel model. The caller holds the lock. */
+/* Whole hand-overs: attach runs a plan under a new journal; undo (release, recover) reverts
+ * what an existing journal says is applied. The hand-over's use of the core's transactions
+ * (change/transaction.h): its domain (handoff_domain), its journal in run/gpu-handoff with its
+ * words. The verbs call these and report; tests call them on the kernel model. The caller holds
+ * the lock (change_lock_take() on HANDOFF_RUN_DIR). */
 
 #include "basic/proc.h"
-#include "handoff/engine.h"
+#include "change/engine.h"
+#include "change/journal.h"
+#include "handoff/context.h"
 #include "handoff/plan.h"
+
+/* tmpfs: a reboot clears the journal together with the runtime state it describes. */
+#define HANDOFF_RUN_DIR "run/gpu-handoff"
+#define HANDOFF_JOURNAL_PATH HANDOFF_RUN_DIR "/journal"
+#define HANDOFF_LOCK_PATH HANDOFF_RUN_DIR "/lock"
+
+/* The hand-over's journal: HANDOFF_JOURNAL_PATH, "gpu-handoff journal 1", outcomes "attached",
+ * "rolled-back" and "released". */
+extern const struct journal_spec handoff_journal;
 
 /* 0: every step done, the journal says "attached". Otherwise the failed step's -errno with
  * (*ret_run)->host_intact saying whether the rollback put everything back (the journal is then

@@ -15,7 +15,7 @@
 
 #include "basic/strv.h"
 #include "handoff/context.h"
-#include "handoff/journal.h"
+#include "change/journal.h"
 
 /* True when the libvirt hook started the journal's transition (its first phase's command is
  * "hook VM"): only then can libvirt have bound a device the journal only freed. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* journal_parse() on arbitrary bytes. Invariants: it returns 0, -EBADMSG or -ENOMEM; an error
+/* journal_parse(&handoff_journal, ) on arbitrary bytes. Invariants: it returns 0, -EBADMSG or -ENOMEM; an error
  * leaves *ret alone and comes with a short "fuzz:LINE: ..." message (or "fuzz: larger than
  * 1 MiB ..."); a success yields a state that obeys the replay rules of journal.h (step counts,
  * names, in-progress step, outcome of the last phase, revert order), whose ignored incomplete
@@ -11,8 +11,9 @@
 #include <string.h>
 
 #include "basic/macro.h"
-#include "handoff/journal.h"
+#include "change/journal.h"
 #include "fuzz.h"
+#include "handoff/transition.h"
 
 /* Prefixes checked per input: enough to catch a rule that is not prefix-closed, few enough to
  * keep the fuzzer fast on long inputs. */
@@ -57,7 +58,7 @@ static void check_state(const struct journal_state *st, const uint8_t *data, siz
                 fuzz_check((unsigned)p->outcome < _JOURNAL_OUTCOME_MAX);
                 /* only the last phase may have ended for good */
                 if (i + 1 < st->n_phases)
-                        fuzz_check(p->outcome == JOURNAL_OUTCOME_NONE || p->outcome == JOURNAL_OUTCOME_ATTACHED);
+                        fuzz_check(p->outcome == JOURNAL_OUTCOME_NONE || p->outcome == JOURNAL_OUTCOME_APPLIED);
         }
         for (size_t i = 0; i < st->n_steps; i++) {
                 const struct journal_step *s = &st->steps[i];
@@ -83,9 +84,9 @@ static void check_state(const struct journal_state *st, const uint8_t *data, siz
         }
 
         last = journal_state_outcome(st);
-        if (last == JOURNAL_OUTCOME_ATTACHED)
+        if (last == JOURNAL_OUTCOME_APPLIED)
                 fuzz_check(counts[JOURNAL_STEP_DONE] == st->n_steps);
-        if (last == JOURNAL_OUTCOME_ROLLED_BACK || last == JOURNAL_OUTCOME_RELEASED) {
+        if (last == JOURNAL_OUTCOME_ROLLED_BACK || last == JOURNAL_OUTCOME_UNDONE) {
                 fuzz_check(counts[JOURNAL_STEP_REVERTED] == st->n_steps);
                 fuzz_check(journal_state_undo_outcome(st) == last);
         }
@@ -122,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         _cleanup_free_ char *error = NULL;
         int r;
 
-        r = journal_parse((const char *)data, size, "fuzz", &st, &error);
+        r = journal_parse(&handoff_journal, (const char *)data, size, "fuzz", &st, &error);
         fuzz_check(r == 0 || r == -EBADMSG || r == -ENOMEM);
         if (r < 0) {
                 fuzz_check(st == poison);
@@ -139,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 struct journal_state *p = NULL;
                 _cleanup_free_ char *e = NULL;
 
-                r = journal_parse((const char *)data, k, "fuzz", &p, &e);
+                r = journal_parse(&handoff_journal, (const char *)data, k, "fuzz", &p, &e);
                 if (r == -ENOMEM)
                         continue;
                 if (r < 0)

@@ -74,7 +74,7 @@ static int give_back(struct test_machine *m, struct strv *taken)
         char *error = NULL;
         int r;
 
-        assert_int_equal(journal_load(m->tree->sr, &st, &error), 0);
+        assert_int_equal(journal_load(&handoff_journal, m->tree->sr, &st, &error), 0);
         r = libvirt_give_back(&m->ctx, st, taken, &error);
         if (r < 0)
                 print_message("# give back: %s\n", error ? error : "?"); /* a TAP comment */
@@ -188,7 +188,7 @@ static void test_running_vm_keeps_them(void **state)
         test_tree_write(m->tree, "proc/5150/stat",
                         "5150 (qemu-system-x86) S 1 5150 5150 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 7000 1000 100\n");
         test_tree_link(m->tree, node, "proc/5150/fd/31");
-        assert_int_equal(journal_load(m->tree->sr, &st, &error), 0);
+        assert_int_equal(journal_load(&handoff_journal, m->tree->sr, &st, &error), 0);
         assert_true(libvirt_started(st));
         assert_int_equal(libvirt_give_back(&m->ctx, st, &taken, &error), -EBUSY);
         assert_non_null(error);

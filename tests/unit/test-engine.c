@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #include "handoff/detach.h"
-#include "handoff/interrupt.h"
+#include "change/interrupt.h"
 #include "handoff/transition.h"
 #include "kmodel.h"
 #include "testbed-host.h"

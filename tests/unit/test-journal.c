@@ -24,7 +24,8 @@
 
 #include "basic/macro.h"
 #include "basic/sysroot.h"
-#include "handoff/journal.h"
+#include "change/journal.h"
+#include "handoff/transition.h"
 
 static char root[PATH_MAX];
 static struct sysroot *sr;
@@ -66,17 +67,17 @@ static void write_rel(const char *rel, const char *content, size_t len)
 
 static void write_journal(const char *content, size_t len)
 {
-        _cleanup_free_ char *p = path_of(JOURNAL_DIR);
+        _cleanup_free_ char *p = path_of(HANDOFF_RUN_DIR);
 
         if (mkdir(p, 0700) < 0)
                 assert_int_equal(errno, EEXIST);
-        write_rel(JOURNAL_PATH, content, len);
+        write_rel(HANDOFF_JOURNAL_PATH, content, len);
 }
 
 /* The journal file's content, or NULL when there is none. */
 static char *read_journal_text(size_t *ret_len)
 {
-        _cleanup_free_ char *p = path_of(JOURNAL_PATH);
+        _cleanup_free_ char *p = path_of(HANDOFF_JOURNAL_PATH);
         _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
         struct stat st;
         char *buf;
@@ -123,7 +124,7 @@ static struct journal_state *parse_ok(const char *text)
 {
         struct journal_state *st = NULL;
         char *error = NULL;
-        int r = journal_parse(text, strlen(text), NULL, &st, &error);
+        int r = journal_parse(&handoff_journal, text, strlen(text), NULL, &st, &error);
 
         if (r < 0)
                 print_error("unexpected parse error: %s\n", error ? error : "(none)");
@@ -215,7 +216,7 @@ static void test_unescape(void **state)
 static void test_create_exact_format(void **state)
 {
         _cleanup_journal_ struct journal *j = NULL;
-        _cleanup_free_ char *text = NULL, *expected = NULL, *dir = path_of(JOURNAL_DIR);
+        _cleanup_free_ char *text = NULL, *expected = NULL, *dir = path_of(HANDOFF_RUN_DIR);
         const char *args1[] = { "0000:01:00.1", "snd_hda_intel" };
         const char *args2[] = { "0000:01:00.0" };
         const char *args0[] = { "nvidia-persistenced.service" };
@@ -227,7 +228,7 @@ static void test_create_exact_format(void **state)
 
         assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
         before = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-        assert_int_equal(journal_create(sr, "attach", &owner, "0000:01:00.0 0000:01:00.1", "gpu-handoff attach win11",
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &owner, "0000:01:00.0 0000:01:00.1", "gpu-handoff attach win11",
                                         &j, &error),
                          0);
         assert_null(error);
@@ -302,17 +303,17 @@ static void test_roundtrip_hostile(void **state)
         const char *empty[] = { "" };
         char *error = NULL;
 
-        assert_int_equal(journal_create(sr, "attach", &owner, hostile[4], hostile[7], &j, &error), 0);
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &owner, hostile[4], hostile[7], &j, &error), 0);
         assert_int_equal(journal_step_begin(j, 0, "stop-unit", hostile, ELEMENTSOF(hostile)), 0);
         assert_int_equal(journal_step_done(j, 0, UINT64_MAX), 0);
         assert_int_equal(journal_step_begin(j, 1, "inhibit-sleep", NULL, 0), 0);
         assert_int_equal(journal_step_done(j, 1, 0), 0);
         assert_int_equal(journal_step_begin(j, 2, "x", empty, 1), 0);
         assert_int_equal(journal_step_done(j, 2, 1), 0);
-        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_ATTACHED), 0);
+        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_APPLIED), 0);
         j = journal_close(j);
 
-        assert_int_equal(journal_load(sr, &st, &error), 0);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), 0);
         assert_null(error);
         assert_int_equal(st->n_phases, 1);
         assert_string_equal(st->phases[0].name, "attach");
@@ -320,7 +321,7 @@ static void test_roundtrip_hostile(void **state)
         assert_int_equal(st->phases[0].owner.start_time, 81234);
         assert_string_equal(st->phases[0].devices, hostile[4]);
         assert_string_equal(st->phases[0].command, hostile[7]);
-        assert_int_equal(st->phases[0].outcome, JOURNAL_OUTCOME_ATTACHED);
+        assert_int_equal(st->phases[0].outcome, JOURNAL_OUTCOME_APPLIED);
         assert_int_equal(st->n_steps, 3);
         assert_args(&st->steps[0], hostile, ELEMENTSOF(hostile));
         assert_int_equal(st->steps[0].duration_usec, UINT64_MAX);
@@ -339,13 +340,13 @@ static void test_writer_refuses(void **state)
         const char *args[] = { "a" };
         const struct process_id no_pid = { .pid = 0, .start_time = 1 };
 
-        assert_int_equal(journal_create(sr, "Attach", &owner, "", "", &j, &error), -EINVAL);
-        assert_int_equal(journal_create(sr, "attach", &no_pid, "", "", &j, &error), -EINVAL);
-        assert_int_equal(journal_create(sr, "attach", NULL, "", "", &j, &error), -EINVAL);
+        assert_int_equal(journal_create(&handoff_journal, sr, "Attach", &owner, "", "", &j, &error), -EINVAL);
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &no_pid, "", "", &j, &error), -EINVAL);
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", NULL, "", "", &j, &error), -EINVAL);
         assert_null(read_journal_text(NULL)); /* nothing was created */
         assert_null(j);
         assert_null(error);
-        assert_int_equal(journal_create(sr, "attach", &owner, NULL, NULL, &j, &error), 0);
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &owner, NULL, NULL, &j, &error), 0);
         before = read_journal_text(NULL);
 
         assert_int_equal(journal_step_done(j, 0, 1), -EPROTO);             /* done without begin */
@@ -356,13 +357,13 @@ static void test_writer_refuses(void **state)
         assert_int_equal(journal_revert_begin(j, 0), -EPROTO); /* no such step */
         assert_int_equal(journal_end(j, JOURNAL_OUTCOME_NONE), -EINVAL);
         assert_int_equal(journal_end(j, _JOURNAL_OUTCOME_MAX), -EINVAL);
-        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_RELEASED), -EPROTO); /* never attached */
+        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_UNDONE), -EPROTO); /* never attached */
         after = read_journal_text(NULL);
         assert_string_equal(after, before);
 
         assert_int_equal(journal_step_begin(j, 0, "k", args, 1), 0);
         assert_int_equal(journal_step_begin(j, 1, "k", args, 1), -EPROTO); /* 0 still in progress */
-        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_ATTACHED), -EPROTO);
+        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_APPLIED), -EPROTO);
         assert_int_equal(journal_reverted(j, 0), -EPROTO); /* no revert in progress */
         assert_int_equal(journal_revert_begin(j, 1), -EPROTO); /* no step 1 */
         assert_int_equal(journal_step_failed(j, 0, 0), -EINVAL);
@@ -370,7 +371,7 @@ static void test_writer_refuses(void **state)
         assert_int_equal(journal_step_failed(j, 0, -4096), -EINVAL);
         assert_int_equal(journal_step_failed(j, 0, -EBUSY), 0);
         assert_int_equal(journal_step_done(j, 0, 1), -EPROTO); /* concluded already */
-        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_ATTACHED), -EPROTO); /* step 0 failed */
+        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_APPLIED), -EPROTO); /* step 0 failed */
         assert_int_equal(journal_end(j, JOURNAL_OUTCOME_ROLLED_BACK), -EPROTO); /* not reverted */
         assert_int_equal(journal_revert_begin(j, 0), 0);
         assert_int_equal(journal_step_begin(j, 1, "k", args, 1), -EPROTO); /* after a revert */
@@ -397,7 +398,7 @@ static void test_write_failure_cut_back(void **state)
         size_t len = 0, len2 = 0;
         void (*old_handler)(int);
 
-        assert_int_equal(journal_create(sr, "attach", &owner, "d", "c", &j, &error), 0);
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &owner, "d", "c", &j, &error), 0);
         before = read_journal_text(&len);
         assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
         lim = (struct rlimit){ .rlim_cur = len + 5, .rlim_max = old.rlim_max };
@@ -425,7 +426,7 @@ static void test_write_failure_cut_back(void **state)
         assert_int_equal(journal_reverted(j, 0), 0);
         assert_int_equal(journal_end(j, JOURNAL_OUTCOME_ROLLED_BACK), 0);
         j = journal_close(j);
-        assert_int_equal(journal_load(sr, &st, &error), 0);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), 0);
         assert_int_equal(st->n_steps, 1);
         assert_step(st, 0, "unbind-driver", JOURNAL_STEP_REVERTED);
         assert_int_equal(journal_state_outcome(st), JOURNAL_OUTCOME_ROLLED_BACK);
@@ -446,7 +447,7 @@ static void test_writer_size_limit(void **state)
         memset(big, 'a', 600 * 1024);
         big[600 * 1024] = '\0';
         args[0] = big;
-        assert_int_equal(journal_create(sr, "attach", &owner, "", "", &j, &error), 0);
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &owner, "", "", &j, &error), 0);
         assert_int_equal(journal_step_begin(j, 0, "k", args, 1), 0);
         assert_int_equal(journal_step_done(j, 0, 1), 0);
         t1 = read_journal_text(&len1);
@@ -467,10 +468,10 @@ static void test_sizes_and_reserve(void **state)
         char *error = NULL;
         size_t len1 = 0, len2 = 0, len3 = 0;
 
-        assert_int_equal(journal_create(sr, "attach", &owner, "0000:01:00.0", "gpu-handoff attach --yes", &j, &error),
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &owner, "0000:01:00.0", "gpu-handoff attach --yes", &j, &error),
                          0);
         t1 = read_journal_text(&len1);
-        assert_true(len1 <= strlen(JOURNAL_MAGIC "\n") +
+        assert_true(len1 <= strlen("gpu-handoff journal 1\n") +
                                     journal_phase_bytes("attach", "0000:01:00.0", "gpu-handoff attach --yes"));
         assert_int_equal(journal_reserve(j, JOURNAL_SIZE_MAX + 1), -EFBIG);
         assert_int_equal(journal_reserve(j, 64 * 1024), 0);
@@ -483,7 +484,7 @@ static void test_sizes_and_reserve(void **state)
                 assert_int_equal(journal_revert_failed(j, 0, -4095), 0); /* the largest errno the journal takes */
         }
         t3 = read_journal_text(&len3);
-        assert_true(len3 - len2 <= journal_step_bytes(0, "unbind-driver", args, 2));
+        assert_true(len3 - len2 <= journal_step_bytes(0, "unbind-driver", args, 2, 0));
 }
 
 static void test_exists(void **state)
@@ -493,9 +494,9 @@ static void test_exists(void **state)
         _cleanup_free_ char *before = NULL, *after = NULL;
         char *error = NULL;
 
-        assert_int_equal(journal_create(sr, "attach", &owner, "d", "c", &j, &error), 0);
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &owner, "d", "c", &j, &error), 0);
         before = read_journal_text(NULL);
-        assert_int_equal(journal_create(sr, "attach", &owner2, "d", "c", &j2, &error), -EEXIST);
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &owner2, "d", "c", &j2, &error), -EEXIST);
         assert_ptr_equal(j2, (struct journal *)0x1);
         assert_string_equal(error, "run/gpu-handoff/journal exists already; recover or discard it first");
         free(error);
@@ -510,34 +511,34 @@ static void test_missing(void **state)
         char *error = NULL;
         _cleanup_free_ char *run = path_of("run");
 
-        assert_int_equal(journal_load(sr, &st, &error), -ENOENT); /* no run/gpu-handoff */
-        assert_int_equal(journal_open(sr, &j, &error), -ENOENT);
-        assert_int_equal(journal_remove(sr), -ENOENT);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -ENOENT); /* no run/gpu-handoff */
+        assert_int_equal(journal_open(&handoff_journal, sr, &j, &error), -ENOENT);
+        assert_int_equal(journal_remove(&handoff_journal, sr), -ENOENT);
         write_journal("", 0);
-        assert_int_equal(journal_remove(sr), 0);
-        assert_int_equal(journal_load(sr, &st, &error), -ENOENT); /* the directory, no journal */
-        assert_int_equal(journal_remove(sr), -ENOENT);
+        assert_int_equal(journal_remove(&handoff_journal, sr), 0);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -ENOENT); /* the directory, no journal */
+        assert_int_equal(journal_remove(&handoff_journal, sr), -ENOENT);
         assert_ptr_equal(st, (struct journal_state *)0x1);
         assert_ptr_equal(j, (struct journal *)0x1);
         assert_null(error);
 
         /* A root without run/ at all: create makes run/ and run/gpu-handoff/. */
         {
-                _cleanup_free_ char *dir = path_of(JOURNAL_DIR);
+                _cleanup_free_ char *dir = path_of(HANDOFF_RUN_DIR);
                 assert_int_equal(rmdir(dir), 0);
                 assert_int_equal(rmdir(run), 0);
         }
-        assert_int_equal(journal_load(sr, &st, &error), -ENOENT);
-        assert_int_equal(journal_create(sr, "attach", &owner, "d", "c", &j, &error), 0);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -ENOENT);
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &owner, "d", "c", &j, &error), 0);
         j = journal_close(j);
-        assert_int_equal(journal_remove(sr), 0);
+        assert_int_equal(journal_remove(&handoff_journal, sr), 0);
 }
 
 /* Refusals */
 
 static void test_symlink_dir(void **state)
 {
-        _cleanup_free_ char *dir = path_of(JOURNAL_DIR), *elsewhere = path_of("elsewhere"), *planted = NULL;
+        _cleanup_free_ char *dir = path_of(HANDOFF_RUN_DIR), *elsewhere = path_of("elsewhere"), *planted = NULL;
         struct journal_state *st = (struct journal_state *)0x1;
         struct journal *j = (struct journal *)0x1;
         char *error = NULL;
@@ -546,15 +547,15 @@ static void test_symlink_dir(void **state)
         assert_int_equal(symlink("../elsewhere", dir), 0);
         write_rel("elsewhere/journal", HEADER, strlen(HEADER));
 
-        assert_int_equal(journal_load(sr, &st, &error), -ELOOP);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -ELOOP);
         assert_string_equal(error, "run/gpu-handoff is a symlink; refusing to follow it");
         error = (free(error), NULL);
-        assert_int_equal(journal_open(sr, &j, &error), -ELOOP);
+        assert_int_equal(journal_open(&handoff_journal, sr, &j, &error), -ELOOP);
         assert_string_equal(error, "run/gpu-handoff is a symlink; refusing to follow it");
         error = (free(error), NULL);
-        assert_int_equal(journal_remove(sr), -ELOOP);
+        assert_int_equal(journal_remove(&handoff_journal, sr), -ELOOP);
         assert_int_equal(unlink((planted = path_of("elsewhere/journal"))), 0);
-        assert_int_equal(journal_create(sr, "attach", &owner, "d", "c", &j, &error), -ELOOP);
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &owner, "d", "c", &j, &error), -ELOOP);
         assert_string_equal(error, "run/gpu-handoff is a symlink; refusing to follow it");
         free(error);
         assert_int_equal(access(planted, F_OK), -1); /* nothing was created through the link */
@@ -564,7 +565,7 @@ static void test_symlink_dir(void **state)
 
 static void test_symlink_file(void **state)
 {
-        _cleanup_free_ char *file = path_of(JOURNAL_PATH);
+        _cleanup_free_ char *file = path_of(HANDOFF_JOURNAL_PATH);
         struct journal_state *st = (struct journal_state *)0x1;
         struct journal *j = (struct journal *)0x1;
         char *error = NULL;
@@ -574,62 +575,62 @@ static void test_symlink_file(void **state)
         write_rel("run/target", HEADER, strlen(HEADER));
         assert_int_equal(symlink("../target", file), 0);
 
-        assert_int_equal(journal_load(sr, &st, &error), -ELOOP);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -ELOOP);
         assert_string_equal(error, "run/gpu-handoff/journal is a symlink; refusing to follow it");
         error = (free(error), NULL);
-        assert_int_equal(journal_open(sr, &j, &error), -ELOOP);
+        assert_int_equal(journal_open(&handoff_journal, sr, &j, &error), -ELOOP);
         assert_string_equal(error, "run/gpu-handoff/journal is a symlink; refusing to follow it");
         error = (free(error), NULL);
-        assert_int_equal(journal_create(sr, "attach", &owner, "d", "c", &j, &error), -ELOOP);
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &owner, "d", "c", &j, &error), -ELOOP);
         assert_string_equal(error, "run/gpu-handoff/journal is a symlink; refusing to follow it");
         error = (free(error), NULL);
         /* dangling: still a symlink, still refused */
         assert_int_equal(unlink(file), 0);
         assert_int_equal(symlink("../nowhere", file), 0);
-        assert_int_equal(journal_create(sr, "attach", &owner, "d", "c", &j, &error), -ELOOP);
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &owner, "d", "c", &j, &error), -ELOOP);
         error = (free(error), NULL);
-        assert_int_equal(journal_load(sr, &st, &error), -ELOOP);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -ELOOP);
         free(error);
         assert_ptr_equal(st, (struct journal_state *)0x1);
         assert_ptr_equal(j, (struct journal *)0x1);
         /* discarding removes the link, not its target */
-        assert_int_equal(journal_remove(sr), 0);
-        assert_int_equal(journal_remove(sr), -ENOENT);
+        assert_int_equal(journal_remove(&handoff_journal, sr), 0);
+        assert_int_equal(journal_remove(&handoff_journal, sr), -ENOENT);
 }
 
 static void test_not_regular(void **state)
 {
-        _cleanup_free_ char *file = path_of(JOURNAL_PATH), *dir = path_of(JOURNAL_DIR);
+        _cleanup_free_ char *file = path_of(HANDOFF_JOURNAL_PATH), *dir = path_of(HANDOFF_RUN_DIR);
         struct journal_state *st = (struct journal_state *)0x1;
         struct journal *j = (struct journal *)0x1;
         char *error = NULL;
 
         assert_int_equal(mkdir(dir, 0700), 0);
         assert_int_equal(mkdir(file, 0700), 0);
-        assert_int_equal(journal_load(sr, &st, &error), -EBADFD);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -EBADFD);
         assert_string_equal(error, "run/gpu-handoff/journal is not a regular file");
         error = (free(error), NULL);
-        assert_int_equal(journal_open(sr, &j, &error), -EBADFD);
+        assert_int_equal(journal_open(&handoff_journal, sr, &j, &error), -EBADFD);
         assert_string_equal(error, "run/gpu-handoff/journal is not a regular file");
         error = (free(error), NULL);
         assert_int_equal(rmdir(file), 0);
 
         /* A FIFO must be refused, not waited on. */
         assert_int_equal(mkfifo(file, 0600), 0);
-        assert_int_equal(journal_load(sr, &st, &error), -EBADFD);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -EBADFD);
         assert_string_equal(error, "run/gpu-handoff/journal is not a regular file");
         error = (free(error), NULL);
-        assert_int_equal(journal_open(sr, &j, &error), -EBADFD);
+        assert_int_equal(journal_open(&handoff_journal, sr, &j, &error), -EBADFD);
         error = (free(error), NULL);
         assert_int_equal(unlink(file), 0);
 
         /* run/gpu-handoff itself a file */
         assert_int_equal(rmdir(dir), 0);
-        write_rel(JOURNAL_DIR, "x", 1);
-        assert_int_equal(journal_load(sr, &st, &error), -ENOTDIR);
+        write_rel(HANDOFF_RUN_DIR, "x", 1);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -ENOTDIR);
         assert_string_equal(error, "run/gpu-handoff is not a directory");
         error = (free(error), NULL);
-        assert_int_equal(journal_create(sr, "attach", &owner, "d", "c", &j, &error), -ENOTDIR);
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &owner, "d", "c", &j, &error), -ENOTDIR);
         free(error);
         assert_ptr_equal(st, (struct journal_state *)0x1);
         assert_ptr_equal(j, (struct journal *)0x1);
@@ -637,24 +638,24 @@ static void test_not_regular(void **state)
 
 static void test_foreign(void **state)
 {
-        _cleanup_free_ char *file = path_of(JOURNAL_PATH), *dir = path_of(JOURNAL_DIR);
+        _cleanup_free_ char *file = path_of(HANDOFF_JOURNAL_PATH), *dir = path_of(HANDOFF_RUN_DIR);
         struct journal_state *st = (struct journal_state *)0x1;
         struct journal *j = (struct journal *)0x1;
         char *error = NULL;
 
         write_journal(HEADER, strlen(HEADER));
         assert_int_equal(chmod(dir, 0777), 0);
-        assert_int_equal(journal_load(sr, &st, &error), -EPERM);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -EPERM);
         assert_string_equal(error, "run/gpu-handoff is writable by other users (mode 0777)");
         error = (free(error), NULL);
         assert_int_equal(chmod(dir, 0720), 0);
-        assert_int_equal(journal_open(sr, &j, &error), -EPERM);
+        assert_int_equal(journal_open(&handoff_journal, sr, &j, &error), -EPERM);
         assert_string_equal(error, "run/gpu-handoff is writable by other users (mode 0720)");
         error = (free(error), NULL);
         assert_int_equal(chmod(dir, 0755), 0); /* readable by others is fine */
         {
                 _cleanup_journal_state_ struct journal_state *ok = NULL;
-                assert_int_equal(journal_load(sr, &ok, &error), 0);
+                assert_int_equal(journal_load(&handoff_journal, sr, &ok, &error), 0);
         }
 
         if (geteuid() != 0) {
@@ -662,14 +663,14 @@ static void test_foreign(void **state)
                 skip(); /* chown needs root */
         }
         assert_int_equal(chown(file, 65534, 65534), 0);
-        assert_int_equal(journal_load(sr, &st, &error), -EPERM);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -EPERM);
         assert_string_equal(error, "run/gpu-handoff/journal is owned by uid 65534, not by uid 0");
         error = (free(error), NULL);
-        assert_int_equal(journal_open(sr, &j, &error), -EPERM);
+        assert_int_equal(journal_open(&handoff_journal, sr, &j, &error), -EPERM);
         error = (free(error), NULL);
         assert_int_equal(chown(file, 0, 0), 0);
         assert_int_equal(chown(dir, 65534, 65534), 0);
-        assert_int_equal(journal_load(sr, &st, &error), -EPERM);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -EPERM);
         assert_string_equal(error, "run/gpu-handoff is owned by uid 65534, not by uid 0");
         free(error);
         assert_ptr_equal(st, (struct journal_state *)0x1);
@@ -701,10 +702,10 @@ static void test_replay_clean_attach(void **state)
         assert_step(st, 2, "bind-vfio", JOURNAL_STEP_DONE);
         assert_string_equal(st->steps[1].args[1], "nvidia");
         assert_int_equal(st->steps[2].duration_usec, 30);
-        assert_int_equal(journal_state_outcome(st), JOURNAL_OUTCOME_ATTACHED);
+        assert_int_equal(journal_state_outcome(st), JOURNAL_OUTCOME_APPLIED);
         assert_false(journal_state_needs_recovery(st, false));
         assert_false(journal_state_needs_recovery(st, true));
-        assert_int_equal(journal_state_undo_outcome(st), JOURNAL_OUTCOME_RELEASED);
+        assert_int_equal(journal_state_undo_outcome(st), JOURNAL_OUTCOME_UNDONE);
         assert_int_equal(journal_state_owner(st)->pid, 4242);
         assert_pending(st, pending, 3); /* what a release gives back */
 }
@@ -821,7 +822,7 @@ static void test_replay_release_partly_done(void **state)
 
         assert_int_equal(st->n_phases, 2);
         assert_string_equal(st->phases[1].name, "release");
-        assert_int_equal(st->phases[0].outcome, JOURNAL_OUTCOME_ATTACHED);
+        assert_int_equal(st->phases[0].outcome, JOURNAL_OUTCOME_APPLIED);
         assert_int_equal(st->phases[1].outcome, JOURNAL_OUTCOME_NONE);
         assert_int_equal(journal_state_owner(st)->pid, 5151);
         assert_int_equal(journal_state_owner(st)->start_time, 99120);
@@ -833,7 +834,7 @@ static void test_replay_release_partly_done(void **state)
         assert_true(journal_state_needs_recovery(st, false));
         assert_false(journal_state_needs_recovery(st, true));
         assert_int_equal(journal_state_outcome(st), JOURNAL_OUTCOME_NONE);
-        assert_int_equal(journal_state_undo_outcome(st), JOURNAL_OUTCOME_RELEASED);
+        assert_int_equal(journal_state_undo_outcome(st), JOURNAL_OUTCOME_UNDONE);
 }
 
 static void test_replay_recover_takes_over(void **state)
@@ -902,12 +903,12 @@ static void test_replay_revert_in_progress(void **state)
 
 static void test_strings(void **state)
 {
-        assert_string_equal(journal_outcome_to_string(JOURNAL_OUTCOME_ROLLED_BACK), "rolled-back");
-        assert_string_equal(journal_outcome_to_string(JOURNAL_OUTCOME_NONE), "none");
-        assert_null(journal_outcome_to_string(_JOURNAL_OUTCOME_MAX));
-        assert_int_equal(journal_outcome_from_string("released"), JOURNAL_OUTCOME_RELEASED);
-        assert_int_equal(journal_outcome_from_string("none"), _JOURNAL_OUTCOME_MAX);
-        assert_int_equal(journal_outcome_from_string(NULL), _JOURNAL_OUTCOME_MAX);
+        assert_string_equal(journal_outcome_to_string(&handoff_journal, JOURNAL_OUTCOME_ROLLED_BACK), "rolled-back");
+        assert_string_equal(journal_outcome_to_string(&handoff_journal, JOURNAL_OUTCOME_NONE), "none");
+        assert_null(journal_outcome_to_string(&handoff_journal, _JOURNAL_OUTCOME_MAX));
+        assert_int_equal(journal_outcome_from_string(&handoff_journal, "released"), JOURNAL_OUTCOME_UNDONE);
+        assert_int_equal(journal_outcome_from_string(&handoff_journal, "none"), _JOURNAL_OUTCOME_MAX);
+        assert_int_equal(journal_outcome_from_string(&handoff_journal, NULL), _JOURNAL_OUTCOME_MAX);
         assert_string_equal(journal_step_state_to_string(JOURNAL_STEP_REVERTING), "reverting");
         assert_null(journal_step_state_to_string(_JOURNAL_STEP_STATE_MAX));
 }
@@ -984,7 +985,7 @@ static void test_corrupt(void **state)
         for (size_t i = 0; i < ELEMENTSOF(corrupt); i++) {
                 struct journal_state *st = (struct journal_state *)0x1;
                 _cleanup_free_ char *error = NULL, *expected = NULL;
-                int r = journal_parse(corrupt[i].text, strlen(corrupt[i].text), JOURNAL_PATH, &st, &error);
+                int r = journal_parse(&handoff_journal, corrupt[i].text, strlen(corrupt[i].text), HANDOFF_JOURNAL_PATH, &st, &error);
 
                 if (r != -EBADMSG || !error || !strstr(error, corrupt[i].error))
                         print_error("case %zu: r=%d error=%s\n", i, r, error ? error : "(null)");
@@ -1003,19 +1004,19 @@ static void test_corrupt_nul_and_size(void **state)
         char *error = NULL;
         _cleanup_free_ char *big = malloc(JOURNAL_SIZE_MAX + 1);
 
-        assert_int_equal(journal_parse(with_nul, sizeof(with_nul) - 1, NULL, &st, &error), -EBADMSG);
+        assert_int_equal(journal_parse(&handoff_journal, with_nul, sizeof(with_nul) - 1, NULL, &st, &error), -EBADMSG);
         assert_string_equal(error, "run/gpu-handoff/journal:3: NUL byte at column 10");
         error = (free(error), NULL);
         /* also in an incomplete last line */
-        assert_int_equal(journal_parse(with_nul, sizeof(with_nul) - 3, "x", &st, &error), -EBADMSG);
+        assert_int_equal(journal_parse(&handoff_journal, with_nul, sizeof(with_nul) - 3, "x", &st, &error), -EBADMSG);
         assert_string_equal(error, "x:3: NUL byte at column 10");
         error = (free(error), NULL);
 
         write_journal(with_nul, sizeof(with_nul) - 1);
-        assert_int_equal(journal_load(sr, &st, &error), -EBADMSG);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -EBADMSG);
         assert_string_equal(error, "run/gpu-handoff/journal:3: NUL byte at column 10");
         error = (free(error), NULL);
-        assert_int_equal(journal_open(sr, &j, &error), -EBADMSG);
+        assert_int_equal(journal_open(&handoff_journal, sr, &j, &error), -EBADMSG);
         assert_string_equal(error, "run/gpu-handoff/journal:3: NUL byte at column 10");
         error = (free(error), NULL);
 
@@ -1023,15 +1024,15 @@ static void test_corrupt_nul_and_size(void **state)
         assert_non_null(big);
         memcpy(big, HEADER, strlen(HEADER));
         memset(big + strlen(HEADER), '\n', JOURNAL_SIZE_MAX + 1 - strlen(HEADER));
-        assert_int_equal(journal_parse(big, JOURNAL_SIZE_MAX + 1, NULL, &st, &error), -EBADMSG);
+        assert_int_equal(journal_parse(&handoff_journal, big, JOURNAL_SIZE_MAX + 1, NULL, &st, &error), -EBADMSG);
         assert_string_equal(error, "run/gpu-handoff/journal: larger than 1 MiB (1048577 bytes); not a journal this tool wrote");
         error = (free(error), NULL);
         write_journal(big, JOURNAL_SIZE_MAX + 1);
-        assert_int_equal(journal_load(sr, &st, &error), -EBADMSG);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -EBADMSG);
         assert_string_equal(error, "run/gpu-handoff/journal: larger than 1 MiB (1048577 bytes); not a journal this tool wrote");
         error = (free(error), NULL);
         /* exactly at the limit is read (and here fails on its first empty line) */
-        assert_int_equal(journal_parse(big, JOURNAL_SIZE_MAX, NULL, &st, &error), -EBADMSG);
+        assert_int_equal(journal_parse(&handoff_journal, big, JOURNAL_SIZE_MAX, NULL, &st, &error), -EBADMSG);
         assert_string_equal(error, "run/gpu-handoff/journal:3: empty line");
         free(error);
         assert_ptr_equal(st, (struct journal_state *)0x1);
@@ -1123,12 +1124,12 @@ static void test_truncated_every_offset(void **state)
 
                 while (nl > 0 && full[nl - 1] != '\n')
                         nl--;
-                r = journal_parse(full, k, NULL, &st, &error);
+                r = journal_parse(&handoff_journal, full, k, NULL, &st, &error);
                 if (r < 0)
                         print_error("offset %zu: %s\n", k, error ? error : "?");
                 assert_int_equal(r, 0);
                 assert_int_equal(st->ignored_bytes, k - nl);
-                assert_int_equal(journal_parse(full, nl, NULL, &complete, &error), 0);
+                assert_int_equal(journal_parse(&handoff_journal, full, nl, NULL, &complete, &error), 0);
                 assert_same_state(st, complete);
                 assert_consistent(st);
                 assert_true(st->n_steps >= prev_steps);
@@ -1153,19 +1154,19 @@ static void test_recover_every_offset(void **state)
                 while (nl > 0 && full[nl - 1] != '\n')
                         nl--;
                 write_journal(full, k);
-                assert_int_equal(journal_load(sr, &st, &error), 0);
+                assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), 0);
                 st = (journal_state_free(st), NULL);
 
-                assert_int_equal(journal_open(sr, &j, &error), 0);
+                assert_int_equal(journal_open(&handoff_journal, sr, &j, &error), 0);
                 text = read_journal_text(&size);
                 assert_int_equal(size, nl); /* the incomplete line is cut off */
                 assert_memory_equal(text, full, nl);
                 assert_int_equal(journal_get_state(j)->ignored_bytes, 0);
 
                 outcome = journal_state_outcome(journal_get_state(j));
-                if (outcome == JOURNAL_OUTCOME_ROLLED_BACK || outcome == JOURNAL_OUTCOME_RELEASED) {
+                if (outcome == JOURNAL_OUTCOME_ROLLED_BACK || outcome == JOURNAL_OUTCOME_UNDONE) {
                         assert_int_equal(journal_phase(j, "recover", &owner2, "x"), -EPROTO);
-                        assert_int_equal(journal_remove(sr), 0);
+                        assert_int_equal(journal_remove(&handoff_journal, sr), 0);
                         continue;
                 }
                 assert_int_equal(journal_phase(j, "recover", &owner2, "gpu-handoff recover"), 0);
@@ -1177,18 +1178,18 @@ static void test_recover_every_offset(void **state)
                 assert_int_equal(journal_end(j, journal_state_undo_outcome(journal_get_state(j))), 0);
                 j = journal_close(j);
 
-                assert_int_equal(journal_load(sr, &st, &error), 0);
+                assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), 0);
                 assert_int_equal(journal_state_outcome(st), JOURNAL_OUTCOME_ROLLED_BACK);
                 assert_int_equal(st->n_in_state[JOURNAL_STEP_REVERTED], st->n_steps);
                 assert_string_equal(st->phases[st->n_phases - 1].name, "recover");
                 /* a later phase repeats the transition's devices */
                 if (st->n_phases > 1)
                         assert_string_equal(st->phases[st->n_phases - 1].devices, "0000:01:00.0 0000:01:00.1");
-                assert_int_equal(journal_remove(sr), 0);
+                assert_int_equal(journal_remove(&handoff_journal, sr), 0);
         }
 }
 
-/* A release appends to the same journal, in another process: journal_open(). */
+/* A release appends to the same journal, in another process: journal_open(&handoff_journal, ). */
 static void test_release_appends(void **state)
 {
         _cleanup_journal_ struct journal *j = NULL;
@@ -1196,31 +1197,31 @@ static void test_release_appends(void **state)
         const char *args[] = { "0000:01:00.0" };
         char *error = NULL;
 
-        assert_int_equal(journal_create(sr, "attach", &owner, "0000:01:00.0", "gpu-handoff attach", &j, &error), 0);
+        assert_int_equal(journal_create(&handoff_journal, sr, "attach", &owner, "0000:01:00.0", "gpu-handoff attach", &j, &error), 0);
         assert_int_equal(journal_step_begin(j, 0, "bind-vfio", args, 1), 0);
         assert_int_equal(journal_step_done(j, 0, 7), 0);
-        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_ATTACHED), 0);
+        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_APPLIED), 0);
         j = journal_close(j);
 
-        assert_int_equal(journal_open(sr, &j, &error), 0);
+        assert_int_equal(journal_open(&handoff_journal, sr, &j, &error), 0);
         assert_int_equal(journal_get_state(j)->n_steps, 1);
         assert_int_equal(journal_phase(j, "release", &owner2, "gpu-handoff release"), 0);
-        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_RELEASED), -EPROTO); /* step 0 still lent */
+        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_UNDONE), -EPROTO); /* step 0 still lent */
         assert_int_equal(journal_revert_begin(j, 0), 0);
         assert_int_equal(journal_reverted(j, 0), 0);
         assert_int_equal(journal_end(j, JOURNAL_OUTCOME_ROLLED_BACK), -EPROTO);
-        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_RELEASED), 0);
+        assert_int_equal(journal_end(j, JOURNAL_OUTCOME_UNDONE), 0);
         j = journal_close(j);
 
-        assert_int_equal(journal_load(sr, &st, &error), 0);
+        assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), 0);
         assert_int_equal(st->n_phases, 2);
         assert_string_equal(st->phases[1].name, "release");
         assert_string_equal(st->phases[1].devices, "0000:01:00.0");
         assert_string_equal(st->phases[1].command, "gpu-handoff release");
         assert_int_equal(st->phases[1].owner.pid, 5151);
-        assert_int_equal(journal_state_outcome(st), JOURNAL_OUTCOME_RELEASED);
-        assert_int_equal(journal_remove(sr), 0);
-        assert_int_equal(journal_remove(sr), -ENOENT);
+        assert_int_equal(journal_state_outcome(st), JOURNAL_OUTCOME_UNDONE);
+        assert_int_equal(journal_remove(&handoff_journal, sr), 0);
+        assert_int_equal(journal_remove(&handoff_journal, sr), -ENOENT);
 }
 
 /* After an empty or half-created journal, the next phase writes the magic line first. */
@@ -1231,7 +1232,7 @@ static void test_open_empty(void **state)
         char *error = NULL;
 
         write_journal("gpu-handoff jour", 16);
-        assert_int_equal(journal_open(sr, &j, &error), 0);
+        assert_int_equal(journal_open(&handoff_journal, sr, &j, &error), 0);
         assert_false(journal_get_state(j)->have_magic);
         assert_int_equal(journal_phase(j, "recover", &owner2, ""), 0);
         assert_int_equal(journal_end(j, JOURNAL_OUTCOME_ROLLED_BACK), 0);

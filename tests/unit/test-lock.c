@@ -21,7 +21,11 @@
 #include <cmocka.h>
 
 #include "basic/macro.h"
-#include "handoff/lock.h"
+#include "change/dir.h"
+#include "change/lock.h"
+
+/* The hand-over's directory: what the lock guards is the same wherever it is. */
+#define RUN_DIR "run/gpu-handoff"
 
 #define FIELDS_4_TO_21 "1 2211 2211 0 -1 4194560 123 0 0 0 10 5 0 0 20 0 12 0"
 
@@ -130,7 +134,7 @@ static void tree_free(struct tree *t)
 struct fake_clock {
         uint64_t now;
         unsigned pauses;
-        struct handoff_lock **release_at_100ms;
+        struct change_lock **release_at_100ms;
 };
 
 static uint64_t fake_now(void *userdata)
@@ -145,7 +149,7 @@ static int fake_pause(void *userdata, uint64_t usec)
         c->now += usec;
         c->pauses++;
         if (c->release_at_100ms && *c->release_at_100ms && c->now >= 100 * USEC_PER_MSEC) {
-                handoff_lock_release(*c->release_at_100ms);
+                change_lock_release(*c->release_at_100ms);
                 *c->release_at_100ms = NULL;
         }
         return 0;
@@ -156,26 +160,26 @@ static int fake_pause(void *userdata, uint64_t usec)
 static void test_take_and_release(void **state)
 {
         struct tree *t = tree_new(true);
-        struct handoff_lock *l = NULL, *l2 = NULL;
+        struct change_lock *l = NULL, *l2 = NULL;
         struct fake_clock c = {};
         struct clock_ops clk = FAKE_CLOCK(&c);
         char path[512], *s;
         struct stat st;
 
-        assert_int_equal(handoff_lock_take(t->sr, &clk, USEC_PER_SEC, "attach", &l, NULL, NULL, 0), 0);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, &clk, USEC_PER_SEC, "attach", &l, NULL, NULL, 0), 0);
         assert_non_null(l);
         assert_int_equal(c.pauses, 0);
         tree_path(t, "run/gpu-handoff", path, sizeof(path));
         assert_int_equal(lstat(path, &st), 0);
         assert_true(S_ISDIR(st.st_mode));
         assert_int_equal(st.st_mode & 07777, 0700);
-        s = tree_read(t, HANDOFF_LOCK_PATH);
+        s = tree_read(t, RUN_DIR "/lock");
         assert_string_equal(s, "4242 777 attach\n");
         free(s);
 
         /* flock is per open file description: another open of the same file in this same
          * process does not get it either */
-        tree_path(t, HANDOFF_LOCK_PATH, path, sizeof(path));
+        tree_path(t, RUN_DIR "/lock", path, sizeof(path));
         {
                 _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
                 assert_true(fd >= 0);
@@ -183,36 +187,36 @@ static void test_take_and_release(void **state)
                 assert_int_equal(errno, EWOULDBLOCK);
         }
 
-        handoff_lock_release(l);
-        s = tree_read(t, HANDOFF_LOCK_PATH);
+        change_lock_release(l);
+        s = tree_read(t, RUN_DIR "/lock");
         assert_string_equal(s, ""); /* no stale identity left behind */
         free(s);
 
         /* what NULL records the comm; the existing directory is reused */
-        assert_int_equal(handoff_lock_take(t->sr, &clk, 0, NULL, &l2, NULL, NULL, 0), 0);
-        s = tree_read(t, HANDOFF_LOCK_PATH);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, &clk, 0, NULL, &l2, NULL, NULL, 0), 0);
+        s = tree_read(t, RUN_DIR "/lock");
         assert_string_equal(s, "4242 777 gpu-handoff\n");
         free(s);
-        handoff_lock_release(l2);
-        handoff_lock_release(NULL);
+        change_lock_release(l2);
+        change_lock_release(NULL);
         tree_free(t);
 }
 
 static void test_busy_names_holder(void **state)
 {
         struct tree *t = tree_new(true);
-        _cleanup_handoff_lock_ struct handoff_lock *l = NULL;
-        struct handoff_lock *l2 = (struct handoff_lock *)0x1;
+        _cleanup_change_lock_ struct change_lock *l = NULL;
+        struct change_lock *l2 = (struct change_lock *)0x1;
         struct fake_clock c = { .now = 10 * USEC_PER_SEC };
         struct clock_ops clk = FAKE_CLOCK(&c);
         struct process_id holder = { .pid = -1 };
-        char what[HANDOFF_LOCK_WHAT_MAX] = "x";
+        char what[CHANGE_LOCK_WHAT_MAX] = "x";
 
-        assert_int_equal(handoff_lock_take(t->sr, &clk, 0, "attach", &l, NULL, NULL, 0), 0);
-        assert_int_equal(handoff_lock_take(t->sr, &clk, 2 * USEC_PER_SEC, "release", &l2, &holder, what,
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, &clk, 0, "attach", &l, NULL, NULL, 0), 0);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, &clk, 2 * USEC_PER_SEC, "release", &l2, &holder, what,
                                            sizeof(what)),
                          -EBUSY);
-        assert_ptr_equal(l2, (struct handoff_lock *)0x1);
+        assert_ptr_equal(l2, (struct change_lock *)0x1);
         assert_int_equal(holder.pid, 4242);
         assert_int_equal(holder.start_time, 777);
         assert_string_equal(what, "attach");
@@ -222,7 +226,7 @@ static void test_busy_names_holder(void **state)
 
         /* timeout 0: one try, no pause; a short buffer gets a cut WHAT */
         c.pauses = 0;
-        assert_int_equal(handoff_lock_take(t->sr, &clk, 0, "release", &l2, NULL, what, 4), -EBUSY);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, &clk, 0, "release", &l2, NULL, what, 4), -EBUSY);
         assert_string_equal(what, "att");
         assert_int_equal(c.pauses, 0);
         tree_free(t);
@@ -234,18 +238,18 @@ static void test_busy_names_holder(void **state)
 static void test_busy_without_identity(void **state)
 {
         struct tree *t = tree_new(true);
-        _cleanup_handoff_lock_ struct handoff_lock *l = NULL;
-        struct handoff_lock *l2 = (struct handoff_lock *)0x1;
+        _cleanup_change_lock_ struct change_lock *l = NULL;
+        struct change_lock *l2 = (struct change_lock *)0x1;
         struct fake_clock c = { .now = 10 * USEC_PER_SEC };
         struct clock_ops clk = FAKE_CLOCK(&c);
-        struct handoff_lock_busy busy;
+        struct change_lock_busy busy;
 
-        assert_int_equal(handoff_lock_take(t->sr, &clk, 0, "release", &l, NULL, NULL, 0), 0);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, &clk, 0, "release", &l, NULL, NULL, 0), 0);
         tree_write(t, "run/gpu-handoff/lock", ""); /* its parent released it; the child keeps the flock */
 
         /* nobody seen with the file open: the whole wait, then nothing known */
         memset(&busy, 0xff, sizeof(busy));
-        assert_int_equal(handoff_lock_take_or_explain(t->sr, &clk, 15 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
+        assert_int_equal(change_lock_take_or_explain(t->sr, RUN_DIR, &clk, 15 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
         assert_true(c.now == 25 * USEC_PER_SEC);
         assert_int_equal(busy.holder.pid, 0);
         assert_int_equal(busy.opener, 0);
@@ -257,7 +261,7 @@ static void test_busy_without_identity(void **state)
         tree_mkdir(t, "proc/5151/fd", 0755);
         tree_link(t, "/run/gpu-handoff/lock", "proc/5151/fd/4");
         c.pauses = 0;
-        assert_int_equal(handoff_lock_take_or_explain(t->sr, &clk, 15 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
+        assert_int_equal(change_lock_take_or_explain(t->sr, RUN_DIR, &clk, 15 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
         assert_int_equal(c.pauses, 0);
         assert_int_equal(busy.holder.pid, 0);
         assert_int_equal(busy.opener, 5151);
@@ -266,16 +270,16 @@ static void test_busy_without_identity(void **state)
 
         /* another tool's process: at once too, and not taken for ours */
         tree_write(t, "proc/5151/stat", "5151 (flock) S " FIELDS_4_TO_21 " 900 0 0\n");
-        assert_int_equal(handoff_lock_take_or_explain(t->sr, &clk, 15 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
+        assert_int_equal(change_lock_take_or_explain(t->sr, RUN_DIR, &clk, 15 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
         assert_int_equal(c.pauses, 0);
         assert_int_equal(busy.opener, 5151);
         assert_false(busy.opener_is_gpu_handoff);
-        assert_ptr_equal(l2, (struct handoff_lock *)0x1);
+        assert_ptr_equal(l2, (struct change_lock *)0x1);
 
         /* a transition the file names is waited for, whoever else has it open */
-        l = (handoff_lock_release(l), NULL);
-        assert_int_equal(handoff_lock_take(t->sr, &clk, 0, "attach", &l, NULL, NULL, 0), 0);
-        assert_int_equal(handoff_lock_take_or_explain(t->sr, &clk, 2 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
+        l = (change_lock_release(l), NULL);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, &clk, 0, "attach", &l, NULL, NULL, 0), 0);
+        assert_int_equal(change_lock_take_or_explain(t->sr, RUN_DIR, &clk, 2 * USEC_PER_SEC, "recover", &l2, &busy), -EBUSY);
         assert_true(c.pauses > 0);
         assert_int_equal(busy.holder.pid, 4242);
         assert_string_equal(busy.what, "attach");
@@ -286,21 +290,21 @@ static void test_busy_without_identity(void **state)
 static void test_acquired_while_waiting(void **state)
 {
         struct tree *t = tree_new(true);
-        struct handoff_lock *first = NULL, *second = NULL;
+        struct change_lock *first = NULL, *second = NULL;
         struct fake_clock c = { .release_at_100ms = &first };
         struct clock_ops clk = FAKE_CLOCK(&c);
         char *s;
 
-        assert_int_equal(handoff_lock_take(t->sr, &clk, 0, "attach", &first, NULL, NULL, 0), 0);
-        assert_int_equal(handoff_lock_take(t->sr, &clk, 5 * USEC_PER_SEC, "release", &second, NULL, NULL, 0),
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, &clk, 0, "attach", &first, NULL, NULL, 0), 0);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, &clk, 5 * USEC_PER_SEC, "release", &second, NULL, NULL, 0),
                          0);
         assert_null(first);
         /* released during the pause that ended at 113 ms (checks at 63 and 113 ms) */
         assert_true(c.now == 113 * USEC_PER_MSEC);
-        s = tree_read(t, HANDOFF_LOCK_PATH);
+        s = tree_read(t, RUN_DIR "/lock");
         assert_string_equal(s, "4242 777 release\n");
         free(s);
-        handoff_lock_release(second);
+        change_lock_release(second);
         tree_free(t);
 }
 
@@ -318,16 +322,16 @@ static void test_unknown_holder(void **state)
                 "4242 777 attach\nmore\n",
         };
         struct tree *t = tree_new(true);
-        _cleanup_handoff_lock_ struct handoff_lock *l = NULL;
-        struct handoff_lock *l2 = NULL;
+        _cleanup_change_lock_ struct change_lock *l = NULL;
+        struct change_lock *l2 = NULL;
 
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "attach", &l, NULL, NULL, 0), 0);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, "attach", &l, NULL, NULL, 0), 0);
         for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
                 struct process_id holder = { .pid = -1, .start_time = 1 };
                 char what[16] = "x";
 
-                tree_write(t, HANDOFF_LOCK_PATH, texts[i]);
-                assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "release", &l2, &holder, what,
+                tree_write(t, RUN_DIR "/lock", texts[i]);
+                assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, "release", &l2, &holder, what,
                                                    sizeof(what)),
                                  -EBUSY);
                 if (holder.pid != 0)
@@ -336,11 +340,11 @@ static void test_unknown_holder(void **state)
                 assert_string_equal(what, "");
         }
         /* the text is trusted only when it names a live process */
-        tree_write(t, HANDOFF_LOCK_PATH, "4242 777 attach --yes\n");
+        tree_write(t, RUN_DIR "/lock", "4242 777 attach --yes\n");
         {
                 struct process_id holder = {};
-                char what[HANDOFF_LOCK_WHAT_MAX];
-                assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "release", &l2, &holder, what,
+                char what[CHANGE_LOCK_WHAT_MAX];
+                assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, "release", &l2, &holder, what,
                                                    sizeof(what)),
                                  -EBUSY);
                 assert_int_equal(holder.pid, 4242);
@@ -352,19 +356,19 @@ static void test_unknown_holder(void **state)
 static void test_refuses_symlinks(void **state)
 {
         struct tree *t = tree_new(true);
-        struct handoff_lock *l = (struct handoff_lock *)0x1;
+        struct change_lock *l = (struct change_lock *)0x1;
 
         /* run/gpu-handoff a symlink to a directory elsewhere in the tree */
         tree_mkdir(t, "run", 0755);
         tree_mkdir(t, "elsewhere", 0700);
         tree_link(t, "../elsewhere", "run/gpu-handoff");
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "attach", &l, NULL, NULL, 0), -ELOOP);
-        assert_int_equal(handoff_run_dir_open(t->sr), -ELOOP);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, "attach", &l, NULL, NULL, 0), -ELOOP);
+        assert_int_equal(change_dir_open(t->sr, RUN_DIR, true, NULL), -ELOOP);
         assert_false(tree_exists(t, "elsewhere/lock"));
         /* dangling, too */
         tree_unlink(t, "run/gpu-handoff");
         tree_link(t, "/nowhere", "run/gpu-handoff");
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "attach", &l, NULL, NULL, 0), -ELOOP);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, "attach", &l, NULL, NULL, 0), -ELOOP);
         assert_false(tree_exists(t, "nowhere"));
         tree_unlink(t, "run/gpu-handoff");
 
@@ -372,90 +376,90 @@ static void test_refuses_symlinks(void **state)
         tree_mkdir(t, "run/gpu-handoff", 0700);
         tree_write(t, "elsewhere/victim", "precious\n");
         tree_link(t, "../../elsewhere/victim", "run/gpu-handoff/lock");
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "attach", &l, NULL, NULL, 0), -ELOOP);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, "attach", &l, NULL, NULL, 0), -ELOOP);
         {
                 char *s = tree_read(t, "elsewhere/victim");
                 assert_string_equal(s, "precious\n"); /* not truncated, not written */
                 free(s);
         }
-        assert_ptr_equal(l, (struct handoff_lock *)0x1);
+        assert_ptr_equal(l, (struct change_lock *)0x1);
         tree_free(t);
 }
 
 static void test_refuses_unsafe_places(void **state)
 {
         struct tree *t = tree_new(true);
-        struct handoff_lock *l = (struct handoff_lock *)0x1;
+        struct change_lock *l = (struct change_lock *)0x1;
         char path[512];
 
         tree_mkdir(t, "run", 0755);
         tree_write(t, "run/gpu-handoff", "a file\n");
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "attach", &l, NULL, NULL, 0), -ENOTDIR);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, "attach", &l, NULL, NULL, 0), -ENOTDIR);
         tree_path(t, "run/gpu-handoff", path, sizeof(path));
         assert_int_equal(unlink(path), 0);
 
         /* writable by others: whoever can write there could swap the lock file */
         tree_mkdir(t, "run/gpu-handoff", 0777);
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "attach", &l, NULL, NULL, 0), -EPERM);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, "attach", &l, NULL, NULL, 0), -EPERM);
         assert_int_equal(chmod(path, 0700), 0);
 
         /* a FIFO as the lock file must neither block nor be used */
-        tree_path(t, HANDOFF_LOCK_PATH, path, sizeof(path));
+        tree_path(t, RUN_DIR "/lock", path, sizeof(path));
         assert_int_equal(mkfifo(path, 0600), 0);
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "attach", &l, NULL, NULL, 0), -EPERM);
-        assert_ptr_equal(l, (struct handoff_lock *)0x1);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, "attach", &l, NULL, NULL, 0), -EPERM);
+        assert_ptr_equal(l, (struct change_lock *)0x1);
         tree_free(t);
 }
 
 static void test_bad_what_and_no_self(void **state)
 {
         struct tree *t = tree_new(true);
-        struct handoff_lock *l = (struct handoff_lock *)0x1, *l2 = (struct handoff_lock *)0x1;
-        char what[HANDOFF_LOCK_WHAT_MAX], vm[251], hook[300];
+        struct change_lock *l = (struct change_lock *)0x1, *l2 = (struct change_lock *)0x1;
+        char what[CHANGE_LOCK_WHAT_MAX], vm[251], hook[300];
         struct process_id holder;
         char *text;
 
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "", &l, NULL, NULL, 0), -EINVAL);
-        assert_ptr_equal(l, (struct handoff_lock *)0x1);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, "", &l, NULL, NULL, 0), -EINVAL);
+        assert_ptr_equal(l, (struct change_lock *)0x1);
         assert_false(tree_exists(t, "run"));
 
         /* control characters are recorded as '?', so the record stays one line */
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "a\nb\tc\x1b", &l, NULL, NULL, 0), 0);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, "a\nb\tc\x1b", &l, NULL, NULL, 0), 0);
         text = tree_read(t, "run/gpu-handoff/lock");
         assert_string_equal(text, "4242 777 a?b?c?\n");
         free(text);
-        handoff_lock_release(l);
+        change_lock_release(l);
 
         /* the hook's description for a 250-byte VM name (libvirt accepts it) is cut, not refused,
          * and a waiting caller still reads who holds the lock */
         memset(vm, 'v', 250);
         vm[250] = '\0';
         snprintf(hook, sizeof(hook), "hook prepare %s", vm);
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, hook, &l, NULL, NULL, 0), 0);
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "release", &l2, &holder, what, sizeof(what)), -EBUSY);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, hook, &l, NULL, NULL, 0), 0);
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, "release", &l2, &holder, what, sizeof(what)), -EBUSY);
         assert_int_equal(holder.pid, 4242);
-        assert_int_equal(strlen(what), HANDOFF_LOCK_WHAT_MAX - 1);
+        assert_int_equal(strlen(what), CHANGE_LOCK_WHAT_MAX - 1);
         assert_memory_equal(what, "hook prepare vvv", 16);
-        assert_string_equal(what + HANDOFF_LOCK_WHAT_MAX - 4, "...");
-        handoff_lock_release(l);
+        assert_string_equal(what + CHANGE_LOCK_WHAT_MAX - 4, "...");
+        change_lock_release(l);
 
         /* a cut never splits a UTF-8 character */
-        memset(hook, 'a', HANDOFF_LOCK_WHAT_MAX - 5);
-        strcpy(hook + HANDOFF_LOCK_WHAT_MAX - 5, "\xc3\xa9\xc3\xa9\xc3\xa9");
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, hook, &l, NULL, NULL, 0), 0);
+        memset(hook, 'a', CHANGE_LOCK_WHAT_MAX - 5);
+        strcpy(hook + CHANGE_LOCK_WHAT_MAX - 5, "\xc3\xa9\xc3\xa9\xc3\xa9");
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, hook, &l, NULL, NULL, 0), 0);
         text = tree_read(t, "run/gpu-handoff/lock");
         assert_non_null(strstr(text, "a...\n")); /* the cut fell inside the first one: it goes whole */
         assert_null(strchr(text, '\xc3'));
         free(text);
-        handoff_lock_release(l);
+        change_lock_release(l);
         tree_free(t);
 
         /* no proc/self: refused before anything is created */
         t = tree_new(false);
-        l = (struct handoff_lock *)0x1;
-        assert_int_equal(handoff_lock_take(t->sr, NULL, 0, "attach", &l, NULL, NULL, 0), -ENOENT);
+        l = (struct change_lock *)0x1;
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, "attach", &l, NULL, NULL, 0), -ENOENT);
         assert_false(tree_exists(t, "run"));
-        assert_ptr_equal(l, (struct handoff_lock *)0x1);
+        assert_ptr_equal(l, (struct change_lock *)0x1);
         tree_free(t);
 }
 

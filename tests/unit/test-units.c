@@ -470,12 +470,16 @@ static struct step step_of(enum step_kind kind, const char *a0, const char *a1)
 
 static int apply(struct bench *b, const struct step *s, char **message)
 {
-        return step_ops_get(s->kind)->apply(&b->ctx, s, message);
+        struct change_ctx change = handoff_change_ctx(&b->ctx);
+
+        return change_domain_kind(&handoff_domain, s->kind)->ops->apply(&change, s, message);
 }
 
 static int revert(struct bench *b, const struct step *s, char **message)
 {
-        return step_ops_get(s->kind)->revert(&b->ctx, s, message);
+        struct change_ctx change = handoff_change_ctx(&b->ctx);
+
+        return change_domain_kind(&handoff_domain, s->kind)->ops->revert(&change, s, message);
 }
 
 static bool record_exists(const struct sysroot *sr, const char *name)

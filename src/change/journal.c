@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The transition journal: format, replay rules and crash safety are described in journal.h.
+/* The journal of a transition: format, replay rules and crash safety are described in journal.h.
  * One state machine (check_record() + commit_record()) serves both the parser and the writer,
  * so the writer cannot produce a journal that the parser refuses. */
 
@@ -14,10 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/sysroot.h"
 #include "basic/strv.h"
-#include "handoff/journal.h"
+#include "change/dir.h"
+#include "change/journal.h"
 
 /* Longest excerpt of journal text quoted in an error message. */
 #define QUOTE_MAX 40
@@ -28,6 +30,7 @@
 enum record_type {
         REC_PHASE,
         REC_BEGIN,
+        REC_NOTE,
         REC_DONE,
         REC_FAILED,
         REC_REVERT,
@@ -40,6 +43,7 @@ enum record_type {
 static const char *const record_names[_REC_MAX] = {
         [REC_PHASE] = "phase",
         [REC_BEGIN] = "begin",
+        [REC_NOTE] = "note",
         [REC_DONE] = "done",
         [REC_FAILED] = "failed",
         [REC_REVERT] = "revert",
@@ -52,6 +56,7 @@ static const char *const record_names[_REC_MAX] = {
 static const char *const record_syntax[_REC_MAX] = {
         [REC_PHASE] = "phase NAME PID START USEC DEVICES COMMAND",
         [REC_BEGIN] = "begin INDEX KIND ARG...",
+        [REC_NOTE] = "note INDEX KEY VALUE",
         [REC_DONE] = "done INDEX USEC",
         [REC_FAILED] = "failed INDEX ERRNO",
         [REC_REVERT] = "revert INDEX",
@@ -68,30 +73,32 @@ static const char *const step_state_names[_JOURNAL_STEP_STATE_MAX] = {
         [JOURNAL_STEP_REVERTED] = "reverted",
 };
 
-static const char *const outcome_names[_JOURNAL_OUTCOME_MAX] = {
-        [JOURNAL_OUTCOME_NONE] = "none",
-        [JOURNAL_OUTCOME_ATTACHED] = "attached",
-        [JOURNAL_OUTCOME_ROLLED_BACK] = "rolled-back",
-        [JOURNAL_OUTCOME_RELEASED] = "released",
-};
-
 const char *journal_step_state_to_string(enum journal_step_state s)
 {
         return (unsigned)s < _JOURNAL_STEP_STATE_MAX ? step_state_names[s] : NULL;
 }
 
-const char *journal_outcome_to_string(enum journal_outcome o)
+const char *journal_outcome_to_string(const struct journal_spec *spec, enum journal_outcome o)
 {
-        return (unsigned)o < _JOURNAL_OUTCOME_MAX ? outcome_names[o] : NULL;
+        if (o == JOURNAL_OUTCOME_NONE)
+                return "none";
+        return (unsigned)o < _JOURNAL_OUTCOME_MAX ? spec->outcomes[o] : NULL;
 }
 
-enum journal_outcome journal_outcome_from_string(const char *s)
+enum journal_outcome journal_outcome_from_string(const struct journal_spec *spec, const char *s)
 {
         /* "none" is not an outcome a record can carry. */
-        for (unsigned o = JOURNAL_OUTCOME_ATTACHED; s && o < _JOURNAL_OUTCOME_MAX; o++)
-                if (strcmp(s, outcome_names[o]) == 0)
+        for (unsigned o = JOURNAL_OUTCOME_APPLIED; s && o < _JOURNAL_OUTCOME_MAX; o++)
+                if (strcmp(s, spec->outcomes[o]) == 0)
                         return (enum journal_outcome)o;
         return _JOURNAL_OUTCOME_MAX;
+}
+
+/* "DIR/journal", for messages. */
+static const char *journal_path(const struct journal_spec *spec, char buf[static PATH_MAX])
+{
+        snprintf(buf, PATH_MAX, "%s/" JOURNAL_FILE, spec->dir);
+        return buf;
 }
 
 /* Escaping */
@@ -156,7 +163,13 @@ size_t journal_phase_bytes(const char *phase, const char *devices, const char *c
                escaped_len(command) + 1;
 }
 
-size_t journal_step_bytes(size_t i, const char *kind, const char *const *args, size_t n_args)
+size_t journal_note_bytes(size_t i, const char *key, const char *value)
+{
+        /* "note I KEY VALUE\n" */
+        return strlen("note") + 1 + digits(i) + 1 + strlen(key) + 1 + escaped_len(value) + 1;
+}
+
+size_t journal_step_bytes(size_t i, const char *kind, const char *const *args, size_t n_args, size_t note_room)
 {
         size_t d = digits(i);
         size_t begin = strlen("begin") + 1 + d + 1 + strlen(kind) + 1;
@@ -167,7 +180,7 @@ size_t journal_step_bytes(size_t i, const char *kind, const char *const *args, s
 
         for (size_t a = 0; a < n_args; a++)
                 begin += 1 + escaped_len(args[a]);
-        return begin + concluded + JOURNAL_REVERT_ROUNDS * revert;
+        return begin + note_room + concluded + JOURNAL_REVERT_ROUNDS * revert;
 }
 
 static int unhex(char c)
@@ -227,7 +240,7 @@ int journal_unescape(const char *s, size_t len, char **ret)
 struct record {
         enum record_type type;
         size_t index;
-        char *name; /* phase name or step kind */
+        char *name; /* phase name, step kind or note key */
         char **args;
         size_t n_args;
         struct process_id owner;
@@ -235,12 +248,14 @@ struct record {
         int error;     /* -errno */
         char *devices;
         char *command;
+        char *value; /* note */
         enum journal_outcome outcome;
 };
 
 static void record_done(struct record *rec)
 {
         free(rec->name);
+        free(rec->value);
         strv_free(rec->args, rec->n_args);
         free(rec->devices);
         free(rec->command);
@@ -266,12 +281,13 @@ _printf_(3, 4) static int refuse(char *why, size_t size, const char *fmt, ...)
 
 static int check_record(const struct journal_state *st, const struct record *rec, char *why, size_t size)
 {
+        const char *const *outcome_names = st->spec->outcomes;
         const struct journal_phase *last = st->n_phases > 0 ? &st->phases[st->n_phases - 1] : NULL;
         const char *what = record_names[rec->type];
         const struct journal_step *step = rec->index < st->n_steps ? &st->steps[rec->index] : NULL;
 
         if (rec->type == REC_PHASE) {
-                if (last && (last->outcome == JOURNAL_OUTCOME_ROLLED_BACK || last->outcome == JOURNAL_OUTCOME_RELEASED))
+                if (last && (last->outcome == JOURNAL_OUTCOME_ROLLED_BACK || last->outcome == JOURNAL_OUTCOME_UNDONE))
                         return refuse(why, size, "phase after the transition ended (%s)", outcome_names[last->outcome]);
                 return 0;
         }
@@ -291,6 +307,7 @@ static int check_record(const struct journal_state *st, const struct record *rec
                         return refuse(why, size, "step %zu out of order; expected step %zu", rec->index, st->n_steps);
                 return 0;
 
+        case REC_NOTE:
         case REC_DONE:
         case REC_FAILED:
         case REC_REVERTED:
@@ -319,17 +336,21 @@ static int check_record(const struct journal_state *st, const struct record *rec
 
         case REC_END: {
                 enum journal_step_state need;
-                bool was_attached = false;
+                bool was_applied = false;
 
                 if (st->in_progress)
                         return refuse(why, size, "end while step %zu is in progress", st->in_progress_step);
                 for (size_t p = 0; p + 1 < st->n_phases; p++)
-                        was_attached = was_attached || st->phases[p].outcome == JOURNAL_OUTCOME_ATTACHED;
-                if (rec->outcome == JOURNAL_OUTCOME_RELEASED && !was_attached)
-                        return refuse(why, size, "'released' but the GPU was never attached; expected 'rolled-back'");
-                if (rec->outcome == JOURNAL_OUTCOME_ROLLED_BACK && was_attached)
-                        return refuse(why, size, "'rolled-back' after the GPU was attached; expected 'released'");
-                need = rec->outcome == JOURNAL_OUTCOME_ATTACHED ? JOURNAL_STEP_DONE : JOURNAL_STEP_REVERTED;
+                        was_applied = was_applied || st->phases[p].outcome == JOURNAL_OUTCOME_APPLIED;
+                if (rec->outcome == JOURNAL_OUTCOME_UNDONE && !was_applied)
+                        return refuse(why, size, "'%s' but %s was never %s; expected '%s'",
+                                      outcome_names[JOURNAL_OUTCOME_UNDONE], st->spec->subject,
+                                      outcome_names[JOURNAL_OUTCOME_APPLIED], outcome_names[JOURNAL_OUTCOME_ROLLED_BACK]);
+                if (rec->outcome == JOURNAL_OUTCOME_ROLLED_BACK && was_applied)
+                        return refuse(why, size, "'%s' after %s was %s; expected '%s'",
+                                      outcome_names[JOURNAL_OUTCOME_ROLLED_BACK], st->spec->subject,
+                                      outcome_names[JOURNAL_OUTCOME_APPLIED], outcome_names[JOURNAL_OUTCOME_UNDONE]);
+                need = rec->outcome == JOURNAL_OUTCOME_APPLIED ? JOURNAL_STEP_DONE : JOURNAL_STEP_REVERTED;
                 if (st->n_in_state[need] == st->n_steps)
                         return 0;
                 for (size_t i = 0; i < st->n_steps; i++)
@@ -362,9 +383,30 @@ static int grow(void **p, size_t *n_alloc, size_t n_needed, size_t size)
         return 0;
 }
 
+/* Where step's value of key is in its notes (2 * n_notes strings), or -1. */
+static long find_note(const struct journal_step *step, const char *key)
+{
+        for (size_t k = 0; k < step->n_notes; k++)
+                if (strcmp(step->notes[2 * k], key) == 0)
+                        return (long)k;
+        return -1;
+}
+
 /* Makes room for what commit_record() adds, so that it cannot fail. */
 static int reserve_record(struct journal_state *st, const struct record *rec)
 {
+        if (rec->type == REC_NOTE) {
+                struct journal_step *step = &st->steps[rec->index];
+                char **v;
+
+                if (find_note(step, rec->name) >= 0)
+                        return 0;
+                v = realloc(step->notes, (2 * step->n_notes + 2) * sizeof(char *));
+                if (!v)
+                        return -ENOMEM;
+                step->notes = v;
+                return 0;
+        }
         if (rec->type == REC_PHASE)
                 return grow((void **)&st->phases, &st->n_phases_alloc, st->n_phases + 1, sizeof(*st->phases));
         if (rec->type == REC_BEGIN)
@@ -410,6 +452,20 @@ static void commit_record(struct journal_state *st, struct record *rec)
                 st->in_progress_revert = false;
                 st->in_progress_step = rec->index;
                 break;
+        case REC_NOTE: {
+                long k = find_note(step, rec->name);
+
+                step->note_bytes += journal_note_bytes(rec->index, rec->name, rec->value);
+                if (k >= 0) {
+                        free(step->notes[2 * k + 1]);
+                        step->notes[2 * k + 1] = TAKE_PTR(rec->value);
+                        break;
+                }
+                step->notes[2 * step->n_notes] = TAKE_PTR(rec->name);
+                step->notes[2 * step->n_notes + 1] = TAKE_PTR(rec->value);
+                step->n_notes++;
+                break;
+        }
         case REC_DONE:
                 set_step_state(st, rec->index, JOURNAL_STEP_DONE);
                 step->duration_usec = rec->usec;
@@ -455,6 +511,7 @@ void journal_state_free(struct journal_state *st)
         for (size_t i = 0; i < st->n_steps; i++) {
                 free(st->steps[i].kind);
                 strv_free(st->steps[i].args, st->steps[i].n_args);
+                strv_free(st->steps[i].notes, 2 * st->steps[i].n_notes);
         }
         free(st->phases);
         free(st->steps);
@@ -469,6 +526,7 @@ struct span {
 };
 
 struct parser {
+        const struct journal_spec *spec;
         const char *filename;
         size_t line;
         char *error;
@@ -575,21 +633,24 @@ static int parse_name(struct parser *ps, struct span s, const char *what, char *
         return 0;
 }
 
+/* The magic is "PREFIX VERSION": a PREFIX with another version is this kind of journal in a
+ * format this tool does not read; anything else is not this kind of journal. */
 static int parse_magic(struct parser *ps, struct span line)
 {
-        static const char prefix[] = "gpu-handoff journal ";
+        const char *magic = ps->spec->magic;
+        size_t prefix = (size_t)(strrchr(magic, ' ') + 1 - magic);
         char q[QUOTE_MAX + 4];
-        struct span version = { line.p + strlen(prefix), 0 };
+        struct span version = { line.p + prefix, 0 };
 
-        if (span_eq(line, JOURNAL_MAGIC))
+        if (span_eq(line, magic))
                 return 0;
-        if (line.n > strlen(prefix) && memcmp(line.p, prefix, strlen(prefix)) == 0) {
-                version.n = line.n - strlen(prefix);
+        if (line.n > prefix && memcmp(line.p, magic, prefix) == 0) {
+                version.n = line.n - prefix;
                 if (strspn(version.p, "0123456789") >= version.n)
-                        return parse_error(ps, "journal format version %s is not supported (this tool reads version 1)",
-                                           quote(version, q));
+                        return parse_error(ps, "journal format version %s is not supported (this tool reads version %s)",
+                                           quote(version, q), magic + prefix);
         }
-        return parse_error(ps, "not a gpu-handoff journal (the first line is '%s')", quote(line, q));
+        return parse_error(ps, "not a %.*s (the first line is '%s')", (int)(prefix - 1), magic, quote(line, q));
 }
 
 /* Splits at every single space: "a  b" is "a", "", "b". */
@@ -617,7 +678,7 @@ static int split(struct span line, struct span **ret, size_t *ret_n)
 static int parse_record(struct parser *ps, const struct span *f, size_t n, struct record *rec)
 {
         static const size_t n_fields[_REC_MAX] = {
-                [REC_PHASE] = 7, [REC_BEGIN] = 3,  [REC_DONE] = 3,          [REC_FAILED] = 3,
+                [REC_PHASE] = 7, [REC_BEGIN] = 3,  [REC_NOTE] = 4, [REC_DONE] = 3, [REC_FAILED] = 3,
                 [REC_REVERT] = 2, [REC_REVERTED] = 2, [REC_REVERT_FAILED] = 3, [REC_END] = 2,
         };
         char q[QUOTE_MAX + 4];
@@ -658,10 +719,12 @@ static int parse_record(struct parser *ps, const struct span *f, size_t n, struc
                 _cleanup_free_ char *o = strndup(f[1].p, f[1].n);
                 if (!o)
                         return -ENOMEM;
-                rec->outcome = journal_outcome_from_string(o);
+                rec->outcome = journal_outcome_from_string(ps->spec, o);
                 if (rec->outcome == _JOURNAL_OUTCOME_MAX)
-                        return parse_error(ps, "unknown outcome '%s'; expected attached, rolled-back or released",
-                                           quote(f[1], q));
+                        return parse_error(ps, "unknown outcome '%s'; expected %s, %s or %s", quote(f[1], q),
+                                           ps->spec->outcomes[JOURNAL_OUTCOME_APPLIED],
+                                           ps->spec->outcomes[JOURNAL_OUTCOME_ROLLED_BACK],
+                                           ps->spec->outcomes[JOURNAL_OUTCOME_UNDONE]);
                 return 0;
         }
 
@@ -687,6 +750,11 @@ static int parse_record(struct parser *ps, const struct span *f, size_t n, struc
                         rec->n_args++;
                 }
                 return 0;
+        case REC_NOTE:
+                r = parse_name(ps, f[2], "note key", &rec->name);
+                if (r < 0)
+                        return r;
+                return parse_text(ps, f[3], "note value", &rec->value);
         case REC_DONE:
                 return parse_number(ps, f[2], 0, UINT64_MAX, "duration", &rec->usec);
         case REC_FAILED:
@@ -736,7 +804,7 @@ static int check_fragment(struct parser *ps, struct span frag)
         struct span word = { frag.p, strcspn(frag.p, " ") };
 
         if (!ps->st->have_magic) {
-                if (frag.n <= strlen(JOURNAL_MAGIC) && memcmp(frag.p, JOURNAL_MAGIC, frag.n) == 0)
+                if (frag.n <= strlen(ps->spec->magic) && memcmp(frag.p, ps->spec->magic, frag.n) == 0)
                         return 0;
                 return parse_magic(ps, frag);
         }
@@ -750,26 +818,27 @@ static int check_fragment(struct parser *ps, struct span frag)
         return parse_error(ps, "incomplete last line '%s' is not the start of a record", quote(frag, q));
 }
 
-int journal_parse(const char *text, size_t len, const char *filename, struct journal_state **ret, char **ret_error)
+int journal_parse(const struct journal_spec *spec, const char *text, size_t len, const char *filename,
+                  struct journal_state **ret, char **ret_error)
 {
+        char path[PATH_MAX];
         struct parser ps = {
-                .filename = filename ? filename : JOURNAL_PATH,
+                .spec = spec,
                 .line = 1,
         };
         const char *p = text, *end = text ? text + len : text;
         int r = 0;
 
-        if (!ret || (!text && len > 0))
+        if (!spec || !ret || (!text && len > 0))
                 return -EINVAL;
-        if (len > JOURNAL_SIZE_MAX) {
-                if (ret_error && asprintf(ret_error, "%s: larger than 1 MiB (%zu bytes); not a journal this tool wrote",
-                                          ps.filename, len) < 0)
-                        *ret_error = NULL;
-                return -EBADMSG;
-        }
+        ps.filename = filename ? filename : journal_path(spec, path);
+        if (len > JOURNAL_SIZE_MAX)
+                return error_setf(ret_error, -EBADMSG, "%s: larger than 1 MiB (%zu bytes); not a journal this tool wrote",
+                                  ps.filename, len);
         ps.st = calloc(1, sizeof(*ps.st));
         if (!ps.st)
                 return -ENOMEM;
+        ps.st->spec = spec;
 
         for (; p < end && r >= 0; ps.line++) {
                 const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -850,123 +919,57 @@ int journal_state_pending_reverts(const struct journal_state *st, size_t **ret, 
         return 0;
 }
 
+const char *journal_state_note(const struct journal_state *st, size_t i, const char *key)
+{
+        long k;
+
+        if (!st || i >= st->n_steps || !key)
+                return NULL;
+        k = find_note(&st->steps[i], key);
+        return k >= 0 ? st->steps[i].notes[2 * k + 1] : NULL;
+}
+
 enum journal_outcome journal_state_undo_outcome(const struct journal_state *st)
 {
         for (size_t p = 0; st && p < st->n_phases; p++)
-                if (st->phases[p].outcome == JOURNAL_OUTCOME_ATTACHED)
-                        return JOURNAL_OUTCOME_RELEASED;
+                if (st->phases[p].outcome == JOURNAL_OUTCOME_APPLIED)
+                        return JOURNAL_OUTCOME_UNDONE;
         return JOURNAL_OUTCOME_ROLLED_BACK;
 }
 
 /* Files */
 
-_printf_(2, 3) static void set_error(char **ret_error, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!ret_error)
-                return;
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-}
-
-/* Another user who can write here could forge the record of what to undo as root. */
-static int check_inode(const struct stat *st, const char *path, bool dir, char **ret_error)
-{
-        if (S_ISLNK(st->st_mode)) {
-                set_error(ret_error, "%s is a symlink; refusing to follow it", path);
-                return -ELOOP;
-        }
-        if (dir && !S_ISDIR(st->st_mode)) {
-                set_error(ret_error, "%s is not a directory", path);
-                return -ENOTDIR;
-        }
-        if (!dir && !S_ISREG(st->st_mode)) {
-                set_error(ret_error, "%s is not a regular file", path);
-                return -EBADFD;
-        }
-        if (st->st_uid != geteuid()) {
-                set_error(ret_error, "%s is owned by uid %u, not by uid %u", path, (unsigned)st->st_uid,
-                          (unsigned)geteuid());
-                return -EPERM;
-        }
-        if (dir && (st->st_mode & 022)) {
-                set_error(ret_error, "%s is writable by other users (mode %04o)", path,
-                          (unsigned)(st->st_mode & 07777));
-                return -EPERM;
-        }
-        return 0;
-}
-
-/* Returns a directory fd of run/gpu-handoff, created (0700) when missing if create is set. */
-static int open_dir(const struct sysroot *sr, bool create, char **ret_error)
-{
-        _cleanup_close_ int runfd = -1, fd = -1;
-        bool created = false;
-        struct stat st;
-        int dfd, r;
-
-        /* run/ too, as handoff_run_dir_open() does: a fake root may lack it. */
-        if (create && mkdirat(sr->fd, "run", 0755) < 0 && errno != EEXIST)
-                return negative_errno();
-        runfd = sysroot_openat(sr, "run", O_RDONLY | O_DIRECTORY);
-        if (runfd < 0)
-                return runfd;
-        if (create) {
-                if (mkdirat(runfd, "gpu-handoff", 0700) >= 0)
-                        created = true;
-                else if (errno != EEXIST)
-                        return negative_errno();
-        }
-        /* O_PATH|O_NOFOLLOW opens a symlink itself, so fstat() sees what is really there. */
-        fd = openat(runfd, "gpu-handoff", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        r = check_inode(&st, JOURNAL_DIR, true, ret_error);
-        if (r < 0)
-                return r;
-        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return negative_errno();
-        if (created && fsync(runfd) < 0) {
-                r = negative_errno();
-                close(dfd);
-                return r;
-        }
-        return dfd;
-}
-
-static int open_file(int dfd, int flags, char **ret_error)
+/* The journal itself, below dfd. Another user who can write it could forge the record of what to
+ * undo as root. */
+static int open_file(const struct journal_spec *spec, int dfd, int flags, char **ret_error)
 {
         _cleanup_close_ int fd = -1;
+        char path[PATH_MAX];
         struct stat st;
         int r;
 
+        journal_path(spec, path);
         /* O_NONBLOCK: a FIFO planted here must not hang us before fstat() tells what it is. */
-        fd = openat(dfd, "journal", flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+        fd = openat(dfd, JOURNAL_FILE, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
         if (fd < 0) {
                 r = negative_errno();
-                if (r == -EEXIST && fstatat(dfd, "journal", &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISLNK(st.st_mode))
+                if (r == -EEXIST && fstatat(dfd, JOURNAL_FILE, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISLNK(st.st_mode))
                         r = -ELOOP;
                 if (r == -ELOOP)
-                        set_error(ret_error, "%s is a symlink; refusing to follow it", JOURNAL_PATH);
-                else if (r == -EEXIST)
-                        set_error(ret_error, "%s exists already; recover or discard it first", JOURNAL_PATH);
-                else if (r == -EISDIR) {
-                        set_error(ret_error, "%s is not a regular file", JOURNAL_PATH);
-                        r = -EBADFD;
-                }
+                        return error_setf(ret_error, r, "%s is a symlink; refusing to follow it", path);
+                if (r == -EEXIST)
+                        return error_setf(ret_error, r, "%s exists already; recover or discard it first", path);
+                if (r == -EISDIR)
+                        return error_setf(ret_error, -EBADFD, "%s is not a regular file", path);
                 return r;
         }
         if (fstat(fd, &st) < 0)
                 return negative_errno();
-        r = check_inode(&st, JOURNAL_PATH, false, ret_error);
-        if (r < 0)
-                return r;
+        if (!S_ISREG(st.st_mode))
+                return error_setf(ret_error, -EBADFD, "%s is not a regular file", path);
+        if (st.st_uid != geteuid())
+                return error_setf(ret_error, -EPERM, "%s is owned by uid %u, not by uid %u", path,
+                                  (unsigned)st.st_uid, (unsigned)geteuid());
         return TAKE_FD(fd);
 }
 
@@ -1005,7 +1008,8 @@ static int read_journal(int fd, char **ret, size_t *ret_len)
         return 0;
 }
 
-static int load_fd(int fd, struct journal_state **ret, size_t *ret_len, char **ret_error)
+static int load_fd(const struct journal_spec *spec, int fd, struct journal_state **ret, size_t *ret_len,
+                   char **ret_error)
 {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
@@ -1014,7 +1018,7 @@ static int load_fd(int fd, struct journal_state **ret, size_t *ret_len, char **r
         r = read_journal(fd, &buf, &len);
         if (r < 0)
                 return r;
-        r = journal_parse(buf, len, JOURNAL_PATH, ret, ret_error);
+        r = journal_parse(spec, buf, len, NULL, ret, ret_error);
         if (r < 0)
                 return r;
         if (ret_len)
@@ -1022,33 +1026,34 @@ static int load_fd(int fd, struct journal_state **ret, size_t *ret_len, char **r
         return 0;
 }
 
-int journal_load(const struct sysroot *sr, struct journal_state **ret, char **ret_error)
+int journal_load(const struct journal_spec *spec, const struct sysroot *sr, struct journal_state **ret,
+                 char **ret_error)
 {
         _cleanup_close_ int dfd = -1, fd = -1;
 
-        if (!sr || !ret)
+        if (!spec || !sr || !ret)
                 return -EINVAL;
-        dfd = open_dir(sr, false, ret_error);
+        dfd = change_dir_open(sr, spec->dir, false, ret_error);
         if (dfd < 0)
                 return dfd;
-        fd = open_file(dfd, O_RDONLY, ret_error);
+        fd = open_file(spec, dfd, O_RDONLY, ret_error);
         if (fd < 0)
                 return fd;
-        return load_fd(fd, ret, NULL, ret_error);
+        return load_fd(spec, fd, ret, NULL, ret_error);
 }
 
-int journal_remove(const struct sysroot *sr)
+int journal_remove(const struct journal_spec *spec, const struct sysroot *sr)
 {
         _cleanup_close_ int dfd = -1;
 
-        if (!sr)
+        if (!spec || !sr)
                 return -EINVAL;
-        dfd = open_dir(sr, false, NULL);
+        dfd = change_dir_open(sr, spec->dir, false, NULL);
         if (dfd < 0)
                 return dfd;
         /* Whatever is there, a symlink included (unlinkat() does not follow it): this is also
          * how a journal that cannot be read is discarded. */
-        if (unlinkat(dfd, "journal", 0) < 0)
+        if (unlinkat(dfd, JOURNAL_FILE, 0) < 0)
                 return negative_errno();
         return fsync(dfd) < 0 ? negative_errno() : 0;
 }
@@ -1056,18 +1061,20 @@ int journal_remove(const struct sysroot *sr)
 /* Writer */
 
 struct journal {
+        const struct journal_spec *spec;
         int fd;
         off_t size;  /* bytes of complete records */
         int broken;  /* first unrecoverable write error, sticky */
         struct journal_state *st;
 };
 
-static struct journal *journal_new(int fd, off_t size, struct journal_state *st)
+static struct journal *journal_new(const struct journal_spec *spec, int fd, off_t size, struct journal_state *st)
 {
         struct journal *j = calloc(1, sizeof(*j));
 
         if (!j)
                 return NULL;
+        j->spec = spec;
         j->fd = fd;
         j->size = size;
         j->st = st;
@@ -1088,6 +1095,11 @@ struct journal *journal_close(struct journal *j)
 const struct journal_state *journal_get_state(const struct journal *j)
 {
         return j ? j->st : NULL;
+}
+
+const struct journal_spec *journal_get_spec(const struct journal *j)
+{
+        return j ? j->spec : NULL;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -1118,7 +1130,7 @@ static char *format_record(const struct journal_state *st, const struct record *
         if (!f)
                 return NULL;
         if (!st->have_magic)
-                fputs(JOURNAL_MAGIC "\n", f);
+                fprintf(f, "%s\n", st->spec->magic);
         fputs(record_names[rec->type], f);
         switch (rec->type) {
         case REC_PHASE: {
@@ -1136,6 +1148,12 @@ static char *format_record(const struct journal_state *st, const struct record *
                         fprintf(f, " %s", a ? a : "");
                 }
                 break;
+        case REC_NOTE: {
+                _cleanup_free_ char *v = journal_escape(rec->value);
+                ok = v;
+                fprintf(f, " %zu %s %s", rec->index, rec->name, v ? v : "");
+                break;
+        }
         case REC_DONE:
                 fprintf(f, " %zu %ju", rec->index, (uintmax_t)rec->usec);
                 break;
@@ -1144,7 +1162,7 @@ static char *format_record(const struct journal_state *st, const struct record *
                 fprintf(f, " %zu %d", rec->index, -rec->error);
                 break;
         case REC_END:
-                fprintf(f, " %s", outcome_names[rec->outcome]);
+                fprintf(f, " %s", st->spec->outcomes[rec->outcome]);
                 break;
         default:
                 fprintf(f, " %zu", rec->index);
@@ -1260,8 +1278,9 @@ static int phase_record(const char *phase, const struct process_id *owner, const
         return 0;
 }
 
-int journal_create(const struct sysroot *sr, const char *phase, const struct process_id *owner,
-                   const char *devices, const char *command, struct journal **ret, char **ret_error)
+int journal_create(const struct journal_spec *spec, const struct sysroot *sr, const char *phase,
+                   const struct process_id *owner, const char *devices, const char *command, struct journal **ret,
+                   char **ret_error)
 {
         _cleanup_close_ int dfd = -1, fd = -1;
         struct journal_state *st;
@@ -1269,23 +1288,25 @@ int journal_create(const struct sysroot *sr, const char *phase, const struct pro
         struct record rec;
         int r;
 
-        if (!sr || !ret)
+        if (!spec || !sr || !ret)
                 return -EINVAL;
         r = phase_record(phase, owner, devices, command, &rec);
         if (r < 0)
                 return r;
-        dfd = open_dir(sr, true, ret_error);
+        dfd = change_dir_open(sr, spec->dir, true, ret_error);
         if (dfd < 0) {
                 record_done(&rec);
                 return dfd;
         }
-        fd = open_file(dfd, O_RDWR | O_APPEND | O_CREAT | O_EXCL, ret_error);
+        fd = open_file(spec, dfd, O_RDWR | O_APPEND | O_CREAT | O_EXCL, ret_error);
         if (fd < 0) {
                 record_done(&rec);
                 return fd;
         }
         st = calloc(1, sizeof(*st));
-        j = st ? journal_new(fd, 0, st) : NULL;
+        if (st)
+                st->spec = spec;
+        j = st ? journal_new(spec, fd, 0, st) : NULL;
         if (!j) {
                 journal_state_free(st);
                 record_done(&rec);
@@ -1303,11 +1324,12 @@ int journal_create(const struct sysroot *sr, const char *phase, const struct pro
 fail:
         /* Nothing was done under this journal yet: leave no trace of it. */
         journal_close(j);
-        (void)unlinkat(dfd, "journal", 0);
+        (void)unlinkat(dfd, JOURNAL_FILE, 0);
         return r;
 }
 
-int journal_open(const struct sysroot *sr, struct journal **ret, char **ret_error)
+int journal_open(const struct journal_spec *spec, const struct sysroot *sr, struct journal **ret,
+                 char **ret_error)
 {
         _cleanup_close_ int dfd = -1, fd = -1;
         _cleanup_journal_state_ struct journal_state *st = NULL;
@@ -1315,15 +1337,15 @@ int journal_open(const struct sysroot *sr, struct journal **ret, char **ret_erro
         size_t len = 0;
         int r;
 
-        if (!sr || !ret)
+        if (!spec || !sr || !ret)
                 return -EINVAL;
-        dfd = open_dir(sr, false, ret_error);
+        dfd = change_dir_open(sr, spec->dir, false, ret_error);
         if (dfd < 0)
                 return dfd;
-        fd = open_file(dfd, O_RDWR | O_APPEND, ret_error);
+        fd = open_file(spec, dfd, O_RDWR | O_APPEND, ret_error);
         if (fd < 0)
                 return fd;
-        r = load_fd(fd, &st, &len, ret_error);
+        r = load_fd(spec, fd, &st, &len, ret_error);
         if (r < 0)
                 return r;
         if (st->ignored_bytes > 0) {
@@ -1332,7 +1354,7 @@ int journal_open(const struct sysroot *sr, struct journal **ret, char **ret_erro
                         return negative_errno();
                 st->ignored_bytes = 0;
         }
-        j = journal_new(fd, (off_t)len, st);
+        j = journal_new(spec, fd, (off_t)len, st);
         if (!j)
                 return -ENOMEM;
         fd = -1;
@@ -1376,6 +1398,21 @@ int journal_step_begin(struct journal *j, size_t i, const char *kind, const char
                         record_done(&rec);
                         return -ENOMEM;
                 }
+        }
+        return append(j, &rec);
+}
+
+int journal_note(struct journal *j, size_t i, const char *key, const char *value)
+{
+        struct record rec = { .type = REC_NOTE, .index = i };
+
+        if (!j || !key || !is_name(key) || !value)
+                return -EINVAL;
+        rec.name = strdup(key);
+        rec.value = strdup(value);
+        if (!rec.name || !rec.value) {
+                record_done(&rec);
+                return -ENOMEM;
         }
         return append(j, &rec);
 }

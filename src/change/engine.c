@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The engine: steps journaled before they change anything, rolled back on failure (engine.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "basic/macro.h"
-#include "handoff/engine.h"
-#include "handoff/interrupt.h"
+#include "change/engine.h"
+#include "change/interrupt.h"
 
 static struct engine_run *run_new(const struct step *steps, size_t n)
 {
@@ -45,9 +46,22 @@ const char *outcome_to_string(enum outcome o)
         return names[o];
 }
 
-static uint64_t now(const struct handoff_ctx *ctx)
+static uint64_t now(const struct change_ctx *ctx)
 {
         return clock_now(ctx->clock);
+}
+
+/* The context a step runs in: the caller's, and where the step stands in the journal. */
+static struct change_ctx step_ctx(const struct change_ctx *ctx, struct journal *j, const struct change_kind *kind,
+                                  size_t jindex, bool applying)
+{
+        struct change_ctx c = *ctx;
+
+        c.journal = j;
+        c.index = jindex;
+        c.applying = applying;
+        c.note_room = kind ? kind->note_room : 0;
+        return c;
 }
 
 static void journal_failed(struct engine_run *run, int r)
@@ -59,11 +73,13 @@ static void journal_failed(struct engine_run *run, int r)
 /* Reverts one step, journaled around the change. A revert is idempotent, so it runs even when
  * its record cannot be written (a full /run): the journal then still says the step may be
  * applied, and undoing it again later is harmless, while not undoing it now would leave the
- * GPU half-lent until someone frees space. */
-static int revert_one(const struct handoff_ctx *ctx, struct journal *j, struct engine_run *run, size_t jindex,
-                      const struct step *s, struct step_outcome *o)
+ * machine half-changed (a GPU half-lent) until someone frees space. */
+static int revert_one(const struct change_ctx *ctx, const struct change_domain *d, struct journal *j,
+                      struct engine_run *run, size_t jindex, const struct step *s, struct step_outcome *o)
 {
-        const struct step_ops *ops = step_ops_get(s->kind);
+        const struct change_kind *kind = change_domain_kind(d, s->kind);
+        const struct step_ops *ops = kind ? kind->ops : NULL;
+        struct change_ctx sctx = step_ctx(ctx, j, kind, jindex, false);
         uint64_t t0 = now(ctx);
         char *message = NULL;
         bool recorded;
@@ -72,7 +88,7 @@ static int revert_one(const struct handoff_ctx *ctx, struct journal *j, struct e
         r = journal_revert_begin(j, jindex);
         recorded = r >= 0;
         journal_failed(run, r);
-        r = ops && ops->revert ? ops->revert(ctx, s, &message) : 0;
+        r = ops && ops->revert ? ops->revert(&sctx, s, &message) : 0;
         o->usec = now(ctx) - t0;
         if (r < 0) {
                 if (recorded)
@@ -91,8 +107,8 @@ static int revert_one(const struct handoff_ctx *ctx, struct journal *j, struct e
         return 0;
 }
 
-int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct step *steps, size_t n,
-                 struct engine_run **ret)
+int engine_apply(const struct change_ctx *ctx, const struct change_domain *d, struct journal *j,
+                 const struct step *steps, size_t n, struct engine_run **ret)
 {
         struct engine_run *run = run_new(steps, n);
         _cleanup_free_ size_t *jindex = calloc(n ? n : 1, sizeof(size_t)); /* plan index -> journal index */
@@ -105,8 +121,10 @@ int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct 
         }
         for (size_t i = 0; i < n && !failure; i++) {
                 const struct step *s = &steps[i];
-                const struct step_ops *ops = step_ops_get(s->kind);
+                const struct change_kind *kind = change_domain_kind(d, s->kind);
+                const struct step_ops *ops = kind ? kind->ops : NULL;
                 struct step_outcome *o = &run->outcomes[i];
+                struct change_ctx sctx;
                 uint64_t t0;
                 int r;
 
@@ -121,8 +139,7 @@ int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct 
                 }
                 /* Durable before the change: a crash from here on is recoverable. */
                 jindex[i] = next;
-                r = journal_step_begin(j, next, step_kind_to_string(s->kind), (const char *const *)s->args,
-                                       s->n_args);
+                r = journal_step_begin(j, next, kind->name, (const char *const *)s->args, s->n_args);
                 if (r < 0) {
                         journal_failed(run, r);
                         o->state = OUTCOME_FAILED;
@@ -133,7 +150,8 @@ int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct 
                 }
                 next++;
                 t0 = now(ctx);
-                r = ops->apply(ctx, s, &o->message);
+                sctx = step_ctx(ctx, j, kind, jindex[i], true);
+                r = ops->apply(&sctx, s, &o->message);
                 o->usec = now(ctx) - t0;
                 if (r < 0) {
                         journal_failed(run, journal_step_failed(j, jindex[i], r));
@@ -151,11 +169,12 @@ int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct 
                         run->failed = (long)i;
                 }
         }
-        /* A signal during the last step: the attach is not wanted any more either. */
+        /* A signal during the last step: the change is not wanted any more either. */
         if (!failure && (run->interrupted = interrupt_pending()))
                 failure = -EINTR;
-        /* A lent GPU whose journal does not say so would be taken for an interrupted attach. */
-        if (!failure && (failure = journal_end(j, JOURNAL_OUTCOME_ATTACHED)) < 0)
+        /* A change whose journal does not say it is applied would be taken for an interrupted
+         * one (a lent GPU for an interrupted attach). */
+        if (!failure && (failure = journal_end(j, JOURNAL_OUTCOME_APPLIED)) < 0)
                 journal_failed(run, failure);
         if (failure) {
                 /* The failed step may have changed something before failing: revert it too. */
@@ -164,7 +183,7 @@ int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct 
                         struct step_outcome undo = {0};
                         if (o->state != OUTCOME_DONE && !(i == run->failed && jindex[i] < next))
                                 continue;
-                        if (revert_one(ctx, j, run, jindex[i], &steps[i], i == run->failed ? &undo : o) < 0)
+                        if (revert_one(ctx, d, j, run, jindex[i], &steps[i], i == run->failed ? &undo : o) < 0)
                                 run->host_intact = false;
                         if (i == run->failed)
                                 free(undo.message);
@@ -174,8 +193,9 @@ int engine_apply(const struct handoff_ctx *ctx, struct journal *j, const struct 
         return failure;
 }
 
-int engine_revert(const struct handoff_ctx *ctx, struct journal *j, const struct step *steps, size_t n,
-                  const size_t *indices, size_t n_indices, struct engine_run **ret)
+int engine_revert(const struct change_ctx *ctx, const struct change_domain *d, struct journal *j,
+                  const struct step *steps, size_t n, const size_t *indices, size_t n_indices,
+                  struct engine_run **ret)
 {
         struct engine_run *run = run_new(steps, n);
         int r = 0;
@@ -188,7 +208,7 @@ int engine_revert(const struct handoff_ctx *ctx, struct journal *j, const struct
                         r = -EBADMSG;
                         break;
                 }
-                r = revert_one(ctx, j, run, i, &steps[i], &run->outcomes[i]);
+                r = revert_one(ctx, d, j, run, i, &steps[i], &run->outcomes[i]);
                 if (r < 0) {
                         run->failed = (long)i;
                         run->host_intact = false;
@@ -206,7 +226,8 @@ void steps_free(struct step *steps, size_t n)
         free(steps);
 }
 
-int steps_from_journal(const struct journal_state *st, struct step **ret, size_t *ret_n)
+int steps_from_journal(const struct change_domain *d, const struct journal_state *st, struct step **ret,
+                       size_t *ret_n)
 {
         struct step *steps = calloc(st->n_steps ? st->n_steps : 1, sizeof(*steps));
 
@@ -216,11 +237,13 @@ int steps_from_journal(const struct journal_state *st, struct step **ret, size_t
                 const struct journal_step *js = &st->steps[i];
                 struct step *s = &steps[i];
 
-                s->kind = step_kind_from_string(js->kind);
-                if (s->kind == _STEP_KIND_MAX || js->n_args > STEP_MAX_ARGS) {
+                int kind = change_domain_find_kind(d, js->kind);
+
+                if (kind < 0 || js->n_args > STEP_MAX_ARGS) {
                         steps_free(steps, i);
                         return -EBADMSG;
                 }
+                s->kind = (unsigned)kind;
                 for (size_t a = 0; a < js->n_args; a++)
                         if (!(s->args[s->n_args++] = strdup(js->args[a]))) {
                                 steps_free(steps, i + 1);

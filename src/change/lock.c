@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One transition at a time, with who is in the way when the lock cannot be had (lock.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,65 +13,27 @@
 #include <unistd.h>
 
 #include "basic/macro.h"
-#include "handoff/lock.h"
+#include "change/dir.h"
+#include "change/lock.h"
 #include "host/holders.h"
 
-struct handoff_lock {
+struct change_lock {
         int fd;
 };
 
-/* Opens name below dirfd as a directory without following a symlink; creates it first. */
-static int open_dir_nofollow(int dirfd, const char *name, mode_t mode)
-{
-        struct stat st;
-        int fd;
-
-        if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
-                return negative_errno();
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0)
-                return fd;
-        if (errno != ELOOP && errno != ENOTDIR)
-                return negative_errno();
-        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return negative_errno();
-        return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
-}
-
-int handoff_run_dir_open(const struct sysroot *sr)
-{
-        _cleanup_close_ int run_fd = -1, fd = -1;
-        struct stat st;
-
-        /* /run always exists on a real host; a fake tree may lack it */
-        if (mkdirat(sr->fd, "run", 0755) < 0 && errno != EEXIST)
-                return negative_errno();
-        run_fd = sysroot_openat(sr, "run", O_PATH | O_DIRECTORY);
-        if (run_fd < 0)
-                return run_fd;
-        fd = open_dir_nofollow(run_fd, "gpu-handoff", 0700);
-        if (fd < 0)
-                return fd;
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
-                return -EPERM;
-        return TAKE_FD(fd);
-}
-
-/* WHAT as the file records it, in HANDOFF_LOCK_WHAT_MAX bytes with the NUL: a control
+/* WHAT as the file records it, in CHANGE_LOCK_WHAT_MAX bytes with the NUL: a control
  * character (which would end the line or mislead a terminal) becomes '?', and a longer one (the
  * hook's "hook prepare VM" for a VM name of up to 250 bytes) is cut at a character boundary and
  * ends in "...". It only names the holder for a message. */
-static void what_record(const char *what, char buf[static HANDOFF_LOCK_WHAT_MAX])
+static void what_record(const char *what, char buf[static CHANGE_LOCK_WHAT_MAX])
 {
         size_t n = strlen(what);
 
-        if (n >= HANDOFF_LOCK_WHAT_MAX) {
-                n = HANDOFF_LOCK_WHAT_MAX - 4;
+        if (n >= CHANGE_LOCK_WHAT_MAX) {
+                n = CHANGE_LOCK_WHAT_MAX - 4;
                 while (n > 0 && ((unsigned char)what[n] & 0xc0) == 0x80) /* not inside a UTF-8 sequence */
                         n--;
-                snprintf(buf, HANDOFF_LOCK_WHAT_MAX, "%.*s...", (int)n, what);
+                snprintf(buf, CHANGE_LOCK_WHAT_MAX, "%.*s...", (int)n, what);
         } else
                 memcpy(buf, what, n + 1);
         for (char *p = buf; *p; p++)
@@ -91,7 +54,7 @@ static int try_flock(void *userdata)
 
 static int write_identity(int fd, const struct process_id *id, const char *what)
 {
-        char buf[64 + HANDOFF_LOCK_WHAT_MAX];
+        char buf[64 + CHANGE_LOCK_WHAT_MAX];
         int n = snprintf(buf, sizeof(buf), "%d %" PRIu64 " %s\n", (int)id->pid, id->start_time, what);
         ssize_t k;
 
@@ -140,7 +103,7 @@ static int parse_identity(const char *s, struct process_id *ret, char *what, siz
 static void read_holder(const struct sysroot *sr, int fd, struct process_id *ret_holder, char *holder_what,
                         size_t holder_what_size)
 {
-        char buf[128 + HANDOFF_LOCK_WHAT_MAX], what[HANDOFF_LOCK_WHAT_MAX];
+        char buf[128 + CHANGE_LOCK_WHAT_MAX], what[CHANGE_LOCK_WHAT_MAX];
         struct process_id id = {};
         ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 
@@ -158,14 +121,14 @@ static void read_holder(const struct sysroot *sr, int fd, struct process_id *ret
                 snprintf(holder_what, holder_what_size, "%s", what);
 }
 
-int handoff_lock_take(const struct sysroot *sr, const struct clock_ops *clk, uint64_t timeout_usec,
-                      const char *what, struct handoff_lock **ret, struct process_id *ret_holder,
-                      char *holder_what, size_t holder_what_size)
+int change_lock_take(const struct sysroot *sr, const char *dir, const struct clock_ops *clk, uint64_t timeout_usec,
+                     const char *what, struct change_lock **ret, struct process_id *ret_holder, char *holder_what,
+                     size_t holder_what_size)
 {
         _cleanup_close_ int dir_fd = -1, fd = -1;
-        char comm[PROC_COMM_MAX], recorded[HANDOFF_LOCK_WHAT_MAX];
+        char comm[PROC_COMM_MAX], recorded[CHANGE_LOCK_WHAT_MAX];
         struct process_id self;
-        struct handoff_lock *l;
+        struct change_lock *l;
         struct stat st;
         int r;
 
@@ -177,11 +140,11 @@ int handoff_lock_take(const struct sysroot *sr, const struct clock_ops *clk, uin
                 return r;
         what_record(what ? what : comm[0] ? comm : "?", recorded);
 
-        dir_fd = handoff_run_dir_open(sr);
+        dir_fd = change_dir_open(sr, dir, true, NULL);
         if (dir_fd < 0)
                 return dir_fd;
         /* O_NONBLOCK: a FIFO planted there must not block the open */
-        fd = openat(dir_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0600);
+        fd = openat(dir_fd, CHANGE_LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0600);
         if (fd < 0)
                 return negative_errno();
         if (fstat(fd, &st) < 0)
@@ -209,14 +172,18 @@ int handoff_lock_take(const struct sysroot *sr, const struct clock_ops *clk, uin
 }
 
 /* The first process other than this one with the lock file open; 0 when none is seen. */
-static pid_t find_opener(const struct sysroot *sr, char *comm, size_t comm_size)
+static pid_t find_opener(const struct sysroot *sr, const char *dir, char *comm, size_t comm_size)
 {
-        char *nodes[] = {(char *)HANDOFF_LOCK_PATH};
+        _cleanup_free_ char *path = NULL;
+        char *nodes[1];
         struct holder *h = NULL;
         size_t n = 0;
         pid_t pid = 0;
         struct process_id self;
 
+        if (asprintf(&path, "%s/" CHANGE_LOCK_FILE, dir) < 0)
+                return 0;
+        nodes[0] = path;
         if (process_id_self(sr, &self, NULL, 0) < 0 || holders_scan(sr, nodes, 1, &h, &n, NULL) < 0)
                 return 0;
         for (size_t i = 0; i < n && !pid; i++)
@@ -228,30 +195,31 @@ static pid_t find_opener(const struct sysroot *sr, char *comm, size_t comm_size)
         return pid;
 }
 
-int handoff_lock_take_or_explain(const struct sysroot *sr, const struct clock_ops *clk, uint64_t timeout_usec,
-                                 const char *what, struct handoff_lock **ret, struct handoff_lock_busy *ret_busy)
+int change_lock_take_or_explain(const struct sysroot *sr, const char *dir, const struct clock_ops *clk,
+                                uint64_t timeout_usec, const char *what, struct change_lock **ret,
+                                struct change_lock_busy *ret_busy)
 {
-        struct handoff_lock_busy busy = {};
+        struct change_lock_busy busy = {};
         int r;
 
-        r = handoff_lock_take(sr, clk, 0, what, ret, &busy.holder, busy.what, sizeof(busy.what));
+        r = change_lock_take(sr, dir, clk, 0, what, ret, &busy.holder, busy.what, sizeof(busy.what));
         if (r == -EBUSY && busy.holder.pid == 0) {
-                busy.opener = find_opener(sr, busy.opener_comm, sizeof(busy.opener_comm));
+                busy.opener = find_opener(sr, dir, busy.opener_comm, sizeof(busy.opener_comm));
                 /* A transition writes its identity right after it took the lock: look again, so
                  * that one caught in between is waited for like any other. */
-                r = handoff_lock_take(sr, clk, 0, what, ret, &busy.holder, busy.what, sizeof(busy.what));
+                r = change_lock_take(sr, dir, clk, 0, what, ret, &busy.holder, busy.what, sizeof(busy.what));
                 if (busy.holder.pid != 0)
                         busy.opener = 0;
         }
         if (r == -EBUSY && busy.opener == 0)
-                r = handoff_lock_take(sr, clk, timeout_usec, what, ret, &busy.holder, busy.what, sizeof(busy.what));
+                r = change_lock_take(sr, dir, clk, timeout_usec, what, ret, &busy.holder, busy.what, sizeof(busy.what));
         busy.opener_is_gpu_handoff = busy.opener && strncmp(busy.opener_comm, "gpu-handoff", 11) == 0;
         if (r == -EBUSY && ret_busy)
                 *ret_busy = busy;
         return r;
 }
 
-void handoff_lock_release(struct handoff_lock *l)
+void change_lock_release(struct change_lock *l)
 {
         if (!l)
                 return;

@@ -3,7 +3,7 @@
 #include <signal.h>
 
 #include "basic/macro.h"
-#include "handoff/interrupt.h"
+#include "change/interrupt.h"
 
 static volatile sig_atomic_t pending;
 
