@@ -26,6 +26,11 @@
  * is not its to remove. */
 #define NOTE_CHANGING "changing"
 
+bool step_file_changing(const struct change_ctx *ctx)
+{
+        return step_note_get(ctx, NOTE_CHANGING) != NULL;
+}
+
 static int note_changing(const struct change_ctx *ctx, const char *path, char **message)
 {
         int r = step_note(ctx, NOTE_CHANGING, "yes");
@@ -384,7 +389,7 @@ static int create_revert(const struct change_ctx *ctx, const struct step *s, cha
         if (r < 0)
                 return io_fail(message, r, "open the directory of", path);
         remove_leftover(dfd, name);
-        if (!step_note_get(ctx, NOTE_CHANGING))
+        if (!step_file_changing(ctx))
                 return 0;
         r = entry_read(dfd, name, &e);
         if (r < 0)
@@ -557,7 +562,7 @@ static int symlink_revert(const struct change_ctx *ctx, const struct step *s, ch
         if (r < 0)
                 return io_fail(message, r, "open the directory of", path);
         remove_leftover(dfd, name);
-        if (!step_note_get(ctx, NOTE_CHANGING))
+        if (!step_file_changing(ctx))
                 return 0;
         r = entry_read(dfd, name, &e);
         if (r < 0)
@@ -612,7 +617,7 @@ static int make_dir_revert(const struct change_ctx *ctx, const struct step *s, c
                 return 0;
         if (r < 0)
                 return io_fail(message, r, "open the directory of", path);
-        if (!step_note_get(ctx, NOTE_CHANGING))
+        if (!step_file_changing(ctx))
                 return 0;
         if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : io_fail(message, negative_errno(), "read", path);

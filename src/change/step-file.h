@@ -30,6 +30,7 @@
  *                                          the rest of the undo
  * MODE is octal ("0644"). */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,10 @@ char *step_make_dir_describe(const struct step *s);
  * time with O_NOFOLLOW (-ELOOP for a symlink on the way, -EINVAL for "." or ".." in it); *ret_name
  * points into path at the last component. For a domain's own steps on files. */
 int step_file_open_parent(const struct sysroot *sr, const char *path, int *ret_dirfd, const char **ret_name);
+
+/* For a domain's own revert of a symlink, create-file or make-dir step: whether its apply got as
+ * far as the change (its "changing" note); false when it refused or was killed before. */
+bool step_file_changing(const struct change_ctx *ctx);
 
 /* What EXPECT holds for content: "SIZE:HASH", HASH the 64-bit FNV-1a of the bytes in hex. It
  * tells an edited file from the one the plan read; it is no defence against someone crafting a
