@@ -190,9 +190,10 @@ int mkdir_durable_at(int dirfd, const char *name, mode_t mode)
 
         if (r < 0)
                 return r;
-        if (mkdirat(dirfd, name, 0700) < 0)
+        /* With mode at once, so that a writer killed before the chmod leaves it as the umask
+         * makes it; then exactly mode, set on what was made, never through a symlink. */
+        if (mkdirat(dirfd, name, mode & 07777) < 0)
                 return negative_errno();
-        /* Exactly mode whatever the umask, set on what was made, never through a symlink. */
         fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 r = negative_errno();

@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sanitizer/lsan_interface.h>
 
 #include "basic/fileio.h"
 #include "basic/macro.h"
@@ -37,6 +36,17 @@
 #include "change/transaction.h"
 #include "snapshot.h"
 #include "testtree.h"
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#else
+static inline void __lsan_disable(void)
+{
+}
+static inline void __lsan_enable(void)
+{
+}
+#endif
 
 enum { K_CREATE, K_REPLACE, K_REMOVE, K_SYMLINK, K_MKDIR, _K_MAX };
 

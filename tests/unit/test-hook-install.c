@@ -24,12 +24,25 @@
 
 #include <cmocka.h>
 
+#include "basic/fileio.h"
 #include "basic/macro.h"
+#include "change/journal.h"
 #include "doctor/doctor.h"
 #include "doctor/hook.h"
 #include "libvirt/hook-install.h"
 #include "snapshot.h"
 #include "testtree.h"
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#else
+static inline void __lsan_disable(void)
+{
+}
+static inline void __lsan_enable(void)
+{
+}
+#endif
 
 #define BINARY "/usr/sbin/gpu-handoff"
 #define FRONT "/usr/sbin/gpu-handoff-hook"
@@ -899,6 +912,181 @@ static void test_doctor(void **state)
         test_tree_free(t);
 }
 
+/* ---- every operation failing, or the process killed there ---- */
+
+/* One count over file-system changes (basic/fileio) and journal records. */
+static unsigned ops, fail_at, kill_at;
+static jmp_buf killed;
+
+static int operation(void)
+{
+        ops++;
+        if (kill_at && ops == kill_at)
+                longjmp(killed, 1);
+        return fail_at && ops == fail_at ? -EIO : 0;
+}
+
+static int file_op(const char *op, unsigned n, void *userdata)
+{
+        return operation();
+}
+
+static int journal_op(unsigned n, void *userdata)
+{
+        return operation();
+}
+
+static void faults_on(unsigned fail, unsigned kill)
+{
+        ops = 0;
+        fail_at = fail;
+        kill_at = kill;
+        fileio_set_fault_hook(file_op, NULL);
+        journal_set_write_hook(journal_op, NULL);
+}
+
+static void faults_off(void)
+{
+        fileio_set_fault_hook(NULL, NULL);
+        journal_set_write_hook(NULL, NULL);
+}
+
+static int install(struct test_tree *t)
+{
+        struct hook_report *rep = NULL;
+        char *error = NULL;
+        int r = hook_install(t->sr, BINARY, &rep, &error);
+
+        hook_report_free(rep);
+        free(error);
+        return r;
+}
+
+static int uninstall(struct test_tree *t)
+{
+        struct hook_report *rep = NULL;
+        char *error = NULL;
+        int r = hook_uninstall(t->sr, &rep, &error);
+
+        hook_report_free(rep);
+        free(error);
+        return r;
+}
+
+/* How many operations a fresh install, and then its uninstall, make. */
+static void count_operations(unsigned *ret_install, unsigned *ret_uninstall)
+{
+        struct test_tree *t = host(DEBIAN12, true);
+
+        faults_on(0, 0);
+        assert_int_equal(install(t), 0);
+        *ret_install = ops;
+        ops = 0;
+        assert_int_equal(uninstall(t), 0);
+        *ret_uninstall = ops;
+        faults_off();
+        test_tree_free(t);
+}
+
+/* The tree as a clean install leaves it, but for the journal's bytes (times, pids). */
+static char *installed_tree(void)
+{
+        static const char *const not_journal[] = {"var/lib/gpu-handoff/hook/journal", NULL};
+        struct test_tree *t = host(DEBIAN12, true);
+        char *s;
+
+        assert_int_equal(install(t), 0);
+        s = tree_snapshot(t->dir, not_journal);
+        assert_non_null(s);
+        test_tree_free(t);
+        return s;
+}
+
+static void assert_installed(struct test_tree *t, const char *installed, const char *when)
+{
+        static const char *const not_journal[] = {"var/lib/gpu-handoff/hook/journal", NULL};
+        _cleanup_free_ char *now = tree_snapshot(t->dir, not_journal);
+
+        assert_non_null(now);
+        if (strcmp(installed, now) != 0)
+                fail_msg("%s: not as a clean install leaves it:\n%s", when, snapshot_diff(installed, now));
+}
+
+static void test_fail_at_every_operation(void **state)
+{
+        _cleanup_free_ char *installed = installed_tree();
+        unsigned n_install, n_uninstall;
+
+        count_operations(&n_install, &n_uninstall);
+        assert_true(n_install >= 10);
+        for (unsigned k = 1; k <= n_install + n_uninstall; k++) {
+                struct test_tree *t = host(DEBIAN12, true);
+                _cleanup_free_ char *before = snap(t), *after = NULL;
+                char when[80];
+                int r;
+
+                snprintf(when, sizeof(when), "operation %u of %u failing", k, n_install + n_uninstall);
+                faults_on(k, 0);
+                r = install(t);
+                if (k <= n_install && r == 0)
+                        fail_msg("%s: install succeeded", when);
+                if (k <= n_install) {
+                        /* Rolled back: as before, unless the failure kept the journal from saying
+                         * so; then the next install finishes the undo and installs. */
+                        faults_off();
+                        if (!exists(t, JOURNAL)) {
+                                after = snap(t);
+                                assert_same_tree(before, after, when);
+                        }
+                        assert_int_equal(install(t), 0);
+                        assert_installed(t, installed, when);
+                } else {
+                        assert_int_equal(r, 0);
+                        (void)uninstall(t); /* fails at operation k, or gets past it */
+                        faults_off();
+                }
+                assert_int_equal(uninstall(t), 0);
+                free(after);
+                after = snap(t);
+                assert_same_tree(before, after, when);
+                test_tree_free(t);
+        }
+}
+
+static void test_kill_at_every_operation(void **state)
+{
+        _cleanup_free_ char *installed = installed_tree();
+        unsigned n_install, n_uninstall;
+
+        count_operations(&n_install, &n_uninstall);
+        for (unsigned k = 1; k <= n_install + n_uninstall; k++) {
+                struct test_tree *volatile t = host(DEBIAN12, true);
+                _cleanup_free_ char *before = snap(t), *after = NULL;
+                char when[80];
+
+                snprintf(when, sizeof(when), "killed before operation %u of %u", k, n_install + n_uninstall);
+                /* The abandoned frames' memory and descriptors are what a killed process loses. */
+                __lsan_disable();
+                faults_on(0, k);
+                if (setjmp(killed) == 0) {
+                        assert_int_equal(install(t), 0);
+                        assert_int_equal(uninstall(t), 0);
+                        fail_msg("%s: no such operation", when);
+                }
+                faults_off();
+                __lsan_enable();
+                if (k <= n_install) {
+                        /* install again finishes what the killed one left: installed */
+                        assert_int_equal(install(t), 0);
+                        assert_installed(t, installed, when);
+                }
+                assert_int_equal(uninstall(t), 0);
+                after = snap(t);
+                assert_same_tree(before, after, when);
+                test_tree_free(t);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -917,6 +1105,8 @@ int main(void)
                 cmocka_unit_test(test_hostile),
                 cmocka_unit_test(test_restart),
                 cmocka_unit_test(test_doctor),
+                cmocka_unit_test(test_fail_at_every_operation),
+                cmocka_unit_test(test_kill_at_every_operation),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
