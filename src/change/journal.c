@@ -974,41 +974,6 @@ static int open_file(const struct journal_spec *spec, int dfd, int flags, char *
         return TAKE_FD(fd);
 }
 
-/* Reads at most JOURNAL_SIZE_MAX + 1 bytes: one more tells "too large" from "exactly at it". */
-static int read_journal(int fd, char **ret, size_t *ret_len)
-{
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, alloc = 0;
-
-        for (;;) {
-                ssize_t k;
-
-                if (len == alloc) {
-                        size_t na = alloc ? alloc * 2 : 4096;
-                        char *nb;
-                        if (alloc > JOURNAL_SIZE_MAX)
-                                break;
-                        nb = realloc(buf, na);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                        alloc = na;
-                }
-                k = read(fd, buf + len, alloc - len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                len += (size_t)k;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_len = len;
-        return 0;
-}
-
 static int load_fd(const struct journal_spec *spec, int fd, struct journal_state **ret, size_t *ret_len,
                    char **ret_error)
 {
@@ -1016,7 +981,15 @@ static int load_fd(const struct journal_spec *spec, int fd, struct journal_state
         size_t len = 0;
         int r;
 
-        r = read_journal(fd, &buf, &len);
+        /* One byte more than a journal may have tells "too large" from "exactly at it". */
+        r = read_fd_full(fd, JOURNAL_SIZE_MAX + 1, &buf, &len);
+        if (r == -EFBIG) {
+                char path[PATH_MAX];
+                struct stat st;
+
+                return error_setf(ret_error, -EBADMSG, "%s: larger than 1 MiB (%jd bytes); not a journal this tool wrote",
+                                  journal_path(spec, path), fstat(fd, &st) < 0 ? (intmax_t)-1 : (intmax_t)st.st_size);
+        }
         if (r < 0)
                 return r;
         r = journal_parse(spec, buf, len, NULL, ret, ret_error);

@@ -43,8 +43,8 @@ struct change_ctx {
 
         /* The engine's, for the step it runs: read them through the functions below. */
         struct journal *journal;
-        size_t index;   /* the step's index in the journal */
-        bool applying;  /* apply (notes may be written), not revert */
+        size_t index;     /* the step's index in the journal */
+        bool applying;    /* apply (notes may be written), not revert */
         size_t note_room; /* the bytes of journal the step's kind may fill with notes */
 };
 

@@ -25,15 +25,17 @@ size_t transaction_journal_bytes(const struct transaction *t, const char *phase,
                 const struct change_kind *kind = change_domain_kind(t->domain, steps[i].kind);
 
                 if (!steps[i].skip && kind)
-                        bytes += journal_step_bytes(journaled++, kind->name, (const char *const *)steps[i].args,
-                                                    steps[i].n_args, kind->note_room);
+                        bytes +=
+                            journal_step_bytes(journaled++, kind->name, (const char *const *)steps[i].args,
+                                               steps[i].n_args, kind->note_room);
         }
         return bytes;
 }
 
-int transaction_apply(const struct change_ctx *ctx, const struct transaction *t, const struct process_id *self,
-                      const char *phase, const char *devices, const char *command, const struct step *steps,
-                      size_t n, struct engine_run **ret_run, char **ret_error)
+int transaction_apply(const struct change_ctx *ctx, const struct transaction *t,
+                      const struct process_id *self, const char *phase, const char *devices,
+                      const char *command, const struct step *steps, size_t n, struct engine_run **ret_run,
+                      char **ret_error)
 {
         _cleanup_journal_ struct journal *j = NULL;
         struct engine_run *run = NULL;
@@ -45,9 +47,10 @@ int transaction_apply(const struct change_ctx *ctx, const struct transaction *t,
          * record what a rollback, release or recover did either. */
         bytes = transaction_journal_bytes(t, phase, devices, command, steps, n);
         if (bytes > JOURNAL_SIZE_MAX)
-                return error_setf(ret_error, -EFBIG,
-                                  "the plan's %zu steps need up to %zu KiB of journal, more than its limit of %u KiB",
-                                  n, (bytes + 1023) / 1024, JOURNAL_SIZE_MAX / 1024);
+                return error_setf(
+                    ret_error, -EFBIG,
+                    "the plan's %zu steps need up to %zu KiB of journal, more than its limit of %u KiB", n,
+                    (bytes + 1023) / 1024, JOURNAL_SIZE_MAX / 1024);
         r = journal_create(t->spec, ctx->sr, phase, self, devices, command, &j, ret_error);
         if (r < 0)
                 return r;
@@ -56,8 +59,8 @@ int transaction_apply(const struct change_ctx *ctx, const struct transaction *t,
                 /* Nothing was done under it yet: no trace. */
                 j = journal_close(j);
                 (void)journal_remove(t->spec, ctx->sr);
-                return error_setf(ret_error, r, "no room for the journal (%zu KiB) in %s: %s", (bytes + 1023) / 1024,
-                                  t->spec->dir, strerror(-r));
+                return error_setf(ret_error, r, "no room for the journal (%zu KiB) in %s: %s",
+                                  (bytes + 1023) / 1024, t->spec->dir, strerror(-r));
         }
         r = engine_apply(ctx, t->domain, j, steps, n, &run);
         *ret_run = run;
@@ -70,9 +73,9 @@ int transaction_apply(const struct change_ctx *ctx, const struct transaction *t,
         return r;
 }
 
-int transaction_undo(const struct change_ctx *ctx, const struct transaction *t, const struct process_id *self,
-                     const char *command, const char *phase, struct engine_run **ret_run, struct step **ret_steps,
-                     size_t *ret_n, char **ret_error)
+int transaction_undo(const struct change_ctx *ctx, const struct transaction *t,
+                     const struct process_id *self, const char *command, const char *phase,
+                     struct engine_run **ret_run, struct step **ret_steps, size_t *ret_n, char **ret_error)
 {
         _cleanup_journal_ struct journal *j = NULL;
         _cleanup_free_ size_t *pending = NULL;

@@ -32,9 +32,10 @@ size_t transaction_journal_bytes(const struct transaction *t, const char *phase,
  * includes steps whose records could outgrow the journal's limit (-EFBIG, "... more than its
  * limit ...") and no room in the journal's directory for them (-ENOSPC): the room for every
  * record of the transaction, reverts included, is reserved before the first change. */
-int transaction_apply(const struct change_ctx *ctx, const struct transaction *t, const struct process_id *self,
-                      const char *phase, const char *devices, const char *command, const struct step *steps,
-                      size_t n, struct engine_run **ret_run, char **ret_error);
+int transaction_apply(const struct change_ctx *ctx, const struct transaction *t,
+                      const struct process_id *self, const char *phase, const char *devices,
+                      const char *command, const struct step *steps, size_t n, struct engine_run **ret_run,
+                      char **ret_error);
 
 /* Reverts every step of the journal that may be applied, as a new phase ("release", "recover"),
  * ends it UNDONE (or ROLLED_BACK when it never was APPLIED) and removes the journal. 0, or -errno
@@ -42,6 +43,6 @@ int transaction_apply(const struct change_ctx *ctx, const struct transaction *t,
  * (nothing was changed), -EIO when everything was undone but the journal could not say so
  * ((*ret_run)->journal_error). The run borrows *ret_steps: free it first, then steps_free().
  * -ENOENT: there is no journal. */
-int transaction_undo(const struct change_ctx *ctx, const struct transaction *t, const struct process_id *self,
-                     const char *command, const char *phase, struct engine_run **ret_run, struct step **ret_steps,
-                     size_t *ret_n, char **ret_error);
+int transaction_undo(const struct change_ctx *ctx, const struct transaction *t,
+                     const struct process_id *self, const char *command, const char *phase,
+                     struct engine_run **ret_run, struct step **ret_steps, size_t *ret_n, char **ret_error);

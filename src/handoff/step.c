@@ -58,8 +58,8 @@ static char *describe_check_holders(const struct step *s)
         if (fclose(f) != 0)
                 return NULL;
         return strcmp(arg(s, 0), "terminate") == 0
-                       ? describe("stop the processes that hold the device nodes of %s (TERM, then KILL)", list)
-                       : describe("make sure no process holds the device nodes of %s", list);
+                   ? describe("stop the processes that hold the device nodes of %s (TERM, then KILL)", list)
+                   : describe("make sure no process holds the device nodes of %s", list);
 }
 
 static char *describe_unbind_vtcon(const struct step *s)
@@ -84,8 +84,8 @@ static char *describe_unload_module(const struct step *s)
 
 static char *describe_load_module(const struct step *s)
 {
-        return s->n_args > 1 ? describe("load module %s (with %zu module%s it needs)", arg(s, 0), s->n_args - 1,
-                                        s->n_args == 2 ? "" : "s")
+        return s->n_args > 1 ? describe("load module %s (with %zu module%s it needs)", arg(s, 0),
+                                        s->n_args - 1, s->n_args == 2 ? "" : "s")
                              : describe("load module %s", arg(s, 0));
 }
 
@@ -117,8 +117,8 @@ static char *describe_allowed_cpus(const struct step *s)
 
 static char *describe_cgroup_cpuset(const struct step *s)
 {
-        return describe("enable the cpuset controller below %s%s", *arg(s, 0) ? "cgroup " : "the cgroup root",
-                        arg(s, 0));
+        return describe("enable the cpuset controller below %s%s",
+                        *arg(s, 0) ? "cgroup " : "the cgroup root", arg(s, 0));
 }
 
 static char *describe_cgroup_cpus(const struct step *s)
@@ -152,40 +152,41 @@ static char *describe_hugepages(const struct step *s)
         bool all = strcmp(arg(s, 1), "all") == 0;
 
         return describe("grow the %s hugepage pool%s%s from %s to %s pages, back to %s on release",
-                        hugepage_size_name(arg(s, 0)), all ? "" : " of NUMA node ", all ? "" : arg(s, 1), arg(s, 2),
-                        arg(s, 3), arg(s, 2));
+                        hugepage_size_name(arg(s, 0)), all ? "" : " of NUMA node ", all ? "" : arg(s, 1),
+                        arg(s, 2), arg(s, 3), arg(s, 2));
 }
 
 static const struct change_kind kinds[_STEP_KIND_MAX] = {
-        [STEP_INHIBIT_SLEEP] = {"inhibit-sleep", describe_inhibit_sleep, &step_inhibit_sleep_ops,
-                                STEP_UNIT_NOTE_ROOM},
-        [STEP_STOP_UNIT] = {"stop-unit", describe_stop_unit, &step_stop_unit_ops, STEP_UNIT_NOTE_ROOM},
-        [STEP_CHECK_HOLDERS] = {"check-holders", describe_check_holders, &step_check_holders_ops},
-        [STEP_UNBIND_VTCON] = {"unbind-vtcon", describe_unbind_vtcon, &step_unbind_vtcon_ops},
-        [STEP_UNBIND_FRAMEBUFFER] = {"unbind-framebuffer", describe_unbind_framebuffer,
-                                     &step_unbind_framebuffer_ops},
-        [STEP_UNBIND_DRIVER] = {"unbind-driver", describe_unbind_driver, &step_unbind_driver_ops},
-        [STEP_UNLOAD_MODULE] = {"unload-module", describe_unload_module, &step_unload_module_ops},
-        [STEP_LOAD_MODULE] = {"load-module", describe_load_module, &step_load_module_ops},
-        [STEP_BIND_VFIO] = {"bind-vfio", describe_bind_vfio, &step_bind_vfio_ops},
-        [STEP_WAIT_VFIO_GROUP] = {"wait-vfio-group", describe_wait_vfio_group, &step_wait_vfio_group_ops},
-        [STEP_FREEZE_UNIT] = {"freeze-unit", describe_freeze_unit, &step_freeze_unit_ops, STEP_UNIT_NOTE_ROOM},
-        [STEP_STOP_PROCESS] = {"stop-process", describe_stop_process, &step_stop_process_ops},
-        [STEP_ALLOWED_CPUS] = {"allowed-cpus", describe_allowed_cpus, &step_allowed_cpus_ops,
-                               STEP_UNIT_NOTE_ROOM},
-        [STEP_CGROUP_CPUSET] = {"cgroup-cpuset", describe_cgroup_cpuset, &step_cgroup_cpuset_ops},
-        [STEP_CGROUP_CPUS] = {"cgroup-cpus", describe_cgroup_cpus, &step_cgroup_cpus_ops},
-        [STEP_WRITEBACK_CPUMASK] = {"writeback-cpumask", describe_writeback_cpumask, &step_writeback_cpumask_ops},
-        [STEP_IRQ_AFFINITY] = {"irq-affinity", describe_irq_affinity, &step_irq_affinity_ops},
-        [STEP_DROP_CACHES] = {"drop-caches", describe_drop_caches, &step_drop_caches_ops},
-        [STEP_COMPACT_MEMORY] = {"compact-memory", describe_compact_memory, &step_compact_memory_ops},
-        [STEP_HUGEPAGES] = {"hugepages", describe_hugepages, &step_hugepages_ops},
+    [STEP_INHIBIT_SLEEP] = {"inhibit-sleep", describe_inhibit_sleep, &step_inhibit_sleep_ops,
+                            STEP_UNIT_NOTE_ROOM},
+    [STEP_STOP_UNIT] = {"stop-unit", describe_stop_unit, &step_stop_unit_ops, STEP_UNIT_NOTE_ROOM},
+    [STEP_CHECK_HOLDERS] = {"check-holders", describe_check_holders, &step_check_holders_ops},
+    [STEP_UNBIND_VTCON] = {"unbind-vtcon", describe_unbind_vtcon, &step_unbind_vtcon_ops},
+    [STEP_UNBIND_FRAMEBUFFER] = {"unbind-framebuffer", describe_unbind_framebuffer,
+                                 &step_unbind_framebuffer_ops},
+    [STEP_UNBIND_DRIVER] = {"unbind-driver", describe_unbind_driver, &step_unbind_driver_ops},
+    [STEP_UNLOAD_MODULE] = {"unload-module", describe_unload_module, &step_unload_module_ops},
+    [STEP_LOAD_MODULE] = {"load-module", describe_load_module, &step_load_module_ops},
+    [STEP_BIND_VFIO] = {"bind-vfio", describe_bind_vfio, &step_bind_vfio_ops},
+    [STEP_WAIT_VFIO_GROUP] = {"wait-vfio-group", describe_wait_vfio_group, &step_wait_vfio_group_ops},
+    [STEP_FREEZE_UNIT] = {"freeze-unit", describe_freeze_unit, &step_freeze_unit_ops, STEP_UNIT_NOTE_ROOM},
+    [STEP_STOP_PROCESS] = {"stop-process", describe_stop_process, &step_stop_process_ops},
+    [STEP_ALLOWED_CPUS] = {"allowed-cpus", describe_allowed_cpus, &step_allowed_cpus_ops,
+                           STEP_UNIT_NOTE_ROOM},
+    [STEP_CGROUP_CPUSET] = {"cgroup-cpuset", describe_cgroup_cpuset, &step_cgroup_cpuset_ops},
+    [STEP_CGROUP_CPUS] = {"cgroup-cpus", describe_cgroup_cpus, &step_cgroup_cpus_ops},
+    [STEP_WRITEBACK_CPUMASK] = {"writeback-cpumask", describe_writeback_cpumask,
+                                &step_writeback_cpumask_ops},
+    [STEP_IRQ_AFFINITY] = {"irq-affinity", describe_irq_affinity, &step_irq_affinity_ops},
+    [STEP_DROP_CACHES] = {"drop-caches", describe_drop_caches, &step_drop_caches_ops},
+    [STEP_COMPACT_MEMORY] = {"compact-memory", describe_compact_memory, &step_compact_memory_ops},
+    [STEP_HUGEPAGES] = {"hugepages", describe_hugepages, &step_hugepages_ops},
 };
 
 const struct change_domain handoff_domain = {
-        .name = "handoff",
-        .kinds = kinds,
-        .n_kinds = _STEP_KIND_MAX,
+    .name = "handoff",
+    .kinds = kinds,
+    .n_kinds = _STEP_KIND_MAX,
 };
 
 const char *step_kind_to_string(enum step_kind k)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* journal_parse(&handoff_journal, ) on arbitrary bytes. Invariants: it returns 0, -EBADMSG or -ENOMEM; an error
- * leaves *ret alone and comes with a short "fuzz:LINE: ..." message (or "fuzz: larger than
- * 1 MiB ..."); a success yields a state that obeys the replay rules of journal.h (step counts,
- * names, in-progress step, outcome of the last phase, revert order), whose ignored incomplete
+/* journal_parse() on arbitrary bytes, in the hand-over's words (handoff_journal). Invariants: it
+ * returns 0, -EBADMSG or -ENOMEM; an error leaves *ret alone and comes with a short
+ * "fuzz:LINE: ..." message (or "fuzz: larger than 1 MiB ..."); a success yields a state that
+ * obeys the replay rules of journal.h (step counts, names, in-progress step, outcome of the last
+ * phase, revert order, notes with distinct keys and their bytes), whose ignored incomplete
  * line is exactly the text after the last newline, and every prefix of the input parses too: a
  * crash at any byte leaves a journal that recovery can read. */
 
@@ -71,6 +72,13 @@ static void check_state(const struct journal_state *st, const uint8_t *data, siz
                 fuzz_check(i == 0 || s->phase >= st->steps[i - 1].phase);
                 fuzz_check(s->error <= 0 && s->error >= -4095);
                 fuzz_check(s->state != JOURNAL_STEP_FAILED || s->error < 0);
+                fuzz_check(s->n_notes == 0 || s->notes);
+                fuzz_check(s->note_bytes >= s->n_notes * strlen("note 0 k \n"));
+                for (size_t k = 0; k < s->n_notes; k++) {
+                        check_name(s->notes[2 * k]);
+                        check_text(s->notes[2 * k + 1]);
+                        fuzz_check(journal_state_note(st, i, s->notes[2 * k]) == s->notes[2 * k + 1]);
+                }
                 counts[s->state]++;
         }
         fuzz_check(memcmp(counts, st->n_in_state, sizeof(counts)) == 0);

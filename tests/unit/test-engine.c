@@ -22,8 +22,8 @@
 
 #include <cmocka.h>
 
-#include "handoff/detach.h"
 #include "change/interrupt.h"
+#include "handoff/detach.h"
 #include "handoff/transition.h"
 #include "kmodel.h"
 #include "testbed-host.h"

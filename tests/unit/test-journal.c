@@ -1031,6 +1031,17 @@ static void test_corrupt_nul_and_size(void **state)
         assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -EBADMSG);
         assert_string_equal(error, "run/gpu-handoff/journal: larger than 1 MiB (1048577 bytes); not a journal this tool wrote");
         error = (free(error), NULL);
+        {
+                /* far larger: read no further than the limit, and said with its size */
+                _cleanup_free_ char *huge = calloc(3, JOURNAL_SIZE_MAX);
+                assert_non_null(huge);
+                memcpy(huge, big, JOURNAL_SIZE_MAX + 1);
+                write_journal(huge, 3 * JOURNAL_SIZE_MAX);
+                assert_int_equal(journal_load(&handoff_journal, sr, &st, &error), -EBADMSG);
+                assert_string_equal(error, "run/gpu-handoff/journal: larger than 1 MiB (3145728 bytes); not a journal "
+                                           "this tool wrote");
+                error = (free(error), NULL);
+        }
         /* exactly at the limit is read (and here fails on its first empty line) */
         assert_int_equal(journal_parse(&handoff_journal, big, JOURNAL_SIZE_MAX, NULL, &st, &error), -EBADMSG);
         assert_string_equal(error, "run/gpu-handoff/journal:3: empty line");

@@ -430,10 +430,18 @@ static char *fake_state(const struct fake *f)
 
 /* ---- single steps --------------------------------------------------------------------------- */
 
+/* The steps run as the engine runs them: each applied under a journal (begin, then done or
+ * failed), where it notes what its revert needs; a revert reads the notes and is journaled
+ * around, and a step reverted already is not reverted again. An apply after a revert begins a new
+ * hand-over, with a new journal. */
 struct bench {
         struct test_tree *tree;
         struct fake fake;
         struct handoff_ctx ctx;
+        struct process_id self;
+        struct journal *journal;
+        const struct step *applied[16]; /* by journal index */
+        size_t n_applied;
 };
 
 static struct bench *bench_new(bool dm_active)
@@ -446,6 +454,7 @@ static struct bench *bench_new(bool dm_active)
         assert_int_equal(mkdirat(b->tree->sr->fd, "run/gpu-handoff", 0700), 0);
         fake_init(&b->fake, dm_active);
         b->ctx = (struct handoff_ctx){.sr = b->tree->sr, .units = &b->fake.units};
+        b->self = (struct process_id){.pid = getpid(), .start_time = 1};
         op_count = fail_at = kill_at = 0;
         fail_after = false;
         return b;
@@ -453,6 +462,7 @@ static struct bench *bench_new(bool dm_active)
 
 static void bench_free(struct bench *b)
 {
+        journal_close(b->journal);
         test_tree_free(b->tree);
         free(b);
 }
@@ -470,31 +480,93 @@ static struct step step_of(enum step_kind kind, const char *a0, const char *a1)
 
 static int apply(struct bench *b, const struct step *s, char **message)
 {
+        const struct change_kind *kind = change_domain_kind(&handoff_domain, s->kind);
         struct change_ctx change = handoff_change_ctx(&b->ctx);
+        int r;
 
-        return change_domain_kind(&handoff_domain, s->kind)->ops->apply(&change, s, message);
+        if (!b->journal || journal_get_state(b->journal)->any_revert) {
+                b->journal = journal_close(b->journal);
+                (void)journal_remove(&handoff_journal, b->tree->sr);
+                assert_int_equal(journal_create(&handoff_journal, b->tree->sr, "attach", &b->self, "", "test-units",
+                                                &b->journal, NULL),
+                                 0);
+                b->n_applied = 0;
+        }
+        assert_true(b->n_applied < ELEMENTSOF(b->applied));
+        assert_int_equal(journal_step_begin(b->journal, b->n_applied, kind->name, (const char *const *)s->args,
+                                            s->n_args),
+                         0);
+        change.journal = b->journal;
+        change.index = b->n_applied;
+        change.applying = true;
+        change.note_room = kind->note_room;
+        b->applied[b->n_applied++] = s;
+        r = kind->ops->apply(&change, s, message);
+        assert_int_equal(r < 0 ? journal_step_failed(b->journal, change.index, r)
+                               : journal_step_done(b->journal, change.index, 0),
+                         0);
+        return r;
+}
+
+/* The journal index s was last applied at, or -1. */
+static long applied_index(struct bench *b, const struct step *s)
+{
+        for (size_t i = b->n_applied; i-- > 0;)
+                if (b->applied[i] == s)
+                        return (long)i;
+        return -1;
 }
 
 static int revert(struct bench *b, const struct step *s, char **message)
 {
+        const struct change_kind *kind = change_domain_kind(&handoff_domain, s->kind);
         struct change_ctx change = handoff_change_ctx(&b->ctx);
+        long i = applied_index(b, s);
+        int r;
 
-        return change_domain_kind(&handoff_domain, s->kind)->ops->revert(&change, s, message);
+        change.journal = b->journal;
+        change.index = SIZE_MAX; /* never applied: no notes */
+        if (i < 0)
+                return kind->ops->revert(&change, s, message);
+        if (journal_get_state(b->journal)->steps[i].state == JOURNAL_STEP_REVERTED)
+                return 0; /* as the engine: put back already */
+        assert_int_equal(journal_revert_begin(b->journal, (size_t)i), 0);
+        change.index = (size_t)i;
+        r = kind->ops->revert(&change, s, message);
+        assert_int_equal(r < 0 ? journal_revert_failed(b->journal, (size_t)i, r) : journal_reverted(b->journal, (size_t)i),
+                         0);
+        return r;
 }
 
-static bool record_exists(const struct sysroot *sr, const char *name)
+/* Whether the hand-over's journal below sr holds text. */
+static bool journal_says(const struct sysroot *sr, const char *text)
 {
-        char path[256];
+        _cleanup_free_ char *journal = NULL;
+        size_t len = 0;
 
-        snprintf(path, sizeof(path), "run/gpu-handoff/units/%s", name);
-        return sysroot_exists(sr, path);
+        assert_int_equal(read_file_at(sr->fd, "run/gpu-handoff/journal", JOURNAL_SIZE_MAX, &journal, &len), 0);
+        return strstr(journal, text);
+}
+
+/* The unit the journal says a revert of s has to put back (what a record file in
+ * run/gpu-handoff/units said before notes): its note while it is not reverted; NULL when none. */
+static const char *to_put_back(struct bench *b, const struct step *s)
+{
+        const struct journal_state *st = journal_get_state(b->journal);
+        long i = applied_index(b, s);
+        const char *unit;
+
+        if (i < 0 || st->steps[i].state == JOURNAL_STEP_REVERTED)
+                return NULL;
+        unit = journal_state_note(st, (size_t)i, "unit");
+        return unit && *unit ? unit : NULL;
 }
 
 static void test_stop_start_pair(void **state)
 {
         struct bench *b = bench_new(true);
         struct step s = step_of(STEP_STOP_UNIT, "display-manager.service", "sddm.service");
-        char *message = NULL, text[64];
+        char *message = NULL;
 
         assert_int_equal(apply(b, &s, &message), 0);
         assert_null(message);
@@ -503,17 +575,19 @@ static void test_stop_start_pair(void **state)
                                          "stop:sddm.service\n"
                                          "wait-sessions:seat0\n");
         assert_false(running(&b->fake, "sddm.service"));
-        /* What release needs, durable before the stop: the unit that was stopped. */
-        assert_int_equal(sysroot_read_attr(b->tree->sr, "run/gpu-handoff/units/display-manager.service",
-                                           text, sizeof(text)),
-                         strlen("sddm.service"));
-        assert_string_equal(text, "sddm.service");
+        /* What release needs, durable before the stop: the unit that was stopped, noted in the
+         * journal, and no file beside it. */
+        assert_string_equal(to_put_back(b, &s), "sddm.service");
+        assert_true(journal_says(b->tree->sr, "begin 0 stop-unit display-manager.service sddm.service\n"
+                                              "note 0 unit sddm.service\n"
+                                              "done 0 0\n"));
+        assert_false(sysroot_exists(b->tree->sr, "run/gpu-handoff/units"));
 
         b->fake.log[0] = '\0';
         assert_int_equal(revert(b, &s, &message), 0);
         assert_string_equal(b->fake.log, "start:sddm.service\n");
         assert_true(running(&b->fake, "sddm.service"));
-        assert_false(record_exists(b->tree->sr, "display-manager.service"));
+        assert_null(to_put_back(b, &s));
 
         /* Idempotent: done already, nothing to do. */
         b->fake.log[0] = '\0';
@@ -531,25 +605,11 @@ static void test_not_running_not_started(void **state)
         assert_int_equal(apply(b, &s, &message), 0);
         assert_string_equal(b->fake.log,
                             "resolve:nvidia-persistenced.service\nis-active:nvidia-persistenced.service\n");
-        assert_false(record_exists(b->tree->sr, "nvidia-persistenced.service"));
+        assert_null(to_put_back(b, &s));
         b->fake.log[0] = '\0';
         assert_int_equal(revert(b, &s, &message), 0);
         assert_string_equal(b->fake.log, "");
         assert_false(running(&b->fake, "nvidia-persistenced.service"));
-
-        /* Not even with a record left by an earlier hand-over (recover --discard leaves them). */
-        assert_int_equal(mkdirat(b->tree->sr->fd, "run/gpu-handoff/units", 0700), 0);
-        char *path = sysroot_path(b->tree->sr, "run/gpu-handoff/units/nvidia-persistenced.service");
-        FILE *f = fopen(path, "we");
-        free(path);
-        assert_non_null(f);
-        fputs("nvidia-persistenced.service\n", f);
-        fclose(f);
-        assert_int_equal(apply(b, &s, &message), 0);
-        assert_false(record_exists(b->tree->sr, "nvidia-persistenced.service"));
-        b->fake.log[0] = '\0';
-        assert_int_equal(revert(b, &s, &message), 0);
-        assert_string_equal(b->fake.log, "");
 
         /* A display manager that does not run: no stop, no wait for sessions. */
         set_running(&b->fake, "sddm.service", false);
@@ -575,7 +635,7 @@ static void test_inhibit(void **state)
         assert_int_equal(revert(b, &s, &message), 0);
         assert_false(b->fake.inhibitor);
         assert_null(find(&b->fake, INHIBIT_UNIT));
-        assert_false(record_exists(b->tree->sr, INHIBIT_UNIT));
+        assert_null(to_put_back(b, &s));
         assert_int_equal(revert(b, &s, &message), 0); /* done already: nothing to do */
         assert_string_equal(b->fake.log, "inhibit:" INHIBIT_UNIT "\nstop:" INHIBIT_UNIT "\n");
         assert_null(message);
@@ -650,7 +710,7 @@ static void test_failure_messages(void **state)
         b->fake.fail_glob_error = -EIO;
         assert_message(revert(b, &dm, &message), -EIO, &message,
                        "cannot start sddm.service again: fake start:sddm.service failed");
-        assert_true(record_exists(b->tree->sr, "display-manager.service"));
+        assert_string_equal(to_put_back(b, &dm), "sddm.service");
         b->ctx.units = NULL;
         assert_message(revert(b, &dm, &message), -ENOTCONN, &message,
                        "cannot start sddm.service: systemd cannot be reached");
@@ -658,7 +718,7 @@ static void test_failure_messages(void **state)
         b->fake.fail_glob = NULL;
         assert_int_equal(revert(b, &dm, &message), 0);
         assert_true(running(&b->fake, "sddm.service"));
-        assert_false(record_exists(b->tree->sr, "display-manager.service"));
+        assert_null(to_put_back(b, &dm));
         bench_free(b);
 
         b = bench_new(true);
@@ -710,12 +770,12 @@ static void test_allowed_cpus(void **state)
         assert_null(message);
         assert_string_equal(b->fake.log, "set-cpus:system.slice=0-1\n");
         assert_string_equal(allowed_cpus(&b->fake, "system.slice"), "0-1");
-        assert_true(record_exists(b->tree->sr, "allowed-cpus+system.slice"));
+        assert_string_equal(to_put_back(b, &unset), "system.slice");
         b->fake.log[0] = '\0';
         assert_int_equal(revert(b, &unset, &message), 0);
         assert_string_equal(b->fake.log, "set-cpus:system.slice=\n");
         assert_string_equal(allowed_cpus(&b->fake, "system.slice"), "");
-        assert_false(record_exists(b->tree->sr, "allowed-cpus+system.slice"));
+        assert_null(to_put_back(b, &unset));
         /* Idempotent: put back already, nothing to do. */
         b->fake.log[0] = '\0';
         assert_int_equal(revert(b, &unset, &message), 0);
@@ -763,12 +823,12 @@ static void test_freeze(void **state)
         assert_string_equal(b->fake.log, "freeze:packagekit.service\n");
         assert_true(frozen(&b->fake, "packagekit.service"));
         assert_true(running(&b->fake, "packagekit.service"));
-        assert_true(record_exists(b->tree->sr, "freeze+packagekit.service"));
+        assert_string_equal(to_put_back(b, &heavy), "packagekit.service");
         b->fake.log[0] = '\0';
         assert_int_equal(revert(b, &heavy, &message), 0);
         assert_string_equal(b->fake.log, "thaw:packagekit.service\n");
         assert_false(frozen(&b->fake, "packagekit.service"));
-        assert_false(record_exists(b->tree->sr, "freeze+packagekit.service"));
+        assert_null(to_put_back(b, &heavy));
         /* Idempotent. */
         b->fake.log[0] = '\0';
         assert_int_equal(revert(b, &heavy, &message), 0);
@@ -782,8 +842,8 @@ static void test_freeze(void **state)
         assert_null(message);
         assert_string_equal(b->fake.log, "freeze:updatedb.service\nfreeze:nosuch.service\n");
         assert_false(frozen(&b->fake, "updatedb.service"));
-        assert_false(record_exists(b->tree->sr, "freeze+updatedb.service"));
-        assert_false(record_exists(b->tree->sr, "freeze+nosuch.service"));
+        assert_null(to_put_back(b, &stopped));
+        assert_null(to_put_back(b, &unknown));
         b->fake.log[0] = '\0';
         assert_int_equal(revert(b, &stopped, &message), 0);
         assert_int_equal(revert(b, &unknown, &message), 0);
@@ -798,7 +858,7 @@ static void test_freeze(void **state)
         assert_int_equal(apply(b, &heavy, &message), 0);
         set_running(&b->fake, "packagekit.service", false);
         assert_int_equal(revert(b, &heavy, &message), 0);
-        assert_false(record_exists(b->tree->sr, "freeze+packagekit.service"));
+        assert_null(to_put_back(b, &heavy));
         assert_null(message);
         bench_free(b);
 }
@@ -848,10 +908,10 @@ static void test_room_failure_messages(void **state)
         assert_message(revert(b, &cpus, &message), -EACCES, &message,
                        "cannot put AllowedCPUs of user.slice back to 0-15: fake "
                        "set-cpus:user.slice=0-15 failed");
-        assert_true(record_exists(b->tree->sr, "allowed-cpus+user.slice")); /* for recover */
+        assert_string_equal(to_put_back(b, &cpus), "user.slice"); /* for recover */
         b->fake.fail_glob = NULL;
         assert_int_equal(revert(b, &cpus, &message), 0);
-        assert_false(record_exists(b->tree->sr, "allowed-cpus+user.slice"));
+        assert_null(to_put_back(b, &cpus));
 
         struct step unset = allowed_cpus_step("system.slice", "", "0-3");
         b->fake.fail_glob = "set-cpus:*";
@@ -871,7 +931,7 @@ static void test_room_failure_messages(void **state)
                        "cannot set AllowedCPUs of machine-qemu\\x2d1.scope to 0-1: Unit "
                        "machine-qemu\\x2d1.scope not found.");
         assert_int_equal(revert(b, &gone, &message), 0);
-        assert_false(record_exists(b->tree->sr, "allowed-cpus+machine-qemu\\x2d1.scope"));
+        assert_null(to_put_back(b, &gone));
         assert_null(message);
         bench_free(b);
 
@@ -896,7 +956,7 @@ static void test_room_failure_messages(void **state)
         assert_message(revert(b, &heavy, &message), -EBUSY, &message,
                        "cannot thaw packagekit.service: fake thaw:packagekit.service failed");
         assert_true(frozen(&b->fake, "packagekit.service"));
-        assert_true(record_exists(b->tree->sr, "freeze+packagekit.service")); /* for recover */
+        assert_string_equal(to_put_back(b, &heavy), "packagekit.service"); /* for recover */
         b->fake.fail_glob = NULL;
         assert_int_equal(revert(b, &heavy, &message), 0);
         assert_false(frozen(&b->fake, "packagekit.service"));
@@ -1108,6 +1168,33 @@ static int attach_checked(struct machine *m, const char *want_inhibit, const cha
         return attach_full(m, NULL, want_inhibit, want_stop);
 }
 
+/* The unit the journal noted for the step of this kind and first argument: what release will
+ * put back; NULL when none. */
+static char *noted(struct machine *m, enum step_kind kind, const char *arg0)
+{
+        _cleanup_journal_state_ struct journal_state *st = NULL;
+        char *error = NULL;
+
+        assert_int_equal(journal_load(&handoff_journal, m->tree->sr, &st, &error), 0);
+        for (size_t i = 0; i < st->n_steps; i++)
+                if (strcmp(st->steps[i].kind, step_kind_to_string(kind)) == 0 && st->steps[i].n_args > 0 &&
+                    strcmp(st->steps[i].args[0], arg0) == 0) {
+                        const char *unit = journal_state_note(st, i, "unit");
+                        return unit && *unit ? strdup(unit) : NULL;
+                }
+        return NULL;
+}
+
+static void assert_noted(struct machine *m, enum step_kind kind, const char *arg0, const char *want)
+{
+        _cleanup_free_ char *unit = noted(m, kind, arg0);
+
+        if (want)
+                assert_string_equal(unit, want);
+        else
+                assert_null(unit);
+}
+
 static void test_cycle(void **state)
 {
         struct machine *m = machine_new(true);
@@ -1119,7 +1206,7 @@ static void test_cycle(void **state)
         assert_false(running(&m->fake, "sddm.service"));
         assert_int_equal(m->fake.sessions, 0);
         assert_true(m->fake.inhibitor);
-        assert_true(record_exists(m->tree->sr, "display-manager.service"));
+        assert_noted(m, STEP_STOP_UNIT, "display-manager.service", "sddm.service");
         /* The display manager goes before anything of the GPU's, and its session with it; the room
          * for the guest is made after. */
         assert_string_equal(m->fake.log, "inhibit:" INHIBIT_UNIT "\n"
@@ -1135,8 +1222,9 @@ static void test_cycle(void **state)
         assert_string_equal(allowed_cpus(&m->fake, "user.slice"), "0-1");
         assert_true(frozen(&m->fake, "packagekit.service"));
         assert_false(frozen(&m->fake, "updatedb.service"));
-        assert_true(record_exists(m->tree->sr, "freeze+packagekit.service"));
-        assert_false(record_exists(m->tree->sr, "freeze+updatedb.service")); /* nothing to thaw */
+        assert_noted(m, STEP_FREEZE_UNIT, "packagekit.service", "packagekit.service");
+        assert_noted(m, STEP_FREEZE_UNIT, "updatedb.service", NULL); /* nothing to thaw */
+        assert_false(sysroot_exists(m->tree->sr, "run/gpu-handoff/units")); /* the journal holds it all */
 
         m->fake.log[0] = '\0';
         assert_int_equal(undo(m, "release"), 0);
