@@ -162,6 +162,21 @@ static int write_temp(int dirfd, const char *tmp, const void *data, size_t len, 
         return fsync(fd) < 0 ? negative_errno() : 0;
 }
 
+/* The temporary entry renamed over name, and the directory synced; the temporary one removed
+ * when the rename fails. */
+static int rename_into(int dirfd, const char *tmp, const char *name)
+{
+        int r = fault("rename");
+
+        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = negative_errno();
+        if (r < 0) {
+                (void)unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        return sync_dir(dirfd);
+}
+
 int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                     const struct file_keep *keep)
 {
@@ -172,15 +187,11 @@ int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, m
         if (r < 0)
                 return r;
         r = write_temp(dirfd, tmp, data, len, mode, keep);
-        if (r >= 0)
-                r = fault("rename");
-        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-                r = negative_errno();
         if (r < 0) {
                 (void)unlinkat(dirfd, tmp, 0);
                 return r;
         }
-        return sync_dir(dirfd);
+        return rename_into(dirfd, tmp, name);
 }
 
 int mkdir_durable_at(int dirfd, const char *name, mode_t mode)
@@ -227,14 +238,7 @@ int symlink_durable_at(int dirfd, const char *name, const char *target, bool rep
         (void)unlinkat(dirfd, tmp, 0); /* one a killed writer left */
         if (symlinkat(target, dirfd, tmp) < 0)
                 return negative_errno();
-        r = fault("rename");
-        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-                r = negative_errno();
-        if (r < 0) {
-                (void)unlinkat(dirfd, tmp, 0);
-                return r;
-        }
-        return sync_dir(dirfd);
+        return rename_into(dirfd, tmp, name);
 }
 
 int unlink_durable_at(int dirfd, const char *name, bool dir)

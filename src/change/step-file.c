@@ -349,32 +349,80 @@ static int image_restore(int dirfd, const char *name, const struct entry *img)
         return atomic_write_at(dirfd, name, img->content, img->len, img->mode, &keep);
 }
 
+/* What apply finds at path: the entry in *ret, its directory open in *ret_dfd. */
+static int apply_find(const struct change_ctx *ctx, const char *path, int *ret_dfd, const char **ret_name,
+                      struct entry *ret, char **message)
+{
+        _cleanup_close_ int dfd = -1;
+        int r = step_file_open_parent(ctx->sr, path, &dfd, ret_name);
+
+        if (r < 0)
+                return io_fail(message, r, "open the directory of", path);
+        r = entry_read(dfd, *ret_name, ret);
+        if (r < 0)
+                return io_fail(message, r, "read", path);
+        *ret_dfd = TAKE_FD(dfd);
+        return 0;
+}
+
 /* ---- create-file ---- */
+
+/* For the kinds that make an entry where there is none (create-file, make-dir): the mode, and
+ * the place checked to be free and the change noted; then the caller makes it. */
+static int prepare_new(const struct change_ctx *ctx, const struct step *s, int *ret_dfd, const char **ret_name,
+                       mode_t *ret_mode, char **message)
+{
+        const char *path = arg(s, 0);
+        int mode = parse_mode(arg(s, 1)), r;
+        struct entry e;
+
+        if (mode < 0)
+                return step_fail(message, -EINVAL, "bad mode \"%s\" for %s", arg(s, 1), path);
+        r = apply_find(ctx, path, ret_dfd, ret_name, &e, message);
+        if (r < 0)
+                return r;
+        if (e.exists) {
+                entry_done(&e);
+                return refuse_stale_plan(message, path, "it is there now");
+        }
+        *ret_mode = (mode_t)mode;
+        return note_changing(ctx, path, message);
+}
 
 static int create_apply(const struct change_ctx *ctx, const struct step *s, char **message)
 {
         const char *path = arg(s, 0), *name, *content = arg(s, 2);
         _cleanup_close_ int dfd = -1;
-        struct entry e;
-        int mode = parse_mode(arg(s, 1)), r;
+        mode_t mode;
+        int r = prepare_new(ctx, s, &dfd, &name, &mode, message);
 
-        if (mode < 0)
-                return step_fail(message, -EINVAL, "bad mode \"%s\" for %s", arg(s, 1), path);
-        r = step_file_open_parent(ctx->sr, path, &dfd, &name);
-        if (r < 0)
-                return io_fail(message, r, "open the directory of", path);
-        r = entry_read(dfd, name, &e);
-        if (r < 0)
-                return io_fail(message, r, "read", path);
-        if (e.exists) {
-                entry_done(&e);
-                return refuse_stale_plan(message, path, "it is there now");
-        }
-        r = note_changing(ctx, path, message);
         if (r < 0)
                 return r;
-        r = atomic_write_at(dfd, name, content, strlen(content), (mode_t)mode, NULL);
+        r = atomic_write_at(dfd, name, content, strlen(content), mode, NULL);
         return r < 0 ? io_fail(message, r, "write", path) : 0;
+}
+
+/* What the revert of a step that made an entry finds: 1 with the entry in *ret and its directory
+ * open in *ret_dfd; 0 when there is nothing to put back (apply did not get as far as the change,
+ * or the directory is gone and the entry with it). A temporary file a killed write left goes. */
+static int revert_find(const struct change_ctx *ctx, const char *path, int *ret_dfd, const char **ret_name,
+                       struct entry *ret, char **message)
+{
+        _cleanup_close_ int dfd = -1;
+        int r = step_file_open_parent(ctx->sr, path, &dfd, ret_name);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return io_fail(message, r, "open the directory of", path);
+        remove_leftover(dfd, *ret_name);
+        if (!step_file_changing(ctx))
+                return 0;
+        r = entry_read(dfd, *ret_name, ret);
+        if (r < 0)
+                return io_fail(message, r, "read", path);
+        *ret_dfd = TAKE_FD(dfd);
+        return 1;
 }
 
 static int create_revert(const struct change_ctx *ctx, const struct step *s, char **message)
@@ -382,18 +430,10 @@ static int create_revert(const struct change_ctx *ctx, const struct step *s, cha
         const char *path = arg(s, 0), *name, *content = arg(s, 2), *differs;
         _cleanup_close_ int dfd = -1;
         struct entry e;
-        int r = step_file_open_parent(ctx->sr, path, &dfd, &name);
+        int r = revert_find(ctx, path, &dfd, &name, &e, message);
 
-        if (r == -ENOENT)
-                return 0; /* its directory is gone, and the file with it */
-        if (r < 0)
-                return io_fail(message, r, "open the directory of", path);
-        remove_leftover(dfd, name);
-        if (!step_file_changing(ctx))
-                return 0;
-        r = entry_read(dfd, name, &e);
-        if (r < 0)
-                return io_fail(message, r, "read", path);
+        if (r <= 0)
+                return r;
         if (!e.exists)
                 return 0;
         differs = what_differs(&e, S_IFREG, content, strlen(content), parse_mode(arg(s, 1)), NULL);
@@ -417,12 +457,9 @@ static int existing_apply(const struct change_ctx *ctx, const struct step *s, bo
 
         if (!remove && mode < 0 && strcmp(arg(s, 1), "-") != 0)
                 return step_fail(message, -EINVAL, "bad mode \"%s\" for %s", arg(s, 1), path);
-        r = step_file_open_parent(ctx->sr, path, &dfd, &name);
+        r = apply_find(ctx, path, &dfd, &name, &e, message);
         if (r < 0)
-                return io_fail(message, r, "open the directory of", path);
-        r = entry_read(dfd, name, &e);
-        if (r < 0)
-                return io_fail(message, r, "read", path);
+                return r;
         if (!digest_matches(&e, expect)) {
                 bool gone = !e.exists;
                 entry_done(&e);
@@ -532,12 +569,9 @@ static int symlink_apply(const struct change_ctx *ctx, const struct step *s, cha
 
         if (!*target)
                 return step_fail(message, -EINVAL, "no target for the link %s", path);
-        r = step_file_open_parent(ctx->sr, path, &dfd, &name);
+        r = apply_find(ctx, path, &dfd, &name, &e, message);
         if (r < 0)
-                return io_fail(message, r, "open the directory of", path);
-        r = entry_read(dfd, name, &e);
-        if (r < 0)
-                return io_fail(message, r, "read", path);
+                return r;
         as_planned = *old ? e.exists && e.type == S_IFLNK && strcmp(e.target, old) == 0 : !e.exists;
         entry_done(&e);
         if (!as_planned)
@@ -554,21 +588,12 @@ static int symlink_revert(const struct change_ctx *ctx, const struct step *s, ch
         const char *path = arg(s, 0), *name, *target = arg(s, 1), *old = arg(s, 2), *differs;
         _cleanup_close_ int dfd = -1;
         struct entry e;
-        int r;
+        int r = revert_find(ctx, path, &dfd, &name, &e, message);
 
-        r = step_file_open_parent(ctx->sr, path, &dfd, &name);
-        if (r == -ENOENT && !*old)
-                return 0;
-        if (r < 0)
-                return io_fail(message, r, "open the directory of", path);
-        remove_leftover(dfd, name);
-        if (!step_file_changing(ctx))
-                return 0;
-        r = entry_read(dfd, name, &e);
-        if (r < 0)
-                return io_fail(message, r, "read", path);
+        if (r <= 0)
+                return r;
         if (*old ? e.exists && e.type == S_IFLNK && strcmp(e.target, old) == 0 : !e.exists) {
-                entry_done(&e); /* not made, or put back already */
+                entry_done(&e); /* put back already */
                 return 0;
         }
         differs = what_differs(&e, S_IFLNK, NULL, 0, -1, target);
@@ -587,19 +612,12 @@ static int make_dir_apply(const struct change_ctx *ctx, const struct step *s, ch
 {
         const char *path = arg(s, 0), *name;
         _cleanup_close_ int dfd = -1;
-        int mode = parse_mode(arg(s, 1)), r;
+        mode_t mode;
+        int r = prepare_new(ctx, s, &dfd, &name, &mode, message);
 
-        if (mode < 0)
-                return step_fail(message, -EINVAL, "bad mode \"%s\" for %s", arg(s, 1), path);
-        r = step_file_open_parent(ctx->sr, path, &dfd, &name);
-        if (r < 0)
-                return io_fail(message, r, "open the directory of", path);
-        if (faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
-                return refuse_stale_plan(message, path, "it is there now");
-        r = note_changing(ctx, path, message);
         if (r < 0)
                 return r;
-        r = mkdir_durable_at(dfd, name, (mode_t)mode);
+        r = mkdir_durable_at(dfd, name, mode);
         if (r == -EEXIST)
                 return refuse_stale_plan(message, path, "it is there now");
         return r < 0 ? io_fail(message, r, "create", path) : 0;

@@ -35,6 +35,7 @@
 #include "change/step-file.h"
 #include "change/transaction.h"
 #include "snapshot.h"
+#include "faults.h"
 #include "testtree.h"
 
 #ifdef __SANITIZE_ADDRESS__
@@ -410,55 +411,18 @@ static struct test_tree *every_kind(struct step steps[static 6])
         return t;
 }
 
-/* One count over both kinds of operation: file-system changes and journal records. */
-static unsigned ops, fail_at, kill_at;
-static jmp_buf killed;
-
-static int operation(void)
-{
-        ops++;
-        if (kill_at && ops == kill_at)
-                longjmp(killed, 1);
-        return fail_at && ops == fail_at ? -EIO : 0;
-}
-
-static int file_op(const char *op, unsigned n, void *userdata)
-{
-        return operation();
-}
-
-static int journal_op(unsigned n, void *userdata)
-{
-        return operation();
-}
-
-static void hooks_on(unsigned fail, unsigned kill)
-{
-        ops = 0;
-        fail_at = fail;
-        kill_at = kill;
-        fileio_set_fault_hook(file_op, NULL);
-        journal_set_write_hook(journal_op, NULL);
-}
-
-static void hooks_off(void)
-{
-        fileio_set_fault_hook(NULL, NULL);
-        journal_set_write_hook(NULL, NULL);
-}
-
 static void count_operations(unsigned *ret_apply, unsigned *ret_undo)
 {
         struct step steps[6];
         struct test_tree *t = every_kind(steps);
 
-        hooks_on(0, 0);
+        faults_on(0, 0);
         assert_int_equal(apply(t, steps, 6, NULL), 0);
-        *ret_apply = ops;
-        ops = 0;
+        *ret_apply = faults_seen();
+        faults_on(0, 0);
         assert_int_equal(undo(t, "undo", NULL), 0);
-        *ret_undo = ops;
-        hooks_off();
+        *ret_undo = faults_seen();
+        faults_off();
         free_steps(steps, 6);
         test_tree_free(t);
 }
@@ -491,13 +455,13 @@ static void test_fail_at_every_operation(void **state)
                 int r;
 
                 snprintf(when, sizeof(when), "operation %u of %u failing", k, n_apply + n_undo);
-                hooks_on(k, 0);
+                faults_on(k, 0);
                 r = apply(t, steps, 6, NULL);
                 if (k <= n_apply && r == 0)
                         fail_msg("%s: apply succeeded", when);
                 if (r == 0)
                         (void)undo(t, "undo", NULL); /* the failure hits the undo: recover finishes it */
-                hooks_off();
+                faults_off();
                 recover_and_compare(t, before, when);
                 free_steps(steps, 6);
                 test_tree_free(t);
@@ -518,13 +482,13 @@ static void test_kill_at_every_operation(void **state)
                 snprintf(when, sizeof(when), "killed before operation %u of %u", k, n_apply + n_undo);
                 /* The abandoned frames' memory and descriptors are what a killed process loses. */
                 __lsan_disable();
-                hooks_on(0, k);
-                if (setjmp(killed) == 0) {
+                faults_on(0, k);
+                if (setjmp(faults_killed) == 0) {
                         assert_int_equal(apply(t, steps, 6, NULL), 0);
                         assert_int_equal(undo(t, "undo", NULL), 0);
                         fail_msg("%s: no such operation", when);
                 }
-                hooks_off();
+                faults_off();
                 __lsan_enable();
                 recover_and_compare(t, before, when);
                 free_steps(steps, 6);

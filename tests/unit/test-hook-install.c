@@ -24,13 +24,12 @@
 
 #include <cmocka.h>
 
-#include "basic/fileio.h"
 #include "basic/macro.h"
-#include "change/journal.h"
 #include "doctor/doctor.h"
 #include "doctor/hook.h"
 #include "libvirt/hook-install.h"
 #include "snapshot.h"
+#include "faults.h"
 #include "testtree.h"
 
 #ifdef __SANITIZE_ADDRESS__
@@ -914,43 +913,6 @@ static void test_doctor(void **state)
 
 /* ---- every operation failing, or the process killed there ---- */
 
-/* One count over file-system changes (basic/fileio) and journal records. */
-static unsigned ops, fail_at, kill_at;
-static jmp_buf killed;
-
-static int operation(void)
-{
-        ops++;
-        if (kill_at && ops == kill_at)
-                longjmp(killed, 1);
-        return fail_at && ops == fail_at ? -EIO : 0;
-}
-
-static int file_op(const char *op, unsigned n, void *userdata)
-{
-        return operation();
-}
-
-static int journal_op(unsigned n, void *userdata)
-{
-        return operation();
-}
-
-static void faults_on(unsigned fail, unsigned kill)
-{
-        ops = 0;
-        fail_at = fail;
-        kill_at = kill;
-        fileio_set_fault_hook(file_op, NULL);
-        journal_set_write_hook(journal_op, NULL);
-}
-
-static void faults_off(void)
-{
-        fileio_set_fault_hook(NULL, NULL);
-        journal_set_write_hook(NULL, NULL);
-}
-
 static int install(struct test_tree *t)
 {
         struct hook_report *rep = NULL;
@@ -980,10 +942,10 @@ static void count_operations(unsigned *ret_install, unsigned *ret_uninstall)
 
         faults_on(0, 0);
         assert_int_equal(install(t), 0);
-        *ret_install = ops;
-        ops = 0;
+        *ret_install = faults_seen();
+        faults_on(0, 0);
         assert_int_equal(uninstall(t), 0);
-        *ret_uninstall = ops;
+        *ret_uninstall = faults_seen();
         faults_off();
         test_tree_free(t);
 }
@@ -1068,7 +1030,7 @@ static void test_kill_at_every_operation(void **state)
                 /* The abandoned frames' memory and descriptors are what a killed process loses. */
                 __lsan_disable();
                 faults_on(0, k);
-                if (setjmp(killed) == 0) {
+                if (setjmp(faults_killed) == 0) {
                         assert_int_equal(install(t), 0);
                         assert_int_equal(uninstall(t), 0);
                         fail_msg("%s: no such operation", when);
