@@ -2,12 +2,13 @@
 /* Tests for hook install / uninstall and doctor's hook check (src/libvirt/hook-install.c) on
  * trees below a temporary root: which libvirt, every install branch (fresh, already installed, a
  * foreign qemu.d/gpu-handoff, a user's hooks/qemu kept, a VFIO-Tools dispatcher kept, libvirt
- * before 6.5 with and without hooks/qemu, a stale link), uninstall putting the tree back exactly
- * as it was before install, uninstall without a journal (an older version's install), the daemon
- * restart check, hostile trees (a symlinked hooks directory, journals naming other paths), every
+ * before 6.5 with and without hooks/qemu, a stale link, one that went stale after an install),
+ * uninstall putting the tree back exactly as it was before install, uninstall without a journal
+ * (an older version's install, its record file included), the daemon restart check, hostile
+ * trees (a symlinked hooks directory, journals naming other changes, a symlinked journal), every
  * doctor finding, and install and uninstall failing at every operation or killed at every
- * operation (a file-system change or a journal record): the tree is as before afterwards (after
- * an uninstall where the install was killed), or installed where only the end was missing. */
+ * operation (a file-system change or a journal record): the tree is as before afterwards, after
+ * an uninstall; a killed install is finished by the next install, as a clean install leaves it. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -569,6 +570,61 @@ static void test_stale_link(void **state)
         test_tree_free(t);
 }
 
+/* A complete install whose link went stale (the front it points at was removed): install undoes
+ * that install and makes it afresh, told as a repair; uninstall then puts the tree back. */
+static void test_stale_after_install(void **state)
+{
+        struct test_tree *t = host(DEBIAN12, true);
+        _cleanup_free_ char *before = NULL, *after = NULL, *target = NULL, *record = NULL;
+        struct hook_report *rep;
+        char path[512];
+
+        path_of(t, "usr/sbin/gpu-handoff-hook", path, sizeof(path));
+        hook_report_free(install_ok(t, HOOK_INSTALLED));
+        assert_int_equal(unlink(path), 0);
+        {
+                struct test_tree *fresh = host(DEBIAN12, false);
+                before = snap(fresh);
+                test_tree_free(fresh);
+        }
+        rep = install_ok(t, HOOK_REPAIRED);
+        assert_int_equal(rep->before->link, HOOK_FILE_OURS_STALE);
+        assert_string_equal(change_of(rep, HOOK_CHANGE_RELINKED, HOOK_LINK_PATH)->why, FRONT);
+        assert_false(has_change(rep, HOOK_CHANGE_CREATED, HOOK_DIR_PATH)); /* they were there */
+        assert_false(has_change(rep, HOOK_CHANGE_CREATED, HOOK_QEMU_D_PATH));
+        hook_report_free(rep);
+        target = link_of(t, "etc/libvirt/hooks/qemu.d/gpu-handoff");
+        assert_string_equal(target, BINARY);
+        record = read_text(t, JOURNAL);
+        assert_non_null(strstr(record, "\nbegin 0 make-dir /etc/libvirt/hooks 0755\n")); /* still install's */
+        rep = uninstall_ok(t, HOOK_UNINSTALLED);
+        hook_report_free(rep);
+        after = snap(t);
+        assert_same_tree(before, after, "after the repair and uninstall");
+        test_tree_free(t);
+}
+
+/* An install by an older version: its link and its record file go, its directories stay. */
+static void test_older_version_install(void **state)
+{
+        struct test_tree *t = host(DEBIAN12, true);
+        struct hook_report *rep;
+
+        test_tree_link(t, FRONT, "etc/libvirt/hooks/qemu.d/gpu-handoff");
+        test_tree_write(t, "var/lib/gpu-handoff/hook-install",
+                        "dir /etc/libvirt/hooks\nlink /etc/libvirt/hooks/qemu.d/gpu-handoff " FRONT "\n");
+        rep = uninstall_ok(t, HOOK_UNINSTALLED);
+        assert_false(rep->before->record);
+        assert_string_equal(change_of(rep, HOOK_CHANGE_REMOVED, HOOK_LINK_PATH)->target, FRONT);
+        assert_true(has_change(rep, HOOK_CHANGE_REMOVED, "/var/lib/gpu-handoff/hook-install"));
+        assert_true(has_change(rep, HOOK_CHANGE_REMOVED, "/var/lib/gpu-handoff"));
+        hook_report_free(rep);
+        assert_false(exists(t, "etc/libvirt/hooks/qemu.d/gpu-handoff"));
+        assert_true(exists(t, "etc/libvirt/hooks/qemu.d"));
+        assert_false(exists(t, "var/lib/gpu-handoff"));
+        test_tree_free(t);
+}
+
 static void test_uninstall_keeps_what_is_not_ours(void **state)
 {
         struct test_tree *t = host(DEBIAN12, true);
@@ -1062,6 +1118,8 @@ int main(void)
                 cmocka_unit_test(test_old_libvirt),
                 cmocka_unit_test(test_chained),
                 cmocka_unit_test(test_stale_link),
+                cmocka_unit_test(test_stale_after_install),
+                cmocka_unit_test(test_older_version_install),
                 cmocka_unit_test(test_uninstall_keeps_what_is_not_ours),
                 cmocka_unit_test(test_refusals),
                 cmocka_unit_test(test_hostile),
