@@ -108,6 +108,14 @@ static int temp_name(const char *name, char buf[static NAME_MAX + 1])
         return n < 0 || n > NAME_MAX ? -ENAMETOOLONG : 0;
 }
 
+void atomic_write_leftover_remove(int dirfd, const char *name)
+{
+        char tmp[NAME_MAX + 1];
+
+        if (temp_name(name, tmp) >= 0)
+                (void)unlinkat(dirfd, tmp, 0);
+}
+
 static int sync_dir(int dirfd)
 {
         int r = fault("fsync");

@@ -40,6 +40,10 @@ struct file_keep {
 int atomic_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                     const struct file_keep *keep);
 
+/* Removes the temporary entry a writer killed inside atomic_write_at() or a replacing
+ * symlink_durable_at() left next to name (one fixed name per entry); nothing there is fine. */
+void atomic_write_leftover_remove(int dirfd, const char *name);
+
 /* The other durable changes to a directory entry; each one syncs the directory. */
 /* mkdirat() with exactly mode, whatever the umask; -EEXIST when something is there. */
 int mkdir_durable_at(int dirfd, const char *name, mode_t mode);

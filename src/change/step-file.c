@@ -215,15 +215,6 @@ static int io_fail(char **message, int r, const char *what, const char *path)
                          r == -EACCES || r == -EPERM ? " (run it as root)" : "");
 }
 
-/* A temporary file a write killed halfway left next to name (basic/fileio's fixed name). */
-static void remove_leftover(int dirfd, const char *name)
-{
-        char tmp[NAME_MAX + 1];
-
-        if (snprintf(tmp, sizeof(tmp), ".%s.gpu-handoff-new", name) < (int)sizeof(tmp))
-                (void)unlinkat(dirfd, tmp, 0);
-}
-
 /* ---- before-images ---- */
 
 static void image_name(const struct change_ctx *ctx, char buf[static 32])
@@ -415,7 +406,7 @@ static int revert_find(const struct change_ctx *ctx, const char *path, int *ret_
                 return 0;
         if (r < 0)
                 return io_fail(message, r, "open the directory of", path);
-        remove_leftover(dfd, *ret_name);
+        atomic_write_leftover_remove(dfd, *ret_name);
         if (!step_file_changing(ctx))
                 return 0;
         r = entry_read(dfd, *ret_name, ret);
@@ -491,7 +482,7 @@ static int existing_revert(const struct change_ctx *ctx, const struct step *s, b
         r = step_file_open_parent(ctx->sr, path, &dfd, &name);
         if (r < 0)
                 return io_fail(message, r, "open the directory of", path);
-        remove_leftover(dfd, name);
+        atomic_write_leftover_remove(dfd, name);
         if (!step_note_get(ctx, NOTE_IMAGE)) /* killed before the note: the file was not touched */
                 return image_remove(ctx) < 0 ? io_fail(message, -EIO, "remove the copy of", path) : 0;
         r = image_read(ctx, &img);

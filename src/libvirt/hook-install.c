@@ -640,6 +640,7 @@ int hook_status_read(const struct sysroot *sr, struct hook_status **ret, char **
 
 /* ---- the install's journal ---- */
 
+/* An absolute path to a gpu-handoff (or its front), in printable characters. */
 static bool target_ok(const char *t)
 {
         if (t[0] != '/' || strlen(t) >= 4096 || !ours_target(t))
@@ -675,6 +676,7 @@ static int hook_link_revert(const struct change_ctx *ctx, const struct step *s, 
                 return 0;
         if (r < 0)
                 return step_fail(message, r, "cannot open the directory of %s: %s", path, strerror(-r));
+        atomic_write_leftover_remove(dfd, name); /* a relink killed halfway: libvirt would run it too */
         if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                 r = negative_errno();
                 return r == -ENOENT ? 0 : step_fail(message, r, "cannot read %s: %s", path, strerror(-r));

@@ -1105,6 +1105,44 @@ static void test_kill_at_every_operation(void **state)
         }
 }
 
+/* Relinking a stale link of ours, killed at any operation: uninstall leaves neither the link nor
+ * anything beside it that libvirt would run too, and install then links the installed front. */
+static void test_kill_relink_at_every_operation(void **state)
+{
+        unsigned n;
+
+        {
+                struct test_tree *t = host(DEBIAN12, true);
+                test_tree_link(t, "/usr/local/sbin/gpu-handoff-hook", "etc/libvirt/hooks/qemu.d/gpu-handoff");
+                faults_on(0, 0);
+                assert_int_equal(install(t), 0);
+                n = faults_seen();
+                faults_off();
+                test_tree_free(t);
+        }
+        for (unsigned k = 1; k <= n; k++) {
+                struct test_tree *volatile t = host(DEBIAN12, true);
+                _cleanup_free_ char *target = NULL;
+
+                test_tree_link(t, "/usr/local/sbin/gpu-handoff-hook", "etc/libvirt/hooks/qemu.d/gpu-handoff");
+                __lsan_disable();
+                faults_on(0, k);
+                if (setjmp(faults_killed) == 0) {
+                        assert_int_equal(install(t), 0);
+                        fail_msg("relink: no operation %u", k);
+                }
+                faults_off();
+                __lsan_enable();
+                assert_int_equal(uninstall(t), 0);
+                assert_false(exists(t, "etc/libvirt/hooks/qemu.d/gpu-handoff"));
+                assert_false(exists(t, "etc/libvirt/hooks/qemu.d/.gpu-handoff.gpu-handoff-new"));
+                assert_int_equal(install(t), 0);
+                target = link_of(t, "etc/libvirt/hooks/qemu.d/gpu-handoff");
+                assert_string_equal(target, FRONT);
+                test_tree_free(t);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1127,6 +1165,7 @@ int main(void)
                 cmocka_unit_test(test_doctor),
                 cmocka_unit_test(test_fail_at_every_operation),
                 cmocka_unit_test(test_kill_at_every_operation),
+                cmocka_unit_test(test_kill_relink_at_every_operation),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
