@@ -240,8 +240,10 @@ const struct journal_spec *journal_get_spec(const struct journal *j);
 /* The most bytes a phase record with these fields takes. */
 size_t journal_phase_bytes(const char *phase, const char *devices, const char *command);
 /* The most bytes the records of step i take: its begin and done (or failed), note_room bytes of
- * notes (its kind's, step.h), and JOURNAL_REVERT_ROUNDS of revert and reverted (or
- * revert-failed). */
+ * notes, and JOURNAL_REVERT_ROUNDS of revert and reverted (or revert-failed). How much a step may
+ * note is its kind's note_room (step.h), counted in journal_note_bytes() of every note it wrote,
+ * a replaced value included (journal_step's note_bytes); step_note() refuses a note beyond it
+ * (-E2BIG), so that the reserved room stays enough. The hand-over's unit steps have 1 KiB. */
 size_t journal_step_bytes(size_t i, const char *kind, const char *const *args, size_t n_args, size_t note_room);
 /* The bytes the record "note I KEY VALUE" takes, its newline included. */
 size_t journal_note_bytes(size_t i, const char *key, const char *value);

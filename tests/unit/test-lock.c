@@ -157,6 +157,34 @@ static int fake_pause(void *userdata, uint64_t usec)
 
 #define FAKE_CLOCK(c) { .now_usec = fake_now, .pause_usec = fake_pause, .userdata = (c) }
 
+/* Each directory has its own lock: another domain's (host setup below var/lib) neither waits for
+ * the hand-over's nor lets a second taker in; its directory is made like the hand-over's. */
+static void test_lock_per_directory(void **state)
+{
+        struct tree *t = tree_new(true);
+        struct change_lock *run = NULL, *setup = NULL, *again = (struct change_lock *)0x1;
+        struct process_id holder;
+        char path[512], what[CHANGE_LOCK_WHAT_MAX], *s;
+        struct stat st;
+
+        assert_int_equal(change_lock_take(t->sr, RUN_DIR, NULL, 0, "attach", &run, NULL, NULL, 0), 0);
+        assert_int_equal(change_lock_take(t->sr, "var/lib/gpu-handoff", NULL, 0, "setup", &setup, NULL, NULL, 0), 0);
+        tree_path(t, "var/lib/gpu-handoff", path, sizeof(path));
+        assert_int_equal(lstat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        s = tree_read(t, "var/lib/gpu-handoff/lock");
+        assert_string_equal(s, "4242 777 setup\n");
+        free(s);
+        assert_int_equal(change_lock_take(t->sr, "var/lib/gpu-handoff", NULL, 0, "setup", &again, &holder, what,
+                                          sizeof(what)),
+                         -EBUSY);
+        assert_ptr_equal(again, (struct change_lock *)0x1);
+        assert_string_equal(what, "setup");
+        change_lock_release(setup);
+        change_lock_release(run);
+        tree_free(t);
+}
+
 static void test_take_and_release(void **state)
 {
         struct tree *t = tree_new(true);
@@ -471,6 +499,7 @@ int main(void)
                 cmocka_unit_test(test_busy_without_identity),
                 cmocka_unit_test(test_refuses_symlinks),  cmocka_unit_test(test_refuses_unsafe_places),
                 cmocka_unit_test(test_bad_what_and_no_self),
+                cmocka_unit_test(test_lock_per_directory),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
