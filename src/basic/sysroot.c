@@ -271,43 +271,6 @@ ssize_t sysroot_read_attr(const struct sysroot *sr, const char *path, char *buf,
         return read_text_fd(fd, buf, size);
 }
 
-int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len)
-{
-        _cleanup_free_ char *buf = NULL;
-        size_t n = 0, cap = 0;
-
-        for (;;) {
-                ssize_t k;
-                if (n + 1 >= cap) {
-                        size_t ncap = cap ? cap * 2 : 4096;
-                        char *p;
-                        if (cap > max + 1)
-                                return -EFBIG;
-                        p = realloc(buf, ncap);
-                        if (!p)
-                                return -ENOMEM;
-                        buf = p;
-                        cap = ncap;
-                }
-                k = read(fd, buf + n, cap - n - 1);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        break;
-                n += (size_t)k;
-                if (n > max)
-                        return -EFBIG;
-        }
-        buf[n] = '\0';
-        if (ret_len)
-                *ret_len = n;
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
 int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len)
 {
         _cleanup_close_ int fd = open_entry(dirfd, name);

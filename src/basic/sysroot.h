@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "basic/fileio.h"
+
 struct sysroot {
         int fd;        /* O_PATH directory fd of the root */
         char *path;    /* absolute path of the root, "/" by default */
@@ -52,8 +54,8 @@ ssize_t read_attr_at(int dirfd, const char *name, char *buf, size_t size);
 ssize_t sysroot_read_attr(const struct sysroot *sr, const char *path, char *buf, size_t size);
 /* Opens a regular file below the root for reading, as the readers do, to read it in pieces. */
 int sysroot_open_regular(const struct sysroot *sr, const char *path);
-/* Reads a whole file (up to max bytes, -EFBIG beyond) into a malloc'd NUL-terminated buffer. */
-int read_fd_full(int fd, size_t max, char **ret, size_t *ret_len);
+/* Whole files are read as read_fd_full() (basic/fileio.h) reads them: up to max bytes, -EFBIG
+ * beyond, into a malloc'd NUL-terminated buffer. */
 int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len);
 int sysroot_read_file(const struct sysroot *sr, const char *path, size_t max, char **ret, size_t *ret_len);
 /* Reads at most size bytes of a binary file (e.g. PCI config space); returns bytes read. */

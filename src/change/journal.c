@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "basic/error.h"
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "basic/sysroot.h"
 #include "basic/strv.h"
@@ -1073,23 +1074,6 @@ const struct journal_state *journal_get_state(const struct journal *j)
 const struct journal_spec *journal_get_spec(const struct journal *j)
 {
         return j ? j->spec : NULL;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (k == 0)
-                        return -EIO;
-                p += k;
-                n -= (size_t)k;
-        }
-        return 0;
 }
 
 /* The record as one line, with the magic line first when the journal is still empty. */

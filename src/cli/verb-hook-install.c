@@ -132,9 +132,9 @@ static void print_uninstall(const struct hook_report *rep)
         if (rep->outcome == HOOK_NOT_INSTALLED)
                 printf("not installed: no gpu-handoff hook in %s; nothing changed\n", HOOK_DIR_PATH);
         else if (!rep->before->record && link_removed)
-                printf("note: there was no record of the install (%s): only the link, which is gpu-handoff's, was "
+                printf("note: there was no journal of the install (%s): only the link, which is gpu-handoff's, was "
                        "removed; directories stay\n",
-                       HOOK_RECORD_PATH);
+                       HOOK_JOURNAL_PATH);
 }
 
 static json_object *json_strings(char **v, size_t n)

@@ -21,11 +21,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/error.h"
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "basic/proc.h"
 #include "basic/strv.h"
 #include "basic/sysroot.h"
+#include "basic/time-util.h"
+#include "change/engine.h"
+#include "change/journal.h"
+#include "change/step-file.h"
+#include "change/transaction.h"
 #include "libvirt/hook-install.h"
 
 /* A hook script worth reading is a few KiB; a bigger one is read up to here. */
@@ -34,25 +41,6 @@
 #define NAMES_MAX 16
 /* libvirt 6.5.0 as MAJOR * 1000000 + MINOR * 1000 + MICRO. */
 #define HOOK_DIR_VERSION 6005000UL
-#define NSEC_PER_SEC INT64_C(1000000000)
-
-static const char *const item_paths[_HOOK_ITEM_MAX] = {
-        [HOOK_ITEM_STATE_DIR] = "/var/lib/gpu-handoff",
-        [HOOK_ITEM_HOOKS_DIR] = HOOK_DIR_PATH,
-        [HOOK_ITEM_QEMU_D] = HOOK_QEMU_D_PATH,
-        [HOOK_ITEM_LINK] = HOOK_LINK_PATH,
-        [HOOK_ITEM_QEMU_LINK] = HOOK_QEMU_PATH,
-};
-
-static bool item_is_link(enum hook_item i)
-{
-        return i == HOOK_ITEM_LINK || i == HOOK_ITEM_QEMU_LINK;
-}
-
-const char *hook_item_path(enum hook_item i)
-{
-        return i < _HOOK_ITEM_MAX ? item_paths[i] : NULL;
-}
 
 const char *hook_file_kind_to_string(enum hook_file_kind k)
 {
@@ -88,20 +76,6 @@ const char *hook_change_kind_to_string(enum hook_change_kind k)
 bool hook_refused(int r)
 {
         return r == -ENOPKG || r == -ENOEXEC || r == -EEXIST || r == -ELOOP || r == -ENOTDIR || r == -EBADMSG;
-}
-
-/* Sets *ret_error (the first message wins) and returns r. */
-_printf_(3, 4) static int fail(int r, char **ret_error, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (ret_error && !*ret_error) {
-                va_start(ap, fmt);
-                if (vasprintf(ret_error, fmt, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return r;
 }
 
 static const char *startswith(const char *s, const char *prefix)
@@ -409,21 +383,21 @@ static int open_subdir(int parent, const char *name, const char *path, int *ret,
                 return 0;
         if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                 int r = negative_errno();
-                return r == -ENOENT ? 0 : fail(r, ret_error, "cannot read %s: %s", path, strerror(-r));
+                return r == -ENOENT ? 0 : error_setf(ret_error, r, "cannot read %s: %s", path, strerror(-r));
         }
         if (S_ISLNK(st.st_mode)) {
                 _cleanup_free_ char *target = NULL;
                 (void)read_link_at(parent, name, &target);
-                return fail(-ELOOP, ret_error,
+                return error_setf(ret_error, -ELOOP,
                             "%s is a symlink (to %s): refusing to work through it; it should be a directory", path,
                             target ? target : "?");
         }
         if (!S_ISDIR(st.st_mode))
-                return fail(-ENOTDIR, ret_error, "%s is not a directory", path);
+                return error_setf(ret_error, -ENOTDIR, "%s is not a directory", path);
         fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
                 int r = negative_errno();
-                return fail(r == -ELOOP ? -ELOOP : r, ret_error, "cannot open %s: %s", path, strerror(-r));
+                return error_setf(ret_error, r == -ELOOP ? -ELOOP : r, "cannot open %s: %s", path, strerror(-r));
         }
         *ret = fd;
         return 0;
@@ -436,7 +410,7 @@ static int dirs_open(const struct sysroot *sr, struct dirs *d, char **ret_error)
 
         d->libvirt = sysroot_openat(sr, "etc/libvirt", O_RDONLY | O_DIRECTORY);
         if (d->libvirt < 0 && d->libvirt != -ENOENT)
-                return fail(d->libvirt, ret_error, "cannot open /etc/libvirt: %s", strerror(-d->libvirt));
+                return error_setf(ret_error, d->libvirt, "cannot open /etc/libvirt: %s", strerror(-d->libvirt));
         r = open_subdir(d->libvirt, "hooks", HOOK_DIR_PATH, &d->hooks, ret_error);
         if (r >= 0)
                 r = open_subdir(d->hooks, "qemu.d", HOOK_QEMU_D_PATH, &d->qemu_d, ret_error);
@@ -444,8 +418,8 @@ static int dirs_open(const struct sysroot *sr, struct dirs *d, char **ret_error)
                 return r;
         d->varlib = sysroot_openat(sr, "var/lib", O_RDONLY | O_DIRECTORY);
         if (d->varlib < 0 && d->varlib != -ENOENT)
-                return fail(d->varlib, ret_error, "cannot open /var/lib: %s", strerror(-d->varlib));
-        return open_subdir(d->varlib, "gpu-handoff", item_paths[HOOK_ITEM_STATE_DIR], &d->state, ret_error);
+                return error_setf(ret_error, d->varlib, "cannot open /var/lib: %s", strerror(-d->varlib));
+        return open_subdir(d->varlib, "gpu-handoff", HOOK_STATE_DIR_PATH, &d->state, ret_error);
 }
 
 /* Sorted names of qemu.d/: executables but ours in *others, directories in *vm_dirs, each with
@@ -563,7 +537,7 @@ static void find_daemon(const struct sysroot *sr, struct hook_status *s, struct 
                 snprintf(s->daemon, sizeof(s->daemon), "%s", comm[0] == 'l' ? "libvirtd" : "virtqemud");
                 s->daemon_pid = (pid_t)pid;
                 if (ticks > 0 && boot_time(sr, &btime) >= 0) {
-                        int64_t ns = (int64_t)(id.start_time % (uint64_t)ticks) * NSEC_PER_SEC / ticks;
+                        int64_t ns = (int64_t)(id.start_time % (uint64_t)ticks) * (int64_t)NSEC_PER_SEC / ticks;
                         *ret_start = (struct timespec){(time_t)(btime + (int64_t)(id.start_time / (uint64_t)ticks)),
                                                        (long)ns};
                         *ret_known = true;
@@ -604,7 +578,7 @@ static int status_read(const struct sysroot *sr, const struct dirs *d, struct ho
         s->hook_dir = s->libvirt && libvirt_runs_hook_dir(&s->version);
         s->hooks_exists = d->hooks >= 0;
         s->qemu_d_exists = d->qemu_d >= 0;
-        s->record = d->state >= 0 && faccessat(d->state, "hook-install", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+        s->record = d->state >= 0 && faccessat(d->state, "hook/journal", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
         find_daemon(sr, s, &start, &start_known);
         /* btime is truncated to the second: an entry may have come up to 1 s after what the
          * daemon start computes to and still have been there when the daemon looked. */
@@ -612,18 +586,18 @@ static int status_read(const struct sysroot *sr, const struct dirs *d, struct ho
 
         r = entry_read(sr, d->hooks, "qemu", &qemu);
         if (r < 0) {
-                r = fail(r, ret_error, "cannot read %s: %s", HOOK_QEMU_PATH, strerror(-r));
+                r = error_setf(ret_error, r, "cannot read %s: %s", HOOK_QEMU_PATH, strerror(-r));
                 goto out;
         }
         r = entry_read(sr, d->qemu_d, "gpu-handoff", &link);
         if (r < 0) {
-                r = fail(r, ret_error, "cannot read %s: %s", HOOK_LINK_PATH, strerror(-r));
+                r = error_setf(ret_error, r, "cannot read %s: %s", HOOK_LINK_PATH, strerror(-r));
                 goto out;
         }
         if (d->qemu_d >= 0) {
                 r = scan_qemu_d(sr, d->qemu_d, start_known ? &start : NULL, &scan);
                 if (r < 0) {
-                        r = fail(r, ret_error, "cannot read %s: %s", HOOK_QEMU_D_PATH, strerror(-r));
+                        r = error_setf(ret_error, r, "cannot read %s: %s", HOOK_QEMU_D_PATH, strerror(-r));
                         goto out;
                 }
         }
@@ -664,17 +638,9 @@ int hook_status_read(const struct sysroot *sr, struct hook_status **ret, char **
         return r < 0 ? r : status_read(sr, &d, ret, ret_error);
 }
 
-/* ---- the record ---- */
+/* ---- the install's journal ---- */
 
-void hook_record_done(struct hook_record *r)
-{
-        for (size_t i = 0; i < _HOOK_ITEM_MAX; i++) {
-                free(r->target[i]);
-                r->target[i] = NULL;
-                r->has[i] = false;
-        }
-}
-
+/* An absolute path to a gpu-handoff (or its front), in printable characters. */
 static bool target_ok(const char *t)
 {
         if (t[0] != '/' || strlen(t) >= 4096 || !ours_target(t))
@@ -685,188 +651,192 @@ static bool target_ok(const char *t)
         return true;
 }
 
-int hook_record_parse(const char *text, size_t len, struct hook_record *ret, char **ret_error)
+enum {
+        HOOK_STEP_MAKE_DIR, /* make-dir PATH MODE: a hooks directory install made */
+        HOOK_STEP_LINK,     /* hook-link PATH TARGET OLD: the hook, where there was none (OLD "") or a stale
+                             * link of ours to OLD */
+        _HOOK_STEP_MAX,
+};
+
+/* The hook link's revert. Rolling back a failed install puts back exactly what was there (a stale
+ * link of ours to OLD, or nothing); a link of ours that points elsewhere is still ours and goes
+ * too. Anything else is the user's, put there after install: kept, and the undo goes on. */
+static int hook_link_revert(const struct change_ctx *ctx, const struct step *s, char **message)
 {
-        struct hook_record r = {0};
-        unsigned line = 0;
-
-        if (memchr(text, '\0', len)) {
-                fail(-EBADMSG, ret_error, "%s: not a text file", HOOK_RECORD_PATH);
-                return -EBADMSG;
-        }
-        for (const char *p = text, *end = text + len; p < end;) {
-                const char *eol = memchr(p, '\n', (size_t)(end - p));
-                char buf[4200], *words[4] = {0}, *save = NULL;
-                size_t n = 0, l;
-                int item = -1;
-
-                if (!eol)
-                        eol = end;
-                l = (size_t)(eol - p);
-                line++;
-                if (l >= sizeof(buf)) {
-                        fail(-EBADMSG, ret_error, "%s:%u: line too long", HOOK_RECORD_PATH, line);
-                        goto bad;
-                }
-                memcpy(buf, p, l);
-                buf[l] = '\0';
-                p = eol + 1;
-                for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
-                        if (n < ELEMENTSOF(words))
-                                words[n++] = w;
-                        else
-                                n++;
-                if (n == 0 || words[0][0] == '#')
-                        continue;
-                for (int i = 0; i < _HOOK_ITEM_MAX; i++)
-                        if (n >= 2 && strcmp(words[1], item_paths[i]) == 0)
-                                item = i;
-                if (strcmp(words[0], "dir") != 0 && strcmp(words[0], "link") != 0) {
-                        fail(-EBADMSG, ret_error, "%s:%u: expected \"dir PATH\" or \"link PATH TARGET\", not \"%.64s\"",
-                             HOOK_RECORD_PATH, line, words[0]);
-                        goto bad;
-                }
-                if (n < 2 || item < 0) {
-                        fail(-EBADMSG, ret_error,
-                             "%s:%u: \"%.64s\" is not a path gpu-handoff hook install makes; refusing to act on "
-                             "this record",
-                             HOOK_RECORD_PATH, line, n < 2 ? "" : words[1]);
-                        goto bad;
-                }
-                if (item_is_link(item) != (strcmp(words[0], "link") == 0) || n != (item_is_link(item) ? 3u : 2u)) {
-                        fail(-EBADMSG, ret_error, "%s:%u: expected \"%s %s%s\"", HOOK_RECORD_PATH, line,
-                             item_is_link(item) ? "link" : "dir", item_paths[item],
-                             item_is_link(item) ? " TARGET" : "");
-                        goto bad;
-                }
-                if (r.has[item]) {
-                        fail(-EBADMSG, ret_error, "%s:%u: %s is named twice", HOOK_RECORD_PATH, line, item_paths[item]);
-                        goto bad;
-                }
-                if (item_is_link(item)) {
-                        if (!target_ok(words[2])) {
-                                fail(-EBADMSG, ret_error,
-                                     "%s:%u: the link's target \"%.64s\" is not an absolute path to a gpu-handoff",
-                                     HOOK_RECORD_PATH, line, words[2]);
-                                goto bad;
-                        }
-                        r.target[item] = strdup(words[2]);
-                        if (!r.target[item]) {
-                                hook_record_done(&r);
-                                return -ENOMEM;
-                        }
-                }
-                r.has[item] = true;
-        }
-        *ret = r;
-        return 0;
-bad:
-        hook_record_done(&r);
-        return -EBADMSG;
-}
-
-char *hook_record_format(const struct hook_record *r)
-{
-        char *s = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&s, &len);
-
-        if (!f)
-                return NULL;
-        fputs("# Made by \"gpu-handoff hook install\": what \"gpu-handoff hook uninstall\" removes again.\n", f);
-        for (int i = 0; i < _HOOK_ITEM_MAX; i++)
-                if (r->has[i]) {
-                        if (item_is_link(i))
-                                fprintf(f, "link %s %s\n", item_paths[i], r->target[i]);
-                        else
-                                fprintf(f, "dir %s\n", item_paths[i]);
-                }
-        if (fclose(f) != 0) {
-                free(s);
-                return NULL;
-        }
-        return s;
-}
-
-/* *ret_exists false and nothing in *ret when there is no record. */
-static int record_read(int state, struct hook_record *ret, bool *ret_exists, char **ret_error)
-{
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *text = NULL;
+        const char *path = s->n_args > 0 ? s->args[0] : "", *old = s->n_args > 2 ? s->args[2] : "", *name;
+        _cleanup_close_ int dfd = -1;
+        _cleanup_free_ char *target = NULL;
         struct stat st;
-        size_t len = 0;
         int r;
 
-        *ret_exists = false;
-        if (state < 0)
+        if (!step_file_changing(ctx)) /* apply refused, or was killed, before changing anything */
                 return 0;
-        fd = openat(state, "hook-install", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (fd < 0) {
-                r = negative_errno();
-                if (r == -ENOENT)
-                        return 0;
-                if (r == -ELOOP)
-                        return fail(-EBADMSG, ret_error, "%s is a symlink; refusing to follow it", HOOK_RECORD_PATH);
-                return fail(r, ret_error, "cannot read %s: %s", HOOK_RECORD_PATH, strerror(-r));
-        }
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode))
-                return fail(-EBADMSG, ret_error, "%s is not a regular file", HOOK_RECORD_PATH);
-        r = read_fd_full(fd, HOOK_RECORD_MAX, &text, &len);
-        if (r == -EFBIG)
-                return fail(-EBADMSG, ret_error, "%s is larger than %d bytes: not a record of hook install",
-                            HOOK_RECORD_PATH, HOOK_RECORD_MAX);
+        r = step_file_open_parent(ctx->sr, path, &dfd, &name);
+        if (r == -ENOENT)
+                return 0;
         if (r < 0)
-                return fail(r, ret_error, "cannot read %s: %s", HOOK_RECORD_PATH, strerror(-r));
-        r = hook_record_parse(text, len, ret, ret_error);
+                return step_fail(message, r, "cannot open the directory of %s: %s", path, strerror(-r));
+        atomic_write_leftover_remove(dfd, name); /* a relink killed halfway: libvirt would run it too */
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                r = negative_errno();
+                return r == -ENOENT ? 0 : step_fail(message, r, "cannot read %s: %s", path, strerror(-r));
+        }
+        if (!S_ISLNK(st.st_mode) || read_link_at(dfd, name, &target) < 0 || !ours_target(target))
+                return step_fail(message, 0, "no longer gpu-handoff's link: it was replaced");
+        if (*old && strcmp(target, old) == 0)
+                return 0;
+        r = *old ? symlink_durable_at(dfd, name, old, true) : unlink_durable_at(dfd, name, false);
+        if (r < 0 && r != -ENOENT)
+                return step_fail(message, r, "cannot remove %s: %s%s", path, strerror(-r),
+                                 r == -EACCES || r == -EPERM ? " (run it as root)" : "");
+        return 0;
+}
+
+/* Applies as any symlink step does (refusing when the place changed since the plan). */
+static int hook_link_apply(const struct change_ctx *ctx, const struct step *s, char **message)
+{
+        return step_symlink_ops.apply(ctx, s, message);
+}
+
+static const struct step_ops hook_link_step_ops = {.apply = hook_link_apply, .revert = hook_link_revert};
+
+static const struct change_kind hook_kinds[_HOOK_STEP_MAX] = {
+        [HOOK_STEP_MAKE_DIR] = STEP_KIND_MAKE_DIR,
+        [HOOK_STEP_LINK] = {"hook-link", step_symlink_describe, &hook_link_step_ops, STEP_FILE_NOTE_ROOM},
+};
+
+static const struct change_domain hook_domain = {.name = "hook", .kinds = hook_kinds, .n_kinds = _HOOK_STEP_MAX};
+
+const struct journal_spec hook_journal = {
+        .dir = HOOK_JOURNAL_DIR,
+        .magic = "gpu-handoff hook-journal 1",
+        .outcomes = {[JOURNAL_OUTCOME_APPLIED] = "installed", [JOURNAL_OUTCOME_ROLLED_BACK] = "rolled-back",
+                     [JOURNAL_OUTCOME_UNDONE] = "uninstalled"},
+};
+
+static const struct transaction hook_transaction = {.domain = &hook_domain, .spec = &hook_journal};
+
+/* Whom the journal names as its owner: this process as the root's procfs shows it, or its pid
+ * alone where the root has none (a fake tree). */
+static struct process_id self_id(const struct sysroot *sr)
+{
+        struct process_id id = {.pid = getpid(), .start_time = 1};
+
+        (void)process_id_self(sr, &id, NULL, 0);
+        return id;
+}
+
+/* The message of a transaction that failed: its failed step's, else the core's. */
+static int transaction_failed(int r, const struct engine_run *run, char **error, char **ret_error)
+{
+        for (size_t i = 0; run && i < run->n_steps; i++)
+                if ((run->outcomes[i].state == OUTCOME_FAILED || run->outcomes[i].state == OUTCOME_REVERT_FAILED) &&
+                    run->outcomes[i].message)
+                        return error_setf(ret_error, r, "%s", run->outcomes[i].message);
+        if (*error)
+                return error_setf(ret_error, r, "%s", *error);
+        return error_setf(ret_error, r, "%s: %s", HOOK_JOURNAL_PATH, strerror(-r));
+}
+
+/* Only the changes install makes: a journal naming other paths (which only root could have
+ * written) is refused as a whole, so that uninstall never removes anything else. */
+static int journal_trusted(const struct journal_state *st, char **ret_error)
+{
+        for (size_t i = 0; i < st->n_steps; i++) {
+                const struct journal_step *s = &st->steps[i];
+                const char *path = s->n_args > 0 ? s->args[0] : "";
+                bool ok;
+
+                if (strcmp(s->kind, hook_kinds[HOOK_STEP_MAKE_DIR].name) == 0)
+                        ok = s->n_args == 2 && (strcmp(path, HOOK_DIR_PATH) == 0 || strcmp(path, HOOK_QEMU_D_PATH) == 0);
+                else if (strcmp(s->kind, hook_kinds[HOOK_STEP_LINK].name) == 0)
+                        ok = s->n_args == 3 && (strcmp(path, HOOK_LINK_PATH) == 0 || strcmp(path, HOOK_QEMU_PATH) == 0) &&
+                             target_ok(s->args[1]) && (!*s->args[2] || target_ok(s->args[2]));
+                else
+                        ok = false;
+                if (!ok)
+                        return error_setf(ret_error, -EBADMSG,
+                                          "%s: step %zu (%.32s %.64s) is not a change gpu-handoff hook install makes; "
+                                          "refusing to act on this journal",
+                                          HOOK_JOURNAL_PATH, i, s->kind, path);
+        }
+        return 0;
+}
+
+/* The journal, when there is one (-ENOENT otherwise) and it can be trusted. */
+static int journal_read(const struct sysroot *sr, struct journal_state **ret, char **ret_error)
+{
+        _cleanup_journal_state_ struct journal_state *st = NULL;
+        int r = journal_load(&hook_journal, sr, &st, ret_error);
+
         if (r < 0)
                 return r;
-        *ret_exists = true;
+        r = journal_trusted(st, ret_error);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(st);
         return 0;
 }
 
-static int write_all(int fd, const char *s, size_t len)
+/* Undoes what the journal says is installed (or what a killed install or uninstall left): the
+ * link, then the directories install made while they are empty. 0 with *ret_steps (what the
+ * journal held, for the report) or none when there is no journal; a journal that only waits to be
+ * removed is removed. */
+static int journal_undo(const struct sysroot *sr, const char *phase, struct step **ret_steps, size_t *ret_n,
+                        char **ret_error)
 {
-        while (len > 0) {
-                ssize_t k = write(fd, s, len);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                s += k;
-                len -= (size_t)k;
-        }
-        return 0;
-}
-
-/* Temp file, fsync, rename, fsync of the directory: the record is the old one or the new one. */
-static int record_write(int state, const struct hook_record *rec, char **ret_error)
-{
-        _cleanup_free_ char *text = hook_record_format(rec);
-        _cleanup_close_ int fd = -1;
+        _cleanup_journal_state_ struct journal_state *st = NULL;
+        _cleanup_free_ char *error = NULL;
+        struct change_ctx ctx = {.sr = sr};
+        struct process_id self = self_id(sr);
+        struct engine_run *run = NULL;
         int r;
 
-        if (!text)
-                return -ENOMEM;
-        fd = openat(state, "hook-install.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
-        if (fd < 0) {
-                r = negative_errno();
-                return fail(r, ret_error, "cannot write %s: %s", HOOK_RECORD_PATH, strerror(-r));
+        *ret_steps = NULL;
+        *ret_n = 0;
+        r = journal_read(sr, &st, ret_error);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (journal_state_outcome(st) == JOURNAL_OUTCOME_ROLLED_BACK ||
+            journal_state_outcome(st) == JOURNAL_OUTCOME_UNDONE) {
+                r = journal_remove(&hook_journal, sr);
+                return r < 0 && r != -ENOENT ? error_setf(ret_error, r, "cannot remove %s: %s", HOOK_JOURNAL_PATH,
+                                                          strerror(-r))
+                                             : 0;
         }
-        r = write_all(fd, text, strlen(text));
-        if (r >= 0 && fsync(fd) < 0)
-                r = negative_errno();
-        if (r >= 0 && renameat(state, "hook-install.tmp", state, "hook-install") < 0)
-                r = negative_errno();
-        if (r >= 0 && fsync(state) < 0)
-                r = negative_errno();
+        r = transaction_undo(&ctx, &hook_transaction, &self, phase, phase, &run, ret_steps, ret_n, &error);
+        if (r < 0 && r != -ENOENT)
+                r = transaction_failed(r, run, &error, ret_error);
+        engine_run_free(run);
         if (r < 0) {
-                (void)unlinkat(state, "hook-install.tmp", 0);
-                return fail(r, ret_error, "cannot write %s: %s", HOOK_RECORD_PATH, strerror(-r));
+                steps_free(*ret_steps, *ret_n);
+                *ret_steps = NULL;
+                *ret_n = 0;
         }
-        return 0;
+        return r == -ENOENT ? 0 : r;
+}
+
+/* Removes the journal's directory and the state directory once nothing else is in them. Best
+ * effort: an empty directory left behind is harmless and the next uninstall tries again. */
+static bool tidy_state(int varlib)
+{
+        _cleanup_close_ int state = -1;
+        bool removed = false;
+
+        if (varlib < 0)
+                return false;
+        state = openat(varlib, "gpu-handoff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (state < 0)
+                return false;
+        if (unlinkat(state, "hook", AT_REMOVEDIR) >= 0)
+                (void)fsync(state);
+        if (unlinkat(varlib, "gpu-handoff", AT_REMOVEDIR) >= 0) {
+                (void)fsync(varlib);
+                removed = true;
+        }
+        return removed;
 }
 
 /* ---- reports ---- */
@@ -949,57 +919,11 @@ char *hook_chain_line(const struct sysroot *sr, const char *binary)
 
 /* What install does, in this order. */
 struct plan {
-        bool mk_state, mk_hooks, mk_qemu_d;
-        enum hook_item link; /* HOOK_ITEM_LINK or HOOK_ITEM_QEMU_LINK */
-        bool relink;         /* replace a stale link of ours */
-        char *old_target;
+        bool mk_hooks, mk_qemu_d;
+        const char *link;       /* HOOK_LINK_PATH or HOOK_QEMU_PATH */
+        bool relink;            /* replace a stale link of ours */
+        const char *old_target;
 };
-
-/* mkdir with exactly 0755 whatever the umask, then opened without following a symlink. */
-static int make_dir(int parent, const char *name, const char *path, int *ret, char **ret_error)
-{
-        int r;
-
-        if (mkdirat(parent, name, 0755) < 0) {
-                r = negative_errno();
-                return fail(r, ret_error, "cannot create %s: %s%s", path, strerror(-r),
-                            r == -EACCES || r == -EPERM ? " (run it as root)" : "");
-        }
-        r = open_subdir(parent, name, path, ret, ret_error);
-        if (r >= 0 && *ret < 0)
-                r = fail(-ENOENT, ret_error, "%s vanished as it was created", path);
-        if (r >= 0 && fchmod(*ret, 0755) < 0)
-                r = fail(negative_errno(), ret_error, "cannot set the mode of %s: %s", path, strerror(errno));
-        if (r >= 0 && fsync(parent) < 0)
-                r = fail(negative_errno(), ret_error, "cannot sync %s: %s", path, strerror(errno));
-        if (r < 0) {
-                closep(ret);
-                *ret = -1;
-                (void)unlinkat(parent, name, AT_REMOVEDIR);
-        }
-        return r;
-}
-
-static int make_link(int dirfd, const char *name, const char *path, const char *target, bool replace,
-                     char **ret_error)
-{
-        static const char tmp[] = ".gpu-handoff.new";
-        int r = 0;
-
-        /* Replacing: a new link renamed over the old one, so libvirt always finds one. */
-        if (symlinkat(target, dirfd, replace ? tmp : name) < 0)
-                r = negative_errno();
-        if (r >= 0 && replace && renameat(dirfd, tmp, dirfd, name) < 0) {
-                r = negative_errno();
-                (void)unlinkat(dirfd, tmp, 0);
-        }
-        if (r >= 0 && fsync(dirfd) < 0)
-                r = negative_errno();
-        if (r < 0)
-                return fail(r, ret_error, "cannot create %s: %s%s", path, strerror(-r),
-                            r == -EACCES || r == -EPERM ? " (run it as root)" : "");
-        return 0;
-}
 
 /* What stands in the way of installing, as a refusal; 0 with the plan when nothing does, 1 when
  * gpu-handoff is installed already (rep->hook says where). */
@@ -1016,7 +940,7 @@ static int decide(const struct sysroot *sr, const struct hook_status *st, const 
                         rep->hook = HOOK_LINK_PATH;
                         return 1;
                 case HOOK_FILE_OURS_STALE:
-                        *p = (struct plan){.link = HOOK_ITEM_LINK, .relink = true, .old_target = st->link_target};
+                        *p = (struct plan){.link = HOOK_LINK_PATH, .relink = true, .old_target = st->link_target};
                         return 0;
                 case HOOK_FILE_NONE:
                         break;
@@ -1027,7 +951,7 @@ static int decide(const struct sysroot *sr, const struct hook_status *st, const 
                         }
                         __attribute__((fallthrough));
                 default:
-                        return fail(-EEXIST, ret_error,
+                        return error_setf(ret_error, -EEXIST,
                                     "%s is there already and is not gpu-handoff's (%s): move it away, then run "
                                     "gpu-handoff hook install again",
                                     HOOK_LINK_PATH,
@@ -1039,7 +963,7 @@ static int decide(const struct sysroot *sr, const struct hook_status *st, const 
                 rep->hook = HOOK_QEMU_PATH;
                 return 1;
         case HOOK_FILE_OURS_STALE:
-                *p = (struct plan){.link = HOOK_ITEM_QEMU_LINK, .relink = true, .old_target = st->qemu_target};
+                *p = (struct plan){.link = HOOK_QEMU_PATH, .relink = true, .old_target = st->qemu_target};
                 return 0;
         case HOOK_FILE_CHAINS:
                 if (st->qemu_executable) {
@@ -1047,7 +971,7 @@ static int decide(const struct sysroot *sr, const struct hook_status *st, const 
                         return 1;
                 }
                 if (!st->hook_dir)
-                        return fail(-EEXIST, ret_error,
+                        return error_setf(ret_error, -EEXIST,
                                     "%s runs gpu-handoff (line %u) but is not executable, so libvirt %s does not "
                                     "run it: chmod 755 %s",
                                     HOOK_QEMU_PATH, st->chain_line, v, HOOK_QEMU_PATH);
@@ -1059,7 +983,7 @@ static int decide(const struct sysroot *sr, const struct hook_status *st, const 
                         _cleanup_free_ char *line = hook_chain_line(sr, binary);
                         if (!line)
                                 return -ENOMEM;
-                        return fail(-EEXIST, ret_error,
+                        return error_setf(ret_error, -EEXIST,
                                     "libvirt %s runs only %s, and that is %s: it is left as it is. To run "
                                     "gpu-handoff too, add this line to it, before anything in it reads stdin "
                                     "(gpu-handoff reads the domain XML there):\n    %s%s",
@@ -1077,161 +1001,198 @@ static int decide(const struct sysroot *sr, const struct hook_status *st, const 
                 break;
         }
         *p = (struct plan){.mk_hooks = !st->hooks_exists, .mk_qemu_d = st->hook_dir && !st->qemu_d_exists,
-                           .link = st->hook_dir ? HOOK_ITEM_LINK : HOOK_ITEM_QEMU_LINK};
+                           .link = st->hook_dir ? HOOK_LINK_PATH : HOOK_QEMU_PATH};
         return 0;
 }
 
-/* Undoes a failed install, last change first; best effort (the error is already set). */
-static void roll_back(struct dirs *d, const struct plan *p, bool linked, bool made_qemu_d, bool made_hooks,
-                      bool recorded, bool made_state, bool had_record, const struct hook_record *old)
+static int add_step(struct step *steps, size_t *n, unsigned kind, const char *a0, const char *a1, const char *a2)
 {
-        if (linked && !p->relink)
-                (void)unlinkat(p->link == HOOK_ITEM_LINK ? d->qemu_d : d->hooks,
-                               p->link == HOOK_ITEM_LINK ? "gpu-handoff" : "qemu", 0);
-        if (made_qemu_d)
-                (void)unlinkat(d->hooks, "qemu.d", AT_REMOVEDIR);
-        if (made_hooks)
-                (void)unlinkat(d->libvirt, "hooks", AT_REMOVEDIR);
-        if (recorded) {
-                if (had_record)
-                        (void)record_write(d->state, old, NULL);
-                else
-                        (void)unlinkat(d->state, "hook-install", 0);
+        const char *args[] = {a0, a1, a2};
+        struct step *s = &steps[(*n)++];
+
+        *s = (struct step){.kind = kind};
+        for (size_t i = 0; i < ELEMENTSOF(args) && args[i]; i++) {
+                if (!(s->args[i] = strdup(args[i])))
+                        return -ENOMEM;
+                s->n_args++;
         }
-        if (made_state)
-                (void)unlinkat(d->varlib, "gpu-handoff", AT_REMOVEDIR);
+        return 0;
+}
+
+/* The report of what the install did, told against what was there when it started (a journal
+ * undone first to repair a stale link puts back nothing the user would call a change). */
+static int report_install(struct hook_report *rep, const struct hook_status *orig, const struct plan *p,
+                          const char *target, bool made_state)
+{
+        const char *old = orig->link == HOOK_FILE_OURS_STALE && strcmp(p->link, HOOK_LINK_PATH) == 0 ? orig->link_target
+                          : orig->qemu == HOOK_FILE_OURS_STALE && strcmp(p->link, HOOK_QEMU_PATH) == 0
+                                  ? orig->qemu_target
+                                  : NULL;
+
+        rep->outcome = old ? HOOK_REPAIRED : HOOK_INSTALLED;
+        rep->hook = p->link;
+        if (!(rep->target = strdup(target)))
+                return -ENOMEM;
+        if ((p->mk_hooks && !orig->hooks_exists && add_change(rep, HOOK_CHANGE_CREATED, HOOK_DIR_PATH, NULL, NULL) < 0) ||
+            (p->mk_qemu_d && !orig->qemu_d_exists &&
+             add_change(rep, HOOK_CHANGE_CREATED, HOOK_QEMU_D_PATH, NULL, NULL) < 0) ||
+            (old ? add_change(rep, HOOK_CHANGE_RELINKED, p->link, target, "%s", old)
+                 : add_change(rep, HOOK_CHANGE_LINKED, p->link, target, NULL)) < 0 ||
+            (made_state && add_change(rep, HOOK_CHANGE_CREATED, HOOK_STATE_DIR_PATH, NULL, NULL) < 0) ||
+            add_change(rep, HOOK_CHANGE_RECORDED, HOOK_JOURNAL_PATH, NULL, NULL) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* Settles a journal before install: one a killed install or uninstall left is undone (2: look
+ * again); a complete install's stays (1); 0 when there is none. */
+static int journal_settle(const struct sysroot *sr, char **ret_error)
+{
+        _cleanup_journal_state_ struct journal_state *st = NULL;
+        struct step *steps = NULL;
+        size_t n = 0;
+        int r = journal_read(sr, &st, ret_error);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (journal_state_outcome(st) == JOURNAL_OUTCOME_APPLIED)
+                return 1;
+        r = journal_undo(sr, "recover", &steps, &n, ret_error);
+        steps_free(steps, n);
+        return r < 0 ? r : 2;
+}
+
+/* What is there now, again, after a journal was undone. */
+static int look_again(const struct sysroot *sr, struct dirs *d, struct hook_status **st, char **ret_error)
+{
+        int r;
+
+        dirs_close(d);
+        *d = (struct dirs)DIRS_NONE;
+        hook_status_free(*st);
+        *st = NULL;
+        r = dirs_open(sr, d, ret_error);
+        return r < 0 ? r : status_read(sr, d, st, ret_error);
 }
 
 int hook_install(const struct sysroot *sr, const char *binary, struct hook_report **ret, char **ret_error)
 {
         _cleanup_(hook_report_freep) struct hook_report *rep = calloc(1, sizeof(*rep));
+        _cleanup_(hook_status_freep) struct hook_status *orig = NULL;
         _cleanup_(dirs_close) struct dirs d = DIRS_NONE;
-        _cleanup_free_ char *target = NULL;
-        struct hook_record old = {0}, rec = {0};
-        bool had_record = false, linked = false, made_qemu_d = false, made_hooks = false, recorded = false,
-             made_state = false;
+        _cleanup_free_ char *target = NULL, *error = NULL;
+        struct change_ctx ctx = {.sr = sr};
+        struct process_id self = self_id(sr);
+        struct engine_run *run = NULL;
+        struct step steps[3] = {0};
         struct hook_status *st;
         struct plan p = {0};
-        int r;
+        size_t n = 0;
+        bool made_state;
+        int settled, r;
 
         if (!rep)
                 return -ENOMEM;
         if (!binary || !target_ok(binary) || strcmp(strrchr(binary, '/'), "/gpu-handoff") != 0)
-                return fail(-EINVAL, ret_error, "\"%s\" is not an absolute path ending in /gpu-handoff",
-                            binary ? binary : "");
+                return error_setf(ret_error, -EINVAL, "\"%s\" is not an absolute path ending in /gpu-handoff",
+                                  binary ? binary : "");
         r = dirs_open(sr, &d, ret_error);
         if (r < 0)
                 return r;
         r = status_read(sr, &d, &rep->before, ret_error);
         if (r < 0)
                 return r;
-        st = rep->before;
-        if (!st->libvirt)
-                return fail(-ENOPKG, ret_error,
-                            "libvirt is not installed (no libvirt.so.0.* below /usr/lib); install "
-                            "libvirt-daemon-system first");
+        if (!rep->before->libvirt)
+                return error_setf(ret_error, -ENOPKG,
+                                  "libvirt is not installed (no libvirt.so.0.* below /usr/lib); install "
+                                  "libvirt-daemon-system first");
         if (d.libvirt < 0)
-                return fail(-ENOPKG, ret_error,
-                            "/etc/libvirt does not exist: libvirt's daemon is not installed; install "
-                            "libvirt-daemon-system first");
-        r = record_read(d.state, &old, &had_record, ret_error);
-        if (r < 0)
+                return error_setf(ret_error, -ENOPKG,
+                                  "/etc/libvirt does not exist: libvirt's daemon is not installed; install "
+                                  "libvirt-daemon-system first");
+        settled = journal_settle(sr, ret_error);
+        if (settled < 0)
+                return settled;
+        if (settled == 2 && (r = look_again(sr, &d, &rep->before, ret_error)) < 0)
                 return r;
+        r = decide(sr, rep->before, binary, &p, rep, ret_error);
+        if (r == 0 && settled == 1) {
+                /* Something to do beside a complete install's journal (a stale link of ours): that
+                 * install is undone first, then made afresh, and reported against what was there at
+                 * the start. */
+                struct step *old = NULL;
+                size_t n_old = 0;
 
-        r = decide(sr, st, binary, &p, rep, ret_error);
+                r = journal_undo(sr, "reinstall", &old, &n_old, ret_error);
+                steps_free(old, n_old);
+                if (r < 0)
+                        return r;
+                orig = TAKE_PTR(rep->before);
+                r = look_again(sr, &d, &rep->before, ret_error);
+                if (r < 0)
+                        return r;
+                r = decide(sr, rep->before, binary, &p, rep, ret_error);
+        }
+        st = rep->before;
         if (r == 0 && !target_executable(sr, -1, binary))
-                r = fail(-ENOEXEC, ret_error,
-                         "gpu-handoff is not installed as %s (libvirt would run the hook from there at every VM "
-                         "start): install it first (sudo ninja -C build install)",
-                         binary);
+                r = error_setf(ret_error, -ENOEXEC,
+                               "gpu-handoff is not installed as %s (libvirt would run the hook from there at every VM "
+                               "start): install it first (sudo ninja -C build install)",
+                               binary);
         if (r == 0 && d.varlib < 0)
-                r = fail(-ENOENT, ret_error, "cannot write %s: /var/lib does not exist", HOOK_RECORD_PATH);
+                r = error_setf(ret_error, -ENOENT, "cannot write %s: /var/lib does not exist", HOOK_JOURNAL_PATH);
         if (r == 0 && !(target = hook_target(sr, binary)))
                 r = -ENOMEM;
-        if (r != 0) {
-                if (r > 0) {
-                        rep->outcome = HOOK_ALREADY_INSTALLED;
-                        rep->restart = st->daemon[0] && !st->daemon_saw_hook;
-                        r = 0;
-                        const char *t = strcmp(rep->hook, HOOK_LINK_PATH) == 0 ? st->link_target : st->qemu_target;
-                        if (t && !(rep->target = strdup(t)))
-                                r = -ENOMEM;
-                        if (r >= 0)
-                                *ret = TAKE_PTR(rep);
-                }
-                hook_record_done(&old);
+        if (r > 0) {
+                const char *t = strcmp(rep->hook, HOOK_LINK_PATH) == 0 ? st->link_target : st->qemu_target;
+
+                rep->outcome = HOOK_ALREADY_INSTALLED;
+                rep->restart = st->daemon[0] && !st->daemon_saw_hook;
+                if (t && !(rep->target = strdup(t)))
+                        return -ENOMEM;
+                *ret = TAKE_PTR(rep);
+                return 0;
+        }
+        if (r < 0)
                 return r;
-        }
 
-        /* The record first: a crash halfway leaves a record of more than was done, which
-         * uninstall copes with, never a change it does not know of. */
-        for (int i = 0; i < _HOOK_ITEM_MAX; i++)
-                if (old.has[i] && !(item_is_link(i) && (int)p.link == i)) {
-                        rec.has[i] = true;
-                        if (old.target[i] && !(rec.target[i] = strdup(old.target[i]))) {
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                }
-        p.mk_state = d.state < 0;
-        rec.has[HOOK_ITEM_STATE_DIR] |= p.mk_state;
-        rec.has[HOOK_ITEM_HOOKS_DIR] |= p.mk_hooks;
-        rec.has[HOOK_ITEM_QEMU_D] |= p.mk_qemu_d;
-        rec.has[p.link] = true;
-        rec.target[p.link] = strdup(target);
-        if (!rec.target[p.link]) {
+        made_state = d.state < 0;
+        if ((p.mk_hooks && add_step(steps, &n, HOOK_STEP_MAKE_DIR, HOOK_DIR_PATH, "0755", NULL) < 0) ||
+            (p.mk_qemu_d && add_step(steps, &n, HOOK_STEP_MAKE_DIR, HOOK_QEMU_D_PATH, "0755", NULL) < 0) ||
+            add_step(steps, &n, HOOK_STEP_LINK, p.link, target, p.relink ? p.old_target : "") < 0) {
                 r = -ENOMEM;
-                goto fail;
+                goto out;
         }
-        if (p.mk_state) {
-                r = make_dir(d.varlib, "gpu-handoff", item_paths[HOOK_ITEM_STATE_DIR], &d.state, ret_error);
-                if (r < 0)
-                        goto fail;
-                made_state = true;
+        /* The state directory 0755 whatever the umask (the journal's own, below it, is 0700). */
+        if (made_state && (r = mkdir_durable_at(d.varlib, "gpu-handoff", 0755)) < 0) {
+                (void)tidy_state(d.varlib); /* made, but not synced */
+                r = error_setf(ret_error, r, "cannot create %s: %s%s", HOOK_STATE_DIR_PATH, strerror(-r),
+                               r == -EACCES || r == -EPERM ? " (run it as root)" : "");
+                goto out;
         }
-        r = record_write(d.state, &rec, ret_error);
-        if (r < 0)
-                goto fail;
-        recorded = true;
-        if (p.mk_hooks) {
-                r = make_dir(d.libvirt, "hooks", HOOK_DIR_PATH, &d.hooks, ret_error);
-                if (r < 0)
-                        goto fail;
-                made_hooks = true;
+        r = transaction_apply(&ctx, &hook_transaction, &self, "install", "", "gpu-handoff hook install", steps, n,
+                              &run, &error);
+        if (r < 0) {
+                r = transaction_failed(r, run, &error, ret_error);
+                if (made_state && !(run && !run->host_intact))
+                        (void)tidy_state(d.varlib);
+                goto out;
         }
-        if (p.mk_qemu_d) {
-                r = make_dir(d.hooks, "qemu.d", HOOK_QEMU_D_PATH, &d.qemu_d, ret_error);
-                if (r < 0)
-                        goto fail;
-                made_qemu_d = true;
-        }
-        r = make_link(p.link == HOOK_ITEM_LINK ? d.qemu_d : d.hooks, p.link == HOOK_ITEM_LINK ? "gpu-handoff" : "qemu",
-                      item_paths[p.link], target, p.relink, ret_error);
-        if (r < 0)
-                goto fail;
-        linked = true;
-
-        rep->outcome = p.relink ? HOOK_REPAIRED : HOOK_INSTALLED;
-        rep->hook = item_paths[p.link];
-        rep->target = TAKE_PTR(target);
         rep->restart = st->daemon[0] && !st->daemon_saw_hook;
-        if (!rep->target || (made_hooks && add_change(rep, HOOK_CHANGE_CREATED, HOOK_DIR_PATH, NULL, NULL) < 0) ||
-            (made_qemu_d && add_change(rep, HOOK_CHANGE_CREATED, HOOK_QEMU_D_PATH, NULL, NULL) < 0) ||
-            (p.relink ? add_change(rep, HOOK_CHANGE_RELINKED, item_paths[p.link], rep->target, "%s", p.old_target)
-                      : add_change(rep, HOOK_CHANGE_LINKED, item_paths[p.link], rep->target, NULL)) < 0 ||
-            (made_state && add_change(rep, HOOK_CHANGE_CREATED, item_paths[HOOK_ITEM_STATE_DIR], NULL, NULL) < 0) ||
-            add_change(rep, HOOK_CHANGE_RECORDED, HOOK_RECORD_PATH, NULL, NULL) < 0) {
-                r = -ENOMEM; /* done, but it cannot be told: better undone */
-                goto fail;
+        r = report_install(rep, orig ? orig : st, &p, target, made_state);
+        if (r < 0)
+                goto out;
+        if (orig) { /* what was found at the start is what the user is told about */
+                hook_status_free(rep->before);
+                rep->before = TAKE_PTR(orig);
         }
-        hook_record_done(&old);
-        hook_record_done(&rec);
         *ret = TAKE_PTR(rep);
-        return 0;
-fail:
-        roll_back(&d, &p, linked, made_qemu_d, made_hooks, recorded, made_state, had_record, &old);
-        hook_record_done(&old);
-        hook_record_done(&rec);
+out:
+        engine_run_free(run);
+        for (size_t i = 0; i < n; i++)
+                step_done(&steps[i]);
         return r;
 }
 
@@ -1280,38 +1241,35 @@ static char *dir_names(int parent, const char *name)
         return s;
 }
 
-/* Removes a directory install made, when it is empty. */
-static int remove_dir(struct hook_report *rep, int parent, const char *name, const char *path, char **ret_error)
+/* What happened to a directory install made: removed by the undo, or kept and why. */
+static int report_dir(struct hook_report *rep, int parent, const char *name, const char *path)
 {
         _cleanup_free_ char *names = NULL;
-        int r;
+        struct stat st;
 
-        if (parent < 0)
-                return 0;
-        if (unlinkat(parent, name, AT_REMOVEDIR) >= 0) {
-                if (fsync(parent) < 0)
-                        return fail(negative_errno(), ret_error, "cannot sync %s: %s", path, strerror(errno));
+        if (parent < 0 || fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return add_change(rep, HOOK_CHANGE_REMOVED, path, NULL, NULL);
-        }
-        r = negative_errno();
-        if (r == -ENOENT)
-                return 0;
-        if (r == -ENOTEMPTY || r == -EEXIST) {
-                names = dir_names(parent, name);
-                return add_change(rep, HOOK_CHANGE_KEPT, path, NULL, "not empty: %s", names ? names : "?");
-        }
-        if (r == -ENOTDIR)
+        if (!S_ISDIR(st.st_mode))
                 return add_change(rep, HOOK_CHANGE_KEPT, path, NULL, "no longer a directory");
-        return fail(r, ret_error, "cannot remove %s: %s%s", path, strerror(-r),
-                    r == -EACCES || r == -EPERM ? " (run it as root)" : "");
+        names = dir_names(parent, name);
+        return add_change(rep, HOOK_CHANGE_KEPT, path, NULL, "not empty: %s", names ? names : "?");
+}
+
+static bool journal_has(const struct step *steps, size_t n, unsigned kind, const char *path)
+{
+        for (size_t i = 0; i < n; i++)
+                if (steps[i].kind == kind && steps[i].n_args > 0 && strcmp(steps[i].args[0], path) == 0)
+                        return true;
+        return false;
 }
 
 int hook_uninstall(const struct sysroot *sr, struct hook_report **ret, char **ret_error)
 {
         _cleanup_(hook_report_freep) struct hook_report *rep = calloc(1, sizeof(*rep));
         _cleanup_(dirs_close) struct dirs d = DIRS_NONE;
-        struct hook_record rec = {0};
-        bool had_record = false, removed = false;
+        struct step *steps = NULL;
+        size_t n = 0;
+        bool removed = false;
         struct hook_status *st;
         int r;
 
@@ -1324,72 +1282,86 @@ int hook_uninstall(const struct sysroot *sr, struct hook_report **ret, char **re
         if (r < 0)
                 return r;
         st = rep->before;
-        r = record_read(d.state, &rec, &had_record, ret_error);
+
+        /* The journal first: its link, then the directories install made while they are empty. */
+        r = journal_undo(sr, "uninstall", &steps, &n, ret_error);
         if (r < 0)
                 return r;
+        dirs_close(&d);
+        d = (struct dirs)DIRS_NONE;
+        r = dirs_open(sr, &d, ret_error);
+        if (r < 0)
+                goto out;
 
-        /* A link to a gpu-handoff in either place is ours, recorded or not. */
-        for (int i = HOOK_ITEM_LINK; i <= HOOK_ITEM_QEMU_LINK; i++) {
-                int dirfd = i == HOOK_ITEM_LINK ? d.qemu_d : d.hooks;
-                const char *name = i == HOOK_ITEM_LINK ? "gpu-handoff" : "qemu";
-                enum hook_file_kind kind = i == HOOK_ITEM_LINK ? st->link : st->qemu;
-                const char *target = i == HOOK_ITEM_LINK ? st->link_target : st->qemu_target;
+        /* A link to a gpu-handoff in either place is ours, journaled or not (an install by an older
+         * version): what the undo left of it goes too. */
+        for (int i = 0; i < 2; i++) {
+                int dirfd = i == 0 ? d.qemu_d : d.hooks;
+                const char *name = i == 0 ? "gpu-handoff" : "qemu", *path = i == 0 ? HOOK_LINK_PATH : HOOK_QEMU_PATH;
+                enum hook_file_kind kind = i == 0 ? st->link : st->qemu;
+                const char *target = i == 0 ? st->link_target : st->qemu_target;
+                struct entry now = {0};
 
-                if (kind == HOOK_FILE_OURS || kind == HOOK_FILE_OURS_STALE) {
-                        if (unlinkat(dirfd, name, 0) < 0 || fsync(dirfd) < 0) {
-                                r = negative_errno();
-                                r = fail(r, ret_error, "cannot remove %s: %s%s", item_paths[i], strerror(-r),
-                                         r == -EACCES || r == -EPERM ? " (run it as root)" : "");
+                if (dirfd >= 0 && (r = entry_read(sr, dirfd, name, &now)) < 0) {
+                        r = error_setf(ret_error, r, "cannot read %s: %s", path, strerror(-r));
+                        goto out;
+                }
+                if (now.kind == HOOK_FILE_OURS || now.kind == HOOK_FILE_OURS_STALE) {
+                        r = unlink_durable_at(dirfd, name, false);
+                        if (r < 0 && r != -ENOENT) {
+                                entry_done(&now);
+                                r = error_setf(ret_error, r, "cannot remove %s: %s%s", path, strerror(-r),
+                                               r == -EACCES || r == -EPERM ? " (run it as root)" : "");
                                 goto out;
                         }
-                        r = add_change(rep, HOOK_CHANGE_REMOVED, item_paths[i], target, NULL);
+                        now.kind = HOOK_FILE_NONE;
+                }
+                if ((kind == HOOK_FILE_OURS || kind == HOOK_FILE_OURS_STALE) && now.kind == HOOK_FILE_NONE) {
+                        r = add_change(rep, HOOK_CHANGE_REMOVED, path, target, NULL);
                         removed = true;
-                } else if (kind == HOOK_FILE_CHAINS && i == HOOK_ITEM_QEMU_LINK)
-                        r = add_change(rep, HOOK_CHANGE_KEPT, item_paths[i], NULL,
+                } else if (kind == HOOK_FILE_CHAINS && i == 1)
+                        r = add_change(rep, HOOK_CHANGE_KEPT, path, NULL,
                                        "a script of yours; it runs gpu-handoff on line %u: remove that line yourself",
                                        st->chain_line);
                 else if (kind == HOOK_FILE_CHAINS)
-                        r = add_change(rep, HOOK_CHANGE_KEPT, item_paths[i], NULL,
+                        r = add_change(rep, HOOK_CHANGE_KEPT, path, NULL,
                                        "a script of yours that runs gpu-handoff: remove it yourself");
-                else if (rec.has[i] && kind != HOOK_FILE_NONE)
-                        r = add_change(rep, HOOK_CHANGE_KEPT, item_paths[i], NULL,
-                                       "no longer gpu-handoff's link: it was replaced");
+                else if (journal_has(steps, n, HOOK_STEP_LINK, path) && now.kind != HOOK_FILE_NONE)
+                        r = add_change(rep, HOOK_CHANGE_KEPT, path, NULL, "no longer gpu-handoff's link: it was replaced");
                 else
                         r = 0;
+                entry_done(&now);
                 if (r < 0)
                         goto out;
         }
-        /* Directories only as the record says, and only when empty. */
-        if (rec.has[HOOK_ITEM_QEMU_D]) {
-                r = remove_dir(rep, d.hooks, "qemu.d", HOOK_QEMU_D_PATH, ret_error);
-                if (r < 0)
-                        goto out;
-        }
-        if (rec.has[HOOK_ITEM_HOOKS_DIR]) {
-                r = remove_dir(rep, d.libvirt, "hooks", HOOK_DIR_PATH, ret_error);
-                if (r < 0)
-                        goto out;
-        }
-        if (had_record) {
-                if (unlinkat(d.state, "hook-install", 0) < 0 || fsync(d.state) < 0) {
-                        r = negative_errno();
-                        r = fail(r, ret_error, "cannot remove %s: %s", HOOK_RECORD_PATH, strerror(-r));
-                        goto out;
-                }
-                r = add_change(rep, HOOK_CHANGE_REMOVED, HOOK_RECORD_PATH, NULL, NULL);
+        /* An older version's record of its install: its link went above, its directories stay
+         * (the note says so); the record itself goes. */
+        if (d.state >= 0 && unlinkat(d.state, "hook-install", 0) >= 0) {
+                (void)fsync(d.state);
+                r = add_change(rep, HOOK_CHANGE_REMOVED, HOOK_STATE_DIR_PATH "/hook-install", NULL, NULL);
                 if (r < 0)
                         goto out;
                 removed = true;
         }
-        if (rec.has[HOOK_ITEM_STATE_DIR]) {
-                r = remove_dir(rep, d.varlib, "gpu-handoff", item_paths[HOOK_ITEM_STATE_DIR], ret_error);
+        /* The directories the journal says install made, as the undo left them. */
+        if (journal_has(steps, n, HOOK_STEP_MAKE_DIR, HOOK_QEMU_D_PATH) &&
+            (r = report_dir(rep, d.hooks, "qemu.d", HOOK_QEMU_D_PATH)) < 0)
+                goto out;
+        if (journal_has(steps, n, HOOK_STEP_MAKE_DIR, HOOK_DIR_PATH) &&
+            (r = report_dir(rep, d.libvirt, "hooks", HOOK_DIR_PATH)) < 0)
+                goto out;
+        if (st->record) {
+                r = add_change(rep, HOOK_CHANGE_REMOVED, HOOK_JOURNAL_PATH, NULL, NULL);
                 if (r < 0)
                         goto out;
+                removed = true;
         }
+        if (tidy_state(d.varlib) && (r = add_change(rep, HOOK_CHANGE_REMOVED, HOOK_STATE_DIR_PATH, NULL, NULL)) < 0)
+                goto out;
         rep->outcome = removed ? HOOK_UNINSTALLED : HOOK_NOT_INSTALLED;
         *ret = TAKE_PTR(rep);
         r = 0;
 out:
-        hook_record_done(&rec);
+        steps_free(steps, n);
         return r;
 }

@@ -7,10 +7,12 @@
  * without touching anything that is not ours, taking exactly that away again, and the installed
  * state as data (hook_status; doctor/hook.c judges it).
  *
- * What install created is recorded in /var/lib/gpu-handoff/hook-install (written before the
- * change, atomically), so uninstall removes exactly that: our link while it still points at a
- * gpu-handoff, the directories install made while they are empty, never anything else. The
- * record may only name the few paths install makes; any other line refuses the whole record.
+ * Install is a transaction of file steps on the core (src/change: make-dir for the directories
+ * it makes, a link for the hook, replacing a stale link of ours), under a journal of its own in
+ * /var/lib/gpu-handoff/hook/, so that a failure or a crash at any point is undone, and uninstall
+ * is that transaction's undo: our link while it still points at a gpu-handoff, the directories
+ * install made while they are empty, never anything else. A link of ours found without a journal
+ * (an install by an older version) is removed too.
  *
  * Everything goes through the sysroot, directory by directory with O_NOFOLLOW: a hooks
  * directory that is a symlink is refused, not followed. Library code: never prints, never
@@ -25,15 +27,17 @@
 
 #include "basic/macro.h"
 #include "basic/sysroot.h"
+#include "change/journal.h"
 
 
-#define HOOK_RECORD_PATH "/var/lib/gpu-handoff/hook-install"
+#define HOOK_STATE_DIR_PATH "/var/lib/gpu-handoff"
+/* The install's journal: its directory below the root, and the file as on the host. */
+#define HOOK_JOURNAL_DIR "var/lib/gpu-handoff/hook"
+#define HOOK_JOURNAL_PATH "/var/lib/gpu-handoff/hook/journal"
 #define HOOK_DIR_PATH "/etc/libvirt/hooks"
 #define HOOK_QEMU_D_PATH "/etc/libvirt/hooks/qemu.d"
 #define HOOK_LINK_PATH "/etc/libvirt/hooks/qemu.d/gpu-handoff"
 #define HOOK_QEMU_PATH "/etc/libvirt/hooks/qemu"
-/* A record is a handful of lines. */
-#define HOOK_RECORD_MAX 4096
 
 struct libvirt_version {
         unsigned major, minor, micro;
@@ -81,7 +85,7 @@ struct hook_status {
         char daemon[16];                /* "libvirtd", "virtqemud"; "" when none runs */
         pid_t daemon_pid;
         bool daemon_saw_hook;           /* libvirt found a QEMU hook when the daemon started (or cannot tell) */
-        bool record;                    /* HOOK_RECORD_PATH exists */
+        bool record;                    /* an install journal exists (HOOK_JOURNAL_PATH) */
 };
 
 void hook_status_free(struct hook_status *s);
@@ -90,29 +94,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct hook_status *, hook_status_free)
 /* Reads what is there (no libvirt: libvirt false, the rest as found). -ELOOP, -ENOTDIR: a hooks
  * directory is a symlink or not a directory (refused, *ret_error says which). */
 int hook_status_read(const struct sysroot *sr, struct hook_status **ret, char **ret_error);
-
-/* The record: which of the paths install makes it made. Only these may appear. */
-enum hook_item {
-        HOOK_ITEM_STATE_DIR, /* dir /var/lib/gpu-handoff */
-        HOOK_ITEM_HOOKS_DIR, /* dir /etc/libvirt/hooks */
-        HOOK_ITEM_QEMU_D,    /* dir /etc/libvirt/hooks/qemu.d */
-        HOOK_ITEM_LINK,      /* link /etc/libvirt/hooks/qemu.d/gpu-handoff TARGET */
-        HOOK_ITEM_QEMU_LINK, /* link /etc/libvirt/hooks/qemu TARGET */
-        _HOOK_ITEM_MAX,
-};
-
-struct hook_record {
-        bool has[_HOOK_ITEM_MAX];
-        char *target[_HOOK_ITEM_MAX]; /* the links' targets: absolute, ".../gpu-handoff[-hook]" */
-};
-
-const char *hook_item_path(enum hook_item i);
-/* Strict: "# comments", blank lines, and "dir PATH" / "link PATH TARGET" for the items above,
- * each at most once. Anything else is -EBADMSG with "FILE:LINE: message" (FILE is
- * HOOK_RECORD_PATH) and nothing in *ret. */
-int hook_record_parse(const char *text, size_t len, struct hook_record *ret, char **ret_error);
-char *hook_record_format(const struct hook_record *r);
-void hook_record_done(struct hook_record *r);
 
 enum hook_outcome {
         HOOK_INSTALLED,         /* the link was made */
@@ -128,8 +109,8 @@ enum hook_change_kind {
         HOOK_CHANGE_CREATED,  /* a directory */
         HOOK_CHANGE_LINKED,   /* the hook link, -> target */
         HOOK_CHANGE_RELINKED, /* the hook link, -> target; why: the old target */
-        HOOK_CHANGE_RECORDED, /* the record was written */
-        HOOK_CHANGE_REMOVED,  /* a link, a directory, the record */
+        HOOK_CHANGE_RECORDED, /* the journal was written */
+        HOOK_CHANGE_REMOVED,  /* a link, a directory, the journal */
         HOOK_CHANGE_KEPT,     /* left in place; why says why */
 };
 
@@ -161,13 +142,17 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct hook_report *, hook_report_free)
  * -ENOPKG no libvirt, -ENOEXEC binary missing, -EEXIST something not ours is where the hook
  * would go (with libvirt < 6.5, a hooks/qemu of the user's: *ret_error then holds the line to
  * add to it), -ELOOP/-ENOTDIR a hooks directory that is a symlink or no directory, -EBADMSG a
- * record that cannot be trusted. A failure halfway undoes what was done. */
+ * journal that cannot be trusted (journal.h). A failure halfway undoes what was done; a journal
+ * that a killed install or uninstall left is undone first. */
 int hook_install(const struct sysroot *sr, const char *binary, struct hook_report **ret, char **ret_error);
-/* Removes what the record says install made (without a record: a link of ours in either place).
+/* Undoes the install's journal (without one: a link of ours in either place is removed).
  * Nothing of ours: HOOK_NOT_INSTALLED. Refusals as above (-ELOOP, -ENOTDIR, -EBADMSG). */
 int hook_uninstall(const struct sysroot *sr, struct hook_report **ret, char **ret_error);
 
 bool hook_refused(int r);
+
+/* Where the install's journal lives and its words: installed, rolled-back, uninstalled. */
+extern const struct journal_spec hook_journal;
 
 /* What the hook links to: gpu-handoff-hook next to binary when it is installed (a front that
  * answers the events gpu-handoff ignores without loading its libraries), else binary. */

@@ -165,21 +165,6 @@ static int subtree_capture(int rootfd, const char *path, struct subtree *t)
         return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-        while (len > 0) {
-                ssize_t k = write(fd, p, len);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return negative_errno();
-                p += k;
-                len -= (size_t)k;
-        }
-        return 0;
-}
-
 static int subtree_restore(int rootfd, const struct subtree *t)
 {
         for (size_t i = 0; i < t->n; i++) {

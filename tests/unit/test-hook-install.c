@@ -2,9 +2,13 @@
 /* Tests for hook install / uninstall and doctor's hook check (src/libvirt/hook-install.c) on
  * trees below a temporary root: which libvirt, every install branch (fresh, already installed, a
  * foreign qemu.d/gpu-handoff, a user's hooks/qemu kept, a VFIO-Tools dispatcher kept, libvirt
- * before 6.5 with and without hooks/qemu, a stale link), uninstall putting the tree back exactly
- * as it was before install, uninstall without a record, the daemon restart check, hostile trees
- * (a symlinked hooks directory, records naming other paths), and every doctor finding. */
+ * before 6.5 with and without hooks/qemu, a stale link, one that went stale after an install),
+ * uninstall putting the tree back exactly as it was before install, uninstall without a journal
+ * (an older version's install, its record file included), the daemon restart check, hostile
+ * trees (a symlinked hooks directory, journals naming other changes, a symlinked journal), every
+ * doctor finding, and install and uninstall failing at every operation or killed at every
+ * operation (a file-system change or a journal record): the tree is as before afterwards, after
+ * an uninstall; a killed install is finished by the next install, as a clean install leaves it. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +30,19 @@
 #include "doctor/hook.h"
 #include "libvirt/hook-install.h"
 #include "snapshot.h"
+#include "faults.h"
 #include "testtree.h"
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#else
+static inline void __lsan_disable(void)
+{
+}
+static inline void __lsan_enable(void)
+{
+}
+#endif
 
 #define BINARY "/usr/sbin/gpu-handoff"
 #define FRONT "/usr/sbin/gpu-handoff-hook"
@@ -254,78 +270,11 @@ static void test_version(void **state)
         assert_false(libvirt_runs_hook_dir(&(struct libvirt_version){5, 10, 0}));
 }
 
-/* ---- the record ---- */
+/* ---- the journal ---- */
 
-static void parse_fails_len(const char *text, size_t len, const char *message)
-{
-        struct hook_record r = {0};
-        char *error = NULL;
-
-        assert_int_equal(hook_record_parse(text, len, &r, &error), -EBADMSG);
-        assert_non_null(error);
-        if (!strstr(error, message))
-                fail_msg("\"%s\" does not say \"%s\"", error, message);
-        for (int i = 0; i < _HOOK_ITEM_MAX; i++)
-                assert_false(r.has[i]);
-        free(error);
-}
-
-static void parse_fails(const char *text, const char *message)
-{
-        parse_fails_len(text, strlen(text), message);
-}
-
-static void test_record(void **state)
-{
-        const char *good = "# a comment\n\ndir /var/lib/gpu-handoff\ndir /etc/libvirt/hooks\n"
-                           "  dir /etc/libvirt/hooks/qemu.d\t\nlink /etc/libvirt/hooks/qemu.d/gpu-handoff " FRONT "\n"
-                           "link /etc/libvirt/hooks/qemu " BINARY;
-        struct hook_record r = {0}, again = {0};
-        char *error = NULL, *text;
-
-        if (hook_record_parse(good, strlen(good), &r, &error) < 0)
-                fail_msg("%s", error);
-        for (int i = 0; i < _HOOK_ITEM_MAX; i++)
-                assert_true(r.has[i]);
-        assert_string_equal(r.target[HOOK_ITEM_LINK], FRONT);
-        assert_string_equal(r.target[HOOK_ITEM_QEMU_LINK], BINARY);
-        text = hook_record_format(&r);
-        assert_non_null(text);
-        assert_int_equal(hook_record_parse(text, strlen(text), &again, NULL), 0);
-        for (int i = 0; i < _HOOK_ITEM_MAX; i++)
-                assert_int_equal(again.has[i], r.has[i]);
-        assert_string_equal(again.target[HOOK_ITEM_LINK], FRONT);
-        free(text);
-        hook_record_done(&again);
-        hook_record_done(&r);
-        assert_int_equal(hook_record_parse("", 0, &r, NULL), 0);
-
-        /* Only the paths install makes: a record naming others is refused as a whole. */
-        parse_fails("dir /etc/libvirt/hooks\ndir /etc\n",
-                    HOOK_RECORD_PATH ":2: \"/etc\" is not a path gpu-handoff hook install makes");
-        parse_fails("dir /etc/libvirt/hooks/../../..\n", "is not a path gpu-handoff hook install makes");
-        parse_fails("dir /etc/libvirt/hooks/\n", "is not a path gpu-handoff hook install makes");
-        parse_fails("link /etc/passwd " BINARY "\n", "\"/etc/passwd\" is not a path");
-        parse_fails("link /etc/libvirt/hooks/qemu.d/other " BINARY "\n", "is not a path");
-        parse_fails("link /etc/libvirt/hooks/qemu.d/gpu-handoff /bin/sh\n", "is not an absolute path to a gpu-handoff");
-        parse_fails("link /etc/libvirt/hooks/qemu.d/gpu-handoff gpu-handoff\n", "is not an absolute path");
-        parse_fails("link /etc/libvirt/hooks/qemu.d/gpu-handoff\n",
-                    "expected \"link /etc/libvirt/hooks/qemu.d/gpu-handoff TARGET\"");
-        parse_fails("dir /etc/libvirt/hooks " BINARY "\n", "expected \"dir /etc/libvirt/hooks\"");
-        parse_fails("link /etc/libvirt/hooks " BINARY "\n", "expected \"dir /etc/libvirt/hooks\"");
-        parse_fails("dir /etc/libvirt/hooks\ndir /etc/libvirt/hooks\n", ":2: /etc/libvirt/hooks is named twice");
-        parse_fails("rm -rf /\n", "expected \"dir PATH\" or \"link PATH TARGET\"");
-        parse_fails("dir\n", "is not a path");
-        parse_fails_len("dir /etc/libvirt/hooks\0dir /etc\n", 31, "not a text file");
-        {
-                char *big = malloc(5000);
-                assert_non_null(big);
-                memset(big, 'x', 4999);
-                big[4999] = '\0';
-                parse_fails(big, ":1: line too long");
-                free(big);
-        }
-}
+#define JOURNAL "var/lib/gpu-handoff/hook/journal"
+/* A journal's first lines, as an install writes them. */
+#define JOURNAL_HEAD "gpu-handoff hook-journal 1\nphase install 4242 81234 1718000000123456  gpu-handoff\n"
 
 /* ---- install and uninstall ---- */
 
@@ -346,18 +295,18 @@ static void test_fresh_install_and_back(void **state)
         assert_true(has_change(rep, HOOK_CHANGE_CREATED, HOOK_QEMU_D_PATH));
         assert_true(has_change(rep, HOOK_CHANGE_LINKED, HOOK_LINK_PATH));
         assert_true(has_change(rep, HOOK_CHANGE_CREATED, "/var/lib/gpu-handoff"));
-        assert_true(has_change(rep, HOOK_CHANGE_RECORDED, HOOK_RECORD_PATH));
+        assert_true(has_change(rep, HOOK_CHANGE_RECORDED, HOOK_JOURNAL_PATH));
         hook_report_free(rep);
         target = link_of(t, "etc/libvirt/hooks/qemu.d/gpu-handoff");
         assert_string_equal(target, FRONT);
         assert_int_equal(mode_of(t, "etc/libvirt/hooks"), 0755);
         assert_int_equal(mode_of(t, "etc/libvirt/hooks/qemu.d"), 0755);
         assert_int_equal(mode_of(t, "var/lib/gpu-handoff"), 0755);
-        assert_false(exists(t, "var/lib/gpu-handoff/hook-install.tmp"));
-        record = read_text(t, "var/lib/gpu-handoff/hook-install");
-        assert_non_null(strstr(record, "\ndir /var/lib/gpu-handoff\ndir /etc/libvirt/hooks\n"
-                                       "dir /etc/libvirt/hooks/qemu.d\n"
-                                       "link /etc/libvirt/hooks/qemu.d/gpu-handoff " FRONT "\n"));
+        record = read_text(t, JOURNAL);
+        assert_non_null(strstr(record, "\nbegin 0 make-dir /etc/libvirt/hooks 0755\n"));
+        assert_non_null(strstr(record, "\nbegin 1 make-dir /etc/libvirt/hooks/qemu.d 0755\n"));
+        assert_non_null(strstr(record, "\nbegin 2 hook-link /etc/libvirt/hooks/qemu.d/gpu-handoff " FRONT " \n"));
+        assert_non_null(strstr(record, "\nend installed\n"));
 
         /* again: nothing to do, nothing touched */
         {
@@ -375,7 +324,7 @@ static void test_fresh_install_and_back(void **state)
         assert_string_equal(change_of(rep, HOOK_CHANGE_REMOVED, HOOK_LINK_PATH)->target, FRONT);
         assert_true(has_change(rep, HOOK_CHANGE_REMOVED, HOOK_QEMU_D_PATH));
         assert_true(has_change(rep, HOOK_CHANGE_REMOVED, HOOK_DIR_PATH));
-        assert_true(has_change(rep, HOOK_CHANGE_REMOVED, HOOK_RECORD_PATH));
+        assert_true(has_change(rep, HOOK_CHANGE_REMOVED, HOOK_JOURNAL_PATH));
         assert_true(has_change(rep, HOOK_CHANGE_REMOVED, "/var/lib/gpu-handoff"));
         hook_report_free(rep);
         after = snap(t);
@@ -418,7 +367,7 @@ static void test_already_installed(void **state)
         after = snap(t);
         assert_same_tree(before, after, "already installed");
 
-        /* without a record, uninstall removes the link (it is ours) and keeps the directories */
+        /* without a journal, uninstall removes the link (it is ours) and keeps the directories */
         rep = uninstall_ok(t, HOOK_UNINSTALLED);
         assert_int_equal(rep->n_changes, 1);
         assert_true(has_change(rep, HOOK_CHANGE_REMOVED, HOOK_LINK_PATH));
@@ -614,10 +563,65 @@ static void test_stale_link(void **state)
         hook_report_free(rep);
         target = link_of(t, "etc/libvirt/hooks/qemu.d/gpu-handoff");
         assert_string_equal(target, FRONT);
-        assert_false(exists(t, "etc/libvirt/hooks/qemu.d/.gpu-handoff.new"));
-        record = read_text(t, "var/lib/gpu-handoff/hook-install");
-        assert_non_null(strstr(record, "link " HOOK_LINK_PATH " " FRONT "\n"));
-        assert_null(strstr(record, "dir /etc/libvirt/hooks\n")); /* it did not make them */
+        assert_false(exists(t, "etc/libvirt/hooks/qemu.d/.gpu-handoff.gpu-handoff-new"));
+        record = read_text(t, JOURNAL);
+        assert_non_null(strstr(record, "\nbegin 0 hook-link " HOOK_LINK_PATH " " FRONT " /usr/local/sbin/gpu-handoff-hook\n"));
+        assert_null(strstr(record, "make-dir")); /* it did not make them */
+        test_tree_free(t);
+}
+
+/* A complete install whose link went stale (the front it points at was removed): install undoes
+ * that install and makes it afresh, told as a repair; uninstall then puts the tree back. */
+static void test_stale_after_install(void **state)
+{
+        struct test_tree *t = host(DEBIAN12, true);
+        _cleanup_free_ char *before = NULL, *after = NULL, *target = NULL, *record = NULL;
+        struct hook_report *rep;
+        char path[512];
+
+        path_of(t, "usr/sbin/gpu-handoff-hook", path, sizeof(path));
+        hook_report_free(install_ok(t, HOOK_INSTALLED));
+        assert_int_equal(unlink(path), 0);
+        {
+                struct test_tree *fresh = host(DEBIAN12, false);
+                before = snap(fresh);
+                test_tree_free(fresh);
+        }
+        rep = install_ok(t, HOOK_REPAIRED);
+        assert_int_equal(rep->before->link, HOOK_FILE_OURS_STALE);
+        assert_string_equal(change_of(rep, HOOK_CHANGE_RELINKED, HOOK_LINK_PATH)->why, FRONT);
+        assert_false(has_change(rep, HOOK_CHANGE_CREATED, HOOK_DIR_PATH)); /* they were there */
+        assert_false(has_change(rep, HOOK_CHANGE_CREATED, HOOK_QEMU_D_PATH));
+        hook_report_free(rep);
+        target = link_of(t, "etc/libvirt/hooks/qemu.d/gpu-handoff");
+        assert_string_equal(target, BINARY);
+        record = read_text(t, JOURNAL);
+        assert_non_null(strstr(record, "\nbegin 0 make-dir /etc/libvirt/hooks 0755\n")); /* still install's */
+        rep = uninstall_ok(t, HOOK_UNINSTALLED);
+        hook_report_free(rep);
+        after = snap(t);
+        assert_same_tree(before, after, "after the repair and uninstall");
+        test_tree_free(t);
+}
+
+/* An install by an older version: its link and its record file go, its directories stay. */
+static void test_older_version_install(void **state)
+{
+        struct test_tree *t = host(DEBIAN12, true);
+        struct hook_report *rep;
+
+        test_tree_link(t, FRONT, "etc/libvirt/hooks/qemu.d/gpu-handoff");
+        test_tree_write(t, "var/lib/gpu-handoff/hook-install",
+                        "dir /etc/libvirt/hooks\nlink /etc/libvirt/hooks/qemu.d/gpu-handoff " FRONT "\n");
+        rep = uninstall_ok(t, HOOK_UNINSTALLED);
+        assert_false(rep->before->record);
+        assert_string_equal(change_of(rep, HOOK_CHANGE_REMOVED, HOOK_LINK_PATH)->target, FRONT);
+        assert_true(has_change(rep, HOOK_CHANGE_REMOVED, "/var/lib/gpu-handoff/hook-install"));
+        assert_true(has_change(rep, HOOK_CHANGE_REMOVED, "/var/lib/gpu-handoff"));
+        hook_report_free(rep);
+        assert_false(exists(t, "etc/libvirt/hooks/qemu.d/gpu-handoff"));
+        assert_true(exists(t, "etc/libvirt/hooks/qemu.d"));
+        assert_false(exists(t, "var/lib/gpu-handoff"));
         test_tree_free(t);
 }
 
@@ -739,11 +743,15 @@ static void test_hostile(void **state)
         free(install_refused(t, -ELOOP));
         test_tree_free(t);
 
-        /* a record naming paths outside: uninstall acts on nothing */
+        /* a journal naming changes install does not make: uninstall acts on nothing */
         static const char *const bad[] = {
-                "dir /etc\n",
-                "dir /etc/libvirt/hooks\nlink /etc/shadow /usr/sbin/gpu-handoff\n",
-                "link /etc/libvirt/hooks/qemu.d/gpu-handoff /usr/sbin/gpu-handoff\ndir /var/lib/gpu-handoff/../..\n",
+                JOURNAL_HEAD "begin 0 make-dir /etc 0755\ndone 0 5\nend installed\n",
+                JOURNAL_HEAD "begin 0 make-dir /etc/libvirt/hooks 0755\ndone 0 5\n"
+                             "begin 1 hook-link /etc/shadow /usr/sbin/gpu-handoff \ndone 1 5\nend installed\n",
+                JOURNAL_HEAD "begin 0 make-dir /var/lib/gpu-handoff/../.. 0755\ndone 0 5\nend installed\n",
+                JOURNAL_HEAD "begin 0 hook-link /etc/libvirt/hooks/qemu.d/gpu-handoff /bin/sh \ndone 0 5\nend installed\n",
+                JOURNAL_HEAD "begin 0 create-file /etc/passwd 0644 x\ndone 0 5\nend installed\n",
+                "rm -rf /\n",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_free_ char *before = NULL, *after = NULL;
@@ -751,14 +759,16 @@ static void test_hostile(void **state)
                 t = host(DEBIAN12, true);
                 rep = install_ok(t, HOOK_INSTALLED);
                 hook_report_free(rep);
-                test_tree_write(t, "var/lib/gpu-handoff/hook-install", bad[i]);
+                test_tree_write(t, JOURNAL, bad[i]);
                 before = snap(t);
                 rep = NULL;
                 error = NULL;
                 assert_int_equal(hook_uninstall(t->sr, &rep, &error), -EBADMSG);
                 assert_true(hook_refused(-EBADMSG));
                 assert_null(rep);
-                assert_non_null(strstr(error, "refusing to act on this record"));
+                assert_non_null(error);
+                if (i + 1 < ELEMENTSOF(bad) && !strstr(error, "refusing to act on this journal"))
+                        fail_msg("journal %zu: \"%s\"", i, error);
                 free(error);
                 error = NULL;
                 /* install reads it too, before anything else */
@@ -766,18 +776,21 @@ static void test_hostile(void **state)
                 assert_null(rep);
                 free(error);
                 after = snap(t);
-                assert_same_tree(before, after, "a hostile record");
+                assert_same_tree(before, after, "a hostile journal");
                 test_tree_free(t);
         }
 
-        /* the record itself a symlink */
+        /* the journal itself a symlink */
         t = host(DEBIAN12, true);
-        test_tree_write(t, "tmp/record", "dir /etc/libvirt/hooks\n");
-        test_tree_link(t, "../../../tmp/record", "var/lib/gpu-handoff/hook-install");
+        test_tree_write(t, "tmp/journal", JOURNAL_HEAD "begin 0 make-dir /etc/libvirt/hooks 0755\n");
+        test_tree_mkdir(t, "var/lib/gpu-handoff/hook");
+        set_mode(t, "var/lib/gpu-handoff/hook", 0700);
+        test_tree_link(t, "../../../../tmp/journal", JOURNAL);
         rep = NULL;
         error = NULL;
-        assert_int_equal(hook_uninstall(t->sr, &rep, &error), -EBADMSG);
-        assert_non_null(strstr(error, "is a symlink"));
+        assert_int_equal(hook_uninstall(t->sr, &rep, &error), -ELOOP);
+        assert_true(hook_refused(-ELOOP));
+        assert_non_null(strstr(error, "symlink"));
         free(error);
         test_tree_free(t);
 
@@ -954,11 +967,186 @@ static void test_doctor(void **state)
         test_tree_free(t);
 }
 
+/* ---- every operation failing, or the process killed there ---- */
+
+static int install(struct test_tree *t)
+{
+        struct hook_report *rep = NULL;
+        char *error = NULL;
+        int r = hook_install(t->sr, BINARY, &rep, &error);
+
+        hook_report_free(rep);
+        free(error);
+        return r;
+}
+
+static int uninstall(struct test_tree *t)
+{
+        struct hook_report *rep = NULL;
+        char *error = NULL;
+        int r = hook_uninstall(t->sr, &rep, &error);
+
+        hook_report_free(rep);
+        free(error);
+        return r;
+}
+
+/* How many operations a fresh install, and then its uninstall, make. */
+static void count_operations(unsigned *ret_install, unsigned *ret_uninstall)
+{
+        struct test_tree *t = host(DEBIAN12, true);
+
+        faults_on(0, 0);
+        assert_int_equal(install(t), 0);
+        *ret_install = faults_seen();
+        faults_on(0, 0);
+        assert_int_equal(uninstall(t), 0);
+        *ret_uninstall = faults_seen();
+        faults_off();
+        test_tree_free(t);
+}
+
+/* The tree as a clean install leaves it, but for the journal's bytes (times, pids). */
+static char *installed_tree(void)
+{
+        static const char *const not_journal[] = {"var/lib/gpu-handoff/hook/journal", NULL};
+        struct test_tree *t = host(DEBIAN12, true);
+        char *s;
+
+        assert_int_equal(install(t), 0);
+        s = tree_snapshot(t->dir, not_journal);
+        assert_non_null(s);
+        test_tree_free(t);
+        return s;
+}
+
+static void assert_installed(struct test_tree *t, const char *installed, const char *when)
+{
+        static const char *const not_journal[] = {"var/lib/gpu-handoff/hook/journal", NULL};
+        _cleanup_free_ char *now = tree_snapshot(t->dir, not_journal);
+
+        assert_non_null(now);
+        if (strcmp(installed, now) != 0)
+                fail_msg("%s: not as a clean install leaves it:\n%s", when, snapshot_diff(installed, now));
+}
+
+static void test_fail_at_every_operation(void **state)
+{
+        _cleanup_free_ char *installed = installed_tree();
+        unsigned n_install, n_uninstall;
+
+        count_operations(&n_install, &n_uninstall);
+        assert_true(n_install >= 10);
+        for (unsigned k = 1; k <= n_install + n_uninstall; k++) {
+                struct test_tree *t = host(DEBIAN12, true);
+                _cleanup_free_ char *before = snap(t), *after = NULL;
+                char when[80];
+                int r;
+
+                snprintf(when, sizeof(when), "operation %u of %u failing", k, n_install + n_uninstall);
+                faults_on(k, 0);
+                r = install(t);
+                if (k <= n_install && r == 0)
+                        fail_msg("%s: install succeeded", when);
+                if (k <= n_install) {
+                        /* Rolled back: as before, unless the failure kept the journal from saying
+                         * so; then the next install finishes the undo and installs. */
+                        faults_off();
+                        if (!exists(t, JOURNAL)) {
+                                after = snap(t);
+                                assert_same_tree(before, after, when);
+                        }
+                        assert_int_equal(install(t), 0);
+                        assert_installed(t, installed, when);
+                } else {
+                        assert_int_equal(r, 0);
+                        (void)uninstall(t); /* fails at operation k, or gets past it */
+                        faults_off();
+                }
+                assert_int_equal(uninstall(t), 0);
+                free(after);
+                after = snap(t);
+                assert_same_tree(before, after, when);
+                test_tree_free(t);
+        }
+}
+
+static void test_kill_at_every_operation(void **state)
+{
+        _cleanup_free_ char *installed = installed_tree();
+        unsigned n_install, n_uninstall;
+
+        count_operations(&n_install, &n_uninstall);
+        for (unsigned k = 1; k <= n_install + n_uninstall; k++) {
+                struct test_tree *volatile t = host(DEBIAN12, true);
+                _cleanup_free_ char *before = snap(t), *after = NULL;
+                char when[80];
+
+                snprintf(when, sizeof(when), "killed before operation %u of %u", k, n_install + n_uninstall);
+                /* The abandoned frames' memory and descriptors are what a killed process loses. */
+                __lsan_disable();
+                faults_on(0, k);
+                if (setjmp(faults_killed) == 0) {
+                        assert_int_equal(install(t), 0);
+                        assert_int_equal(uninstall(t), 0);
+                        fail_msg("%s: no such operation", when);
+                }
+                faults_off();
+                __lsan_enable();
+                if (k <= n_install) {
+                        /* install again finishes what the killed one left: installed */
+                        assert_int_equal(install(t), 0);
+                        assert_installed(t, installed, when);
+                }
+                assert_int_equal(uninstall(t), 0);
+                after = snap(t);
+                assert_same_tree(before, after, when);
+                test_tree_free(t);
+        }
+}
+
+/* Relinking a stale link of ours, killed at any operation: uninstall leaves neither the link nor
+ * anything beside it that libvirt would run too, and install then links the installed front. */
+static void test_kill_relink_at_every_operation(void **state)
+{
+        unsigned n;
+
+        {
+                struct test_tree *t = host(DEBIAN12, true);
+                test_tree_link(t, "/usr/local/sbin/gpu-handoff-hook", "etc/libvirt/hooks/qemu.d/gpu-handoff");
+                faults_on(0, 0);
+                assert_int_equal(install(t), 0);
+                n = faults_seen();
+                faults_off();
+                test_tree_free(t);
+        }
+        for (unsigned k = 1; k <= n; k++) {
+                struct test_tree *volatile t = host(DEBIAN12, true);
+                _cleanup_free_ char *target = NULL;
+
+                test_tree_link(t, "/usr/local/sbin/gpu-handoff-hook", "etc/libvirt/hooks/qemu.d/gpu-handoff");
+                __lsan_disable();
+                faults_on(0, k);
+                if (setjmp(faults_killed) == 0) {
+                        assert_int_equal(install(t), 0);
+                        fail_msg("relink: no operation %u", k);
+                }
+                faults_off();
+                __lsan_enable();
+                assert_int_equal(uninstall(t), 0);
+                assert_false(exists(t, "etc/libvirt/hooks/qemu.d/gpu-handoff"));
+                assert_false(exists(t, "etc/libvirt/hooks/qemu.d/.gpu-handoff.gpu-handoff-new"));
+                assert_int_equal(install(t), 0);
+                target = link_of(t, "etc/libvirt/hooks/qemu.d/gpu-handoff");
+                assert_string_equal(target, FRONT);
+                test_tree_free(t);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_version),
-                cmocka_unit_test(test_record),
                 cmocka_unit_test(test_fresh_install_and_back),
                 cmocka_unit_test(test_without_front),
                 cmocka_unit_test(test_already_installed),
@@ -968,11 +1156,16 @@ int main(void)
                 cmocka_unit_test(test_old_libvirt),
                 cmocka_unit_test(test_chained),
                 cmocka_unit_test(test_stale_link),
+                cmocka_unit_test(test_stale_after_install),
+                cmocka_unit_test(test_older_version_install),
                 cmocka_unit_test(test_uninstall_keeps_what_is_not_ours),
                 cmocka_unit_test(test_refusals),
                 cmocka_unit_test(test_hostile),
                 cmocka_unit_test(test_restart),
                 cmocka_unit_test(test_doctor),
+                cmocka_unit_test(test_fail_at_every_operation),
+                cmocka_unit_test(test_kill_at_every_operation),
+                cmocka_unit_test(test_kill_relink_at_every_operation),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The real commands seam: fork, execve, a deadline (see commands.h). */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "basic/error.h"
+#include "basic/fileio.h"
+#include "basic/macro.h"
+#include "basic/quote.h"
+#include "basic/time-util.h"
+#include "basic/wait.h"
+#include "change/commands.h"
+
+/* The most of a last line a message quotes. */
+#define LAST_LINE_MAX 200
+
+/* The output's tail: the last COMMAND_OUTPUT_MAX bytes. */
+struct tail {
+        char *buf;
+        size_t len;
+};
+
+/* Appends n bytes (n <= COMMAND_OUTPUT_MAX), dropping the oldest beyond the bound. */
+static int tail_add(struct tail *t, const char *p, size_t n)
+{
+        size_t keep = t->len + n > COMMAND_OUTPUT_MAX ? COMMAND_OUTPUT_MAX - n : t->len;
+
+        if (!t->buf && !(t->buf = malloc(COMMAND_OUTPUT_MAX + 1)))
+                return -ENOMEM;
+        memmove(t->buf, t->buf + t->len - keep, keep);
+        memcpy(t->buf + keep, p, n);
+        t->len = keep + n;
+        t->buf[t->len] = '\0';
+        return 0;
+}
+
+/* ": LAST LINE" of the output, quoted, or "" when it printed nothing. */
+static void last_line(const struct tail *t, char buf[static QUOTE_BUF_SIZE(LAST_LINE_MAX) + 2])
+{
+        size_t end = t->len, start;
+
+        buf[0] = '\0';
+        while (end > 0 && (t->buf[end - 1] == '\n' || t->buf[end - 1] == '\r'))
+                end--;
+        if (end == 0)
+                return;
+        for (start = end; start > 0 && t->buf[start - 1] != '\n'; start--)
+                ;
+        buf[0] = ':';
+        buf[1] = ' ';
+        quote_n(t->buf + start, end - start, LAST_LINE_MAX, buf + 2);
+}
+
+/* Where argv[0] may be: itself when it holds a '/', else below each directory of COMMAND_PATH.
+ * Made before fork: the child only calls execve. */
+static int candidates(const char *name, char *ret[static 8], size_t *ret_n)
+{
+        static const char path[] = COMMAND_PATH;
+        size_t n = 0;
+
+        if (strchr(name, '/')) {
+                if (!(ret[n++] = strdup(name)))
+                        return -ENOMEM;
+        } else
+                for (const char *p = path; *p && n < 8;) {
+                        size_t l = strcspn(p, ":");
+                        if (asprintf(&ret[n], "%.*s/%s", (int)l, p, name) < 0)
+                                return -ENOMEM;
+                        n++;
+                        p += l + (p[l] == ':');
+                }
+        *ret_n = n;
+        return 0;
+}
+
+/* In the child: never returns. The exec's errno goes back over errfd (close-on-exec, so a
+ * successful exec closes it with nothing written). */
+_Noreturn static void child(char *const *paths, size_t n_paths, const char *const *argv, int outfd, int errfd,
+                            pid_t parent)
+{
+        static char path[] = "PATH=" COMMAND_PATH, lc_all[] = "LC_ALL=C";
+        char *const env[] = {path, lc_all, NULL};
+        sigset_t all;
+        int null, e = ENOENT;
+
+        /* Its own process group, so that the deadline stops what it started too; it dies with us
+         * so that nothing it does lands after a recovery. */
+        (void)setpgid(0, 0);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+                _exit(127);
+        for (int sig = 1; sig < _NSIG; sig++)
+                (void)signal(sig, SIG_DFL);
+        sigemptyset(&all);
+        (void)sigprocmask(SIG_SETMASK, &all, NULL);
+        null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(outfd, STDOUT_FILENO) < 0 ||
+            dup2(outfd, STDERR_FILENO) < 0)
+                goto fail;
+        for (size_t i = 0; i < n_paths; i++) {
+                execve(paths[i], (char *const *)argv, env);
+                if (errno != ENOENT && errno != ENOTDIR)
+                        e = errno; /* found, but not runnable: say so rather than "not found" */
+        }
+fail:
+        if (errno != ENOENT && errno != ENOTDIR && e == ENOENT)
+                e = errno;
+        (void)!write(errfd, &e, sizeof(e));
+        _exit(127);
+}
+
+static void kill_group(pid_t pid, int sig)
+{
+        if (kill(-pid, sig) < 0)
+                (void)kill(pid, sig);
+}
+
+/* Reads the output until it ends and the child exits, or the deadline passes (-ETIMEDOUT). */
+static int collect(int outfd, int pidfd, uint64_t deadline, struct tail *out)
+{
+        bool eof = false, exited = pidfd < 0;
+
+        while (!eof || !exited) {
+                struct pollfd p[2] = {{.fd = eof ? -1 : outfd, .events = POLLIN},
+                                      {.fd = exited ? -1 : pidfd, .events = POLLIN}};
+                uint64_t now = clock_now(NULL);
+                int timeout, r;
+
+                if (now >= deadline)
+                        return -ETIMEDOUT;
+                timeout = deadline == USEC_INFINITY ? -1
+                          : (deadline - now) / USEC_PER_MSEC >= INT32_MAX
+                                  ? INT32_MAX
+                                  : (int)((deadline - now + USEC_PER_MSEC - 1) / USEC_PER_MSEC);
+                r = poll(p, 2, timeout);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (p[0].revents) {
+                        char buf[4096];
+                        ssize_t k = read(outfd, buf, sizeof(buf));
+                        if (k < 0 && errno != EINTR && errno != EAGAIN)
+                                return negative_errno();
+                        if (k == 0)
+                                eof = true;
+                        if (k > 0 && (r = tail_add(out, buf, (size_t)k)) < 0)
+                                return r;
+                }
+                if (p[1].revents)
+                        exited = true;
+        }
+        return 0;
+}
+
+/* After the deadline: SIGTERM, the grace period, SIGKILL; then reaped. */
+static void stop(pid_t pid, int pidfd)
+{
+        kill_group(pid, SIGTERM);
+        if (pidfd >= 0) {
+                struct pollfd p = {.fd = pidfd, .events = POLLIN};
+                int r;
+                do
+                        r = poll(&p, 1, (int)(COMMAND_KILL_GRACE_USEC / USEC_PER_MSEC));
+                while (r < 0 && errno == EINTR);
+        }
+        kill_group(pid, SIGKILL);
+        (void)waitid(P_PID, (id_t)pid, &(siginfo_t){0}, WEXITED);
+}
+
+static int run_real(void *userdata, const char *const *argv, uint64_t deadline, char **ret_output, char **ret_error)
+{
+        _cleanup_close_ int outfd = -1, errfd = -1, pidfd = -1;
+        struct tail out = {0};
+        char *paths[8] = {0}, line[QUOTE_BUF_SIZE(LAST_LINE_MAX) + 2];
+        size_t n_paths = 0;
+        int outp[2], errp[2], e = 0, r;
+        siginfo_t info = {0};
+        pid_t pid, parent = getpid();
+        uint64_t start = clock_now(NULL);
+
+        if (!argv || !argv[0] || !argv[0][0])
+                return error_setf(ret_error, -EINVAL, "no command to run");
+        r = candidates(argv[0], paths, &n_paths);
+        if (r < 0)
+                goto out;
+        if (pipe2(outp, O_CLOEXEC) < 0) {
+                r = negative_errno();
+                goto out;
+        }
+        if (pipe2(errp, O_CLOEXEC) < 0) {
+                r = negative_errno();
+                close(outp[0]);
+                close(outp[1]);
+                goto out;
+        }
+        pid = fork();
+        if (pid == 0)
+                child(paths, n_paths, argv, outp[1], errp[1], parent);
+        r = pid < 0 ? negative_errno() : 0;
+        close(outp[1]);
+        close(errp[1]);
+        outfd = outp[0];
+        errfd = errp[0];
+        if (r < 0)
+                goto out;
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* Linux 5.3; without it the deadline ends at EOF */
+
+        /* The exec's verdict first: nothing, or the errno it failed with. */
+        if (read(errfd, &e, sizeof(e)) == (ssize_t)sizeof(e)) {
+                (void)waitid(P_PID, (id_t)pid, &info, WEXITED);
+                r = error_setf(ret_error, -e, "cannot run %s: %s%s", argv[0], strerror(e),
+                               e == ENOENT && !strchr(argv[0], '/') ? " (looked in " COMMAND_PATH ")" : "");
+                goto out;
+        }
+        r = collect(outfd, pidfd, deadline, &out);
+        if (r == -ETIMEDOUT) {
+                stop(pid, pidfd);
+                r = error_setf(ret_error, -ETIMEDOUT, "%s did not finish within %" PRIu64 " s and was stopped",
+                               argv[0], (deadline - start + USEC_PER_SEC / 2) / USEC_PER_SEC);
+                goto out;
+        }
+        if (r < 0) {
+                stop(pid, pidfd);
+                goto out;
+        }
+        if (waitid(P_PID, (id_t)pid, &info, WEXITED) < 0) {
+                r = negative_errno();
+                goto out;
+        }
+        last_line(&out, line);
+        if (info.si_code == CLD_EXITED && info.si_status != 0)
+                r = error_setf(ret_error, -EPROTO, "%s failed (exit status %d)%s", argv[0], info.si_status, line);
+        else if (info.si_code != CLD_EXITED)
+                r = error_setf(ret_error, -EPROTO, "%s was killed by signal %d (%s)%s", argv[0], info.si_status,
+                               strsignal(info.si_status), line);
+out:
+        for (size_t i = 0; i < n_paths; i++)
+                free(paths[i]);
+        if ((r >= 0 || r == -EPROTO) && ret_output) { /* it ran: what it said */
+                *ret_output = out.buf ? out.buf : strdup("");
+                return *ret_output ? r : -ENOMEM;
+        }
+        free(out.buf);
+        return r;
+}
+
+static const struct commands_ops real_ops = {.run = run_real};
+const struct commands commands_real = {.ops = &real_ops};
+
+int command_run(const struct commands *c, const char *const *argv, uint64_t deadline_usec, char **ret_output,
+                char **ret_error)
+{
+        if (!c)
+                c = &commands_real;
+        return c->ops->run(c->userdata, argv, deadline_usec, ret_output, ret_error);
+}
