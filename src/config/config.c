@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/bitmap.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "basic/utf8.h"
@@ -540,18 +541,9 @@ static int parse_names(const char *s, int (*check)(const char *name, char **why)
         return 0;
 }
 
-static unsigned count_bits(const uint64_t *bitmap, size_t nbits)
-{
-        unsigned n = 0;
-
-        for (size_t i = 0; i < nbits / 64; i++)
-                n += (unsigned)__builtin_popcountll(bitmap[i]);
-        return n;
-}
-
 static int parse_housekeeping(const char *s, const char *online, struct value *ret, char **why)
 {
-        uint64_t set[CPULIST_BITS / 64], on[CPULIST_BITS / 64], off[CPULIST_BITS / 64];
+        uint64_t set[BITMAP_WORDS(CPULIST_BITS)], on[BITMAP_WORDS(CPULIST_BITS)], off[BITMAP_WORDS(CPULIST_BITS)];
         bool rest = false;
         int r;
 
@@ -561,11 +553,11 @@ static int parse_housekeeping(const char *s, const char *online, struct value *r
                                CPULIST_BITS - 1);
         if (r < 0)
                 return invalid(why, "not a CPU list; expected e.g. 0-3,8-11");
-        if (count_bits(set, CPULIST_BITS) == 0)
+        if (bitmap_count(set, CPULIST_BITS) == 0)
                 return 0; /* empty: no isolation */
 
         /* A malformed online list is the kernel's problem, not the file's: then nothing is checked. */
-        if (online && cpulist_parse(online, on, CPULIST_BITS) == 0 && count_bits(on, CPULIST_BITS) > 0) {
+        if (online && cpulist_parse(online, on, CPULIST_BITS) == 0 && bitmap_count(on, CPULIST_BITS) > 0) {
                 _cleanup_free_ char *missing = NULL, *canonical = cpulist_format(on, CPULIST_BITS);
                 unsigned n_off;
 
@@ -573,7 +565,7 @@ static int parse_housekeeping(const char *s, const char *online, struct value *r
                         off[i] = set[i] & ~on[i];
                         rest |= (on[i] & ~set[i]) != 0;
                 }
-                n_off = count_bits(off, CPULIST_BITS);
+                n_off = (unsigned)bitmap_count(off, CPULIST_BITS);
                 if (!canonical)
                         return -ENOMEM;
                 if (n_off > 0) {

@@ -10,12 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "basic/bitmap.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "basic/proc.h"
 #include "handoff/plan.h"
 
-#define CPU_WORDS (CPULIST_BITS / 64)
+#define CPU_WORDS BITMAP_WORDS(CPULIST_BITS)
 #define ANCESTORS_MAX 64
 
 struct room {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <systemd/sd-bus.h>
 
+#include "basic/bitmap.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "basic/wait.h"
@@ -532,7 +533,7 @@ static int bus_get_allowed_cpus(void *userdata, const char *unit, char **ret_cpu
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL;
-        uint64_t bitmap[CPULIST_BITS / 64] = {0};
+        uint64_t bitmap[BITMAP_WORDS(CPULIST_BITS)] = {0};
         const uint8_t *bytes;
         const void *array = NULL;
         char iface[64], *cpus;
@@ -575,7 +576,7 @@ static int bus_set_allowed_cpus(void *userdata, const char *unit, const char *cp
         struct bus_units *b = userdata;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        uint64_t bitmap[CPULIST_BITS / 64];
+        uint64_t bitmap[BITMAP_WORDS(CPULIST_BITS)];
         uint8_t bytes[CPULIST_BITS / 8] = {0};
         size_t n = 0;
         int r;
@@ -585,7 +586,7 @@ static int bus_set_allowed_cpus(void *userdata, const char *unit, const char *cp
                 return fail(ret_error, -EINVAL, NULL, "\"%s\" is not a list of CPUs (0-%d)", cpus,
                             CPULIST_BITS - 1);
         for (size_t cpu = 0; cpu < CPULIST_BITS; cpu++)
-                if (bitmap[cpu / 64] >> (cpu % 64) & 1) {
+                if (bitmap_test(bitmap, cpu)) {
                         bytes[cpu / 8] |= (uint8_t)(1u << (cpu % 8));
                         n = cpu / 8 + 1; /* up to the byte of the highest CPU */
                 }

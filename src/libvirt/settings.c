@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/bitmap.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "libvirt/settings.h"
@@ -38,7 +39,7 @@ int domain_settings_apply(const struct domain *d, const char *online, struct con
                         c->hugepage_node = d->hugepage_node;
         }
         if (d->vcpu_cpus && config_is_default(c, "CPU", "Housekeeping")) {
-                uint64_t host[CPULIST_BITS / 64] = {0}, guest[CPULIST_BITS / 64] = {0};
+                uint64_t host[BITMAP_WORDS(CPULIST_BITS)] = {0}, guest[BITMAP_WORDS(CPULIST_BITS)] = {0};
                 char *keep;
 
                 if (!online || cpulist_parse(online, host, CPULIST_BITS) < 0 || cpulist_parse(d->vcpu_cpus, guest, CPULIST_BITS) < 0)
