@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "basic/strv.h"
 
@@ -41,4 +42,9 @@ void strv_free(char **v, size_t n)
         for (size_t i = 0; v && i < n; i++)
                 free(v[i]);
         free(v);
+}
+
+int strv_compare(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
 }

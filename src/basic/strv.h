@@ -16,5 +16,8 @@ struct strv {
 _printf_(2, 3) int strv_addf(struct strv *s, const char *fmt, ...);
 void strv_done(struct strv *s);
 
+/* For qsort() over an array of char *: strcmp() order. */
+int strv_compare(const void *a, const void *b);
+
 /* Frees n strings and the array (for lists built as char ** plus a count). */
 void strv_free(char **v, size_t n);

@@ -179,11 +179,6 @@ static char *strv_join(char *const *v)
         return s;
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The first word listed twice, or NULL. Sorted copy: a 200 KB list must not take n² compares. */
 static int find_duplicate(char *const *v, const char **ret)
 {
@@ -197,7 +192,7 @@ static int find_duplicate(char *const *v, const char **ret)
         if (!sorted)
                 return -ENOMEM;
         memcpy(sorted, v, n * sizeof(char *));
-        qsort(sorted, n, sizeof(char *), compare_strings);
+        qsort(sorted, n, sizeof(char *), strv_compare);
         for (size_t i = 1; i < n; i++)
                 if (strcmp(sorted[i - 1], sorted[i]) == 0) {
                         *ret = sorted[i];

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "basic/macro.h"
+#include "basic/strv.h"
 #include "host/modules.h"
 
 struct module_index {
@@ -143,11 +144,6 @@ int module_of_driver(const struct sysroot *sr, const char *driver, char **ret)
         return -ENOENT;
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Entry names of a directory below the root, filtered by keep(), sorted: plans built from them
  * must not depend on the order a filesystem returns entries in. */
 static int list_dir(const struct sysroot *sr, const char *path, bool (*keep)(const char *), char ***ret,
@@ -180,7 +176,7 @@ static int list_dir(const struct sysroot *sr, const char *path, bool (*keep)(con
                 n++;
         }
         if (n > 1)
-                qsort(v, n, sizeof(*v), compare_strings);
+                qsort(v, n, sizeof(*v), strv_compare);
         *ret = v;
         *ret_n = n;
         return 0;
