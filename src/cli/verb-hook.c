@@ -312,7 +312,9 @@ static int attach(struct cli *cli, struct handoff_session *s, const struct domai
         strv_done(&names);
         strv_done(&managed);
         if (r >= 0)
-                r = plan_room(&s->ctx, c, &s->self, p, &error);
+                r = plan_room_read(h, c, &s->self);
+        if (r >= 0)
+                r = plan_room(h, &s->ctx, c, p, &error);
         if (r < 0)
                 return hook_fail(r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY, "%s: %s", d->name,
                                  error ? error : strerror(-r));

@@ -60,11 +60,15 @@ static void assert_host_as_before(struct machine *m)
 static struct plan *room_plan(struct machine *m, int expect, const char *error_part)
 {
         struct plan *p = calloc(1, sizeof(*p));
+        struct host *h = NULL;
         char *error = NULL;
         int r;
 
         assert_non_null(p);
-        r = plan_room(&m->t->ctx, &m->c, &m->t->self, p, &error);
+        assert_int_equal(host_read(m->t->ctx.sr, NULL, HOST_PCI, &h), 0);
+        assert_int_equal(plan_room_read(h, &m->c, &m->t->self), 0);
+        r = plan_room(h, &m->t->ctx, &m->c, p, &error);
+        host_free(h);
         if (r != expect)
                 fail_msg("plan_room: %d (%s), expected %d", r, error ? error : "", expect);
         if (error_part && (!error || !strstr(error, error_part)))
