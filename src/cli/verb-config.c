@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "basic/bitmap.h"
+#include "basic/parse.h"
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "config/config.h"
+#include "host/cpu.h"
 
 static void strv_free_all(char **v)
 {
@@ -21,9 +24,12 @@ static void strv_free_all(char **v)
 static int load(const struct cli *cli, struct config **ret, char ***ret_warnings)
 {
         _cleanup_free_ char *error = NULL;
+        uint64_t online[BITMAP_WORDS(CPULIST_BITS)];
         int r;
 
-        r = config_load(cli->sr, cli->vm, ret, ret_warnings, &error);
+        /* CPU lists are checked against the online CPUs where they can be read */
+        r = config_load(cli->sr, cli->vm, cpu_online_read(cli->sr, online) >= 0 ? online : NULL, ret, ret_warnings,
+                        &error);
         if (r < 0) {
                 /* the hook never passes a name config_vm_name_problem() refuses: this one is --vm's */
                 bool vm_name = r == -EINVAL && cli->vm && config_vm_name_problem(cli->vm);

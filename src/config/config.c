@@ -41,7 +41,6 @@
 /* Longest excerpt of a file quoted in a message: a 200 KB value makes a useless error line. */
 #define QUOTE_MAX 64
 
-#define CONFIG_ONLINE_PATH "sys/devices/system/cpu/online"
 
 enum key_id {
         KEY_GPU,
@@ -536,9 +535,10 @@ static int parse_names(const char *s, int (*check)(const char *name, char **why)
         return 0;
 }
 
-static int parse_housekeeping(const char *s, const char *online, struct value *ret, char **why)
+static int parse_housekeeping(const char *s, const uint64_t *online, struct value *ret, char **why)
 {
-        uint64_t set[BITMAP_WORDS(CPULIST_BITS)], on[BITMAP_WORDS(CPULIST_BITS)], off[BITMAP_WORDS(CPULIST_BITS)];
+        uint64_t set[BITMAP_WORDS(CPULIST_BITS)], off[BITMAP_WORDS(CPULIST_BITS)];
+        const uint64_t *on = online;
         bool rest = false;
         int r;
 
@@ -551,8 +551,9 @@ static int parse_housekeeping(const char *s, const char *online, struct value *r
         if (bitmap_count(set, CPULIST_BITS) == 0)
                 return 0; /* empty: no isolation */
 
-        /* A malformed online list is the kernel's problem, not the file's: then nothing is checked. */
-        if (online && cpulist_parse(online, on, CPULIST_BITS) == 0 && bitmap_count(on, CPULIST_BITS) > 0) {
+        /* No online CPUs known (unreadable, or garbage: the kernel's problem, not the file's): nothing
+         * is checked. */
+        if (on && bitmap_count(on, CPULIST_BITS) > 0) {
                 _cleanup_free_ char *missing = NULL, *canonical = cpulist_format(on, CPULIST_BITS);
                 unsigned n_off;
 
@@ -580,7 +581,7 @@ static int parse_housekeeping(const char *s, const char *online, struct value *r
         return ret->s ? 0 : -ENOMEM;
 }
 
-static int parse_key_value(enum key_id k, const char *s, const char *online, struct value *ret, char **why)
+static int parse_key_value(enum key_id k, const char *s, const uint64_t *online, struct value *ret, char **why)
 {
         uint64_t u;
         int r;
@@ -939,7 +940,7 @@ static void staged_done(struct staged (*st)[_KEY_MAX])
 
 /* One line, blanks trimmed and not a comment, into the staged values or warnings. */
 static int parse_line(char *s, unsigned line, int *section, struct staged *st, const char *file,
-                      const char *online, struct strv *warnings, unsigned *more_warnings,
+                      const uint64_t *online, struct strv *warnings, unsigned *more_warnings,
                       unsigned *first_more, char **ret_error)
 {
         char buf[QUOTE_BUF], buf2[QUOTE_BUF];
@@ -1027,7 +1028,7 @@ static int parse_line(char *s, unsigned line, int *section, struct staged *st, c
         return 0;
 }
 
-int config_parse(struct config *c, const char *text, size_t len, const char *filename, const char *online,
+int config_parse(struct config *c, const char *text, size_t len, const char *filename, const uint64_t *online,
                  char ***ret_warnings, char **ret_error)
 {
         _cleanup_(staged_done) struct staged st[_KEY_MAX] = {};
@@ -1237,7 +1238,7 @@ static int check_dir(const struct sysroot *sr, const char *path, char **ret_erro
 }
 
 /* Reads and applies path (as the user sees it, below the root); 1 when it does not exist. */
-static int load_file(const struct sysroot *sr, const char *display, struct config *c, const char *online,
+static int load_file(const struct sysroot *sr, const char *display, struct config *c, const uint64_t *online,
                      struct strv *warnings, char **ret_error)
 {
         _cleanup_close_ int fd = -1;
@@ -1276,12 +1277,12 @@ static int load_file(const struct sysroot *sr, const char *display, struct confi
         return r;
 }
 
-int config_load(const struct sysroot *sr, const char *vm, struct config **ret, char ***ret_warnings,
-                char **ret_error)
+int config_load(const struct sysroot *sr, const char *vm, const uint64_t *online, struct config **ret,
+                char ***ret_warnings, char **ret_error)
 {
         _cleanup_(config_freep) struct config *c = NULL;
         _cleanup_(strv_done) struct strv warnings = {};
-        _cleanup_free_ char *online = NULL, *vm_display = NULL;
+        _cleanup_free_ char *vm_display = NULL;
         const char *problem;
         int r;
 
@@ -1306,13 +1307,6 @@ int config_load(const struct sysroot *sr, const char *vm, struct config **ret, c
         r = config_new_default(&c);
         if (r < 0)
                 return r;
-
-        /* Without it (or unreadable, or garbage) CPU lists are not checked here; the CPU
-         * isolation step checks them against the host when it runs. */
-        if (sysroot_read_file(sr, CONFIG_ONLINE_PATH, 64 * 1024, &online, NULL) < 0)
-                online = NULL;
-        else
-                strip_trailing(online);
 
         r = check_dir(sr, "/" CONFIG_DIR, ret_error);
         if (r < 0)

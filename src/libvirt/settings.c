@@ -25,7 +25,7 @@ _printf_(3, 4) static int fail(char **ret_error, int error, const char *fmt, ...
         return error;
 }
 
-int domain_settings_apply(const struct domain *d, const char *online, struct config *c, char **ret_error)
+int domain_settings_apply(const struct domain *d, const uint64_t *online, struct config *c, char **ret_error)
 {
         if (d->hugepages && d->memory_bytes && config_is_default(c, "Memory", "Hugepages")) {
                 uint64_t size = d->hugepage_size ? d->hugepage_size : c->hugepage_size;
@@ -42,11 +42,12 @@ int domain_settings_apply(const struct domain *d, const char *online, struct con
                 uint64_t host[BITMAP_WORDS(CPULIST_BITS)] = {0}, guest[BITMAP_WORDS(CPULIST_BITS)] = {0};
                 char *keep;
 
-                if (!online || cpulist_parse(online, host, CPULIST_BITS) < 0 || cpulist_parse(d->vcpu_cpus, guest, CPULIST_BITS) < 0)
+                if (!online || bitmap_count(online, CPULIST_BITS) == 0 ||
+                    cpulist_parse(d->vcpu_cpus, guest, CPULIST_BITS) < 0)
                         return fail(ret_error, -EINVAL, "cannot tell which CPUs the host keeps besides the vCPUs' %s",
                                     d->vcpu_cpus);
                 for (size_t i = 0; i < ELEMENTSOF(host); i++)
-                        host[i] &= ~guest[i];
+                        host[i] = online[i] & ~guest[i];
                 keep = cpulist_format(host, CPULIST_BITS);
                 if (!keep)
                         return -ENOMEM;
