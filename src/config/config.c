@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "basic/bitmap.h"
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "basic/utf8.h"
@@ -249,17 +250,12 @@ _printf_(5, 6) static int fail(int error, char **ret_error, const char *file, un
         r = vasprintf(&msg, fmt, ap);
         va_end(ap);
         if (r < 0)
-                msg = NULL;
-        else if (!file) {
-                *ret_error = TAKE_PTR(msg);
                 return error;
-        } else if (line > 0)
-                r = asprintf(ret_error, "%s:%u: %s", file, line, msg);
-        else
-                r = asprintf(ret_error, "%s: %s", file, msg);
-        if (r < 0)
-                *ret_error = NULL;
-        return error;
+        if (!file)
+                return error_setf(ret_error, error, "%s", msg);
+        if (line > 0)
+                return error_setf(ret_error, error, "%s:%u: %s", file, line, msg);
+        return error_setf(ret_error, error, "%s: %s", file, msg);
 }
 
 /* Value types */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "basic/bitmap.h"
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "handoff/plan.h"
@@ -29,20 +30,6 @@ struct room {
         uint64_t host[CPU_WORDS];  /* housekeeping CPUs */
         uint64_t guest[CPU_WORDS]; /* online CPUs the host leaves */
 };
-
-_printf_(3, 4) static int refuse(struct room *rm, int error, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (rm->error) {
-                free(*rm->error);
-                va_start(ap, fmt);
-                if (vasprintf(rm->error, fmt, ap) < 0)
-                        *rm->error = NULL;
-                va_end(ap);
-        }
-        return error;
-}
 
 static int add(struct room *rm, enum step_kind kind, const char *skip, ...)
 {
@@ -78,7 +65,7 @@ static int plan_stop_processes(struct room *rm)
         if (!names || !names[0])
                 return 0;
         if (facts->processes_error < 0)
-                return refuse(rm, facts->processes_error, "cannot list the processes in /proc: %s",
+                return error_setf(rm->error, facts->processes_error, "cannot list the processes in /proc: %s",
                               strerror(-facts->processes_error));
         for (size_t k = 0; k < facts->processes.n; k++) {
                 const struct process *pr = &facts->processes.v[k];
@@ -132,7 +119,7 @@ static int plan_freeze_units(struct room *rm)
                 /* A frozen process cannot thaw anything: not the tool, nor the daemon running the hook. */
                 for (size_t i = 0; i < facts->n_ancestors; i++)
                         if (process_in_unit(&facts->ancestors[i], *u))
-                                return refuse(rm, -EINVAL,
+                                return error_setf(rm->error, -EINVAL,
                                               "[Freeze] Units=%s holds pid %d, which this hand-over runs in: freezing it "
                                               "would freeze the hand-over itself; name a unit that does not contain "
                                               "gpu-handoff or the libvirt daemon",
@@ -159,7 +146,7 @@ static int cgroup_cpus(struct room *rm, const char *cg, const char **ret)
         int r = info ? info->cpus_error : -ENODATA;
 
         if (r < 0)
-                return refuse(rm, r, "cannot read /sys/fs/cgroup/%s/cpuset.cpus: %s", cg, strerror(-r));
+                return error_setf(rm->error, r, "cannot read /sys/fs/cgroup/%s/cpuset.cpus: %s", cg, strerror(-r));
         *ret = info->cpus;
         return 0;
 }
@@ -173,7 +160,7 @@ static int previous_allowed_cpus(struct room *rm, const char *unit, char **ret)
 
         if (u && u->ops->get_allowed_cpus) {
                 r = u->ops->get_allowed_cpus(u->userdata, unit, ret, &error);
-                return r < 0 ? refuse(rm, r, "cannot read AllowedCPUs of %s: %s", unit, error ? error : strerror(-r)) : 0;
+                return r < 0 ? error_setf(rm->error, r, "cannot read AllowedCPUs of %s: %s", unit, error ? error : strerror(-r)) : 0;
         }
         /* No bus (--dry-run, a fake root): systemd writes AllowedCPUs to the cgroup's cpuset.cpus. */
         cg = systemd_unit_cgroup(unit);
@@ -261,7 +248,7 @@ static int plan_irqs(struct room *rm, const char *cpus)
         if (facts->irqs_error == -ENOENT)
                 return note(rm, "/proc/irq is missing: IRQs stay where they are");
         if (facts->irqs_error < 0)
-                return refuse(rm, facts->irqs_error, "cannot list /proc/irq: %s", strerror(-facts->irqs_error));
+                return error_setf(rm->error, facts->irqs_error, "cannot list /proc/irq: %s", strerror(-facts->irqs_error));
         for (size_t k = 0; k < facts->irqs.n; k++) {
                 uint64_t set[CPU_WORDS] = {0};
                 char irq[16];
@@ -288,9 +275,9 @@ static int plan_cpus(struct room *rm)
         if (!c->housekeeping || !*c->housekeeping)
                 return 0;
         if (!rm->h->have_online_cpus)
-                return refuse(rm, -ENOENT, "cannot read the online CPUs (/sys/devices/system/cpu/online)");
+                return error_setf(rm->error, -ENOENT, "cannot read the online CPUs (/sys/devices/system/cpu/online)");
         if (cpulist_parse(c->housekeeping, rm->host, CPULIST_BITS) < 0)
-                return refuse(rm, -EINVAL, "Housekeeping=%s is not a CPU list", c->housekeeping);
+                return error_setf(rm->error, -EINVAL, "Housekeeping=%s is not a CPU list", c->housekeeping);
         for (size_t i = 0; i < CPU_WORDS; i++)
                 rm->guest[i] = online[i] & ~rm->host[i];
         cpus = cpulist_format(rm->host, CPULIST_BITS);
@@ -307,7 +294,7 @@ static int plan_cpus(struct room *rm)
                                 return r;
                 }
         } else if (!facts->cgroups.v2)
-                return refuse(rm, -EOPNOTSUPP,
+                return error_setf(rm->error, -EOPNOTSUPP,
                               "CPU isolation needs the cgroup v2 hierarchy at /sys/fs/cgroup, and this host has not "
                               "mounted it (boot with systemd.unified_cgroup_hierarchy=1, or unset Housekeeping=)");
         else
@@ -369,7 +356,7 @@ static int plan_memory(struct room *rm)
         if (!c->hugepages)
                 return 0;
         if (!size_kb || c->hugepages % c->hugepage_size)
-                return refuse(rm, -EINVAL, "Hugepages= must be a multiple of HugepageSize=");
+                return error_setf(rm->error, -EINVAL, "Hugepages= must be a multiple of HugepageSize=");
         need = c->hugepages / c->hugepage_size;
         if (c->hugepage_node < 0)
                 snprintf(dir, sizeof(dir), "sys/kernel/mm/hugepages/hugepages-%llukB", (unsigned long long)size_kb);
@@ -378,17 +365,17 @@ static int plan_memory(struct room *rm)
                          (unsigned long long)size_kb);
         pool = hugepage_pool_find(&rm->h->memory, c->hugepage_size, c->hugepage_node);
         if (!pool)
-                return refuse(rm, -EOPNOTSUPP, "this host has no %s hugepages%s (/%s is missing)",
+                return error_setf(rm->error, -EOPNOTSUPP, "this host has no %s hugepages%s (/%s is missing)",
                               size_kb == 1048576 ? "1 GiB" : "2 MiB",
                               c->hugepage_node >= 0 ? " on that NUMA node" : "", dir);
         if (!pool->have_nr)
-                return refuse(rm, -EIO, "cannot read /%s/nr_hugepages", dir);
+                return error_setf(rm->error, -EIO, "cannot read /%s/nr_hugepages", dir);
         if (!pool->have_free)
-                return refuse(rm, -EIO, "cannot read /%s/free_hugepages", dir);
+                return error_setf(rm->error, -EIO, "cannot read /%s/free_hugepages", dir);
         nr = pool->nr;
         free_pages = hugepage_pool_available(pool);
         if (need > UINT32_MAX - nr)
-                return refuse(rm, -EINVAL, "Hugepages= asks for more pages than the kernel counts");
+                return error_setf(rm->error, -EINVAL, "Hugepages= asks for more pages than the kernel counts");
         snprintf(kb, sizeof(kb), "%llu", (unsigned long long)size_kb);
         snprintf(before_s, sizeof(before_s), "%u", nr);
         /* Free pages already in the pool are the guest's to use; only the rest is added. */
@@ -423,7 +410,7 @@ int plan_room(const struct host *h, const struct handoff_ctx *ctx, const struct 
         int r;
 
         if (!h->room)
-                return refuse(&rm, -EINVAL, "the host snapshot has no room facts (plan_room_read())");
+                return error_setf(rm.error, -EINVAL, "the host snapshot has no room facts (plan_room_read())");
         rm.systemd = h->room->systemd;
         r = plan_freeze_units(&rm);
         if (r >= 0)

@@ -10,6 +10,7 @@
 #include <systemd/sd-bus.h>
 
 #include "basic/bitmap.h"
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "basic/wait.h"
@@ -57,10 +58,7 @@ _printf_(4, 5) static int fail(char **ret_error, int error, const sd_bus_error *
         va_end(ap);
         if (r < 0)
                 return error;
-        free(*ret_error);
-        if (asprintf(ret_error, "%s: %s", what, e && e->message ? e->message : strerror(-error)) < 0)
-                *ret_error = NULL;
-        return error;
+        return error_setf(ret_error, error, "%s: %s", what, e && e->message ? e->message : strerror(-error));
 }
 
 /* libsystemd maps only the standard D-Bus error names to errnos; these two matter here. */
@@ -230,21 +228,16 @@ static int call_job(struct bus_units *b, sd_bus_message *m, const char *verb, co
         if (!w.job)
                 return -ENOMEM;
         r = wait_job(b, &w, deadline);
-        if (r == -ETIMEDOUT && ret_error) {
-                free(*ret_error);
-                if (asprintf(ret_error, "systemd had not finished to %s %s after %llu s (job %s still runs)",
-                             verb, unit, (unsigned long long)(timeout_usec / USEC_PER_SEC), w.job) < 0)
-                        *ret_error = NULL;
-        } else if (r < 0)
+        if (r == -ETIMEDOUT)
+                error_setf(ret_error, r, "systemd had not finished to %s %s after %llu s (job %s still runs)", verb,
+                           unit, (unsigned long long)(timeout_usec / USEC_PER_SEC), w.job);
+        else if (r < 0)
                 fail(ret_error, r, NULL, "lost track of the job to %s %s", verb, unit);
         else {
                 r = job_result_errno(w.result);
-                if (r < 0 && ret_error) {
-                        free(*ret_error);
-                        if (asprintf(ret_error, "the job to %s %s ended \"%s\" (journalctl -u %s tells why)",
-                                     verb, unit, w.result, unit) < 0)
-                                *ret_error = NULL;
-                }
+                if (r < 0)
+                        error_setf(ret_error, r, "the job to %s %s ended \"%s\" (journalctl -u %s tells why)", verb,
+                                   unit, w.result, unit);
         }
         free(w.job);
         free(w.result);
@@ -367,15 +360,9 @@ static int bus_wait_sessions_gone(void *userdata, const char *seat, uint64_t tim
         r = wait_until(NULL, timeout_usec, no_graphical_session, &c);
         if (r == -ETIMEDOUT && c.n_open == 0)
                 r = 0; /* only closing sessions are left: the holder check judges their processes */
-        else if (r == -ETIMEDOUT) {
-                if (ret_error) {
-                        free(*ret_error);
-                        if (asprintf(ret_error, "graphical sessions still open after %llu s: %s",
-                                     (unsigned long long)(timeout_usec / USEC_PER_SEC),
-                                     c.open ? c.open : "?") < 0)
-                                *ret_error = NULL;
-                }
-        } else if (r < 0 && c.error_message && ret_error) {
+        else if (r == -ETIMEDOUT)
+                error_setf(ret_error, r, "graphical sessions still open after %llu s: %s",
+                           (unsigned long long)(timeout_usec / USEC_PER_SEC), c.open ? c.open : "?"); else if (r < 0 && c.error_message && ret_error) {
                 free(*ret_error);
                 *ret_error = TAKE_PTR(c.error_message);
         }

@@ -25,6 +25,7 @@
 #include <libxml/xmlversion.h>
 
 #include "basic/bitmap.h"
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "basic/quote.h"
@@ -102,18 +103,11 @@ _printf_(4, 5) static int fail(int error, char **ret_error, long line, const cha
         va_start(ap, fmt);
         r = vasprintf(&msg, fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                msg = NULL;
-                *ret_error = NULL;
-                return error;
-        }
-        if (line > 0)
-                r = asprintf(ret_error, "domain XML:%ld: %s", line, msg);
-        else
-                r = asprintf(ret_error, "domain XML: %s", msg);
         if (r < 0)
-                *ret_error = NULL;
-        return error;
+                return error;
+        if (line > 0)
+                return error_setf(ret_error, error, "domain XML:%ld: %s", line, msg);
+        return error_setf(ret_error, error, "domain XML: %s", msg);
 }
 
 #define fail_at(ret_error, node, ...) fail(-EINVAL, ret_error, xmlGetLineNo(node), __VA_ARGS__)

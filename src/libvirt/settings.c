@@ -1,29 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "basic/bitmap.h"
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "libvirt/settings.h"
 
-
-_printf_(3, 4) static int fail(char **ret_error, int error, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (ret_error) {
-                free(*ret_error);
-                va_start(ap, fmt);
-                if (vasprintf(ret_error, fmt, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return error;
-}
 
 int domain_settings_apply(const struct domain *d, const uint64_t *online, struct config *c, char **ret_error)
 {
@@ -31,7 +17,7 @@ int domain_settings_apply(const struct domain *d, const uint64_t *online, struct
                 uint64_t size = d->hugepage_size ? d->hugepage_size : c->hugepage_size;
 
                 if (size != UINT64_C(2) << 20 && size != UINT64_C(1) << 30)
-                        return fail(ret_error, -EINVAL, "hugepages of %llu KiB: expected 2 MiB or 1 GiB pages",
+                        return error_setf(ret_error, -EINVAL, "hugepages of %llu KiB: expected 2 MiB or 1 GiB pages",
                                     (unsigned long long)(size >> 10));
                 c->hugepage_size = size;
                 c->hugepages = (d->memory_bytes + size - 1) / size * size;
@@ -44,7 +30,7 @@ int domain_settings_apply(const struct domain *d, const uint64_t *online, struct
 
                 if (!online || bitmap_count(online, CPULIST_BITS) == 0 ||
                     cpulist_parse(d->vcpu_cpus, guest, CPULIST_BITS) < 0)
-                        return fail(ret_error, -EINVAL, "cannot tell which CPUs the host keeps besides the vCPUs' %s",
+                        return error_setf(ret_error, -EINVAL, "cannot tell which CPUs the host keeps besides the vCPUs' %s",
                                     d->vcpu_cpus);
                 for (size_t i = 0; i < ELEMENTSOF(host); i++)
                         host[i] = online[i] & ~guest[i];
