@@ -114,27 +114,6 @@ const struct config_key_info *config_key(size_t i)
 
 /* Lists */
 
-static void strv_free_null(char **v)
-{
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
-}
-
-static char **strv_empty(void)
-{
-        return calloc(1, sizeof(char *));
-}
-
-static size_t strv_length(char *const *v)
-{
-        size_t n = 0;
-
-        while (v && v[n])
-                n++;
-        return n;
-}
-
 /* The words of s, split at blanks; never NULL on success (an empty list for an empty s). */
 static int split_words(const char *s, char ***ret)
 {
@@ -153,30 +132,12 @@ static int split_words(const char *s, char ***ret)
                 }
                 p += n;
         }
-        if (!w.v) {
-                w.v = strv_empty();
-                if (!w.v)
-                        return -ENOMEM;
+        *ret = strv_take(&w);
+        if (!*ret) {
+                strv_done(&w);
+                return -ENOMEM;
         }
-        *ret = w.v;
         return 0;
-}
-
-static char *strv_join(char *const *v)
-{
-        size_t len = 1;
-        char *s, *q;
-
-        for (char *const *p = v; p && *p; p++)
-                len += strlen(*p) + 1;
-        s = malloc(len);
-        if (!s)
-                return NULL;
-        q = s;
-        *q = '\0';
-        for (size_t i = 0; v && v[i]; i++)
-                q = stpcpy(i == 0 ? q : stpcpy(q, " "), v[i]);
-        return s;
 }
 
 /* The first word listed twice, or NULL. Sorted copy: a 200 KB list must not take n² compares. */
@@ -743,7 +704,7 @@ char *config_value_string(const struct config *c, size_t i)
                 return NULL;
         switch ((enum key_id)i) {
         case KEY_GPU:
-                return strv_join(c->gpus);
+                return strv_join(c->gpus, " ");
         case KEY_WITH_GROUP:
                 return strdup(c->with_group ? "yes" : "no");
         case KEY_SINGLE_GPU:
@@ -765,7 +726,7 @@ char *config_value_string(const struct config *c, size_t i)
         case KEY_HOUSEKEEPING:
                 return strdup(c->housekeeping ? c->housekeeping : "");
         case KEY_CPU_UNITS:
-                return strv_join(c->cpu_units);
+                return strv_join(c->cpu_units, " ");
         case KEY_WRITEBACK:
                 return strdup(c->writeback ? "yes" : "no");
         case KEY_IRQ_AFFINITY:
@@ -783,9 +744,9 @@ char *config_value_string(const struct config *c, size_t i)
                         return strdup("all");
                 return asprintf(&s, "%d", c->hugepage_node) < 0 ? NULL : s;
         case KEY_FREEZE_UNITS:
-                return strv_join(c->freeze_units);
+                return strv_join(c->freeze_units, " ");
         case KEY_FREEZE_PROCESSES:
-                return strv_join(c->freeze_processes);
+                return strv_join(c->freeze_processes, " ");
         default:
                 return NULL;
         }
@@ -831,10 +792,10 @@ int config_new_default(struct config **ret)
                 .hugepage_size = UINT64_C(2) << 20,
                 .hugepage_node = -1,
         };
-        c->gpus = strv_empty();
-        c->freeze_units = strv_empty();
-        c->freeze_processes = strv_empty();
-        c->files = strv_empty();
+        c->gpus = strv_new_empty();
+        c->freeze_units = strv_new_empty();
+        c->freeze_processes = strv_new_empty();
+        c->files = strv_new_empty();
         c->origins = calloc(_KEY_MAX, sizeof(*c->origins));
         if (!c->gpus || !c->freeze_units || !c->freeze_processes || !c->files || !c->origins)
                 return -ENOMEM;

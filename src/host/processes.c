@@ -127,8 +127,12 @@ static int cgroups_of(const struct sysroot *sr, pid_t pid, char ***ret)
                         return -ENOMEM;
                 }
         }
-        *ret = v.v ? v.v : calloc(1, sizeof(char *));
-        return *ret ? 0 : -ENOMEM;
+        *ret = strv_take(&v);
+        if (!*ret) {
+                strv_done(&v);
+                return -ENOMEM;
+        }
+        return 0;
 }
 
 int process_ancestors_read(const struct sysroot *sr, pid_t pid, struct process_ancestor **ret, size_t *ret_n)
@@ -160,9 +164,6 @@ int process_ancestors_read(const struct sysroot *sr, pid_t pid, struct process_a
 void process_ancestors_free(struct process_ancestor *v, size_t n)
 {
         for (size_t i = 0; v && i < n; i++)
-                for (char **c = v[i].cgroups; c && *c; c++)
-                        free(*c);
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i].cgroups);
+                strv_free_null(v[i].cgroups);
         free(v);
 }
