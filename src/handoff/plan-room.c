@@ -411,7 +411,7 @@ int plan_room(const struct host *h, const struct handoff_ctx *ctx, const struct 
 
         if (!h->room)
                 return error_setf(rm.error, -EINVAL, "the host snapshot has no room facts (plan_room_read())");
-        rm.systemd = h->room->systemd;
+        rm.systemd = h->systemd;
         r = plan_freeze_units(&rm);
         if (r >= 0)
                 r = plan_stop_processes(&rm);

@@ -81,7 +81,10 @@ int host_read(const struct sysroot *sr, const struct quirk_db *quirks, unsigned 
         h->sr = sr;
         h->parts = parts;
         h->have_online_cpus = cpu_online_read(sr, h->online_cpus) >= 0;
-        r = pci_scan(sr, &h->pci);
+        h->systemd = systemd_booted(sr);
+        r = systemd_display_manager(sr, &h->display_manager) == -ENOMEM ? -ENOMEM : 0;
+        if (r >= 0)
+                r = pci_scan(sr, &h->pci);
         if (r >= 0)
                 r = iommu_groups_build(h->pci, &h->groups);
         if (r >= 0)
@@ -123,19 +126,19 @@ static int unit_cgroups(bool systemd, char *const *units, struct strv *ret)
         return 0;
 }
 
-static int read_room(const struct sysroot *sr, const struct host_room_request *req, struct host_room *rm)
+static int read_room(const struct host *h, const struct host_room_request *req, struct host_room *rm)
 {
+        const struct sysroot *sr = h->sr;
         struct strv cgroups = {0};
         int r;
 
-        rm->systemd = systemd_booted(sr);
         r = process_ancestors_read(sr, req->self, &rm->ancestors, &rm->n_ancestors);
         if (r >= 0 && req->processes) {
                 rm->processes_error = process_table_read(sr, &rm->processes);
                 r = rm->processes_error == -ENOMEM ? -ENOMEM : 0;
         }
         if (r >= 0)
-                r = unit_cgroups(rm->systemd, req->cpu_units, &cgroups);
+                r = unit_cgroups(h->systemd, req->cpu_units, &cgroups);
         if (r >= 0)
                 r = cgroup_facts_read(sr, cgroups.v, &rm->cgroups);
         strv_done(&cgroups);
@@ -155,7 +158,7 @@ int host_read_room(struct host *h, const struct host_room_request *req)
 
         if (!rm)
                 return -ENOMEM;
-        r = read_room(h->sr, req, rm);
+        r = read_room(h, req, rm);
         if (r >= 0 && !(h->parts & HOST_PLATFORM)) {
                 host_memory_done(&h->memory);
                 free(h->kernel_release);
@@ -177,6 +180,7 @@ void host_free(struct host *h)
                 return;
         room_free(h->room);
         host_memory_done(&h->memory);
+        free(h->display_manager);
         gpus_free(h->gpus, h->n_gpus);
         iommu_group_list_free(h->groups);
         pci_list_free(h->pci);

@@ -50,7 +50,6 @@ struct host_room_request {
 };
 
 struct host_room {
-        bool systemd; /* systemd runs the host (systemd_booted()) */
         struct process_ancestor *ancestors; /* the request's self first */
         size_t n_ancestors;
         struct process_table processes;
@@ -68,6 +67,8 @@ struct host {
         struct iommu_group_list *groups;
         struct gpu *gpus;
         size_t n_gpus;
+        bool systemd;           /* systemd runs the host (systemd_booted()) */
+        char *display_manager;  /* the unit display-manager.service names; NULL: none is installed */
         bool have_online_cpus; /* sys/devices/system/cpu/online was readable and a CPU list */
         uint64_t online_cpus[BITMAP_WORDS(CPULIST_BITS)];
 

@@ -11,7 +11,7 @@
  *    without proc/irq says -ENOENT;
  *  - the process table is in pid order and tells kernel threads; the ancestry of a process starts
  *    with it and carries each one's cgroup paths;
- *  - the writeback cpumask, systemd's presence and its slice naming;
+ *  - the writeback cpumask, systemd's presence, its display manager and its slice naming;
  *  - host_read_room() reads only what the request asks for. */
 
 #include <errno.h>
@@ -260,6 +260,11 @@ static void test_writeback_and_systemd(void **state)
         assert_string_equal(mask, "ff,ffffffff");
         free(mask);
         assert_true(systemd_booted(t->sr));
+        assert_int_equal(systemd_display_manager(t->sr, &mask), -ENOENT);
+        test_tree_link(t, "/usr/lib/systemd/system/gdm3.service", "etc/systemd/system/display-manager.service");
+        assert_int_equal(systemd_display_manager(t->sr, &mask), 0);
+        assert_string_equal(mask, "gdm3.service");
+        free(mask);
         test_tree_free(t);
 
         cg = systemd_unit_cgroup("machine-qemu\\x2d1.slice");
@@ -291,7 +296,7 @@ static void test_read_room_request(void **state)
         assert_int_equal(host_read(t->sr, NULL, HOST_PCI, &h), 0);
         assert_null(h->room);
         assert_int_equal(host_read_room(h, &(struct host_room_request){.self = 4242}), 0);
-        assert_true(h->room->systemd);
+        assert_true(h->systemd);
         assert_int_equal(h->room->n_ancestors, 2); /* 4242 and its parent, pid 1, whose stat ends the line */
         assert_int_equal(h->room->processes.n, 0);
         assert_int_equal(h->room->irqs.n, 0);
