@@ -2,14 +2,11 @@
 /* Making room for the guest: the steps beyond the GPU that the configuration asks for. Each one
  * is planned with the value it will put back, taken from the host snapshot's room facts
  * (host_read_room()): nothing here reads the machine. */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "basic/bitmap.h"
 #include "basic/error.h"
