@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/bitmap.h"
 #include "basic/parse.h"
 
 /* Parses exactly n hex digits starting at *p, advancing *p. */
@@ -138,7 +139,7 @@ static int cpulist_walk(const char *s, uint64_t *bitmap, size_t nbits)
                         return -ERANGE;
                 if (bitmap)
                         for (unsigned long c = lo; c <= hi; c++)
-                                bitmap[c / 64] |= UINT64_C(1) << (c % 64);
+                                bitmap_set(bitmap, c);
                 if (*p == ',') {
                         p++;
                         if (!isdigit((unsigned char)*p))
@@ -166,11 +167,6 @@ int cpulist_parse(const char *s, uint64_t *bitmap, size_t nbits)
         return cpulist_walk(s, bitmap, nbits);
 }
 
-static bool bit_is_set(const uint64_t *bitmap, size_t bit)
-{
-        return bitmap[bit / 64] >> (bit % 64) & 1;
-}
-
 char *cpulist_format(const uint64_t *bitmap, size_t nbits)
 {
         char *buf = NULL;
@@ -182,9 +178,9 @@ char *cpulist_format(const uint64_t *bitmap, size_t nbits)
                 return NULL;
         for (size_t c = 0; c < nbits; c++) {
                 size_t end = c;
-                if (!bit_is_set(bitmap, c))
+                if (!bitmap_test(bitmap, c))
                         continue;
-                while (end + 1 < nbits && bit_is_set(bitmap, end + 1))
+                while (end + 1 < nbits && bitmap_test(bitmap, end + 1))
                         end++;
                 fprintf(f, first ? "%zu" : ",%zu", c);
                 if (end > c)

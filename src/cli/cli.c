@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include "build-config.h"
+#include "basic/bitmap.h"
+#include "basic/parse.h"
 #include "cli/cli.h"
+#include "host/cpu.h"
 
 int cli_error(const char *fmt, ...)
 {
@@ -84,9 +87,12 @@ int cli_load_quirks(const struct cli *cli, struct quirk_db **ret)
 int cli_load_config_warnings(const struct cli *cli, struct config **ret, char ***ret_warnings)
 {
         _cleanup_free_ char *error = NULL;
+        uint64_t online[BITMAP_WORDS(CPULIST_BITS)];
         int r;
 
-        r = config_load(cli->sr, cli->vm, ret, ret_warnings, &error);
+        /* CPU lists are checked against the online CPUs where they can be read */
+        r = config_load(cli->sr, cli->vm, cpu_online_read(cli->sr, online) >= 0 ? online : NULL, ret, ret_warnings,
+                        &error);
         if (r < 0) {
                 /* the hook never passes a name config_vm_name_problem() refuses: this one is --vm's */
                 bool vm_name = r == -EINVAL && cli->vm && config_vm_name_problem(cli->vm);

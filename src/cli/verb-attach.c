@@ -135,7 +135,7 @@ static int apply_plan(struct cli *cli, struct handoff_session *s, const struct p
 }
 
 /* The GPU's steps, then the room for the guest; *ret_n_gpu_steps says where the second part starts. */
-static int make_plan(const struct host *h, char *const *devices, size_t n_devices, const struct plan_options *opts,
+static int make_plan(struct host *h, char *const *devices, size_t n_devices, const struct plan_options *opts,
                      const struct handoff_ctx *ctx, const struct config *c, const struct process_id *self,
                      struct plan **ret, size_t *ret_n_gpu_steps, char **ret_error)
 {
@@ -145,7 +145,9 @@ static int make_plan(const struct host *h, char *const *devices, size_t n_device
         if (r < 0)
                 return r;
         *ret_n_gpu_steps = p->n_steps;
-        r = plan_room(ctx, c, self, p, ret_error);
+        r = plan_room_read(h, c, self);
+        if (r >= 0)
+                r = plan_room(h, ctx, c, p, ret_error);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(p);

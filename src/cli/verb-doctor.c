@@ -236,33 +236,17 @@ static int read_domain(const struct cli *cli, struct domain **ret)
 }
 
 /* The memory facts of the hugepage check, for the page size the domain wants. */
-static void read_memory(const struct cli *cli, const struct domain *d, struct vm_memory *m)
+static void read_memory(const struct host *h, const struct domain *d, struct vm_memory *m)
 {
-        _cleanup_free_ char *meminfo = NULL;
-        unsigned long long kb;
-        char path[128], buf[32];
-        uint32_t free_pages = 0, resv = 0;
-        uint64_t size;
+        uint64_t size = d->hugepage_size ? d->hugepage_size : h->memory.default_hugepage_size;
+        const struct hugepage_pool *pool = hugepage_pool_find(&h->memory, size, -1);
 
-        *m = (struct vm_memory){.default_hugepage_size = UINT64_C(2) << 20};
-        if (sysroot_read_file(cli->sr, "proc/meminfo", 64 * 1024, &meminfo, NULL) >= 0) {
-                const char *p = strstr(meminfo, "Hugepagesize:");
-                if (p && sscanf(p, "Hugepagesize: %llu kB", &kb) == 1)
-                        m->default_hugepage_size = (uint64_t)kb << 10;
-                p = strstr(meminfo, "MemAvailable:");
-                if (p && sscanf(p, "MemAvailable: %llu kB", &kb) == 1)
-                        m->available_bytes = (uint64_t)kb << 10;
-        }
-        size = d->hugepage_size ? d->hugepage_size : m->default_hugepage_size;
-        snprintf(path, sizeof(path), "sys/kernel/mm/hugepages/hugepages-%llukB/free_hugepages",
-                 (unsigned long long)(size >> 10));
-        m->pool_exists = sysroot_read_attr(cli->sr, path, buf, sizeof(buf)) > 0 &&
-                         sysfs_parse_uint(buf, UINT32_MAX, &free_pages) >= 0;
-        snprintf(path, sizeof(path), "sys/kernel/mm/hugepages/hugepages-%llukB/resv_hugepages",
-                 (unsigned long long)(size >> 10));
-        if (sysroot_read_attr(cli->sr, path, buf, sizeof(buf)) > 0)
-                (void)sysfs_parse_uint(buf, UINT32_MAX, &resv);
-        m->free_pages = free_pages > resv ? free_pages - resv : 0;
+        *m = (struct vm_memory){
+                .default_hugepage_size = h->memory.default_hugepage_size,
+                .available_bytes = h->memory.available_bytes,
+                .pool_exists = pool && pool->have_free,
+                .free_pages = pool && pool->have_free ? hugepage_pool_available(pool) : 0,
+        };
 }
 
 static bool any_error(const struct doctor_report *rep, const char *prefix)
@@ -300,7 +284,7 @@ static int verb_doctor(struct cli *cli, int argc, char **argv)
 
                 if (read_domain(cli, &d) != EXIT_OK)
                         return EXIT_ERROR;
-                read_memory(cli, d, &m);
+                read_memory(h, d, &m);
                 if (doctor_check_vm(h, d, &m, rep) < 0)
                         return cli_error("out of memory");
         }

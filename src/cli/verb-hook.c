@@ -16,6 +16,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "basic/bitmap.h"
 #include "basic/parse.h"
 #include "cli/cli.h"
 #include "cli/session.h"
@@ -81,12 +82,10 @@ _printf_(2, 3) static int hook_fail(int status, const char *fmt, ...)
 static int settings_from_domain(const struct cli *cli, const struct domain *d, struct config *c)
 {
         _cleanup_free_ char *error = NULL;
-        char online[4096];
+        uint64_t online[BITMAP_WORDS(CPULIST_BITS)];
         int r;
 
-        if (sysroot_read_attr(cli->sr, "sys/devices/system/cpu/online", online, sizeof(online)) < 0)
-                online[0] = 0;
-        r = domain_settings_apply(d, online[0] ? online : NULL, c, &error);
+        r = domain_settings_apply(d, cpu_online_read(cli->sr, online) >= 0 ? online : NULL, c, &error);
         return r < 0 ? hook_fail(r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY, "%s: %s", d->name,
                                  error ? error : strerror(-r))
                      : EXIT_OK;
@@ -226,7 +225,9 @@ static int attach(struct cli *cli, struct handoff_session *s, const struct domai
         strv_done(&names);
         strv_done(&managed);
         if (r >= 0)
-                r = plan_room(&s->ctx, c, &s->self, p, &error);
+                r = plan_room_read(h, c, &s->self);
+        if (r >= 0)
+                r = plan_room(h, &s->ctx, c, p, &error);
         if (r < 0)
                 return hook_fail(r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY, "%s: %s", d->name,
                                  error ? error : strerror(-r));

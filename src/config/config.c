@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/bitmap.h"
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "basic/utf8.h"
@@ -40,7 +42,6 @@
 /* Longest excerpt of a file quoted in a message: a 200 KB value makes a useless error line. */
 #define QUOTE_MAX 64
 
-#define CONFIG_ONLINE_PATH "sys/devices/system/cpu/online"
 
 enum key_id {
         KEY_GPU,
@@ -113,27 +114,6 @@ const struct config_key_info *config_key(size_t i)
 
 /* Lists */
 
-static void strv_free_null(char **v)
-{
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
-}
-
-static char **strv_empty(void)
-{
-        return calloc(1, sizeof(char *));
-}
-
-static size_t strv_length(char *const *v)
-{
-        size_t n = 0;
-
-        while (v && v[n])
-                n++;
-        return n;
-}
-
 /* The words of s, split at blanks; never NULL on success (an empty list for an empty s). */
 static int split_words(const char *s, char ***ret)
 {
@@ -152,35 +132,12 @@ static int split_words(const char *s, char ***ret)
                 }
                 p += n;
         }
-        if (!w.v) {
-                w.v = strv_empty();
-                if (!w.v)
-                        return -ENOMEM;
+        *ret = strv_take(&w);
+        if (!*ret) {
+                strv_done(&w);
+                return -ENOMEM;
         }
-        *ret = w.v;
         return 0;
-}
-
-static char *strv_join(char *const *v)
-{
-        size_t len = 1;
-        char *s, *q;
-
-        for (char *const *p = v; p && *p; p++)
-                len += strlen(*p) + 1;
-        s = malloc(len);
-        if (!s)
-                return NULL;
-        q = s;
-        *q = '\0';
-        for (size_t i = 0; v && v[i]; i++)
-                q = stpcpy(i == 0 ? q : stpcpy(q, " "), v[i]);
-        return s;
-}
-
-static int compare_strings(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The first word listed twice, or NULL. Sorted copy: a 200 KB list must not take n² compares. */
@@ -196,7 +153,7 @@ static int find_duplicate(char *const *v, const char **ret)
         if (!sorted)
                 return -ENOMEM;
         memcpy(sorted, v, n * sizeof(char *));
-        qsort(sorted, n, sizeof(char *), compare_strings);
+        qsort(sorted, n, sizeof(char *), strv_compare);
         for (size_t i = 1; i < n; i++)
                 if (strcmp(sorted[i - 1], sorted[i]) == 0) {
                         *ret = sorted[i];
@@ -254,17 +211,12 @@ _printf_(5, 6) static int fail(int error, char **ret_error, const char *file, un
         r = vasprintf(&msg, fmt, ap);
         va_end(ap);
         if (r < 0)
-                msg = NULL;
-        else if (!file) {
-                *ret_error = TAKE_PTR(msg);
                 return error;
-        } else if (line > 0)
-                r = asprintf(ret_error, "%s:%u: %s", file, line, msg);
-        else
-                r = asprintf(ret_error, "%s: %s", file, msg);
-        if (r < 0)
-                *ret_error = NULL;
-        return error;
+        if (!file)
+                return error_setf(ret_error, error, "%s", msg);
+        if (line > 0)
+                return error_setf(ret_error, error, "%s:%u: %s", file, line, msg);
+        return error_setf(ret_error, error, "%s: %s", file, msg);
 }
 
 /* Value types */
@@ -540,18 +492,10 @@ static int parse_names(const char *s, int (*check)(const char *name, char **why)
         return 0;
 }
 
-static unsigned count_bits(const uint64_t *bitmap, size_t nbits)
+static int parse_housekeeping(const char *s, const uint64_t *online, struct value *ret, char **why)
 {
-        unsigned n = 0;
-
-        for (size_t i = 0; i < nbits / 64; i++)
-                n += (unsigned)__builtin_popcountll(bitmap[i]);
-        return n;
-}
-
-static int parse_housekeeping(const char *s, const char *online, struct value *ret, char **why)
-{
-        uint64_t set[CPULIST_BITS / 64], on[CPULIST_BITS / 64], off[CPULIST_BITS / 64];
+        uint64_t set[BITMAP_WORDS(CPULIST_BITS)], off[BITMAP_WORDS(CPULIST_BITS)];
+        const uint64_t *on = online;
         bool rest = false;
         int r;
 
@@ -561,11 +505,12 @@ static int parse_housekeeping(const char *s, const char *online, struct value *r
                                CPULIST_BITS - 1);
         if (r < 0)
                 return invalid(why, "not a CPU list; expected e.g. 0-3,8-11");
-        if (count_bits(set, CPULIST_BITS) == 0)
+        if (bitmap_count(set, CPULIST_BITS) == 0)
                 return 0; /* empty: no isolation */
 
-        /* A malformed online list is the kernel's problem, not the file's: then nothing is checked. */
-        if (online && cpulist_parse(online, on, CPULIST_BITS) == 0 && count_bits(on, CPULIST_BITS) > 0) {
+        /* No online CPUs known (unreadable, or garbage: the kernel's problem, not the file's): nothing
+         * is checked. */
+        if (on && bitmap_count(on, CPULIST_BITS) > 0) {
                 _cleanup_free_ char *missing = NULL, *canonical = cpulist_format(on, CPULIST_BITS);
                 unsigned n_off;
 
@@ -573,7 +518,7 @@ static int parse_housekeeping(const char *s, const char *online, struct value *r
                         off[i] = set[i] & ~on[i];
                         rest |= (on[i] & ~set[i]) != 0;
                 }
-                n_off = count_bits(off, CPULIST_BITS);
+                n_off = (unsigned)bitmap_count(off, CPULIST_BITS);
                 if (!canonical)
                         return -ENOMEM;
                 if (n_off > 0) {
@@ -593,7 +538,7 @@ static int parse_housekeeping(const char *s, const char *online, struct value *r
         return ret->s ? 0 : -ENOMEM;
 }
 
-static int parse_key_value(enum key_id k, const char *s, const char *online, struct value *ret, char **why)
+static int parse_key_value(enum key_id k, const char *s, const uint64_t *online, struct value *ret, char **why)
 {
         uint64_t u;
         int r;
@@ -759,7 +704,7 @@ char *config_value_string(const struct config *c, size_t i)
                 return NULL;
         switch ((enum key_id)i) {
         case KEY_GPU:
-                return strv_join(c->gpus);
+                return strv_join(c->gpus, " ");
         case KEY_WITH_GROUP:
                 return strdup(c->with_group ? "yes" : "no");
         case KEY_SINGLE_GPU:
@@ -781,7 +726,7 @@ char *config_value_string(const struct config *c, size_t i)
         case KEY_HOUSEKEEPING:
                 return strdup(c->housekeeping ? c->housekeeping : "");
         case KEY_CPU_UNITS:
-                return strv_join(c->cpu_units);
+                return strv_join(c->cpu_units, " ");
         case KEY_WRITEBACK:
                 return strdup(c->writeback ? "yes" : "no");
         case KEY_IRQ_AFFINITY:
@@ -799,9 +744,9 @@ char *config_value_string(const struct config *c, size_t i)
                         return strdup("all");
                 return asprintf(&s, "%d", c->hugepage_node) < 0 ? NULL : s;
         case KEY_FREEZE_UNITS:
-                return strv_join(c->freeze_units);
+                return strv_join(c->freeze_units, " ");
         case KEY_FREEZE_PROCESSES:
-                return strv_join(c->freeze_processes);
+                return strv_join(c->freeze_processes, " ");
         default:
                 return NULL;
         }
@@ -847,10 +792,10 @@ int config_new_default(struct config **ret)
                 .hugepage_size = UINT64_C(2) << 20,
                 .hugepage_node = -1,
         };
-        c->gpus = strv_empty();
-        c->freeze_units = strv_empty();
-        c->freeze_processes = strv_empty();
-        c->files = strv_empty();
+        c->gpus = strv_new_empty();
+        c->freeze_units = strv_new_empty();
+        c->freeze_processes = strv_new_empty();
+        c->files = strv_new_empty();
         c->origins = calloc(_KEY_MAX, sizeof(*c->origins));
         if (!c->gpus || !c->freeze_units || !c->freeze_processes || !c->files || !c->origins)
                 return -ENOMEM;
@@ -952,7 +897,7 @@ static void staged_done(struct staged (*st)[_KEY_MAX])
 
 /* One line, blanks trimmed and not a comment, into the staged values or warnings. */
 static int parse_line(char *s, unsigned line, int *section, struct staged *st, const char *file,
-                      const char *online, struct strv *warnings, unsigned *more_warnings,
+                      const uint64_t *online, struct strv *warnings, unsigned *more_warnings,
                       unsigned *first_more, char **ret_error)
 {
         char buf[QUOTE_BUF], buf2[QUOTE_BUF];
@@ -1040,7 +985,7 @@ static int parse_line(char *s, unsigned line, int *section, struct staged *st, c
         return 0;
 }
 
-int config_parse(struct config *c, const char *text, size_t len, const char *filename, const char *online,
+int config_parse(struct config *c, const char *text, size_t len, const char *filename, const uint64_t *online,
                  char ***ret_warnings, char **ret_error)
 {
         _cleanup_(staged_done) struct staged st[_KEY_MAX] = {};
@@ -1250,7 +1195,7 @@ static int check_dir(const struct sysroot *sr, const char *path, char **ret_erro
 }
 
 /* Reads and applies path (as the user sees it, below the root); 1 when it does not exist. */
-static int load_file(const struct sysroot *sr, const char *display, struct config *c, const char *online,
+static int load_file(const struct sysroot *sr, const char *display, struct config *c, const uint64_t *online,
                      struct strv *warnings, char **ret_error)
 {
         _cleanup_close_ int fd = -1;
@@ -1289,12 +1234,12 @@ static int load_file(const struct sysroot *sr, const char *display, struct confi
         return r;
 }
 
-int config_load(const struct sysroot *sr, const char *vm, struct config **ret, char ***ret_warnings,
-                char **ret_error)
+int config_load(const struct sysroot *sr, const char *vm, const uint64_t *online, struct config **ret,
+                char ***ret_warnings, char **ret_error)
 {
         _cleanup_(config_freep) struct config *c = NULL;
         _cleanup_(strv_done) struct strv warnings = {};
-        _cleanup_free_ char *online = NULL, *vm_display = NULL;
+        _cleanup_free_ char *vm_display = NULL;
         const char *problem;
         int r;
 
@@ -1319,13 +1264,6 @@ int config_load(const struct sysroot *sr, const char *vm, struct config **ret, c
         r = config_new_default(&c);
         if (r < 0)
                 return r;
-
-        /* Without it (or unreadable, or garbage) CPU lists are not checked here; the CPU
-         * isolation step checks them against the host when it runs. */
-        if (sysroot_read_file(sr, CONFIG_ONLINE_PATH, 64 * 1024, &online, NULL) < 0)
-                online = NULL;
-        else
-                strip_trailing(online);
 
         r = check_dir(sr, "/" CONFIG_DIR, ret_error);
         if (r < 0)

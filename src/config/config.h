@@ -90,24 +90,25 @@ int config_new_default(struct config **ret);
 const char *config_vm_name_problem(const char *vm);
 /* Reads CONFIG_PATH (missing: defaults) and, when vm is not NULL, CONFIG_VM_DIR/VM.conf
  * (missing: nothing to override), then config_check(). Values are checked against the host
- * where they name it: CPU lists against sys/devices/system/cpu/online below the root (not
- * checked when that cannot be read). *ret_warnings: NULL or a NULL-terminated list of
+ * where they name it: CPU lists against online (the host's online CPUs, CPULIST_BITS bits; NULL
+ * or empty when they are not known: not checked here, the CPU isolation step checks them when
+ * it runs). *ret_warnings: NULL or a NULL-terminated list of
  * "FILE:LINE: ..." lines (unknown keys), set on success only. Errors, with one line in
  * *ret_error: -EINVAL for a bad VM name (config_vm_name_problem(); the line names no option),
  * a malformed file or value, -EPERM for an unsafe file or directory (writable by group or
  * others, or owned by neither root nor the effective uid), -EFBIG for a file over 1 MiB,
  * -errno when a file cannot be read. *ret is untouched on failure. */
-int config_load(const struct sysroot *sr, const char *vm, struct config **ret, char ***ret_warnings,
-                char **ret_error);
+int config_load(const struct sysroot *sr, const char *vm, const uint64_t *online, struct config **ret,
+                char ***ret_warnings, char **ret_error);
 /* Parses text (len bytes, need not be NUL-terminated; a NUL byte in it is an error) as the file
  * filename (the name used in messages and origins) on top of *c: the keys it sets replace
  * theirs, the others stay. Nothing of *c changes on failure. Files from Windows editors are
  * accepted: CRLF line ends (one '\r' before each newline is dropped), a UTF-8 byte order mark
- * at the start. online: cpulist of online CPUs to check CPU lists against, or NULL (or a
- * malformed list) not to check. *ret_warnings as for config_load(). -EINVAL with
+ * at the start. online: the online CPUs (CPULIST_BITS bits) to check CPU lists against, or NULL
+ * (or an empty set) not to check. *ret_warnings as for config_load(). -EINVAL with
  * "FILENAME:LINE: message" in *ret_error, or -ENOMEM. Cross-key rules are not checked here:
  * call config_check() once all files are applied. */
-int config_parse(struct config *c, const char *text, size_t len, const char *filename, const char *online,
+int config_parse(struct config *c, const char *text, size_t len, const char *filename, const uint64_t *online,
                  char ***ret_warnings, char **ret_error);
 /* The rules that involve several keys, possibly from different files: Hugepages= must be a
  * multiple of HugepageSize=. -EINVAL with "FILE:LINE: message" (Hugepages='s origin). */

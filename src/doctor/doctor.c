@@ -570,13 +570,13 @@ static void check_sysfs(struct report_builder *b)
                     "The class of PCI device %s cannot be read%s: it may be a GPU that gpu-handoff cannot see.",
                     d->address, d->problems & PCI_PROBLEM_LINK ? " (its sysfs directory cannot be opened)" : "");
         }
-        for (size_t i = 0; i < pci->n_strays; i++)
+        for (size_t i = 0; i < pci->strays.n; i++)
                 add(b, "pci-stray-entry", SEVERITY_WARNING, NULL,
                     "Nothing to do unless it names a device you mean: gpu-handoff reads devices only under the "
                     "names the kernel gives them (lower-case DDDD:BB:DD.F).",
                     "/sys/bus/pci/devices holds \"%s\", which is not a name the kernel gives a device; it is "
                     "ignored.",
-                    pci->strays[i]);
+                    pci->strays.v[i]);
 }
 
 int doctor_quirks_missing(struct doctor_report *r, const char *path)

@@ -1,24 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Making room for the guest: the steps beyond the GPU that the configuration asks for. Each one
- * is planned with the value it will put back, read now. */
-#include <dirent.h>
+ * is planned with the value it will put back, taken from the host snapshot's room facts
+ * (host_read_room()): nothing here reads the machine. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "basic/bitmap.h"
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
-#include "basic/proc.h"
 #include "handoff/plan.h"
+#include "host/systemd.h"
 
-#define CPU_WORDS (CPULIST_BITS / 64)
-#define ANCESTORS_MAX 64
+#define CPU_WORDS BITMAP_WORDS(CPULIST_BITS)
 
 struct room {
+        const struct host *h; /* with its room facts: the only source of what the host is like */
         const struct handoff_ctx *ctx;
         const struct config *c;
         struct plan *p;
@@ -27,20 +27,6 @@ struct room {
         uint64_t host[CPU_WORDS];  /* housekeeping CPUs */
         uint64_t guest[CPU_WORDS]; /* online CPUs the host leaves */
 };
-
-_printf_(3, 4) static int refuse(struct room *rm, int error, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (rm->error) {
-                free(*rm->error);
-                va_start(ap, fmt);
-                if (vasprintf(rm->error, fmt, ap) < 0)
-                        *rm->error = NULL;
-                va_end(ap);
-        }
-        return error;
-}
 
 static int add(struct room *rm, enum step_kind kind, const char *skip, ...)
 {
@@ -66,129 +52,37 @@ _printf_(2, 3) static int note(struct room *rm, const char *fmt, ...)
 
 /* ---- freezing ---- */
 
-/* State letter and parent of a process from proc/PID/stat. */
-static int stat_of(const struct sysroot *sr, pid_t pid, char *comm, size_t comm_size, struct process_id *id,
-                   char *state, pid_t *ppid)
+static int plan_stop_processes(struct room *rm)
 {
-        char path[64], buf[1024];
-        const char *paren;
-        ssize_t n;
-        int r;
-
-        snprintf(path, sizeof(path), "proc/%d/stat", (int)pid);
-        n = sysroot_read_attr(sr, path, buf, sizeof(buf));
-        if (n < 0)
-                return (int)n;
-        r = proc_stat_parse(buf, comm, comm_size, id);
-        if (r < 0)
-                return r;
-        paren = strrchr(buf, ')');
-        if (!paren || sscanf(paren + 1, " %c %d", state, ppid) != 2)
-                return -EINVAL;
-        return 0;
-}
-
-/* This process and the ones it runs under (the shell, sudo, libvirtd running the hook): stopping
- * any of them would stop the hand-over itself. */
-static size_t ancestors(const struct room *rm, const struct process_id *self, pid_t *out)
-{
-        char comm[PROC_COMM_MAX], state;
-        struct process_id id;
-        size_t n = 0;
-        pid_t pid = self->pid, ppid;
-
-        while (pid > 0 && n < ANCESTORS_MAX) {
-                out[n++] = pid;
-                if (stat_of(rm->ctx->sr, pid, comm, sizeof(comm), &id, &state, &ppid) < 0)
-                        break;
-                pid = ppid;
-        }
-        return n;
-}
-
-static bool kernel_thread(const struct sysroot *sr, pid_t pid, pid_t ppid)
-{
-        char path[64], buf[8];
-
-        if (pid == 2 || ppid == 2)
-                return true;
-        snprintf(path, sizeof(path), "proc/%d/cmdline", (int)pid);
-        return sysroot_read_attr(sr, path, buf, sizeof(buf)) == 0; /* no command line: a kernel thread */
-}
-
-static int compare_pids(const void *a, const void *b)
-{
-        const pid_t *x = a, *y = b;
-        return (*x > *y) - (*x < *y);
-}
-
-/* The numeric entries of a directory below the root (proc, proc/irq), in numeric order: plans and
- * their journals must not depend on the order a file system lists them in. */
-static int numbered_entries(const struct sysroot *sr, const char *path, pid_t **ret, size_t *ret_n)
-{
-        _cleanup_closedir_ DIR *dir = NULL;
-        _cleanup_free_ pid_t *v = NULL;
-        struct dirent *de;
-        size_t n = 0, alloc = 0;
-        int r = sysroot_opendir(sr, path, &dir);
-
-        if (r < 0)
-                return r;
-        while ((de = readdir(dir))) {
-                char *end;
-                long k = strtol(de->d_name, &end, 10);
-
-                if (*end || end == de->d_name || k < 0 || k > INT32_MAX)
-                        continue;
-                if (n == alloc) {
-                        pid_t *nv = realloc(v, (alloc = alloc ? 2 * alloc : 256) * sizeof(*v));
-                        if (!nv)
-                                return -ENOMEM;
-                        v = nv;
-                }
-                v[n++] = (pid_t)k;
-        }
-        if (n)
-                qsort(v, n, sizeof(*v), compare_pids);
-        *ret = TAKE_PTR(v);
-        *ret_n = n;
-        return 0;
-}
-
-static int plan_stop_processes(struct room *rm, const struct process_id *self)
-{
-        pid_t keep[ANCESTORS_MAX];
-        size_t n_keep = ancestors(rm, self, keep), n_pids = 0;
+        const struct host_room *facts = rm->h->room;
         char **names = rm->c->freeze_processes;
-        _cleanup_free_ pid_t *pids = NULL;
         size_t found[64] = {0};
         int r;
 
         if (!names || !names[0])
                 return 0;
-        r = numbered_entries(rm->ctx->sr, "proc", &pids, &n_pids);
-        if (r < 0)
-                return refuse(rm, r, "cannot list the processes in /proc: %s", strerror(-r));
-        for (size_t k = 0; k < n_pids; k++) {
-                char comm[PROC_COMM_MAX], state, pid_s[16], start_s[24];
-                struct process_id id;
-                pid_t pid = pids[k], ppid;
+        if (facts->processes_error < 0)
+                return error_setf(rm->error, facts->processes_error, "cannot list the processes in /proc: %s",
+                              strerror(-facts->processes_error));
+        for (size_t k = 0; k < facts->processes.n; k++) {
+                const struct process *pr = &facts->processes.v[k];
+                char pid_s[16], start_s[24];
                 bool mine = false;
 
-                if (pid <= 1 || stat_of(rm->ctx->sr, pid, comm, sizeof(comm), &id, &state, &ppid) < 0)
+                if (pr->id.pid <= 1)
                         continue;
-                for (size_t i = 0; i < n_keep; i++)
-                        mine |= keep[i] == pid;
-                if (mine || state == 'T' || state == 'Z' || kernel_thread(rm->ctx->sr, pid, ppid))
+                for (size_t i = 0; i < facts->n_ancestors; i++)
+                        mine |= facts->ancestors[i].pid == pr->id.pid;
+                if (mine || pr->state == 'T' || pr->state == 'Z' || pr->kernel_thread)
                         continue; /* ours, stopped by someone else already (left so), a zombie, the kernel's */
                 for (size_t i = 0; names[i]; i++) {
-                        if (strcmp(comm, names[i]) != 0)
+                        if (strcmp(pr->comm, names[i]) != 0)
                                 continue;
                         if (i < ELEMENTSOF(found))
                                 found[i]++;
-                        snprintf(pid_s, sizeof(pid_s), "%d", (int)pid);
-                        snprintf(start_s, sizeof(start_s), "%llu", (unsigned long long)id.start_time);
-                        r = add(rm, STEP_STOP_PROCESS, NULL, pid_s, start_s, comm, NULL);
+                        snprintf(pid_s, sizeof(pid_s), "%d", (int)pr->id.pid);
+                        snprintf(start_s, sizeof(start_s), "%llu", (unsigned long long)pr->id.start_time);
+                        r = add(rm, STEP_STOP_PROCESS, NULL, pid_s, start_s, pr->comm, NULL);
                         if (r < 0)
                                 return r;
                 }
@@ -199,44 +93,34 @@ static int plan_stop_processes(struct room *rm, const struct process_id *self)
         return 0;
 }
 
-/* Whether a process's cgroups (proc/PID/cgroup: "0::/system.slice/libvirtd.service") lie inside
- * unit: freezing it would freeze that process. */
-static bool process_in_unit(const struct sysroot *sr, pid_t pid, const char *unit)
+/* Whether a process's cgroups ("/system.slice/libvirtd.service") lie inside unit: freezing it
+ * would freeze that process. */
+static bool process_in_unit(const struct process_ancestor *a, const char *unit)
 {
-        _cleanup_free_ char *text = NULL;
-        char path[64];
-        size_t len;
+        for (char **cg = a->cgroups; cg && *cg; cg++) {
+                _cleanup_free_ char *copy = strdup(*cg);
 
-        snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
-        if (sysroot_read_file(sr, path, 64 * 1024, &text, &len) < 0)
-                return false;
-        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-                char *cg = strchr(line, ':');
-                cg = cg ? strchr(cg + 1, ':') : NULL;
-                if (!cg)
-                        continue;
-                for (char *save = NULL, *c = strtok_r(cg + 1, "/", &save); c; c = strtok_r(NULL, "/", &save))
+                for (char *save = NULL, *c = copy ? strtok_r(copy, "/", &save) : NULL; c; c = strtok_r(NULL, "/", &save))
                         if (strcmp(c, unit) == 0)
                                 return true;
         }
         return false;
 }
 
-static int plan_freeze_units(struct room *rm, const struct process_id *self)
+static int plan_freeze_units(struct room *rm)
 {
-        pid_t keep[ANCESTORS_MAX];
-        size_t n_keep = ancestors(rm, self, keep);
+        const struct host_room *facts = rm->h->room;
 
         for (char **u = rm->c->freeze_units; u && *u; u++) {
                 int r;
                 /* A frozen process cannot thaw anything: not the tool, nor the daemon running the hook. */
-                for (size_t i = 0; i < n_keep; i++)
-                        if (process_in_unit(rm->ctx->sr, keep[i], *u))
-                                return refuse(rm, -EINVAL,
+                for (size_t i = 0; i < facts->n_ancestors; i++)
+                        if (process_in_unit(&facts->ancestors[i], *u))
+                                return error_setf(rm->error, -EINVAL,
                                               "[Freeze] Units=%s holds pid %d, which this hand-over runs in: freezing it "
                                               "would freeze the hand-over itself; name a unit that does not contain "
                                               "gpu-handoff or the libvirt daemon",
-                                              *u, (int)keep[i]);
+                                              *u, (int)facts->ancestors[i].pid);
                 r = add(rm, STEP_FREEZE_UNIT, rm->systemd ? NULL : "no systemd on this host", *u, NULL);
                 if (r < 0)
                         return r;
@@ -246,62 +130,44 @@ static int plan_freeze_units(struct room *rm, const struct process_id *self)
 
 /* ---- CPUs ---- */
 
-/* "0-3" from a cpuset file below the root; "" when it is empty or missing (not set). */
-static int read_cpulist(const struct room *rm, const char *path, char **ret)
+/* The cgroup a unit's CPUs are read from, as host_read_room() read it. */
+static const struct cgroup_info *unit_cgroup(struct room *rm, const char *cg)
 {
-        uint64_t set[CPU_WORDS] = {0};
-        char buf[4096];
-        ssize_t n = sysroot_read_attr(rm->ctx->sr, path, buf, sizeof(buf));
-
-        if (n == -ENOENT)
-                buf[0] = 0;
-        else if (n < 0)
-                return (int)n;
-        if (buf[0] && cpulist_parse(buf, set, CPULIST_BITS) < 0)
-                return -EINVAL;
-        *ret = cpulist_format(set, CPULIST_BITS);
-        return *ret ? 0 : -ENOMEM;
+        return cgroup_facts_find(&rm->h->room->cgroups, cg);
 }
 
-/* Where a slice's cgroup is: "a-b.slice" lives in "a.slice/a-b.slice"; anything else is taken
- * to sit at the top (system.slice, user.slice, init.scope). */
-static char *unit_cgroup(const char *unit)
+/* A cgroup's cpuset.cpus, or the refusal that it could not be read. */
+static int cgroup_cpus(struct room *rm, const char *cg, const char **ret)
 {
-        size_t len = strlen(unit);
-        char *path = NULL, *prefix;
-        FILE *f;
+        const struct cgroup_info *info = unit_cgroup(rm, cg);
+        int r = info ? info->cpus_error : -ENODATA;
 
-        if (len < 6 || strcmp(unit + len - 6, ".slice") != 0 || !strchr(unit, '-'))
-                return strdup(unit);
-        f = open_memstream(&path, &len);
-        if (!f)
-                return NULL;
-        for (const char *dash = strchr(unit, '-'); dash; dash = strchr(dash + 1, '-')) {
-                prefix = strndup(unit, (size_t)(dash - unit));
-                if (prefix)
-                        fprintf(f, "%s.slice/", prefix);
-                free(prefix);
-        }
-        fputs(unit, f);
-        return fclose(f) == 0 ? path : NULL;
+        if (r < 0)
+                return error_setf(rm->error, r, "cannot read /sys/fs/cgroup/%s/cpuset.cpus: %s", cg, strerror(-r));
+        *ret = info->cpus;
+        return 0;
 }
 
 static int previous_allowed_cpus(struct room *rm, const char *unit, char **ret)
 {
-        _cleanup_free_ char *error = NULL, *cg = NULL, *path = NULL;
+        _cleanup_free_ char *error = NULL, *cg = NULL;
         struct units *u = rm->ctx->units;
+        const char *cpus;
         int r;
 
         if (u && u->ops->get_allowed_cpus) {
                 r = u->ops->get_allowed_cpus(u->userdata, unit, ret, &error);
-                return r < 0 ? refuse(rm, r, "cannot read AllowedCPUs of %s: %s", unit, error ? error : strerror(-r)) : 0;
+                return r < 0 ? error_setf(rm->error, r, "cannot read AllowedCPUs of %s: %s", unit, error ? error : strerror(-r)) : 0;
         }
         /* No bus (--dry-run, a fake root): systemd writes AllowedCPUs to the cgroup's cpuset.cpus. */
-        cg = unit_cgroup(unit);
-        if (!cg || asprintf(&path, "sys/fs/cgroup/%s/cpuset.cpus", cg) < 0)
+        cg = systemd_unit_cgroup(unit);
+        if (!cg)
                 return -ENOMEM;
-        r = read_cpulist(rm, path, ret);
-        return r < 0 ? refuse(rm, r, "cannot read /%s: %s", path, strerror(-r)) : 0;
+        r = cgroup_cpus(rm, cg, &cpus);
+        if (r < 0)
+                return r;
+        *ret = strdup(cpus);
+        return *ret ? 0 : -ENOMEM;
 }
 
 static bool planned(const struct plan *p, enum step_kind kind, const char *arg0)
@@ -316,35 +182,31 @@ static bool planned(const struct plan *p, enum step_kind kind, const char *arg0)
  * per parent, outer levels first. */
 static int plan_cgroup(struct room *rm, const char *cg, const char *cpus)
 {
-        _cleanup_free_ char *path = NULL, *previous = NULL;
+        const struct cgroup_info *info = unit_cgroup(rm, cg);
+        const char *previous;
         int r;
 
-        if (asprintf(&path, "sys/fs/cgroup/%s", cg) < 0)
-                return -ENOMEM;
-        if (!sysroot_exists(rm->ctx->sr, path))
+        if (!info || !info->exists)
                 return add(rm, STEP_CGROUP_CPUS, "there is no such cgroup", cg, cpus, "", NULL);
         /* Each level of "a.slice/b.slice": its parent ("" for the root, then "a.slice"). */
         for (size_t start = 0;;) {
                 const char *next = strchr(cg + start, '/');
-                _cleanup_free_ char *parent = strndup(cg, start ? start - 1 : 0), *control = NULL;
-                char buf[256];
+                _cleanup_free_ char *parent = strndup(cg, start ? start - 1 : 0);
+                const struct cgroup_info *up;
 
-                if (!parent || asprintf(&control, "sys/fs/cgroup/%s%scgroup.subtree_control", parent,
-                                        *parent ? "/" : "") < 0)
+                if (!parent)
                         return -ENOMEM;
-                if ((sysroot_read_attr(rm->ctx->sr, control, buf, sizeof(buf)) < 0 || !word_in_list(buf, "cpuset")) &&
-                    !planned(rm->p, STEP_CGROUP_CPUSET, parent) && (r = add(rm, STEP_CGROUP_CPUSET, NULL, parent, NULL)) < 0)
+                up = unit_cgroup(rm, parent);
+                if ((!up || !up->cpuset_enabled) && !planned(rm->p, STEP_CGROUP_CPUSET, parent) &&
+                    (r = add(rm, STEP_CGROUP_CPUSET, NULL, parent, NULL)) < 0)
                         return r;
                 if (!next)
                         break;
                 start = (size_t)(next - cg) + 1;
         }
-        free(path);
-        if (asprintf(&path, "sys/fs/cgroup/%s/cpuset.cpus", cg) < 0)
-                return -ENOMEM;
-        r = read_cpulist(rm, path, &previous);
+        r = cgroup_cpus(rm, cg, &previous);
         if (r < 0)
-                return refuse(rm, r, "cannot read /%s: %s", path, strerror(-r));
+                return r;
         return add(rm, STEP_CGROUP_CPUS, NULL, cg, cpus, previous, NULL);
 }
 
@@ -378,28 +240,21 @@ static bool touches_guest(const struct room *rm, const uint64_t *set)
 
 static int plan_irqs(struct room *rm, const char *cpus)
 {
-        _cleanup_free_ pid_t *irqs = NULL;
-        size_t n = 0;
-        int r = numbered_entries(rm->ctx->sr, "proc/irq", &irqs, &n);
+        const struct host_room *facts = rm->h->room;
 
-        if (r == -ENOENT)
+        if (facts->irqs_error == -ENOENT)
                 return note(rm, "/proc/irq is missing: IRQs stay where they are");
-        if (r < 0)
-                return refuse(rm, r, "cannot list /proc/irq: %s", strerror(-r));
-        for (size_t k = 0; k < n; k++) {
+        if (facts->irqs_error < 0)
+                return error_setf(rm->error, facts->irqs_error, "cannot list /proc/irq: %s", strerror(-facts->irqs_error));
+        for (size_t k = 0; k < facts->irqs.n; k++) {
                 uint64_t set[CPU_WORDS] = {0};
-                char path[96], irq[16], buf[4096];
-                _cleanup_free_ char *now = NULL;
+                char irq[16];
+                int r;
 
-                snprintf(irq, sizeof(irq), "%d", (int)irqs[k]);
-                snprintf(path, sizeof(path), "proc/irq/%s/smp_affinity_list", irq);
-                if (sysroot_read_attr(rm->ctx->sr, path, buf, sizeof(buf)) < 0 || cpulist_parse(buf, set, CPULIST_BITS) < 0 ||
-                    !touches_guest(rm, set))
+                if (cpulist_parse(facts->irqs.v[k].affinity, set, CPULIST_BITS) < 0 || !touches_guest(rm, set))
                         continue;
-                now = cpulist_format(set, CPULIST_BITS);
-                if (!now)
-                        return -ENOMEM;
-                r = add(rm, STEP_IRQ_AFFINITY, NULL, irq, cpus, now, NULL);
+                snprintf(irq, sizeof(irq), "%u", facts->irqs.v[k].number);
+                r = add(rm, STEP_IRQ_AFFINITY, NULL, irq, cpus, facts->irqs.v[k].affinity, NULL);
                 if (r < 0)
                         return r;
         }
@@ -409,18 +264,17 @@ static int plan_irqs(struct room *rm, const char *cpus)
 static int plan_cpus(struct room *rm)
 {
         const struct config *c = rm->c;
-        uint64_t online[CPU_WORDS] = {0};
+        const struct host_room *facts = rm->h->room;
+        const uint64_t *online = rm->h->online_cpus;
         _cleanup_free_ char *cpus = NULL;
-        char buf[4096];
         int r;
 
         if (!c->housekeeping || !*c->housekeeping)
                 return 0;
-        if (sysroot_read_attr(rm->ctx->sr, "sys/devices/system/cpu/online", buf, sizeof(buf)) < 0 ||
-            cpulist_parse(buf, online, CPULIST_BITS) < 0)
-                return refuse(rm, -ENOENT, "cannot read the online CPUs (/sys/devices/system/cpu/online)");
+        if (!rm->h->have_online_cpus)
+                return error_setf(rm->error, -ENOENT, "cannot read the online CPUs (/sys/devices/system/cpu/online)");
         if (cpulist_parse(c->housekeeping, rm->host, CPULIST_BITS) < 0)
-                return refuse(rm, -EINVAL, "Housekeeping=%s is not a CPU list", c->housekeeping);
+                return error_setf(rm->error, -EINVAL, "Housekeeping=%s is not a CPU list", c->housekeeping);
         for (size_t i = 0; i < CPU_WORDS; i++)
                 rm->guest[i] = online[i] & ~rm->host[i];
         cpus = cpulist_format(rm->host, CPULIST_BITS);
@@ -436,8 +290,8 @@ static int plan_cpus(struct room *rm)
                         if (r < 0)
                                 return r;
                 }
-        } else if (!sysroot_exists(rm->ctx->sr, "sys/fs/cgroup/cgroup.controllers"))
-                return refuse(rm, -EOPNOTSUPP,
+        } else if (!facts->cgroups.v2)
+                return error_setf(rm->error, -EOPNOTSUPP,
                               "CPU isolation needs the cgroup v2 hierarchy at /sys/fs/cgroup, and this host has not "
                               "mounted it (boot with systemd.unified_cgroup_hierarchy=1, or unset Housekeeping=)");
         else
@@ -449,14 +303,13 @@ static int plan_cpus(struct room *rm)
 
         if (c->writeback) {
                 _cleanup_free_ char *mask = cpumask_format(rm->host);
-                char now[4096];
                 if (!mask)
                         return -ENOMEM;
-                if (sysroot_read_attr(rm->ctx->sr, "sys/bus/workqueue/devices/writeback/cpumask", now, sizeof(now)) < 0)
+                if (!facts->writeback_cpumask)
                         r = add(rm, STEP_WRITEBACK_CPUMASK, "this kernel has no writeback workqueue cpumask", mask, "",
                                 NULL);
                 else
-                        r = add(rm, STEP_WRITEBACK_CPUMASK, NULL, mask, now, NULL);
+                        r = add(rm, STEP_WRITEBACK_CPUMASK, NULL, mask, facts->writeback_cpumask, NULL);
                 if (r < 0)
                         return r;
         }
@@ -469,11 +322,10 @@ static int plan_cpus(struct room *rm)
  * related reports): known to misbehave, so "auto" leaves it out there. */
 static const char *compaction_trouble(const struct room *rm)
 {
-        char release[128];
+        const char *release = rm->h->kernel_release;
         unsigned major = 0, minor = 0, patch = 0;
 
-        if (!sysroot_exists(rm->ctx->sr, "sys/module/zfs") ||
-            sysroot_read_attr(rm->ctx->sr, "proc/sys/kernel/osrelease", release, sizeof(release)) < 0)
+        if (!rm->h->memory.zfs_loaded || !release)
                 return NULL;
         if (sscanf(release, "%u.%u.%u", &major, &minor, &patch) < 2)
                 return NULL;
@@ -488,8 +340,9 @@ static int plan_memory(struct room *rm)
         const char *trouble = c->compact == COMPACT_AUTO ? compaction_trouble(rm) : NULL;
         bool compact = c->compact != COMPACT_NO && !trouble;
         uint64_t need, size_kb = c->hugepage_size / 1024;
-        char dir[160], path[192], buf[32], kb[24], before_s[16], target_s[16];
-        uint32_t nr, free_pages, resv;
+        char dir[160], buf[32], kb[24], before_s[16], target_s[16];
+        const struct hugepage_pool *pool;
+        uint32_t nr, free_pages;
         int r;
 
         if (c->drop_caches && (r = add(rm, STEP_DROP_CACHES, NULL, NULL)) < 0)
@@ -500,31 +353,26 @@ static int plan_memory(struct room *rm)
         if (!c->hugepages)
                 return 0;
         if (!size_kb || c->hugepages % c->hugepage_size)
-                return refuse(rm, -EINVAL, "Hugepages= must be a multiple of HugepageSize=");
+                return error_setf(rm->error, -EINVAL, "Hugepages= must be a multiple of HugepageSize=");
         need = c->hugepages / c->hugepage_size;
         if (c->hugepage_node < 0)
                 snprintf(dir, sizeof(dir), "sys/kernel/mm/hugepages/hugepages-%llukB", (unsigned long long)size_kb);
         else
                 snprintf(dir, sizeof(dir), "sys/devices/system/node/node%d/hugepages/hugepages-%llukB", c->hugepage_node,
                          (unsigned long long)size_kb);
-        if (!sysroot_exists(rm->ctx->sr, dir))
-                return refuse(rm, -EOPNOTSUPP, "this host has no %s hugepages%s (/%s is missing)",
+        pool = hugepage_pool_find(&rm->h->memory, c->hugepage_size, c->hugepage_node);
+        if (!pool)
+                return error_setf(rm->error, -EOPNOTSUPP, "this host has no %s hugepages%s (/%s is missing)",
                               size_kb == 1048576 ? "1 GiB" : "2 MiB",
                               c->hugepage_node >= 0 ? " on that NUMA node" : "", dir);
-        snprintf(path, sizeof(path), "%s/nr_hugepages", dir);
-        if (sysroot_read_attr(rm->ctx->sr, path, buf, sizeof(buf)) < 0 || sysfs_parse_uint(buf, UINT32_MAX, &nr) < 0)
-                return refuse(rm, -EIO, "cannot read /%s", path);
-        snprintf(path, sizeof(path), "%s/free_hugepages", dir);
-        if (sysroot_read_attr(rm->ctx->sr, path, buf, sizeof(buf)) < 0 ||
-            sysfs_parse_uint(buf, UINT32_MAX, &free_pages) < 0)
-                return refuse(rm, -EIO, "cannot read /%s", path);
-        /* Free pages promised to a hugetlbfs mount or mapping are not the guest's (only the
-         * global pool counts reservations). */
-        snprintf(path, sizeof(path), "%s/resv_hugepages", dir);
-        if (sysroot_read_attr(rm->ctx->sr, path, buf, sizeof(buf)) > 0 && sysfs_parse_uint(buf, UINT32_MAX, &resv) >= 0)
-                free_pages = free_pages > resv ? free_pages - resv : 0;
+        if (!pool->have_nr)
+                return error_setf(rm->error, -EIO, "cannot read /%s/nr_hugepages", dir);
+        if (!pool->have_free)
+                return error_setf(rm->error, -EIO, "cannot read /%s/free_hugepages", dir);
+        nr = pool->nr;
+        free_pages = hugepage_pool_available(pool);
         if (need > UINT32_MAX - nr)
-                return refuse(rm, -EINVAL, "Hugepages= asks for more pages than the kernel counts");
+                return error_setf(rm->error, -EINVAL, "Hugepages= asks for more pages than the kernel counts");
         snprintf(kb, sizeof(kb), "%llu", (unsigned long long)size_kb);
         snprintf(before_s, sizeof(before_s), "%u", nr);
         /* Free pages already in the pool are the guest's to use; only the rest is added. */
@@ -534,22 +382,36 @@ static int plan_memory(struct room *rm)
                    target_s, compact ? "compact" : "no-compact", NULL);
 }
 
-int plan_room(const struct handoff_ctx *ctx, const struct config *c, const struct process_id *self, struct plan *p,
+int plan_room_read(struct host *h, const struct config *c, const struct process_id *self)
+{
+        struct host_room_request req = {
+                .self = self->pid,
+                .processes = c->freeze_processes && c->freeze_processes[0],
+                .cpu_units = c->housekeeping && *c->housekeeping ? c->cpu_units : NULL,
+                .irqs = c->housekeeping && *c->housekeeping && c->irq_affinity,
+        };
+
+        return host_read_room(h, &req);
+}
+
+int plan_room(const struct host *h, const struct handoff_ctx *ctx, const struct config *c, struct plan *p,
               char **ret_error)
 {
         struct room rm = {
+                .h = h,
                 .ctx = ctx,
                 .c = c,
                 .p = p,
                 .error = ret_error,
-                /* systemd is running when run/systemd/system exists (sd_booted()'s test) */
-                .systemd = sysroot_exists(ctx->sr, "run/systemd/system"),
         };
         int r;
 
-        r = plan_freeze_units(&rm, self);
+        if (!h->room)
+                return error_setf(rm.error, -EINVAL, "the host snapshot has no room facts (plan_room_read())");
+        rm.systemd = h->systemd;
+        r = plan_freeze_units(&rm);
         if (r >= 0)
-                r = plan_stop_processes(&rm, self);
+                r = plan_stop_processes(&rm);
         if (r >= 0)
                 r = plan_cpus(&rm);
         if (r >= 0)

@@ -425,23 +425,16 @@ static bool plan_has_driver(const struct plan *p, const char *driver)
         return false;
 }
 
-/* systemd is running when run/systemd/system exists (sd_booted()'s test). */
-static bool have_systemd(const struct host *h)
-{
-        return sysroot_exists(h->sr, "run/systemd/system");
-}
-
 static void plan_units(struct builder *b)
 {
         const struct host *h = b->h;
-        bool systemd = have_systemd(h);
+        bool systemd = h->systemd;
         const char *no_systemd = "no systemd on this host";
-        char dm[256];
 
         add_step(b, STEP_INHIBIT_SLEEP, systemd ? NULL : no_systemd, NULL);
         if (lending_display(b)) {
-                _cleanup_close_ int fd = sysroot_openat(h->sr, "etc/systemd/system", O_PATH | O_DIRECTORY);
-                bool have_dm = fd >= 0 && read_link_basename_at(fd, "display-manager.service", dm, sizeof(dm)) >= 0;
+                const char *dm = h->display_manager;
+                bool have_dm = dm != NULL;
                 add_step(b, STEP_STOP_UNIT, !systemd ? no_systemd : have_dm ? NULL : "no display manager is installed",
                          "display-manager.service", have_dm ? dm : NULL, NULL);
         }

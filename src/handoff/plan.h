@@ -49,14 +49,18 @@ int plan_attach(const struct host *h, char *const *names, size_t n_names, const 
 /* True when every device is on vfio-pci already (bound at boot, or lent by hand): attach then
  * has nothing to change, and nothing to give back later. */
 bool plan_already_lent(const struct plan *p);
+/* Reads into h the room facts (host_read_room()) that planning c's room needs. self: this process,
+ * which with its ancestors (a libvirt daemon running the hook) is never stopped or frozen.
+ * -ENOMEM only. */
+int plan_room_read(struct host *h, const struct config *c, const struct process_id *self);
 /* Appends the steps that make room for the guest, as the configuration asks, in this order:
  * freeze units, stop processes, confine the host to its housekeeping CPUs (systemd's AllowedCPUs,
  * or cgroupfs without systemd; the writeback workqueue; IRQs), drop caches, compact, reserve
- * hugepages. Values the steps restore are read now, so the journal holds them before anything
- * changes: AllowedCPUs through ctx->units where there is a bus, else from cgroupfs. self: this
- * process, which with its ancestors (a libvirt daemon running the hook) is never stopped.
+ * hugepages. Planned from h alone (its room facts from plan_room_read()) but for AllowedCPUs,
+ * asked through ctx->units where there is a bus; the values the steps restore are those facts,
+ * so the journal holds them before anything changes.
  * -EINVAL/-ENOENT/-EOPNOTSUPP with *ret_error one line saying what and what to do. */
-int plan_room(const struct handoff_ctx *ctx, const struct config *c, const struct process_id *self, struct plan *p,
+int plan_room(const struct host *h, const struct handoff_ctx *ctx, const struct config *c, struct plan *p,
               char **ret_error);
 /* For the plan builders: append a step (arguments: a NULL-terminated list of strings, at most
  * STEP_MAX_ARGS: -E2BIG beyond, the step left in the plan for plan_free()) or a note. */

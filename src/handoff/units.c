@@ -9,6 +9,8 @@
 #include <string.h>
 #include <systemd/sd-bus.h>
 
+#include "basic/bitmap.h"
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "basic/wait.h"
@@ -56,10 +58,7 @@ _printf_(4, 5) static int fail(char **ret_error, int error, const sd_bus_error *
         va_end(ap);
         if (r < 0)
                 return error;
-        free(*ret_error);
-        if (asprintf(ret_error, "%s: %s", what, e && e->message ? e->message : strerror(-error)) < 0)
-                *ret_error = NULL;
-        return error;
+        return error_setf(ret_error, error, "%s: %s", what, e && e->message ? e->message : strerror(-error));
 }
 
 /* libsystemd maps only the standard D-Bus error names to errnos; these two matter here. */
@@ -229,21 +228,16 @@ static int call_job(struct bus_units *b, sd_bus_message *m, const char *verb, co
         if (!w.job)
                 return -ENOMEM;
         r = wait_job(b, &w, deadline);
-        if (r == -ETIMEDOUT && ret_error) {
-                free(*ret_error);
-                if (asprintf(ret_error, "systemd had not finished to %s %s after %llu s (job %s still runs)",
-                             verb, unit, (unsigned long long)(timeout_usec / USEC_PER_SEC), w.job) < 0)
-                        *ret_error = NULL;
-        } else if (r < 0)
+        if (r == -ETIMEDOUT)
+                error_setf(ret_error, r, "systemd had not finished to %s %s after %llu s (job %s still runs)", verb,
+                           unit, (unsigned long long)(timeout_usec / USEC_PER_SEC), w.job);
+        else if (r < 0)
                 fail(ret_error, r, NULL, "lost track of the job to %s %s", verb, unit);
         else {
                 r = job_result_errno(w.result);
-                if (r < 0 && ret_error) {
-                        free(*ret_error);
-                        if (asprintf(ret_error, "the job to %s %s ended \"%s\" (journalctl -u %s tells why)",
-                                     verb, unit, w.result, unit) < 0)
-                                *ret_error = NULL;
-                }
+                if (r < 0)
+                        error_setf(ret_error, r, "the job to %s %s ended \"%s\" (journalctl -u %s tells why)", verb,
+                                   unit, w.result, unit);
         }
         free(w.job);
         free(w.result);
@@ -366,15 +360,9 @@ static int bus_wait_sessions_gone(void *userdata, const char *seat, uint64_t tim
         r = wait_until(NULL, timeout_usec, no_graphical_session, &c);
         if (r == -ETIMEDOUT && c.n_open == 0)
                 r = 0; /* only closing sessions are left: the holder check judges their processes */
-        else if (r == -ETIMEDOUT) {
-                if (ret_error) {
-                        free(*ret_error);
-                        if (asprintf(ret_error, "graphical sessions still open after %llu s: %s",
-                                     (unsigned long long)(timeout_usec / USEC_PER_SEC),
-                                     c.open ? c.open : "?") < 0)
-                                *ret_error = NULL;
-                }
-        } else if (r < 0 && c.error_message && ret_error) {
+        else if (r == -ETIMEDOUT)
+                error_setf(ret_error, r, "graphical sessions still open after %llu s: %s",
+                           (unsigned long long)(timeout_usec / USEC_PER_SEC), c.open ? c.open : "?"); else if (r < 0 && c.error_message && ret_error) {
                 free(*ret_error);
                 *ret_error = TAKE_PTR(c.error_message);
         }
@@ -532,7 +520,7 @@ static int bus_get_allowed_cpus(void *userdata, const char *unit, char **ret_cpu
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL;
-        uint64_t bitmap[CPULIST_BITS / 64] = {0};
+        uint64_t bitmap[BITMAP_WORDS(CPULIST_BITS)] = {0};
         const uint8_t *bytes;
         const void *array = NULL;
         char iface[64], *cpus;
@@ -575,7 +563,7 @@ static int bus_set_allowed_cpus(void *userdata, const char *unit, const char *cp
         struct bus_units *b = userdata;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        uint64_t bitmap[CPULIST_BITS / 64];
+        uint64_t bitmap[BITMAP_WORDS(CPULIST_BITS)];
         uint8_t bytes[CPULIST_BITS / 8] = {0};
         size_t n = 0;
         int r;
@@ -585,7 +573,7 @@ static int bus_set_allowed_cpus(void *userdata, const char *unit, const char *cp
                 return fail(ret_error, -EINVAL, NULL, "\"%s\" is not a list of CPUs (0-%d)", cpus,
                             CPULIST_BITS - 1);
         for (size_t cpu = 0; cpu < CPULIST_BITS; cpu++)
-                if (bitmap[cpu / 64] >> (cpu % 64) & 1) {
+                if (bitmap_test(bitmap, cpu)) {
                         bytes[cpu / 8] |= (uint8_t)(1u << (cpu % 8));
                         n = cpu / 8 + 1; /* up to the byte of the highest CPU */
                 }

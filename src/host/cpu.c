@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/bitmap.h"
 #include "basic/macro.h"
+#include "basic/parse.h"
 #include "host/cpu.h"
 
 /* "key\t: value" -> value, or NULL when line is not that key. */
@@ -74,4 +76,21 @@ const char *cpu_virtualization_name(enum cpu_vendor v)
         default:
                 return "hardware virtualization";
         }
+}
+
+int cpu_online_read(const struct sysroot *sr, uint64_t *set)
+{
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        memset(set, 0, BITMAP_WORDS(CPULIST_BITS) * sizeof(uint64_t));
+        r = sysroot_read_file(sr, "sys/devices/system/cpu/online", 64 * 1024, &text, NULL);
+        if (r < 0)
+                return r;
+        r = cpulist_parse(text, set, CPULIST_BITS);
+        if (r < 0) {
+                memset(set, 0, BITMAP_WORDS(CPULIST_BITS) * sizeof(uint64_t));
+                return -EINVAL;
+        }
+        return 0;
 }

@@ -5,6 +5,7 @@
  * hardware virtualization flag. */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "basic/sysroot.h"
 #include "host/pci.h"
@@ -27,3 +28,7 @@ int cpu_info_read(const struct sysroot *sr, struct cpu_info *ret);
 const char *cpu_vendor_to_string(enum cpu_vendor v);
 /* "VT-x" / "AMD-V" */
 const char *cpu_virtualization_name(enum cpu_vendor v);
+
+/* The online CPUs (sys/devices/system/cpu/online) into set (BITMAP_WORDS(CPULIST_BITS) words).
+ * -errno when it cannot be read, -EINVAL when it is not a CPU list; set is then empty. */
+int cpu_online_read(const struct sysroot *sr, uint64_t *set);

@@ -170,11 +170,6 @@ static int nvidia_minor(const struct sysroot *sr, const char *address, unsigned 
         return -ENODATA;
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int device_nodes_of(const struct sysroot *sr, const struct pci_device *d, char ***ret_paths, size_t *ret_n)
 {
         struct strv out = {};
@@ -206,7 +201,7 @@ int device_nodes_of(const struct sysroot *sr, const struct pci_device *d, char *
                 strv_done(&out);
                 return r;
         }
-        qsort(out.v, out.n, sizeof(char *), compare_strings);
+        qsort(out.v, out.n, sizeof(char *), strv_compare);
         for (size_t i = 0; i < out.n; i++) {
                 if (n > 0 && strcmp(out.v[n - 1], out.v[i]) == 0) {
                         free(out.v[i]);

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The host snapshot: what host_read() and host_read_room() gather from the other readers here. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "basic/macro.h"
+#include "basic/strv.h"
 #include "host/host.h"
+#include "host/systemd.h"
+#include "host/writeback.h"
 
 const char *host_module_name(enum host_module m)
 {
@@ -55,6 +59,9 @@ static int read_platform(struct host *h)
         h->laptop = read_laptop(h->sr);
         h->cmdline = read_text(h->sr, "proc/cmdline");
         h->kernel_release = read_text(h->sr, "proc/sys/kernel/osrelease");
+        r = host_memory_read(h->sr, &h->memory);
+        if (r < 0)
+                return r;
         r = module_index_open(h->sr, h->kernel_release, &mi);
         if (r < 0)
                 return r;
@@ -72,7 +79,12 @@ int host_read(const struct sysroot *sr, const struct quirk_db *quirks, unsigned 
         if (!h)
                 return -ENOMEM;
         h->sr = sr;
-        r = pci_scan(sr, &h->pci);
+        h->parts = parts;
+        h->have_online_cpus = cpu_online_read(sr, h->online_cpus) >= 0;
+        h->systemd = systemd_booted(sr);
+        r = systemd_display_manager(sr, &h->display_manager) == -ENOMEM ? -ENOMEM : 0;
+        if (r >= 0)
+                r = pci_scan(sr, &h->pci);
         if (r >= 0)
                 r = iommu_groups_build(h->pci, &h->groups);
         if (r >= 0)
@@ -91,10 +103,84 @@ int host_read(const struct sysroot *sr, const struct quirk_db *quirks, unsigned 
         return 0;
 }
 
+static void room_free(struct host_room *rm)
+{
+        if (!rm)
+                return;
+        process_ancestors_free(rm->ancestors, rm->n_ancestors);
+        process_table_done(&rm->processes);
+        cgroup_facts_done(&rm->cgroups);
+        irq_list_done(&rm->irqs);
+        free(rm->writeback_cpumask);
+        free(rm);
+}
+
+/* The cgroups of the units, as host_room_request says. */
+static int unit_cgroups(bool systemd, char *const *units, struct strv *ret)
+{
+        for (char *const *u = units; u && *u; u++) {
+                _cleanup_free_ char *cg = systemd ? systemd_unit_cgroup(*u) : strdup(*u);
+                if (!cg || strv_addf(ret, "%s", cg) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int read_room(const struct host *h, const struct host_room_request *req, struct host_room *rm)
+{
+        const struct sysroot *sr = h->sr;
+        struct strv cgroups = {0};
+        int r;
+
+        r = process_ancestors_read(sr, req->self, &rm->ancestors, &rm->n_ancestors);
+        if (r >= 0 && req->processes) {
+                rm->processes_error = process_table_read(sr, &rm->processes);
+                r = rm->processes_error == -ENOMEM ? -ENOMEM : 0;
+        }
+        if (r >= 0)
+                r = unit_cgroups(h->systemd, req->cpu_units, &cgroups);
+        if (r >= 0)
+                r = cgroup_facts_read(sr, cgroups.v, &rm->cgroups);
+        strv_done(&cgroups);
+        if (r >= 0 && req->irqs) {
+                rm->irqs_error = irqs_read(sr, &rm->irqs);
+                r = rm->irqs_error == -ENOMEM ? -ENOMEM : 0;
+        }
+        if (r >= 0 && writeback_cpumask_read(sr, &rm->writeback_cpumask) == -ENOMEM)
+                r = -ENOMEM;
+        return r;
+}
+
+int host_read_room(struct host *h, const struct host_room_request *req)
+{
+        struct host_room *rm = calloc(1, sizeof(*rm));
+        int r;
+
+        if (!rm)
+                return -ENOMEM;
+        r = read_room(h, req, rm);
+        if (r >= 0 && !(h->parts & HOST_PLATFORM)) {
+                host_memory_done(&h->memory);
+                free(h->kernel_release);
+                h->kernel_release = read_text(h->sr, "proc/sys/kernel/osrelease");
+                r = host_memory_read(h->sr, &h->memory);
+        }
+        if (r < 0) {
+                room_free(rm);
+                return r;
+        }
+        room_free(h->room);
+        h->room = rm;
+        return 0;
+}
+
 void host_free(struct host *h)
 {
         if (!h)
                 return;
+        room_free(h->room);
+        host_memory_done(&h->memory);
+        free(h->display_manager);
         gpus_free(h->gpus, h->n_gpus);
         iommu_group_list_free(h->groups);
         pci_list_free(h->pci);

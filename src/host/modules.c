@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "basic/macro.h"
+#include "basic/strv.h"
 #include "host/modules.h"
 
 struct module_index {
@@ -143,19 +144,13 @@ int module_of_driver(const struct sysroot *sr, const char *driver, char **ret)
         return -ENOENT;
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Entry names of a directory below the root, filtered by keep(), sorted: plans built from them
  * must not depend on the order a filesystem returns entries in. */
 static int list_dir(const struct sysroot *sr, const char *path, bool (*keep)(const char *), char ***ret,
                     size_t *ret_n)
 {
         _cleanup_closedir_ DIR *dir = NULL;
-        char **v = NULL;
-        size_t n = 0;
+        struct strv v = {0};
         struct dirent *de;
         int r;
 
@@ -168,21 +163,17 @@ static int list_dir(const struct sysroot *sr, const char *path, bool (*keep)(con
         if (r < 0)
                 return r;
         while ((de = readdir(dir))) {
-                char **p;
                 if (de->d_name[0] == '.' || !keep(de->d_name))
                         continue;
-                p = realloc(v, (n + 1) * sizeof(*v));
-                if (!p || !(p[n] = strdup(de->d_name))) {
-                        strv_free(p ? p : v, n);
+                if (strv_addf(&v, "%s", de->d_name) < 0) {
+                        strv_done(&v);
                         return -ENOMEM;
                 }
-                v = p;
-                n++;
         }
-        if (n > 1)
-                qsort(v, n, sizeof(*v), compare_strings);
-        *ret = v;
-        *ret_n = n;
+        if (v.n > 1)
+                qsort(v.v, v.n, sizeof(*v.v), strv_compare);
+        *ret = v.v;
+        *ret_n = v.n;
         return 0;
 }
 
@@ -247,30 +238,23 @@ int module_bound_devices(const struct sysroot *sr, const char *module, struct pc
         return 0;
 }
 
-static int add_unique(char ***v, size_t *n, const char *name)
+static int add_unique(struct strv *v, const char *name)
 {
-        char norm[256], **p;
+        char norm[256];
 
         normalize(name, norm, sizeof(norm));
-        for (size_t i = 0; i < *n; i++)
-                if (strcmp((*v)[i], norm) == 0)
+        for (size_t i = 0; i < v->n; i++)
+                if (strcmp(v->v[i], norm) == 0)
                         return 0;
-        p = realloc(*v, (*n + 1) * sizeof(*p));
-        if (!p)
-                return -ENOMEM;
-        *v = p;
-        if (!(p[*n] = strdup(norm)))
-                return -ENOMEM;
-        (*n)++;
-        return 1;
+        return strv_addf(v, "%s", norm) < 0 ? -ENOMEM : 1;
 }
 
 static int add_module_list(const struct sysroot *sr, const struct module_index *mi, struct kmod_list *list,
-                           char ***v, size_t *n, int depth);
+                           struct strv *v, int depth);
 
 /* name, then what it needs, and its soft dependencies (vfio's post: vfio_iommu_type1). */
-static int add_module(const struct sysroot *sr, const struct module_index *mi, struct kmod_module *m, char ***v,
-                      size_t *n, int depth)
+static int add_module(const struct sysroot *sr, const struct module_index *mi, struct kmod_module *m,
+                      struct strv *v, int depth)
 {
         struct kmod_list *deps, *pre = NULL, *post = NULL;
         int r;
@@ -279,16 +263,16 @@ static int add_module(const struct sysroot *sr, const struct module_index *mi, s
                 return -ELOOP;
         if (module_state_get(sr, mi, kmod_module_get_name(m)) != MODULE_AVAILABLE)
                 return 0;
-        r = add_unique(v, n, kmod_module_get_name(m));
+        r = add_unique(v, kmod_module_get_name(m));
         if (r <= 0)
                 return r;
         deps = kmod_module_get_dependencies(m);
-        r = add_module_list(sr, mi, deps, v, n, depth + 1);
+        r = add_module_list(sr, mi, deps, v, depth + 1);
         kmod_module_unref_list(deps);
         if (r >= 0 && kmod_module_get_softdeps(m, &pre, &post) >= 0) {
-                r = add_module_list(sr, mi, pre, v, n, depth + 1);
+                r = add_module_list(sr, mi, pre, v, depth + 1);
                 if (r >= 0)
-                        r = add_module_list(sr, mi, post, v, n, depth + 1);
+                        r = add_module_list(sr, mi, post, v, depth + 1);
                 kmod_module_unref_list(pre);
                 kmod_module_unref_list(post);
         }
@@ -296,14 +280,14 @@ static int add_module(const struct sysroot *sr, const struct module_index *mi, s
 }
 
 static int add_module_list(const struct sysroot *sr, const struct module_index *mi, struct kmod_list *list,
-                           char ***v, size_t *n, int depth)
+                           struct strv *v, int depth)
 {
         struct kmod_list *it;
         int r = 0;
 
         kmod_list_foreach(it, list) {
                 struct kmod_module *m = kmod_module_get_module(it);
-                r = add_module(sr, mi, m, v, n, depth);
+                r = add_module(sr, mi, m, v, depth);
                 kmod_module_unref(m);
                 if (r < 0)
                         break;
@@ -315,23 +299,22 @@ int module_load_set(const struct sysroot *sr, const struct module_index *mi, con
                     size_t *ret_n)
 {
         struct kmod_list *list = NULL;
-        char **v = NULL;
-        size_t n = 0;
+        struct strv v = {0};
         int r;
 
         if (!mi || !mi->ctx)
-                r = add_unique(&v, &n, name); /* no index: at least the module itself */
+                r = add_unique(&v, name); /* no index: at least the module itself */
         else {
                 r = kmod_module_new_from_lookup(mi->ctx, name, &list);
                 if (r >= 0)
-                        r = add_module_list(sr, mi, list, &v, &n, 0);
+                        r = add_module_list(sr, mi, list, &v, 0);
                 kmod_module_unref_list(list);
         }
         if (r < 0) {
-                strv_free(v, n);
+                strv_done(&v);
                 return r;
         }
-        *ret = v;
-        *ret_n = n;
+        *ret = v.v;
+        *ret_n = v.n;
         return 0;
 }

@@ -285,20 +285,6 @@ static int read_gpu_slot_details(const struct sysroot *sr, struct pci_list *l)
         return 0;
 }
 
-static int add_stray(struct pci_list *l, const char *name)
-{
-        char **v = realloc(l->strays, (l->n_strays + 1) * sizeof(*v));
-
-        if (!v)
-                return -ENOMEM;
-        l->strays = v;
-        v[l->n_strays] = strdup(name);
-        if (!v[l->n_strays])
-                return -ENOMEM;
-        l->n_strays++;
-        return 0;
-}
-
 static void pci_device_done(struct pci_device *d)
 {
         free(d->driver);
@@ -314,7 +300,7 @@ void pci_list_free(struct pci_list *l)
         for (size_t i = 0; i < l->n_devices; i++)
                 pci_device_done(&l->devices[i]);
         free(l->devices);
-        strv_free(l->strays, l->n_strays);
+        strv_done(&l->strays);
         free(l);
 }
 
@@ -347,7 +333,7 @@ int pci_scan(const struct sysroot *sr, struct pci_list **ret)
                         /* Not a name the kernel gives ("0000:0A:00.0" next to "0000:0a:00.0"):
                          * kept out of the list, and said. */
                         pci_device_done(&d);
-                        r = add_stray(l, de->d_name);
+                        r = strv_addf(&l->strays, "%s", de->d_name);
                         if (r < 0) {
                                 pci_list_free(l);
                                 return r;

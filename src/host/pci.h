@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "basic/parse.h"
+#include "basic/strv.h"
 #include "basic/sysroot.h"
 
 /* PCI class codes (class >> 8), as in the kernel's pci_ids.h. */
@@ -66,8 +67,7 @@ struct pci_device {
 struct pci_list {
         struct pci_device *devices; /* sorted by address */
         size_t n_devices;
-        char **strays; /* entries of sys/bus/pci/devices that are not a name the kernel gives a device */
-        size_t n_strays;
+        struct strv strays; /* entries of sys/bus/pci/devices that are not a name the kernel gives a device */
 };
 
 /* Scans sys/bus/pci/devices. A missing directory is an empty list (no PCI bus); devices

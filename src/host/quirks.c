@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/sysroot.h"
 #include "basic/utf8.h"
@@ -710,14 +711,8 @@ int quirk_db_load(const char *path, struct quirk_db **ret, char **ret_error)
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         r = fd < 0 ? negative_errno() : read_all(fd, &buf, &len);
-        if (r < 0) {
-                if (ret_error) {
-                        const char *why = r == -EFBIG ? "file is larger than 16 MiB, not a quirks database"
-                                                      : strerror(-r);
-                        if (asprintf(ret_error, "%s: %s", path, why) < 0)
-                                *ret_error = NULL;
-                }
-                return r;
-        }
+        if (r < 0)
+                return error_setf(ret_error, r, "%s: %s", path,
+                                  r == -EFBIG ? "file is larger than 16 MiB, not a quirks database" : strerror(-r));
         return quirk_db_parse(buf, len, path, ret, ret_error);
 }

@@ -24,6 +24,8 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlversion.h>
 
+#include "basic/bitmap.h"
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "basic/quote.h"
@@ -32,7 +34,6 @@
 /* The kernel's largest NR_CPUS. */
 /* MAX_NUMNODES is at most 1 << 10. */
 #define NODE_BITS 1024
-#define WORDS(bits) ((bits) / 64)
 /* libxml2's messages can quote the input too; they get more room. */
 #define MESSAGE_MAX 160
 
@@ -102,18 +103,11 @@ _printf_(4, 5) static int fail(int error, char **ret_error, long line, const cha
         va_start(ap, fmt);
         r = vasprintf(&msg, fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                msg = NULL;
-                *ret_error = NULL;
-                return error;
-        }
-        if (line > 0)
-                r = asprintf(ret_error, "domain XML:%ld: %s", line, msg);
-        else
-                r = asprintf(ret_error, "domain XML: %s", msg);
         if (r < 0)
-                *ret_error = NULL;
-        return error;
+                return error;
+        if (line > 0)
+                return error_setf(ret_error, error, "domain XML:%ld: %s", line, msg);
+        return error_setf(ret_error, error, "domain XML: %s", msg);
 }
 
 #define fail_at(ret_error, node, ...) fail(-EINVAL, ret_error, xmlGetLineNo(node), __VA_ARGS__)
@@ -386,10 +380,10 @@ static void bits_assign(uint64_t *b, size_t lo, size_t hi, bool set)
 /* libvirt's cpuset and nodeset syntax (virBitmapParse): entries N, N-M and ^N separated by
  * commas, applied left to right ("0-3,^2" is 0-1,3; "^2,0-3" is 0-3), blanks around numbers
  * and a trailing comma allowed as libvirt allows them. A number >= nbits is -ERANGE. The set
- * is written to bitmap (WORDS(nbits) words) only on success. */
+ * is written to bitmap (BITMAP_WORDS(nbits) words) only on success. */
 static int cpuset_parse(const char *s, uint64_t *bitmap, size_t nbits)
 {
-        uint64_t set[WORDS(CPULIST_BITS)] = {0};
+        uint64_t set[BITMAP_WORDS(CPULIST_BITS)] = {0};
         const char *p = skip_blanks(s);
 
         if (nbits > CPULIST_BITS || !*p)
@@ -422,25 +416,8 @@ static int cpuset_parse(const char *s, uint64_t *bitmap, size_t nbits)
                 else if (*p)
                         return -EINVAL;
         }
-        memcpy(bitmap, set, WORDS(nbits) * sizeof(uint64_t));
+        memcpy(bitmap, set, BITMAP_WORDS(nbits) * sizeof(uint64_t));
         return 0;
-}
-
-static size_t bits_count(const uint64_t *b, size_t nbits)
-{
-        size_t n = 0;
-
-        for (size_t w = 0; w < WORDS(nbits); w++)
-                n += (size_t)__builtin_popcountll(b[w]);
-        return n;
-}
-
-static size_t bits_first(const uint64_t *b, size_t nbits)
-{
-        for (size_t w = 0; w < WORDS(nbits); w++)
-                if (b[w])
-                        return w * 64 + (size_t)__builtin_ctzll(b[w]);
-        return nbits;
 }
 
 /* A non-empty set from attribute name of n, e.g. <vcpupin cpuset='0-3,^2'>. */
@@ -460,7 +437,7 @@ static int read_set(const xmlNode *n, const char *name, uint64_t *bitmap, size_t
         if (r < 0)
                 return fail_at(ret_error, n, "<%s %s='%s'>: not a %s set; expected e.g. 0-3,^2,8",
                                str(n->name), name, quote(v, buf), kind);
-        if (bits_count(bitmap, nbits) == 0)
+        if (bitmap_count(bitmap, nbits) == 0)
                 return fail_at(ret_error, n, "<%s %s='%s'>: the set is empty", str(n->name), name,
                                quote(v, buf));
         return 0;
@@ -654,7 +631,7 @@ static int read_hugepages(struct domain *d, const xmlNode *root, char **ret_erro
 {
         xmlNode *h = child(child(root, "memoryBacking"), "hugepages"), *page;
         _cleanup_xml_free_ xmlChar *size = NULL, *unit = NULL;
-        uint64_t nodes[WORDS(NODE_BITS)], bytes;
+        uint64_t nodes[BITMAP_WORDS(NODE_BITS)], bytes;
         int r;
 
         if (!h)
@@ -680,8 +657,8 @@ static int read_hugepages(struct domain *d, const xmlNode *root, char **ret_erro
         r = read_set(page, "nodeset", nodes, NODE_BITS, ret_error);
         if (r < 0)
                 return r;
-        if (bits_count(nodes, NODE_BITS) == 1 && !next_element(page->next, "page"))
-                d->hugepage_node = (int)bits_first(nodes, NODE_BITS);
+        if (bitmap_count(nodes, NODE_BITS) == 1 && !next_element(page->next, "page"))
+                d->hugepage_node = (int)bitmap_first(nodes, NODE_BITS);
         return 0;
 }
 
@@ -713,7 +690,7 @@ static int read_os(struct domain *d, const xmlNode *root, char **ret_error)
 /* The union of the cpusets of every <cputune><name>, canonical, or NULL when there is none. */
 static int read_pins(const xmlNode *cputune, const char *name, char **ret, char **ret_error)
 {
-        uint64_t all[WORDS(CPULIST_BITS)] = {0}, set[WORDS(CPULIST_BITS)];
+        uint64_t all[BITMAP_WORDS(CPULIST_BITS)] = {0}, set[BITMAP_WORDS(CPULIST_BITS)];
         bool any = false;
         int r;
 
@@ -722,7 +699,7 @@ static int read_pins(const xmlNode *cputune, const char *name, char **ret, char 
                 r = read_set(n, "cpuset", set, CPULIST_BITS, ret_error);
                 if (r < 0)
                         return r;
-                for (size_t w = 0; w < WORDS(CPULIST_BITS); w++)
+                for (size_t w = 0; w < BITMAP_WORDS(CPULIST_BITS); w++)
                         all[w] |= set[w];
                 any = true;
         }

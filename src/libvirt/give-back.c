@@ -2,30 +2,17 @@
 /* Giving back from vfio-pci what libvirt left there: the rules in give-back.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/sysroot.h"
 #include "host/holders.h"
 #include "libvirt/give-back.h"
 
 #define VFIO_DRIVER "vfio-pci"
-
-_printf_(3, 4) static int fail(char **ret_error, int error, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!ret_error)
-                return error;
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return error;
-}
 
 static bool step_is(const struct journal_step *s, const char *kind)
 {
@@ -48,15 +35,15 @@ static int take_from_vfio(const struct handoff_ctx *ctx, const char *address, ch
 
         r = kernel_write(ctx->kernel, "sys/bus/pci/drivers/" VFIO_DRIVER "/unbind", address);
         if (r == -ETIMEDOUT)
-                return fail(ret_error, r, "vfio-pci does not let go of %s: a process still holds it", address);
+                return error_setf(ret_error, r, "vfio-pci does not let go of %s: a process still holds it", address);
         if (r < 0 && r != -ENODEV) /* ENODEV: it let go meanwhile */
-                return fail(ret_error, r, "cannot unbind %s from vfio-pci: %s", address, strerror(-r));
+                return error_setf(ret_error, r, "cannot unbind %s from vfio-pci: %s", address, strerror(-r));
         /* libvirt binds with driver_override; left set, the host's driver could not match. */
         snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/driver_override", address);
         if (sysroot_read_attr(ctx->sr, path, override, sizeof(override)) < 0 || strcmp(override, VFIO_DRIVER) != 0)
                 return 0;
         r = kernel_write(ctx->kernel, path, "\n");
-        return r < 0 ? fail(ret_error, r, "cannot clear driver_override of %s: %s", address, strerror(-r)) : 0;
+        return r < 0 ? error_setf(ret_error, r, "cannot clear driver_override of %s: %s", address, strerror(-r)) : 0;
 }
 
 bool libvirt_started(const struct journal_state *st)
@@ -106,7 +93,7 @@ static int check_unused(const struct handoff_ctx *ctx, const char *address, char
         if (r == -ENOENT)
                 return 0; /* a root without proc/: nobody to see */
         if (r < 0)
-                return fail(ret_error, r, "cannot tell whether a VM still holds %s: %s", address, strerror(-r));
+                return error_setf(ret_error, r, "cannot tell whether a VM still holds %s: %s", address, strerror(-r));
         if (n == 0) {
                 holders_free(h, n);
                 return 0;
@@ -115,7 +102,7 @@ static int check_unused(const struct handoff_ctx *ctx, const char *address, char
         holders_free(h, n);
         if (!text)
                 return -ENOMEM;
-        return fail(ret_error, -EBUSY, "%s is still in use by a VM (%s): shut the VM down first", address, text);
+        return error_setf(ret_error, -EBUSY, "%s is still in use by a VM (%s): shut the VM down first", address, text);
 }
 
 int libvirt_give_back(const struct handoff_ctx *ctx, const struct journal_state *st, struct strv *ret_taken,

@@ -1,36 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/bitmap.h"
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "libvirt/settings.h"
 
 
-_printf_(3, 4) static int fail(char **ret_error, int error, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (ret_error) {
-                free(*ret_error);
-                va_start(ap, fmt);
-                if (vasprintf(ret_error, fmt, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return error;
-}
-
-int domain_settings_apply(const struct domain *d, const char *online, struct config *c, char **ret_error)
+int domain_settings_apply(const struct domain *d, const uint64_t *online, struct config *c, char **ret_error)
 {
         if (d->hugepages && d->memory_bytes && config_is_default(c, "Memory", "Hugepages")) {
                 uint64_t size = d->hugepage_size ? d->hugepage_size : c->hugepage_size;
 
                 if (size != UINT64_C(2) << 20 && size != UINT64_C(1) << 30)
-                        return fail(ret_error, -EINVAL, "hugepages of %llu KiB: expected 2 MiB or 1 GiB pages",
+                        return error_setf(ret_error, -EINVAL, "hugepages of %llu KiB: expected 2 MiB or 1 GiB pages",
                                     (unsigned long long)(size >> 10));
                 c->hugepage_size = size;
                 c->hugepages = (d->memory_bytes + size - 1) / size * size;
@@ -38,14 +25,15 @@ int domain_settings_apply(const struct domain *d, const char *online, struct con
                         c->hugepage_node = d->hugepage_node;
         }
         if (d->vcpu_cpus && config_is_default(c, "CPU", "Housekeeping")) {
-                uint64_t host[CPULIST_BITS / 64] = {0}, guest[CPULIST_BITS / 64] = {0};
+                uint64_t host[BITMAP_WORDS(CPULIST_BITS)] = {0}, guest[BITMAP_WORDS(CPULIST_BITS)] = {0};
                 char *keep;
 
-                if (!online || cpulist_parse(online, host, CPULIST_BITS) < 0 || cpulist_parse(d->vcpu_cpus, guest, CPULIST_BITS) < 0)
-                        return fail(ret_error, -EINVAL, "cannot tell which CPUs the host keeps besides the vCPUs' %s",
+                if (!online || bitmap_count(online, CPULIST_BITS) == 0 ||
+                    cpulist_parse(d->vcpu_cpus, guest, CPULIST_BITS) < 0)
+                        return error_setf(ret_error, -EINVAL, "cannot tell which CPUs the host keeps besides the vCPUs' %s",
                                     d->vcpu_cpus);
                 for (size_t i = 0; i < ELEMENTSOF(host); i++)
-                        host[i] &= ~guest[i];
+                        host[i] = online[i] & ~guest[i];
                 keep = cpulist_format(host, CPULIST_BITS);
                 if (!keep)
                         return -ENOMEM;

@@ -6,9 +6,12 @@
  * <vcpupin> becomes Housekeeping= (the online CPUs the vCPUs are not pinned to). Only where the
  * configuration (gpu-handoff.conf, vm.d/NAME.conf) leaves the default: a file wins. */
 
+#include <stdint.h>
+
 #include "config/config.h"
 #include "libvirt/domain.h"
 
-/* online: the online CPUs ("0-15"), needed for the pinning; NULL when unknown (then a pinned
- * domain is an error). -EINVAL with *ret_error for what cannot be applied. */
-int domain_settings_apply(const struct domain *d, const char *online, struct config *c, char **ret_error);
+/* online: the online CPUs (CPULIST_BITS bits, cpu_online_read()), needed for the pinning; NULL or
+ * empty when unknown (then a pinned domain is an error). -EINVAL with *ret_error for what cannot
+ * be applied. */
+int domain_settings_apply(const struct domain *d, const uint64_t *online, struct config *c, char **ret_error);

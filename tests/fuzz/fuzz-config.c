@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "basic/bitmap.h"
 #include "basic/macro.h"
+#include "basic/parse.h"
 #include "config/config.h"
 #include "fuzz.h"
 
@@ -103,11 +105,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         _cleanup_(config_freep) struct config *c = NULL;
         _cleanup_free_ char *error = NULL, *check_error = NULL;
         char **warnings = (char **)(uintptr_t)0x10, **before, **after;
+        uint64_t online[BITMAP_WORDS(CPULIST_BITS)];
         int r;
 
+        fuzz_check(cpulist_parse("0-7", online, CPULIST_BITS) == 0);
         fuzz_check(config_new_default(&c) == 0);
         before = values_of(c);
-        r = config_parse(c, (const char *)data, size, "fuzz", "0-7", &warnings, &error);
+        r = config_parse(c, (const char *)data, size, "fuzz", online, &warnings, &error);
         fuzz_check(r == 0 || r == -EINVAL || r == -ENOMEM);
         if (r < 0) {
                 fuzz_check(warnings == (char **)(uintptr_t)0x10);

@@ -18,8 +18,11 @@
 
 #include <cmocka.h>
 
+#include "basic/bitmap.h"
 #include "basic/macro.h"
+#include "basic/parse.h"
 #include "config/config.h"
+#include "host/cpu.h"
 #include "testtree.h"
 
 /* Tests call the parser with this name so the expected messages are short. */
@@ -73,6 +76,19 @@ static struct config *new_default(void)
         return c;
 }
 
+/* The online CPUs as config_parse() takes them: NULL when unknown; a list that is none (what
+ * cpu_online_read() refuses with -EINVAL) becomes the empty set. */
+static const uint64_t *cpus(const char *list)
+{
+        static uint64_t set[BITMAP_WORDS(CPULIST_BITS)];
+
+        if (!list)
+                return NULL;
+        if (cpulist_parse(list, set, CPULIST_BITS) < 0)
+                memset(set, 0, sizeof(set));
+        return set;
+}
+
 /* Parses text on top of c, expects success and no warnings. */
 static void parse_into(struct config *c, const char *text, const char *file, const char *online)
 {
@@ -80,7 +96,7 @@ static void parse_into(struct config *c, const char *text, const char *file, con
         char *error = NULL;
         int r;
 
-        r = config_parse(c, text, strlen(text), file, online, &warnings, &error);
+        r = config_parse(c, text, strlen(text), file, cpus(online), &warnings, &error);
         if (r < 0)
                 fail_msg("unexpected parse error %d: %s", r, error ? error : "(none)");
         assert_null(error);
@@ -118,7 +134,7 @@ static void assert_parse_error_len(const char *text, size_t len, const char *onl
         char **warnings = (char **)(uintptr_t)0x1234;
         _cleanup_free_ char *error = NULL;
 
-        assert_int_equal(config_parse(c, text, len, F, online, &warnings, &error), -EINVAL);
+        assert_int_equal(config_parse(c, text, len, F, cpus(online), &warnings, &error), -EINVAL);
         assert_non_null(error);
         assert_string_equal(error, message);
         assert_ptr_equal(warnings, (char **)(uintptr_t)0x1234);
@@ -130,7 +146,7 @@ static void assert_parse_error_len(const char *text, size_t len, const char *onl
         strv_free_all(after);
 
         /* the same without the out-parameters must not crash or leak */
-        assert_int_equal(config_parse(c, text, len, F, online, NULL, NULL), -EINVAL);
+        assert_int_equal(config_parse(c, text, len, F, cpus(online), NULL, NULL), -EINVAL);
 }
 
 static void assert_parse_error(const char *text, const char *message)
@@ -515,7 +531,8 @@ static void test_cpulist(void **state)
         c = parse_ok("[CPU]\nHousekeeping=0-200\n", NULL);
         assert_string_equal(c->housekeeping, "0-200");
         config_free(c);
-        /* a malformed online list is not the file's fault: nothing is checked */
+        /* a malformed online list is not the file's fault (the host reader gives no CPUs): nothing is
+         * checked */
         c = parse_ok("[CPU]\nHousekeeping=0-200\n", "garbage");
         assert_string_equal(c->housekeeping, "0-200");
         config_free(c);
@@ -636,7 +653,7 @@ static void test_unknown_key_warning(void **state)
         char *error = NULL;
         const char *text = "[CPU]\nFoo=bar\nHousekeeping=0\nHugepages=1G\n[Freeze]\nunits=x\n";
 
-        assert_int_equal(config_parse(c, text, strlen(text), F, "0-3", &warnings, &error), 0);
+        assert_int_equal(config_parse(c, text, strlen(text), F, cpus("0-3"), &warnings, &error), 0);
         assert_null(error);
         assert_non_null(warnings);
         assert_string_equal(warnings[0], F ":2: unknown key Foo= in [CPU], ignored");
@@ -872,7 +889,11 @@ static void write_conf(struct test_tree *t, const char *rel, const char *text, m
 static int load(struct test_tree *t, const char *vm, struct config **ret, char ***ret_warnings,
                 char **ret_error)
 {
-        return config_load(t->sr, vm, ret, ret_warnings, ret_error);
+        uint64_t online[BITMAP_WORDS(CPULIST_BITS)];
+
+        /* as the command line does: the host's online CPUs, when they can be read */
+        return config_load(t->sr, vm, cpu_online_read(t->sr, online) >= 0 ? online : NULL, ret, ret_warnings,
+                           ret_error);
 }
 
 static void assert_load_error(struct test_tree *t, const char *vm, int error, const char *message)

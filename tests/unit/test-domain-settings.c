@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "basic/bitmap.h"
+#include "basic/parse.h"
 #include "libvirt/settings.h"
 
 static const char pinned[] =
@@ -43,13 +45,22 @@ static struct config *config_with(const char *text)
         return c;
 }
 
+/* The online CPUs list names, as cpu_online_read() gives them. */
+static const uint64_t *online(const char *list)
+{
+        static uint64_t set[BITMAP_WORDS(CPULIST_BITS)];
+
+        assert_int_equal(cpulist_parse(list, set, CPULIST_BITS), 0);
+        return set;
+}
+
 static void test_from_domain(void **state)
 {
         struct domain *d = parse(pinned);
         struct config *c = config_with(NULL);
         char *error = NULL;
 
-        assert_int_equal(domain_settings_apply(d, "0-15", c, &error), 0);
+        assert_int_equal(domain_settings_apply(d, online("0-15"), c, &error), 0);
         assert_int_equal(c->hugepages, UINT64_C(16) << 30);
         assert_int_equal(c->hugepage_size, UINT64_C(1) << 30);
         assert_int_equal(c->hugepage_node, 0);
@@ -70,7 +81,7 @@ static void test_files_win(void **state)
         struct domain *d = parse(pinned);
         struct config *c = config_with("[Memory]\nHugepages=8G\nHugepageNode=all\n[CPU]\nHousekeeping=0\n");
 
-        assert_int_equal(domain_settings_apply(d, "0-15", c, NULL), 0);
+        assert_int_equal(domain_settings_apply(d, online("0-15"), c, NULL), 0);
         assert_int_equal(c->hugepages, UINT64_C(8) << 30);
         assert_int_equal(c->hugepage_size, UINT64_C(2) << 20);
         assert_int_equal(c->hugepage_node, -1);
@@ -84,7 +95,7 @@ static void test_every_cpu_pinned(void **state)
         struct domain *d = parse("<domain><name>all</name><cputune><vcpupin vcpu='0' cpuset='0-3'/></cputune></domain>");
         struct config *c = config_with(NULL);
 
-        assert_int_equal(domain_settings_apply(d, "0-3", c, NULL), 0);
+        assert_int_equal(domain_settings_apply(d, online("0-3"), c, NULL), 0);
         assert_null(c->housekeeping); /* nothing left for the host: no isolation rather than none */
         assert_int_equal(c->hugepages, 0);
         config_free(c);
@@ -98,7 +109,7 @@ static void test_odd_page_size(void **state)
         struct config *c = config_with(NULL);
         char *error = NULL;
 
-        assert_int_equal(domain_settings_apply(d, "0-3", c, &error), -EINVAL);
+        assert_int_equal(domain_settings_apply(d, online("0-3"), c, &error), -EINVAL);
         assert_string_equal(error, "hugepages of 64 KiB: expected 2 MiB or 1 GiB pages");
         free(error);
         config_free(c);

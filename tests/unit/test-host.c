@@ -569,8 +569,8 @@ static void test_stray_device_name(void **state)
 
         assert_int_equal(m->h->pci->n_devices, 2);
         assert_int_equal(m->h->n_gpus, 1);
-        assert_int_equal(m->h->pci->n_strays, 1);
-        assert_string_equal(m->h->pci->strays[0], "0000:0A:00.0");
+        assert_int_equal(m->h->pci->strays.n, 1);
+        assert_string_equal(m->h->pci->strays.v[0], "0000:0A:00.0");
         assert_non_null(strstr(must_find(r, "pci-stray-entry")->message, "0000:0A:00.0"));
         doctor_report_free(r);
         test_host_free(m);

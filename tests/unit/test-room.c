@@ -60,11 +60,15 @@ static void assert_host_as_before(struct machine *m)
 static struct plan *room_plan(struct machine *m, int expect, const char *error_part)
 {
         struct plan *p = calloc(1, sizeof(*p));
+        struct host *h = NULL;
         char *error = NULL;
         int r;
 
         assert_non_null(p);
-        r = plan_room(&m->t->ctx, &m->c, &m->t->self, p, &error);
+        assert_int_equal(host_read(m->t->ctx.sr, NULL, HOST_PCI, &h), 0);
+        assert_int_equal(plan_room_read(h, &m->c, &m->t->self), 0);
+        r = plan_room(h, &m->t->ctx, &m->c, p, &error);
+        host_free(h);
         if (r != expect)
                 fail_msg("plan_room: %d (%s), expected %d", r, error ? error : "", expect);
         if (error_part && (!error || !strstr(error, error_part)))
@@ -282,18 +286,19 @@ static void test_compaction_zfs(void **state)
 
 /* The tool (4242) runs under a shell named like the heavy process; a kernel thread and a process
  * stopped by someone else have the name too. */
-static const char processes[] =
-        "file proc/4242/stat 4242 (gpu-handoff) R 4000 4242 4242 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 123456 1000 100\n"
-        "file proc/4000/stat 4000 (heavy) S 1 4000 4000 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 100 1000 100\n"
-        "file proc/4000/cmdline heavy\n"
-        "file proc/888/stat 888 (heavy) S 1 888 888 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 6000 1000 100\n"
-        "file proc/888/cmdline heavy\n"
-        "file proc/889/stat 889 (heavy) T 1 889 889 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 6001 1000 100\n"
-        "file proc/889/cmdline heavy\n"
-        "file proc/50/stat 50 (heavy) S 2 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 30 0 0\n"
-        "file proc/50/cmdline\n"
-        "file proc/900/stat 900 (sshd) S 1 900 900 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 7000 1000 100\n"
-        "file proc/900/cmdline sshd\n";
+#define PROCESSES                                                                                              \
+        "file proc/4242/stat 4242 (gpu-handoff) R 4000 4242 4242 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 123456 1000 100\n" \
+        "file proc/4000/stat 4000 (heavy) S 1 4000 4000 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 100 1000 100\n" \
+        "file proc/4000/cmdline heavy\n" \
+        "file proc/888/stat 888 (heavy) S 1 888 888 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 6000 1000 100\n" \
+        "file proc/888/cmdline heavy\n" \
+        "file proc/889/stat 889 (heavy) T 1 889 889 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 6001 1000 100\n" \
+        "file proc/889/cmdline heavy\n" \
+        "file proc/50/stat 50 (heavy) S 2 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 30 0 0\n" \
+        "file proc/50/cmdline\n" \
+        "file proc/900/stat 900 (sshd) S 1 900 900 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 7000 1000 100\n" \
+        "file proc/900/cmdline sshd\n"
+static const char processes[] = PROCESSES;
 
 static void test_stop_processes(void **state)
 {
@@ -425,6 +430,81 @@ static void test_nothing_configured(void **state)
         machine_free(m);
 }
 
+/* ---- the snapshot --------------------------------------------------------------------------- */
+
+static void assert_same_plan(const struct plan *a, const struct plan *b)
+{
+        assert_int_equal(a->n_steps, b->n_steps);
+        for (size_t i = 0; i < a->n_steps; i++) {
+                assert_int_equal(a->steps[i].kind, b->steps[i].kind);
+                assert_true((a->steps[i].skip == NULL) == (b->steps[i].skip == NULL));
+                if (a->steps[i].skip)
+                        assert_string_equal(a->steps[i].skip, b->steps[i].skip);
+                assert_int_equal(a->steps[i].n_args, b->steps[i].n_args);
+                for (size_t k = 0; k < a->steps[i].n_args; k++)
+                        assert_string_equal(a->steps[i].args[k], b->steps[i].args[k]);
+        }
+        assert_int_equal(a->n_notes, b->n_notes);
+        for (size_t i = 0; i < a->n_notes; i++)
+                assert_string_equal(a->notes[i], b->notes[i]);
+}
+
+/* plan_room() reads nothing but the snapshot: planned again with every read failing (the
+ * snapshot's and the context's root an empty tree), every step, value and note is the same. */
+static void test_plan_from_snapshot_alone(void **state)
+{
+        static char *names[] = {(char *)"heavy", (char *)"nosuch", NULL};
+        static char *freeze[] = {(char *)"backup.service", NULL};
+        static char *units[] = {(char *)"system.slice", (char *)"gone.slice", NULL};
+        struct machine *m = machine_with(PROCESSES "kernel 6.8.0-1-amd64\nmodule zfs loaded\n"
+                                         "file sys/fs/cgroup/cgroup.controllers cpuset cpu io memory pids\n"
+                                         "file sys/fs/cgroup/cgroup.subtree_control memory\n"
+                                         "file sys/fs/cgroup/system.slice/cgroup.subtree_control\n"
+                                         "file sys/fs/cgroup/system.slice/cpuset.cpus 0-5\n"
+                                         "file sys/bus/workqueue/devices/writeback/cpumask ff\n"
+                                         "file proc/irq/0/smp_affinity_list 0\n"
+                                         "file proc/irq/24/smp_affinity_list 0-7\n");
+        struct test_tree *empty = test_tree_new("test-room-empty");
+        struct plan *expected, *p = calloc(1, sizeof(*p));
+        struct handoff_ctx ctx = m->t->ctx;
+        struct host *h = NULL;
+        char *error = NULL;
+
+        m->c.freeze_units = freeze;
+        m->c.freeze_processes = names;
+        m->c.housekeeping = (char *)"0-1";
+        m->c.cpu_units = units;
+        m->c.writeback = true;
+        m->c.irq_affinity = true;
+        m->c.drop_caches = true;
+        m->c.hugepages = 64 << 20;
+        expected = room_plan(m, 0, NULL);
+        assert_true(expected->n_steps >= 8);
+
+        assert_non_null(p);
+        assert_int_equal(host_read(m->t->ctx.sr, NULL, HOST_PLATFORM, &h), 0);
+        assert_int_equal(plan_room_read(h, &m->c, &m->t->self), 0);
+        h->sr = empty->sr;
+        ctx.sr = empty->sr;
+        if (plan_room(h, &ctx, &m->c, p, &error) < 0)
+                fail_msg("plan_room on the snapshot alone: %s", error);
+        assert_same_plan(expected, p);
+
+        /* and without the room facts there is nothing to plan from */
+        plan_free(p);
+        p = calloc(1, sizeof(*p));
+        assert_non_null(p);
+        host_free(h);
+        assert_int_equal(host_read(m->t->ctx.sr, NULL, HOST_PLATFORM, &h), 0);
+        assert_int_equal(plan_room(h, &ctx, &m->c, p, &error), -EINVAL);
+        free(error);
+        host_free(h);
+        plan_free(p);
+        plan_free(expected);
+        test_tree_free(empty);
+        machine_free(m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -434,6 +514,7 @@ int main(void)
                 cmocka_unit_test(test_hugepages_node_and_size),
                 cmocka_unit_test(test_compaction_zfs),
                 cmocka_unit_test(test_stop_processes),
+                cmocka_unit_test(test_plan_from_snapshot_alone),
                 cmocka_unit_test(test_freeze_units),
                 cmocka_unit_test(test_cpus_systemd_without_bus),
                 cmocka_unit_test(test_cpus_cgroupfs),

@@ -143,7 +143,7 @@ int test_attach_with(const struct handoff_ctx *ctx, const struct process_id *sel
         assert_int_equal(host_read(ctx->sr, NULL, HOST_PLATFORM, &h), 0);
         if (plan_attach(h, NULL, 0, &opts, &p, &error) < 0)
                 fail_msg("plan: %s", error);
-        if (room && plan_room(ctx, room, self, p, &error) < 0)
+        if (room && (plan_room_read(h, room, self) < 0 || plan_room(h, ctx, room, p, &error) < 0))
                 fail_msg("plan_room: %s", error);
         r = transition_attach(ctx, self, "attach", p, &run, &error);
         if (ret_run)
