@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The one recursive remover of the tests (see tree-remove.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
