@@ -7,7 +7,6 @@
  *   bench-engine [CYCLES]     default 200; prints the figures and a PASS/FAIL line per target */
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "handoff/transition.h"
 #include "kmodel.h"
 #include "testbed-host.h"
+#include "tree-remove.h"
 
 #define TARGET_OVERHEAD_USEC 5000
 
@@ -59,11 +59,6 @@ static int timed_unload(void *u, const struct sysroot *sr, const char *name)
 }
 
 static const struct kernel_ops timed_ops = {timed_write, timed_load, timed_unload};
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
 
 static int compare_u64(const void *a, const void *b)
 {
@@ -154,7 +149,7 @@ int main(int argc, char **argv)
         }
         kmodel_free(km);
         sysroot_free(sr);
-        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        tree_remove(dir);
         free(total);
         free(kernel);
         return r;

@@ -4,7 +4,7 @@
 /* The commands seam: every program a change runs (update-initramfs, a daemon's reload...) goes
  * through command_run(). The real seam forks and execs the argv array as it is, never a shell
  * string, in a clean environment, under a deadline; unit tests put a recorder behind it
- * (tests/unit/fake-commands.h) that keeps every argv and can fail any one call.
+ * (tests/support/fake-commands.h) that keeps every argv and can fail any one call.
  *
  * Library code: 0 or -errno, with one line in *ret_error in the user's terms ("update-initramfs
  * failed (exit status 1): E: /boot is full"); never prints. */

@@ -22,6 +22,7 @@
 #include "basic/parse.h"
 #include "kmodel.h"
 #include "room.h"
+#include "tree-remove.h"
 
 #define VFIO_PCI "vfio-pci"
 #define PCI_DRIVERS "sys/bus/pci/drivers"
@@ -196,42 +197,6 @@ static int subtree_restore(int rootfd, const struct subtree *t)
         return 0;
 }
 
-static int rm_rf_at(int rootfd, const char *path)
-{
-        struct stat st;
-
-        if (fstatat(rootfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : negative_errno();
-        if (S_ISDIR(st.st_mode)) {
-                _cleanup_closedir_ DIR *d = NULL;
-                struct dirent *de;
-                int fd = openat(rootfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), r;
-
-                if (fd < 0)
-                        return negative_errno();
-                d = fdopendir(fd);
-                if (!d) {
-                        r = negative_errno();
-                        close(fd);
-                        return r;
-                }
-                while ((de = readdir(d))) {
-                        _cleanup_free_ char *sub = NULL;
-
-                        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                                continue;
-                        if (asprintf(&sub, "%s/%s", path, de->d_name) < 0)
-                                return -ENOMEM;
-                        r = rm_rf_at(rootfd, sub);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        if (unlinkat(rootfd, path, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
-                return negative_errno();
-        return 0;
-}
-
 /* ---- the model ---- */
 
 struct kdev {
@@ -310,7 +275,7 @@ static int take_away(struct kmodel *m, const struct strv *roots, struct subtree 
         for (size_t i = 0; r >= 0 && i < roots->n; i++)
                 r = subtree_capture(m->rootfd, roots->v[i], saved);
         for (size_t i = 0; r >= 0 && i < roots->n; i++)
-                r = rm_rf_at(m->rootfd, roots->v[i]);
+                r = tree_remove_at(m->rootfd, roots->v[i]);
         if (r < 0)
                 subtree_done(saved);
         return r;
@@ -737,7 +702,7 @@ static int remove_firmware_framebuffers(struct kmodel *m)
                                 if (r < 0)
                                         return r;
                         }
-                        r = rm_rf_at(m->rootfd, dir);
+                        r = tree_remove_at(m->rootfd, dir);
                         if (r < 0)
                                 return r;
                 }
@@ -1681,7 +1646,7 @@ static int kmodel_signal_process(void *userdata, const struct sysroot *sr, const
                 ;
         else if (r >= 0 && (sig == SIGKILL || (sig == SIGTERM && id->pid != m->ignores_term))) {
                 snprintf(path, sizeof(path), "proc/%d", (int)id->pid);
-                r = rm_rf_at(m->rootfd, path);
+                r = tree_remove_at(m->rootfd, path);
         }
         op_end(m, op, r);
         return r < 0 ? r : 0;

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,6 +22,7 @@
 #include "fakehost.h"
 #include "kmodel.h"
 #include "snapshot.h"
+#include "tree-remove.h"
 
 /* The test bed's VM (testbed.md §4): std VGA + HDA behind a root port in group 3, fbcon on the
  * firmware framebuffer, vfio-pci not loaded. */
@@ -106,11 +106,6 @@ static struct host *host_new(const char *description)
         return host_build(description, NULL);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
-
 static void host_free(struct host *h)
 {
         for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
@@ -118,7 +113,7 @@ static void host_free(struct host *h)
                         live[i] = NULL;
         kmodel_free(h->m);
         sysroot_free(h->sr);
-        nftw(h->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        tree_remove(h->dir);
         free(h);
 }
 
@@ -971,7 +966,7 @@ static void test_snapshot(void **state)
         free(a);
         free(b);
         assert_null(tree_snapshot(P("no-such-dir"), NULL));
-        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        tree_remove(dir);
 #undef P
 }
 

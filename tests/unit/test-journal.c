@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -26,6 +25,7 @@
 #include "basic/sysroot.h"
 #include "change/journal.h"
 #include "handoff/transition.h"
+#include "tree-remove.h"
 
 static char root[PATH_MAX];
 static struct sysroot *sr;
@@ -108,16 +108,11 @@ static int setup(void **state)
         return sysroot_open(root, &sr);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
-
 static int teardown(void **state)
 {
         sysroot_free(sr);
         sr = NULL;
-        return nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        return tree_remove(root);
 }
 
 static struct journal_state *parse_ok(const char *text)

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +22,7 @@
 #include "basic/macro.h"
 #include "change/dir.h"
 #include "change/lock.h"
+#include "tree-remove.h"
 
 /* The hand-over's directory: what the lock guards is the same wherever it is. */
 #define RUN_DIR "run/gpu-handoff"
@@ -119,15 +119,10 @@ static struct tree *tree_new(bool with_self)
         return t;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
-
 static void tree_free(struct tree *t)
 {
         sysroot_free(t->sr);
-        nftw(t->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        tree_remove(t->dir);
         free(t);
 }
 

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@
 
 #include "basic/macro.h"
 #include "basic/sysroot.h"
+#include "tree-remove.h"
 
 static char tree[] = "/tmp/test-sysroot.XXXXXX";
 /* A file outside the tree that a link inside it names absolutely. */
@@ -77,15 +77,10 @@ static int setup_tree(void **state)
         return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
-
 static int remove_tree(void **state)
 {
         unlink(outside);
-        return nftw(tree, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        return tree_remove(tree);
 }
 
 static void test_open_missing_root(void **state)

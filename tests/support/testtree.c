@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +16,7 @@
 #include "kmodel.h"
 #include "snapshot.h"
 #include "testtree.h"
+#include "tree-remove.h"
 
 static struct test_tree *make(const char *name, const char *description)
 {
@@ -87,17 +87,12 @@ void test_tree_link(struct test_tree *t, const char *target, const char *rel)
         assert_int_equal(symlink(target, path), 0);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path);
-}
-
 void test_tree_free(struct test_tree *t)
 {
         if (!t)
                 return;
         sysroot_free(t->sr);
-        nftw(t->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        tree_remove(t->dir);
         free(t);
 }
 
