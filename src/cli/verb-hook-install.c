@@ -219,7 +219,7 @@ const struct verb hook_install_verbs[] = {
          .summary = "put the hook where the installed libvirt runs it: the link\n"
                     "/etc/libvirt/hooks/qemu.d/gpu-handoff (libvirt 6.5 and later), else\n"
                     "/etc/libvirt/hooks/qemu. A hook of yours there is kept, never replaced.\n"
-                    "What it makes is recorded in /var/lib/gpu-handoff/hook-install."},
+                    "What it makes is journaled in /var/lib/gpu-handoff/hook/journal."},
         {.name = "uninstall", .run = hook_install_verb, .summary = "remove exactly what install made"},
         {},
 };
