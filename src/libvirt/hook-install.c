@@ -671,7 +671,7 @@ static int hook_link_revert(const struct change_ctx *ctx, const struct step *s, 
 
         if (!step_file_changing(ctx)) /* apply refused, or was killed, before changing anything */
                 return 0;
-        r = step_file_open_parent(ctx->sr, path, &dfd, &name);
+        r = step_file_open_parent(ctx, path, &dfd, &name);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
