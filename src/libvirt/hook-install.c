@@ -1165,13 +1165,6 @@ int hook_install(const struct sysroot *sr, const char *binary, struct hook_repor
                 r = -ENOMEM;
                 goto out;
         }
-        /* The state directory 0755 whatever the umask (the journal's own, below it, is 0700). */
-        if (made_state && (r = mkdir_durable_at(d.varlib, "gpu-handoff", 0755)) < 0) {
-                (void)tidy_state(d.varlib); /* made, but not synced */
-                r = error_setf(ret_error, r, "cannot create %s: %s%s", HOOK_STATE_DIR_PATH, strerror(-r),
-                               r == -EACCES || r == -EPERM ? " (run it as root)" : "");
-                goto out;
-        }
         r = transaction_apply(&ctx, &hook_transaction, &self, "install", "", "gpu-handoff hook install", steps, n,
                               &run, &error);
         if (r < 0) {
