@@ -13,6 +13,7 @@
 #include "build-config.h"
 #include "basic/bitmap.h"
 #include "basic/parse.h"
+#include "basic/strv.h"
 #include "cli/cli.h"
 #include "host/cpu.h"
 
@@ -102,13 +103,6 @@ int cli_load_config_warnings(const struct cli *cli, struct config **ret, char **
         return EXIT_OK;
 }
 
-void cli_warnings_free(char **warnings)
-{
-        for (char **p = warnings; p && *p; p++)
-                free(*p);
-        free(warnings);
-}
-
 int cli_load_config(const struct cli *cli, struct config **ret)
 {
         char **warnings = NULL;
@@ -118,7 +112,7 @@ int cli_load_config(const struct cli *cli, struct config **ret)
                 return EXIT_ERROR;
         for (char **p = warnings; p && *p; p++)
                 cli_warning("%s", *p);
-        cli_warnings_free(warnings);
+        strv_free_null(warnings);
         return EXIT_OK;
 }
 

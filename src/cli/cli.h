@@ -87,6 +87,5 @@ const char *cli_quirks_path(const struct cli *cli);
  * --vm was given: prints each warning (unknown keys) as "gpu-handoff: warning: ...", an error
  * as its one line. Returns EXIT_OK with *ret set, or EXIT_ERROR with *ret NULL. */
 int cli_load_config(const struct cli *cli, struct config **ret);
-/* The same, the warnings returned (NULL-terminated, for cli_warnings_free()) instead of printed. */
+/* The same, the warnings returned (NULL-terminated, for strv_free_null()) instead of printed. */
 int cli_load_config_warnings(const struct cli *cli, struct config **ret, char ***ret_warnings);
-void cli_warnings_free(char **warnings);

@@ -40,10 +40,10 @@ static void print_human(const struct plan *p, struct pci_names *names)
                 if (s->skip)
                         printf("  %2s  %-18s skipped: %s\n", "", "", s->skip);
         }
-        if (p->n_notes > 0) {
+        if (p->notes.n > 0) {
                 printf("\nNotes:\n");
-                for (size_t i = 0; i < p->n_notes; i++) {
-                        _cleanup_free_ char *note = quote_dup(p->notes[i], SIZE_MAX); /* they name drivers */
+                for (size_t i = 0; i < p->notes.n; i++) {
+                        _cleanup_free_ char *note = quote_dup(p->notes.v[i], SIZE_MAX); /* they name drivers */
                         printf("  - %s\n", note ? note : "?");
                 }
         }
@@ -76,8 +76,8 @@ static int print_json(const struct plan *p, struct pci_names *names)
                 json_object_object_add(o, "skipped", json_string_or_null(s->skip));
                 json_object_array_add(steps, o);
         }
-        for (size_t i = 0; i < p->n_notes; i++)
-                json_object_array_add(notes, json_object_new_string(p->notes[i]));
+        for (size_t i = 0; i < p->notes.n; i++)
+                json_object_array_add(notes, json_object_new_string(p->notes.v[i]));
         return json_print(doc);
 }
 

@@ -192,25 +192,25 @@ int device_nodes_of(const struct sysroot *sr, const struct pci_device *d, char *
                 for (size_t i = 0; r >= 0 && i < ELEMENTSOF(nvidia_shared_nodes); i++)
                         r = strv_addf(&out, "%s", nvidia_shared_nodes[i]);
         }
-        if (r >= 0 && !out.v) {
-                out.v = calloc(1, sizeof(char *)); /* an empty list is still NULL-terminated */
-                if (!out.v)
-                        r = -ENOMEM;
-        }
         if (r < 0) {
                 strv_done(&out);
                 return r;
         }
-        qsort(out.v, out.n, sizeof(char *), strv_compare);
-        for (size_t i = 0; i < out.n; i++) {
-                if (n > 0 && strcmp(out.v[n - 1], out.v[i]) == 0) {
-                        free(out.v[i]);
-                        continue;
+        if (out.n) {
+                qsort(out.v, out.n, sizeof(char *), strv_compare);
+                for (size_t i = 0; i < out.n; i++) {
+                        if (n > 0 && strcmp(out.v[n - 1], out.v[i]) == 0) {
+                                free(out.v[i]);
+                                continue;
+                        }
+                        out.v[n++] = out.v[i];
                 }
-                out.v[n++] = out.v[i];
+                out.v[n] = NULL;
+                out.n = n;
         }
-        out.v[n] = NULL;
-        *ret_paths = out.v;
+        *ret_paths = strv_take(&out); /* an empty list is still NULL-terminated */
+        if (!*ret_paths)
+                return -ENOMEM;
         if (ret_n)
                 *ret_n = n;
         return 0;

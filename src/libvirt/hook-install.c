@@ -84,11 +84,6 @@ static const char *startswith(const char *s, const char *prefix)
         return strncmp(s, prefix, n) == 0 ? s + n : NULL;
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* ---- libvirt's version ---- */
 
 static unsigned long version_number(const struct libvirt_version *v)
@@ -483,9 +478,9 @@ static int scan_qemu_d(const struct sysroot *sr, int qemu_d, const struct timesp
                 entry_done(&e);
         }
         if (ret->others.n)
-                qsort(ret->others.v, ret->others.n, sizeof(char *), compare_strings);
+                qsort(ret->others.v, ret->others.n, sizeof(char *), strv_compare);
         if (ret->vm_dirs.n)
-                qsort(ret->vm_dirs.v, ret->vm_dirs.n, sizeof(char *), compare_strings);
+                qsort(ret->vm_dirs.v, ret->vm_dirs.n, sizeof(char *), strv_compare);
         return 0;
 }
 
@@ -1217,7 +1212,7 @@ static char *dir_names(int parent, const char *name)
         if (names.n) {
                 FILE *f;
                 size_t len;
-                qsort(names.v, names.n, sizeof(char *), compare_strings);
+                qsort(names.v, names.n, sizeof(char *), strv_compare);
                 f = open_memstream(&s, &len);
                 if (f) {
                         for (size_t i = 0; i < names.n; i++)
