@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "handoff/plan.h"
 #include "host/console.h"
@@ -24,12 +25,11 @@ _printf_(3, 4) static int refuse(struct builder *b, int error, const char *fmt, 
 {
         va_list ap;
 
-        if (b->error)
+        if (b->error) /* the first refusal is the plan's */
                 return b->error;
         b->error = error;
         va_start(ap, fmt);
-        if (vasprintf(&b->message, fmt, ap) < 0)
-                b->message = NULL;
+        error = verror_setf(&b->message, error, fmt, ap);
         va_end(ap);
         return error;
 }
