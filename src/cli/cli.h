@@ -77,6 +77,10 @@ const char *hook_binary(void);
 /* "gpu-handoff: message" on stderr; returns EXIT_ERROR for "return error(...)". */
 _printf_(1, 2) int cli_error(const char *fmt, ...);
 _printf_(1, 2) void cli_warning(const char *fmt, ...);
+/* A plan that could not be made (plan_attach(), plan_room()): "VERB: message", and the exit
+ * status: EXIT_ERROR for a bad or unknown device name or no memory, else EXIT_NOT_READY (the
+ * host refuses as it is). */
+int cli_plan_failed(const char *verb, int r, const char *error);
 
 /* Loads the quirks database the options name. A missing default database is a warning and
  * *ret is NULL; a malformed one, or a missing one the user named, is an error. */

@@ -210,10 +210,9 @@ static int verb_attach(struct cli *cli, int argc, char **argv)
         if (r < 0)
                 r = cli_error("cannot read the host below %s: %s", cli->root, strerror(-r));
         else if ((r = make_plan(h, devices, (size_t)argc, &opts, arg_dry_run ? &dry : &s.ctx, c, &s.self, &p,
-                                &n_gpu_steps, &error)) < 0) {
-                cli_error("attach: %s", r == -ENOMEM ? "out of memory" : error ? error : strerror(-r));
-                r = r == -EINVAL || r == -ENODEV || r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY;
-        } else if (arg_dry_run) {
+                                &n_gpu_steps, &error)) < 0)
+                r = cli_plan_failed("attach", r, error);
+        else if (arg_dry_run) {
                 r = pci_names_new(cli->pci_ids, &names);
                 if (r >= 0 && cli->json)
                         r = print_json(p, names);
