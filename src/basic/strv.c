@@ -10,8 +10,17 @@
 int strv_addf(struct strv *s, const char *fmt, ...)
 {
         va_list ap;
-        char *x;
         int r;
+
+        va_start(ap, fmt);
+        r = strv_addv(s, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int strv_addv(struct strv *s, const char *fmt, va_list ap)
+{
+        char *x;
 
         if (s->n + 2 > s->cap) {
                 size_t cap = s->cap ? s->cap * 2 : 8;
@@ -21,10 +30,7 @@ int strv_addf(struct strv *s, const char *fmt, ...)
                 s->v = v;
                 s->cap = cap;
         }
-        va_start(ap, fmt);
-        r = vasprintf(&x, fmt, ap);
-        va_end(ap);
-        if (r < 0)
+        if (vasprintf(&x, fmt, ap) < 0)
                 return -ENOMEM;
         s->v[s->n++] = x;
         s->v[s->n] = NULL;

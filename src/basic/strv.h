@@ -5,6 +5,7 @@
  * either the NULL-terminated array (strv_take(), freed by strv_free_null()) or the array with
  * its count (freed by strv_free()). */
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "basic/macro.h"
@@ -16,6 +17,7 @@ struct strv {
 
 /* Appends a formatted copy; -ENOMEM leaves the list as it was. */
 _printf_(2, 3) int strv_addf(struct strv *s, const char *fmt, ...);
+_printf_(2, 0) int strv_addv(struct strv *s, const char *fmt, va_list ap);
 void strv_done(struct strv *s);
 /* The NULL-terminated array, never NULL on success: an empty list when nothing was added. s is
  * left empty. NULL: out of memory (s as it was). */

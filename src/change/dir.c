@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include "basic/error.h"
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "change/dir.h"
 
-/* Makes every parent of dir that is missing, 0755, in order. */
+/* Makes every parent of dir that is missing, in order: 0755 whatever the umask (what is below
+ * them is for everyone to find, the directory itself is not), each synced into its parent. */
 static int make_parents(const struct sysroot *sr, const char *dir)
 {
         char path[PATH_MAX];
@@ -21,9 +23,28 @@ static int make_parents(const struct sysroot *sr, const char *dir)
                 return -ENAMETOOLONG;
         memcpy(path, dir, n + 1);
         for (char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+                _cleanup_close_ int fd = -1, parent_fd = -1;
+                char *name;
+                int r;
+
                 *p = '\0';
-                if (mkdirat(sr->fd, path, 0755) < 0 && errno != EEXIST)
-                        return negative_errno();
+                fd = sysroot_openat(sr, path, O_PATH | O_DIRECTORY);
+                if (fd == -ENOENT) {
+                        name = strrchr(path, '/');
+                        if (name)
+                                *name = '\0';
+                        parent_fd = sysroot_openat(sr, name ? path : ".", O_RDONLY | O_DIRECTORY);
+                        if (name)
+                                *name++ = '/';
+                        else
+                                name = path;
+                        if (parent_fd < 0)
+                                return parent_fd;
+                        r = mkdir_durable_at(parent_fd, name, 0755);
+                        if (r < 0 && r != -EEXIST)
+                                return r;
+                } else if (fd < 0)
+                        return fd;
                 *p = '/';
         }
         return 0;

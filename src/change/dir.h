@@ -10,7 +10,8 @@
 #include "basic/sysroot.h"
 
 /* Opens dir (relative, below the root) as a directory fd. With create, makes what is missing: its
- * parents 0755 (a fake root may lack run/), itself 0700, and fsyncs the parent of what it made.
+ * parents 0755 whatever the umask (a fake root may lack run/), itself 0700, and fsyncs the parent
+ * of each directory it made.
  * -ELOOP when dir is a symlink, -ENOTDIR when it is something else that is not a directory,
  * -EPERM when it is owned by another user or writable by group or others; with a message in
  * *ret_error (may be NULL) naming dir. */

@@ -534,23 +534,17 @@ struct parser {
         struct journal_state *st;
 };
 
+/* error_setf_at() at the line being parsed; -ENOMEM when the message cannot be made. Parsing
+ * stops at the first error, so there is only ever one. */
 _printf_(2, 3) static int parse_error(struct parser *ps, const char *fmt, ...)
 {
-        _cleanup_free_ char *msg = NULL;
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
+        r = verror_setf_at(&ps->error, -EBADMSG, ps->filename, ps->line, fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        free(ps->error);
-        if (asprintf(&ps->error, "%s:%zu: %s", ps->filename, ps->line, msg) < 0) {
-                ps->error = NULL;
-                return -ENOMEM;
-        }
-        return -EBADMSG;
+        return ps->error ? r : -ENOMEM;
 }
 
 /* Journal text is printable ASCII once checked, so quoting only has to keep it short. */

@@ -40,33 +40,89 @@ static int note_changing(const struct change_ctx *ctx, const char *path, char **
 
 /* ---- what is at a path ---- */
 
-int step_file_open_parent(const struct sysroot *sr, const char *path, int *ret, const char **ret_name)
+/* Whether a and b name the same absolute path, repeated slashes and a trailing one aside. */
+static bool same_path(const char *a, const char *b)
 {
+        for (;;) {
+                while (*a == '/')
+                        a++;
+                while (*b == '/')
+                        b++;
+                if (!*a || !*b)
+                        return !*a && !*b;
+                for (; *a && *a != '/' && *a == *b; a++, b++)
+                        ;
+                if ((*a && *a != '/') || (*b && *b != '/'))
+                        return false;
+        }
+}
+
+/* Whether the transaction makes the directory path[0..len): a make-dir step of its journal. */
+static bool made_by_transaction(const struct change_ctx *ctx, const char *path, size_t len)
+{
+        const struct journal_state *st = ctx->journal ? journal_get_state(ctx->journal) : NULL;
+        _cleanup_free_ char *dir = strndup(path, len);
+
+        if (!dir)
+                return true; /* out of memory: the strict way */
+        for (size_t i = 0; st && i < st->n_steps; i++) {
+                const struct journal_step *js = &st->steps[i];
+                if (strcmp(js->kind, STEP_FILE_MAKE_DIR) == 0 && js->n_args > 0 && same_path(js->args[0], dir))
+                        return true;
+        }
+        return false;
+}
+
+int step_file_open_parent(const struct change_ctx *ctx, const char *path, int *ret, const char **ret_name)
+{
+        _cleanup_free_ char *above = NULL;
         _cleanup_close_ int fd = -1;
-        const char *p = path, *slash;
+        const char *p = path, *slash, *walk = NULL, *name = NULL;
 
         if (path[0] != '/')
                 return -EINVAL;
-        fd = openat(sr->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        /* Every component checked first; walk: the first directory the transaction makes. */
+        for (p = path;;) {
+                size_t n;
+
+                while (*p == '/')
+                        p++;
+                slash = strchr(p, '/');
+                n = slash ? (size_t)(slash - p) : strlen(p);
+                if (n == 0 || n > NAME_MAX || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+                        return -EINVAL;
+                if (!slash)
+                        break;
+                if (!slash[strspn(slash, "/")]) /* a trailing slash: no name */
+                        return -EINVAL;
+                if (!walk && made_by_transaction(ctx, path, (size_t)(slash - path)))
+                        walk = p;
+                p = slash + 1;
+        }
+        name = p;
+        /* What lies above it is the host's, and may be a symlink inside the root (a distribution's
+         * /etc/libvirt, or /etc itself): resolved through the root. */
+        above = strndup(path, (size_t)((walk ? walk : name) - path));
+        if (!above)
+                return -ENOMEM;
+        fd = sysroot_openat(ctx->sr, above, O_RDONLY | O_DIRECTORY);
         if (fd < 0)
-                return negative_errno();
-        for (;;) {
+                return fd;
+        /* What the transaction made is opened one component at a time, never through a symlink:
+         * one that is there now was put there by someone else. */
+        for (p = walk; p;) {
                 char comp[NAME_MAX + 1];
                 size_t n;
                 int next;
 
                 while (*p == '/')
                         p++;
-                slash = strchr(p, '/');
-                if (!slash)
+                if (p == name)
                         break;
+                slash = strchr(p, '/');
                 n = (size_t)(slash - p);
-                if (n == 0 || n > NAME_MAX)
-                        return -EINVAL;
                 memcpy(comp, p, n);
                 comp[n] = '\0';
-                if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
-                        return -EINVAL;
                 next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (next < 0) {
                         struct stat st;
@@ -80,10 +136,8 @@ int step_file_open_parent(const struct sysroot *sr, const char *path, int *ret, 
                 fd = next;
                 p = slash + 1;
         }
-        if (!*p || strcmp(p, ".") == 0 || strcmp(p, "..") == 0 || strlen(p) > NAME_MAX)
-                return -EINVAL;
         *ret = TAKE_FD(fd);
-        *ret_name = p;
+        *ret_name = name;
         return 0;
 }
 
@@ -345,7 +399,7 @@ static int apply_find(const struct change_ctx *ctx, const char *path, int *ret_d
                       struct entry *ret, char **message)
 {
         _cleanup_close_ int dfd = -1;
-        int r = step_file_open_parent(ctx->sr, path, &dfd, ret_name);
+        int r = step_file_open_parent(ctx, path, &dfd, ret_name);
 
         if (r < 0)
                 return io_fail(message, r, "open the directory of", path);
@@ -400,7 +454,7 @@ static int revert_find(const struct change_ctx *ctx, const char *path, int *ret_
                        struct entry *ret, char **message)
 {
         _cleanup_close_ int dfd = -1;
-        int r = step_file_open_parent(ctx->sr, path, &dfd, ret_name);
+        int r = step_file_open_parent(ctx, path, &dfd, ret_name);
 
         if (r == -ENOENT)
                 return 0;
@@ -479,7 +533,7 @@ static int existing_revert(const struct change_ctx *ctx, const struct step *s, b
         struct entry img = {0}, e = {0};
         int r;
 
-        r = step_file_open_parent(ctx->sr, path, &dfd, &name);
+        r = step_file_open_parent(ctx, path, &dfd, &name);
         if (r < 0)
                 return io_fail(message, r, "open the directory of", path);
         atomic_write_leftover_remove(dfd, name);
@@ -621,7 +675,7 @@ static int make_dir_revert(const struct change_ctx *ctx, const struct step *s, c
         struct stat st;
         int r;
 
-        r = step_file_open_parent(ctx->sr, path, &dfd, &name);
+        r = step_file_open_parent(ctx, path, &dfd, &name);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)

@@ -12,8 +12,10 @@
  * A file's before-image is written next to the journal (the journal's directory, DIR/before-I
  * for step I), durably, and announced with the note "before-image" before the file is changed;
  * revert restores it and removes it. Paths are absolute host paths ("/etc/modprobe.d/x.conf"),
- * opened below the sysroot one component at a time with O_NOFOLLOW: a symlink on the way is
- * refused (-ELOOP), never followed. All writes go through basic/fileio.
+ * opened below the sysroot: the directories above the first one the transaction makes are the
+ * host's and resolve through the root, symlinks inside it included (/etc/libvirt, or /etc itself,
+ * may be one); from there on, each component is opened with O_NOFOLLOW and a symlink is refused
+ * (-ELOOP), never followed, as the file itself never is. All writes go through basic/fileio.
  *
  * Kinds and their arguments (CONTENT is the file's bytes; EXPECT is file_digest() of the file
  * the plan read):
@@ -58,12 +60,15 @@ char *step_make_dir_describe(const struct step *s);
         {"replace-file", step_file_replace_describe, &step_file_replace_ops, STEP_FILE_NOTE_ROOM}
 #define STEP_KIND_REMOVE_FILE {"remove-file", step_file_remove_describe, &step_file_remove_ops, STEP_FILE_NOTE_ROOM}
 #define STEP_KIND_SYMLINK {"symlink", step_symlink_describe, &step_symlink_ops, STEP_FILE_NOTE_ROOM}
-#define STEP_KIND_MAKE_DIR {"make-dir", step_make_dir_describe, &step_make_dir_ops, STEP_FILE_NOTE_ROOM}
+#define STEP_FILE_MAKE_DIR "make-dir" /* the kind's name: the journal says which directories a transaction makes */
+#define STEP_KIND_MAKE_DIR {STEP_FILE_MAKE_DIR, step_make_dir_describe, &step_make_dir_ops, STEP_FILE_NOTE_ROOM}
 
-/* The directory holding path (absolute, as on the host), opened from the root one component at a
- * time with O_NOFOLLOW (-ELOOP for a symlink on the way, -EINVAL for "." or ".." in it); *ret_name
- * points into path at the last component. For a domain's own steps on files. */
-int step_file_open_parent(const struct sysroot *sr, const char *path, int *ret_dirfd, const char **ret_name);
+/* The directory holding path (absolute, as on the host); *ret_name points into path at the last
+ * component. The directories the transaction makes (its journal's make-dir steps) are opened one
+ * component at a time with O_NOFOLLOW (-ELOOP for a symlink there); those above them resolve
+ * through the root, following symlinks inside it. -EINVAL for "." or ".." in path, or no last
+ * component. For a domain's own steps on files. */
+int step_file_open_parent(const struct change_ctx *ctx, const char *path, int *ret_dirfd, const char **ret_name);
 
 /* For a domain's own revert of a symlink, create-file or make-dir step: whether its apply got as
  * far as the change (its "changing" note); false when it refused or was killed before. */

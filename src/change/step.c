@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/error.h"
 #include "change/journal.h"
 #include "change/step.h"
 
@@ -42,13 +43,13 @@ int step_fail(char **message, int error, const char *fmt, ...)
 {
         va_list ap;
 
-        if (message) {
+        if (message) { /* the latest failure is the step's */
                 free(*message);
-                va_start(ap, fmt);
-                if (vasprintf(message, fmt, ap) < 0)
-                        *message = NULL;
-                va_end(ap);
+                *message = NULL;
         }
+        va_start(ap, fmt);
+        error = verror_setf(message, error, fmt, ap);
+        va_end(ap);
         return error;
 }
 

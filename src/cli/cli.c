@@ -13,28 +13,41 @@
 #include "build-config.h"
 #include "basic/bitmap.h"
 #include "basic/parse.h"
+#include "basic/strv.h"
 #include "cli/cli.h"
 #include "host/cpu.h"
+
+/* One line on stderr: the prefix, then the message. */
+_printf_(2, 0) static void say(const char *prefix, const char *fmt, va_list ap)
+{
+        fputs(prefix, stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+}
 
 int cli_error(const char *fmt, ...)
 {
         va_list ap;
-        fputs("gpu-handoff: ", stderr);
+
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        say("gpu-handoff: ", fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
         return EXIT_ERROR;
 }
 
 void cli_warning(const char *fmt, ...)
 {
         va_list ap;
-        fputs("gpu-handoff: warning: ", stderr);
+
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        say("gpu-handoff: warning: ", fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
+}
+
+int cli_plan_failed(const char *verb, int r, const char *error)
+{
+        cli_error("%s: %s", verb, r == -ENOMEM ? "out of memory" : error ? error : strerror(-r));
+        return r == -EINVAL || r == -ENODEV || r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY;
 }
 
 /* The database the tool reads unless told otherwise: the installed one, or, for a binary run
@@ -102,13 +115,6 @@ int cli_load_config_warnings(const struct cli *cli, struct config **ret, char **
         return EXIT_OK;
 }
 
-void cli_warnings_free(char **warnings)
-{
-        for (char **p = warnings; p && *p; p++)
-                free(*p);
-        free(warnings);
-}
-
 int cli_load_config(const struct cli *cli, struct config **ret)
 {
         char **warnings = NULL;
@@ -118,7 +124,7 @@ int cli_load_config(const struct cli *cli, struct config **ret)
                 return EXIT_ERROR;
         for (char **p = warnings; p && *p; p++)
                 cli_warning("%s", *p);
-        cli_warnings_free(warnings);
+        strv_free_null(warnings);
         return EXIT_OK;
 }
 

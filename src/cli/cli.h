@@ -77,6 +77,10 @@ const char *hook_binary(void);
 /* "gpu-handoff: message" on stderr; returns EXIT_ERROR for "return error(...)". */
 _printf_(1, 2) int cli_error(const char *fmt, ...);
 _printf_(1, 2) void cli_warning(const char *fmt, ...);
+/* A plan that could not be made (plan_attach(), plan_room()): "VERB: message", and the exit
+ * status: EXIT_ERROR for a bad or unknown device name or no memory, else EXIT_NOT_READY (the
+ * host refuses as it is). */
+int cli_plan_failed(const char *verb, int r, const char *error);
 
 /* Loads the quirks database the options name. A missing default database is a warning and
  * *ret is NULL; a malformed one, or a missing one the user named, is an error. */
@@ -87,6 +91,5 @@ const char *cli_quirks_path(const struct cli *cli);
  * --vm was given: prints each warning (unknown keys) as "gpu-handoff: warning: ...", an error
  * as its one line. Returns EXIT_OK with *ret set, or EXIT_ERROR with *ret NULL. */
 int cli_load_config(const struct cli *cli, struct config **ret);
-/* The same, the warnings returned (NULL-terminated, for cli_warnings_free()) instead of printed. */
+/* The same, the warnings returned (NULL-terminated, for strv_free_null()) instead of printed. */
 int cli_load_config_warnings(const struct cli *cli, struct config **ret, char ***ret_warnings);
-void cli_warnings_free(char **warnings);

@@ -40,10 +40,10 @@ static void print_human(const struct plan *p, struct pci_names *names)
                 if (s->skip)
                         printf("  %2s  %-18s skipped: %s\n", "", "", s->skip);
         }
-        if (p->n_notes > 0) {
+        if (p->notes.n > 0) {
                 printf("\nNotes:\n");
-                for (size_t i = 0; i < p->n_notes; i++) {
-                        _cleanup_free_ char *note = quote_dup(p->notes[i], SIZE_MAX); /* they name drivers */
+                for (size_t i = 0; i < p->notes.n; i++) {
+                        _cleanup_free_ char *note = quote_dup(p->notes.v[i], SIZE_MAX); /* they name drivers */
                         printf("  - %s\n", note ? note : "?");
                 }
         }
@@ -76,8 +76,8 @@ static int print_json(const struct plan *p, struct pci_names *names)
                 json_object_object_add(o, "skipped", json_string_or_null(s->skip));
                 json_object_array_add(steps, o);
         }
-        for (size_t i = 0; i < p->n_notes; i++)
-                json_object_array_add(notes, json_object_new_string(p->notes[i]));
+        for (size_t i = 0; i < p->notes.n; i++)
+                json_object_array_add(notes, json_object_new_string(p->notes.v[i]));
         return json_print(doc);
 }
 
@@ -210,10 +210,9 @@ static int verb_attach(struct cli *cli, int argc, char **argv)
         if (r < 0)
                 r = cli_error("cannot read the host below %s: %s", cli->root, strerror(-r));
         else if ((r = make_plan(h, devices, (size_t)argc, &opts, arg_dry_run ? &dry : &s.ctx, c, &s.self, &p,
-                                &n_gpu_steps, &error)) < 0) {
-                cli_error("attach: %s", r == -ENOMEM ? "out of memory" : error ? error : strerror(-r));
-                r = r == -EINVAL || r == -ENODEV || r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY;
-        } else if (arg_dry_run) {
+                                &n_gpu_steps, &error)) < 0)
+                r = cli_plan_failed("attach", r, error);
+        else if (arg_dry_run) {
                 r = pci_names_new(cli->pci_ids, &names);
                 if (r >= 0 && cli->json)
                         r = print_json(p, names);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "basic/strv.h"
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "cli/verbs.h"
@@ -120,7 +121,7 @@ static int verb_config(struct cli *cli, int argc, char **argv)
         for (char **p = warnings; p && *p; p++)
                 cli_warning("%s", *p);
         r = cli->json ? print_json(cli, c, warnings) : print_text(cli, c);
-        cli_warnings_free(warnings);
+        strv_free_null(warnings);
         return r;
 }
 

@@ -189,13 +189,9 @@ static int hook_install_verb(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(hook_report_freep) struct hook_report *rep = NULL;
         _cleanup_free_ char *error = NULL;
-        bool install = strcmp(argv[0], "install") == 0;
+        bool install = strcmp(argv[0], "install") == 0; /* else uninstall: verb-hook.c dispatches only these */
         int r;
 
-        if (!install && strcmp(argv[0], "uninstall") != 0)
-                return cli_error("hook: \"%s\" is neither install nor uninstall (libvirt runs the hook itself, with "
-                                 "VM OP SUBOP EXTRA; see gpu-handoff hook --help)",
-                                 argv[0]);
         r = install ? hook_install(cli->sr, hook_binary(), &rep, &error)
                     : hook_uninstall(cli->sr, &rep, &error);
         if (r < 0) {
@@ -219,7 +215,7 @@ const struct verb hook_install_verbs[] = {
          .summary = "put the hook where the installed libvirt runs it: the link\n"
                     "/etc/libvirt/hooks/qemu.d/gpu-handoff (libvirt 6.5 and later), else\n"
                     "/etc/libvirt/hooks/qemu. A hook of yours there is kept, never replaced.\n"
-                    "What it makes is recorded in /var/lib/gpu-handoff/hook-install."},
+                    "What it makes is journaled in /var/lib/gpu-handoff/hook/journal."},
         {.name = "uninstall", .run = hook_install_verb, .summary = "remove exactly what install made"},
         {},
 };

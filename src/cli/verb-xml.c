@@ -222,10 +222,8 @@ static int verb_xml(struct cli *cli, int argc, char **argv)
         if (r != EXIT_OK)
                 return r;
         r = plan_attach(h, g ? (char *const[]){g->dev->address} : NULL, g ? 1 : 0, &opts, &p, &error);
-        if (r < 0) {
-                cli_error("xml: %s", r == -ENOMEM ? "out of memory" : error ? error : strerror(-r));
-                return r == -EINVAL || r == -ENODEV || r == -ENOMEM ? EXIT_ERROR : EXIT_NOT_READY;
-        }
+        if (r < 0)
+                return cli_plan_failed("xml", r, error);
         if (!g && !(g = p->gpu)) /* without a name, attach's own choice */
                 return cli_error("xml: attach would lend no GPU on this host (gpu-handoff attach --dry-run shows why)");
         fill_functions(h, g, p, &s);

@@ -180,45 +180,6 @@ static const char *quote(const char *s, char buf[static QUOTE_BUF])
         return buf;
 }
 
-/* Sets *why to the message and returns -EINVAL (-ENOMEM when the message cannot be made). */
-_printf_(2, 3) static int invalid(char **why, const char *fmt, ...)
-{
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(why, fmt, ap);
-        va_end(ap);
-        if (r < 0) {
-                *why = NULL;
-                return -ENOMEM;
-        }
-        return -EINVAL;
-}
-
-/* "FILE:LINE: message" ("FILE: message" for line 0, the message alone for no FILE) into
- * *ret_error when it is not NULL; returns error. */
-_printf_(5, 6) static int fail(int error, char **ret_error, const char *file, unsigned line, const char *fmt,
-                               ...)
-{
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-        int r;
-
-        if (!ret_error)
-                return error;
-        va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return error;
-        if (!file)
-                return error_setf(ret_error, error, "%s", msg);
-        if (line > 0)
-                return error_setf(ret_error, error, "%s:%u: %s", file, line, msg);
-        return error_setf(ret_error, error, "%s: %s", file, msg);
-}
-
 /* Value types */
 
 struct value {
@@ -257,7 +218,8 @@ static int parse_bool_word(const char *s, bool *ret)
 static int parse_bool(const char *s, struct value *ret, char **why)
 {
         if (parse_bool_word(s, &ret->b) < 0)
-                return invalid(why, "not a boolean; expected yes or no (also true/false, on/off, 1/0)");
+                return error_setf(why, -EINVAL,
+                                  "not a boolean; expected yes or no (also true/false, on/off, 1/0)");
         return 0;
 }
 
@@ -296,22 +258,24 @@ static int parse_duration(const char *s, struct value *ret, char **why)
 
         r = parse_number(s, &n, &unit);
         if (r < 0)
-                return invalid(why,
-                               "not a duration; expected a whole number with a unit, e.g. 10s, 500ms, 2min");
+                return error_setf(
+                    why, -EINVAL,
+                    "not a duration; expected a whole number with a unit, e.g. 10s, 500ms, 2min");
         if (*unit == '.' || *unit == ',')
-                return invalid(why, "not a whole number; expected e.g. 1500ms for 1.5s");
+                return error_setf(why, -EINVAL, "not a whole number; expected e.g. 1500ms for 1.5s");
         if (!*unit)
                 mult = USEC_PER_SEC; /* a plain number means seconds */
         for (size_t i = 0; i < ELEMENTSOF(duration_units) && mult == 0; i++)
                 if (strcmp(unit, duration_units[i].name) == 0)
                         mult = duration_units[i].usec;
         if (mult == 0)
-                return invalid(why, "unknown unit \"%s\"; expected us, ms, s, min or h, e.g. 10s",
-                               quote(unit, buf));
+                return error_setf(why, -EINVAL,
+                                  "unknown unit \"%s\"; expected us, ms, s, min or h, e.g. 10s",
+                                  quote(unit, buf));
         if (n > UINT64_MAX / mult || n * mult >= USEC_PER_DAY)
-                return invalid(why, "too long; expected less than a day (24h)");
+                return error_setf(why, -EINVAL, "too long; expected less than a day (24h)");
         if (n == 0)
-                return invalid(why, "a deadline must be longer than 0; expected e.g. 10s");
+                return error_setf(why, -EINVAL, "a deadline must be longer than 0; expected e.g. 10s");
         ret->u = n * mult;
         return 0;
 }
@@ -350,24 +314,26 @@ static int parse_size(const char *s, uint64_t *ret, char **why)
 
         r = parse_number(s, &n, &unit);
         if (r < 0)
-                return invalid(why, "not a size; expected a whole number with a unit, e.g. 16G, 512M");
+                return error_setf(why, -EINVAL,
+                                  "not a size; expected a whole number with a unit, e.g. 16G, 512M");
         if (*unit == '.' || *unit == ',')
-                return invalid(why, "not a whole number; expected e.g. 1536M for 1.5G");
+                return error_setf(why, -EINVAL, "not a whole number; expected e.g. 1536M for 1.5G");
         if (!*unit) {
                 if (n == 0) {
                         *ret = 0;
                         return 0;
                 }
-                return invalid(why, "a size needs a unit; expected e.g. 16G, 512M");
+                return error_setf(why, -EINVAL, "a size needs a unit; expected e.g. 16G, 512M");
         }
         for (size_t i = 0; i < ELEMENTSOF(size_units) && shift == 0; i++)
                 if (strcmp(unit, size_units[i].name) == 0 || strcmp(unit, size_units[i].long_name) == 0)
                         shift = size_units[i].shift;
         if (shift == 0)
-                return invalid(why, "unknown unit \"%s\"; expected K, M, G or T (powers of 1024), e.g. 16G",
-                               quote(unit, buf));
+                return error_setf(why, -EINVAL,
+                                  "unknown unit \"%s\"; expected K, M, G or T (powers of 1024), e.g. 16G",
+                                  quote(unit, buf));
         if (n > UINT64_MAX >> shift)
-                return invalid(why, "too large");
+                return error_setf(why, -EINVAL, "too large");
         *ret = n << shift;
         return 0;
 }
@@ -402,9 +368,9 @@ static int parse_pci_list(const char *s, struct value *ret, char **why)
                 char canonical[PCI_ADDR_STRLEN];
 
                 if (pci_addr_parse_user(*p, &a) < 0) {
-                        r = invalid(why,
-                                    "\"%s\" is not a PCI address; expected e.g. 0000:01:00.0 or 01:00.0",
-                                    quote(*p, buf));
+                        r = error_setf(why, -EINVAL,
+                                       "\"%s\" is not a PCI address; expected e.g. 0000:01:00.0 or 01:00.0",
+                                       quote(*p, buf));
                         strv_free_null(v);
                         return r;
                 }
@@ -421,7 +387,7 @@ static int parse_pci_list(const char *s, struct value *ret, char **why)
         }
         r = find_duplicate(v, &dup);
         if (r == 0 && dup)
-                r = invalid(why, "%s is listed twice", dup);
+                r = error_setf(why, -EINVAL, "%s is listed twice", dup);
         if (r < 0) {
                 strv_free_null(v);
                 return r;
@@ -437,20 +403,23 @@ static int check_unit_name(const char *s, char **why)
         size_t n = strlen(s);
 
         if (n > UNIT_NAME_MAX)
-                return invalid(why, "unit name \"%s\" is longer than %d bytes", quote(s, buf),
-                               UNIT_NAME_MAX);
+                return error_setf(why, -EINVAL, "unit name \"%s\" is longer than %d bytes", quote(s, buf),
+                                  UNIT_NAME_MAX);
         for (const char *p = s; *p; p++)
                 if (*p == '/' || (unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
-                        return invalid(why, "\"%s\" is not a unit name: '/' and non-ASCII characters are not allowed",
-                                       quote(s, buf));
+                        return error_setf(
+                            why, -EINVAL,
+                            "\"%s\" is not a unit name: '/' and non-ASCII characters are not allowed",
+                            quote(s, buf));
         for (size_t i = 0; i < ELEMENTSOF(unit_suffixes); i++) {
                 size_t k = strlen(unit_suffixes[i]);
                 if (n > k && strcmp(s + n - k, unit_suffixes[i]) == 0)
                         return 0;
         }
-        return invalid(why,
-                       "\"%s\" is not a unit name; expected a name with its type, e.g. system.slice or foo.service",
-                       quote(s, buf));
+        return error_setf(
+            why, -EINVAL,
+            "\"%s\" is not a unit name; expected a name with its type, e.g. system.slice or foo.service",
+            quote(s, buf));
 }
 
 static int check_process_name(const char *s, char **why)
@@ -458,10 +427,11 @@ static int check_process_name(const char *s, char **why)
         char buf[QUOTE_BUF];
 
         if (strlen(s) > COMM_MAX)
-                return invalid(why,
-                               "process name \"%s\" is longer than %d bytes; expected the name as /proc/PID/comm "
-                               "shows it (the kernel keeps the first %d bytes)",
-                               quote(s, buf), COMM_MAX, COMM_MAX);
+                return error_setf(
+                    why, -EINVAL,
+                    "process name \"%s\" is longer than %d bytes; expected the name as /proc/PID/comm "
+                    "shows it (the kernel keeps the first %d bytes)",
+                    quote(s, buf), COMM_MAX, COMM_MAX);
         return 0;
 }
 
@@ -481,7 +451,7 @@ static int parse_names(const char *s, int (*check)(const char *name, char **why)
                 r = find_duplicate(v, &dup);
                 if (r == 0 && dup) {
                         char buf[QUOTE_BUF];
-                        r = invalid(why, "%s is listed twice", quote(dup, buf));
+                        r = error_setf(why, -EINVAL, "%s is listed twice", quote(dup, buf));
                 }
         }
         if (r < 0) {
@@ -501,10 +471,10 @@ static int parse_housekeeping(const char *s, const uint64_t *online, struct valu
 
         r = cpulist_parse(s, set, CPULIST_BITS);
         if (r == -ERANGE)
-                return invalid(why, "CPU numbers above %d do not exist; expected e.g. 0-3,8-11",
-                               CPULIST_BITS - 1);
+                return error_setf(why, -EINVAL, "CPU numbers above %d do not exist; expected e.g. 0-3,8-11",
+                                  CPULIST_BITS - 1);
         if (r < 0)
-                return invalid(why, "not a CPU list; expected e.g. 0-3,8-11");
+                return error_setf(why, -EINVAL, "not a CPU list; expected e.g. 0-3,8-11");
         if (bitmap_count(set, CPULIST_BITS) == 0)
                 return 0; /* empty: no isolation */
 
@@ -525,14 +495,16 @@ static int parse_housekeeping(const char *s, const uint64_t *online, struct valu
                         missing = cpulist_format(off, CPULIST_BITS);
                         if (!missing)
                                 return -ENOMEM;
-                        return invalid(why, "%s %s %s not online (online: %s)", n_off == 1 ? "CPU" : "CPUs",
-                                       missing, n_off == 1 ? "is" : "are", canonical);
+                        return error_setf(why, -EINVAL, "%s %s %s not online (online: %s)",
+                                          n_off == 1 ? "CPU" : "CPUs", missing, n_off == 1 ? "is" : "are",
+                                          canonical);
                 }
                 if (!rest)
-                        return invalid(why,
-                                       "that is every online CPU (online: %s); leave at least one for the guest, "
-                                       "e.g. Housekeeping=0-1",
-                                       canonical);
+                        return error_setf(
+                            why, -EINVAL,
+                            "that is every online CPU (online: %s); leave at least one for the guest, "
+                            "e.g. Housekeeping=0-1",
+                            canonical);
         }
         ret->s = cpulist_format(set, CPULIST_BITS);
         return ret->s ? 0 : -ENOMEM;
@@ -558,7 +530,7 @@ static int parse_key_value(enum key_id k, const char *s, const uint64_t *online,
                 else if (strcmp(s, "terminate") == 0)
                         ret->i = HOLDER_POLICY_TERMINATE;
                 else
-                        return invalid(why, "expected refuse or terminate");
+                        return error_setf(why, -EINVAL, "expected refuse or terminate");
                 return 0;
         case KEY_SETTLE:
         case KEY_WRITE:
@@ -581,7 +553,7 @@ static int parse_key_value(enum key_id k, const char *s, const uint64_t *online,
                 else if (parse_bool_word(s, &b) == 0)
                         ret->i = b ? COMPACT_YES : COMPACT_NO;
                 else
-                        return invalid(why, "expected auto, yes or no");
+                        return error_setf(why, -EINVAL, "expected auto, yes or no");
                 return 0;
         }
         case KEY_HUGEPAGES:
@@ -591,7 +563,7 @@ static int parse_key_value(enum key_id k, const char *s, const uint64_t *online,
                 if (r < 0)
                         return r;
                 if (u != UINT64_C(2) << 20 && u != UINT64_C(1) << 30)
-                        return invalid(why, "expected 2M or 1G, the x86-64 hugepage sizes");
+                        return error_setf(why, -EINVAL, "expected 2M or 1G, the x86-64 hugepage sizes");
                 ret->u = u;
                 return 0;
         case KEY_HUGEPAGE_NODE: {
@@ -602,9 +574,9 @@ static int parse_key_value(enum key_id k, const char *s, const uint64_t *online,
                 }
                 r = parse_number(s, &u, &unit);
                 if (r < 0 || *unit)
-                        return invalid(why, "expected all or a NUMA node number (0, 1, ...)");
+                        return error_setf(why, -EINVAL, "expected all or a NUMA node number (0, 1, ...)");
                 if (u > NODE_MAX)
-                        return invalid(why, "NUMA node numbers go up to %d", NODE_MAX);
+                        return error_setf(why, -EINVAL, "NUMA node numbers go up to %d", NODE_MAX);
                 ret->i = (int)u;
                 return 0;
         }
@@ -818,12 +790,13 @@ static int check_text(const char *line, const char *file, unsigned line_no, char
                 size_t k;
 
                 if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
-                        return fail(-EINVAL, ret_error, file, line_no,
-                                    "control character 0x%02x; expected text (a tab is the only one allowed)", p[i]);
+                        return error_setf_at(
+                            ret_error, -EINVAL, file, line_no,
+                            "control character 0x%02x; expected text (a tab is the only one allowed)", p[i]);
                 k = utf8_char_length(line + i, n - i);
                 if (k == 0)
-                        return fail(-EINVAL, ret_error, file, line_no,
-                                    "invalid UTF-8 (byte 0x%02x); expected UTF-8 text", p[i]);
+                        return error_setf_at(ret_error, -EINVAL, file, line_no,
+                                             "invalid UTF-8 (byte 0x%02x); expected UTF-8 text", p[i]);
                 i += k;
         }
         return 0;
@@ -909,44 +882,48 @@ static int parse_line(char *s, unsigned line, int *section, struct staged *st, c
                 size_t n = strlen(s);
 
                 if (n < 2 || s[n - 1] != ']')
-                        return fail(-EINVAL, ret_error, file, line,
-                                    "\"%s\": a section header ends with ']'; expected e.g. [CPU]",
-                                    quote(s, buf));
+                        return error_setf_at(ret_error, -EINVAL, file, line,
+                                             "\"%s\": a section header ends with ']'; expected e.g. [CPU]",
+                                             quote(s, buf));
                 s[n - 1] = '\0';
                 k = find_section(s + 1);
                 if (k < 0)
-                        return fail(-EINVAL, ret_error, file, line,
-                                    "unknown section [%s]; expected [Devices], [Holders], [Deadlines], [CPU], "
-                                    "[Memory] or [Freeze]",
-                                    quote(s + 1, buf));
+                        return error_setf_at(
+                            ret_error, -EINVAL, file, line,
+                            "unknown section [%s]; expected [Devices], [Holders], [Deadlines], [CPU], "
+                            "[Memory] or [Freeze]",
+                            quote(s + 1, buf));
                 *section = k;
                 return 0;
         }
 
         eq = strchr(s, '=');
         if (!eq)
-                return fail(-EINVAL, ret_error, file, line,
-                            "\"%s\" is not a Key=Value line, a [Section] header or a comment; expected e.g. "
-                            "Settle=10s",
-                            quote(s, buf));
+                return error_setf_at(
+                    ret_error, -EINVAL, file, line,
+                    "\"%s\" is not a Key=Value line, a [Section] header or a comment; expected e.g. "
+                    "Settle=10s",
+                    quote(s, buf));
         *eq = '\0';
         key = trim(s);
         value = trim(eq + 1);
         if (!*key)
-                return fail(-EINVAL, ret_error, file, line, "\"=%s\": no key before '='; expected Key=Value",
-                            quote(value, buf));
+                return error_setf_at(ret_error, -EINVAL, file, line,
+                                     "\"=%s\": no key before '='; expected Key=Value", quote(value, buf));
         if (*section < 0) {
                 where = sections_of_key(key);
                 if (!where)
                         return -ENOMEM;
                 if (*where)
-                        return fail(-EINVAL, ret_error, file, line,
-                                    "%s= outside any section; expected a section header before it (%s= "
-                                    "belongs in %s)",
-                                    quote(key, buf), quote(key, buf2), where);
-                return fail(-EINVAL, ret_error, file, line,
-                            "%s= outside any section; expected a section header before it, e.g. [Devices]",
-                            quote(key, buf));
+                        return error_setf_at(
+                            ret_error, -EINVAL, file, line,
+                            "%s= outside any section; expected a section header before it (%s= "
+                            "belongs in %s)",
+                            quote(key, buf), quote(key, buf2), where);
+                return error_setf_at(
+                    ret_error, -EINVAL, file, line,
+                    "%s= outside any section; expected a section header before it, e.g. [Devices]",
+                    quote(key, buf));
         }
         k = find_key(*section, key);
         if (k < 0 && warnings->n >= WARNINGS_MAX) {
@@ -969,16 +946,17 @@ static int parse_line(char *s, unsigned line, int *section, struct staged *st, c
                 return r;
         }
         if (st[k].line > 0)
-                return fail(-EINVAL, ret_error, file, line, "%s= given twice in [%s] (first on line %u)",
-                            keys[k].key, keys[k].section, st[k].line);
+                return error_setf_at(ret_error, -EINVAL, file, line,
+                                     "%s= given twice in [%s] (first on line %u)", keys[k].key,
+                                     keys[k].section, st[k].line);
         r = parse_key_value((enum key_id)k, value, online, &st[k].value, &why);
         if (r == -EINVAL)
-                return fail(-EINVAL, ret_error, file, line, "%s=%s: %s%s", keys[k].key, quote(value, buf),
-                            why ? why : "invalid value",
-                            strstr(value, " #") || strstr(value, "\t#") || strstr(value, " ;") ||
-                                    strstr(value, "\t;")
-                                ? " (a comment must be on a line of its own)"
-                                : "");
+                return error_setf_at(ret_error, -EINVAL, file, line, "%s=%s: %s%s", keys[k].key,
+                                     quote(value, buf), why ? why : "invalid value",
+                                     strstr(value, " #") || strstr(value, "\t#") || strstr(value, " ;") ||
+                                             strstr(value, "\t;")
+                                         ? " (a comment must be on a line of its own)"
+                                         : "");
         if (r < 0)
                 return r;
         st[k].line = line;
@@ -1007,7 +985,7 @@ int config_parse(struct config *c, const char *text, size_t len, const char *fil
                 unsigned l = 1;
                 for (const char *p = text; p < nul; p++)
                         l += *p == '\n';
-                return fail(-EINVAL, ret_error, filename, l, "NUL byte; expected a text file");
+                return error_setf_at(ret_error, -EINVAL, filename, l, "NUL byte; expected a text file");
         }
         buf = malloc(len + 1);
         if (!buf)
@@ -1100,12 +1078,13 @@ int config_check(const struct config *c, char **ret_error)
         if (!pages || !size || !lo || !hi || !size_origin)
                 return -ENOMEM;
         if (down == 0)
-                return fail(-EINVAL, ret_error, o.file ? o.file : "(config)", o.line,
-                            "Hugepages=%s: not a multiple of HugepageSize=%s (%s); expected e.g. %s", pages,
-                            size, size_origin, hi);
-        return fail(-EINVAL, ret_error, o.file ? o.file : "(config)", o.line,
-                    "Hugepages=%s: not a multiple of HugepageSize=%s (%s); expected e.g. %s or %s", pages,
-                    size, size_origin, lo, hi);
+                return error_setf_at(
+                    ret_error, -EINVAL, o.file ? o.file : "(config)", o.line,
+                    "Hugepages=%s: not a multiple of HugepageSize=%s (%s); expected e.g. %s", pages, size,
+                    size_origin, hi);
+        return error_setf_at(ret_error, -EINVAL, o.file ? o.file : "(config)", o.line,
+                             "Hugepages=%s: not a multiple of HugepageSize=%s (%s); expected e.g. %s or %s",
+                             pages, size, size_origin, lo, hi);
 }
 
 /* Loading */
@@ -1154,22 +1133,24 @@ static int check_owner_mode(const struct stat *st, const char *display, char **r
         uid_t euid = geteuid();
 
         if (w)
-                return fail(-EPERM, ret_error, NULL, 0,
-                            "%s is writable by %s (mode %04o): it configures a root process; chmod go-w it",
-                            display,
-                            w == (S_IWGRP | S_IWOTH) ? "group and others"
-                            : w == S_IWGRP           ? "group"
-                                                     : "others",
-                            (unsigned)(st->st_mode & 07777));
+                return error_setf(
+                    ret_error, -EPERM,
+                    "%s is writable by %s (mode %04o): it configures a root process; chmod go-w it", display,
+                    w == (S_IWGRP | S_IWOTH) ? "group and others"
+                    : w == S_IWGRP           ? "group"
+                                             : "others",
+                    (unsigned)(st->st_mode & 07777));
         if (st->st_uid != 0 && st->st_uid != euid) {
                 if (euid == 0)
-                        return fail(-EPERM, ret_error, NULL, 0,
-                                    "%s is owned by uid %u, not root: it configures a root process; chown root it",
-                                    display, (unsigned)st->st_uid);
-                return fail(-EPERM, ret_error, NULL, 0,
-                            "%s is owned by uid %u, neither root nor the user running gpu-handoff (uid %u): it "
-                            "configures a root process; chown root it",
-                            display, (unsigned)st->st_uid, (unsigned)euid);
+                        return error_setf(
+                            ret_error, -EPERM,
+                            "%s is owned by uid %u, not root: it configures a root process; chown root it",
+                            display, (unsigned)st->st_uid);
+                return error_setf(
+                    ret_error, -EPERM,
+                    "%s is owned by uid %u, neither root nor the user running gpu-handoff (uid %u): it "
+                    "configures a root process; chown root it",
+                    display, (unsigned)st->st_uid, (unsigned)euid);
         }
         return 0;
 }
@@ -1185,12 +1166,12 @@ static int check_dir(const struct sysroot *sr, const char *path, char **ret_erro
         if (fd == -ENOENT)
                 return 1;
         if (fd == -ENOTDIR)
-                return fail(-ENOTDIR, ret_error, NULL, 0,
-                            "%s is not a directory; expected the configuration directory", path);
+                return error_setf(ret_error, -ENOTDIR,
+                                  "%s is not a directory; expected the configuration directory", path);
         if (fd < 0)
-                return fail(fd, ret_error, path, 0, "%s", strerror(-fd));
+                return error_setf_at(ret_error, fd, path, 0, "%s", strerror(-fd));
         if (fstat(fd, &st) < 0)
-                return fail(negative_errno(), ret_error, path, 0, "%s", strerror(errno));
+                return error_setf_at(ret_error, negative_errno(), path, 0, "%s", strerror(errno));
         return check_owner_mode(&st, path, ret_error);
 }
 
@@ -1210,21 +1191,21 @@ static int load_file(const struct sysroot *sr, const char *display, struct confi
         if (fd == -ENOENT)
                 return 1;
         if (fd < 0)
-                return fail(fd, ret_error, display, 0, "%s", strerror(-fd));
+                return error_setf_at(ret_error, fd, display, 0, "%s", strerror(-fd));
         if (fstat(fd, &st) < 0)
-                return fail(negative_errno(), ret_error, display, 0, "%s", strerror(errno));
+                return error_setf_at(ret_error, negative_errno(), display, 0, "%s", strerror(errno));
         if (!S_ISREG(st.st_mode))
-                return fail(-EINVAL, ret_error, NULL, 0,
-                            "%s is not a regular file; expected a configuration file", display);
+                return error_setf(ret_error, -EINVAL,
+                                  "%s is not a regular file; expected a configuration file", display);
         r = check_owner_mode(&st, display, ret_error);
         if (r < 0)
                 return r;
         r = read_fd_full(fd, CONFIG_FILE_MAX, &text, &len);
         if (r == -EFBIG)
-                return fail(-EFBIG, ret_error, NULL, 0,
-                            "%s is larger than 1 MiB; expected a configuration file", display);
+                return error_setf(ret_error, -EFBIG,
+                                  "%s is larger than 1 MiB; expected a configuration file", display);
         if (r < 0)
-                return fail(r, ret_error, display, 0, "%s", strerror(-r));
+                return error_setf_at(ret_error, r, display, 0, "%s", strerror(-r));
         r = config_parse(c, text, len, display, online, &w, ret_error);
         if (r < 0)
                 return r;
@@ -1252,10 +1233,11 @@ int config_load(const struct sysroot *sr, const char *vm, const uint64_t *online
                         if (!printable)
                                 return -ENOMEM;
                         /* no option named: the caller knows where the name came from */
-                        return fail(-EINVAL, ret_error, NULL, 0,
-                                    "\"%s\" is not a VM name: %s; expected the libvirt domain name, a file name "
-                                    "of 1 to %d bytes (no '/', no control characters)",
-                                    printable, problem, VM_NAME_MAX);
+                        return error_setf(
+                            ret_error, -EINVAL,
+                            "\"%s\" is not a VM name: %s; expected the libvirt domain name, a file name "
+                            "of 1 to %d bytes (no '/', no control characters)",
+                            printable, problem, VM_NAME_MAX);
                 }
                 if (asprintf(&vm_display, "/" CONFIG_VM_DIR "/%s.conf", vm) < 0)
                         return -ENOMEM;

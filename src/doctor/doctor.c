@@ -76,18 +76,26 @@ _printf_(1, 2) static char *format(const char *fmt, ...)
         return s;
 }
 
+/* Appends a finding with copies of id and fix and the formatted message. */
+_printf_(6, 0) static void vadd(struct report_builder *b, const char *id, enum severity sev,
+                                const char *subject, const char *fix, const char *fmt, va_list ap)
+{
+        char *message = NULL;
+
+        if (vasprintf(&message, fmt, ap) < 0)
+                message = NULL;
+        push(b, strdup(id), sev, subject, message, fix ? strdup(fix) : NULL);
+}
+
 /* add(b, id, severity, subject, fix or NULL, message format, ...) */
 _printf_(6, 7) static void add(struct report_builder *b, const char *id, enum severity sev, const char *subject,
                                const char *fix, const char *fmt, ...)
 {
         va_list ap;
-        char *message = NULL;
 
         va_start(ap, fmt);
-        if (vasprintf(&message, fmt, ap) < 0)
-                message = NULL;
+        vadd(b, id, sev, subject, fix, fmt, ap);
         va_end(ap);
-        push(b, strdup(id), sev, subject, message, fix ? strdup(fix) : NULL);
 }
 
 static const char *device_name(struct report_builder *b, const struct pci_device *d, char *buf, size_t size)
@@ -648,13 +656,10 @@ int doctor_report_add(struct doctor_report *r, const char *id, enum severity sev
                       const char *fmt, ...)
 {
         struct report_builder b = {.r = r, .cap = r->n_findings};
-        char *message = NULL;
         va_list ap;
 
         va_start(ap, fmt);
-        if (vasprintf(&message, fmt, ap) < 0)
-                message = NULL;
+        vadd(&b, id, sev, subject, fix, fmt, ap);
         va_end(ap);
-        push(&b, strdup(id), sev, subject, message, fix ? strdup(fix) : NULL);
         return b.error;
 }

@@ -45,7 +45,7 @@ _printf_(2, 3) static int note(struct room *rm, const char *fmt, ...)
         int r;
 
         va_start(ap, fmt);
-        r = plan_add_notev(rm->p, fmt, ap);
+        r = strv_addv(&rm->p->notes, fmt, ap);
         va_end(ap);
         return r;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/error.h"
 #include "basic/macro.h"
 #include "handoff/plan.h"
 #include "host/console.h"
@@ -24,12 +25,11 @@ _printf_(3, 4) static int refuse(struct builder *b, int error, const char *fmt, 
 {
         va_list ap;
 
-        if (b->error)
+        if (b->error) /* the first refusal is the plan's */
                 return b->error;
         b->error = error;
         va_start(ap, fmt);
-        if (vasprintf(&b->message, fmt, ap) < 0)
-                b->message = NULL;
+        error = verror_setf(&b->message, error, fmt, ap);
         va_end(ap);
         return error;
 }
@@ -45,7 +45,7 @@ _printf_(2, 3) static void note(struct builder *b, const char *fmt, ...)
         int r;
 
         va_start(ap, fmt);
-        r = plan_add_notev(b->p, fmt, ap);
+        r = strv_addv(&b->p->notes, fmt, ap);
         va_end(ap);
         if (r < 0)
                 oom(b);
@@ -71,22 +71,6 @@ static struct step *add_step(struct builder *b, enum step_kind kind, const char 
                 return NULL;
         }
         return &b->p->steps[b->p->n_steps - 1];
-}
-
-int plan_add_notev(struct plan *p, const char *fmt, va_list ap)
-{
-        char *s = NULL, **v;
-
-        if (vasprintf(&s, fmt, ap) < 0)
-                return -ENOMEM;
-        v = realloc(p->notes, (p->n_notes + 1) * sizeof(*v));
-        if (!v) {
-                free(s);
-                return -ENOMEM;
-        }
-        p->notes = v;
-        p->notes[p->n_notes++] = s;
-        return 0;
 }
 
 int plan_add_stepv(struct plan *p, enum step_kind kind, const char *skip, va_list ap)
@@ -726,10 +710,8 @@ void plan_free(struct plan *p)
                 return;
         for (size_t i = 0; i < p->n_steps; i++)
                 step_done(&p->steps[i]);
-        for (size_t i = 0; i < p->n_notes; i++)
-                free(p->notes[i]);
         free(p->steps);
-        free(p->notes);
+        strv_done(&p->notes);
         free(p->devices);
         free(p);
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "basic/strv.h"
 #include "config/config.h"
 #include "handoff/context.h"
 #include "handoff/step.h"
@@ -33,8 +34,7 @@ struct plan {
         size_t n_devices;
         struct step *steps;
         size_t n_steps;
-        char **notes; /* what the plan chose not to do, and why */
-        size_t n_notes;
+        struct strv notes; /* what the plan chose not to do, and why */
 };
 
 /* Picks the devices (named ones, or the default: the only GPU that drives no display of the host,
@@ -63,8 +63,8 @@ int plan_room_read(struct host *h, const struct config *c, const struct process_
 int plan_room(const struct host *h, const struct handoff_ctx *ctx, const struct config *c, struct plan *p,
               char **ret_error);
 /* For the plan builders: append a step (arguments: a NULL-terminated list of strings, at most
- * STEP_MAX_ARGS: -E2BIG beyond, the step left in the plan for plan_free()) or a note. */
+ * STEP_MAX_ARGS: -E2BIG beyond, the step left in the plan for plan_free()); a note goes in with
+ * strv_addv(&p->notes, ...). */
 int plan_add_stepv(struct plan *p, enum step_kind kind, const char *skip, va_list ap);
-int plan_add_notev(struct plan *p, const char *fmt, va_list ap);
 void plan_free(struct plan *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan *, plan_free)

@@ -25,10 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/bitmap.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "handoff/context.h"
 #include "handoff/units.h"
+#include "host/cpu.h"
 
 #define NOTE_UNIT "unit" /* the unit to put back, noted before it is changed */
 #define DISPLAY_MANAGER "display-manager.service"
@@ -235,6 +237,7 @@ static int allowed_cpus_apply(const struct change_ctx *change, const struct step
 static int allowed_cpus_revert(const struct change_ctx *change, const struct step *s, char **message)
 {
         const struct handoff_ctx *ctx = handoff_ctx_of(change);
+        uint64_t online_set[BITMAP_WORDS(CPULIST_BITS)];
         _cleanup_free_ char *error = NULL;
         const struct units *u = ctx->units;
         const char *unit, *previous;
@@ -252,9 +255,12 @@ static int allowed_cpus_revert(const struct change_ctx *change, const struct ste
         /* systemd (252) unsetting AllowedCPUs leaves the cgroup's cpuset.cpus as it was when another
          * unit keeps the cpuset controller on (seen on init.scope in the testbed): widen it to every
          * online CPU first, then unset. */
-        if (!*previous) {
-                char online[4096];
-                if (sysroot_read_attr(ctx->sr, "sys/devices/system/cpu/online", online, sizeof(online)) > 0) {
+        if (!*previous && cpu_online_read(ctx->sr, online_set) >= 0) {
+                _cleanup_free_ char *online = cpulist_format(online_set, CPULIST_BITS);
+
+                if (!online)
+                        return step_fail(message, -ENOMEM, "out of memory");
+                if (*online) {
                         r = u->ops->set_allowed_cpus(u->userdata, unit, online, &error);
                         if (r < 0 && r != -ENOENT)
                                 return step_fail(message, r, "cannot put AllowedCPUs of %s back to every CPU: %s", unit,

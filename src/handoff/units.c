@@ -486,11 +486,9 @@ static int bus_inhibit(void *userdata, const char *unit, const char *why, uint64
         r = wait_until(NULL, left_until(deadline), inhibitor_listed, &c);
         if (r < 0 && ret_error) {
                 free(*ret_error);
-                if (c.error_message)
-                        *ret_error = TAKE_PTR(c.error_message);
-                else if (asprintf(ret_error, "logind did not list the inhibitor of %s: %s", unit,
-                                  strerror(-r)) < 0)
-                        *ret_error = NULL;
+                *ret_error = TAKE_PTR(c.error_message);
+                (void)error_setf(ret_error, r, "logind did not list the inhibitor of %s: %s", unit,
+                                 strerror(-r));
         }
         free(c.error_message);
         return r;

@@ -58,21 +58,29 @@ static bool digits_only(const char *s)
         return true;
 }
 
+/* A PCI device's class directory (drm, graphics, sound); 0 with *ret NULL when it has none. */
+static int class_dir_open(const struct sysroot *sr, const char *address, const char *class, DIR **ret)
+{
+        char path[PATH_MAX];
+        int r;
+
+        *ret = NULL;
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/%s", address, class);
+        r = sysroot_opendir(sr, path, ret);
+        return r == -ENOENT ? 0 : r;
+}
+
 /* Nodes a PCI device's class directory lists: drm/card0 -> dev/dri/card0, and the fbdev
  * emulation's graphics/fb0 -> dev/fb0 (fbcon's, or a program drawing on it). */
 static int add_class_nodes(const struct sysroot *sr, const char *address, const char *class,
                            const char *const *prefixes, const char *dev_dir, struct strv *out)
 {
         _cleanup_closedir_ DIR *d = NULL;
-        char path[PATH_MAX];
         struct dirent *de;
         int r;
 
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/%s", address, class);
-        r = sysroot_opendir(sr, path, &d);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
+        r = class_dir_open(sr, address, class, &d);
+        if (r < 0 || !d)
                 return r;
         while ((de = readdir(d)))
                 for (const char *const *p = prefixes; *p; p++)
@@ -113,15 +121,11 @@ static int add_sound_card(int sound_fd, const char *card, struct strv *out)
 static int add_sound_nodes(const struct sysroot *sr, const char *address, struct strv *out)
 {
         _cleanup_closedir_ DIR *d = NULL;
-        char path[PATH_MAX];
         struct dirent *de;
         int r;
 
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/sound", address);
-        r = sysroot_opendir(sr, path, &d);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
+        r = class_dir_open(sr, address, "sound", &d);
+        if (r < 0 || !d)
                 return r;
         while ((de = readdir(d)))
                 if (node_name(de->d_name, "card") && digits_only(de->d_name + 4)) {
@@ -192,25 +196,25 @@ int device_nodes_of(const struct sysroot *sr, const struct pci_device *d, char *
                 for (size_t i = 0; r >= 0 && i < ELEMENTSOF(nvidia_shared_nodes); i++)
                         r = strv_addf(&out, "%s", nvidia_shared_nodes[i]);
         }
-        if (r >= 0 && !out.v) {
-                out.v = calloc(1, sizeof(char *)); /* an empty list is still NULL-terminated */
-                if (!out.v)
-                        r = -ENOMEM;
-        }
         if (r < 0) {
                 strv_done(&out);
                 return r;
         }
-        qsort(out.v, out.n, sizeof(char *), strv_compare);
-        for (size_t i = 0; i < out.n; i++) {
-                if (n > 0 && strcmp(out.v[n - 1], out.v[i]) == 0) {
-                        free(out.v[i]);
-                        continue;
+        if (out.n) {
+                qsort(out.v, out.n, sizeof(char *), strv_compare);
+                for (size_t i = 0; i < out.n; i++) {
+                        if (n > 0 && strcmp(out.v[n - 1], out.v[i]) == 0) {
+                                free(out.v[i]);
+                                continue;
+                        }
+                        out.v[n++] = out.v[i];
                 }
-                out.v[n++] = out.v[i];
+                out.v[n] = NULL;
+                out.n = n;
         }
-        out.v[n] = NULL;
-        *ret_paths = out.v;
+        *ret_paths = strv_take(&out); /* an empty list is still NULL-terminated */
+        if (!*ret_paths)
+                return -ENOMEM;
         if (ret_n)
                 *ret_n = n;
         return 0;

@@ -223,24 +223,17 @@ struct parser {
         size_t n_ranges_alloc;
 };
 
-/* Records the error for line and returns -EINVAL, or -ENOMEM when the message can't be built. */
+/* Records the error for line (error_setf_at(); parsing stops at the first) and returns -EINVAL,
+ * or -ENOMEM when the message can't be built. */
 _printf_(3, 4) static int parse_error(struct parser *ps, size_t line, const char *fmt, ...)
 {
-        _cleanup_free_ char *msg = NULL;
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
+        r = verror_setf_at(&ps->error, -EINVAL, ps->filename, line, fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        free(ps->error);
-        if (asprintf(&ps->error, "%s:%zu: %s", ps->filename, line, msg) < 0) {
-                ps->error = NULL;
-                return -ENOMEM;
-        }
-        return -EINVAL;
+        return ps->error ? r : -ENOMEM;
 }
 
 static int grow(void **p, size_t *n_alloc, size_t n_needed, size_t size)

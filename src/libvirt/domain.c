@@ -90,26 +90,16 @@ static xmlNode *child(const xmlNode *parent, const char *name)
 
 /* Messages */
 
-/* "domain XML:LINE: message" ("domain XML: message" without a line) into *ret_error when it
- * is not NULL; returns error. */
-_printf_(4, 5) static int fail(int error, char **ret_error, long line, const char *fmt, ...)
+/* A line as libxml2 gives it (0 or -1: none) for error_setf_at(). */
+static size_t xml_line(long line)
 {
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-        int r;
-
-        if (!ret_error)
-                return error;
-        va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (r < 0)
-                return error;
-        if (line > 0)
-                return error_setf(ret_error, error, "domain XML:%ld: %s", line, msg);
-        return error_setf(ret_error, error, "domain XML: %s", msg);
+        return line > 0 ? (size_t)line : 0;
 }
 
+/* error_setf_at() for the domain XML: "domain XML:LINE: message" ("domain XML: message" without
+ * a line). A thin wrapper, the file's name always the same. */
+#define fail(error, ret_error, line, ...)                                                                   \
+        error_setf_at(ret_error, error, "domain XML", xml_line(line), __VA_ARGS__)
 #define fail_at(ret_error, node, ...) fail(-EINVAL, ret_error, xmlGetLineNo(node), __VA_ARGS__)
 
 /* libxml2's reports, captured */
@@ -126,19 +116,15 @@ struct capture {
 
 _printf_(3, 4) static void capture_fail(struct capture *c, long line, const char *fmt, ...)
 {
-        _cleanup_free_ char *msg = NULL;
         va_list ap;
-        int r;
 
         c->failed = true;
         /* the first error explains; what follows is usually its consequence */
         if (c->error || c->no_memory)
                 return;
         va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
+        (void)verror_setf_at(&c->error, -EINVAL, "domain XML", xml_line(line), fmt, ap);
         va_end(ap);
-        if (r >= 0)
-                (void)fail(-EINVAL, &c->error, line, "%s", msg);
         if (!c->error)
                 c->no_memory = true;
 }

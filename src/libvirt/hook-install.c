@@ -84,11 +84,6 @@ static const char *startswith(const char *s, const char *prefix)
         return strncmp(s, prefix, n) == 0 ? s + n : NULL;
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* ---- libvirt's version ---- */
 
 static unsigned long version_number(const struct libvirt_version *v)
@@ -483,9 +478,9 @@ static int scan_qemu_d(const struct sysroot *sr, int qemu_d, const struct timesp
                 entry_done(&e);
         }
         if (ret->others.n)
-                qsort(ret->others.v, ret->others.n, sizeof(char *), compare_strings);
+                qsort(ret->others.v, ret->others.n, sizeof(char *), strv_compare);
         if (ret->vm_dirs.n)
-                qsort(ret->vm_dirs.v, ret->vm_dirs.n, sizeof(char *), compare_strings);
+                qsort(ret->vm_dirs.v, ret->vm_dirs.n, sizeof(char *), strv_compare);
         return 0;
 }
 
@@ -671,7 +666,7 @@ static int hook_link_revert(const struct change_ctx *ctx, const struct step *s, 
 
         if (!step_file_changing(ctx)) /* apply refused, or was killed, before changing anything */
                 return 0;
-        r = step_file_open_parent(ctx->sr, path, &dfd, &name);
+        r = step_file_open_parent(ctx, path, &dfd, &name);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -1165,13 +1160,6 @@ int hook_install(const struct sysroot *sr, const char *binary, struct hook_repor
                 r = -ENOMEM;
                 goto out;
         }
-        /* The state directory 0755 whatever the umask (the journal's own, below it, is 0700). */
-        if (made_state && (r = mkdir_durable_at(d.varlib, "gpu-handoff", 0755)) < 0) {
-                (void)tidy_state(d.varlib); /* made, but not synced */
-                r = error_setf(ret_error, r, "cannot create %s: %s%s", HOOK_STATE_DIR_PATH, strerror(-r),
-                               r == -EACCES || r == -EPERM ? " (run it as root)" : "");
-                goto out;
-        }
         r = transaction_apply(&ctx, &hook_transaction, &self, "install", "", "gpu-handoff hook install", steps, n,
                               &run, &error);
         if (r < 0) {
@@ -1224,7 +1212,7 @@ static char *dir_names(int parent, const char *name)
         if (names.n) {
                 FILE *f;
                 size_t len;
-                qsort(names.v, names.n, sizeof(char *), compare_strings);
+                qsort(names.v, names.n, sizeof(char *), strv_compare);
                 f = open_memstream(&s, &len);
                 if (f) {
                         for (size_t i = 0; i < names.n; i++)

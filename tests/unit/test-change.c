@@ -3,8 +3,8 @@
  * steps write files below a test tree. Promises:
  *   - the journal's directory, first line and outcome words are its spec's: two specs in two
  *     directories with other words both round-trip, and a journal of one is refused in the
- *     other's words; the directory is made (parents 0755, itself 0700) and refused when it is a
- *     symlink or writable by others, wherever it is;
+ *     other's words; the directory is made (parents 0755 whatever the umask, itself 0700) and
+ *     refused when it is a symlink or writable by others, wherever it is;
  *   - a step's notes are journaled before the change they describe: a note that cannot be
  *     written fails the step with nothing changed;
  *   - notes survive a crash: killed before any journal write of apply, a recover in a new
@@ -370,6 +370,33 @@ static void test_dir_refusals(void **state)
         test_tree_free(tree);
 }
 
+/* Missing parents are 0755 under any umask (077 would make them unreadable to others), the
+ * directory itself 0700; parents that are there keep their mode. */
+static void test_dir_parents_mode(void **state)
+{
+        struct test_tree *tree = test_tree_new("test-change");
+        struct stat st;
+        mode_t mask;
+        int fd;
+
+        test_tree_mkdir(tree, "var");
+        assert_int_equal(fchmodat(tree->sr->fd, "var", 0750, 0), 0);
+        mask = umask(077);
+        fd = change_dir_open(tree->sr, "var/lib/toy/setup", true, NULL);
+        umask(mask);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(fstatat(tree->sr->fd, "var", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_mode & 07777, 0750);
+        assert_int_equal(fstatat(tree->sr->fd, "var/lib", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
+        assert_int_equal(fstatat(tree->sr->fd, "var/lib/toy", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
+        assert_int_equal(fstatat(tree->sr->fd, "var/lib/toy/setup", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        test_tree_free(tree);
+}
+
 /* ---- notes: before the change, across a crash ------------------------------------------------- */
 
 static unsigned fail_write, writes;
@@ -578,6 +605,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_spec_location_and_words),
             cmocka_unit_test(test_dir_refusals),
+            cmocka_unit_test(test_dir_parents_mode),
             cmocka_unit_test(test_note_before_change),
             cmocka_unit_test(test_note_across_crash),
             cmocka_unit_test(test_note_replay),

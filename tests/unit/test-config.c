@@ -21,6 +21,7 @@
 #include "basic/bitmap.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
+#include "basic/strv.h"
 #include "config/config.h"
 #include "host/cpu.h"
 #include "testtree.h"
@@ -28,13 +29,6 @@
 /* Tests call the parser with this name so the expected messages are short. */
 #define F "t.conf"
 #define MAIN "/etc/gpu-handoff/gpu-handoff.conf"
-
-static void strv_free_all(char **v)
-{
-        for (char **p = v; p && *p; p++)
-                free(*p);
-        free(v);
-}
 
 static size_t key_index(const char *section, const char *key)
 {
@@ -142,8 +136,8 @@ static void assert_parse_error_len(const char *text, size_t len, const char *onl
         for (size_t i = 0; i < config_n_keys(); i++)
                 assert_string_equal(before[i], after[i]);
         assert_null(c->files[0]);
-        strv_free_all(before);
-        strv_free_all(after);
+        strv_free_null(before);
+        strv_free_null(after);
 
         /* the same without the out-parameters must not crash or leak */
         assert_int_equal(config_parse(c, text, len, F, cpus(online), NULL, NULL), -EINVAL);
@@ -663,7 +657,7 @@ static void test_unknown_key_warning(void **state)
         assert_null(warnings[3]);
         /* the rest of the file applies */
         assert_string_equal(c->housekeeping, "0");
-        strv_free_all(warnings);
+        strv_free_null(warnings);
 
         /* a file of unknown keys: 20 warnings and a count of the rest */
         {
@@ -677,7 +671,7 @@ static void test_unknown_key_warning(void **state)
                 assert_string_equal(warnings[19], F ":21: unknown key Key19= in [CPU], ignored");
                 assert_string_equal(warnings[20], F ":22: 30 more unknown keys from here on, ignored");
                 assert_null(warnings[21]);
-                strv_free_all(warnings);
+                strv_free_null(warnings);
         }
 
         /* no warnings: NULL */
@@ -958,7 +952,7 @@ static void test_load_override(void **state)
         assert_non_null(warnings);
         assert_string_equal(warnings[0], MAIN ":6: unknown key Bogus= in [CPU], ignored");
         assert_null(warnings[1]);
-        strv_free_all(warnings);
+        strv_free_null(warnings);
         assert_string_equal(c->files[0], MAIN);
         assert_string_equal(c->files[1], "/etc/gpu-handoff/vm.d/win11.conf");
         assert_value(c, "Devices", "GPU", "0000:01:00.0");

@@ -10,6 +10,10 @@
  *     and what differs, and the edit stays); a file that changed after the plan was read is not
  *     overwritten (apply refuses before any change);
  *   - a make-dir whose directory someone put a file into is kept by the undo, which still ends;
+ *   - the host's directories above what a transaction makes may be symlinks inside the root (a
+ *     /etc that is one): steps work through them and the undo leaves the tree as it was; a
+ *     directory the transaction made that is a symlink by the time of the undo is refused (-ELOOP)
+ *     and nothing below it is touched;
  *   - failing any one operation (a file-system change, or a journal record) of a transaction of
  *     every kind leaves the tree byte-identical, after the rollback or a recover;
  *   - killing the process at any operation of the transaction or of its undo, then recovering,
@@ -373,6 +377,44 @@ static void test_drift_on_apply(void **state)
         test_tree_free(t);
 }
 
+/* ---- symlinks on the way ---- */
+
+static void test_symlinked_ancestors(void **state)
+{
+        struct test_tree *t = tree_new();
+        _cleanup_free_ char *before = NULL, *d = NULL, *message = NULL;
+        struct step steps[3];
+
+        /* /etc is a link to /srv/etc, resolved inside the root */
+        write_file(t, "srv/etc/x.conf", "options x=1\n", 0644);
+        test_tree_link(t, "/srv/etc", "etc");
+        before = snap(t);
+        d = digest_of("options x=1\n");
+        set_step(&steps[0], K_MKDIR, "/etc/new.d", "0755", NULL, NULL);
+        set_step(&steps[1], K_CREATE, "/etc/new.d/a.conf", "0644", "options a=1\n", NULL);
+        set_step(&steps[2], K_REPLACE, "/etc/x.conf", "-", d, "options x=2\n");
+        assert_int_equal(apply(t, steps, 3, NULL), 0);
+        assert_true(exists(t, "srv/etc/new.d/a.conf"));
+        assert_int_equal(undo(t, "undo", NULL), 0);
+        assert_same_tree(before, t, "after undo through a symlinked /etc");
+
+        /* the directory the transaction made is swapped for a link to one with the same file */
+        assert_int_equal(apply(t, steps, 2, NULL), 0);
+        {
+                char from[512], to[512];
+                path_of(t, "srv/etc/new.d", from, sizeof(from));
+                path_of(t, "srv/theirs.d", to, sizeof(to));
+                assert_int_equal(rename(from, to), 0);
+        }
+        test_tree_link(t, "/srv/theirs.d", "srv/etc/new.d");
+        assert_int_equal(undo(t, "undo", &message), -ELOOP);
+        assert_non_null(strstr(message, "/etc/new.d/a.conf"));
+        assert_true(exists(t, "srv/theirs.d/a.conf")); /* not followed */
+        assert_true(journal_exists(t));
+        free_steps(steps, 3);
+        test_tree_free(t);
+}
+
 static void test_make_dir_kept_when_not_empty(void **state)
 {
         struct test_tree *t = tree_new();
@@ -503,6 +545,7 @@ int main(void)
                 cmocka_unit_test(test_absent_before),
                 cmocka_unit_test(test_drift_on_revert),
                 cmocka_unit_test(test_drift_on_apply),
+                cmocka_unit_test(test_symlinked_ancestors),
                 cmocka_unit_test(test_make_dir_kept_when_not_empty),
                 cmocka_unit_test(test_fail_at_every_operation),
                 cmocka_unit_test(test_kill_at_every_operation),

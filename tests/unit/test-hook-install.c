@@ -5,7 +5,8 @@
  * before 6.5 with and without hooks/qemu, a stale link, one that went stale after an install),
  * uninstall putting the tree back exactly as it was before install, uninstall without a journal
  * (an older version's install, its record file included), the daemon restart check, hostile
- * trees (a symlinked hooks directory, journals naming other changes, a symlinked journal), every
+ * trees (a symlinked hooks directory, journals naming other changes, a symlinked journal), a
+ * symlinked /etc/libvirt worked through and put back exactly, every
  * doctor finding, and install and uninstall failing at every operation or killed at every
  * operation (a file-system change or a journal record): the tree is as before afterwards, after
  * an uninstall; a killed install is finished by the next install, as a clean install leaves it. */
@@ -705,6 +706,42 @@ static void test_refusals(void **state)
         test_tree_free(t);
 }
 
+/* /etc/libvirt a symlink inside the root (a distribution that keeps /etc elsewhere): install and
+ * uninstall work through it; a symlinked hooks/ below it is still refused. */
+static void test_symlinked_etc_libvirt(void **state)
+{
+        struct test_tree *t = test_tree_new("hook");
+        _cleanup_free_ char *before = NULL, *after = NULL, *target = NULL, *error = NULL;
+        struct hook_report *rep;
+
+        test_tree_write(t, DEBIAN12, "");
+        test_tree_mkdir(t, "srv/libvirt/qemu");
+        test_tree_link(t, "/srv/libvirt", "etc/libvirt");
+        test_tree_mkdir(t, "var/lib");
+        write_exec(t, "usr/sbin/gpu-handoff", "");
+        write_exec(t, "usr/sbin/gpu-handoff-hook", "");
+        before = snap(t);
+        rep = install_ok(t, HOOK_INSTALLED);
+        assert_true(has_change(rep, HOOK_CHANGE_CREATED, HOOK_DIR_PATH));
+        assert_true(has_change(rep, HOOK_CHANGE_LINKED, HOOK_LINK_PATH));
+        hook_report_free(rep);
+        target = link_of(t, "srv/libvirt/hooks/qemu.d/gpu-handoff");
+        assert_string_equal(target, FRONT);
+        rep = uninstall_ok(t, HOOK_UNINSTALLED);
+        assert_true(has_change(rep, HOOK_CHANGE_REMOVED, HOOK_DIR_PATH));
+        hook_report_free(rep);
+        after = snap(t);
+        assert_same_tree(before, after, "after install and uninstall through a symlinked /etc/libvirt");
+
+        /* below it, hooks/ a symlink: refused as anywhere */
+        test_tree_mkdir(t, "tmp/elsewhere");
+        test_tree_link(t, "/tmp/elsewhere", "srv/libvirt/hooks");
+        error = install_refused(t, -ELOOP);
+        assert_non_null(strstr(error, "/etc/libvirt/hooks is a symlink (to /tmp/elsewhere)"));
+        assert_false(exists(t, "tmp/elsewhere/qemu.d"));
+        test_tree_free(t);
+}
+
 static void test_hostile(void **state)
 {
         struct test_tree *t = host(DEBIAN12, true);
@@ -1160,6 +1197,7 @@ int main(void)
                 cmocka_unit_test(test_older_version_install),
                 cmocka_unit_test(test_uninstall_keeps_what_is_not_ours),
                 cmocka_unit_test(test_refusals),
+                cmocka_unit_test(test_symlinked_etc_libvirt),
                 cmocka_unit_test(test_hostile),
                 cmocka_unit_test(test_restart),
                 cmocka_unit_test(test_doctor),

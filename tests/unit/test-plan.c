@@ -145,8 +145,8 @@ static void test_module_stack(void **state)
         assert_int_equal(plan_attach(m->h, (char *[]){(char *)"01:00.0"}, 1, NULL, &p, NULL), 0);
         assert_string_equal(steps_of(p, STEP_UNLOAD_MODULE), "");
         assert_string_equal(steps_of(p, STEP_UNBIND_DRIVER), "0000:01:00.0 nvidia");
-        assert_int_equal(p->n_notes, 1);
-        assert_non_null(strstr(p->notes[0], "0000:02:00.0"));
+        assert_int_equal(p->notes.n, 1);
+        assert_non_null(strstr(p->notes.v[0], "0000:02:00.0"));
         plan_free(p);
         test_host_free(m);
 }

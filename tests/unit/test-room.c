@@ -311,8 +311,8 @@ static void test_stop_processes(void **state)
         p = room_plan(m, 0, NULL);
         assert_int_equal(count_steps(p, STEP_STOP_PROCESS), 1);
         assert_args(find_step(p, STEP_STOP_PROCESS), "888|6000|heavy");
-        assert_int_equal(p->n_notes, 1);
-        assert_string_equal(p->notes[0], "no process named nosuch runs: nothing to stop");
+        assert_int_equal(p->notes.n, 1);
+        assert_string_equal(p->notes.v[0], "no process named nosuch runs: nothing to stop");
         assert_int_equal(run_plan(m, p, NULL), 0);
         assert_true(sysroot_read_attr(m->t->tree->sr, "proc/888/stat", buf, sizeof(buf)) > 0);
         assert_non_null(strstr(buf, "(heavy) T "));
@@ -425,7 +425,7 @@ static void test_nothing_configured(void **state)
         struct plan *p = room_plan(m, 0, NULL);
 
         assert_int_equal(p->n_steps, 0);
-        assert_int_equal(p->n_notes, 0);
+        assert_int_equal(p->notes.n, 0);
         plan_free(p);
         machine_free(m);
 }
@@ -444,9 +444,9 @@ static void assert_same_plan(const struct plan *a, const struct plan *b)
                 for (size_t k = 0; k < a->steps[i].n_args; k++)
                         assert_string_equal(a->steps[i].args[k], b->steps[i].args[k]);
         }
-        assert_int_equal(a->n_notes, b->n_notes);
-        for (size_t i = 0; i < a->n_notes; i++)
-                assert_string_equal(a->notes[i], b->notes[i]);
+        assert_int_equal(a->notes.n, b->notes.n);
+        for (size_t i = 0; i < a->notes.n; i++)
+                assert_string_equal(a->notes.v[i], b->notes.v[i]);
 }
 
 /* plan_room() reads nothing but the snapshot: planned again with every read failing (the
