@@ -137,9 +137,23 @@ int session_detach(void)
         return status;
 }
 
-int session_begin(struct cli *cli, const char *what, const struct config *c, struct handoff_session *s)
+int session_lock(struct cli *cli, const char *what, uint64_t timeout_usec, struct change_lock **ret)
 {
         struct change_lock_busy busy;
+        int r;
+
+        r = change_lock_take_or_explain(cli->sr, HANDOFF_RUN_DIR, NULL, timeout_usec, what, ret, &busy);
+        if (r == -EBUSY)
+                return lock_busy(cli, &busy);
+        if ((r == -ELOOP || r == -ENOTDIR || r == -EPERM) && report_unusable(cli, HANDOFF_LOCK_PATH))
+                return EXIT_ERROR;
+        if (r < 0)
+                return cli_error("cannot take the lock %s/run/gpu-handoff/lock: %s", cli->root, strerror(-r));
+        return EXIT_OK;
+}
+
+int session_begin(struct cli *cli, const char *what, const struct config *c, struct handoff_session *s)
+{
         int r;
 
         *s = (struct handoff_session){0};
@@ -147,13 +161,9 @@ int session_begin(struct cli *cli, const char *what, const struct config *c, str
         if (r < 0)
                 return cli_error("cannot read this process's identity below %s/proc: %s", cli->root, strerror(-r));
         (void)interrupt_install();
-        r = change_lock_take_or_explain(cli->sr, HANDOFF_RUN_DIR, NULL, c->lock_usec, what, &s->lock, &busy);
-        if (r == -EBUSY)
-                return lock_busy(cli, &busy);
-        if ((r == -ELOOP || r == -ENOTDIR || r == -EPERM) && report_unusable(cli, HANDOFF_LOCK_PATH))
-                return EXIT_ERROR;
-        if (r < 0)
-                return cli_error("cannot take the lock %s/run/gpu-handoff/lock: %s", cli->root, strerror(-r));
+        r = session_lock(cli, what, c->lock_usec, &s->lock);
+        if (r != EXIT_OK)
+                return r;
         s->kernel = (struct kernel){.ops = &kernel_ops_real, .sr = cli->sr, .write_timeout_usec = c->write_usec};
         s->kernel.userdata = &s->kernel;
         s->ctx = (struct handoff_ctx){.sr = cli->sr, .kernel = &s->kernel, .settle_usec = c->settle_usec,

@@ -25,6 +25,10 @@ struct handoff_session {
  * in the caller the transition's exit status to return. */
 int session_detach(void);
 
+/* Takes the one lock every transaction of every domain takes (run/gpu-handoff/lock), waiting up to
+ * timeout_usec for a transition that holds it, then naming the holder. Reports errors itself;
+ * returns an exit status, EXIT_OK with *ret set. */
+int session_lock(struct cli *cli, const char *what, uint64_t timeout_usec, struct change_lock **ret);
 /* Takes the lock (waiting up to the configuration's Lock= deadline, then naming the holder) and
  * sets up the real kernel seam with the configured deadlines. Reports errors itself; returns an
  * exit status, EXIT_OK on success. */

@@ -7,10 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "basic/time-util.h"
+#include "change/lock.h"
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/session.h"
 #include "cli/verbs.h"
 #include "libvirt/hook-install.h"
+
+/* Lock='s default (gpu-handoff.conf(5)). */
+#define HOOK_INSTALL_LOCK_USEC (15 * USEC_PER_SEC)
 
 static bool same(const char *a, const char *b)
 {
@@ -189,9 +195,20 @@ static int hook_install_verb(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(hook_report_freep) struct hook_report *rep = NULL;
         _cleanup_free_ char *error = NULL;
+        _cleanup_change_lock_ struct change_lock *lock = NULL;
         bool install = strcmp(argv[0], "install") == 0; /* else uninstall: verb-hook.c dispatches only these */
         int r;
 
+        /* One transition at a time, whatever it changes: a hook installed or removed while a VM's
+         * start runs the hook would leave that VM's hand-over half seen. Lock='s default wait: the
+         * configuration is not read here, so a broken one cannot keep the hook from being removed.
+         * A root with no running system (a chroot target mounted at --root, a fake tree: no
+         * proc/self) runs no transition to wait for, and could not name us in the lock. */
+        if (sysroot_exists(cli->sr, "proc/self")) {
+                r = session_lock(cli, install ? "hook install" : "hook uninstall", HOOK_INSTALL_LOCK_USEC, &lock);
+                if (r != EXIT_OK)
+                        return r;
+        }
         r = install ? hook_install(cli->sr, hook_binary(), &rep, &error)
                     : hook_uninstall(cli->sr, &rep, &error);
         if (r < 0) {
