@@ -299,3 +299,23 @@ int label_read_fd(int fd, char **ret, size_t *ret_len)
         *ret_len = (size_t)n;
         return 1;
 }
+
+int dir_from_fd(int fd, DIR **ret)
+{
+        DIR *d = fdopendir(fd);
+
+        if (!d) {
+                int r = negative_errno();
+                close(fd);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
+int opendir_at(int dirfd, const char *name, DIR **ret)
+{
+        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        return fd < 0 ? negative_errno() : dir_from_fd(fd, ret);
+}

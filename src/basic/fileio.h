@@ -11,6 +11,7 @@
  * the journal's write hook), so that tests can fail or abandon the process at each operation.
  * Library code: 0 or -errno, never prints. */
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -54,6 +55,12 @@ int symlink_durable_at(int dirfd, const char *name, const char *target, bool rep
 int unlink_durable_at(int dirfd, const char *name, bool dir);
 /* Sets mode and owner of an existing entry, not following a symlink ((uid_t)-1: unchanged). */
 int chmod_chown_at(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t gid);
+
+/* A directory stream on fd, which it takes over: closed when that fails too. 0 or -errno. */
+int dir_from_fd(int fd, DIR **ret);
+/* A directory stream on dirfd/name, a directory and not a symlink to one: -ENOTDIR for either a
+ * symlink or a file (O_DIRECTORY with O_NOFOLLOW). */
+int opendir_at(int dirfd, const char *name, DIR **ret);
 
 /* The SELinux label of an open file: 1 with a malloc'd value in *ret (not NUL-terminated, its
  * length in *ret_len), 0 when it has none (or the file system keeps no labels), or -errno. */

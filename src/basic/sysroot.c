@@ -197,18 +197,8 @@ int sysroot_openat_from(const struct sysroot *sr, int dirfd, const char *path, i
 int sysroot_opendir(const struct sysroot *sr, const char *path, DIR **ret)
 {
         int fd = sysroot_openat(sr, path, O_RDONLY | O_DIRECTORY);
-        DIR *d;
 
-        if (fd < 0)
-                return fd;
-        d = fdopendir(fd);
-        if (!d) {
-                int r = negative_errno();
-                close(fd);
-                return r;
-        }
-        *ret = d;
-        return 0;
+        return fd < 0 ? fd : dir_from_fd(fd, ret);
 }
 
 bool sysroot_exists(const struct sysroot *sr, const char *path)

@@ -96,18 +96,12 @@ static int add_sound_card(int sound_fd, const char *card, struct strv *out)
 {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int fd, r;
+        int r;
 
         /* O_NOFOLLOW: the card is a real sysfs directory; a link could lead out of the root */
-        fd = openat(sound_fd, card, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? 0 : negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                r = negative_errno();
-                close(fd);
-                return r;
-        }
+        r = opendir_at(sound_fd, card, &d);
+        if (r < 0)
+                return r == -ENOENT || r == -ELOOP || r == -ENOTDIR ? 0 : r;
         while ((de = readdir(d)))
                 if (node_name(de->d_name, "controlC") || node_name(de->d_name, "pcmC") ||
                     node_name(de->d_name, "hwC")) {
@@ -322,11 +316,8 @@ static int scan_fds(int proc_fd, pid_t pid, char *const *targets, size_t n_nodes
         }
         if (fd < 0)
                 return errno == ENOENT || errno == ESRCH ? SCAN_GONE : SCAN_UNREADABLE;
-        d = fdopendir(fd);
-        if (!d) {
-                closep(&fd);
+        if (dir_from_fd(fd, &d) < 0)
                 return -ENOMEM;
-        }
         while ((de = readdir(d))) {
                 ssize_t n;
 

@@ -429,21 +429,14 @@ static int scan_qemu_d(const struct sysroot *sr, int qemu_d, const struct timesp
 {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int fd;
+        int r;
 
-        fd = openat(qemu_d, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                int r = negative_errno();
-                close(fd);
+        r = opendir_at(qemu_d, ".", &d);
+        if (r < 0)
                 return r;
-        }
         while ((de = readdir(d))) {
                 struct entry e;
                 struct stat st;
-                int r;
 
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
                     strcmp(de->d_name, "gpu-handoff") == 0)
@@ -1194,15 +1187,9 @@ static char *dir_names(int parent, const char *name)
         struct dirent *de;
         char *s = NULL;
         size_t total = 0;
-        int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-        if (fd < 0)
+        if (opendir_at(parent, name, &dir) < 0)
                 return NULL;
-        dir = fdopendir(fd);
-        if (!dir) {
-                close(fd);
-                return NULL;
-        }
         while ((de = readdir(dir)))
                 if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
                         total++;

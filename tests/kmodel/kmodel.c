@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "kmodel.h"
@@ -141,16 +142,10 @@ static int subtree_capture(int rootfd, const char *path, struct subtree *t)
         {
                 _cleanup_closedir_ DIR *d = NULL;
                 struct dirent *de;
-                int fd = openat(rootfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-                if (fd < 0)
-                        return negative_errno();
-                d = fdopendir(fd);
-                if (!d) {
-                        r = negative_errno();
-                        close(fd);
+                r = opendir_at(rootfd, path, &d);
+                if (r < 0)
                         return r;
-                }
                 while ((de = readdir(d))) {
                         _cleanup_free_ char *sub = NULL;
 
@@ -413,12 +408,9 @@ static int list_dir(const struct kmodel *m, const char *path, struct strv *ret)
         fd = openat(m->rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT || errno == ENOTDIR ? 0 : negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                r = negative_errno();
-                close(fd);
+        r = dir_from_fd(fd, &d);
+        if (r < 0)
                 return r;
-        }
         while ((de = readdir(d)))
                 if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
                         r = sv_add(ret, de->d_name);

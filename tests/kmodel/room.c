@@ -85,11 +85,8 @@ static long nodes_total(int rootfd, const char *size_dir)
         long total = -1;
         int fd = openat(rootfd, NODES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                if (fd >= 0)
-                        close(fd);
+        if (fd < 0 || dir_from_fd(fd, &d) < 0)
                 return -1;
-        }
         while ((de = readdir(d))) {
                 char path[PATH_MAX];
 
@@ -180,11 +177,8 @@ static int children_cpuset(int rootfd, const char *dir, bool enable)
 
         if (fd < 0)
                 return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
+        if (dir_from_fd(fd, &d) < 0)
                 return -ENOMEM;
-        }
         if (read_attr_at(rootfd, "sys/devices/system/cpu/online", effective, sizeof(effective) - 1) >= 0)
                 strcat(effective, "\n");
         while ((de = readdir(d))) {

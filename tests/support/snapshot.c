@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "snapshot.h"
 
@@ -113,12 +114,9 @@ static int walk_dir(struct walk *w, int dfd, const char *prefix)
         fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                r = negative_errno();
-                close(fd);
+        r = dir_from_fd(fd, &d);
+        if (r < 0)
                 return r;
-        }
         while ((errno = 0, de = readdir(d))) {
                 _cleanup_free_ char *path = NULL, *epath = NULL, *text = NULL;
                 size_t epath_len, text_len;

@@ -8,38 +8,33 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "tree-remove.h"
 
-int tree_remove_at(int dirfd, const char *path)
+int tree_remove_at(int parent, const char *path)
 {
         struct stat st;
 
-        if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        if (fstatat(parent, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : negative_errno();
         if (S_ISDIR(st.st_mode)) {
                 _cleanup_closedir_ DIR *d = NULL;
                 struct dirent *de;
-                int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), r;
+                int r = opendir_at(parent, path, &d);
 
-                if (fd < 0)
-                        return negative_errno();
-                d = fdopendir(fd);
-                if (!d) {
-                        r = negative_errno();
-                        close(fd);
+                if (r < 0)
                         return r;
-                }
                 while ((de = readdir(d))) {
                         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                                 continue;
                         /* Relative to the directory just opened: depth costs no path length. */
-                        r = tree_remove_at(fd, de->d_name);
+                        r = tree_remove_at(dirfd(d), de->d_name);
                         if (r < 0)
                                 return r;
                 }
         }
-        if (unlinkat(dirfd, path, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+        if (unlinkat(parent, path, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
                 return negative_errno();
         return 0;
 }

@@ -12,7 +12,9 @@
  *   - an atomic_write_at() failing at any of its operations leaves the old file byte for byte and
  *     no temporary file; the fault hook sees the operations in order;
  *   - mkdir_durable_at(), symlink_durable_at() (new and replacing) and unlink_durable_at() do what
- *     they say, mkdir with the exact mode. */
+ *     they say, mkdir with the exact mode;
+ *   - opendir_at() lists a directory and refuses a symlink to one and a file (-ENOTDIR);
+ *     dir_from_fd() takes the fd over, closing it when it fails. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -290,6 +292,35 @@ static void test_entries(void **state)
         test_tree_free(t);
 }
 
+static void test_opendir(void **state)
+{
+        struct test_tree *t = test_tree_new("fileio-opendir");
+        _cleanup_close_ int dfd = dir_of(t);
+        _cleanup_closedir_ DIR *d = NULL;
+        DIR *none = NULL;
+        struct dirent *de;
+        bool seen = false;
+        int fd;
+
+        test_tree_write(t, "dir/file", "x");
+        test_tree_link(t, "dir", "link");
+        assert_int_equal(opendir_at(dfd, "dir", &d), 0);
+        while ((de = readdir(d)))
+                seen = seen || strcmp(de->d_name, "file") == 0;
+        assert_true(seen);
+        assert_int_equal(opendir_at(dfd, "link", &none), -ENOTDIR); /* never followed */
+        assert_int_equal(opendir_at(dfd, "dir/file", &none), -ENOTDIR);
+        assert_int_equal(opendir_at(dfd, "missing", &none), -ENOENT);
+        assert_null(none);
+
+        fd = openat(dfd, "dir/file", O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(dir_from_fd(fd, &none), -ENOTDIR);
+        assert_int_equal(fcntl(fd, F_GETFD), -1); /* closed */
+        assert_null(none);
+        test_tree_free(t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -299,6 +330,7 @@ int main(void)
                 cmocka_unit_test(test_atomic_write),
                 cmocka_unit_test(test_atomic_write_fail_at_every_operation),
                 cmocka_unit_test(test_entries),
+                cmocka_unit_test(test_opendir),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
