@@ -115,7 +115,7 @@ int cmdline_parse(const char *text, size_t len, struct cmdline **ret, char **ret
                         cap = cap ? cap * 2 : 8;
                 }
                 arg = &c->args[c->n_args];
-                *arg = (struct cmdline_arg){ .start = start, .len = i - start, .init = after };
+                *arg = (struct cmdline_arg){.start = start, .len = i - start, .init = after};
                 r = split_arg(text + start, i - start, &arg->key, &arg->value);
                 if (r < 0)
                         return r;
@@ -240,12 +240,14 @@ static int add_one(char **text, size_t *len, const char *s, bool *ret_added, cha
         }
         for (size_t i = 0; i < c->separator; i++)
                 if (key_eq(c->args[i].key, want->key))
-                        return error_setf(ret_error, -EEXIST, "%s conflicts with %.*s already on the command line",
-                                          s, (int)c->args[i].len, *text + c->args[i].start);
+                        return error_setf(ret_error, -EEXIST,
+                                          "%s conflicts with %.*s already on the command line", s,
+                                          (int)c->args[i].len, *text + c->args[i].start);
         /* the kernel would read what we append as part of the open quote's argument */
         if (count_quotes(*text, *len) % 2 != 0)
                 return error_setf(ret_error, -EINVAL,
-                                  "the command line ends inside a double quote; refusing to add %s to it", s);
+                                  "the command line ends inside a double quote; refusing to add %s to it",
+                                  s);
         /* after the last kernel argument; else before "--"; else at the end */
         if (c->separator > 0)
                 at = c->args[c->separator - 1].start + c->args[c->separator - 1].len;
@@ -280,7 +282,8 @@ static int remove_one(char **text, size_t *len, const char *s, char **ret_error)
                 if (r < 0)
                         return r;
                 for (i = 0; i < c->separator; i++)
-                        if (key_eq(c->args[i].key, a->args[0].key) && value_eq(c->args[i].value, a->args[0].value))
+                        if (key_eq(c->args[i].key, a->args[0].key) &&
+                            value_eq(c->args[i].value, a->args[0].value))
                                 break;
                 if (i == c->separator)
                         return n;
@@ -300,8 +303,8 @@ static int remove_one(char **text, size_t *len, const char *s, char **ret_error)
         }
 }
 
-int cmdline_edit(const char *text, size_t len, const char *const *add, const char *const *remove, char **ret_text,
-                 size_t *ret_len, char ***ret_added, char **ret_error)
+int cmdline_edit(const char *text, size_t len, const char *const *add, const char *const *remove,
+                 char **ret_text, size_t *ret_len, char ***ret_added, char **ret_error)
 {
         _cleanup_free_ char *t = NULL;
         _cleanup_(strv_done) struct strv added = {0};

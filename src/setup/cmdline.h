@@ -62,5 +62,5 @@ bool cmdline_has(const struct cmdline *c, const char *key, const char *value);
  * original bytes back. ret_added (optional): the NULL-terminated list of the arguments that
  * were really added, in order — the ones an undo may remove. Returns the number of arguments
  * added plus removed. add and remove may be NULL. */
-int cmdline_edit(const char *text, size_t len, const char *const *add, const char *const *remove, char **ret_text,
-                 size_t *ret_len, char ***ret_added, char **ret_error);
+int cmdline_edit(const char *text, size_t len, const char *const *add, const char *const *remove,
+                 char **ret_text, size_t *ret_len, char ***ret_added, char **ret_error);

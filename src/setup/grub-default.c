@@ -23,10 +23,10 @@ struct scan {
         size_t len, i, line;
         const char *name;
         size_t name_len;
-        unsigned depth;     /* inside if/while/until/for/{ */
-        size_t unmodelled;  /* line of a case, subshell or function seen so far, 0: none */
+        unsigned depth;    /* inside if/while/until/for/{ */
+        size_t unmodelled; /* line of a case, subshell or function seen so far, 0: none */
         bool found;
-        struct word last;   /* the last assignment's whole word */
+        struct word last; /* the last assignment's whole word */
         char **error;
 };
 
@@ -40,7 +40,8 @@ void grub_value_done(struct grub_value *v)
 
 static bool is_ident(char c, bool first)
 {
-        return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (!first && c >= '0' && c <= '9');
+        return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+               (!first && c >= '0' && c <= '9');
 }
 
 static bool is_blank(char c)
@@ -219,7 +220,8 @@ static int command(struct scan *s, struct word *w, size_t n, bool redirected)
                         s->depth++;
                 else if (word_is(s, &w[k], "fi") || word_is(s, &w[k], "done") || word_is(s, &w[k], "}"))
                         s->depth = s->depth > 0 ? s->depth - 1 : 0;
-                else if (word_is(s, &w[k], "case") || word_is(s, &w[k], "esac") || word_is(s, &w[k], "function")) {
+                else if (word_is(s, &w[k], "case") || word_is(s, &w[k], "esac") ||
+                         word_is(s, &w[k], "function")) {
                         if (!s->unmodelled)
                                 s->unmodelled = w[k].line;
                 } else if (!word_is(s, &w[k], "then") && !word_is(s, &w[k], "else") &&
@@ -236,10 +238,11 @@ static int command(struct scan *s, struct word *w, size_t n, bool redirected)
                         if (s->depth > 0)
                                 return refuse(s, w[j].line, "is assigned inside an if/while/for/{ } block");
                         if (s->unmodelled)
-                                return error_setf(s->error, -EOPNOTSUPP,
-                                                  "line %zu: %s is assigned after a case, subshell or function "
-                                                  "(line %zu) this editor cannot follow; refusing to edit it",
-                                                  w[j].line, s->name, s->unmodelled);
+                                return error_setf(
+                                    s->error, -EOPNOTSUPP,
+                                    "line %zu: %s is assigned after a case, subshell or function "
+                                    "(line %zu) this editor cannot follow; refusing to edit it",
+                                    w[j].line, s->name, s->unmodelled);
                         s->found = true;
                         s->last = w[j];
                 } else if (assigns || (!all_assignments && mentions(s, &w[j])))
@@ -292,8 +295,8 @@ static int scan_file(struct scan *s)
                         continue;
                 }
                 if (n == MAX_WORDS)
-                        return error_setf(s->error, -EOPNOTSUPP, "line %zu: a statement of more than %d words",
-                                          s->line, MAX_WORDS);
+                        return error_setf(s->error, -EOPNOTSUPP,
+                                          "line %zu: a statement of more than %d words", s->line, MAX_WORDS);
                 r = read_word(s, &words[n]);
                 if (r < 0)
                         return r;
@@ -301,9 +304,12 @@ static int scan_file(struct scan *s)
         }
 }
 
-int grub_default_find(const char *text, size_t len, const char *name, struct grub_value *ret, char **ret_error)
+/* find, and whether a line appended at the end is a top-level statement of its own */
+static int find(const char *text, size_t len, const char *name, struct grub_value *ret, bool *ret_appendable,
+                char **ret_error)
 {
-        struct scan s = { .text = text, .len = len, .line = 1, .name = name, .name_len = strlen(name), .error = ret_error };
+        struct scan s = {
+            .text = text, .len = len, .line = 1, .name = name, .name_len = strlen(name), .error = ret_error};
         _cleanup_free_ char *value = NULL;
         size_t start, end, line;
         char quote = 0;
@@ -319,8 +325,21 @@ int grub_default_find(const char *text, size_t len, const char *name, struct gru
         r = scan_file(&s);
         if (r < 0)
                 return r;
-        if (!s.found)
+        if (!s.found) {
+                /* a block left open, a case or function, or a continuation at the very end would
+                 * make the appended line part of something else */
+                if (ret_appendable)
+                        *ret_appendable = s.depth == 0 && !s.unmodelled &&
+                                          !(len > 0 && text[len - 1] == '\\') &&
+                                          !(len > 1 && text[len - 1] == '\n' && text[len - 2] == '\\');
+                if (ret_appendable && !*ret_appendable)
+                        return error_setf(ret_error, -EOPNOTSUPP,
+                                          "%s is not set, and a line appended at the end would not be a "
+                                          "statement of its own (open block, case, function or continuation "
+                                          "%s); refusing to add it",
+                                          name, s.unmodelled ? "before it" : "at the end");
                 return 0;
+        }
 
         start = s.last.start + s.name_len + 1;
         end = s.last.end;
@@ -328,7 +347,8 @@ int grub_default_find(const char *text, size_t len, const char *name, struct gru
         if (start < end && (text[start] == '"' || text[start] == '\'')) {
                 quote = text[start];
                 /* one quoted segment: the closing quote must be the word's last byte */
-                if (end - start < 2 || text[end - 1] != quote || memchr(text + start + 1, quote, end - start - 2))
+                if (end - start < 2 || text[end - 1] != quote ||
+                    memchr(text + start + 1, quote, end - start - 2))
                         return refuse(&s, line, "mixes quoting forms in its value");
         }
         for (size_t i = start; i < end; i++) {
@@ -341,7 +361,8 @@ int grub_default_find(const char *text, size_t len, const char *name, struct gru
                 if (c == '`')
                         return refuse(&s, line, "uses a backquote command substitution in its value");
                 if (c == '\\')
-                        return refuse(&s, line, "uses a backslash (an escape or continuation line) in its value");
+                        return refuse(&s, line,
+                                      "uses a backslash (an escape or continuation line) in its value");
                 if (!quote && (c == '"' || c == '\''))
                         return refuse(&s, line, "mixes quoting forms in its value");
                 if (!quote && i == start && c == '~')
@@ -353,9 +374,19 @@ int grub_default_find(const char *text, size_t len, const char *name, struct gru
         if (!value)
                 return -ENOMEM;
         *ret = (struct grub_value){
-                .line = line, .start = start, .len = end - start, .quote = quote, .value = TAKE_PTR(value),
+            .line = line,
+            .start = start,
+            .len = end - start,
+            .quote = quote,
+            .value = TAKE_PTR(value),
         };
         return 1;
+}
+
+int grub_default_find(const char *text, size_t len, const char *name, struct grub_value *ret,
+                      char **ret_error)
+{
+        return find(text, len, name, ret, NULL, ret_error);
 }
 
 /* The characters an unquoted shell word can hold as themselves */
@@ -367,17 +398,19 @@ static bool plain(const char *v)
         return true;
 }
 
-int grub_default_edit(const char *text, size_t len, const char *name, const char *const *add, const char *const *remove,
-                      char **ret_text, size_t *ret_len, char ***ret_added, char **ret_error)
+int grub_default_edit(const char *text, size_t len, const char *name, const char *const *add,
+                      const char *const *remove, char **ret_text, size_t *ret_len, char ***ret_added,
+                      char **ret_error)
 {
         _cleanup_(grub_value_done) struct grub_value v = {0};
         _cleanup_free_ char *edited = NULL, *ins = NULL, *out = NULL;
         char **added = NULL;
+        bool appendable = true;
         size_t at, cut, elen = 0, n;
         char quote;
         int r, count;
 
-        r = grub_default_find(text, len, name, &v, ret_error);
+        r = find(text, len, name, &v, &appendable, ret_error);
         if (r < 0)
                 return r;
         count = cmdline_edit(r > 0 ? v.value : "", r > 0 ? strlen(v.value) : 0, add, remove, &edited, &elen,
@@ -390,9 +423,10 @@ int grub_default_edit(const char *text, size_t len, const char *name, const char
         if (strchr(edited, '\n') || (quote == '"' && strpbrk(edited, "\"$`\\")) ||
             (quote == '\'' && strchr(edited, '\''))) {
                 strv_free_null(added);
-                return error_setf(ret_error, -EOPNOTSUPP,
-                                  "%s would need a character its %s quotes cannot hold without an escape: %s",
-                                  name, quote == '\'' ? "single" : "double", edited);
+                return error_setf(
+                    ret_error, -EOPNOTSUPP,
+                    "%s would need a character its %s quotes cannot hold without an escape: %s", name,
+                    quote == '\'' ? "single" : "double", edited);
         }
         if (r > 0) {
                 at = v.start;
@@ -405,7 +439,8 @@ int grub_default_edit(const char *text, size_t len, const char *name, const char
         } else {
                 at = len;
                 cut = 0;
-                r = asprintf(&ins, "%s%s=\"%s\"\n", len > 0 && text[len - 1] != '\n' ? "\n" : "", name, edited);
+                r = asprintf(&ins, "%s%s=\"%s\"\n", len > 0 && text[len - 1] != '\n' ? "\n" : "", name,
+                             edited);
         }
         if (r < 0) {
                 strv_free_null(added);

@@ -33,14 +33,17 @@ void grub_value_done(struct grub_value *v);
 
 /* The last assignment of name: 1 and *ret filled when there is one, 0 when the variable is
  * never assigned (*ret untouched), or -errno (a refusal, above). */
-int grub_default_find(const char *text, size_t len, const char *name, struct grub_value *ret, char **ret_error);
+int grub_default_find(const char *text, size_t len, const char *name, struct grub_value *ret,
+                      char **ret_error);
 
 /* The text with the last assignment's value of name edited by cmdline_edit(add, remove) (see
  * there: duplicates skipped, a conflict is -EEXIST), quoting kept; an unquoted value that now
  * needs quotes gets double quotes. A variable never assigned gets `name="…"` appended as a new
- * last line (when there is something to add). A result that would need a character its quotes
- * cannot hold without an escape is refused (-EOPNOTSUPP). Returns the number of arguments added
+ * last line (when there is something to add); refused when that line would not stand alone (a
+ * block left open, a case or function seen, a continuation at the end). A result that would need a character
+ * its quotes cannot hold without an escape is refused (-EOPNOTSUPP). Returns the number of arguments added
  * plus removed, with *ret_text (NUL-terminated, *ret_len bytes) a new copy even when that is 0;
  * ret_added as in cmdline_edit(). */
-int grub_default_edit(const char *text, size_t len, const char *name, const char *const *add, const char *const *remove,
-                      char **ret_text, size_t *ret_len, char ***ret_added, char **ret_error);
+int grub_default_edit(const char *text, size_t len, const char *name, const char *const *add,
+                      const char *const *remove, char **ret_text, size_t *ret_len, char ***ret_added,
+                      char **ret_error);

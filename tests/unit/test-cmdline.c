@@ -48,8 +48,9 @@ static void assert_arg(const char *line, const struct cmdline *c, size_t i, cons
 
 static void test_split(void **state)
 {
-        const char *l = "BOOT_IMAGE=/vmlinuz-6.1.0 root=UUID=ab-cd ro  quiet\t\"foo=a b\" bar=\"c d\" =x a\"b c\"d "
-                        "e= -- single x=1";
+        const char *l =
+            "BOOT_IMAGE=/vmlinuz-6.1.0 root=UUID=ab-cd ro  quiet\t\"foo=a b\" bar=\"c d\" =x a\"b c\"d "
+            "e= -- single x=1";
         _cleanup_(cmdline_freep) struct cmdline *c = parse(l);
 
         assert_int_equal(c->n_args, 12);
@@ -70,7 +71,8 @@ static void test_split(void **state)
 
 static void test_whitespace(void **state)
 {
-        const char l[] = "  a\xa0" "b\v\fc\r\n";
+        const char l[] = "  a\xa0"
+                         "b\v\fc\r\n";
         _cleanup_(cmdline_freep) struct cmdline *c = parse(l);
         _cleanup_(cmdline_freep) struct cmdline *e = parse("");
         _cleanup_(cmdline_freep) struct cmdline *q = parse("x=\"open -- y");
@@ -87,7 +89,7 @@ static void test_whitespace(void **state)
 static void test_query(void **state)
 {
         _cleanup_(cmdline_freep) struct cmdline *c =
-                parse("iommu=off quiet iommu=pt rd.driver-pre=vfio-pci splash=1 splash -- iommu=on init_flag");
+            parse("iommu=off quiet iommu=pt rd.driver-pre=vfio-pci splash=1 splash -- iommu=on init_flag");
 
         assert_string_equal(cmdline_get(c, "iommu"), "pt"); /* last one wins, init's ignored */
         assert_true(cmdline_has(c, "iommu", "off"));
@@ -97,7 +99,7 @@ static void test_query(void **state)
         assert_false(cmdline_has_flag(c, "init_flag"));
         assert_false(cmdline_has_flag(c, "iommu"));
         assert_string_equal(cmdline_get(c, "rd.driver_pre"), "vfio-pci"); /* parameq(): - == _ */
-        assert_null(cmdline_get(c, "splash")); /* its last form is a flag */
+        assert_null(cmdline_get(c, "splash"));                            /* its last form is a flag */
         assert_true(cmdline_has_flag(c, "splash"));
         assert_null(cmdline_get(c, "absent"));
 }
@@ -122,7 +124,7 @@ static char *edit(const char *line, const char *const *add, const char *const *r
 
 static void test_add(void **state)
 {
-        const char *iommu[] = { "intel_iommu=on", "iommu=pt", NULL };
+        const char *iommu[] = {"intel_iommu=on", "iommu=pt", NULL};
         char *out;
 
         out = edit("quiet splash", iommu, NULL, 2);
@@ -147,8 +149,8 @@ static void test_add(void **state)
 
 static void test_conflict(void **state)
 {
-        const char *iommu[] = { "intel_iommu=on", "iommu=pt", NULL };
-        const char *flag[] = { "quiet=1", NULL };
+        const char *iommu[] = {"intel_iommu=on", "iommu=pt", NULL};
+        const char *flag[] = {"quiet=1", NULL};
         _cleanup_free_ char *error = NULL, *out = NULL;
         char **added = NULL;
 
@@ -157,12 +159,12 @@ static void test_conflict(void **state)
         assert_null(out);
         assert_null(added);
         edit("quiet", flag, NULL, -EEXIST);
-        edit("quiet=0", (const char *[]){ "quiet", NULL }, NULL, -EEXIST);
+        edit("quiet=0", (const char *[]){"quiet", NULL}, NULL, -EEXIST);
 }
 
 static void test_remove(void **state)
 {
-        const char *rm[] = { "iommu=pt", "intel_iommu=on", NULL };
+        const char *rm[] = {"iommu=pt", "intel_iommu=on", NULL};
         char *out;
 
         out = edit("iommu=pt quiet  iommu=pt\tsplash intel-iommu=on -- iommu=pt", rm, NULL, 0);
@@ -170,7 +172,7 @@ static void test_remove(void **state)
         out = edit("iommu=pt quiet  iommu=pt\tsplash intel-iommu=on -- iommu=pt", NULL, rm, 3);
         assert_string_equal(out, "quiet\tsplash -- iommu=pt");
         free(out);
-        out = edit("foo=\"a b\" x", NULL, (const char *[]){ "\"foo=a b\"", NULL }, 1);
+        out = edit("foo=\"a b\" x", NULL, (const char *[]){"\"foo=a b\"", NULL}, 1);
         assert_string_equal(out, "x");
         free(out);
         out = edit("iommu=off", NULL, rm, 0);
@@ -181,23 +183,35 @@ static void test_remove(void **state)
 static void test_round_trip(void **state)
 {
         static const char *const lines[] = {
-                "", " ", "quiet", "quiet ", " quiet", "quiet splash", "a\t\tb  ", "-- x", " -- x ", "a -- b",
-                "BOOT_IMAGE=/boot/vmlinuz root=/dev/sda1 ro quiet splash \"foo=a b\" vt.handoff=7",
-                "console=tty1 console=ttyS0", "a \"b c\"",
+            "",
+            " ",
+            "quiet",
+            "quiet ",
+            " quiet",
+            "quiet splash",
+            "a\t\tb  ",
+            "-- x",
+            " -- x ",
+            "a -- b",
+            "BOOT_IMAGE=/boot/vmlinuz root=/dev/sda1 ro quiet splash \"foo=a b\" vt.handoff=7",
+            "console=tty1 console=ttyS0",
+            "a \"b c\"",
         };
-        const char *add[] = { "intel_iommu=on", "iommu=pt", "vfio-pci.ids=10de:1b80,10de:10f0", NULL };
+        const char *add[] = {"intel_iommu=on", "iommu=pt", "vfio-pci.ids=10de:1b80,10de:10f0", NULL};
 
         for (size_t i = 0; i < ELEMENTSOF(lines); i++) {
                 _cleanup_free_ char *error = NULL, *once = NULL, *twice = NULL, *back = NULL;
                 char **added = NULL;
                 size_t n;
 
-                assert_int_equal(cmdline_edit(lines[i], strlen(lines[i]), add, NULL, &once, &n, &added, &error), 3);
+                assert_int_equal(
+                    cmdline_edit(lines[i], strlen(lines[i]), add, NULL, &once, &n, &added, &error), 3);
                 assert_int_equal(strv_length(added), 3);
                 /* idempotent */
                 assert_int_equal(cmdline_edit(once, n, add, NULL, &twice, NULL, NULL, &error), 0);
                 assert_string_equal(once, twice);
-                assert_int_equal(cmdline_edit(once, n, NULL, (const char *const *)added, &back, NULL, NULL, &error), 3);
+                assert_int_equal(
+                    cmdline_edit(once, n, NULL, (const char *const *)added, &back, NULL, NULL, &error), 3);
                 assert_string_equal(back, lines[i]);
                 strv_free_null(added);
         }
@@ -205,11 +219,18 @@ static void test_round_trip(void **state)
 
 static void test_refused(void **state)
 {
-        static const char *const bad[] = { "a b", "--", "\"--\"", "", " x", "foo=\"x", "a\xa0" "b" };
+        static const char *const bad[] = {"a b",
+                                          "--",
+                                          "\"--\"",
+                                          "",
+                                          " x",
+                                          "foo=\"x",
+                                          "a\xa0"
+                                          "b"};
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_free_ char *error = NULL, *out = NULL;
-                const char *add[] = { bad[i], NULL };
+                const char *add[] = {bad[i], NULL};
 
                 assert_int_equal(cmdline_edit("quiet", 5, add, NULL, &out, NULL, NULL, &error), -EINVAL);
                 assert_non_null(error);
@@ -222,10 +243,11 @@ static void test_refused(void **state)
                 _cleanup_free_ char *error = NULL, *out = NULL;
                 struct cmdline *c = NULL;
 
-                assert_int_equal(cmdline_edit("x=\"open", 7, (const char *[]){ "iommu=pt", NULL }, NULL, &out, NULL,
-                                              NULL, &error),
+                assert_int_equal(cmdline_edit("x=\"open", 7, (const char *[]){"iommu=pt", NULL}, NULL, &out,
+                                              NULL, NULL, &error),
                                  -EINVAL);
-                assert_string_equal(error, "the command line ends inside a double quote; refusing to add iommu=pt to it");
+                assert_string_equal(
+                    error, "the command line ends inside a double quote; refusing to add iommu=pt to it");
                 assert_int_equal(cmdline_parse("a\0b", 3, &c, NULL), -EINVAL);
                 assert_null(c);
         }
@@ -234,9 +256,10 @@ static void test_refused(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_split),   cmocka_unit_test(test_whitespace), cmocka_unit_test(test_query),
-                cmocka_unit_test(test_add),     cmocka_unit_test(test_conflict),   cmocka_unit_test(test_remove),
-                cmocka_unit_test(test_round_trip), cmocka_unit_test(test_refused),
+            cmocka_unit_test(test_split),      cmocka_unit_test(test_whitespace),
+            cmocka_unit_test(test_query),      cmocka_unit_test(test_add),
+            cmocka_unit_test(test_conflict),   cmocka_unit_test(test_remove),
+            cmocka_unit_test(test_round_trip), cmocka_unit_test(test_refused),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,81 +31,80 @@
 #define LINUX "GRUB_CMDLINE_LINUX"
 
 static const char debian12[] =
-        "# If you change this file, run 'update-grub' afterwards to update\n"
-        "# /boot/grub/grub.cfg.\n"
-        "# For full documentation of the options in this file, see:\n"
-        "#   info -f grub -n 'Simple configuration'\n"
-        "\n"
-        "GRUB_DEFAULT=0\n"
-        "GRUB_TIMEOUT=5\n"
-        "GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\n"
-        "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
-        "GRUB_CMDLINE_LINUX=\"\"\n"
-        "\n"
-        "# If your computer has multiple operating systems installed, then you\n"
-        "# probably want to run os-prober. However, if your computer is a host\n"
-        "# for guest OSes installed via LVM or raw disk devices, running\n"
-        "# os-prober can cause damage to those guest OSes as it mounts\n"
-        "# filesystems to look for things.\n"
-        "GRUB_DISABLE_OS_PROBER=true\n"
-        "\n"
-        "# Uncomment to enable BadRAM filtering, modify to suit your needs\n"
-        "# This works with Linux (no patch required) and with any kernel that obtains\n"
-        "# the memory map information from GRUB (GNU Mach, kernel of FreeBSD ...)\n"
-        "#GRUB_BADRAM=\"0x01234567,0xfefefefe,0x89abcdef,0xefefefef\"\n"
-        "\n"
-        "# Uncomment to disable graphical terminal\n"
-        "#GRUB_TERMINAL=console\n"
-        "\n"
-        "# The resolution used on graphical terminal\n"
-        "# note that you can use only modes which your graphic card supports via VBE\n"
-        "# you can see them in real GRUB with the command `vbeinfo'\n"
-        "#GRUB_GFXMODE=640x480\n"
-        "\n"
-        "# Uncomment if you don't want GRUB to pass \"root=UUID=xxx\" parameter to Linux\n"
-        "#GRUB_DISABLE_LINUX_UUID=true\n"
-        "\n"
-        "# Uncomment to disable generation of recovery mode menu entries\n"
-        "#GRUB_DISABLE_RECOVERY=\"true\"\n"
-        "\n"
-        "# Uncomment to get a beep at grub start\n"
-        "#GRUB_INIT_TUNE=\"480 440 1\"\n";
+    "# If you change this file, run 'update-grub' afterwards to update\n"
+    "# /boot/grub/grub.cfg.\n"
+    "# For full documentation of the options in this file, see:\n"
+    "#   info -f grub -n 'Simple configuration'\n"
+    "\n"
+    "GRUB_DEFAULT=0\n"
+    "GRUB_TIMEOUT=5\n"
+    "GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\n"
+    "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
+    "GRUB_CMDLINE_LINUX=\"\"\n"
+    "\n"
+    "# If your computer has multiple operating systems installed, then you\n"
+    "# probably want to run os-prober. However, if your computer is a host\n"
+    "# for guest OSes installed via LVM or raw disk devices, running\n"
+    "# os-prober can cause damage to those guest OSes as it mounts\n"
+    "# filesystems to look for things.\n"
+    "GRUB_DISABLE_OS_PROBER=true\n"
+    "\n"
+    "# Uncomment to enable BadRAM filtering, modify to suit your needs\n"
+    "# This works with Linux (no patch required) and with any kernel that obtains\n"
+    "# the memory map information from GRUB (GNU Mach, kernel of FreeBSD ...)\n"
+    "#GRUB_BADRAM=\"0x01234567,0xfefefefe,0x89abcdef,0xefefefef\"\n"
+    "\n"
+    "# Uncomment to disable graphical terminal\n"
+    "#GRUB_TERMINAL=console\n"
+    "\n"
+    "# The resolution used on graphical terminal\n"
+    "# note that you can use only modes which your graphic card supports via VBE\n"
+    "# you can see them in real GRUB with the command `vbeinfo'\n"
+    "#GRUB_GFXMODE=640x480\n"
+    "\n"
+    "# Uncomment if you don't want GRUB to pass \"root=UUID=xxx\" parameter to Linux\n"
+    "#GRUB_DISABLE_LINUX_UUID=true\n"
+    "\n"
+    "# Uncomment to disable generation of recovery mode menu entries\n"
+    "#GRUB_DISABLE_RECOVERY=\"true\"\n"
+    "\n"
+    "# Uncomment to get a beep at grub start\n"
+    "#GRUB_INIT_TUNE=\"480 440 1\"\n";
 
 static const char ubuntu2204[] =
-        "GRUB_DEFAULT=0\n"
-        "GRUB_TIMEOUT_STYLE=hidden\n"
-        "GRUB_TIMEOUT=0\n"
-        "GRUB_DISTRIBUTOR=`( . /etc/os-release; echo ${NAME:-Ubuntu} ) 2>/dev/null || echo Ubuntu`\n"
-        "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"\n"
-        "GRUB_CMDLINE_LINUX=\"\"\n";
+    "GRUB_DEFAULT=0\n"
+    "GRUB_TIMEOUT_STYLE=hidden\n"
+    "GRUB_TIMEOUT=0\n"
+    "GRUB_DISTRIBUTOR=`( . /etc/os-release; echo ${NAME:-Ubuntu} ) 2>/dev/null || echo Ubuntu`\n"
+    "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"\n"
+    "GRUB_CMDLINE_LINUX=\"\"\n";
 
-static const char fedora[] =
-        "GRUB_TIMEOUT=5\n"
-        "GRUB_DISTRIBUTOR=\"$(sed 's, release .*$,,g' /etc/system-release)\"\n"
-        "GRUB_DEFAULT=saved\n"
-        "GRUB_DISABLE_SUBMENU=true\n"
-        "GRUB_TERMINAL_OUTPUT=\"console\"\n"
-        "GRUB_CMDLINE_LINUX=\"rhgb quiet\"\n"
-        "GRUB_DISABLE_RECOVERY=\"true\"\n"
-        "GRUB_ENABLE_BLSCFG=true";
+static const char fedora[] = "GRUB_TIMEOUT=5\n"
+                             "GRUB_DISTRIBUTOR=\"$(sed 's, release .*$,,g' /etc/system-release)\"\n"
+                             "GRUB_DEFAULT=saved\n"
+                             "GRUB_DISABLE_SUBMENU=true\n"
+                             "GRUB_TERMINAL_OUTPUT=\"console\"\n"
+                             "GRUB_CMDLINE_LINUX=\"rhgb quiet\"\n"
+                             "GRUB_DISABLE_RECOVERY=\"true\"\n"
+                             "GRUB_ENABLE_BLSCFG=true";
 
 static const char cloudimg[] =
-        "# Cloud Image specific Grub settings for Generic Cloud Images\n"
-        "# CLOUD_IMG: This file was created/modified by the Cloud Image build process\n"
-        "\n"
-        "# Set the recordfail timeout\n"
-        "GRUB_RECORDFAIL_TIMEOUT=0\n"
-        "\n"
-        "# Do not wait on grub prompt\n"
-        "GRUB_TIMEOUT=0\n"
-        "\n"
-        "# Set the default commandline\n"
-        "GRUB_CMDLINE_LINUX_DEFAULT=\"console=tty1 console=ttyS0\"\n"
-        "\n"
-        "# Set the grub console type\n"
-        "GRUB_TERMINAL=console\n";
+    "# Cloud Image specific Grub settings for Generic Cloud Images\n"
+    "# CLOUD_IMG: This file was created/modified by the Cloud Image build process\n"
+    "\n"
+    "# Set the recordfail timeout\n"
+    "GRUB_RECORDFAIL_TIMEOUT=0\n"
+    "\n"
+    "# Do not wait on grub prompt\n"
+    "GRUB_TIMEOUT=0\n"
+    "\n"
+    "# Set the default commandline\n"
+    "GRUB_CMDLINE_LINUX_DEFAULT=\"console=tty1 console=ttyS0\"\n"
+    "\n"
+    "# Set the grub console type\n"
+    "GRUB_TERMINAL=console\n";
 
-static const char *iommu[] = { "intel_iommu=on", "iommu=pt", NULL };
+static const char *iommu[] = {"intel_iommu=on", "iommu=pt", NULL};
 
 static void find(const char *text, const char *name, int expect, size_t line, char quote, const char *value)
 {
@@ -138,7 +137,8 @@ static char *replaced(const char *text, const char *at, const char *from, const 
 }
 
 /* edit with add, check the result, then remove what was added and get the original back */
-static void edit_round_trip(const char *text, const char *name, const char *const *add, int count, const char *expect)
+static void edit_round_trip(const char *text, const char *name, const char *const *add, int count,
+                            const char *expect)
 {
         _cleanup_free_ char *error = NULL, *once = NULL, *twice = NULL, *back = NULL;
         char **added = NULL;
@@ -152,7 +152,9 @@ static void edit_round_trip(const char *text, const char *name, const char *cons
         assert_string_equal(once, expect);
         assert_int_equal(grub_default_edit(once, n, name, add, NULL, &twice, NULL, NULL, &error), 0);
         assert_string_equal(twice, once);
-        assert_int_equal(grub_default_edit(once, n, name, NULL, (const char *const *)added, &back, NULL, NULL, &error), count);
+        assert_int_equal(
+            grub_default_edit(once, n, name, NULL, (const char *const *)added, &back, NULL, NULL, &error),
+            count);
         assert_string_equal(back, text);
         strv_free_null(added);
 }
@@ -187,14 +189,16 @@ static void test_append(void **state)
         size_t n;
 
         /* Fedora's file has no _DEFAULT and no final newline */
-        assert_int_equal(grub_default_edit(fedora, strlen(fedora), DEFAULT, iommu, NULL, &out, &n, NULL, &error), 2);
+        assert_int_equal(
+            grub_default_edit(fedora, strlen(fedora), DEFAULT, iommu, NULL, &out, &n, NULL, &error), 2);
         assert_int_equal(strncmp(out, fedora, strlen(fedora)), 0);
         assert_string_equal(out + strlen(fedora), "\n" DEFAULT "=\"intel_iommu=on iommu=pt\"\n");
         /* removing leaves the appended line, empty: undoing a creation is the before-image's job */
         assert_int_equal(grub_default_edit(out, n, DEFAULT, NULL, iommu, &back, NULL, NULL, &error), 2);
         assert_int_equal(strlen(back), strlen(out) - strlen("intel_iommu=on iommu=pt"));
         /* nothing to add to an absent variable: the text unchanged */
-        assert_int_equal(grub_default_edit(fedora, strlen(fedora), DEFAULT, NULL, iommu, &none, NULL, NULL, &error), 0);
+        assert_int_equal(
+            grub_default_edit(fedora, strlen(fedora), DEFAULT, NULL, iommu, &none, NULL, NULL, &error), 0);
         assert_string_equal(none, fedora);
 }
 
@@ -202,10 +206,10 @@ static void test_quoting(void **state)
 {
         edit_round_trip("GRUB_CMDLINE_LINUX_DEFAULT='quiet'\n", DEFAULT, iommu, 2,
                         "GRUB_CMDLINE_LINUX_DEFAULT='quiet intel_iommu=on iommu=pt'\n");
-        edit_round_trip("GRUB_CMDLINE_LINUX_DEFAULT=\n", DEFAULT, (const char *[]){ "iommu=pt", NULL }, 1,
+        edit_round_trip("GRUB_CMDLINE_LINUX_DEFAULT=\n", DEFAULT, (const char *[]){"iommu=pt", NULL}, 1,
                         "GRUB_CMDLINE_LINUX_DEFAULT=iommu=pt\n");
-        edit_round_trip("A=1 GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"; B=2 # GRUB_CMDLINE_LINUX_DEFAULT=x\n", DEFAULT,
-                        iommu, 2,
+        edit_round_trip("A=1 GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"; B=2 # GRUB_CMDLINE_LINUX_DEFAULT=x\n",
+                        DEFAULT, iommu, 2,
                         "A=1 GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on iommu=pt\"; B=2 # "
                         "GRUB_CMDLINE_LINUX_DEFAULT=x\n");
         /* the user's spacing inside the quotes is kept */
@@ -215,8 +219,8 @@ static void test_quoting(void **state)
                 /* unquoted that now needs quotes: double quotes (removing keeps them) */
                 _cleanup_free_ char *error = NULL, *out = NULL;
 
-                assert_int_equal(grub_default_edit("GRUB_CMDLINE_LINUX_DEFAULT=quiet\n", 33, DEFAULT, iommu, NULL,
-                                                   &out, NULL, NULL, &error),
+                assert_int_equal(grub_default_edit("GRUB_CMDLINE_LINUX_DEFAULT=quiet\n", 33, DEFAULT, iommu,
+                                                   NULL, &out, NULL, NULL, &error),
                                  2);
                 assert_string_equal(out, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on iommu=pt\"\n");
         }
@@ -224,15 +228,16 @@ static void test_quoting(void **state)
 
 static void test_duplicates_conflicts(void **state)
 {
-        const char *two = "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"splash iommu=pt\"\n";
+        const char *two =
+            "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"splash iommu=pt\"\n";
         _cleanup_free_ char *error = NULL, *out = NULL;
 
         find(two, DEFAULT, 1, 2, '"', "splash iommu=pt");
         edit_round_trip(two, DEFAULT, iommu, 1,
                         "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"splash iommu=pt "
                         "intel_iommu=on\"\n");
-        assert_int_equal(grub_default_edit("GRUB_CMDLINE_LINUX_DEFAULT=\"iommu=off\"", 38, DEFAULT, iommu, NULL, &out,
-                                           NULL, NULL, &error),
+        assert_int_equal(grub_default_edit("GRUB_CMDLINE_LINUX_DEFAULT=\"iommu=off\"", 38, DEFAULT, iommu,
+                                           NULL, &out, NULL, NULL, &error),
                          -EEXIST);
         assert_null(out);
         assert_string_equal(error, "iommu=pt conflicts with iommu=off already on the command line");
@@ -242,28 +247,33 @@ static void refused(const char *text, int expect, const char *message)
 {
         _cleanup_free_ char *error = NULL, *out = NULL;
 
-        assert_int_equal(grub_default_edit(text, strlen(text), DEFAULT, iommu, NULL, &out, NULL, NULL, &error),
-                         expect);
+        assert_int_equal(
+            grub_default_edit(text, strlen(text), DEFAULT, iommu, NULL, &out, NULL, NULL, &error), expect);
         assert_null(out);
         assert_string_equal(error, message);
 }
 
 static void test_refusals(void **state)
 {
-        refused("GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT quiet\"\n", -EOPNOTSUPP,
-                "line 1: GRUB_CMDLINE_LINUX_DEFAULT uses $ (a variable or command substitution) in its value; "
-                "refusing to edit it");
-        refused("X=1\nGRUB_CMDLINE_LINUX_DEFAULT=\"${X} quiet\"\n", -EOPNOTSUPP,
-                "line 2: GRUB_CMDLINE_LINUX_DEFAULT uses $ (a variable or command substitution) in its value; "
-                "refusing to edit it");
+        refused(
+            "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT quiet\"\n", -EOPNOTSUPP,
+            "line 1: GRUB_CMDLINE_LINUX_DEFAULT uses $ (a variable or command substitution) in its value; "
+            "refusing to edit it");
+        refused(
+            "X=1\nGRUB_CMDLINE_LINUX_DEFAULT=\"${X} quiet\"\n", -EOPNOTSUPP,
+            "line 2: GRUB_CMDLINE_LINUX_DEFAULT uses $ (a variable or command substitution) in its value; "
+            "refusing to edit it");
         refused("GRUB_CMDLINE_LINUX_DEFAULT=`cat /etc/x`\n", -EOPNOTSUPP,
-                "line 1: GRUB_CMDLINE_LINUX_DEFAULT uses a backquote command substitution in its value; refusing "
+                "line 1: GRUB_CMDLINE_LINUX_DEFAULT uses a backquote command substitution in its value; "
+                "refusing "
                 "to edit it");
-        refused("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet \\\nsplash\"\n", -EOPNOTSUPP,
-                "line 1: GRUB_CMDLINE_LINUX_DEFAULT uses a backslash (an escape or continuation line) in its "
-                "value; refusing to edit it");
+        refused(
+            "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet \\\nsplash\"\n", -EOPNOTSUPP,
+            "line 1: GRUB_CMDLINE_LINUX_DEFAULT uses a backslash (an escape or continuation line) in its "
+            "value; refusing to edit it");
         refused("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\nsplash\"\n", -EOPNOTSUPP,
-                "line 1: GRUB_CMDLINE_LINUX_DEFAULT has a value that spans more than one line; refusing to edit it");
+                "line 1: GRUB_CMDLINE_LINUX_DEFAULT has a value that spans more than one line; refusing to "
+                "edit it");
         refused("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"' splash'\n", -EOPNOTSUPP,
                 "line 1: GRUB_CMDLINE_LINUX_DEFAULT mixes quoting forms in its value; refusing to edit it");
         refused("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nexport GRUB_CMDLINE_LINUX_DEFAULT\n", -EOPNOTSUPP,
@@ -273,10 +283,12 @@ static void test_refusals(void **state)
                 "line 1: GRUB_CMDLINE_LINUX_DEFAULT is named in a statement other than a plain assignment; "
                 "refusing to edit it");
         refused("if [ -e /x ]; then\n  GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nfi\n", -EOPNOTSUPP,
-                "line 2: GRUB_CMDLINE_LINUX_DEFAULT is assigned inside an if/while/for/{ } block; refusing to edit "
+                "line 2: GRUB_CMDLINE_LINUX_DEFAULT is assigned inside an if/while/for/{ } block; refusing "
+                "to edit "
                 "it");
         refused("case x in x) ;; esac\nGRUB_CMDLINE_LINUX_DEFAULT=quiet\n", -EOPNOTSUPP,
-                "line 2: GRUB_CMDLINE_LINUX_DEFAULT is assigned after a case, subshell or function (line 1) this "
+                "line 2: GRUB_CMDLINE_LINUX_DEFAULT is assigned after a case, subshell or function (line 1) "
+                "this "
                 "editor cannot follow; refusing to edit it");
         refused("GRUB_CMDLINE_LINUX_DEFAULT=quiet true\n", -EOPNOTSUPP,
                 "line 1: GRUB_CMDLINE_LINUX_DEFAULT is named in a statement other than a plain assignment; "
@@ -287,8 +299,8 @@ static void test_refusals(void **state)
                 _cleanup_free_ char *error = NULL, *out = NULL;
 
                 assert_int_equal(grub_default_edit("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"", 34, DEFAULT,
-                                                   (const char *[]){ "foo=\"a b\"", NULL }, NULL, &out, NULL, NULL,
-                                                   &error),
+                                                   (const char *[]){"foo=\"a b\"", NULL}, NULL, &out, NULL,
+                                                   NULL, &error),
                                  -EOPNOTSUPP);
                 assert_null(out);
         }
@@ -297,11 +309,9 @@ static void test_refusals(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_real_files),
-                cmocka_unit_test(test_append),
-                cmocka_unit_test(test_quoting),
-                cmocka_unit_test(test_duplicates_conflicts),
-                cmocka_unit_test(test_refusals),
+            cmocka_unit_test(test_real_files), cmocka_unit_test(test_append),
+            cmocka_unit_test(test_quoting),    cmocka_unit_test(test_duplicates_conflicts),
+            cmocka_unit_test(test_refusals),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
