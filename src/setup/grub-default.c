@@ -162,6 +162,15 @@ static int read_word(struct scan *s, struct word *w)
                                 return r;
                         continue;
                 }
+                if (c == '$' && s->i + 1 < s->len && s->text[s->i + 1] == '{') {
+                        /* ${X:-a b} is one word: blanks inside the braces do not split it */
+                        size_t line = s->line;
+
+                        while (s->i < s->len && s->text[s->i] != '}')
+                                advance(s);
+                        if (s->i >= s->len)
+                                return error_setf(s->error, -EINVAL, "line %zu: unterminated ${", line);
+                }
                 advance(s);
         }
         w->end = s->i;
@@ -208,7 +217,8 @@ static int refuse(struct scan *s, size_t line, const char *why)
         return error_setf(s->error, -EOPNOTSUPP, "line %zu: %s %s; refusing to edit it", line, s->name, why);
 }
 
-/* One simple command's words (reserved words first, as sh would take them). */
+/* One simple command's words (reserved words first, as sh would take them). redirected: the
+ * command has a redirection or more words than kept, so it is no plain assignment. */
 static int command(struct scan *s, struct word *w, size_t n, bool redirected)
 {
         size_t k = 0;
@@ -294,9 +304,20 @@ static int scan_file(struct scan *s)
                         advance(s);
                         continue;
                 }
-                if (n == MAX_WORDS)
-                        return error_setf(s->error, -EOPNOTSUPP,
-                                          "line %zu: a statement of more than %d words", s->line, MAX_WORDS);
+                if (n == MAX_WORDS) {
+                        /* a long command (no plain assignment has that many words): only whether
+                         * it names the variable matters */
+                        struct word extra;
+
+                        r = read_word(s, &extra);
+                        if (r < 0)
+                                return r;
+                        if (mentions(s, &extra))
+                                return refuse(s, extra.line,
+                                              "is named in a statement other than a plain assignment");
+                        redirected = true;
+                        continue;
+                }
                 r = read_word(s, &words[n]);
                 if (r < 0)
                         return r;
@@ -417,6 +438,24 @@ int grub_default_edit(const char *text, size_t len, const char *name, const char
                              &added, ret_error);
         if (count < 0)
                 return count;
+        if (count == 0) {
+                /* nothing to do: the same bytes, even for an unquoted value that quotes would change */
+                out = malloc(len + 1);
+                if (!out) {
+                        strv_free_null(added);
+                        return -ENOMEM;
+                }
+                memcpy(out, text, len);
+                out[len] = '\0';
+                *ret_text = TAKE_PTR(out);
+                if (ret_len)
+                        *ret_len = len;
+                if (ret_added)
+                        *ret_added = added;
+                else
+                        strv_free_null(added);
+                return 0;
+        }
         quote = r > 0 ? v.quote : '"';
         if (quote == 0 && !plain(edited))
                 quote = strpbrk(edited, "\"$`\\") ? '\'' : '"';
@@ -432,10 +471,6 @@ int grub_default_edit(const char *text, size_t len, const char *name, const char
                 at = v.start;
                 cut = v.len;
                 r = quote ? asprintf(&ins, "%c%s%c", quote, edited, quote) : asprintf(&ins, "%s", edited);
-        } else if (count == 0) {
-                at = len;
-                cut = 0;
-                r = asprintf(&ins, "%s", "");
         } else {
                 at = len;
                 cut = 0;

@@ -204,6 +204,11 @@ static void test_append(void **state)
 
 static void test_quoting(void **state)
 {
+        char ws[2 * 100 + 1];
+
+        for (size_t i = 0; i < 100; i++)
+                memcpy(ws + 2 * i, " w", 2);
+        ws[200] = '\0';
         edit_round_trip("GRUB_CMDLINE_LINUX_DEFAULT='quiet'\n", DEFAULT, iommu, 2,
                         "GRUB_CMDLINE_LINUX_DEFAULT='quiet intel_iommu=on iommu=pt'\n");
         edit_round_trip("GRUB_CMDLINE_LINUX_DEFAULT=\n", DEFAULT, (const char *[]){"iommu=pt", NULL}, 1,
@@ -215,6 +220,28 @@ static void test_quoting(void **state)
         /* the user's spacing inside the quotes is kept */
         edit_round_trip("GRUB_CMDLINE_LINUX_DEFAULT=\"  quiet   splash \"\n", DEFAULT, iommu, 2,
                         "GRUB_CMDLINE_LINUX_DEFAULT=\"  quiet   splash intel_iommu=on iommu=pt \"\n");
+        {
+                /* nothing to add: the same bytes, even where quotes would be needed */
+                const char *t = "X=${Y:-a b} GRUB_CMDLINE_LINUX_DEFAULT=a*b\n";
+                _cleanup_free_ char *error = NULL, *out = NULL;
+
+                assert_int_equal(grub_default_edit(t, strlen(t), DEFAULT, (const char *[]){"a*b", NULL},
+                                                   NULL, &out, NULL, NULL, &error),
+                                 0);
+                assert_string_equal(out, t);
+        }
+        {
+                /* a command longer than any assignment is skipped, unless it names the variable */
+                _cleanup_free_ char *error = NULL, *out = NULL, *t = NULL, *u = NULL;
+                struct grub_value v = {0};
+
+                assert_true(asprintf(&t, "echo%s\nGRUB_CMDLINE_LINUX_DEFAULT=x\n", ws) > 0);
+                assert_int_equal(grub_default_find(t, strlen(t), DEFAULT, &v, &error), 1);
+                assert_int_equal(v.line, 2);
+                grub_value_done(&v);
+                assert_true(asprintf(&u, "echo%s GRUB_CMDLINE_LINUX_DEFAULT\n", ws) > 0);
+                assert_int_equal(grub_default_find(u, strlen(u), DEFAULT, &v, &error), -EOPNOTSUPP);
+        }
         {
                 /* unquoted that now needs quotes: double quotes (removing keeps them) */
                 _cleanup_free_ char *error = NULL, *out = NULL;
@@ -294,6 +321,22 @@ static void test_refusals(void **state)
                 "line 1: GRUB_CMDLINE_LINUX_DEFAULT is named in a statement other than a plain assignment; "
                 "refusing to edit it");
         refused("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\n", -EINVAL, "line 1: unterminated \" quote");
+        refused("GRUB_CMDLINE_LINUX_DEFAULT+=\" iommu=pt\"\n", -EOPNOTSUPP,
+                "line 1: GRUB_CMDLINE_LINUX_DEFAULT is named in a statement other than a plain assignment; "
+                "refusing to edit it");
+        /* absent, and a line appended at the end would not stand alone */
+        refused(
+            "if true; then\n  X=1\n", -EOPNOTSUPP,
+            "GRUB_CMDLINE_LINUX_DEFAULT is not set, and a line appended at the end would not be a statement "
+            "of its own (open block, case, function or continuation at the end); refusing to add it");
+        refused(
+            "f() { :; }\n", -EOPNOTSUPP,
+            "GRUB_CMDLINE_LINUX_DEFAULT is not set, and a line appended at the end would not be a statement "
+            "of its own (open block, case, function or continuation before it); refusing to add it");
+        refused(
+            "echo \\\n", -EOPNOTSUPP,
+            "GRUB_CMDLINE_LINUX_DEFAULT is not set, and a line appended at the end would not be a statement "
+            "of its own (open block, case, function or continuation at the end); refusing to add it");
         {
                 /* an argument the value's double quotes cannot hold without an escape */
                 _cleanup_free_ char *error = NULL, *out = NULL;
