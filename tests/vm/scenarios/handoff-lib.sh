@@ -76,10 +76,30 @@ dmesg_clean() {
 
 J=/run/gpu-handoff/journal
 # kill_transition PID: SIGKILL for the command PID and for the transition it runs detached
-# from the caller's session (the owner the journal's last "phase" record names)
+# from the caller's session (the owner the journal's last "phase" record names). A kill that
+# lands during a sysfs write leaves the write's child (kernel.h: comm gpu-handoff) to finish it,
+# holding the lock meanwhile, and a recover that finds it there stops at once by design ("an
+# earlier gpu-handoff's write ... has not returned"): wait, up to 10 s, until no gpu-handoff
+# process is left, so that what follows meets the state a crash leaves once its write is done.
 kill_transition() {
     _owner=$(awk '$1 == "phase" { p = $3 } END { print p }' "$J" 2>/dev/null)
     kill -9 ${_owner:+"$_owner"} "$1"
+    _t0=$(now)
+    while handoff_running && [ $(($(now) - _t0)) -lt 10000 ]; do
+        sleep 0.02
+    done
+}
+# handoff_running: a gpu-handoff process is alive (zombies, like the killed command the caller
+# has not waited for yet, do not count)
+handoff_running() {
+    for _s in /proc/[0-9]*/stat; do
+        read -r _l < "$_s" 2>/dev/null || continue
+        case $_l in
+            *"(gpu-handoff) Z"*) ;;
+            *"(gpu-handoff) "*) return 0 ;;
+        esac
+    done
+    return 1
 }
 kill_attach_when() {
     _kn=$1 _kt=$2 _try=0; shift 2
