@@ -35,17 +35,21 @@ host_state > /tmp/state.before
 
 # kill_attach NAME KIND [ARGS]: start attach, SIGKILL it once the journal has "begin N KIND"
 # (followed by ARGS when given); prints "INFO killed NAME kind=KIND ... last=<last journal
-# record>", or a FAILED step when attach finished first 5 times in a row.
+# record>", or a FAILED step when attach finished first 12 times in a row. The owner of the
+# transition is read as soon as the journal names it, so that nothing but the kill stands between
+# seeing the begin and the kill: the last steps (bind-vfio of the audio function, then the group)
+# take only a few ms under TCG.
 kill_attach() {
     _name=$1 _kind=$2 _args=${3:+ $3} _try=0
-    while [ $_try -lt 5 ]; do
+    while [ $_try -lt 12 ]; do
         _try=$((_try + 1))
         gpu-handoff attach --yes > "/tmp/$_name.out" 2>&1 &
         _pid=$!
-        _ok=0
+        _ok=0 _own=
         while kill -0 "$_pid" 2>/dev/null; do
+            [ -n "$_own" ] || _own=$(awk '$1 == "phase" { print $3; exit }' "$J" 2>/dev/null)
             if grep -qE "^begin [0-9]+ $_kind$_args( |\$)" "$J" 2>/dev/null; then
-                kill_transition "$_pid"; _ok=1; break
+                kill_transition "$_pid" "$_own"; _ok=1; break
             fi
         done
         wait "$_pid"; _rc=$?

@@ -75,14 +75,14 @@ dmesg_clean() {
 }
 
 J=/run/gpu-handoff/journal
-# kill_transition PID: SIGKILL for the command PID and for the transition it runs detached
-# from the caller's session (the owner the journal's last "phase" record names). A kill that
+# kill_transition PID [OWNER]: SIGKILL for the command PID and for the transition it runs detached
+# from the caller's session (OWNER, or the owner the journal's last "phase" record names). A kill that
 # lands during a sysfs write leaves the write's child (kernel.h: comm gpu-handoff) to finish it,
 # holding the lock meanwhile, and a recover that finds it there stops at once by design ("an
 # earlier gpu-handoff's write ... has not returned"): wait, up to 10 s, until no gpu-handoff
 # process is left, so that what follows meets the state a crash leaves once its write is done.
 kill_transition() {
-    _owner=$(awk '$1 == "phase" { p = $3 } END { print p }' "$J" 2>/dev/null)
+    _owner=${2:-$(awk '$1 == "phase" { p = $3 } END { print p }' "$J" 2>/dev/null)}
     kill -9 ${_owner:+"$_owner"} "$1"
     _t0=$(now)
     while handoff_running && [ $(($(now) - _t0)) -lt 10000 ]; do
