@@ -47,7 +47,7 @@ kill_attach() {
         _pid=$!
         _ok=0 _own=
         while kill -0 "$_pid" 2>/dev/null; do
-            [ -n "$_own" ] || _own=$(awk '$1 == "phase" { print $3; exit }' "$J" 2>/dev/null)
+            [ -n "$_own" ] || [ ! -s "$J" ] || _own=$(awk '$1 == "phase" { print $3; exit }' "$J" 2>/dev/null)
             if grep -qE "^begin [0-9]+ $_kind$_args( |\$)" "$J" 2>/dev/null; then
                 kill_transition "$_pid" "$_own"; _ok=1; break
             fi
