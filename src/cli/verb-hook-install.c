@@ -202,8 +202,8 @@ static int hook_install_verb(struct cli *cli, int argc, char **argv)
         /* One transition at a time, whatever it changes: a hook installed or removed while a VM's
          * start runs the hook would leave that VM's hand-over half seen. Lock='s default wait: the
          * configuration is not read here, so a broken one cannot keep the hook from being removed.
-         * A root with no running system (a chroot target mounted at --root, a fake tree: no
-         * proc/self) runs no transition to wait for, and could not name us in the lock. */
+         * A root where nothing runs, such as a chroot target mounted at --root or a fake tree
+         * (no proc/self), has no transition to wait for and could not name us in the lock. */
         if (sysroot_exists(cli->sr, "proc/self")) {
                 r = session_lock(cli, install ? "hook install" : "hook uninstall", HOOK_INSTALL_LOCK_USEC, &lock);
                 if (r != EXIT_OK)
