@@ -66,8 +66,8 @@ int opendir_at(int dirfd, const char *name, DIR **ret);
  * length in *ret_len), 0 when it has none (or the file system keeps no labels), or -errno. */
 int label_read_fd(int fd, char **ret, size_t *ret_len);
 
-/* Test seam: fn runs before each operation that changes the file system (op names it:
- * "create", "write", "fsync", "rename", "mkdir", "symlink", "unlink", "chown", "chmod", "label"), with its
+/* Test seam: fn runs before each operation that changes the file system; op names it:
+ * "create", "write", "fsync", "rename", "mkdir", "symlink", "unlink", "chown", "chmod", "label"; with its
  * number since the hook was set; a negative errno fails that operation as the kernel would,
  * before it happens. NULL removes it. */
 typedef int (*fileio_fault_hook_fn)(const char *op, unsigned n, void *userdata);
