@@ -19,7 +19,7 @@ enum bootloader_id {
         BOOTLOADER_GRUB_BLS,     /* GRUB reading BLS entries (GRUB_ENABLE_BLSCFG=true), no grubby */
         BOOTLOADER_GRUBBY,       /* GRUB + BLS driven through grubby (Fedora, RHEL) */
         BOOTLOADER_SYSTEMD_BOOT, /* systemd-boot: kernel-install entries, or entries written by hand */
-        BOOTLOADER_UKI,          /* unified kernel images (EFI/Linux/*.efi) */
+        BOOTLOADER_UKI,          /* unified kernel images (EFI/Linux/NAME.efi) */
         BOOTLOADER_KERNELSTUB,   /* Pop!_OS */
         BOOTLOADER_RPM_OSTREE,   /* /run/ostree-booted: rpm-ostree kargs */
         BOOTLOADER_PROXMOX,      /* proxmox-boot-tool (systemd-boot mode; GRUB mode is BOOTLOADER_GRUB) */
@@ -71,7 +71,7 @@ struct boot_facts {
         bool entries_by_kernel_install; /* an entry carries a "machine-id" line or is named
                                           * MACHINE-ID-VERSION.conf (/etc/machine-id): written
                                           * by kernel-install, not by hand */
-        char **ukis;             /* ESP/EFI/Linux/*.efi, absolute paths, sorted; NULL-terminated or NULL */
+        char **ukis;             /* ESP/EFI/Linux/NAME.efi, absolute paths, sorted; NULL-terminated or NULL */
         bool ukify;              /* /usr/bin/ukify or /usr/lib/systemd/ukify exists */
         char *refind_conf;       /* "/boot/refind_linux.conf" when it exists */
         bool refind_on_esp;      /* ESP/EFI/refind/ exists */
@@ -81,7 +81,7 @@ struct boot_facts {
         /* initramfs */
         char *dpkg_initramfs;    /* the installed dpkg package that Provides linux-initramfs-tool
                                   * (from /var/lib/dpkg/status: Status "install ok installed") */
-        bool mkinitcpio_presets; /* /etc/mkinitcpio.d/*.preset */
+        bool mkinitcpio_presets; /* /etc/mkinitcpio.d/NAME.preset */
         bool booster;            /* /etc/booster.yaml or /usr/lib/booster/regenerate_images */
         bool dracut;             /* /usr/bin/dracut or /usr/sbin/dracut (with dracut_conf_d: evidence only together with another clue) */
 
