@@ -29,6 +29,8 @@ size_t strv_length(char *const *v);
 /* The entries joined by sep, malloc'd ("" for an empty list); NULL: out of memory. */
 char *strv_join(char *const *v, const char *sep);
 void strv_free_null(char **v);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free_null)
+#define _cleanup_strv_free_null_ _cleanup_(strv_free_nullp)
 
 /* For qsort() over an array of char *: strcmp() order. */
 int strv_compare(const void *a, const void *b);
