@@ -16,6 +16,7 @@ extern const struct verb recover_verb; /* verb-release.c */
 extern const struct verb hook_verb;    /* verb-hook.c */
 extern const struct verb config_verb;  /* verb-config.c */
 extern const struct verb xml_verb;     /* verb-xml.c */
+extern const struct verb setup_verb;   /* verb-setup.c */
 
 /* hook's sub-verbs, install and uninstall (verb-hook-install.c); ends with {}. */
 extern const struct verb hook_install_verbs[];

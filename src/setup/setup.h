@@ -39,3 +39,53 @@ struct setup_status {
  * the journal cannot be read. */
 int setup_status_read(const struct sysroot *sr, struct setup_status *ret, char **ret_error);
 void setup_status_done(struct setup_status *s);
+
+struct host;
+struct commands;
+struct engine_run;
+struct step;
+
+/* What the user asked for. */
+struct setup_request {
+        char **vfio;            /* addresses named with --vfio, NULL-terminated (NULL: none) */
+        const char *bootloader; /* --bootloader NAME, or NULL: detected */
+        const char *initramfs;  /* --initramfs NAME, or NULL: detected */
+        bool boot_gpu_ok;       /* --yes: bind the boot display's GPU too, having been told the way back */
+};
+
+/* The plan for this host: the boot facts read and decided, the IOMMU arguments this CPU needs,
+ * the boot-time binding of req->vfio (h: the host model; NULL when there is none to bind), and
+ * every backend's part. 0 with *ret filled — ret->refused set when setup must not act (it
+ * plans no file then); -errno with one line for a bad request (an unknown --bootloader) or
+ * what cannot be read. */
+int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct setup_request *req,
+                    struct setup_plan *ret, char **ret_error);
+
+/* Applies a plan under setup's journal (the caller holds the lock). 0, or -errno with one line;
+ * *ret_run and *ret_steps (freed by the caller: run first, then steps_free()) say what happened
+ * to each step, as transaction_apply() does. */
+int setup_apply(const struct sysroot *sr, const struct commands *cmds, const struct setup_plan *p,
+                struct engine_run **ret_run, struct step **ret_steps, size_t *ret_n, char **ret_error);
+
+/* What `setup undo` will do, as a plan (files restored to their before-images, files setup made
+ * removed, the revert commands in the order they run). -ENOENT when there is no journal. */
+int setup_undo_plan(const struct sysroot *sr, struct setup_plan *ret, char **ret_error);
+/* Undoes the journal's steps (phase "undo", or "recover" for an interrupted one). -ENOENT when
+ * there is none. Like transaction_undo(). */
+int setup_undo(const struct sysroot *sr, const struct commands *cmds, const char *phase, struct engine_run **ret_run,
+               struct step **ret_steps, size_t *ret_n, char **ret_error);
+
+/* A file undo would not overwrite: changed since setup wrote it. */
+struct setup_conflict {
+        char *path;
+        char *before; /* what was there before setup (NULL: nothing) */
+        size_t before_len;
+        char *ours; /* what setup wrote */
+        size_t ours_len;
+        char *now; /* what is there now (NULL: nothing) */
+        size_t now_len;
+};
+/* After an undo stopped at a changed file (-ESTALE): the three versions. -ENOENT when the
+ * journal shows no such stop. */
+int setup_conflict_read(const struct sysroot *sr, struct setup_conflict *ret, char **ret_error);
+void setup_conflict_done(struct setup_conflict *c);
