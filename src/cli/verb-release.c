@@ -153,6 +153,9 @@ static int verb_recover(struct cli *cli, int argc, char **argv)
                                         "gives it back.");
         else if (r == 1 && (r = give_back_after_hook(&s, st, "recover")) == EXIT_OK)
                 r = revert_journal(cli, &s, "recover", true);
+        /* Host setup shares the lock: a setup killed while editing boot files is settled here too. */
+        if (r == EXIT_OK)
+                r = setup_settle(cli);
         session_end(&s);
         return r;
 }
@@ -182,7 +185,8 @@ const struct verb recover_verb = {
         .summary = "Undo what an interrupted attach or release left behind",
         .description =
                 "Reverts every step the journal says may be applied (an attach is rolled back, a release\n"
-                "is finished). A GPU that is properly lent is left alone: use release for that.\n",
+                "is finished). A GPU that is properly lent is left alone: use release for that. An\n"
+                "interrupted gpu-handoff setup (or setup undo) is undone too.\n",
         .options = (const struct verb_option[]){
                 {"discard",
                  .help = "drop a damaged journal without touching the host (check the host\n"

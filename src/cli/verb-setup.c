@@ -220,8 +220,8 @@ static int setup_lock(struct cli *cli, const char *what, struct change_lock **lo
         return session_lock(cli, what, SETUP_LOCK_USEC, lock);
 }
 
-/* An interrupted setup or undo is settled before anything else. */
-static int settle(struct cli *cli)
+/* An interrupted setup or undo is settled before anything else (and by recover). */
+int setup_settle(struct cli *cli)
 {
         struct setup_status st = {0};
         _cleanup_free_ char *error = NULL;
@@ -375,7 +375,7 @@ static int setup_apply_verb(struct cli *cli)
                 if (r != EXIT_OK)
                         return r;
         }
-        r = settle(cli);
+        r = setup_settle(cli);
         if (r != EXIT_OK)
                 return r;
 

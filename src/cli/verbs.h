@@ -18,6 +18,10 @@ extern const struct verb config_verb;  /* verb-config.c */
 extern const struct verb xml_verb;     /* verb-xml.c */
 extern const struct verb setup_verb;   /* verb-setup.c */
 
+/* Undoes what an interrupted setup or setup undo left (verb-setup.c), for setup and recover;
+ * prints what it did; EXIT_OK when there was nothing or it is done. The caller holds the lock. */
+int setup_settle(struct cli *cli);
+
 /* hook's sub-verbs, install and uninstall (verb-hook-install.c); ends with {}. */
 extern const struct verb hook_install_verbs[];
 
