@@ -11,6 +11,7 @@
 #include "cli/verbs.h"
 #include "doctor/doctor.h"
 #include "doctor/hook.h"
+#include "doctor/setup-state.h"
 #include "doctor/vm.h"
 #include "host/host.h"
 #include "libvirt/domain.h"
@@ -290,6 +291,9 @@ static int verb_doctor(struct cli *cli, int argc, char **argv)
         }
         /* Whether libvirt runs gpu-handoff: no finding when there is no libvirt. */
         if (hook_doctor(cli->sr, hook_binary(), rep) < 0)
+                return cli_error("out of memory");
+        /* What gpu-handoff setup changed, and whether the running kernel shows it. */
+        if (setup_doctor(cli->sr, rep) < 0)
                 return cli_error("out of memory");
         if (cli->json)
                 r = print_json(h, rep, names);
