@@ -316,6 +316,13 @@ int cmdline_edit(const char *text, size_t len, const char *const *add, const cha
                 return -ENOMEM;
         memcpy(t, text, len);
         t[len] = '\0';
+        /* Removals first: "intel_iommu=off" goes before "intel_iommu=on" can be added. */
+        for (size_t i = 0; remove && remove[i]; i++) {
+                r = remove_one(&t, &n, remove[i], ret_error);
+                if (r < 0)
+                        return r;
+                count += r;
+        }
         for (size_t i = 0; add && add[i]; i++) {
                 bool did = false;
 
@@ -327,12 +334,6 @@ int cmdline_edit(const char *text, size_t len, const char *const *add, const cha
                                 return -ENOMEM;
                         count++;
                 }
-        }
-        for (size_t i = 0; remove && remove[i]; i++) {
-                r = remove_one(&t, &n, remove[i], ret_error);
-                if (r < 0)
-                        return r;
-                count += r;
         }
         if (ret_added) {
                 char **v = strv_take(&added);

@@ -51,13 +51,14 @@ const char *cmdline_get(const struct cmdline *c, const char *key);
 /* Whether an argument with this key and this value (NULL: a flag) is among the kernel's. */
 bool cmdline_has(const struct cmdline *c, const char *key, const char *value);
 
-/* The edit: every argument of `add` (each must be exactly one kernel argument, not "--") that
- * is not already present with the same key and value is added after the last kernel argument
- * (before "--"); one already present with the same value is skipped. An argument whose key is
- * present with another value (or as a flag where a value is asked, or the reverse) is a
- * conflict: -EEXIST, the first conflict named in *ret_error, nothing changed — never replaced.
- * Then every kernel argument equal (key and value) to one of `remove` is removed, all of its
- * occurrences, with the whitespace that joined it to its neighbour. Every other byte of the
+/* The edit: first every kernel argument equal (key and value) to one of `remove` is removed,
+ * all of its occurrences, with the whitespace that joined it to its neighbour (so that removing
+ * "intel_iommu=off" and adding "intel_iommu=on" is one edit). Then every argument of `add` (each
+ * must be exactly one kernel argument, not "--") that is not already present with the same key
+ * and value is added after the last kernel argument (before "--"); one already present with the
+ * same value is skipped. An argument whose key is still present with another value (or as a flag
+ * where a value is asked, or the reverse) is a conflict: -EEXIST, the first conflict named in
+ * *ret_error, nothing changed (never replaced). Every other byte of the
  * line (spacing, order, quoting, init arguments) is kept, so removing what was added gives the
  * original bytes back. ret_added (optional): the NULL-terminated list of the arguments that
  * were really added, in order — the ones an undo may remove. Returns the number of arguments

@@ -46,6 +46,31 @@ static int iommu_args(const struct boot_facts *f, struct strv *args, char **ret_
         return strv_addf(args, "iommu=pt") < 0 ? -ENOMEM : 0;
 }
 
+/* What the running kernel has with another value than we add (intel_iommu=off, left there to
+ * keep the IOMMU off): taken away in the same edit, or the kernel would keep the last one. */
+static int conflicting_args(const struct boot_facts *f, char **add, char ***ret)
+{
+        struct strv remove = {0};
+        struct cmdline *c = NULL;
+
+        if (f->cmdline && cmdline_parse(f->cmdline, strlen(f->cmdline), &c, NULL) >= 0) {
+                for (size_t i = 0; add && add[i]; i++) {
+                        const char *eq = strchr(add[i], '=');
+                        _cleanup_free_ char *key = eq ? strndup(add[i], eq - add[i]) : NULL;
+                        const char *now = key ? cmdline_get(c, key) : NULL;
+
+                        if (now && strcmp(now, eq + 1) != 0 && strv_addf(&remove, "%s=%s", key, now) < 0) {
+                                cmdline_free(c);
+                                strv_done(&remove);
+                                return -ENOMEM;
+                        }
+                }
+                cmdline_free(c);
+        }
+        *ret = strv_take(&remove);
+        return *ret ? 0 : -ENOMEM;
+}
+
 static int decide_bootloader(const struct boot_facts *f, const char *name, enum bootloader_id *ret, char **ret_error)
 {
         if (!name)
@@ -100,9 +125,13 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
                 return r;
         }
         args_v = strv_take(&args);
-        remove_v = strv_new_empty();
+        r = conflicting_args(&f, args_v, &remove_v);
+        if (r < 0) {
+                setup_plan_done(&p);
+                return r;
+        }
         vfio_v = strv_new_empty();
-        if (!args_v || !remove_v || !vfio_v) {
+        if (!args_v || !vfio_v) {
                 setup_plan_done(&p);
                 return -ENOMEM;
         }

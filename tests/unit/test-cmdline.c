@@ -160,6 +160,9 @@ static void test_conflict(void **state)
         assert_null(added);
         edit("quiet", flag, NULL, -EEXIST);
         edit("quiet=0", (const char *[]){"quiet", NULL}, NULL, -EEXIST);
+        /* removed first, so the conflicting value can be replaced in one edit */
+        out = edit("root=/dev/sda1 intel_iommu=off quiet", iommu, (const char *[]){"intel_iommu=off", NULL}, 3);
+        assert_string_equal(out, "root=/dev/sda1 quiet intel_iommu=on iommu=pt");
 }
 
 static void test_remove(void **state)
