@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Host setup over every distribution's boot setup in tests/fixtures/hosts/setup-*.host: the plan
+ * setup makes there (or its refusal), the plan applied with the commands recorded, planned again
+ * (nothing: setup twice changes nothing the second time), and undone (the tree byte for byte as
+ * before). The plans' exact text is in the golden tests (tests/golden/cases, "setup-"). */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "basic/macro.h"
+#include "basic/strv.h"
+#include "change/engine.h"
+#include "fake-commands.h"
+#include "setup/plan.h"
+#include "setup/setup.h"
+#include "snapshot.h"
+#include "testtree.h"
+
+struct plan_case {
+        const char *fixture;
+        const char *vfio;    /* --vfio, or NULL */
+        bool boot_gpu_ok;    /* --yes */
+        const char *refused; /* a part of the refusal (or of the error), or NULL: a plan that changes something */
+};
+
+static const struct plan_case cases[] = {
+        {"setup-debian12-grub", NULL, false, NULL},
+        {"setup-debian12-grub", "01:00.0", false, NULL},
+        {"setup-debian12-sdboot-dracut", "2d:00.0", false, NULL},
+        {"setup-ubuntu-cloud", "21:00.0", false, NULL},
+        {"setup-fedora-grubby", "2d:00.0", false, NULL},
+        {"setup-arch-sdboot-mkinitcpio", "2d:00.0", false, NULL},
+        {"setup-arch-grub-booster", NULL, false, NULL},
+        {"setup-endeavouros-sdboot-dracut", "2d:00.0", false, NULL},
+        {"setup-popos-kernelstub", "01:00.0", false, NULL},
+        {"setup-silverblue", "2d:00.0", false, NULL},
+        {"setup-proxmox-zfs", "21:00.0", false, NULL},
+        {"setup-uki", NULL, false, NULL},
+        {"setup-refind", "2d:00.0", false, NULL},
+        {"setup-limine", "01:00.0", false, NULL},
+        {"setup-twin-gpu", "2d:00.0", false, NULL},
+        {"setup-amd-shared-audio", "2f:00.0", false, NULL},
+        {"setup-single-gpu", "01:00.0", false, "boot"},
+        {"setup-single-gpu", "01:00.0", true, NULL},
+        {"setup-ambiguous", NULL, false, "--bootloader"},
+};
+
+static const char *const not_state[] = {"var/lib/gpu-handoff", NULL};
+
+static char *description(const char *fixture)
+{
+        char path[512];
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s.host", getenv("GPU_HANDOFF_HOSTS"), fixture);
+        f = fopen(path, "re");
+        if (!f)
+                fail_msg("cannot open %s", path);
+        assert_int_equal(getdelim(&text, &len, '\0', f) > 0, 1);
+        fclose(f);
+        return text;
+}
+
+static int plan(struct test_host *m, const struct plan_case *c, struct setup_plan *p, char **error)
+{
+        char *vfio[] = {(char *)c->vfio, NULL};
+        struct setup_request req = {.vfio = c->vfio ? vfio : NULL, .boot_gpu_ok = c->boot_gpu_ok};
+
+        *p = (struct setup_plan){0};
+        return setup_plan_make(m->tree->sr, m->h, &req, p, error);
+}
+
+/* The checks read what the generators write; the recorded commands write nothing. */
+static void drop_checks(struct setup_plan *p)
+{
+        for (size_t i = 0; i < p->n_checks; i++) {
+                free(p->checks[i].what);
+                free(p->checks[i].path);
+                free(p->checks[i].word);
+                strv_free_null(p->checks[i].argv);
+                strv_free_null(p->checks[i].tokens);
+        }
+        p->n_checks = 0;
+}
+
+static void run_case(const struct plan_case *c)
+{
+        _cleanup_free_ char *text = description(c->fixture), *error = NULL, *before = NULL, *after = NULL;
+        struct test_host *m = test_host_new(c->fixture, text);
+        struct setup_plan p, again;
+        int r = plan(m, c, &p, &error);
+
+        if (r < 0 && c->refused && error && strstr(error, c->refused)) { /* ambiguous evidence, ... */
+                test_host_free(m);
+                return;
+        }
+        if (r < 0)
+                fail_msg("%s: setup_plan_make: %d (%s)", c->fixture, r, error ?: "");
+        if (c->refused) {
+                if (!p.refused || !strstr(p.refused, c->refused))
+                        fail_msg("%s: expected a refusal with \"%s\", got %s", c->fixture, c->refused,
+                                 p.refused ?: "a plan");
+                assert_int_equal(p.n_files, 0);
+                assert_int_equal(p.n_commands, 0);
+                setup_plan_done(&p);
+                test_host_free(m);
+                return;
+        }
+        if (p.refused)
+                fail_msg("%s: refused: %s", c->fixture, p.refused);
+        if (!setup_plan_changes(&p))
+                fail_msg("%s: the plan changes nothing", c->fixture);
+        before = tree_snapshot(m->tree->dir, not_state);
+        assert_non_null(before);
+
+        /* applied, as the steps do it */
+        struct fake_commands *f = fake_commands_new();
+        struct engine_run *run = NULL;
+        struct step *steps = NULL;
+        size_t n = 0;
+        drop_checks(&p);
+        r = setup_apply(m->tree->sr, &f->commands, &p, &run, &steps, &n, &error);
+        if (r < 0)
+                fail_msg("%s: apply: %s", c->fixture, error ?: "");
+        engine_run_free(run);
+        steps_free(steps, n);
+        for (size_t i = 0; i < p.n_files; i++) {
+                _cleanup_free_ char *now = NULL;
+                int rr = sysroot_read_file(m->tree->sr, p.files[i].path, 1 << 20, &now, NULL);
+                if (p.files[i].action == SETUP_FILE_REMOVE)
+                        assert_int_equal(rr, -ENOENT);
+                else if (rr < 0 || strcmp(now, p.files[i].after) != 0)
+                        fail_msg("%s: %s is not what the plan said", c->fixture, p.files[i].path);
+        }
+
+        /* setup twice: nothing the second time */
+        r = plan(m, c, &again, &error);
+        assert_int_equal(r, 0);
+        if (again.refused || setup_plan_changes(&again))
+                fail_msg("%s: a second setup would change %s", c->fixture,
+                         again.refused ?: again.n_files ? again.files[0].path : "a tool's command line");
+        setup_plan_done(&again);
+
+        /* undone: as before, byte for byte */
+        r = setup_undo(m->tree->sr, &f->commands, "undo", &run, &steps, &n, &error);
+        if (r < 0)
+                fail_msg("%s: undo: %s", c->fixture, error ?: "");
+        engine_run_free(run);
+        steps_free(steps, n);
+        after = tree_snapshot(m->tree->dir, not_state);
+        if (strcmp(before, after) != 0)
+                fail_msg("%s: undo left the tree different:\n%s", c->fixture, snapshot_diff(before, after));
+
+        fake_commands_free(f);
+        setup_plan_done(&p);
+        test_host_free(m);
+}
+
+static void test_every_fixture(void **state)
+{
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                run_case(&cases[i]);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_every_fixture),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
