@@ -92,8 +92,15 @@ static void print_plan(const struct setup_plan *p, bool undo)
                 putchar('\n');
         for (size_t i = 0; i < p->n_commands; i++)
                 print_argv("run:", p->commands[i].argv);
-        for (size_t i = 0; i < p->n_checks; i++)
-                printf("check: %s holds %s\n", p->checks[i].what, p->checks[i].tokens[0] ?: "");
+        for (size_t i = 0; i < p->n_checks; i++) {
+                _cleanup_free_ char *tokens = strv_join(p->checks[i].tokens, " ");
+                printf("check: %s holds %s\n", p->checks[i].what, tokens ?: "");
+        }
+}
+
+/* What the next boot does and the way back. */
+static void print_notes(const struct setup_plan *p)
+{
         if (p->notes.n)
                 putchar('\n');
         for (size_t i = 0; i < p->notes.n; i++)
@@ -109,7 +116,8 @@ static json_object *json_strv(char *const *v)
         return a;
 }
 
-static int print_plan_json(const struct setup_plan *p)
+/* The plan as docs/json.md has it; NULL when out of memory. */
+static json_object *plan_json(const struct setup_plan *p)
 {
         _cleanup_json_ json_object *doc = json_new_document();
         json_object *args = json_object_new_object(), *files = json_object_new_array(),
@@ -119,7 +127,7 @@ static int print_plan_json(const struct setup_plan *p)
                 json_object_put(args);
                 json_object_put(files);
                 json_object_put(commands);
-                return -ENOMEM;
+                return NULL;
         }
         json_object_object_add(doc, "bootloader", json_string_or_null(bootloader_to_string(p->bootloader)));
         json_object_object_add(doc, "initramfs", json_string_or_null(initramfs_to_string(p->initramfs)));
@@ -130,8 +138,11 @@ static int print_plan_json(const struct setup_plan *p)
         for (size_t i = 0; i < p->n_files; i++) {
                 const struct setup_file *f = &p->files[i];
                 json_object *o = json_object_new_object();
-                if (!o)
-                        return -ENOMEM;
+                if (!o) {
+                        json_object_put(files);
+                        json_object_put(commands);
+                        return NULL;
+                }
                 json_object_object_add(o, "path", json_object_new_string(f->path));
                 json_object_object_add(o, "action", json_object_new_string(action_word(f->action)));
                 json_object_object_add(o, "content",
@@ -144,6 +155,39 @@ static int print_plan_json(const struct setup_plan *p)
         json_object_object_add(doc, "commands", commands);
         json_object_object_add(doc, "notes", json_strv(p->notes.v));
         json_object_object_add(doc, "refused", json_string_or_null(p->refused));
+        return TAKE_PTR(doc);
+}
+
+/* The plan, and after applying or undoing it the outcome and each step reached. */
+static int print_plan_json(const struct setup_plan *p, const char *outcome, const struct engine_run *run)
+{
+        _cleanup_json_ json_object *doc = plan_json(p);
+        json_object *steps = json_object_new_array();
+
+        if (!doc || !steps) {
+                json_object_put(steps);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; run && i < run->n_steps; i++) {
+                const struct step_outcome *o = &run->outcomes[i];
+                json_object *js = json_object_new_object();
+                _cleanup_free_ char *text = change_domain_describe(&setup_domain, &run->steps[i]);
+
+                if (!js) {
+                        json_object_put(steps);
+                        return -ENOMEM;
+                }
+                json_object_object_add(js, "step", json_string_or_null(text));
+                json_object_object_add(js, "state", json_object_new_string(outcome_to_string(o->state)));
+                json_object_object_add(js, "usec", json_object_new_int64((int64_t)o->usec));
+                json_object_object_add(js, "message", json_string_or_null(o->message));
+                json_object_array_add(steps, js);
+        }
+        if (outcome) {
+                json_object_object_add(doc, "outcome", json_object_new_string(outcome));
+                json_object_object_add(doc, "steps", steps);
+        } else
+                json_object_put(steps);
         return json_print(doc);
 }
 
@@ -171,7 +215,7 @@ static const struct commands *commands_for(const struct cli *cli)
         return strcmp(cli->sr->path, "/") == 0 ? &commands_real : &commands_real;
 }
 
-static void print_steps(const struct engine_run *run, bool backwards)
+static void print_steps(FILE *f, const struct engine_run *run, bool backwards)
 {
         for (size_t k = 0; run && k < run->n_steps; k++) {
                 size_t i = backwards ? run->n_steps - 1 - k : k;
@@ -181,10 +225,10 @@ static void print_steps(const struct engine_run *run, bool backwards)
 
                 if (o->state == OUTCOME_PENDING)
                         continue;
-                printf("  %-13s %6llu ms  %s\n", outcome_to_string(o->state), (unsigned long long)(o->usec / 1000),
-                       text ?: "?");
+                fprintf(f, "  %-13s %6llu ms  %s\n", outcome_to_string(o->state),
+                        (unsigned long long)(o->usec / 1000), text ?: "?");
                 if (o->message && o->state != OUTCOME_DONE && o->state != OUTCOME_REVERTED)
-                        printf("  %-13s %9s  %s\n", "", "", o->message);
+                        fprintf(f, "  %-13s %9s  %s\n", "", "", o->message);
         }
 }
 
@@ -236,12 +280,13 @@ int setup_settle(struct cli *cli)
         if (arg_dry_run)
                 return cli_error("setup: an earlier setup or undo was interrupted; run gpu-handoff setup undo (or "
                                  "recover) first");
-        printf("an earlier setup or undo was interrupted: undoing what it left first\n");
+        FILE *out = cli->json ? stderr : stdout;
+        fprintf(out, "an earlier setup or undo was interrupted: undoing what it left first\n");
         struct engine_run *run = NULL;
         struct step *steps = NULL;
         size_t n = 0;
         r = setup_undo(cli->sr, commands_for(cli), "recover", &run, &steps, &n, &error);
-        print_steps(run, true);
+        print_steps(out, run, true);
         engine_run_free(run);
         steps_free(steps, n);
         if (r < 0 && r != -ENOENT)
@@ -253,37 +298,40 @@ static int setup_undo_verb(struct cli *cli)
 {
         _cleanup_change_lock_ struct change_lock *lock = NULL;
         _cleanup_free_ char *error = NULL;
-        struct setup_plan p = {0};
+        _cleanup_(setup_plan_done) struct setup_plan p = {0};
         int r;
 
+        if (!arg_dry_run) {
+                r = setup_lock(cli, "setup undo", &lock);
+                if (r != EXIT_OK)
+                        return r;
+        }
         r = setup_undo_plan(cli->sr, &p, &error);
         if (r == -ENOENT) {
                 if (cli->json)
-                        return print_plan_json(&p) < 0 ? EXIT_ERROR : EXIT_OK;
-                printf("setup changed nothing on this host (no %s); nothing to undo\n", "/" SETUP_JOURNAL_PATH);
+                        return print_plan_json(&p, arg_dry_run ? NULL : "nothing", NULL) < 0 ? EXIT_ERROR : EXIT_OK;
+                printf("setup changed nothing on this host (no /%s); nothing to undo\n", SETUP_JOURNAL_PATH);
                 return EXIT_OK;
         }
         if (r < 0)
                 return cli_error("setup undo: %s", error ?: strerror(-r));
-        if (cli->json && arg_dry_run) {
-                r = print_plan_json(&p);
-                setup_plan_done(&p);
-                return r < 0 ? EXIT_ERROR : EXIT_OK;
-        }
+        if (cli->json && arg_dry_run)
+                return print_plan_json(&p, NULL, NULL) < 0 ? EXIT_ERROR : EXIT_OK;
         if (!cli->json)
                 print_plan(&p, true);
-        setup_plan_done(&p);
         if (arg_dry_run || (!arg_yes && !confirm("Undo the setup?")))
                 return EXIT_OK;
 
-        r = setup_lock(cli, "setup undo", &lock);
-        if (r != EXIT_OK)
-                return r;
         struct engine_run *run = NULL;
         struct step *steps = NULL;
         size_t n = 0;
+        if (!cli->json)
+                printf("\n");
         r = setup_undo(cli->sr, commands_for(cli), "undo", &run, &steps, &n, &error);
-        print_steps(run, true);
+        if (cli->json)
+                (void)print_plan_json(&p, r == 0 || r == -ENOENT ? "undone" : "stopped", run);
+        else
+                print_steps(stdout, run, true);
         engine_run_free(run);
         steps_free(steps, n);
         if (r == -ESTALE) {
@@ -294,7 +342,8 @@ static int setup_undo_verb(struct cli *cli)
                 cli_error("setup undo: %s", error ?: strerror(-r));
                 return EXIT_NEEDS_RECOVER;
         }
-        printf("undone: every file is back as it was; reboot once to boot without the setup\n");
+        if (!cli->json)
+                printf("undone: every file is back as it was; reboot once to boot without the setup\n");
         return EXIT_OK;
 }
 
@@ -366,7 +415,7 @@ static int setup_apply_verb(struct cli *cli)
 {
         _cleanup_change_lock_ struct change_lock *lock = NULL;
         _cleanup_free_ char *error = NULL;
-        struct setup_plan p = {0};
+        _cleanup_(setup_plan_done) struct setup_plan p = {0};
         struct host *h = NULL;
         int r;
 
@@ -388,48 +437,49 @@ static int setup_apply_verb(struct cli *cli)
         r = setup_plan_make(cli->sr, h, &req, &p, &error);
         if (r < 0)
                 return cli_error("setup: %s", error ?: strerror(-r));
-        if (cli->json && (arg_dry_run || p.refused)) {
-                r = print_plan_json(&p);
-                bool refused = p.refused;
-                setup_plan_done(&p);
-                return r < 0 ? EXIT_ERROR : refused ? EXIT_NOT_READY : EXIT_OK;
-        }
         if (p.refused) {
+                if (cli->json)
+                        (void)print_plan_json(&p, NULL, NULL);
                 cli_error("setup: %s", p.refused);
-                setup_plan_done(&p);
                 return EXIT_NOT_READY;
         }
         if (!setup_plan_changes(&p)) {
+                if (cli->json)
+                        return print_plan_json(&p, arg_dry_run ? NULL : "nothing", NULL) < 0 ? EXIT_ERROR : EXIT_OK;
                 printf("nothing to change: the host is set up already (gpu-handoff setup status)\n");
-                setup_plan_done(&p);
                 return EXIT_OK;
         }
         struct setup_status st = {0};
-        if (setup_status_read(cli->sr, &st, NULL) >= 0 && st.state == SETUP_STATE_APPLIED) {
-                setup_status_done(&st);
-                setup_plan_done(&p);
-                return cli_error("setup: setup is already applied with other settings; gpu-handoff setup undo first, "
-                                 "then setup with the new ones"), EXIT_NOT_READY;
-        }
+        bool applied = setup_status_read(cli->sr, &st, NULL) >= 0 && st.state == SETUP_STATE_APPLIED;
         setup_status_done(&st);
-        print_plan(&p, false);
+        if (applied)
+                return cli_error("setup: setup is applied already, with other settings; gpu-handoff setup undo first, "
+                                 "then setup with the new ones"),
+                       EXIT_NOT_READY;
+        if (cli->json && arg_dry_run)
+                return print_plan_json(&p, NULL, NULL) < 0 ? EXIT_ERROR : EXIT_OK;
+        if (!cli->json)
+                print_plan(&p, false);
         if (arg_dry_run || (!arg_yes && !confirm("Apply this setup?"))) {
-                setup_plan_done(&p);
+                print_notes(&p);
                 return EXIT_OK;
         }
 
         struct engine_run *run = NULL;
         struct step *steps = NULL;
         size_t n = 0;
-        printf("\n");
+        if (!cli->json)
+                printf("\n");
         r = setup_apply(cli->sr, commands_for(cli), &p, &run, &steps, &n, &error);
-        print_steps(run, false);
         bool intact = !run || run->host_intact;
+        if (cli->json)
+                (void)print_plan_json(&p, r == 0 ? "applied" : intact ? "rolled-back" : "needs-undo", run);
+        else
+                print_steps(stdout, run, false);
         engine_run_free(run);
         steps_free(steps, n);
         if (r < 0) {
                 cli_error("setup: %s", error ?: strerror(-r));
-                setup_plan_done(&p);
                 if (!intact)
                         return cli_error("setup: not everything could be put back; run gpu-handoff setup undo"),
                                EXIT_NEEDS_RECOVER;
@@ -437,12 +487,12 @@ static int setup_apply_verb(struct cli *cli)
                                 "so the next boot is the old one\n");
                 return EXIT_ROLLED_BACK;
         }
-        printf("\napplied. Reboot once: the next boot starts with it. gpu-handoff setup status confirms it then.\n");
-        for (size_t i = 0; i < p.notes.n; i++)
-                printf("note: %s\n", p.notes.v[i]);
-        printf("If that boot fails, boot once without it (see the notes above), then: gpu-handoff setup undo. From a "
-               "live USB: mount the system at /mnt, then gpu-handoff --root /mnt setup undo.\n");
-        setup_plan_done(&p);
+        if (cli->json)
+                return EXIT_OK;
+        printf("\napplied. Reboot once: the next boot starts with it; gpu-handoff setup status confirms it then.\n");
+        print_notes(&p);
+        printf("If that boot fails, boot once without it (see the notes above), then run gpu-handoff setup undo. "
+               "From a live USB: mount the system at /mnt, then gpu-handoff --root /mnt setup undo.\n");
         return EXIT_OK;
 }
 
