@@ -320,13 +320,22 @@ static unsigned count_operations(void)
         return n;
 }
 
-/* Whatever is left is settled as recover does: undo what the journal says may be applied. */
-static void settle(struct test_tree *t, struct fake_commands *f, const char *when)
+/* Whatever is left is settled as recover does: undo what the journal says may be applied. When
+ * a file was left changed, the generators run again once the files are back. */
+static void settle(struct test_tree *t, struct fake_commands *f, const char *before, const char *when)
 {
+        _cleanup_free_ char *left = snap(t);
+        size_t calls = f->calls.n;
         int r = undo(t, f, "recover");
 
         if (r != 0 && r != -ENOENT)
                 fail_msg("%s: recover failed: %d", when, r);
+        if (strcmp(left, before) != 0) {
+                if (f->calls.n < calls + 2)
+                        fail_msg("%s: files were left changed, but recover ran no generator", when);
+                assert_string_equal(f->calls.v[f->calls.n - 2], "update-initramfs -u -k all");
+                assert_string_equal(f->calls.v[f->calls.n - 1], "update-grub");
+        }
 }
 
 static void test_fail_at_every_operation(void **state)
@@ -346,7 +355,7 @@ static void test_fail_at_every_operation(void **state)
                 if (apply(t, f) == 0)
                         (void)undo(t, f, "undo");
                 faults_off();
-                settle(t, f, when);
+                settle(t, f, before, when);
                 after = snap(t);
                 assert_same_tree(before, after, when);
                 fake_commands_free(f);
@@ -375,7 +384,7 @@ static void test_kill_at_every_operation(void **state)
                 }
                 faults_off();
                 __lsan_enable();
-                settle(t, f, when);
+                settle(t, f, before, when);
                 after = snap(t);
                 assert_same_tree(before, after, when);
                 fake_commands_free(f);
