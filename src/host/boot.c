@@ -770,7 +770,9 @@ static int sdboot_kind(const struct boot_facts *f, enum bootloader_id *ret, char
                 struct evidence_set s = {};
 
                 evidence_add(&s, BOOTLOADER_SYSTEMD_BOOT, "entries in %s", f->entries_dir);
-                evidence_add(&s, BOOTLOADER_UKI, "%s, and no LoaderEntrySelected EFI variable", f->ukis[0]);
+                char q[QUOTE_BUF];
+
+                evidence_add(&s, BOOTLOADER_UKI, "%s, and no LoaderEntrySelected EFI variable", quote(f->ukis[0], q));
                 return ambiguous(&s, "bootloader", bootloader_name, ret_error);
         }
         *ret = f->ukis ? BOOTLOADER_UKI : BOOTLOADER_SYSTEMD_BOOT;
@@ -822,7 +824,10 @@ int boot_detect_bootloader(const struct boot_facts *f, enum bootloader_id *ret, 
                 return 0;
         }
 
-        /* Loaders that leave no mark on the running boot: their configuration decides. */
+        /* Loaders that leave no mark on the running boot: their configuration decides. kernelstub
+         * also boots the kernel's EFI stub straight from the firmware (setup_loader false). */
+        if (f->kernelstub)
+                evidence_add(&files, BOOTLOADER_KERNELSTUB, "/etc/kernelstub/configuration");
         if (f->refind_conf && f->refind_on_esp)
                 evidence_add(&files, BOOTLOADER_REFIND, "%s and %s/EFI/refind", f->refind_conf, f->esp);
         if (f->limine_conf)

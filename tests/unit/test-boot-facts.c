@@ -343,6 +343,33 @@ static void test_no_evidence(void **state)
         test_tree_free(t);
 }
 
+/* Without a mark on the running boot, the configuration of a loader that leaves none decides;
+ * two of them are a question. */
+static void test_unmarked_loaders(void **state)
+{
+        struct test_tree *t = test_tree_fakehost("test-boot-facts",
+                                                 "cmdline initrd=\\EFI\\Pop_OS-x\\initrd.img root=/dev/sda2 ro\n"
+                                                 "dir sys/firmware/efi/efivars\n"
+                                                 "file etc/kernelstub/configuration {}\n");
+        struct boot_facts f = {};
+        enum bootloader_id b = BOOTLOADER_NONE;
+        char *error = NULL;
+
+        assert_int_equal(boot_facts_read(t->sr, &f, &error), 0);
+        assert_int_equal(boot_detect_bootloader(&f, &b, &error), 0);
+        assert_int_equal(b, BOOTLOADER_KERNELSTUB);
+        boot_facts_done(&f);
+
+        test_tree_write(t, "boot/limine.conf", "timeout: 5\n");
+        assert_int_equal(boot_facts_read(t->sr, &f, &error), 0);
+        assert_string_equal(f.limine_conf, "/boot/limine.conf");
+        assert_int_equal(boot_detect_bootloader(&f, &b, &error), -ENOTUNIQ);
+        assert_non_null(strstr(error, "--bootloader kernelstub or --bootloader limine"));
+        free(error);
+        boot_facts_done(&f);
+        test_tree_free(t);
+}
+
 static void test_empty_root(void **state)
 {
         struct test_tree *t = test_tree_new("test-boot-facts");
@@ -385,7 +412,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_every_setup_host),  cmocka_unit_test(test_details),
                 cmocka_unit_test(test_ambiguous_names_both), cmocka_unit_test(test_two_generators),
-                cmocka_unit_test(test_no_evidence),       cmocka_unit_test(test_empty_root),
+                cmocka_unit_test(test_no_evidence),       cmocka_unit_test(test_unmarked_loaders),
+                cmocka_unit_test(test_empty_root),
                 cmocka_unit_test(test_names),
         };
 
