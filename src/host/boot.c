@@ -26,23 +26,23 @@
 #define DPKG_STATUS_MAX (64 * 1024 * 1024)
 
 static const char *const bootloader_names[_BOOTLOADER_MAX] = {
-        [BOOTLOADER_GRUB] = "grub",
-        [BOOTLOADER_GRUB_BLS] = "grub-bls",
-        [BOOTLOADER_GRUBBY] = "grubby",
-        [BOOTLOADER_SYSTEMD_BOOT] = "systemd-boot",
-        [BOOTLOADER_UKI] = "uki",
-        [BOOTLOADER_KERNELSTUB] = "kernelstub",
-        [BOOTLOADER_RPM_OSTREE] = "rpm-ostree",
-        [BOOTLOADER_PROXMOX] = "proxmox",
-        [BOOTLOADER_REFIND] = "refind",
-        [BOOTLOADER_LIMINE] = "limine",
+    [BOOTLOADER_GRUB] = "grub",
+    [BOOTLOADER_GRUB_BLS] = "grub-bls",
+    [BOOTLOADER_GRUBBY] = "grubby",
+    [BOOTLOADER_SYSTEMD_BOOT] = "systemd-boot",
+    [BOOTLOADER_UKI] = "uki",
+    [BOOTLOADER_KERNELSTUB] = "kernelstub",
+    [BOOTLOADER_RPM_OSTREE] = "rpm-ostree",
+    [BOOTLOADER_PROXMOX] = "proxmox",
+    [BOOTLOADER_REFIND] = "refind",
+    [BOOTLOADER_LIMINE] = "limine",
 };
 
 static const char *const initramfs_names[_INITRAMFS_MAX] = {
-        [INITRAMFS_TOOLS] = "initramfs-tools",
-        [INITRAMFS_DRACUT] = "dracut",
-        [INITRAMFS_MKINITCPIO] = "mkinitcpio",
-        [INITRAMFS_BOOSTER] = "booster",
+    [INITRAMFS_TOOLS] = "initramfs-tools",
+    [INITRAMFS_DRACUT] = "dracut",
+    [INITRAMFS_MKINITCPIO] = "mkinitcpio",
+    [INITRAMFS_BOOSTER] = "booster",
 };
 
 const char *bootloader_to_string(enum bootloader_id b)
@@ -157,7 +157,8 @@ static int shell_value(const char *text, const char *key, char **ret)
         size_t found_len = 0;
 
         *ret = NULL;
-        for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        for (const char *line = text; line && *line;
+             line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
                 const char *p = line + strspn(line, " \t"), *end;
 
                 if (strncmp(p, "export ", 7) == 0)
@@ -189,12 +190,14 @@ static int shell_value(const char *text, const char *key, char **ret)
 
 /* Sorted names in dir ending in suffix, as absolute paths ("/efi/EFI/Linux/x.efi") when absolute
  * is set, else bare names. *ret stays NULL when there are none. */
-static int list_suffix(const struct sysroot *sr, const char *dir, const char *suffix, bool absolute, char ***ret)
+static int list_suffix(const struct sysroot *sr, const char *dir, const char *suffix, bool absolute,
+                       char ***ret)
 {
         _cleanup_closedir_ DIR *d = NULL;
         struct strv v = {};
         struct dirent *de;
         size_t sl = strlen(suffix);
+        int r;
 
         *ret = NULL;
         if (sysroot_opendir(sr, dir, &d) < 0)
@@ -204,7 +207,8 @@ static int list_suffix(const struct sysroot *sr, const char *dir, const char *su
 
                 if (l <= sl || de->d_name[0] == '.' || strcmp(de->d_name + l - sl, suffix) != 0)
                         continue;
-                if ((absolute ? strv_addf(&v, "/%s/%s", dir, de->d_name) : strv_addf(&v, "%s", de->d_name)) < 0) {
+                r = absolute ? strv_addf(&v, "/%s/%s", dir, de->d_name) : strv_addf(&v, "%s", de->d_name);
+                if (r < 0) {
                         strv_done(&v);
                         return -ENOMEM;
                 }
@@ -259,7 +263,8 @@ oom:
 /* Does any line of text satisfy match? */
 static bool any_line(const char *text, bool (*match)(const char *line, size_t len))
 {
-        for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        for (const char *line = text; line && *line;
+             line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
                 if (match(line, strcspn(line, "\n")))
                         return true;
         return false;
@@ -277,7 +282,8 @@ static bool is_vfio_pci_builtin(const char *line, size_t len)
 {
         static const char name[] = "/vfio-pci.ko";
 
-        return len >= sizeof(name) - 1 && memcmp(line + len - (sizeof(name) - 1), name, sizeof(name) - 1) == 0;
+        return len >= sizeof(name) - 1 &&
+               memcmp(line + len - (sizeof(name) - 1), name, sizeof(name) - 1) == 0;
 }
 
 static bool is_intel_iommu_default_on(const char *line, size_t len)
@@ -341,7 +347,7 @@ static int read_dpkg_initramfs(const struct sysroot *sr, char **ret)
 /* The mount point that holds the loader: the ESP or XBOOTLDR, as bootctl looks for them. */
 static int find_esp(const struct sysroot *sr, char **ret)
 {
-        static const char *const candidates[] = { "efi", "boot/efi", "boot" };
+        static const char *const candidates[] = {"efi", "boot/efi", "boot"};
         char path[64];
 
         *ret = NULL;
@@ -353,7 +359,7 @@ static int find_esp(const struct sysroot *sr, char **ret)
                 if (is_dir(sr, path))
                         goto found;
                 continue;
-found:
+        found:
                 if (asprintf(ret, "/%s", candidates[i]) < 0) {
                         *ret = NULL;
                         return -ENOMEM;
@@ -428,16 +434,18 @@ static int read_ukis(const struct sysroot *sr, struct boot_facts *f)
  * limine.cfg from the same places: checked after, so a new file shadows an old leftover. */
 static int find_limine(const struct sysroot *sr, struct boot_facts *f)
 {
-        static const char *const dirs[] = { "EFI/BOOT/", "EFI/limine/", "boot/limine/", "boot/", "limine/", "" };
-        static const char *const names[] = { "limine.conf", "limine.cfg" };
-        const char *parts[] = { f->esp ? f->esp + 1 : NULL, "" };
+        static const char *const dirs[] = {"EFI/BOOT/", "EFI/limine/", "boot/limine/",
+                                           "boot/",     "limine/",     ""};
+        static const char *const names[] = {"limine.conf", "limine.cfg"};
+        const char *parts[] = {f->esp ? f->esp + 1 : NULL, ""};
 
         for (size_t n = 0; n < ELEMENTSOF(names); n++)
                 for (size_t p = 0; p < ELEMENTSOF(parts); p++)
                         for (size_t d = 0; parts[p] && d < ELEMENTSOF(dirs); d++) {
                                 _cleanup_free_ char *path = NULL;
 
-                                if (asprintf(&path, "%s%s%s%s", parts[p], *parts[p] ? "/" : "", dirs[d], names[n]) < 0)
+                                if (asprintf(&path, "%s%s%s%s", parts[p], *parts[p] ? "/" : "", dirs[d],
+                                             names[n]) < 0)
                                         return -ENOMEM;
                                 if (is_file(sr, path)) {
                                         if (asprintf(&f->limine_conf, "/%s", path) < 0) {
@@ -473,7 +481,7 @@ static int read_grub(const struct sysroot *sr, struct boot_facts *f)
         _cleanup_free_ char *text = NULL, *bls = NULL;
         int r;
 
-        static const char *const cfgs[] = { "boot/grub/grub.cfg", "boot/grub2/grub.cfg" };
+        static const char *const cfgs[] = {"boot/grub/grub.cfg", "boot/grub2/grub.cfg"};
 
         for (size_t i = 0; i < ELEMENTSOF(cfgs) && !f->grub_cfg; i++)
                 if (is_file(sr, cfgs[i]) && asprintf(&f->grub_cfg, "/%s", cfgs[i]) < 0) {
@@ -606,7 +614,7 @@ static int read_all(const struct sysroot *sr, struct boot_facts *f)
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                f->cpu = (struct cpu_info){ .virtualization = UNKNOWN };
+                f->cpu = (struct cpu_info){.virtualization = UNKNOWN};
         return 0;
 }
 
@@ -687,7 +695,11 @@ static int ambiguous(const struct evidence_set *s, const char *option, const cha
                 return -ENOMEM;
         fputs("found ", f);
         for (size_t i = 0; i < s->n; i++)
-                fprintf(f, "%s%s (%s)", i == 0 ? "" : i + 1 == s->n ? " and " : ", ", name(s->v[i].id), s->v[i].why);
+                fprintf(f, "%s%s (%s)",
+                        i == 0          ? ""
+                        : i + 1 == s->n ? " and "
+                                        : ", ",
+                        name(s->v[i].id), s->v[i].why);
         fputs("; say ", f);
         for (size_t i = 0; i < s->n; i++)
                 fprintf(f, "%s--%s %s", i == 0 ? "" : " or ", option, name(s->v[i].id));
@@ -772,7 +784,8 @@ static int sdboot_kind(const struct boot_facts *f, enum bootloader_id *ret, char
                 evidence_add(&s, BOOTLOADER_SYSTEMD_BOOT, "entries in %s", f->entries_dir);
                 char q[QUOTE_BUF];
 
-                evidence_add(&s, BOOTLOADER_UKI, "%s, and no LoaderEntrySelected EFI variable", quote(f->ukis[0], q));
+                evidence_add(&s, BOOTLOADER_UKI, "%s, and no LoaderEntrySelected EFI variable",
+                             quote(f->ukis[0], q));
                 return ambiguous(&s, "bootloader", bootloader_name, ret_error);
         }
         *ret = f->ukis ? BOOTLOADER_UKI : BOOTLOADER_SYSTEMD_BOOT;
@@ -841,14 +854,15 @@ int boot_detect_bootloader(const struct boot_facts *f, enum bootloader_id *ret, 
                 return 0;
         }
 
-        return error_setf(ret_error, -EADDRNOTAVAIL,
-                          "found no bootloader: no BOOT_IMAGE= on the command line, %s, no /run/ostree-booted, "
-                          "no /etc/kernel/proxmox-boot-uuids, no refind_linux.conf with EFI/refind, no limine.conf; "
-                          "say --bootloader grub, grub-bls, grubby, systemd-boot, uki, kernelstub, rpm-ostree, "
-                          "proxmox, refind or limine",
-                          f->loader_info ? "an unknown LoaderInfo" :
-                          f->efi         ? "no LoaderInfo EFI variable" :
-                                           "no EFI (so no LoaderInfo)");
+        return error_setf(
+            ret_error, -EADDRNOTAVAIL,
+            "found no bootloader: no BOOT_IMAGE= on the command line, %s, no /run/ostree-booted, "
+            "no /etc/kernel/proxmox-boot-uuids, no refind_linux.conf with EFI/refind, no limine.conf; "
+            "say --bootloader grub, grub-bls, grubby, systemd-boot, uki, kernelstub, rpm-ostree, "
+            "proxmox, refind or limine",
+            f->loader_info ? "an unknown LoaderInfo"
+            : f->efi       ? "no LoaderInfo EFI variable"
+                           : "no EFI (so no LoaderInfo)");
 }
 
 static int initramfs_from_generator(const char *name)
@@ -875,21 +889,23 @@ int boot_detect_initramfs(const struct boot_facts *f, enum bootloader_id loader,
         if (f->dpkg_initramfs) {
                 id = initramfs_from_generator(f->dpkg_initramfs);
                 if (id < 0)
-                        return error_setf(ret_error, -EOPNOTSUPP,
-                                          "the initramfs is built by %s (the installed package providing "
-                                          "linux-initramfs-tool), which gpu-handoff cannot drive; say --initramfs "
-                                          "initramfs-tools, dracut, mkinitcpio or booster if one of them is in use",
-                                          quote(f->dpkg_initramfs, q));
+                        return error_setf(
+                            ret_error, -EOPNOTSUPP,
+                            "the initramfs is built by %s (the installed package providing "
+                            "linux-initramfs-tool), which gpu-handoff cannot drive; say --initramfs "
+                            "initramfs-tools, dracut, mkinitcpio or booster if one of them is in use",
+                            quote(f->dpkg_initramfs, q));
                 evidence_add(&s, id, "the installed package providing linux-initramfs-tool");
         }
         if (f->initrd_generator) {
                 id = initramfs_from_generator(f->initrd_generator);
                 if (id < 0)
-                        return error_setf(ret_error, -EOPNOTSUPP,
-                                          "install.conf names initrd_generator=%s, which gpu-handoff cannot drive; "
-                                          "say --initramfs initramfs-tools, dracut, mkinitcpio or booster if one of "
-                                          "them is in use",
-                                          quote(f->initrd_generator, q));
+                        return error_setf(
+                            ret_error, -EOPNOTSUPP,
+                            "install.conf names initrd_generator=%s, which gpu-handoff cannot drive; "
+                            "say --initramfs initramfs-tools, dracut, mkinitcpio or booster if one of "
+                            "them is in use",
+                            quote(f->initrd_generator, q));
                 evidence_add(&s, id, "initrd_generator=%s in install.conf", quote(f->initrd_generator, q));
         }
         if (f->mkinitcpio_presets)
@@ -908,9 +924,10 @@ int boot_detect_initramfs(const struct boot_facts *f, enum bootloader_id loader,
                 *ret = INITRAMFS_DRACUT;
                 return 0;
         }
-        return error_setf(ret_error, -EADDRNOTAVAIL,
-                          "found no initramfs generator: no package providing linux-initramfs-tool in "
-                          "/var/lib/dpkg/status, no initrd_generator= in install.conf, no /etc/mkinitcpio.d "
-                          "presets, no booster, no dracut; say --initramfs initramfs-tools, dracut, mkinitcpio "
-                          "or booster");
+        return error_setf(
+            ret_error, -EADDRNOTAVAIL,
+            "found no initramfs generator: no package providing linux-initramfs-tool in "
+            "/var/lib/dpkg/status, no initrd_generator= in install.conf, no /etc/mkinitcpio.d "
+            "presets, no booster, no dracut; say --initramfs initramfs-tools, dracut, mkinitcpio "
+            "or booster");
 }

@@ -55,46 +55,46 @@ struct expect {
 #define ARCH_KERNEL "6.11.5-arch1-1"
 
 static const struct expect expects[] = {
-        { "setup-debian12-grub", "grub", "initramfs-tools", false, NULL, NULL, 0, false, DEB_KERNELS, false, false,
-          CPU_VENDOR_INTEL, "/boot/grub/grub.cfg", NULL, NULL, "initramfs-tools", false, 0 },
-        { "setup-twin-gpu", "grub", "initramfs-tools", false, NULL, NULL, 0, false, DEB_KERNELS, false, false,
-          CPU_VENDOR_AMD, "/boot/grub/grub.cfg", NULL, NULL, "initramfs-tools", false, 0 },
-        { "setup-amd-shared-audio", "grub", "initramfs-tools", false, NULL, NULL, 0, false, DEB_KERNELS, false,
-          false, CPU_VENDOR_AMD, "/boot/grub/grub.cfg", NULL, NULL, "initramfs-tools", false, 0 },
-        { "setup-single-gpu", "grub", "initramfs-tools", false, NULL, NULL, 0, false,
-          "6.1.0-28-amd64 6.6.63-custom", false, true, CPU_VENDOR_INTEL, "/boot/grub/grub.cfg", NULL, NULL,
-          "initramfs-tools", false, 0 },
-        { "setup-ubuntu-cloud", "grub", "initramfs-tools", true, "/boot/efi", NULL, 0, false, "6.8.0-49-generic",
-          true, false, CPU_VENDOR_AMD, "/boot/grub/grub.cfg", NULL, NULL, "initramfs-tools", false, 0 },
-        { "setup-fedora-grubby", "grubby", "dracut", true, "/boot/efi", "/boot/loader/entries", 3, true,
-          "6.11.3-300.fc41.x86_64 6.11.4-301.fc41.x86_64", false, false, CPU_VENDOR_AMD, "/boot/grub2/grub.cfg",
-          NULL, NULL, NULL, true, 0 },
-        { "setup-arch-sdboot-mkinitcpio", "systemd-boot", "mkinitcpio", true, "/boot", "/boot/loader/entries", 2,
-          false, ARCH_KERNEL, false, false, CPU_VENDOR_AMD, NULL, NULL, NULL, NULL, false, 0 },
-        { "setup-arch-grub-booster", "grub", "booster", true, "/efi", NULL, 0, false, ARCH_KERNEL, false, false,
-          CPU_VENDOR_INTEL, "/boot/grub/grub.cfg", NULL, NULL, NULL, false, 0 },
-        { "setup-endeavouros-sdboot-dracut", "systemd-boot", "dracut", true, "/efi", "/efi/loader/entries", 2,
-          true, ARCH_KERNEL, false, false, CPU_VENDOR_AMD, NULL, "bls", "dracut", NULL, true, 0 },
-        { "setup-popos-kernelstub", "kernelstub", "initramfs-tools", true, "/boot/efi",
-          "/boot/efi/loader/entries", 2, false, "6.8.0-76060800daily20240311-generic 6.9.3-76060903-generic", false,
-          false, CPU_VENDOR_INTEL, NULL, NULL, NULL, "initramfs-tools", false, 0 },
-        { "setup-silverblue", "rpm-ostree", NULL, true, "/boot/efi", "/boot/loader/entries", 2, false,
-          "6.11.4-301.fc41.x86_64", false, false, CPU_VENDOR_AMD, "/boot/grub2/grub.cfg", NULL, NULL, NULL, false,
-          0 },
-        { "setup-proxmox-zfs", "proxmox", "initramfs-tools", true, NULL, NULL, 0, false,
-          "6.8.12-2-pve 6.8.12-4-pve", false, false, CPU_VENDOR_AMD, "/boot/grub/grub.cfg", NULL, NULL,
-          "initramfs-tools", true, 0 },
-        { "setup-uki", "uki", "mkinitcpio", true, "/efi", NULL, 0, false, ARCH_KERNEL, false, false,
-          CPU_VENDOR_INTEL, NULL, "uki", NULL, NULL, true, 2 },
-        { "setup-refind", "refind", "mkinitcpio", true, "/boot/efi", NULL, 0, false, ARCH_KERNEL, false, false,
-          CPU_VENDOR_AMD, NULL, NULL, NULL, NULL, false, 0 },
-        { "setup-limine", "limine", "mkinitcpio", true, "/boot", NULL, 0, false, ARCH_KERNEL, false, false,
-          CPU_VENDOR_INTEL, NULL, NULL, NULL, NULL, false, 0 },
-        { "setup-debian12-sdboot-dracut", "systemd-boot", "dracut", true, "/boot/efi", "/boot/efi/loader/entries",
-          2, true, DEB_KERNELS, false, false, CPU_VENDOR_AMD, NULL, NULL, NULL, "dracut", true, 0 },
-        { "setup-ambiguous", NULL, "initramfs-tools", true, "/boot/efi", "/boot/efi/loader/entries", 1, false,
-          "6.1.0-28-amd64", false, false, CPU_VENDOR_INTEL, "/boot/grub/grub.cfg", NULL, NULL, "initramfs-tools",
-          false, 0 },
+    {"setup-debian12-grub", "grub", "initramfs-tools", false, NULL, NULL, 0, false, DEB_KERNELS, false,
+     false, CPU_VENDOR_INTEL, "/boot/grub/grub.cfg", NULL, NULL, "initramfs-tools", false, 0},
+    {"setup-twin-gpu", "grub", "initramfs-tools", false, NULL, NULL, 0, false, DEB_KERNELS, false, false,
+     CPU_VENDOR_AMD, "/boot/grub/grub.cfg", NULL, NULL, "initramfs-tools", false, 0},
+    {"setup-amd-shared-audio", "grub", "initramfs-tools", false, NULL, NULL, 0, false, DEB_KERNELS, false,
+     false, CPU_VENDOR_AMD, "/boot/grub/grub.cfg", NULL, NULL, "initramfs-tools", false, 0},
+    {"setup-single-gpu", "grub", "initramfs-tools", false, NULL, NULL, 0, false,
+     "6.1.0-28-amd64 6.6.63-custom", false, true, CPU_VENDOR_INTEL, "/boot/grub/grub.cfg", NULL, NULL,
+     "initramfs-tools", false, 0},
+    {"setup-ubuntu-cloud", "grub", "initramfs-tools", true, "/boot/efi", NULL, 0, false, "6.8.0-49-generic",
+     true, false, CPU_VENDOR_AMD, "/boot/grub/grub.cfg", NULL, NULL, "initramfs-tools", false, 0},
+    {"setup-fedora-grubby", "grubby", "dracut", true, "/boot/efi", "/boot/loader/entries", 3, true,
+     "6.11.3-300.fc41.x86_64 6.11.4-301.fc41.x86_64", false, false, CPU_VENDOR_AMD, "/boot/grub2/grub.cfg",
+     NULL, NULL, NULL, true, 0},
+    {"setup-arch-sdboot-mkinitcpio", "systemd-boot", "mkinitcpio", true, "/boot", "/boot/loader/entries", 2,
+     false, ARCH_KERNEL, false, false, CPU_VENDOR_AMD, NULL, NULL, NULL, NULL, false, 0},
+    {"setup-arch-grub-booster", "grub", "booster", true, "/efi", NULL, 0, false, ARCH_KERNEL, false, false,
+     CPU_VENDOR_INTEL, "/boot/grub/grub.cfg", NULL, NULL, NULL, false, 0},
+    {"setup-endeavouros-sdboot-dracut", "systemd-boot", "dracut", true, "/efi", "/efi/loader/entries", 2,
+     true, ARCH_KERNEL, false, false, CPU_VENDOR_AMD, NULL, "bls", "dracut", NULL, true, 0},
+    {"setup-popos-kernelstub", "kernelstub", "initramfs-tools", true, "/boot/efi",
+     "/boot/efi/loader/entries", 2, false, "6.8.0-76060800daily20240311-generic 6.9.3-76060903-generic",
+     false, false, CPU_VENDOR_INTEL, NULL, NULL, NULL, "initramfs-tools", false, 0},
+    {"setup-silverblue", "rpm-ostree", NULL, true, "/boot/efi", "/boot/loader/entries", 2, false,
+     "6.11.4-301.fc41.x86_64", false, false, CPU_VENDOR_AMD, "/boot/grub2/grub.cfg", NULL, NULL, NULL, false,
+     0},
+    {"setup-proxmox-zfs", "proxmox", "initramfs-tools", true, NULL, NULL, 0, false,
+     "6.8.12-2-pve 6.8.12-4-pve", false, false, CPU_VENDOR_AMD, "/boot/grub/grub.cfg", NULL, NULL,
+     "initramfs-tools", true, 0},
+    {"setup-uki", "uki", "mkinitcpio", true, "/efi", NULL, 0, false, ARCH_KERNEL, false, false,
+     CPU_VENDOR_INTEL, NULL, "uki", NULL, NULL, true, 2},
+    {"setup-refind", "refind", "mkinitcpio", true, "/boot/efi", NULL, 0, false, ARCH_KERNEL, false, false,
+     CPU_VENDOR_AMD, NULL, NULL, NULL, NULL, false, 0},
+    {"setup-limine", "limine", "mkinitcpio", true, "/boot", NULL, 0, false, ARCH_KERNEL, false, false,
+     CPU_VENDOR_INTEL, NULL, NULL, NULL, NULL, false, 0},
+    {"setup-debian12-sdboot-dracut", "systemd-boot", "dracut", true, "/boot/efi", "/boot/efi/loader/entries",
+     2, true, DEB_KERNELS, false, false, CPU_VENDOR_AMD, NULL, NULL, NULL, "dracut", true, 0},
+    {"setup-ambiguous", NULL, "initramfs-tools", true, "/boot/efi", "/boot/efi/loader/entries", 1, false,
+     "6.1.0-28-amd64", false, false, CPU_VENDOR_INTEL, "/boot/grub/grub.cfg", NULL, NULL, "initramfs-tools",
+     false, 0},
 };
 
 static struct test_tree *tree_from_host(const char *name)
@@ -121,7 +121,8 @@ static void assert_opt_string(const char *what, const char *got, const char *exp
         if (!expected && !got)
                 return;
         if (!expected || !got || strcmp(got, expected) != 0)
-                fail_msg("%s: got %s, expected %s", what, got ? got : "(null)", expected ? expected : "(null)");
+                fail_msg("%s: got %s, expected %s", what, got ? got : "(null)",
+                         expected ? expected : "(null)");
 }
 
 static void check_host(const struct expect *e)
@@ -347,10 +348,10 @@ static void test_no_evidence(void **state)
  * two of them are a question. */
 static void test_unmarked_loaders(void **state)
 {
-        struct test_tree *t = test_tree_fakehost("test-boot-facts",
-                                                 "cmdline initrd=\\EFI\\Pop_OS-x\\initrd.img root=/dev/sda2 ro\n"
-                                                 "dir sys/firmware/efi/efivars\n"
-                                                 "file etc/kernelstub/configuration {}\n");
+        struct test_tree *t = test_tree_fakehost(
+            "test-boot-facts", "cmdline initrd=\\EFI\\Pop_OS-x\\initrd.img root=/dev/sda2 ro\n"
+                               "dir sys/firmware/efi/efivars\n"
+                               "file etc/kernelstub/configuration {}\n");
         struct boot_facts f = {};
         enum bootloader_id b = BOOTLOADER_NONE;
         char *error = NULL;
@@ -410,11 +411,10 @@ static void test_names(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_every_setup_host),  cmocka_unit_test(test_details),
-                cmocka_unit_test(test_ambiguous_names_both), cmocka_unit_test(test_two_generators),
-                cmocka_unit_test(test_no_evidence),       cmocka_unit_test(test_unmarked_loaders),
-                cmocka_unit_test(test_empty_root),
-                cmocka_unit_test(test_names),
+            cmocka_unit_test(test_every_setup_host),     cmocka_unit_test(test_details),
+            cmocka_unit_test(test_ambiguous_names_both), cmocka_unit_test(test_two_generators),
+            cmocka_unit_test(test_no_evidence),          cmocka_unit_test(test_unmarked_loaders),
+            cmocka_unit_test(test_empty_root),           cmocka_unit_test(test_names),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
