@@ -10,6 +10,11 @@
  *    --initramfs;
  *  - an installed program alone (grub2-common on a systemd-boot host, dracut next to
  *    mkinitcpio presets) decides nothing;
+ *  - one piece of evidence less turns a setup into its neighbour: Proxmox without LoaderInfo but
+ *    with grub.cfg is GRUB mode, BLS without grubby is grub-bls, UKIs alone are uki even unnamed,
+ *    UKIs next to type #1 entries need LoaderEntrySelected (else -ENOTUNIQ);
+ *  - a loader that leaves no mark (kernelstub's EFI stub, rEFInd, Limine) is found by its
+ *    configuration, and two such configurations are -ENOTUNIQ;
  *  - the names round-trip through to_string/from_string, unknown names are -EINVAL. */
 
 #include <errno.h>
@@ -371,6 +376,97 @@ static void test_unmarked_loaders(void **state)
         test_tree_free(t);
 }
 
+static void tree_remove_file(struct test_tree *t, const char *rel)
+{
+        char path[512];
+
+        snprintf(path, sizeof(path), "%s/%s", t->dir, rel);
+        assert_int_equal(unlink(path), 0);
+}
+
+static enum bootloader_id detect(struct test_tree *t, int expected_r)
+{
+        struct boot_facts f = {};
+        enum bootloader_id b = BOOTLOADER_NONE;
+        char *error = NULL;
+
+        assert_int_equal(boot_facts_read(t->sr, &f, &error), 0);
+        assert_int_equal(boot_detect_bootloader(&f, &b, &error), expected_r);
+        if (expected_r == -ENOTUNIQ) {
+                assert_non_null(strstr(error, "--bootloader uki"));
+                assert_non_null(strstr(error, "--bootloader systemd-boot"));
+        }
+        free(error);
+        boot_facts_done(&f);
+        return b;
+}
+
+#define LOADER_VAR(name) "sys/firmware/efi/efivars/" name "-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
+
+/* As efivarfs has it: attributes, UTF-16LE text, NUL. */
+static void write_loader_var(struct test_tree *t, const char *name, const char *text)
+{
+        char path[512];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/sys/firmware/efi/efivars/%s-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f",
+                 t->dir, name);
+        f = fopen(path, "we");
+        assert_non_null(f);
+        fwrite("\x06\0\0\0", 1, 4, f);
+        for (const char *c = text;; c++) {
+                fputc(*c, f);
+                fputc(0, f);
+                if (!*c)
+                        break;
+        }
+        assert_int_equal(fclose(f), 0);
+}
+
+/* One piece of evidence less turns a setup into its neighbour. */
+static void test_variants(void **state)
+{
+        struct test_tree *t;
+
+        /* Proxmox without systemd-boot's mark but with grub.cfg: GRUB mode, plain update-grub */
+        t = tree_from_host("setup-proxmox-zfs");
+        tree_remove_file(t, LOADER_VAR("LoaderInfo"));
+        assert_int_equal(detect(t, 0), BOOTLOADER_GRUB);
+        tree_remove_file(t, "boot/grub/grub.cfg");
+        assert_int_equal(detect(t, 0), BOOTLOADER_PROXMOX);
+        test_tree_free(t);
+
+        /* BLS entries without grubby: GRUB reads them, grub2-mkconfig is the tool */
+        t = tree_from_host("setup-fedora-grubby");
+        tree_remove_file(t, "usr/sbin/grubby");
+        assert_int_equal(detect(t, 0), BOOTLOADER_GRUB_BLS);
+        /* ... and without GRUB_ENABLE_BLSCFG=true they are not GRUB's */
+        test_tree_write(t, "etc/default/grub", "GRUB_TIMEOUT=5\nGRUB_ENABLE_BLSCFG=false\n");
+        assert_int_equal(detect(t, 0), BOOTLOADER_GRUB);
+        test_tree_free(t);
+
+        /* UKIs only: a UKI booted even when the loader did not name its entry */
+        t = tree_from_host("setup-uki");
+        tree_remove_file(t, LOADER_VAR("LoaderEntrySelected"));
+        assert_int_equal(detect(t, 0), BOOTLOADER_UKI);
+        /* UKIs and type #1 entries, and no word on which booted: the user says */
+        test_tree_write(t, "efi/loader/entries/arch.conf",
+                        "title Arch Linux\nlinux /vmlinuz-linux\noptions rw\n");
+        assert_int_equal(detect(t, -ENOTUNIQ), BOOTLOADER_NONE);
+        test_tree_free(t);
+
+        /* systemd-boot naming a type #1 entry next to UKIs: that entry booted */
+        t = tree_from_host("setup-uki");
+        test_tree_write(t, "efi/loader/entries/arch.conf",
+                        "title Arch Linux\nlinux /vmlinuz-linux\noptions rw\n");
+        write_loader_var(t, "LoaderEntrySelected", "arch.conf");
+        assert_int_equal(detect(t, 0), BOOTLOADER_SYSTEMD_BOOT);
+        /* an empty variable names nothing */
+        test_tree_write(t, LOADER_VAR("LoaderEntrySelected"), "");
+        assert_int_equal(detect(t, -ENOTUNIQ), BOOTLOADER_NONE);
+        test_tree_free(t);
+}
+
 static void test_empty_root(void **state)
 {
         struct test_tree *t = test_tree_new("test-boot-facts");
@@ -411,10 +507,15 @@ static void test_names(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_every_setup_host),     cmocka_unit_test(test_details),
-            cmocka_unit_test(test_ambiguous_names_both), cmocka_unit_test(test_two_generators),
-            cmocka_unit_test(test_no_evidence),          cmocka_unit_test(test_unmarked_loaders),
-            cmocka_unit_test(test_empty_root),           cmocka_unit_test(test_names),
+            cmocka_unit_test(test_every_setup_host),
+            cmocka_unit_test(test_details),
+            cmocka_unit_test(test_ambiguous_names_both),
+            cmocka_unit_test(test_two_generators),
+            cmocka_unit_test(test_no_evidence),
+            cmocka_unit_test(test_unmarked_loaders),
+            cmocka_unit_test(test_variants),
+            cmocka_unit_test(test_empty_root),
+            cmocka_unit_test(test_names),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
