@@ -64,6 +64,7 @@ struct boot_facts {
         bool grub_default;       /* /etc/default/grub exists */
         bool grub_default_d;     /* /etc/default/grub.d is a directory: Debian's patched grub-mkconfig */
         bool grub_bls;           /* GRUB_ENABLE_BLSCFG=true in /etc/default/grub */
+        bool grubby;             /* /usr/sbin/grubby or /usr/bin/grubby: BLS entries are grubby's */
         char *esp;               /* the ESP or XBOOTLDR mount: "/efi", "/boot/efi" or "/boot",
                                   * the first holding loader/ or EFI/ */
         char *entries_dir;       /* ESP/loader/entries (or /boot/loader/entries) when it holds *.conf */
