@@ -2,6 +2,7 @@
 #include "setup/boot-args.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -279,4 +280,52 @@ void boot_plan_rewind(struct setup_plan *p, const struct boot_plan_mark *m)
         strv_truncate(&p->notes, m->n_notes);
         strv_truncate(&p->args_add, m->n_add);
         strv_truncate(&p->args_remove, m->n_remove);
+}
+
+/* A refusal (from the models: what cannot be edited safely, a conflict) or a failure: a
+ * refusal plans nothing more and returns 0. where: what the message is about, or NULL when the
+ * message names it already. */
+int boot_refuse_or(struct setup_plan *p, int r, const char *where, char **error)
+{
+        if (r == -ENOMEM || (r != -EOPNOTSUPP && r != -EINVAL && r != -EEXIST))
+                return r;
+        if (where)
+                r = setup_plan_refuse(p, "%s: %s", where, *error ?: "cannot be edited safely");
+        else
+                r = setup_plan_refuse(p, "%s", *error ?: "cannot be edited safely");
+        free(*error);
+        *error = NULL;
+        return r;
+}
+
+int boot_plan_cmdline_file(const struct setup_inputs *in, struct setup_plan *p, const char *path, bool first_line,
+                           struct strv *added_all, char **ret_error)
+{
+        _cleanup_(strv_free_nullp) char **added = NULL, **gone = NULL;
+        _cleanup_free_ char *text = NULL, *edited = NULL, *out = NULL, *error = NULL;
+        size_t len = 0, line_len, edited_len = 0;
+        int r;
+
+        r = boot_file_read(p, in->sr, path, &text, &len, ret_error);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        line_len = first_line ? strcspn(text, "\n") : len;
+        r = boot_args_present(text, line_len, (const char *const *)in->args_remove, &gone, &error);
+        if (r >= 0)
+                r = cmdline_edit(text, line_len, (const char *const *)in->args_add,
+                                 (const char *const *)in->args_remove, &edited, &edited_len, &added, &error);
+        if (r < 0) {
+                r = boot_refuse_or(p, r, path, &error);
+                return r < 0 ? r : -ECANCELED;
+        }
+        if (asprintf(&out, "%s%.*s", edited, (int)(len - line_len), text + line_len) < 0)
+                return -ENOMEM;
+        r = boot_file_write(p, in->sr, path, out, edited_len + (len - line_len), 0644, ret_error);
+        if (r < 0)
+                return r;
+        if (boot_args_record(added_all, added) < 0 || boot_args_record(&p->args_remove, gone) < 0)
+                return -ENOMEM;
+        return r;
 }

@@ -12,6 +12,7 @@
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "basic/sysroot.h"
+#include "setup/backend.h"
 #include "setup/plan.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free_null)
@@ -56,3 +57,19 @@ struct boot_plan_mark {
 struct boot_plan_mark boot_plan_mark(const struct setup_plan *p);
 /* When the plan was refused since the mark: drops what was added after it. */
 void boot_plan_rewind(struct setup_plan *p, const struct boot_plan_mark *m);
+
+#define KERNEL_CMDLINE_PATH "/etc/kernel/cmdline"
+
+/* r from a model (cmdline, grub-default): a refusal (-EOPNOTSUPP: cannot be edited safely,
+ * -EEXIST: a conflict, -EINVAL: a line that cannot be read) is setup_plan_refuse()d with
+ * *error ("WHERE: error", or the error alone for where NULL) and gives 0, *error freed; other
+ * codes are returned as they are. */
+int boot_refuse_or(struct setup_plan *p, int r, const char *where, char **error);
+
+/* A command line kept in a file of its own (/etc/kernel/cmdline): in->args_add added and
+ * in->args_remove taken off, token by token, in the whole file or (first_line) its first line
+ * only, every other byte kept; what it adds recorded in added_all, what it takes off in
+ * p->args_remove. 1 when the file changes, 0 when not or when there is no such file;
+ * -ECANCELED when the plan was refused; -errno with one line. */
+int boot_plan_cmdline_file(const struct setup_inputs *in, struct setup_plan *p, const char *path, bool first_line,
+                           struct strv *added_all, char **ret_error);

@@ -29,7 +29,6 @@
 
 #define GRUB_DEFAULT_PATH "/etc/default/grub"
 #define GRUB_DEFAULT_DIR "/etc/default/grub.d"
-#define KERNEL_CMDLINE_PATH "/etc/kernel/cmdline"
 #define LINUX "GRUB_CMDLINE_LINUX"
 #define DEFAULT "GRUB_CMDLINE_LINUX_DEFAULT"
 
@@ -202,22 +201,6 @@ static int note_escape(struct setup_plan *p, char *const *added, bool debian_rec
         return r;
 }
 
-/* A refusal (from the models: what cannot be edited safely, a conflict) or a failure: a
- * refusal plans nothing more and returns 0. where: what the message is about, or NULL when the
- * message names it already. */
-static int refused_or(struct setup_plan *p, int r, const char *where, char **error)
-{
-        if (r == -ENOMEM || (r != -EOPNOTSUPP && r != -EINVAL && r != -EEXIST))
-                return r;
-        if (where)
-                r = setup_plan_refuse(p, "%s: %s", where, *error ?: "cannot be edited safely");
-        else
-                r = setup_plan_refuse(p, "%s", *error ?: "cannot be edited safely");
-        free(*error);
-        *error = NULL;
-        return r;
-}
-
 static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
 {
         const char *ours = strrchr(SETUP_GRUB_DROPIN_PATH, '/') + 1;
@@ -280,7 +263,7 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
         }
         r = boot_args_missing(line, strlen(line), add, &missing, &error);
         if (r < 0) {
-                r = refused_or(p, r, "the GRUB command line", &error);
+                r = boot_refuse_or(p, r, "the GRUB command line", &error);
                 goto out;
         }
 
@@ -304,7 +287,7 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
         r = cmdline_edit(ours_args ?: "", ours_args ? strlen(ours_args) : 0, (const char *const *)missing, remove,
                          &new_args, &new_len, &added, &error);
         if (r < 0) {
-                r = refused_or(p, r, SETUP_GRUB_DROPIN_PATH, &error);
+                r = boot_refuse_or(p, r, SETUP_GRUB_DROPIN_PATH, &error);
                 goto out;
         }
         if (!shell_safe(new_args)) {
@@ -319,7 +302,7 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
                 r = boot_args_present(e.default_value ?: "", e.default_value ? strlen(e.default_value) : 0,
                                       remove, &in_default, &error);
         if (r < 0) {
-                r = refused_or(p, r, "the GRUB command line", &error);
+                r = boot_refuse_or(p, r, "the GRUB command line", &error);
                 goto out;
         }
         if ((in_linux[0] && strcmp(e.linux_from, GRUB_DEFAULT_PATH) != 0) ||
@@ -339,7 +322,7 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
                         r = grub_default_edit(once, once_len, DEFAULT, NULL, (const char *const *)in_default,
                                               &twice, &twice_len, NULL, &error);
                 if (r < 0) {
-                        r = refused_or(p, r, GRUB_DEFAULT_PATH, &error);
+                        r = boot_refuse_or(p, r, GRUB_DEFAULT_PATH, &error);
                         goto out;
                 }
                 r = boot_file_write(p, in->sr, GRUB_DEFAULT_PATH, twice, twice_len, 0644, ret_error);
@@ -411,7 +394,7 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
         goto out;
 
 refuse:
-        r = refused_or(p, r, NULL, &error);
+        r = boot_refuse_or(p, r, NULL, &error);
 out:
         grub_effective_done(&e);
         return r;
@@ -439,7 +422,7 @@ static int plan_default_file(const struct setup_inputs *in, struct setup_plan *p
                 return r;
         r = effective_add(&e, GRUB_DEFAULT_PATH, text, len, false, &error);
         if (r < 0) {
-                r = refused_or(p, r, NULL, &error);
+                r = boot_refuse_or(p, r, NULL, &error);
                 r = r < 0 ? r : -ECANCELED;
                 goto out;
         }
@@ -470,41 +453,11 @@ static int plan_default_file(const struct setup_inputs *in, struct setup_plan *p
                 r = -ENOMEM;
         goto out;
 refuse:
-        r = refused_or(p, r, GRUB_DEFAULT_PATH, &error);
+        r = boot_refuse_or(p, r, GRUB_DEFAULT_PATH, &error);
         if (r == 0)
                 r = -ECANCELED;
 out:
         grub_effective_done(&e);
-        return r;
-}
-
-/* A command line held in a whole file (/etc/kernel/cmdline): edited token by token. */
-static int plan_cmdline_file(const struct setup_inputs *in, struct setup_plan *p, const char *path,
-                             struct strv *added_all, char **ret_error)
-{
-        _cleanup_(strv_free_nullp) char **added = NULL, **gone = NULL;
-        _cleanup_free_ char *text = NULL, *out = NULL, *error = NULL;
-        size_t len = 0, out_len = 0;
-        int r;
-
-        r = boot_file_read(p, in->sr, path, &text, &len, ret_error);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        r = boot_args_present(text, len, (const char *const *)in->args_remove, &gone, &error);
-        if (r >= 0)
-                r = cmdline_edit(text, len, (const char *const *)in->args_add, (const char *const *)in->args_remove,
-                                 &out, &out_len, &added, &error);
-        if (r < 0) {
-                r = refused_or(p, r, path, &error);
-                return r < 0 ? r : -ECANCELED;
-        }
-        r = boot_file_write(p, in->sr, path, out, out_len, 0644, ret_error);
-        if (r < 0)
-                return r;
-        if (boot_args_record(added_all, added) < 0 || boot_args_record(&p->args_remove, gone) < 0)
-                return -ENOMEM;
         return r;
 }
 
@@ -544,7 +497,7 @@ static int plan_bls_entries(const struct setup_inputs *in, struct setup_plan *p,
                         r = bls_options_edit(text, len, (const char *const *)in->args_add,
                                              (const char *const *)in->args_remove, &out, &out_len, &added, &error);
                 if (r < 0) {
-                        r = refused_or(p, r, path, &error);
+                        r = boot_refuse_or(p, r, path, &error);
                         return r < 0 ? r : -ECANCELED;
                 }
                 r = boot_file_write(p, in->sr, path, out, out_len, 0644, ret_error);
@@ -583,7 +536,7 @@ static int plan_other(const struct setup_inputs *in, struct setup_plan *p, char 
         if (r >= 0 && bls) {
                 r = changed_entries = plan_bls_entries(in, p, &added, &entries, ret_error);
                 if (r >= 0 && f->kernel_cmdline)
-                        r = changed_cmdline = plan_cmdline_file(in, p, KERNEL_CMDLINE_PATH, &added, ret_error);
+                        r = changed_cmdline = boot_plan_cmdline_file(in, p, KERNEL_CMDLINE_PATH, false, &added, ret_error);
         }
         if (r == -ECANCELED) { /* refused */
                 r = 0;
