@@ -45,6 +45,7 @@ static const char *const recovery_words[] = {"single", "recovery", NULL};
 struct grub_effective {
         char *linux_value, *linux_from;
         char *default_value, *default_from;
+        char *no_recovery, *no_recovery_from; /* GRUB_DISABLE_RECOVERY, for the way back we name */
 };
 
 static void grub_effective_done(struct grub_effective *e)
@@ -53,6 +54,8 @@ static void grub_effective_done(struct grub_effective *e)
         free(e->linux_from);
         free(e->default_value);
         free(e->default_from);
+        free(e->no_recovery);
+        free(e->no_recovery_from);
 }
 
 /* Takes path's assignments of the variable into *value / *from. 1 when it has one, 0 when not,
@@ -90,8 +93,13 @@ static int take_assignment(const char *path, const char *text, size_t len, const
 static int effective_add(struct grub_effective *e, const char *path, const char *text, size_t len, bool linux_only,
                          char **ret_error)
 {
+        _cleanup_free_ char *ignored = NULL;
         int r;
 
+        /* only for what the notes say: a form we cannot read leaves the last value we could */
+        if (memmem(text, len, "GRUB_DISABLE_RECOVERY", strlen("GRUB_DISABLE_RECOVERY")))
+                (void)take_assignment(path, text, len, "GRUB_DISABLE_RECOVERY", &e->no_recovery,
+                                      &e->no_recovery_from, &ignored);
         if (!memmem(text, len, LINUX, strlen(LINUX)))
                 return 0;
         r = take_assignment(path, text, len, LINUX, &e->linux_value, &e->linux_from, ret_error);
@@ -390,7 +398,7 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
                         r = setup_plan_check_lines_except(p, what, cfg, "linux", add, recovery_words);
         }
         if (r >= 0)
-                r = note_escape(p, added, true);
+                r = note_escape(p, added, !e.no_recovery || strcmp(e.no_recovery, "true") != 0);
         goto out;
 
 refuse:

@@ -145,7 +145,8 @@ static int plan_rpm_ostree(const struct setup_inputs *in, struct setup_plan *p, 
                         r = setup_plan_command(p, SETUP_COMMAND_TOOL, (const char *const *)argv.v,
                                                (const char *const *)revert.v);
                 changed = true;
-                /* without arguments kargs shows the default deployment's: the staged one */
+                /* without arguments kargs shows the pending deployment's when there is one, which
+                 * is what this stages (as we read rpm-ostree; not checked on a real host) */
                 if (r >= 0 && in->args_add && in->args_add[0])
                         r = setup_plan_check_output(p, "the next deployment's kernel arguments (rpm-ostree kargs)",
                                                     (const char *const[]){"rpm-ostree", "kargs", NULL},

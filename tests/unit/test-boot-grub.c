@@ -273,6 +273,14 @@ static void test_proxmox_grub(void **state)
         assert_int_equal(f->plan.n_checks, 0);
         again_nothing(f);
         fixture_free(f);
+
+        /* no recovery entries: the notes do not point at one */
+        f = debian(iommu, none);
+        test_tree_write(f->tree, "etc/default/grub.d/10-no-recovery.cfg", "GRUB_DISABLE_RECOVERY=\"true\"\n");
+        plan(f);
+        assert_int_equal(f->plan.notes.n, 1);
+        assert_non_null(strstr(f->plan.notes.v[0], "press e"));
+        fixture_free(f);
 }
 
 static void test_debian_remove(void **state)
