@@ -39,7 +39,8 @@ int boot_args_present(const char *text, size_t len, const char *const *these, ch
                 if (r < 0)
                         goto fail;
                 if (one->n_args != 1) {
-                        r = error_setf(ret_error, -EINVAL, "\"%s\" is not exactly one kernel argument", these[i]);
+                        r = error_setf(ret_error, -EINVAL, "\"%s\" is not exactly one kernel argument",
+                                       these[i]);
                         goto fail;
                 }
                 if (cmdline_has(c, one->args[0].key, one->args[0].value)) {
@@ -69,8 +70,8 @@ int boot_args_record(struct strv *list, char *const *args)
         return 0;
 }
 
-int boot_file_read(struct setup_plan *p, const struct sysroot *sr, const char *path, char **ret, size_t *ret_len,
-                   char **ret_error)
+int boot_file_read(struct setup_plan *p, const struct sysroot *sr, const char *path, char **ret,
+                   size_t *ret_len, char **ret_error)
 {
         struct setup_file *f = setup_plan_find_file(p, path);
         char *copy;
@@ -158,7 +159,8 @@ int bls_options_get(const char *text, size_t len, char **ret)
 
         for (size_t at = 0; at < len; at = next_line(text, len, at)) {
                 size_t s, e;
-                if (options_line(text, len, at, &s, &e) && strv_addf(&values, "%.*s", (int)(e - s), text + s) < 0) {
+                if (options_line(text, len, at, &s, &e) &&
+                    strv_addf(&values, "%.*s", (int)(e - s), text + s) < 0) {
                         strv_done(&values);
                         return -ENOMEM;
                 }
@@ -235,13 +237,13 @@ int bls_options_edit(const char *text, size_t len, const char *const *add, const
 struct boot_plan_mark boot_plan_mark(const struct setup_plan *p)
 {
         return (struct boot_plan_mark){
-                .n_files = p->n_files,
-                .n_commands = p->n_commands,
-                .n_checks = p->n_checks,
-                .n_notes = p->notes.n,
-                .n_add = p->args_add.n,
-                .n_remove = p->args_remove.n,
-                .refused = p->refused != NULL,
+            .n_files = p->n_files,
+            .n_commands = p->n_commands,
+            .n_checks = p->n_checks,
+            .n_notes = p->notes.n,
+            .n_add = p->args_add.n,
+            .n_remove = p->args_remove.n,
+            .refused = p->refused != NULL,
         };
 }
 
@@ -298,8 +300,8 @@ int boot_refuse_or(struct setup_plan *p, int r, const char *where, char **error)
         return r;
 }
 
-int boot_plan_cmdline_file(const struct setup_inputs *in, struct setup_plan *p, const char *path, bool first_line,
-                           struct strv *added_all, char **ret_error)
+int boot_plan_cmdline_file(const struct setup_inputs *in, struct setup_plan *p, const char *path,
+                           bool first_line, struct strv *added_all, char **ret_error)
 {
         _cleanup_(strv_free_nullp) char **added = NULL, **gone = NULL;
         _cleanup_free_ char *text = NULL, *edited = NULL, *out = NULL, *error = NULL;

@@ -30,8 +30,8 @@ int boot_args_record(struct strv *list, char *const *args);
 /* What path holds as the plan so far leaves it: a file change already planned gives its new
  * content, else the file below sr is read (regular files only). -ENOENT when there is none, or
  * the plan removes it; -errno with one line otherwise. */
-int boot_file_read(struct setup_plan *p, const struct sysroot *sr, const char *path, char **ret, size_t *ret_len,
-                   char **ret_error);
+int boot_file_read(struct setup_plan *p, const struct sysroot *sr, const char *path, char **ret,
+                   size_t *ret_len, char **ret_error);
 /* path becomes content: a change already planned for it takes the new content, else
  * setup_plan_write(). 1 when the plan changed, 0 when the file already holds it. */
 int boot_file_write(struct setup_plan *p, const struct sysroot *sr, const char *path, const char *content,
@@ -71,5 +71,5 @@ int boot_refuse_or(struct setup_plan *p, int r, const char *where, char **error)
  * only, every other byte kept; what it adds recorded in added_all, what it takes off in
  * p->args_remove. 1 when the file changes, 0 when not or when there is no such file;
  * -ECANCELED when the plan was refused; -errno with one line. */
-int boot_plan_cmdline_file(const struct setup_inputs *in, struct setup_plan *p, const char *path, bool first_line,
-                           struct strv *added_all, char **ret_error);
+int boot_plan_cmdline_file(const struct setup_inputs *in, struct setup_plan *p, const char *path,
+                           bool first_line, struct strv *added_all, char **ret_error);

@@ -90,8 +90,8 @@ static int take_assignment(const char *path, const char *text, size_t len, const
 
 /* Reads one sourced file into e. A file that never names the variables is not parsed: what it
  * does with other variables is none of our business, however it is written. */
-static int effective_add(struct grub_effective *e, const char *path, const char *text, size_t len, bool linux_only,
-                         char **ret_error)
+static int effective_add(struct grub_effective *e, const char *path, const char *text, size_t len,
+                         bool linux_only, char **ret_error)
 {
         _cleanup_free_ char *ignored = NULL;
         int r;
@@ -148,7 +148,8 @@ static int dropin_args(const char *text, char **ret)
                 return 0;
         line += strlen(DROPIN_PREFIX);
         end = strchr(line, '\n');
-        if (!end || end == line || end[-1] != '"' || end[1] != '\0' || memchr(line, '"', (size_t)(end - 1 - line)))
+        if (!end || end == line || end[-1] != '"' || end[1] != '\0' ||
+            memchr(line, '"', (size_t)(end - 1 - line)))
                 return 0;
         *ret = strndup(line, (size_t)(end - 1 - line));
         return *ret ? 0 : -ENOMEM;
@@ -160,7 +161,8 @@ static int dropin_args(const char *text, char **ret)
  * cautious: anything but those forms counts as dropping. */
 static bool drops_default(const char *text)
 {
-        for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        for (const char *line = text; line && *line;
+             line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
                 size_t n = strcspn(line, "\n");
                 _cleanup_free_ char *l = strndup(line, n);
                 const char *at, *s;
@@ -199,13 +201,15 @@ static int note_escape(struct setup_plan *p, char *const *added, bool debian_rec
                 return -ENOMEM;
         if (!added || !added[0])
                 return 0;
-        r = setup_plan_note(p,
-                            "if the next boot fails: at the GRUB menu press e, delete %s from the line starting "
-                            "with linux, then press Ctrl-X to boot once without them",
-                            joined);
+        r = setup_plan_note(
+            p,
+            "if the next boot fails: at the GRUB menu press e, delete %s from the line starting "
+            "with linux, then press Ctrl-X to boot once without them",
+            joined);
         if (r >= 0 && debian_recovery)
-                r = setup_plan_note(p, "or pick \"Advanced options\" and the entry ending in \"(recovery mode)\": "
-                                       "it boots without them");
+                r = setup_plan_note(
+                    p, "or pick \"Advanced options\" and the entry ending in \"(recovery mode)\": "
+                       "it boots without them");
         return r;
 }
 
@@ -283,17 +287,18 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
                 if (r < 0)
                         goto out;
                 if (!ours_args) {
-                        r = setup_plan_refuse(p,
-                                              "%s is not as gpu-handoff wrote it (edited by hand?); restore it "
-                                              "or remove it, then run setup again",
-                                              SETUP_GRUB_DROPIN_PATH);
+                        r = setup_plan_refuse(
+                            p,
+                            "%s is not as gpu-handoff wrote it (edited by hand?); restore it "
+                            "or remove it, then run setup again",
+                            SETUP_GRUB_DROPIN_PATH);
                         goto out;
                 }
         }
 
         /* ours keeps what it has (less what goes) and takes what is missing */
-        r = cmdline_edit(ours_args ?: "", ours_args ? strlen(ours_args) : 0, (const char *const *)missing, remove,
-                         &new_args, &new_len, &added, &error);
+        r = cmdline_edit(ours_args ?: "", ours_args ? strlen(ours_args) : 0, (const char *const *)missing,
+                         remove, &new_args, &new_len, &added, &error);
         if (r < 0) {
                 r = boot_refuse_or(p, r, SETUP_GRUB_DROPIN_PATH, &error);
                 goto out;
@@ -304,8 +309,8 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
         }
 
         /* what goes and is not ours: only /etc/default/grub is edited, never another drop-in */
-        r = boot_args_present(e.linux_value ?: "", e.linux_value ? strlen(e.linux_value) : 0, remove, &in_linux,
-                              &error);
+        r = boot_args_present(e.linux_value ?: "", e.linux_value ? strlen(e.linux_value) : 0, remove,
+                              &in_linux, &error);
         if (r >= 0)
                 r = boot_args_present(e.default_value ?: "", e.default_value ? strlen(e.default_value) : 0,
                                       remove, &in_default, &error);
@@ -315,9 +320,10 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
         }
         if ((in_linux[0] && strcmp(e.linux_from, GRUB_DEFAULT_PATH) != 0) ||
             (in_default[0] && strcmp(e.default_from, GRUB_DEFAULT_PATH) != 0)) {
-                r = setup_plan_refuse(p, "%s is set in %s, which is not gpu-handoff's; take %s off there by hand",
-                                      in_linux[0] ? LINUX : DEFAULT, in_linux[0] ? e.linux_from : e.default_from,
-                                      in_linux[0] ? in_linux[0] : in_default[0]);
+                r = setup_plan_refuse(
+                    p, "%s is set in %s, which is not gpu-handoff's; take %s off there by hand",
+                    in_linux[0] ? LINUX : DEFAULT, in_linux[0] ? e.linux_from : e.default_from,
+                    in_linux[0] ? in_linux[0] : in_default[0]);
                 goto out;
         }
         if (in_linux[0] || in_default[0]) {
@@ -359,8 +365,8 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
                                 r = -ENOMEM;
                                 goto out;
                         }
-                        r = boot_file_write(p, in->sr, SETUP_GRUB_DROPIN_PATH, content, strlen(content), 0644,
-                                            ret_error);
+                        r = boot_file_write(p, in->sr, SETUP_GRUB_DROPIN_PATH, content, strlen(content),
+                                            0644, ret_error);
                 }
                 if (r < 0)
                         goto out;
@@ -390,8 +396,8 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
                 const char *cfg = in->facts->grub_cfg ?: "/boot/grub/grub.cfg";
                 _cleanup_free_ char *what = NULL;
 
-                r = setup_plan_command(p, SETUP_COMMAND_REGENERATE, (const char *const[]){"update-grub", NULL},
-                                       NULL);
+                r = setup_plan_command(p, SETUP_COMMAND_REGENERATE,
+                                       (const char *const[]){"update-grub", NULL}, NULL);
                 if (r >= 0 && asprintf(&what, "the GRUB menu (%s)", cfg) < 0)
                         r = -ENOMEM;
                 if (r >= 0 && add && add[0])
@@ -415,7 +421,8 @@ static int plan_default_file(const struct setup_inputs *in, struct setup_plan *p
 {
         const char *const *add = (const char *const *)in->args_add;
         const char *const *remove = (const char *const *)in->args_remove;
-        _cleanup_(strv_free_nullp) char **missing = NULL, **added = NULL, **in_linux = NULL, **in_default = NULL;
+        _cleanup_(strv_free_nullp) char **missing = NULL, **added = NULL, **in_linux = NULL,
+                                        **in_default = NULL;
         _cleanup_free_ char *text = NULL, *line = NULL, *once = NULL, *twice = NULL, *error = NULL;
         struct grub_effective e = {0};
         size_t len = 0, once_len = 0, twice_len = 0;
@@ -443,14 +450,14 @@ static int plan_default_file(const struct setup_inputs *in, struct setup_plan *p
                 r = boot_args_present(e.linux_value ?: "", e.linux_value ? strlen(e.linux_value) : 0, remove,
                                       &in_linux, &error);
         if (r >= 0)
-                r = boot_args_present(e.default_value ?: "", e.default_value ? strlen(e.default_value) : 0, remove,
-                                      &in_default, &error);
+                r = boot_args_present(e.default_value ?: "", e.default_value ? strlen(e.default_value) : 0,
+                                      remove, &in_default, &error);
         if (r >= 0)
                 r = grub_default_edit(text, len, DEFAULT, (const char *const *)missing,
                                       (const char *const *)in_default, &once, &once_len, &added, &error);
         if (r >= 0)
-                r = grub_default_edit(once, once_len, LINUX, NULL, (const char *const *)in_linux, &twice, &twice_len,
-                                      NULL, &error);
+                r = grub_default_edit(once, once_len, LINUX, NULL, (const char *const *)in_linux, &twice,
+                                      &twice_len, NULL, &error);
         if (r < 0)
                 goto refuse;
         r = boot_file_write(p, in->sr, GRUB_DEFAULT_PATH, twice, twice_len, 0644, ret_error);
@@ -494,16 +501,19 @@ static int plan_bls_entries(const struct setup_inputs *in, struct setup_plan *p,
                         return r;
                 /* RHEL 8: "options $kernelopts", the value in grubenv, which grubby keeps */
                 if (strchr(options, '$')) {
-                        r = setup_plan_refuse(p,
-                                              "%s: its options use a GRUB variable (%s); setup cannot edit that "
-                                              "safely; use grubby (--bootloader grubby)",
-                                              path, options);
+                        r = setup_plan_refuse(
+                            p,
+                            "%s: its options use a GRUB variable (%s); setup cannot edit that "
+                            "safely; use grubby (--bootloader grubby)",
+                            path, options);
                         return r < 0 ? r : -ECANCELED;
                 }
-                r = boot_args_present(options, strlen(options), (const char *const *)in->args_remove, &gone, &error);
+                r = boot_args_present(options, strlen(options), (const char *const *)in->args_remove, &gone,
+                                      &error);
                 if (r >= 0)
                         r = bls_options_edit(text, len, (const char *const *)in->args_add,
-                                             (const char *const *)in->args_remove, &out, &out_len, &added, &error);
+                                             (const char *const *)in->args_remove, &out, &out_len, &added,
+                                             &error);
                 if (r < 0) {
                         r = boot_refuse_or(p, r, path, &error);
                         return r < 0 ? r : -ECANCELED;
@@ -530,21 +540,25 @@ static int plan_other(const struct setup_inputs *in, struct setup_plan *p, char 
         int r, changed_default, changed_entries = 0, changed_cmdline = 0;
 
         if (!cfg)
-                return setup_plan_refuse(p, "no grub.cfg found (/boot/grub/grub.cfg or /boot/grub2/grub.cfg): "
-                                            "is GRUB what boots this system?");
+                return setup_plan_refuse(p,
+                                         "no grub.cfg found (/boot/grub/grub.cfg or /boot/grub2/grub.cfg): "
+                                         "is GRUB what boots this system?");
         /* Fedora >= 34's /boot/efi/EFI/fedora/grub.cfg is a stub that loads /boot/grub2/grub.cfg:
          * writing the menu there breaks the boot (research-setup.md §1.2) */
         if (strcasestr(cfg, "/efi/"))
-                return setup_plan_refuse(p, "%s is on the EFI partition: it is a stub there, setup does not write "
-                                            "the GRUB menu to it",
-                                         cfg);
+                return setup_plan_refuse(
+                    p,
+                    "%s is on the EFI partition: it is a stub there, setup does not write "
+                    "the GRUB menu to it",
+                    cfg);
         tool = strcmp(cfg, "/boot/grub2/grub.cfg") == 0 ? "grub2-mkconfig" : "grub-mkconfig";
 
         r = changed_default = plan_default_file(in, p, &added, ret_error);
         if (r >= 0 && bls) {
                 r = changed_entries = plan_bls_entries(in, p, &added, &entries, ret_error);
                 if (r >= 0 && f->kernel_cmdline)
-                        r = changed_cmdline = boot_plan_cmdline_file(in, p, KERNEL_CMDLINE_PATH, false, &added, ret_error);
+                        r = changed_cmdline =
+                            boot_plan_cmdline_file(in, p, KERNEL_CMDLINE_PATH, false, &added, ret_error);
         }
         if (r == -ECANCELED) { /* refused */
                 r = 0;
@@ -564,7 +578,8 @@ static int plan_other(const struct setup_inputs *in, struct setup_plan *p, char 
                         if (asprintf(&what, "the GRUB menu (%s)", cfg) < 0)
                                 r = -ENOMEM;
                         else
-                                r = setup_plan_check_lines_except(p, what, cfg, "linux", add, recovery_words);
+                                r = setup_plan_check_lines_except(p, what, cfg, "linux", add,
+                                                                  recovery_words);
                 }
                 for (size_t i = 0; r >= 0 && i < entries.n; i++) {
                         free(what);

@@ -23,7 +23,8 @@
 
 /* RHEL 8's entries say `options $kernelopts`; the value is kernelopts= in the GRUB environment
  * block. What an entry boots with, then: "" when grubenv cannot tell (grubby still adds). */
-static int expand_kernelopts(struct setup_plan *p, const struct sysroot *sr, char **options, char **ret_error)
+static int expand_kernelopts(struct setup_plan *p, const struct sysroot *sr, char **options,
+                             char **ret_error)
 {
         _cleanup_free_ char *env = NULL, *value = NULL;
         const char *line;
@@ -112,7 +113,8 @@ static int plan_grubby(const struct setup_inputs *in, struct setup_plan *p, char
                 if (r < 0)
                         goto out;
                 n_entries++;
-                r = boot_args_missing(options, strlen(options), (const char *const *)in->args_add, &lacks, &error);
+                r = boot_args_missing(options, strlen(options), (const char *const *)in->args_add, &lacks,
+                                      &error);
                 if (r >= 0)
                         r = boot_args_present(options, strlen(options), (const char *const *)in->args_remove,
                                               &holds, &error);
@@ -126,8 +128,9 @@ static int plan_grubby(const struct setup_inputs *in, struct setup_plan *p, char
                 }
         }
         if (n_entries == 0) {
-                r = setup_plan_refuse(p, "no boot entries in %s for grubby to edit: is grubby what boots this "
-                                         "system?",
+                r = setup_plan_refuse(p,
+                                      "no boot entries in %s for grubby to edit: is grubby what boots this "
+                                      "system?",
                                       f->entries_dir ?: "/boot/loader/entries");
                 goto out;
         }
@@ -157,9 +160,10 @@ static int plan_grubby(const struct setup_inputs *in, struct setup_plan *p, char
                         r = -ENOMEM;
                         goto out;
                 }
-                r = setup_plan_command(p, SETUP_COMMAND_TOOL,
-                                       (const char *const[]){"grubby", "--update-kernel=ALL", args, NULL},
-                                       (const char *const[]){"grubby", "--update-kernel=ALL", remove_args, NULL});
+                r = setup_plan_command(
+                    p, SETUP_COMMAND_TOOL,
+                    (const char *const[]){"grubby", "--update-kernel=ALL", args, NULL},
+                    (const char *const[]){"grubby", "--update-kernel=ALL", remove_args, NULL});
                 if (r >= 0)
                         r = setup_plan_check_output(p, "the boot entries (grubby --info=ALL)",
                                                     (const char *const[]){"grubby", "--info=ALL", NULL},
@@ -176,9 +180,10 @@ static int plan_grubby(const struct setup_inputs *in, struct setup_plan *p, char
                         r = -ENOMEM;
                         goto out;
                 }
-                r = setup_plan_command(p, SETUP_COMMAND_TOOL,
-                                       (const char *const[]){"grubby", "--update-kernel=ALL", remove_args, NULL},
-                                       (const char *const[]){"grubby", "--update-kernel=ALL", args, NULL});
+                r = setup_plan_command(
+                    p, SETUP_COMMAND_TOOL,
+                    (const char *const[]){"grubby", "--update-kernel=ALL", remove_args, NULL},
+                    (const char *const[]){"grubby", "--update-kernel=ALL", args, NULL});
                 if (r < 0)
                         goto out;
         }
@@ -193,10 +198,11 @@ static int plan_grubby(const struct setup_inputs *in, struct setup_plan *p, char
                         r = -ENOMEM;
                         goto out;
                 }
-                r = setup_plan_note(p,
-                                    "if the next boot fails: at the GRUB menu press e, delete %s from the line "
-                                    "starting with linux (or options), then press Ctrl-X to boot once without them",
-                                    escape);
+                r = setup_plan_note(
+                    p,
+                    "if the next boot fails: at the GRUB menu press e, delete %s from the line "
+                    "starting with linux (or options), then press Ctrl-X to boot once without them",
+                    escape);
         }
 out:
         strv_done(&missing);

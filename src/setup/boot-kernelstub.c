@@ -36,9 +36,11 @@ static int user_options(const char *text, size_t len, char **ret, char **ret_err
                                json_tokener_error_desc(json_tokener_get_error(tok)));
                 goto out;
         }
-        if (!json_object_object_get_ex(root, "user", &user) || !json_object_is_type(user, json_type_object) ||
+        if (!json_object_object_get_ex(root, "user", &user) ||
+            !json_object_is_type(user, json_type_object) ||
             !json_object_object_get_ex(user, "kernel_options", &options)) {
-                r = error_setf(ret_error, -EINVAL, "%s has no \"user\" \"kernel_options\"", KERNELSTUB_CONFIG_PATH);
+                r = error_setf(ret_error, -EINVAL, "%s has no \"user\" \"kernel_options\"",
+                               KERNELSTUB_CONFIG_PATH);
                 goto out;
         }
         if (json_object_is_type(options, json_type_string)) { /* before config_rev 3 */
@@ -47,7 +49,8 @@ static int user_options(const char *text, size_t len, char **ret, char **ret_err
                 for (size_t i = 0; i < json_object_array_length(options); i++) {
                         json_object *o = json_object_array_get_idx(options, i);
                         if (!json_object_is_type(o, json_type_string)) {
-                                r = error_setf(ret_error, -EINVAL, "%s: \"kernel_options\" holds a non-string",
+                                r = error_setf(ret_error, -EINVAL,
+                                               "%s: \"kernel_options\" holds a non-string",
                                                KERNELSTUB_CONFIG_PATH);
                                 goto out;
                         }
@@ -78,8 +81,8 @@ static int plan_kernelstub(const struct setup_inputs *in, struct setup_plan *p, 
 {
         const struct boot_facts *f = in->facts;
         _cleanup_(strv_free_nullp) char **missing = NULL, **present = NULL;
-        _cleanup_free_ char *text = NULL, *options = NULL, *error = NULL, *add = NULL, *del = NULL, *entry = NULL,
-                            *what = NULL;
+        _cleanup_free_ char *text = NULL, *options = NULL, *error = NULL, *add = NULL, *del = NULL,
+                            *entry = NULL, *what = NULL;
         size_t len = 0;
         int r;
 
@@ -91,10 +94,11 @@ static int plan_kernelstub(const struct setup_inputs *in, struct setup_plan *p, 
                 return r;
         r = user_options(text, len, &options, &error);
         if (r >= 0)
-                r = boot_args_missing(options, strlen(options), (const char *const *)in->args_add, &missing, &error);
-        if (r >= 0)
-                r = boot_args_present(options, strlen(options), (const char *const *)in->args_remove, &present,
+                r = boot_args_missing(options, strlen(options), (const char *const *)in->args_add, &missing,
                                       &error);
+        if (r >= 0)
+                r = boot_args_present(options, strlen(options), (const char *const *)in->args_remove,
+                                      &present, &error);
         if (r < 0)
                 return boot_refuse_or(p, r, NULL, &error);
 
@@ -103,7 +107,8 @@ static int plan_kernelstub(const struct setup_inputs *in, struct setup_plan *p, 
         if (!add || !del)
                 return -ENOMEM;
         if (missing[0]) {
-                r = setup_plan_command(p, SETUP_COMMAND_TOOL, (const char *const[]){"kernelstub", "-a", add, NULL},
+                r = setup_plan_command(p, SETUP_COMMAND_TOOL,
+                                       (const char *const[]){"kernelstub", "-a", add, NULL},
                                        (const char *const[]){"kernelstub", "-d", add, NULL});
                 if (r < 0)
                         return r;
@@ -115,7 +120,8 @@ static int plan_kernelstub(const struct setup_inputs *in, struct setup_plan *p, 
                         return r;
         }
         if (present[0]) {
-                r = setup_plan_command(p, SETUP_COMMAND_TOOL, (const char *const[]){"kernelstub", "-d", del, NULL},
+                r = setup_plan_command(p, SETUP_COMMAND_TOOL,
+                                       (const char *const[]){"kernelstub", "-d", del, NULL},
                                        (const char *const[]){"kernelstub", "-a", del, NULL});
                 if (r < 0)
                         return r;
@@ -123,11 +129,12 @@ static int plan_kernelstub(const struct setup_inputs *in, struct setup_plan *p, 
         if (boot_args_record(&p->args_add, missing) < 0 || boot_args_record(&p->args_remove, present) < 0)
                 return -ENOMEM;
         if (missing[0]) {
-                r = setup_plan_note(p,
-                                    "if the next boot fails: at the systemd-boot menu press e, delete %s and press "
-                                    "Enter to boot once without them (kernelstub gives Pop_OS-oldkern the same "
-                                    "options: it is no way back)",
-                                    add);
+                r = setup_plan_note(
+                    p,
+                    "if the next boot fails: at the systemd-boot menu press e, delete %s and press "
+                    "Enter to boot once without them (kernelstub gives Pop_OS-oldkern the same "
+                    "options: it is no way back)",
+                    add);
                 if (r < 0)
                         return r;
         }

@@ -42,11 +42,12 @@ static int plan_proxmox(const struct setup_inputs *in, struct setup_plan *p, cha
          * menu would stay for good; the user writes the file, from what they know boots */
         if (r == -ENOENT) {
                 root = running_root(f);
-                return setup_plan_refuse(p,
-                                         "%s does not exist (proxmox-boot-tool then takes /proc/cmdline); create "
-                                         "it with the arguments this system boots with (root=%s and the others of "
-                                         "/proc/cmdline, without BOOT_IMAGE= and initrd=), then run setup again",
-                                         KERNEL_CMDLINE_PATH, root ?: "…");
+                return setup_plan_refuse(
+                    p,
+                    "%s does not exist (proxmox-boot-tool then takes /proc/cmdline); create "
+                    "it with the arguments this system boots with (root=%s and the others of "
+                    "/proc/cmdline, without BOOT_IMAGE= and initrd=), then run setup again",
+                    KERNEL_CMDLINE_PATH, root ?: "…");
         }
         if (r < 0)
                 return r;
@@ -54,10 +55,11 @@ static int plan_proxmox(const struct setup_inputs *in, struct setup_plan *p, cha
         if (r < 0)
                 return boot_refuse_or(p, r, KERNEL_CMDLINE_PATH, &error);
         if (!cmdline_get(c, "root"))
-                return setup_plan_refuse(p,
-                                         "the first line of %s has no root=, so proxmox-boot-tool refresh would "
-                                         "abort; add it (as in /proc/cmdline), then run setup again",
-                                         KERNEL_CMDLINE_PATH);
+                return setup_plan_refuse(
+                    p,
+                    "the first line of %s has no root=, so proxmox-boot-tool refresh would "
+                    "abort; add it (as in /proc/cmdline), then run setup again",
+                    KERNEL_CMDLINE_PATH);
 
         r = boot_plan_cmdline_file(in, p, KERNEL_CMDLINE_PATH, true, &added, ret_error);
         if (r == -ECANCELED)
@@ -65,8 +67,8 @@ static int plan_proxmox(const struct setup_inputs *in, struct setup_plan *p, cha
         else if (r > 0) {
                 r = setup_plan_command(p, SETUP_COMMAND_REGENERATE,
                                        (const char *const[]){"proxmox-boot-tool", "refresh", NULL}, NULL);
-                for (size_t i = 0; r >= 0 && in->args_add && in->args_add[0] && f->entries_dir && f->entries &&
-                                   f->entries[i];
+                for (size_t i = 0; r >= 0 && in->args_add && in->args_add[0] && f->entries_dir &&
+                                   f->entries && f->entries[i];
                      i++) {
                         _cleanup_free_ char *path = NULL, *what = NULL;
                         if (asprintf(&path, "%s/%s", f->entries_dir, f->entries[i]) < 0 ||
@@ -80,12 +82,13 @@ static int plan_proxmox(const struct setup_inputs *in, struct setup_plan *p, cha
                         r = -ENOMEM;
                 if (r >= 0 && added.n > 0) {
                         escape = strv_join(added.v, " ");
-                        r = escape ? setup_plan_note(p,
-                                                     "if the next boot fails: at the systemd-boot menu press e, "
-                                                     "delete %s and press Enter to boot once without them "
-                                                     "(every kernel's entry gets them, so pinning an older "
-                                                     "kernel with proxmox-boot-tool kernel pin does not help)",
-                                                     escape)
+                        r = escape ? setup_plan_note(
+                                         p,
+                                         "if the next boot fails: at the systemd-boot menu press e, "
+                                         "delete %s and press Enter to boot once without them "
+                                         "(every kernel's entry gets them, so pinning an older "
+                                         "kernel with proxmox-boot-tool kernel pin does not help)",
+                                         escape)
                                    : -ENOMEM;
                 }
         }

@@ -110,8 +110,9 @@ static int plan_rpm_ostree(const struct setup_inputs *in, struct setup_plan *p, 
         int r;
 
         if (!entry || !f->entries_dir)
-                return setup_plan_refuse(p, "no ostree boot entry (ostree-N-….conf) in %s: is rpm-ostree what "
-                                            "boots this system?",
+                return setup_plan_refuse(p,
+                                         "no ostree boot entry (ostree-N-….conf) in %s: is rpm-ostree what "
+                                         "boots this system?",
                                          f->entries_dir ?: "/boot/loader/entries");
         if (asprintf(&path, "%s/%s", f->entries_dir, entry) < 0)
                 return -ENOMEM;
@@ -122,8 +123,8 @@ static int plan_rpm_ostree(const struct setup_inputs *in, struct setup_plan *p, 
                 return r;
         r = boot_args_missing(options, strlen(options), (const char *const *)in->args_add, &missing, &error);
         if (r >= 0)
-                r = boot_args_present(options, strlen(options), (const char *const *)in->args_remove, &present,
-                                      &error);
+                r = boot_args_present(options, strlen(options), (const char *const *)in->args_remove,
+                                      &present, &error);
         if (r < 0)
                 return boot_refuse_or(p, r, path, &error);
 
@@ -148,9 +149,10 @@ static int plan_rpm_ostree(const struct setup_inputs *in, struct setup_plan *p, 
                 /* without arguments kargs shows the pending deployment's when there is one, which
                  * is what this stages (as we read rpm-ostree; not checked on a real host) */
                 if (r >= 0 && in->args_add && in->args_add[0])
-                        r = setup_plan_check_output(p, "the next deployment's kernel arguments (rpm-ostree kargs)",
-                                                    (const char *const[]){"rpm-ostree", "kargs", NULL},
-                                                    (const char *const *)in->args_add);
+                        r = setup_plan_check_output(
+                            p, "the next deployment's kernel arguments (rpm-ostree kargs)",
+                            (const char *const[]){"rpm-ostree", "kargs", NULL},
+                            (const char *const *)in->args_add);
                 if (r >= 0 && (boot_args_record(&p->args_add, missing) < 0 ||
                                boot_args_record(&p->args_remove, present) < 0))
                         r = -ENOMEM;
@@ -173,14 +175,16 @@ static int plan_rpm_ostree(const struct setup_inputs *in, struct setup_plan *p, 
                         r = -ENOMEM;
                         goto out;
                 }
-                r = setup_plan_note(p, "this applies to the next deployment, which the next boot starts; the "
-                                       "deployment running now stays in the boot menu as the way back "
-                                       "(or: rpm-ostree rollback)");
+                r = setup_plan_note(p,
+                                    "this applies to the next deployment, which the next boot starts; the "
+                                    "deployment running now stays in the boot menu as the way back "
+                                    "(or: rpm-ostree rollback)");
                 if (r >= 0 && missing[0])
-                        r = setup_plan_note(p,
-                                            "to boot once without %s: at the boot menu press e and delete them "
-                                            "from the kernel's line",
-                                            escape);
+                        r = setup_plan_note(
+                            p,
+                            "to boot once without %s: at the boot menu press e and delete them "
+                            "from the kernel's line",
+                            escape);
         }
 out:
         strv_done(&argv);

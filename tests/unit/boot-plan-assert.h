@@ -26,8 +26,8 @@ static inline const char *joined(char *const *v)
         return buf;
 }
 
-static inline void assert_file(const struct setup_plan *p, size_t i, const char *path, enum setup_file_action action,
-                        const char *after)
+static inline void assert_file(const struct setup_plan *p, size_t i, const char *path,
+                               enum setup_file_action action, const char *after)
 {
         assert_true(i < p->n_files);
         assert_string_equal(p->files[i].path, path);
@@ -41,8 +41,8 @@ static inline void assert_file(const struct setup_plan *p, size_t i, const char 
         }
 }
 
-static inline void assert_command(const struct setup_plan *p, size_t i, enum setup_command_kind kind, const char *argv,
-                           const char *revert)
+static inline void assert_command(const struct setup_plan *p, size_t i, enum setup_command_kind kind,
+                                  const char *argv, const char *revert)
 {
         assert_true(i < p->n_commands);
         assert_int_equal(p->commands[i].kind, kind);
@@ -53,8 +53,8 @@ static inline void assert_command(const struct setup_plan *p, size_t i, enum set
                 assert_null(p->commands[i].revert_argv);
 }
 
-static inline void assert_check_lines(const struct setup_plan *p, size_t i, const char *path, const char *word,
-                               const char *tokens, const char *skip)
+static inline void assert_check_lines(const struct setup_plan *p, size_t i, const char *path,
+                                      const char *word, const char *tokens, const char *skip)
 {
         assert_true(i < p->n_checks);
         assert_int_equal(p->checks[i].kind, SETUP_CHECK_LINES);
@@ -67,7 +67,8 @@ static inline void assert_check_lines(const struct setup_plan *p, size_t i, cons
                 assert_null(p->checks[i].skip);
 }
 
-static inline void assert_check_output(const struct setup_plan *p, size_t i, const char *argv, const char *tokens)
+static inline void assert_check_output(const struct setup_plan *p, size_t i, const char *argv,
+                                       const char *tokens)
 {
         assert_true(i < p->n_checks);
         assert_int_equal(p->checks[i].kind, SETUP_CHECK_OUTPUT);

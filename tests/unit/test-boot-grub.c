@@ -122,14 +122,14 @@ static const char fedora[] = "GRUB_TIMEOUT=5\n"
                              "GRUB_DISABLE_RECOVERY=\"true\"\n"
                              "GRUB_ENABLE_BLSCFG=true\n";
 
-#define FEDORA_ENTRY(v, options)                                                                             \
-        "title Fedora Linux (" v ") 39 (Workstation Edition)\n"                                              \
-        "version " v "\n"                                                                                    \
-        "linux /vmlinuz-" v "\n"                                                                             \
-        "initrd /initramfs-" v ".img\n"                                                                      \
-        "options " options "\n"                                                                              \
-        "grub_users $grub_users\n"                                                                           \
-        "grub_arg --unrestricted\n"                                                                          \
+#define FEDORA_ENTRY(v, options)                                                                            \
+        "title Fedora Linux (" v ") 39 (Workstation Edition)\n"                                             \
+        "version " v "\n"                                                                                   \
+        "linux /vmlinuz-" v "\n"                                                                            \
+        "initrd /initramfs-" v ".img\n"                                                                     \
+        "options " options "\n"                                                                             \
+        "grub_users $grub_users\n"                                                                          \
+        "grub_arg --unrestricted\n"                                                                         \
         "grub_class fedora\n"
 #define FEDORA_OPTIONS "root=UUID=0b7fcd32-8d5b-4b6c-a0a4-0e5c1a0b1f2e ro rootflags=subvol=root rhgb quiet"
 #define ENTRY_A "0f3e6d5c4b3a29180716253443526170-6.5.6-300.fc39.x86_64.conf"
@@ -154,12 +154,12 @@ static struct fixture *fixture_new(enum bootloader_id loader, char **add, char *
         f->facts.grub_cfg = (char *)"/boot/grub/grub.cfg";
         f->facts.grub_default = true;
         f->in = (struct setup_inputs){
-                .sr = f->tree->sr,
-                .facts = &f->facts,
-                .bootloader = loader,
-                .args_add = add,
-                .args_remove = remove,
-                .vfio = none,
+            .sr = f->tree->sr,
+            .facts = &f->facts,
+            .bootloader = loader,
+            .args_add = add,
+            .args_remove = remove,
+            .vfio = none,
         };
         return f;
 }
@@ -209,18 +209,21 @@ static void test_debian(void **state)
         assert_null(f->plan.refused);
         assert_int_equal(f->plan.n_files, 1);
         assert_file(&f->plan, 0, SETUP_GRUB_DROPIN_PATH, SETUP_FILE_CREATE,
-                    DROPIN_HEAD "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT intel_iommu=on iommu=pt\"\n");
+                    DROPIN_HEAD
+                    "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT intel_iommu=on iommu=pt\"\n");
         assert_int_equal(f->plan.files[0].mode, 0644);
         assert_int_equal(f->plan.n_commands, 1);
         assert_command(&f->plan, 0, SETUP_COMMAND_REGENERATE, "update-grub", NULL);
         assert_int_equal(f->plan.n_checks, 1);
-        assert_check_lines(&f->plan, 0, "/boot/grub/grub.cfg", "linux", "intel_iommu=on iommu=pt", "single recovery");
+        assert_check_lines(&f->plan, 0, "/boot/grub/grub.cfg", "linux", "intel_iommu=on iommu=pt",
+                           "single recovery");
         assert_string_equal(joined(f->plan.args_add.v), "intel_iommu=on iommu=pt");
         assert_int_equal(f->plan.args_remove.n, 0);
         assert_int_equal(f->plan.notes.n, 2);
-        assert_string_equal(f->plan.notes.v[0],
-                            "if the next boot fails: at the GRUB menu press e, delete intel_iommu=on iommu=pt from the "
-                            "line starting with linux, then press Ctrl-X to boot once without them");
+        assert_string_equal(
+            f->plan.notes.v[0],
+            "if the next boot fails: at the GRUB menu press e, delete intel_iommu=on iommu=pt from the "
+            "line starting with linux, then press Ctrl-X to boot once without them");
         assert_string_equal(f->plan.notes.v[1], "or pick \"Advanced options\" and the entry ending in "
                                                 "\"(recovery mode)\": it boots without them");
         again_nothing(f);
@@ -241,13 +244,16 @@ static void test_ubuntu_cloud(void **state)
         assert_null(f->plan.refused);
         assert_int_equal(f->plan.n_files, 1);
         assert_file(&f->plan, 0, SETUP_GRUB_DROPIN_PATH, SETUP_FILE_CREATE,
-                    DROPIN_HEAD "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT intel_iommu=on\"\n");
+                    DROPIN_HEAD
+                    "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT intel_iommu=on\"\n");
         assert_string_equal(joined(f->plan.args_add.v), "intel_iommu=on");
         /* the check still wants both: the menu must hold everything asked for */
-        assert_check_lines(&f->plan, 0, "/boot/grub/grub.cfg", "linux", "intel_iommu=on iommu=pt", "single recovery");
-        assert_string_equal(f->plan.notes.v[0],
-                            "if the next boot fails: at the GRUB menu press e, delete intel_iommu=on from the line "
-                            "starting with linux, then press Ctrl-X to boot once without them");
+        assert_check_lines(&f->plan, 0, "/boot/grub/grub.cfg", "linux", "intel_iommu=on iommu=pt",
+                           "single recovery");
+        assert_string_equal(
+            f->plan.notes.v[0],
+            "if the next boot fails: at the GRUB menu press e, delete intel_iommu=on from the line "
+            "starting with linux, then press Ctrl-X to boot once without them");
         again_nothing(f);
         fixture_free(f);
 
@@ -265,7 +271,8 @@ static void test_proxmox_grub(void **state)
         struct fixture *f = debian(iommu, none);
 
         f->facts.proxmox = true;
-        test_tree_write(f->tree, "etc/default/grub.d/proxmox-kernel-pin.cfg", "GRUB_DEFAULT=\"gnulinux-advanced\"\n");
+        test_tree_write(f->tree, "etc/default/grub.d/proxmox-kernel-pin.cfg",
+                        "GRUB_DEFAULT=\"gnulinux-advanced\"\n");
         plan(f);
         assert_int_equal(f->plan.n_files, 1);
         assert_int_equal(f->plan.n_commands, 1);
@@ -276,7 +283,8 @@ static void test_proxmox_grub(void **state)
 
         /* no recovery entries: the notes do not point at one */
         f = debian(iommu, none);
-        test_tree_write(f->tree, "etc/default/grub.d/10-no-recovery.cfg", "GRUB_DISABLE_RECOVERY=\"true\"\n");
+        test_tree_write(f->tree, "etc/default/grub.d/10-no-recovery.cfg",
+                        "GRUB_DISABLE_RECOVERY=\"true\"\n");
         plan(f);
         assert_int_equal(f->plan.notes.n, 1);
         assert_non_null(strstr(f->plan.notes.v[0], "press e"));
@@ -288,15 +296,17 @@ static void test_debian_remove(void **state)
         char *remove[] = {(char *)"iommu=pt", (char *)"nomodeset", NULL};
         char *keep[] = {(char *)"intel_iommu=on", NULL};
         struct fixture *f = debian(keep, remove);
-        const char *mine = DROPIN_HEAD "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT intel_iommu=on iommu=pt\"\n";
+        const char *mine = DROPIN_HEAD
+            "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT intel_iommu=on iommu=pt\"\n";
         char *grub = NULL;
 
         /* the user's nomodeset in /etc/default/grub goes, token by token; iommu=pt leaves ours */
         const char *at = strstr(debian12, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"");
 
         assert_non_null(at);
-        assert_true(asprintf(&grub, "%.*sGRUB_CMDLINE_LINUX_DEFAULT=\"quiet nomodeset\"%s", (int)(at - debian12),
-                             debian12, at + strlen("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"")) > 0);
+        assert_true(asprintf(&grub, "%.*sGRUB_CMDLINE_LINUX_DEFAULT=\"quiet nomodeset\"%s",
+                             (int)(at - debian12), debian12,
+                             at + strlen("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"")) > 0);
         assert_non_null(strstr(grub, "\"quiet nomodeset\"\nGRUB_CMDLINE_LINUX=\"\"\n"));
         test_tree_write(f->tree, "etc/default/grub", grub);
         test_tree_write(f->tree, SETUP_GRUB_DROPIN_PATH + 1, mine);
@@ -305,7 +315,8 @@ static void test_debian_remove(void **state)
         assert_int_equal(f->plan.n_files, 2);
         assert_file(&f->plan, 0, "/etc/default/grub", SETUP_FILE_MODIFY, debian12);
         assert_file(&f->plan, 1, SETUP_GRUB_DROPIN_PATH, SETUP_FILE_MODIFY,
-                    DROPIN_HEAD "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT intel_iommu=on\"\n");
+                    DROPIN_HEAD
+                    "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT intel_iommu=on\"\n");
         assert_string_equal(joined(f->plan.args_remove.v), "nomodeset iommu=pt");
         assert_int_equal(f->plan.args_add.n, 0);
         assert_command(&f->plan, 0, SETUP_COMMAND_REGENERATE, "update-grub", NULL);
@@ -368,10 +379,11 @@ static void test_debian_refusals(void **state)
 
         /* one read after ours that appends to _DEFAULT keeps ours */
         f = debian(iommu, none);
-        test_tree_write(f->tree, "etc/default/grub.d/99-append.cfg",
-                        "if [ -x /lib/sysvinit/init ]; then\n"
-                        "  GRUB_CMDLINE_LINUX_DEFAULT=\"${GRUB_CMDLINE_LINUX_DEFAULT} init=/lib/sysvinit/init\"\n"
-                        "fi\n");
+        test_tree_write(
+            f->tree, "etc/default/grub.d/99-append.cfg",
+            "if [ -x /lib/sysvinit/init ]; then\n"
+            "  GRUB_CMDLINE_LINUX_DEFAULT=\"${GRUB_CMDLINE_LINUX_DEFAULT} init=/lib/sysvinit/init\"\n"
+            "fi\n");
         plan(f);
         assert_null(f->plan.refused);
         assert_int_equal(f->plan.n_files, 1);
@@ -401,7 +413,8 @@ static void test_arch(void **state)
         assert_file(&f->plan, 0, "/etc/default/grub", SETUP_FILE_MODIFY, expect);
         assert_int_equal(f->plan.n_commands, 1);
         assert_command(&f->plan, 0, SETUP_COMMAND_REGENERATE, "grub-mkconfig -o /boot/grub/grub.cfg", NULL);
-        assert_check_lines(&f->plan, 0, "/boot/grub/grub.cfg", "linux", "intel_iommu=on iommu=pt", "single recovery");
+        assert_check_lines(&f->plan, 0, "/boot/grub/grub.cfg", "linux", "intel_iommu=on iommu=pt",
+                           "single recovery");
         assert_int_equal(f->plan.notes.n, 1); /* no Debian recovery entry to point at */
         again_nothing(f);
         fixture_free(f);
@@ -425,7 +438,8 @@ static void test_grub2_paths(void **state)
         assert_file(&f->plan, 0, "/etc/default/grub", SETUP_FILE_MODIFY,
                     "GRUB_CMDLINE_LINUX=\"splash=silent iommu=pt\"\n"
                     "GRUB_CMDLINE_LINUX_DEFAULT=\"intel_iommu=on\"\n");
-        assert_command(&f->plan, 0, SETUP_COMMAND_REGENERATE, "grub2-mkconfig -o /boot/grub2/grub.cfg", NULL);
+        assert_command(&f->plan, 0, SETUP_COMMAND_REGENERATE, "grub2-mkconfig -o /boot/grub2/grub.cfg",
+                       NULL);
         assert_string_equal(joined(f->plan.args_add.v), "intel_iommu=on");
         fixture_free(f);
 
@@ -450,7 +464,8 @@ static struct fixture *fedora_bls(char **add, char **remove)
         f->facts.kernel_cmdline = true;
         test_tree_write(f->tree, "etc/default/grub", fedora);
         test_tree_write(f->tree, "etc/kernel/cmdline", FEDORA_OPTIONS "\n");
-        test_tree_write(f->tree, "boot/loader/entries/" ENTRY_A, FEDORA_ENTRY("6.5.6-300.fc39.x86_64", FEDORA_OPTIONS));
+        test_tree_write(f->tree, "boot/loader/entries/" ENTRY_A,
+                        FEDORA_ENTRY("6.5.6-300.fc39.x86_64", FEDORA_OPTIONS));
         test_tree_write(f->tree, "boot/loader/entries/" ENTRY_B,
                         FEDORA_ENTRY("6.6.9-200.fc39.x86_64", FEDORA_OPTIONS " iommu=pt"));
         return f;
@@ -481,10 +496,13 @@ static void test_bls(void **state)
         assert_file(&f->plan, 3, "/etc/kernel/cmdline", SETUP_FILE_MODIFY,
                     FEDORA_OPTIONS " intel_iommu=on iommu=pt\n");
         assert_int_equal(f->plan.n_commands, 1);
-        assert_command(&f->plan, 0, SETUP_COMMAND_REGENERATE, "grub2-mkconfig -o /boot/grub2/grub.cfg", NULL);
+        assert_command(&f->plan, 0, SETUP_COMMAND_REGENERATE, "grub2-mkconfig -o /boot/grub2/grub.cfg",
+                       NULL);
         assert_int_equal(f->plan.n_checks, 2);
-        assert_check_lines(&f->plan, 0, "/boot/loader/entries/" ENTRY_A, "options", "intel_iommu=on iommu=pt", NULL);
-        assert_check_lines(&f->plan, 1, "/boot/loader/entries/" ENTRY_B, "options", "intel_iommu=on iommu=pt", NULL);
+        assert_check_lines(&f->plan, 0, "/boot/loader/entries/" ENTRY_A, "options",
+                           "intel_iommu=on iommu=pt", NULL);
+        assert_check_lines(&f->plan, 1, "/boot/loader/entries/" ENTRY_B, "options",
+                           "intel_iommu=on iommu=pt", NULL);
         assert_string_equal(joined(f->plan.args_add.v), "intel_iommu=on iommu=pt");
         again_nothing(f);
         fixture_free(f);
@@ -507,7 +525,8 @@ static void test_bls_kernelopts(void **state)
 {
         struct fixture *f = fedora_bls(iommu, none);
 
-        test_tree_write(f->tree, "boot/loader/entries/" ENTRY_B, FEDORA_ENTRY("6.6.9-200.fc39.x86_64", "$kernelopts"));
+        test_tree_write(f->tree, "boot/loader/entries/" ENTRY_B,
+                        FEDORA_ENTRY("6.6.9-200.fc39.x86_64", "$kernelopts"));
         plan(f);
         assert_refused(&f->plan, "use grubby");
         fixture_free(f);
@@ -516,15 +535,11 @@ static void test_bls_kernelopts(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_debian),
-                cmocka_unit_test(test_ubuntu_cloud),
-                cmocka_unit_test(test_proxmox_grub),
-                cmocka_unit_test(test_debian_remove),
-                cmocka_unit_test(test_debian_refusals),
-                cmocka_unit_test(test_arch),
-                cmocka_unit_test(test_grub2_paths),
-                cmocka_unit_test(test_bls),
-                cmocka_unit_test(test_bls_kernelopts),
+            cmocka_unit_test(test_debian),          cmocka_unit_test(test_ubuntu_cloud),
+            cmocka_unit_test(test_proxmox_grub),    cmocka_unit_test(test_debian_remove),
+            cmocka_unit_test(test_debian_refusals), cmocka_unit_test(test_arch),
+            cmocka_unit_test(test_grub2_paths),     cmocka_unit_test(test_bls),
+            cmocka_unit_test(test_bls_kernelopts),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,14 +32,14 @@ static const char fedora[] = "GRUB_TIMEOUT=5\n"
                              "GRUB_DISABLE_RECOVERY=\"true\"\n"
                              "GRUB_ENABLE_BLSCFG=true\n";
 
-#define FEDORA_ENTRY(v, options)                                                                             \
-        "title Fedora Linux (" v ") 39 (Workstation Edition)\n"                                              \
-        "version " v "\n"                                                                                    \
-        "linux /vmlinuz-" v "\n"                                                                             \
-        "initrd /initramfs-" v ".img\n"                                                                      \
-        "options " options "\n"                                                                              \
-        "grub_users $grub_users\n"                                                                           \
-        "grub_arg --unrestricted\n"                                                                          \
+#define FEDORA_ENTRY(v, options)                                                                            \
+        "title Fedora Linux (" v ") 39 (Workstation Edition)\n"                                             \
+        "version " v "\n"                                                                                   \
+        "linux /vmlinuz-" v "\n"                                                                            \
+        "initrd /initramfs-" v ".img\n"                                                                     \
+        "options " options "\n"                                                                             \
+        "grub_users $grub_users\n"                                                                          \
+        "grub_arg --unrestricted\n"                                                                         \
         "grub_class fedora\n"
 #define OPTIONS "root=UUID=0b7fcd32-8d5b-4b6c-a0a4-0e5c1a0b1f2e ro rootflags=subvol=root rhgb quiet"
 #define ENTRY_A "0f3e6d5c4b3a29180716253443526170-6.5.6-300.fc39.x86_64.conf"
@@ -70,12 +70,12 @@ static struct fixture *fixture_new(char **add, char **remove, const char *option
         f->facts.entries_dir = (char *)"/boot/loader/entries";
         f->facts.entries = entries;
         f->in = (struct setup_inputs){
-                .sr = f->tree->sr,
-                .facts = &f->facts,
-                .bootloader = BOOTLOADER_GRUBBY,
-                .args_add = add,
-                .args_remove = remove,
-                .vfio = none,
+            .sr = f->tree->sr,
+            .facts = &f->facts,
+            .bootloader = BOOTLOADER_GRUBBY,
+            .args_add = add,
+            .args_remove = remove,
+            .vfio = none,
         };
         test_tree_write(f->tree, "etc/default/grub", fedora);
         test_tree_write(f->tree, "etc/kernel/cmdline", OPTIONS "\n");
@@ -115,7 +115,8 @@ static void test_fedora(void **state)
         plan(f);
         assert_null(f->plan.refused);
         assert_int_equal(f->plan.n_files, 2);
-        assert_file(&f->plan, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY, OPTIONS " intel_iommu=on iommu=pt\n");
+        assert_file(&f->plan, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY,
+                    OPTIONS " intel_iommu=on iommu=pt\n");
         assert_file(&f->plan, 1, "/etc/default/grub", SETUP_FILE_MODIFY,
                     "GRUB_TIMEOUT=5\n"
                     "GRUB_DISTRIBUTOR=\"$(sed 's, release .*$,,g' /etc/system-release)\"\n"
@@ -126,7 +127,8 @@ static void test_fedora(void **state)
                     "GRUB_DISABLE_RECOVERY=\"true\"\n"
                     "GRUB_ENABLE_BLSCFG=true\n");
         assert_int_equal(f->plan.n_commands, 1);
-        assert_command(&f->plan, 0, SETUP_COMMAND_TOOL, "grubby --update-kernel=ALL --args=intel_iommu=on iommu=pt",
+        assert_command(&f->plan, 0, SETUP_COMMAND_TOOL,
+                       "grubby --update-kernel=ALL --args=intel_iommu=on iommu=pt",
                        "grubby --update-kernel=ALL --remove-args=intel_iommu=on iommu=pt");
         assert_int_equal(f->plan.n_checks, 1);
         assert_check_output(&f->plan, 0, "grubby --info=ALL", "intel_iommu=on iommu=pt");
@@ -155,7 +157,8 @@ static void test_fedora(void **state)
 
 static void test_remove(void **state)
 {
-        struct fixture *f = fixture_new(none, iommu, OPTIONS " intel_iommu=on iommu=pt", OPTIONS " intel_iommu=on");
+        struct fixture *f =
+            fixture_new(none, iommu, OPTIONS " intel_iommu=on iommu=pt", OPTIONS " intel_iommu=on");
 
         test_tree_write(f->tree, "etc/kernel/cmdline", OPTIONS " intel_iommu=on iommu=pt\n");
         plan(f);
@@ -163,7 +166,8 @@ static void test_remove(void **state)
         assert_int_equal(f->plan.n_files, 1);
         assert_file(&f->plan, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY, OPTIONS "\n");
         assert_int_equal(f->plan.n_commands, 1);
-        assert_command(&f->plan, 0, SETUP_COMMAND_TOOL, "grubby --update-kernel=ALL --remove-args=intel_iommu=on iommu=pt",
+        assert_command(&f->plan, 0, SETUP_COMMAND_TOOL,
+                       "grubby --update-kernel=ALL --remove-args=intel_iommu=on iommu=pt",
                        "grubby --update-kernel=ALL --args=intel_iommu=on iommu=pt");
         assert_string_equal(joined(f->plan.args_remove.v), "intel_iommu=on iommu=pt");
         assert_int_equal(f->plan.args_add.n, 0);
@@ -174,7 +178,8 @@ static void test_remove(void **state)
 static void test_kernelopts(void **state)
 {
         /* RHEL 8: the entries point at grubenv, which already has iommu=pt */
-        struct fixture *f = fixture_new(iommu, none, "$kernelopts $tuned_params", "$kernelopts $tuned_params");
+        struct fixture *f =
+            fixture_new(iommu, none, "$kernelopts $tuned_params", "$kernelopts $tuned_params");
 
         test_tree_write(f->tree, "boot/grub2/grubenv",
                         "# GRUB Environment Block\n"
@@ -210,10 +215,10 @@ static void test_refusals(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_fedora),
-                cmocka_unit_test(test_remove),
-                cmocka_unit_test(test_kernelopts),
-                cmocka_unit_test(test_refusals),
+            cmocka_unit_test(test_fedora),
+            cmocka_unit_test(test_remove),
+            cmocka_unit_test(test_kernelopts),
+            cmocka_unit_test(test_refusals),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,12 +44,12 @@ static struct fixture *fixture_new(enum bootloader_id loader, char **add, char *
         assert_non_null(f);
         f->tree = test_tree_new("test-boot-tools");
         f->in = (struct setup_inputs){
-                .sr = f->tree->sr,
-                .facts = &f->facts,
-                .bootloader = loader,
-                .args_add = add,
-                .args_remove = remove,
-                .vfio = none,
+            .sr = f->tree->sr,
+            .facts = &f->facts,
+            .bootloader = loader,
+            .args_add = add,
+            .args_remove = remove,
+            .vfio = none,
         };
         f->backend = loader == BOOTLOADER_PROXMOX      ? boot_proxmox_plan
                      : loader == BOOTLOADER_RPM_OSTREE ? boot_rpm_ostree_plan
@@ -107,7 +107,8 @@ static void test_proxmox(void **state)
         f->facts.entries = entries;
         test_tree_write(f->tree, "etc/kernel/cmdline", PVE_CMDLINE " iommu=pt\n");
         plan(f);
-        assert_file(&f->plan, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY, PVE_CMDLINE " iommu=pt intel_iommu=on\n");
+        assert_file(&f->plan, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY,
+                    PVE_CMDLINE " iommu=pt intel_iommu=on\n");
         assert_int_equal(f->plan.n_checks, 1);
         assert_check_lines(&f->plan, 0, "/boot/efi/loader/entries/proxmox-6.8.12-4-pve.conf", "options",
                            "intel_iommu=on iommu=pt", NULL);
@@ -128,7 +129,8 @@ static void test_proxmox_refusals(void **state)
 {
         struct fixture *f = fixture_new(BOOTLOADER_PROXMOX, iommu, none);
 
-        f->facts.cmdline = (char *)"initrd=\\EFI\\proxmox\\6.8.12-4-pve\\initrd.img-6.8.12-4-pve " PVE_CMDLINE;
+        f->facts.cmdline =
+            (char *)"initrd=\\EFI\\proxmox\\6.8.12-4-pve\\initrd.img-6.8.12-4-pve " PVE_CMDLINE;
         plan(f);
         assert_refused(&f->plan, "/etc/kernel/cmdline does not exist");
         assert_refused(&f->plan, "root=ZFS=rpool/ROOT/pve-1");
@@ -142,11 +144,12 @@ static void test_proxmox_refusals(void **state)
 }
 
 /* Fedora Silverblue 39 with two deployments: ostree-2 is the default, ostree-1 the rollback */
-#define OSTREE_ENTRY(title, version, options)                                                                \
-        "title Fedora Linux 39." title " (Silverblue) (ostree:" version ")\n"                                \
-        "version " version "\n"                                                                              \
-        "options root=UUID=4a3b2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d rootflags=subvol=root rw rhgb quiet " options "\n" \
-        "linux /ostree/fedora-5a1bc0ffee/vmlinuz-6.6.4-200.fc39.x86_64\n"                                 \
+#define OSTREE_ENTRY(title, version, options)                                                               \
+        "title Fedora Linux 39." title " (Silverblue) (ostree:" version ")\n"                               \
+        "version " version "\n"                                                                             \
+        "options root=UUID=4a3b2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d rootflags=subvol=root rw rhgb "             \
+        "quiet " options "\n"                                                                               \
+        "linux /ostree/fedora-5a1bc0ffee/vmlinuz-6.6.4-200.fc39.x86_64\n"                                   \
         "initrd /ostree/fedora-5a1bc0ffee/initramfs-6.6.4-200.fc39.x86_64.img\n"
 #define OSTREE_ARG "ostree=/ostree/boot.1/fedora/5a1bc0ffee/0"
 
@@ -164,7 +167,8 @@ static struct fixture *silverblue(const char *default_options, bool modprobe_con
                         OSTREE_ENTRY("20231101.0", "1", "ostree=/ostree/boot.1/fedora/0ldc0ffee/0"));
         assert_true(asprintf(&entry, OSTREE_ENTRY("20231204.0", "2", "%s"), default_options) > 0);
         test_tree_write(f->tree, "boot/loader/entries/ostree-2-fedora.conf", entry);
-        test_tree_link(f->tree, "../../../deploy/fedora/deploy/9e8d7c6b5a.0", "ostree/boot.1/fedora/5a1bc0ffee/0");
+        test_tree_link(f->tree, "../../../deploy/fedora/deploy/9e8d7c6b5a.0",
+                       "ostree/boot.1/fedora/5a1bc0ffee/0");
         assert_true(asprintf(&origin,
                              "[origin]\nrefspec=fedora:fedora/39/x86_64/silverblue\n\n[rpmostree]\n%s",
                              origin_etc) > 0);
@@ -182,7 +186,8 @@ static void test_rpm_ostree(void **state)
         assert_null(f->plan.refused);
         assert_int_equal(f->plan.n_files, 0);
         assert_int_equal(f->plan.n_commands, 2);
-        assert_command(&f->plan, 0, SETUP_COMMAND_TOOL, "rpm-ostree kargs --append-if-missing=intel_iommu=on",
+        assert_command(&f->plan, 0, SETUP_COMMAND_TOOL,
+                       "rpm-ostree kargs --append-if-missing=intel_iommu=on",
                        "rpm-ostree kargs --delete-if-present=intel_iommu=on");
         assert_command(&f->plan, 1, SETUP_COMMAND_TOOL,
                        "rpm-ostree initramfs-etc --track=/etc/modprobe.d/gpu-handoff.conf",
@@ -234,15 +239,15 @@ static void test_rpm_ostree(void **state)
 }
 
 /* /etc/kernelstub/configuration as Pop!_OS 22.04 writes it (config_rev 3) */
-#define POP_CONFIG(user_options)                                                                             \
-        "{\n"                                                                                                \
-        "  \"default\": {\n"                                                                                 \
-        "    \"kernel_options\": [\n      \"quiet\",\n      \"splash\"\n    ],\n"                            \
-        "    \"esp_path\": \"/boot/efi\",\n    \"setup_loader\": false,\n    \"manage_mode\": false,\n"      \
-        "    \"force_update\": false,\n    \"live_mode\": false,\n    \"config_rev\": 3\n  },\n"             \
-        "  \"user\": {\n"                                                                                    \
-        "    \"kernel_options\": " user_options ",\n"                                                        \
-        "    \"esp_path\": \"/boot/efi\",\n    \"setup_loader\": true,\n    \"manage_mode\": true,\n"        \
+#define POP_CONFIG(user_options)                                                                            \
+        "{\n"                                                                                               \
+        "  \"default\": {\n"                                                                                \
+        "    \"kernel_options\": [\n      \"quiet\",\n      \"splash\"\n    ],\n"                           \
+        "    \"esp_path\": \"/boot/efi\",\n    \"setup_loader\": false,\n    \"manage_mode\": false,\n"     \
+        "    \"force_update\": false,\n    \"live_mode\": false,\n    \"config_rev\": 3\n  },\n"            \
+        "  \"user\": {\n"                                                                                   \
+        "    \"kernel_options\": " user_options ",\n"                                                       \
+        "    \"esp_path\": \"/boot/efi\",\n    \"setup_loader\": true,\n    \"manage_mode\": true,\n"       \
         "    \"force_update\": false,\n    \"live_mode\": false,\n    \"config_rev\": 3\n  }\n}\n"
 
 static void test_kernelstub(void **state)
@@ -251,9 +256,10 @@ static void test_kernelstub(void **state)
 
         f->facts.kernelstub = true;
         f->facts.esp = (char *)"/boot/efi";
-        test_tree_write(f->tree, "etc/kernelstub/configuration",
-                        POP_CONFIG("[\n      \"quiet\",\n      \"loglevel=0\",\n      \"systemd.show_status=false\",\n"
-                                   "      \"splash\"\n    ]"));
+        test_tree_write(
+            f->tree, "etc/kernelstub/configuration",
+            POP_CONFIG("[\n      \"quiet\",\n      \"loglevel=0\",\n      \"systemd.show_status=false\",\n"
+                       "      \"splash\"\n    ]"));
         plan(f);
         assert_null(f->plan.refused);
         assert_int_equal(f->plan.n_files, 0);
@@ -279,16 +285,20 @@ static void test_kernelstub(void **state)
 
         /* the older string form; removal reverted by -a */
         f = fixture_new(BOOTLOADER_KERNELSTUB, iommu, (char *[]){(char *)"nomodeset", NULL});
-        test_tree_write(f->tree, "etc/kernelstub/configuration", POP_CONFIG("\"quiet splash iommu=pt nomodeset\""));
+        test_tree_write(f->tree, "etc/kernelstub/configuration",
+                        POP_CONFIG("\"quiet splash iommu=pt nomodeset\""));
         plan(f);
         assert_int_equal(f->plan.n_commands, 2);
-        assert_command(&f->plan, 0, SETUP_COMMAND_TOOL, "kernelstub -a intel_iommu=on", "kernelstub -d intel_iommu=on");
-        assert_command(&f->plan, 1, SETUP_COMMAND_TOOL, "kernelstub -d nomodeset", "kernelstub -a nomodeset");
+        assert_command(&f->plan, 0, SETUP_COMMAND_TOOL, "kernelstub -a intel_iommu=on",
+                       "kernelstub -d intel_iommu=on");
+        assert_command(&f->plan, 1, SETUP_COMMAND_TOOL, "kernelstub -d nomodeset",
+                       "kernelstub -a nomodeset");
         assert_string_equal(joined(f->plan.args_remove.v), "nomodeset");
         fixture_free(f);
 
         f = fixture_new(BOOTLOADER_KERNELSTUB, iommu, none);
-        test_tree_write(f->tree, "etc/kernelstub/configuration", "{\"user\": {\"kernel_options\": [\"quiet\",");
+        test_tree_write(f->tree, "etc/kernelstub/configuration",
+                        "{\"user\": {\"kernel_options\": [\"quiet\",");
         plan(f);
         assert_refused(&f->plan, "/etc/kernelstub/configuration is not valid JSON");
         fixture_free(f);
@@ -302,10 +312,10 @@ static void test_kernelstub(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_proxmox),
-                cmocka_unit_test(test_proxmox_refusals),
-                cmocka_unit_test(test_rpm_ostree),
-                cmocka_unit_test(test_kernelstub),
+            cmocka_unit_test(test_proxmox),
+            cmocka_unit_test(test_proxmox_refusals),
+            cmocka_unit_test(test_rpm_ostree),
+            cmocka_unit_test(test_kernelstub),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
