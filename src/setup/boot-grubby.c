@@ -54,9 +54,9 @@ static int expand_kernelopts(struct setup_plan *p, const struct sysroot *sr, cha
 static int plan_grub_default(const struct setup_inputs *in, struct setup_plan *p, struct strv *added_all,
                              char **ret_error)
 {
-        _cleanup_(strv_free_nullp) char **added = NULL, **gone = NULL;
-        _cleanup_free_ char *text = NULL, *out = NULL, *error = NULL;
-        struct grub_value v = {0};
+        _cleanup_(strv_free_nullp) char **missing = NULL, **added = NULL, **gone = NULL;
+        _cleanup_free_ char *text = NULL, *line = NULL, *out = NULL, *error = NULL;
+        struct grub_value v = {0}, d = {0};
         size_t len = 0, out_len = 0;
         int r;
 
@@ -65,14 +65,23 @@ static int plan_grub_default(const struct setup_inputs *in, struct setup_plan *p
                 return 0;
         if (r < 0)
                 return r;
+        /* what _DEFAULT already gives the normal entries is not added again */
         r = grub_default_find(text, len, LINUX, &v, &error);
+        if (r >= 0)
+                r = grub_default_find(text, len, LINUX "_DEFAULT", &d, &error);
+        if (r >= 0 && asprintf(&line, "%s %s", v.value ?: "", d.value ?: "") < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = boot_args_missing(line, strlen(line), (const char *const *)in->args_add, &missing,
+                                      &error);
         if (r >= 0)
                 r = boot_args_present(v.value ?: "", v.value ? strlen(v.value) : 0,
                                       (const char *const *)in->args_remove, &gone, &error);
         grub_value_done(&v);
+        grub_value_done(&d);
         if (r >= 0)
-                r = grub_default_edit(text, len, LINUX, (const char *const *)in->args_add,
-                                      (const char *const *)in->args_remove, &out, &out_len, &added, &error);
+                r = grub_default_edit(text, len, LINUX, (const char *const *)missing,
+                                      (const char *const *)gone, &out, &out_len, &added, &error);
         if (r < 0) {
                 r = boot_refuse_or(p, r, GRUB_DEFAULT_PATH, &error);
                 return r < 0 ? r : -ECANCELED;

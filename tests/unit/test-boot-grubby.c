@@ -146,6 +146,16 @@ static void test_fedora(void **state)
         assert_nothing(&f->plan);
         fixture_free(f);
 
+        /* what GRUB_CMDLINE_LINUX_DEFAULT holds is not added to GRUB_CMDLINE_LINUX */
+        f = fixture_new(iommu, none, OPTIONS, OPTIONS);
+        test_tree_write(f->tree, "etc/default/grub",
+                        "GRUB_CMDLINE_LINUX=\"rhgb quiet\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"iommu=pt\"\n");
+        plan(f);
+        assert_file(
+            &f->plan, 1, "/etc/default/grub", SETUP_FILE_MODIFY,
+            "GRUB_CMDLINE_LINUX=\"rhgb quiet intel_iommu=on\"\nGRUB_CMDLINE_LINUX_DEFAULT=\"iommu=pt\"\n");
+        fixture_free(f);
+
         /* only what is missing somewhere goes to grubby */
         f = fixture_new(iommu, none, OPTIONS " iommu=pt", OPTIONS " iommu=pt");
         plan(f);
