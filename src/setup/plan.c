@@ -59,6 +59,7 @@ void setup_plan_done(struct setup_plan *p) {
                 free(p->checks[i].word);
                 strv_free_null(p->checks[i].argv);
                 strv_free_null(p->checks[i].tokens);
+                strv_free_null(p->checks[i].skip);
         }
         free(p->checks);
         strv_done(&p->notes);
@@ -190,16 +191,18 @@ int setup_plan_command(struct setup_plan *p, enum setup_command_kind kind, const
         return 0;
 }
 
-static int add_check(struct setup_plan *p, struct setup_check c) {
+static int add_check(struct setup_plan *p, struct setup_check c, bool skip_wanted) {
         struct setup_check *checks = reallocarray(p->checks, p->n_checks + 1, sizeof(*checks));
         if (checks)
                 p->checks = checks;
-        if (!checks || !c.what || !c.tokens || (c.kind == SETUP_CHECK_LINES ? !c.path || !c.word : !c.argv)) {
+        if (!checks || !c.what || !c.tokens || (c.kind == SETUP_CHECK_LINES ? !c.path || !c.word : !c.argv) ||
+            (skip_wanted && !c.skip)) {
                 free(c.what);
                 free(c.path);
                 free(c.word);
                 strv_free_null(c.argv);
                 strv_free_null(c.tokens);
+                strv_free_null(c.skip);
                 return -ENOMEM;
         }
         p->checks[p->n_checks++] = c;
@@ -208,13 +211,21 @@ static int add_check(struct setup_plan *p, struct setup_check c) {
 
 int setup_plan_check_lines(struct setup_plan *p, const char *what, const char *path, const char *word,
                            const char *const *tokens) {
-        return add_check(p, (struct setup_check){
-                                    .kind = SETUP_CHECK_LINES,
-                                    .what = strdup(what),
-                                    .path = strdup(path),
-                                    .word = strdup(word),
-                                    .tokens = argv_copy(tokens),
-                            });
+        return setup_plan_check_lines_except(p, what, path, word, tokens, NULL);
+}
+
+int setup_plan_check_lines_except(struct setup_plan *p, const char *what, const char *path, const char *word,
+                                  const char *const *tokens, const char *const *skip) {
+        return add_check(p,
+                         (struct setup_check){
+                                 .kind = SETUP_CHECK_LINES,
+                                 .what = strdup(what),
+                                 .path = strdup(path),
+                                 .word = strdup(word),
+                                 .tokens = argv_copy(tokens),
+                                 .skip = skip ? argv_copy(skip) : NULL,
+                         },
+                         skip != NULL);
 }
 
 int setup_plan_check_output(struct setup_plan *p, const char *what, const char *const *argv,
@@ -226,7 +237,7 @@ int setup_plan_check_output(struct setup_plan *p, const char *what, const char *
                                     .what = strdup(what),
                                     .argv = argv_copy(argv),
                                     .tokens = argv_copy(tokens),
-                            });
+                            }, false);
 }
 
 int setup_plan_note(struct setup_plan *p, const char *fmt, ...) {

@@ -65,6 +65,9 @@ struct setup_check {
         char *word;   /* LINES */
         char **argv;  /* OUTPUT; NULL-terminated */
         char **tokens; /* NULL-terminated */
+        /* LINES: a line that holds one of these as a whole word is not checked (GRUB's recovery
+         * entries, "single" / "recovery", get GRUB_CMDLINE_LINUX only); NULL-terminated or NULL */
+        char **skip;
 };
 
 struct setup_plan {
@@ -108,6 +111,9 @@ int setup_plan_command(struct setup_plan *p, enum setup_command_kind kind, const
                        const char *const *revert_argv);
 int setup_plan_check_lines(struct setup_plan *p, const char *what, const char *path, const char *word,
                            const char *const *tokens);
+/* The same, leaving out the lines that hold one of skip (NULL-terminated) as a whole word. */
+int setup_plan_check_lines_except(struct setup_plan *p, const char *what, const char *path, const char *word,
+                                  const char *const *tokens, const char *const *skip);
 int setup_plan_check_output(struct setup_plan *p, const char *what, const char *const *argv,
                             const char *const *tokens);
 /* printf-style into notes / refused (refused: the first one stays). */
