@@ -176,7 +176,7 @@ int bls_options_get(const char *text, size_t len, char **ret)
 int bls_options_edit(const char *text, size_t len, const char *const *add, const char *const *remove,
                      char **ret_text, size_t *ret_len, char ***ret_added, char **ret_error)
 {
-        _cleanup_(strv_free_nullp) char **missing = NULL;
+        _cleanup_strv_free_null_ char **missing = NULL;
         _cleanup_free_ char *all = NULL, *out = NULL;
         size_t out_len = 0, last = (size_t)-1, copied = 0;
         FILE *f;
@@ -303,7 +303,7 @@ int boot_refuse_or(struct setup_plan *p, int r, const char *where, char **error)
 int boot_plan_cmdline_file(const struct setup_inputs *in, struct setup_plan *p, const char *path,
                            bool first_line, struct strv *added_all, char **ret_error)
 {
-        _cleanup_(strv_free_nullp) char **added = NULL, **gone = NULL;
+        _cleanup_strv_free_null_ char **added = NULL, **gone = NULL;
         _cleanup_free_ char *text = NULL, *edited = NULL, *out = NULL, *error = NULL;
         size_t len = 0, line_len, edited_len = 0;
         int r;

@@ -15,7 +15,6 @@
 #include "setup/backend.h"
 #include "setup/plan.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free_null)
 
 /* The arguments of want that the command line text[0..len) lacks (as cmdline_edit() sees it:
  * same key and value), in want's order; a NULL-terminated list, empty when none. -EEXIST when

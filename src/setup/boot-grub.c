@@ -218,7 +218,7 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
         const char *ours = strrchr(SETUP_GRUB_DROPIN_PATH, '/') + 1;
         const char *const *add = (const char *const *)in->args_add;
         const char *const *remove = (const char *const *)in->args_remove;
-        _cleanup_(strv_free_nullp) char **names = NULL, **missing = NULL, **added = NULL, **gone = NULL,
+        _cleanup_strv_free_null_ char **names = NULL, **missing = NULL, **added = NULL, **gone = NULL,
                                         **in_linux = NULL, **in_default = NULL;
         _cleanup_free_ char *main_text = NULL, *ours_text = NULL, *ours_args = NULL, *line = NULL,
                             *new_args = NULL, *error = NULL;
@@ -421,7 +421,7 @@ static int plan_default_file(const struct setup_inputs *in, struct setup_plan *p
 {
         const char *const *add = (const char *const *)in->args_add;
         const char *const *remove = (const char *const *)in->args_remove;
-        _cleanup_(strv_free_nullp) char **missing = NULL, **added = NULL, **in_linux = NULL,
+        _cleanup_strv_free_null_ char **missing = NULL, **added = NULL, **in_linux = NULL,
                                         **in_default = NULL;
         _cleanup_free_ char *text = NULL, *line = NULL, *once = NULL, *twice = NULL, *error = NULL;
         struct grub_effective e = {0};
@@ -485,7 +485,7 @@ static int plan_bls_entries(const struct setup_inputs *in, struct setup_plan *p,
         int r;
 
         for (size_t i = 0; f->entries_dir && f->entries && f->entries[i]; i++) {
-                _cleanup_(strv_free_nullp) char **added = NULL, **gone = NULL;
+                _cleanup_strv_free_null_ char **added = NULL, **gone = NULL;
                 _cleanup_free_ char *path = NULL, *text = NULL, *options = NULL, *out = NULL, *error = NULL;
                 size_t len = 0, out_len = 0;
 

@@ -54,7 +54,7 @@ static int expand_kernelopts(struct setup_plan *p, const struct sysroot *sr, cha
 static int plan_grub_default(const struct setup_inputs *in, struct setup_plan *p, struct strv *added_all,
                              char **ret_error)
 {
-        _cleanup_(strv_free_nullp) char **missing = NULL, **added = NULL, **gone = NULL;
+        _cleanup_strv_free_null_ char **missing = NULL, **added = NULL, **gone = NULL;
         _cleanup_free_ char *text = NULL, *line = NULL, *out = NULL, *error = NULL;
         struct grub_value v = {0}, d = {0};
         size_t len = 0, out_len = 0;
@@ -104,7 +104,7 @@ static int plan_grubby(const struct setup_inputs *in, struct setup_plan *p, char
         int r = 0;
 
         for (size_t i = 0; f->entries_dir && f->entries && f->entries[i]; i++) {
-                _cleanup_(strv_free_nullp) char **lacks = NULL, **holds = NULL;
+                _cleanup_strv_free_null_ char **lacks = NULL, **holds = NULL;
                 _cleanup_free_ char *path = NULL, *text = NULL, *options = NULL, *error = NULL;
                 size_t len = 0;
 

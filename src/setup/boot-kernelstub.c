@@ -80,7 +80,7 @@ out:
 static int plan_kernelstub(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
 {
         const struct boot_facts *f = in->facts;
-        _cleanup_(strv_free_nullp) char **missing = NULL, **present = NULL;
+        _cleanup_strv_free_null_ char **missing = NULL, **present = NULL;
         _cleanup_free_ char *text = NULL, *options = NULL, *error = NULL, *add = NULL, *del = NULL,
                             *entry = NULL, *what = NULL;
         size_t len = 0;

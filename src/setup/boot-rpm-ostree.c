@@ -101,7 +101,7 @@ static bool tracks(struct setup_plan *p, const struct sysroot *sr, const char *o
 static int plan_rpm_ostree(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
 {
         const struct boot_facts *f = in->facts;
-        _cleanup_(strv_free_nullp) char **missing = NULL, **present = NULL;
+        _cleanup_strv_free_null_ char **missing = NULL, **present = NULL;
         _cleanup_free_ char *path = NULL, *text = NULL, *options = NULL, *error = NULL, *escape = NULL;
         struct strv argv = {0}, revert = {0};
         const char *entry = default_entry(f);

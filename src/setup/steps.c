@@ -169,11 +169,13 @@ static int check_lines_apply(const struct change_ctx *ctx, const struct step *s,
 {
         _cleanup_free_ char *text = NULL;
         _cleanup_strv_free_null_ char **tokens = setup_argv_split(s->args[3]);
+        _cleanup_strv_free_null_ char **skip = s->n_args > 4 && *s->args[4] ? setup_argv_split(s->args[4])
+                                                                              : strv_new_empty();
         const char *what = s->args[0], *path = s->args[1], *word = s->args[2];
         size_t len = 0, n_lines = 0;
         int r;
 
-        if (!tokens)
+        if (!tokens || !skip)
                 return step_fail(message, -ENOMEM, "out of memory");
         r = sysroot_read_file(ctx->sr, path, STEP_FILE_MAX * 8, &text, &len);
         if (r < 0)
@@ -186,7 +188,10 @@ static int check_lines_apply(const struct change_ctx *ctx, const struct step *s,
 
                 while (p < line + line_len && (*p == ' ' || *p == '\t'))
                         p++;
-                if ((size_t)(line + line_len - p) > wlen && memcmp(p, word, wlen) == 0 &&
+                bool skipped = false;
+                for (size_t k = 0; skip[k] && !skipped; k++)
+                        skipped = has_word(p, line + line_len - p, skip[k]);
+                if (!skipped && (size_t)(line + line_len - p) > wlen && memcmp(p, word, wlen) == 0 &&
                     (p[wlen] == ' ' || p[wlen] == '\t')) {
                         n_lines++;
                         for (size_t t = 0; tokens[t]; t++)
@@ -210,8 +215,18 @@ static char *check_lines_describe(const struct step *s)
         _cleanup_free_ char *words = argv_words(s->args[3]);
         char *text = NULL;
 
-        if (!words || asprintf(&text, "check that every \"%s\" line of %s carries %s", s->args[2], s->args[1], words) < 0)
+        _cleanup_free_ char *skip = s->n_args > 4 ? argv_words(s->args[4]) : strdup("");
+        if (!words || !skip ||
+            asprintf(&text, "check that every \"%s\" line of %s carries %s%s%s", s->args[2], s->args[1], words,
+                     *skip ? " (but those with " : "", *skip ? skip : "") < 0)
                 return NULL;
+        if (*skip) {
+                char *closed = NULL;
+                if (asprintf(&closed, "%s)", text) < 0)
+                        closed = NULL;
+                free(text);
+                text = closed;
+        }
         return text;
 }
 
@@ -388,8 +403,11 @@ int setup_steps_from_plan(const struct sysroot *sr, const struct setup_plan *p, 
 
                 if (!tokens)
                         r = -EINVAL;
-                else if (c->kind == SETUP_CHECK_LINES)
-                        r = add(&b, SETUP_STEP_CHECK_LINES, 4, c->what, c->path, c->word, tokens);
+                else if (c->kind == SETUP_CHECK_LINES) {
+                        _cleanup_free_ char *skip = c->skip ? setup_argv_join(c->skip) : strdup("");
+                        r = skip ? add(&b, SETUP_STEP_CHECK_LINES, 5, c->what, c->path, c->word, tokens, skip)
+                                 : -ENOMEM;
+                }
                 else
                         r = argv ? add(&b, SETUP_STEP_CHECK_OUTPUT, 3, c->what, argv, tokens) : -EINVAL;
         }
@@ -442,6 +460,8 @@ int setup_journal_trusted(const struct journal_state *st, char **ret_error)
                         ok = s->n_args == 1 && program_known(s->args[0]);
                 if (ok && kind == SETUP_STEP_RUN)
                         ok = s->n_args == 2 && program_known(s->args[0]) && (!*s->args[1] || program_known(s->args[1]));
+                if (ok && kind == SETUP_STEP_CHECK_LINES)
+                        ok = s->n_args == 4 || s->n_args == 5;
                 if (ok && kind == SETUP_STEP_CHECK_OUTPUT)
                         ok = s->n_args == 3 && program_known(s->args[1]);
                 if (!ok)
