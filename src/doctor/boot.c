@@ -120,7 +120,8 @@ static bool pci_id_matches(const struct pci_id_match *m, const struct pci_device
 {
         if (d->problems & PCI_PROBLEM_IDS)
                 return false;
-        if ((m->vendor != 0xffffffffu && m->vendor != d->vendor) || (m->device != 0xffffffffu && m->device != d->device))
+        if ((m->vendor != 0xffffffffu && m->vendor != d->vendor) ||
+            (m->device != 0xffffffffu && m->device != d->device))
                 return false;
         if (m->fields >= 3 && m->subvendor != 0xffffffffu && m->subvendor != d->subsys_vendor)
                 return false;
@@ -175,10 +176,11 @@ static void check_ids(struct lint *l, const char *where, const char *ids)
                                         guest = &pci->devices[i];
                         }
                 if (matched == 0) {
-                        _cleanup_free_ char *fix = format(l, "Remove %.*s from ids= if that card is gone from this machine.",
-                                                          (int)n, p);
+                        _cleanup_free_ char *fix =
+                                format(l, "Remove %.*s from ids= if that card is gone from this machine.", (int)n, p);
                         add(l, "vfio-config-stale", SEVERITY_INFO, NULL, fix,
-                            "%s: ids= names %.*s, which no device of this host has: it binds nothing.", where, (int)n, p);
+                            "%s: ids= names %.*s, which no device of this host has: it binds nothing.", where,
+                            (int)n, p);
                         goto next;
                 }
                 for (size_t i = 0; i < pci->n_devices; i++) {
