@@ -342,6 +342,16 @@ static void test_doctor_iommu_disabled(void **state)
                             "both (see the change first with gpu-handoff setup --dry-run); then reboot.");
         doctor_report_free(r);
         test_host_free(m);
+
+        /* AMD with IVRS and nothing turning it off: no argument would turn it on (amd_iommu=on is
+         * no value the kernel knows), so the fix says where to look instead. */
+        m = machine_new("cpu amd svm\nkvm\niommu amd\ncmdline root=/dev/sda1 quiet\n");
+        r = doctor(m);
+        f = must_find(r, "iommu-disabled");
+        assert_non_null(strstr(f->fix, "dmesg | grep -i AMD-Vi"));
+        assert_null(strstr(f->fix, "amd_iommu=on"));
+        doctor_report_free(r);
+        test_host_free(m);
 }
 
 static void test_doctor_virtualization(void **state)
