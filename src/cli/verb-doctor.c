@@ -316,7 +316,9 @@ const struct verb doctor_verb = {
         .description =
                 "Checks CPU virtualization and /dev/kvm, the IOMMU (firmware and kernel), vfio-pci, and\n"
                 "for every GPU its IOMMU group, driver, reset method and known quirks, then names the\n"
-                "host's layout (single-gpu, igpu-dgpu, dual-dgpu). Every finding comes with a fix.\n",
+                "host's layout (single-gpu, igpu-dgpu, dual-dgpu). Lints modprobe.d and the kernel\n"
+                "command line for what the kernel ignores or what binds the wrong device at boot.\n"
+                "Every finding comes with a fix.\n",
         .options = (const struct verb_option[]){
                 {"vm", "DOMAIN",
                  "also check a libvirt domain: a domain XML file, or the name of one\n"

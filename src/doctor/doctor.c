@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "basic/macro.h"
+#include "doctor/boot.h"
 #include "doctor/doctor.h"
 #include "host/in-use.h"
 #include "host/iomem.h"
@@ -109,7 +110,8 @@ const char *doctor_iommu_kernel_args(const struct host *h)
 {
         bool amd = h->iommu.firmware == IOMMU_FIRMWARE_IVRS ||
                    (h->iommu.firmware == IOMMU_FIRMWARE_NONE && h->have_cpu && h->cpu.vendor == CPU_VENDOR_AMD);
-        return amd ? "amd_iommu=on iommu=pt" : "intel_iommu=on iommu=pt";
+        /* amd_iommu=on is no value the kernel knows: the AMD IOMMU is on when IVRS is there. */
+        return amd ? "iommu=pt" : "intel_iommu=on iommu=pt";
 }
 
 static void check_virtualization(struct report_builder *b)
@@ -143,7 +145,8 @@ static void check_virtualization(struct report_builder *b)
 static void check_iommu(struct report_builder *b)
 {
         const struct host *h = b->h;
-        bool amd = strncmp(doctor_iommu_kernel_args(h), "amd", 3) == 0;
+        bool amd = h->iommu.firmware == IOMMU_FIRMWARE_IVRS ||
+                   (h->iommu.firmware == IOMMU_FIRMWARE_NONE && h->have_cpu && h->cpu.vendor == CPU_VENDOR_AMD);
         _cleanup_free_ char *fix = NULL;
 
         if (h->iommu.enabled) {
@@ -172,15 +175,22 @@ static void check_iommu(struct report_builder *b)
                     amd ? "AMD-Vi (ACPI IVRS)" : "VT-d (ACPI DMAR)");
                 return;
         }
+        /* gpu-handoff setup edits the command line of every boot entry; its dry run shows how. */
         if (host_cmdline_has(h, "intel_iommu", "off") || host_cmdline_has(h, "amd_iommu", "off") ||
             host_cmdline_has(h, "iommu", "off"))
-                fix = format("Remove %s from the kernel command line, add %s, then reboot.",
+                fix = format("Remove %s from the kernel command line and add %s: gpu-handoff setup does both (see "
+                             "the change first with gpu-handoff setup --dry-run); then reboot.",
                              host_cmdline_has(h, "iommu", "off")         ? "iommu=off"
                              : host_cmdline_has(h, "intel_iommu", "off") ? "intel_iommu=off"
                                                                           : "amd_iommu=off",
                              doctor_iommu_kernel_args(h));
+        else if (amd)
+                fix = strdup("The AMD IOMMU needs no kernel argument to come on: \"dmesg | grep -i AMD-Vi\" tells "
+                             "why it stayed off (a kernel built without CONFIG_AMD_IOMMU, a broken IVRS table).");
         else
-                fix = format("Add %s to the kernel command line, then reboot.", doctor_iommu_kernel_args(h));
+                fix = format("Add %s to the kernel command line: gpu-handoff setup does (see the change first with "
+                             "gpu-handoff setup --dry-run); then reboot.",
+                             doctor_iommu_kernel_args(h));
         add(b, "iommu-disabled", SEVERITY_ERROR, NULL, fix,
             "The firmware has an IOMMU (%s) but the kernel does not use it: there are no IOMMU groups.",
             iommu_firmware_to_string(h->iommu.firmware));
@@ -612,6 +622,11 @@ int doctor_run(const struct host *h, struct pci_names *names, struct doctor_repo
         check_virtualization(&b);
         check_iommu(&b);
         check_vfio(&b);
+        /* What is configured for boot; boot_doctor() appends through doctor_report_add(), which
+         * leaves no spare room the builder could count on. */
+        if (!b.error && (h->parts & HOST_PLATFORM) && boot_doctor(h, b.r) < 0)
+                b.error = -ENOMEM;
+        b.cap = b.r->n_findings;
         check_sysfs(&b);
         for (size_t i = 0; i < h->n_gpus; i++) {
                 check_gpu(&b, &h->gpus[i]);

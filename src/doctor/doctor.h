@@ -45,5 +45,5 @@ int doctor_report_add(struct doctor_report *r, const char *id, enum severity sev
 int doctor_quirks_missing(struct doctor_report *r, const char *path);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct doctor_report *, doctor_report_free)
 const char *severity_to_string(enum severity s);
-/* "Intel VT-d" hosts need intel_iommu=on; AMD enables its IOMMU by default. */
+/* "Intel VT-d" hosts need intel_iommu=on; AMD enables its IOMMU by default (only iommu=pt). */
 const char *doctor_iommu_kernel_args(const struct host *h);

@@ -318,3 +318,48 @@ int module_load_set(const struct sysroot *sr, const struct module_index *mi, con
         *ret_n = v.n;
         return 0;
 }
+
+int module_parameters(const struct module_index *mi, const char *name, char ***ret)
+{
+        struct kmod_module *m = NULL;
+        struct kmod_list *info = NULL, *it;
+        struct strv v = {0};
+        char norm[256];
+        int r = 0;
+
+        normalize(name, norm, sizeof(norm));
+        if (!mi || !mi->ctx || kmod_module_new_from_name(mi->ctx, norm, &m) < 0)
+                return 0;
+        if (kmod_module_get_info(m, &info) < 0 || !info) {
+                kmod_module_unref(m);
+                return 0;
+        }
+        kmod_list_foreach(it, info) {
+                const char *key = kmod_module_info_get_key(it), *value = kmod_module_info_get_value(it);
+                size_t n;
+                char param[256];
+
+                if (!key || !value || (strcmp(key, "parmtype") != 0 && strcmp(key, "parm") != 0))
+                        continue;
+                n = strcspn(value, ":");
+                if (n == 0 || n >= sizeof(param) || value[n] != ':')
+                        continue;
+                memcpy(param, value, n);
+                param[n] = '\0';
+                r = add_unique(&v, param);
+                if (r < 0)
+                        break;
+        }
+        kmod_module_info_free_list(info);
+        kmod_module_unref(m);
+        if (r < 0) {
+                strv_done(&v);
+                return -ENOMEM;
+        }
+        /* A module without any parameter still had modinfo: an empty list is an answer. */
+        *ret = strv_take(&v);
+        if (!*ret)
+                return -ENOMEM;
+        qsort(*ret, strv_length(*ret), sizeof(**ret), strv_compare);
+        return 1;
+}

@@ -40,3 +40,11 @@ int module_bound_devices(const struct sysroot *sr, const char *module, struct pc
  * from the module index, name itself first; those already loaded or built in are left out. */
 int module_load_set(const struct sysroot *sr, const struct module_index *mi, const char *name, char ***ret,
                     size_t *ret_n);
+
+/* The parameters module name declares, from its modinfo through the index ("parmtype" and
+ * "parm" entries; built-in modules' from modules.builtin.modinfo): every module_param, also
+ * those sysfs does not show (vfio_pci's ids has permission 0, so /sys/module/vfio_pci/parameters
+ * never lists it, and that directory cannot tell a parameter missing). Names with underscores,
+ * sorted, NULL-terminated. 1 with *ret when known; 0 when not (no index, no such module, no
+ * modinfo): then nothing can be said. -ENOMEM. */
+int module_parameters(const struct module_index *mi, const char *name, char ***ret);

@@ -328,7 +328,8 @@ static void test_doctor_iommu_disabled(void **state)
         assert_false(r->iommu_enabled);
         assert_true(r->virtualization);
         assert_false(r->ready);
-        assert_string_equal(f->fix, "Add intel_iommu=on iommu=pt to the kernel command line, then reboot.");
+        assert_string_equal(f->fix, "Add intel_iommu=on iommu=pt to the kernel command line: gpu-handoff setup does (see "
+                                    "the change first with gpu-handoff setup --dry-run); then reboot.");
         assert_null(finding(r, "iommu-off-in-firmware"));
         doctor_report_free(r);
         test_host_free(m);
@@ -337,7 +338,18 @@ static void test_doctor_iommu_disabled(void **state)
         r = doctor(m);
         f = must_find(r, "iommu-disabled");
         assert_string_equal(f->fix,
-                            "Remove amd_iommu=off from the kernel command line, add amd_iommu=on iommu=pt, then reboot.");
+                            "Remove amd_iommu=off from the kernel command line and add iommu=pt: gpu-handoff setup does "
+                            "both (see the change first with gpu-handoff setup --dry-run); then reboot.");
+        doctor_report_free(r);
+        test_host_free(m);
+
+        /* AMD with IVRS and nothing turning it off: no argument would turn it on (amd_iommu=on is
+         * no value the kernel knows), so the fix says where to look instead. */
+        m = machine_new("cpu amd svm\nkvm\niommu amd\ncmdline root=/dev/sda1 quiet\n");
+        r = doctor(m);
+        f = must_find(r, "iommu-disabled");
+        assert_non_null(strstr(f->fix, "dmesg | grep -i AMD-Vi"));
+        assert_null(strstr(f->fix, "amd_iommu=on"));
         doctor_report_free(r);
         test_host_free(m);
 }
