@@ -171,8 +171,17 @@ int initramfs_mkinitcpio_plan(const struct setup_inputs *in, struct setup_plan *
         }
         if (r >= 0 && names.n > 1)
                 qsort(names.v, names.n, sizeof(char *), strv_compare);
+        _cleanup_free_ char *why = NULL;
         for (size_t i = 0; r >= 0 && i < names.n; i++)
-                r = preset_images(in, names.v[i], &images, ret_error);
+                r = preset_images(in, names.v[i], &images, &why);
+        if (r == -EINVAL) { /* a preset not written as plain literals: the user's, refused */
+                r = setup_plan_refuse(p, "%s", why);
+                strv_done(&names);
+                strv_done(&images);
+                return r < 0 ? error_setf(ret_error, r, "out of memory") : 0;
+        }
+        if (r < 0 && why)
+                r = error_setf(ret_error, r, "%s", why);
         if (r >= 0 && images.n == 0)
                 r = setup_plan_refuse(p, "mkinitcpio has no preset with an image (/" PRESET_DIR
                                          "/NAME.preset), so mkinitcpio -P builds none to put vfio-pci into");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "setup/vfio-bind.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -588,6 +589,21 @@ int vfio_bind_plan(const struct host *h, const struct boot_facts *facts, const s
                      "gpu-handoff setup status shows whether a group holds more, and setup --vfio again binds it");
         if (!stopped(&bl) && !by_ids)
                 b.modprobe_conf = modprobe_conf(&bl);
+        if (!stopped(&bl) && b.modprobe_conf) {
+                struct strv shadowed = {0};
+                if (vfio_bind_shadowed(h->sr, b.modprobe_conf, &shadowed) < 0)
+                        bl.error = -ENOMEM;
+                for (size_t i = 0; i < shadowed.n; i++)
+                        note(&bl, "%s; the binding may not happen at boot", shadowed.v[i]);
+                strv_done(&shadowed);
+        }
+        if (!stopped(&bl)) {
+                _cleanup_free_ char *list = strv_join(b.devices.v, " ");
+                if (!list)
+                        bl.error = -ENOMEM;
+                else
+                        note(&bl, "from the next boot on, vfio-pci takes %s before any other driver can", list);
+        }
         if (!stopped(&bl)) {
                 _cleanup_free_ char *back = way_back(&bl, arm);
                 if (!back)
@@ -618,4 +634,95 @@ void vfio_binding_done(struct vfio_binding *b)
         strv_done(&b->notes);
         free(b->refused);
         *b = (struct vfio_binding){0};
+}
+
+/* "install vfio_pci ..." / "softdep nvidia pre: ..." -> "install vfio_pci" / "softdep nvidia",
+ * names with underscores; NULL for any other line. */
+static char *directive_of(const char *line, size_t len)
+{
+        char cmd[16], name[64];
+        size_t i = 0, n;
+
+        while (i < len && (line[i] == ' ' || line[i] == '\t'))
+                i++;
+        for (n = 0; i < len && line[i] != ' ' && line[i] != '\t' && n + 1 < sizeof(cmd); i++)
+                cmd[n++] = line[i];
+        cmd[n] = '\0';
+        if (strcmp(cmd, "install") != 0 && strcmp(cmd, "softdep") != 0)
+                return NULL;
+        while (i < len && (line[i] == ' ' || line[i] == '\t'))
+                i++;
+        for (n = 0; i < len && line[i] != ' ' && line[i] != '\t' && n + 1 < sizeof(name); i++)
+                name[n++] = line[i] == '-' ? '_' : line[i];
+        name[n] = '\0';
+        if (n == 0)
+                return NULL;
+        char *s = NULL;
+        return asprintf(&s, "%s %s", cmd, name) < 0 ? NULL : s;
+}
+
+int vfio_bind_shadowed(const struct sysroot *sr, const char *conf, struct strv *ret)
+{
+        /* kmod's directories, the first holding a name winning it */
+        static const char *const dirs[] = {"etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d",
+                                           "lib/modprobe.d", "usr/lib/modprobe.d"};
+        const char *ours = strrchr(SETUP_MODPROBE_PATH, '/') + 1;
+        struct strv names = {0}, paths = {0};
+        int r = 0;
+
+        for (size_t d = 0; d < ELEMENTSOF(dirs) && r >= 0; d++) {
+                _cleanup_closedir_ DIR *dir = NULL;
+                struct dirent *de;
+                if (sysroot_opendir(sr, dirs[d], &dir) < 0)
+                        continue;
+                while ((de = readdir(dir)) && r >= 0) {
+                        size_t n = strlen(de->d_name);
+                        bool seen = false;
+                        if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".conf") != 0 ||
+                            strcmp(de->d_name, ours) >= 0)
+                                continue;
+                        for (size_t k = 0; k < names.n && !seen; k++)
+                                seen = strcmp(names.v[k], de->d_name) == 0;
+                        if (!seen && (strv_addf(&names, "%s", de->d_name) < 0 ||
+                                      strv_addf(&paths, "/%s/%s", dirs[d], de->d_name) < 0))
+                                r = -ENOMEM;
+                }
+        }
+        /* earlier names first, as kmod reads them */
+        for (size_t i = 0; i < names.n && r >= 0; i++)
+                for (size_t j = i + 1; j < names.n; j++)
+                        if (strcmp(names.v[j], names.v[i]) < 0) {
+                                char *t = names.v[i];
+                                names.v[i] = names.v[j], names.v[j] = t;
+                                t = paths.v[i];
+                                paths.v[i] = paths.v[j], paths.v[j] = t;
+                        }
+        for (const char *line = conf; r >= 0 && line && *line;) {
+                const char *eol = strchrnul(line, '\n');
+                _cleanup_free_ char *want = directive_of(line, (size_t)(eol - line));
+                for (size_t i = 0; want && i < paths.n && r >= 0; i++) {
+                        _cleanup_free_ char *text = NULL;
+                        size_t len = 0;
+                        bool hit = false;
+                        if (sysroot_read_file(sr, paths.v[i], 1 << 20, &text, &len) < 0)
+                                continue;
+                        for (const char *l = text; l && *l && !hit;) {
+                                const char *e = strchrnul(l, '\n');
+                                _cleanup_free_ char *have = directive_of(l, (size_t)(e - l));
+                                hit = have && strcmp(have, want) == 0;
+                                l = *e ? e + 1 : NULL;
+                        }
+                        if (hit) {
+                                r = strv_addf(ret,
+                                              "%s in %s comes before %s: modprobe uses only the first, so ours does "
+                                              "nothing",
+                                              want, paths.v[i], SETUP_MODPROBE_PATH);
+                                break;
+                        }
+                }
+                line = *eol ? eol + 1 : NULL;
+        }
+        strv_done(&names);
+        strv_done(&paths);
+        return r < 0 ? -ENOMEM : 0;
 }

@@ -63,3 +63,12 @@ void vfio_binding_done(struct vfio_binding *b);
  * keeps"); -ENODATA when a device's IDs cannot be read (then nothing can be sure); -ENOMEM. For
  * doctor's lint of an existing vfio-pci.ids= too. */
 int vfio_ids_for(const struct host *h, char *const *devices, char **ret_ids, char **ret_error);
+
+/* modprobe uses only the first install command of a module and only its first softdep line
+ * (libkmod kmod_module_get_install_commands(), kmod_module_get_softdeps(): "as modprobe from
+ * module-init-tools does"), first in the order of the configuration files' names across
+ * /etc, /run and /lib|/usr/lib modprobe.d. Appends to ret one line for each line of conf (our
+ * file's content) that a file sorting before SETUP_MODPROBE_PATH shadows ("softdep nvidia in
+ * /usr/lib/modprobe.d/00-nvidia.conf comes first: ..."). 0 or -ENOMEM; unreadable files are no
+ * evidence. For setup's notes and doctor. */
+int vfio_bind_shadowed(const struct sysroot *sr, const char *conf, struct strv *ret);
