@@ -31,19 +31,3 @@ int bootloader_plan(const struct setup_inputs *in, struct setup_plan *p, char **
                 return error_setf(ret_error, -EINVAL, "no bootloader to plan for");
         }
 }
-
-int initramfs_plan(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
-{
-        switch (in->initramfs) {
-        case INITRAMFS_TOOLS:
-                return initramfs_tools_plan(in, p, ret_error);
-        case INITRAMFS_DRACUT:
-                return initramfs_dracut_plan(in, p, ret_error);
-        case INITRAMFS_MKINITCPIO:
-                return initramfs_mkinitcpio_plan(in, p, ret_error);
-        case INITRAMFS_BOOSTER:
-                return initramfs_booster_plan(in, p, ret_error);
-        default:
-                return 0; /* none: rpm-ostree's own, or a kernel without one */
-        }
-}
