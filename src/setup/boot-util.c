@@ -18,7 +18,7 @@ static bool strv_contains(char *const *v, const char *s)
         return false;
 }
 
-static int record(struct strv *s, const char *arg)
+int boot_record(struct strv *s, const char *arg)
 {
         if (strv_contains(s->v, arg))
                 return 0;
@@ -133,13 +133,13 @@ int boot_edit_spans(const struct setup_inputs *in, struct setup_plan *p, char **
                 }
         }
         for (size_t i = 0; added[i]; i++)
-                if (record(&p->args_add, added[i]) < 0) {
+                if (boot_record(&p->args_add, added[i]) < 0) {
                         strv_free_null(added);
                         return -ENOMEM;
                 }
         strv_free_null(added);
         for (size_t i = 0; i < removed.n; i++)
-                if (record(&p->args_remove, removed.v[i]) < 0)
+                if (boot_record(&p->args_remove, removed.v[i]) < 0)
                         return -ENOMEM;
         if (count == 0)
                 return 0;

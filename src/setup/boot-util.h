@@ -31,6 +31,9 @@ int boot_edit_spans(const struct setup_inputs *in, struct setup_plan *p, char **
                     const struct boot_span *spans, size_t n_spans, bool blank_before, const char *where,
                     char **ret_error);
 
+/* Appends arg to s unless it is there already: 0, or -ENOMEM. */
+int boot_record(struct strv *s, const char *arg);
+
 /* The value of the last root= among these kernel arguments, malloc'd; NULL when there is none
  * (or out of memory, or a NUL byte). */
 char *boot_cmdline_root(const char *text, size_t len);
