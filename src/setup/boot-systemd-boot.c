@@ -351,7 +351,8 @@ static int plan_kernel_install(const struct setup_inputs *in, struct setup_plan 
                 free(tries);
                 tries = NULL;
         }
-        for (size_t i = 0; f->kernels[i]; i++) {
+        /* a check proves what is there; what was removed it cannot see */
+        for (size_t i = 0; in->args_add[0] && f->kernels[i]; i++) {
                 _cleanup_free_ char *path = NULL, *what = NULL;
 
                 if (asprintf(&path, "%s/%s-%s%s%s.conf", dir, token, f->kernels[i], tries ? "+" : "",
@@ -451,7 +452,7 @@ static int plan_by_hand(const struct setup_inputs *in, struct setup_plan *p, cha
                 if (strv_addf(&kept, "%s", f->entries[i]) < 0)
                         return -ENOMEM;
                 /* the check asks every options line for every argument: only where there is one line */
-                if (e.n_options != 1)
+                if (e.n_options != 1 || !in->args_add[0])
                         continue;
                 if (asprintf(&what, "the loader entry %s", e.path) < 0)
                         return -ENOMEM;

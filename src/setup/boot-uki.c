@@ -402,7 +402,7 @@ static int plan_rebuild(const struct setup_inputs *in, struct setup_plan *p, str
         /* Each image's .cmdline, where the generator writes it in place. `ukify inspect` prints
          * the text sections; without ukify, strings(1) (binutils, which objcopy-built images
          * need anyway) prints the section as one printable run. */
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; in->args_add[0] && i < n; i++) {
                 _cleanup_free_ char *what = NULL;
                 const char *ukify[] = {"ukify", "inspect", u[i].path, NULL};
                 const char *strings[] = {"strings", "-n", "8", u[i].path, NULL};
