@@ -458,6 +458,18 @@ static void test_by_hand_hostile_content(void **state)
         assert_int_equal(p.n_files, 1);
         setup_plan_done(&p);
 
+        /* removal reaches every options line, and keeps the rest of each */
+        struct setup_inputs rm = bt_inputs(t, &f, NULL, BT_ARGS("iommu=soft"));
+        test_tree_write(t, "boot/loader/entries/a.conf",
+                        "linux /vmlinuz\noptions root=/dev/sdb1 iommu=soft rw\noptions iommu=soft quiet\n");
+        bt_plan(boot_systemd_boot_plan, &rm, &p);
+        assert_int_equal(p.n_files, 1);
+        bt_assert_file(&p, 0, "/boot/loader/entries/a.conf", SETUP_FILE_MODIFY,
+                       "linux /vmlinuz\noptions root=/dev/sdb1 rw\noptions quiet\n");
+        assert_string_equal(bt_list(&p.args_remove), "iommu=soft");
+        assert_int_equal(p.n_checks, 0);
+        setup_plan_done(&p);
+
         /* an open quote is refused with the file */
         test_tree_write(t, "boot/loader/entries/a.conf", "linux /vmlinuz\noptions root=/dev/sdb1 \"quiet\n");
         bt_plan(boot_systemd_boot_plan, &in, &p);
