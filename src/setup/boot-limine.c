@@ -6,6 +6,10 @@
  * are '#' lines. The value of every entry that boots this system (root= as the running kernel
  * got it) is edited token by token; other systems' entries are left alone.
  *
+ * Under Secure Boot, a configuration hash enrolled in Limine's EFI binary (limine enroll-config)
+ * makes an edited file stop the boot: an enrolled hash found on the ESP refuses the edit, and
+ * where no Limine binary is found a note says that nobody could tell.
+ *
  * Where limine-entry-tool writes limine.conf (CachyOS, Omarchy: /etc/default/limine), an edit
  * would be overwritten by its next run: a drop-in of ours in /etc/limine-entry-tool.d appends
  * to KERNEL_CMDLINE[default] instead, and limine-update regenerates. */
@@ -25,6 +29,12 @@
 #define ENTRY_TOOL_DIR "/etc/limine-entry-tool.d"
 #define ENTRY_TOOL_DROPIN ENTRY_TOOL_DIR "/90-gpu-handoff.conf"
 #define ENTRY_TOOL_DEFAULT "/etc/default/limine"
+/* Limine keeps an enrolled configuration hash in its EFI binary: the 128 characters after this
+ * marker, all '0' while none is enrolled (limine common/lib/config.c, config_b2sum). */
+#define HASH_MARKER "++CONFIG_B2SUM_SIGNATURE++"
+#define HASH_LEN 128
+/* Limine's EFI binaries are a few hundred KiB */
+#define EFI_BINARY_MAX (32u * 1024u * 1024u)
 
 struct limine_entry {
         size_t line;      /* of its title */
@@ -194,6 +204,52 @@ static int note_hash_trap(struct setup_plan *p, const char *path)
                                path);
 }
 
+/* Whether a Limine EFI binary on the ESP (EFI/BOOT/, EFI/limine/) has a configuration hash
+ * enrolled: 1 with its path, 0 when Limine binaries were found and none has one, -ENOENT when
+ * none was found (then nobody can tell), -ENOMEM. */
+static int enrolled_hash(const struct setup_inputs *in, char **ret_binary)
+{
+        static const char *const dirs[] = {"EFI/BOOT", "EFI/limine", "EFI/Limine"};
+        const char *esp = in->facts->esp;
+        bool seen = false;
+
+        for (size_t i = 0; esp && i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *dir = NULL;
+                _cleanup_closedir_ DIR *d = NULL;
+                struct dirent *de;
+
+                if (asprintf(&dir, "%s/%s", strcmp(esp, "/") == 0 ? "" : esp, dirs[i]) < 0)
+                        return -ENOMEM;
+                if (sysroot_opendir(in->sr, dir, &d) < 0)
+                        continue;
+                while ((de = readdir(d))) {
+                        _cleanup_free_ char *path = NULL, *data = NULL;
+                        size_t len = 0, l = strlen(de->d_name);
+                        const char *at;
+
+                        if (l < 5 || strcasecmp(de->d_name + l - 4, ".efi") != 0)
+                                continue;
+                        if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+                                return -ENOMEM;
+                        if (sysroot_read_file(in->sr, path, EFI_BINARY_MAX, &data, &len) < 0)
+                                continue;
+                        at = memmem(data, len, HASH_MARKER, strlen(HASH_MARKER));
+                        if (!at)
+                                continue;
+                        seen = true;
+                        at += strlen(HASH_MARKER);
+                        if ((size_t)(data + len - at) < HASH_LEN)
+                                continue;
+                        for (size_t k = 0; k < HASH_LEN; k++)
+                                if (at[k] != '0') {
+                                        *ret_binary = TAKE_PTR(path);
+                                        return 1;
+                                }
+                }
+        }
+        return seen ? 0 : -ENOENT;
+}
+
 /* KERNEL_CMDLINE's values in /etc/default/limine and the other drop-ins (not ours), joined: the
  * double- or single-quoted strings of the lines that assign it. Good enough to see what is
  * there already; the files are bash, and limine-entry-tool has the last word. */
@@ -351,8 +407,9 @@ static int plan_entry_tool(const struct setup_inputs *in, struct setup_plan *p, 
 int boot_limine_plan(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
 {
         const char *path = in->facts->limine_conf;
-        _cleanup_free_ char *text = NULL, *root = NULL, *left = NULL, *edited_list = NULL;
+        _cleanup_free_ char *text = NULL, *root = NULL, *left = NULL, *edited_list = NULL, *binary = NULL;
         _cleanup_(strv_done) struct strv others = {0}, edited = {0};
+        int hash;
         struct limine_entry *e = NULL;
         struct macro *m = NULL;
         size_t len = 0, n = 0, n_m = 0, matched = 0;
@@ -368,6 +425,15 @@ int boot_limine_plan(const struct setup_inputs *in, struct setup_plan *p, char *
                 return setup_plan_refuse(p, "%s is gone", path);
         if (r < 0)
                 return r;
+        hash = enrolled_hash(in, &binary);
+        if (hash == -ENOMEM)
+                return hash;
+        if (hash > 0)
+                return setup_plan_refuse(p,
+                                         "a hash of Limine's configuration is enrolled in %s (limine "
+                                         "enroll-config): under Secure Boot an edited %s stops the boot; add the "
+                                         "arguments by hand and enroll the new file's hash, then run setup again",
+                                         binary, path);
         if (in->facts->cmdline)
                 root = boot_cmdline_root(in->facts->cmdline, strlen(in->facts->cmdline));
         if (!root)
@@ -444,7 +510,8 @@ int boot_limine_plan(const struct setup_inputs *in, struct setup_plan *p, char *
                 if (!left || setup_plan_note(p, "left alone, they boot another system: %s", left) < 0)
                         goto oom;
         }
-        if (note_hash_trap(p, path) < 0 || note_escape(p, in) < 0)
+        /* Limine binaries without a hash need no word; none found: nobody can tell */
+        if ((hash == -ENOENT && note_hash_trap(p, path) < 0) || note_escape(p, in) < 0)
                 goto oom;
 out:
         entries_free(e, n, m, n_m);

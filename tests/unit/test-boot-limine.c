@@ -9,7 +9,8 @@
  * - limine-entry-tool: our drop-in with KERNEL_CMDLINE[default]+=" ARGS" (only what its
  *   configuration lacks) and limine-update; an argument to remove that its configuration sets is
  *   refused (a drop-in can only add);
- * - the Secure Boot hash trap is always in a note;
+ * - the Secure Boot hash trap: an enrolled configuration hash in Limine's EFI binary refuses
+ *   the edit; where no Limine binary is found, a note says so;
  * - idempotence, arguments already present, conflicts and refusals with the line. */
 
 #include <setjmp.h>
@@ -244,6 +245,41 @@ static void test_entry_tool(void **state)
         test_tree_free(t);
 }
 
+/* The hash trap read from Limine's EFI binary: 128 '0's after the marker is "none enrolled" (no
+ * note needed), anything else refuses the edit. */
+static void test_enrolled_hash(void **state)
+{
+        struct test_tree *t = test_tree_new("test-boot-limine");
+        struct boot_facts f = facts();
+        struct setup_inputs in = bt_inputs(t, &f, BT_ARGS("iommu=pt"), NULL);
+        struct setup_plan p;
+        char binary[512], hash[129];
+
+        f.esp = S("/boot");
+        test_tree_write(t, "boot/limine.conf", "/Arch\n    cmdline: root=UUID=0a1b\n");
+        memset(hash, '0', 128);
+        hash[128] = '\0';
+        snprintf(binary, sizeof(binary), "MZ limine ++CONFIG_B2SUM_SIGNATURE++%s tail", hash);
+        test_tree_write(t, "boot/EFI/BOOT/BOOTX64.EFI", binary);
+        bt_plan(boot_limine_plan, &in, &p);
+        assert_null(p.refused);
+        assert_int_equal(p.n_files, 1);
+        assert_null(strstr(bt_notes(&p), "Secure Boot"));
+        setup_plan_done(&p);
+
+        hash[5] = 'a';
+        snprintf(binary, sizeof(binary), "MZ limine ++CONFIG_B2SUM_SIGNATURE++%s tail", hash);
+        test_tree_write(t, "boot/EFI/limine/limine_x64.efi", binary);
+        bt_plan(boot_limine_plan, &in, &p);
+        assert_string_equal(p.refused, "a hash of Limine's configuration is enrolled in "
+                                       "/boot/EFI/limine/limine_x64.efi (limine enroll-config): under Secure Boot "
+                                       "an edited " CONF " stops the boot; add the arguments by hand and enroll "
+                                       "the new file's hash, then run setup again");
+        assert_int_equal(p.n_files, 0);
+        setup_plan_done(&p);
+        test_tree_free(t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -251,6 +287,7 @@ int main(void)
                 cmocka_unit_test(test_macros_and_old_format),
                 cmocka_unit_test(test_refusals),
                 cmocka_unit_test(test_entry_tool),
+                cmocka_unit_test(test_enrolled_hash),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
