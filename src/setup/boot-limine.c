@@ -363,11 +363,14 @@ static int plan_entry_tool(const struct setup_inputs *in, struct setup_plan *p, 
         }
         len = strlen(there);
         struct boot_span all = {0, len};
-        r = boot_edit_spans(in, p, &there, &len, &all, 1, false, "limine-entry-tool's KERNEL_CMDLINE", ret_error);
-        if (r < 0)
-                return r == -ECANCELED ? 0 : r;
-        if (r == 0)
-                return 0;
+        /* on a scratch plan: the edit records what it adds, and the drop-in may be in place */
+        _cleanup_(setup_plan_done) struct setup_plan scratch = {0};
+        r = boot_edit_spans(in, &scratch, &there, &len, &all, 1, false, "limine-entry-tool's KERNEL_CMDLINE",
+                            ret_error);
+        if (r == -ECANCELED)
+                return setup_plan_refuse(p, "%s", scratch.refused);
+        if (r <= 0)
+                return r;
         /* the arguments the edit found missing are ours to add; those already there are not */
         _cleanup_(strv_done) struct strv ours = {0};
         for (size_t i = 0; in->args_add[i]; i++) {
@@ -389,6 +392,9 @@ static int plan_entry_tool(const struct setup_inputs *in, struct setup_plan *p, 
                 return r;
         if (r == 0)
                 return 0;
+        for (size_t i = 0; i < ours.n; i++)
+                if (boot_record(&p->args_add, ours.v[i]) < 0)
+                        return -ENOMEM;
         const char *argv[] = {"limine-update", NULL};
         /* No check on the generated limine.conf: snapshot entries (limine-snapper-sync) keep the
          * command line of their day, so "every cmdline line holds the arguments" does not hold there. */

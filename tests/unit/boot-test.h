@@ -163,4 +163,6 @@ static inline void bt_assert_nothing(const struct setup_plan *p)
         assert_int_equal(p->n_commands, 0);
         assert_int_equal(p->n_checks, 0);
         assert_int_equal(p->notes.n, 0);
+        assert_int_equal(p->args_add.n, 0);
+        assert_int_equal(p->args_remove.n, 0);
 }
