@@ -37,7 +37,7 @@
 #define EFI_BINARY_MAX (32u * 1024u * 1024u)
 
 struct limine_entry {
-        size_t line;      /* of its title */
+        size_t line; /* of its title */
         char *title;
         bool has_cmdline; /* the first cmdline option, which is the one Limine reads */
         struct boot_span cmdline;
@@ -62,7 +62,8 @@ static char *expand(const char *s, size_t n, const struct macro *m, size_t n_m)
         if (!out)
                 return NULL;
         for (size_t i = 0; i < n;) {
-                const char *close = n - i > 2 && s[i] == '$' && s[i + 1] == '{' ? memchr(s + i, '}', n - i) : NULL;
+                const char *close =
+                    n - i > 2 && s[i] == '$' && s[i + 1] == '{' ? memchr(s + i, '}', n - i) : NULL;
                 const char *ins = s + i;
                 size_t ins_len = 1, skip = 1;
 
@@ -188,20 +189,22 @@ static int note_escape(struct setup_plan *p, const struct setup_inputs *in)
 
         if (!args)
                 return -ENOMEM;
-        return setup_plan_note(p,
-                               "if the next boot fails: at the Limine menu, press e on the entry, delete %s from "
-                               "its cmdline and press F10 (that boot only; not where the editor is disabled)",
-                               args);
+        return setup_plan_note(
+            p,
+            "if the next boot fails: at the Limine menu, press e on the entry, delete %s from "
+            "its cmdline and press F10 (that boot only; not where the editor is disabled)",
+            args);
 }
 
 static int note_hash_trap(struct setup_plan *p, const char *path)
 {
-        return setup_plan_note(p,
-                               "Secure Boot: if a hash of %s is enrolled in Limine's EFI binary (limine "
-                               "enroll-config), the edited file no longer matches it and Limine refuses to boot; "
-                               "setup cannot tell whether one is enrolled: if so, enroll the new file's hash "
-                               "(b2sum) before rebooting",
-                               path);
+        return setup_plan_note(
+            p,
+            "Secure Boot: if a hash of %s is enrolled in Limine's EFI binary (limine "
+            "enroll-config), the edited file no longer matches it and Limine refuses to boot; "
+            "setup cannot tell whether one is enrolled: if so, enroll the new file's hash "
+            "(b2sum) before rebooting",
+            path);
 }
 
 /* Whether a Limine EFI binary on the ESP (EFI/BOOT/, EFI/limine/) has a configuration hash
@@ -349,17 +352,20 @@ static int plan_entry_tool(const struct setup_inputs *in, struct setup_plan *p, 
         /* a drop-in can only add: an argument to remove that another file sets stays */
         r = cmdline_parse(there, strlen(there), &c, NULL);
         if (r < 0)
-                return setup_plan_refuse(p, "limine-entry-tool's KERNEL_CMDLINE (%s) does not parse as kernel "
-                                            "arguments", list);
+                return setup_plan_refuse(p,
+                                         "limine-entry-tool's KERNEL_CMDLINE (%s) does not parse as kernel "
+                                         "arguments",
+                                         list);
         for (size_t i = 0; in->args_remove && in->args_remove[i]; i++) {
                 _cleanup_(cmdline_freep) struct cmdline *one = NULL;
 
                 if (cmdline_parse(in->args_remove[i], strlen(in->args_remove[i]), &one, NULL) >= 0 &&
                     one->n_args == 1 && cmdline_has(c, one->args[0].key, one->args[0].value))
-                        return setup_plan_refuse(p,
-                                                 "%s is in limine-entry-tool's KERNEL_CMDLINE (%s); a drop-in "
-                                                 "can only add arguments: remove it there, then run setup again",
-                                                 in->args_remove[i], list);
+                        return setup_plan_refuse(
+                            p,
+                            "%s is in limine-entry-tool's KERNEL_CMDLINE (%s); a drop-in "
+                            "can only add arguments: remove it there, then run setup again",
+                            in->args_remove[i], list);
         }
         len = strlen(there);
         struct boot_span all = {0, len};
@@ -376,8 +382,8 @@ static int plan_entry_tool(const struct setup_inputs *in, struct setup_plan *p, 
         for (size_t i = 0; in->args_add[i]; i++) {
                 _cleanup_(cmdline_freep) struct cmdline *one = NULL;
 
-                if (cmdline_parse(in->args_add[i], strlen(in->args_add[i]), &one, NULL) >= 0 && one->n_args == 1 &&
-                    !cmdline_has(c, one->args[0].key, one->args[0].value) &&
+                if (cmdline_parse(in->args_add[i], strlen(in->args_add[i]), &one, NULL) >= 0 &&
+                    one->n_args == 1 && !cmdline_has(c, one->args[0].key, one->args[0].value) &&
                     strv_addf(&ours, "%s", in->args_add[i]) < 0)
                         return -ENOMEM;
         }
@@ -399,11 +405,12 @@ static int plan_entry_tool(const struct setup_inputs *in, struct setup_plan *p, 
         /* No check on the generated limine.conf: snapshot entries (limine-snapper-sync) keep the
          * command line of their day, so "every cmdline line holds the arguments" does not hold there. */
         if (setup_plan_command(p, SETUP_COMMAND_REGENERATE, argv, NULL) < 0 ||
-            setup_plan_note(p,
-                            "limine-entry-tool writes %s from %s and its drop-ins: %s adds %s to the default "
-                            "entries, and every kernel installed from now on gets them too",
-                            in->facts->limine_conf ? in->facts->limine_conf : "limine.conf", ENTRY_TOOL_DEFAULT,
-                            ENTRY_TOOL_DROPIN, args) < 0 ||
+            setup_plan_note(
+                p,
+                "limine-entry-tool writes %s from %s and its drop-ins: %s adds %s to the default "
+                "entries, and every kernel installed from now on gets them too",
+                in->facts->limine_conf ? in->facts->limine_conf : "limine.conf", ENTRY_TOOL_DEFAULT,
+                ENTRY_TOOL_DROPIN, args) < 0 ||
             note_hash_trap(p, in->facts->limine_conf ? in->facts->limine_conf : "limine.conf") < 0 ||
             note_escape(p, in) < 0)
                 return -ENOMEM;
@@ -435,17 +442,20 @@ int boot_limine_plan(const struct setup_inputs *in, struct setup_plan *p, char *
         if (hash == -ENOMEM)
                 return hash;
         if (hash > 0)
-                return setup_plan_refuse(p,
-                                         "a hash of Limine's configuration is enrolled in %s (limine "
-                                         "enroll-config): under Secure Boot an edited %s stops the boot; add the "
-                                         "arguments by hand and enroll the new file's hash, then run setup again",
-                                         binary, path);
+                return setup_plan_refuse(
+                    p,
+                    "a hash of Limine's configuration is enrolled in %s (limine "
+                    "enroll-config): under Secure Boot an edited %s stops the boot; add the "
+                    "arguments by hand and enroll the new file's hash, then run setup again",
+                    binary, path);
         if (in->facts->cmdline)
                 root = boot_cmdline_root(in->facts->cmdline, strlen(in->facts->cmdline));
         if (!root)
-                return setup_plan_refuse(p, "cannot tell which entries of %s boot this system: /proc/cmdline has no "
-                                            "root=; add the arguments to your entry's cmdline by hand",
-                                         path);
+                return setup_plan_refuse(
+                    p,
+                    "cannot tell which entries of %s boot this system: /proc/cmdline has no "
+                    "root=; add the arguments to your entry's cmdline by hand",
+                    path);
         old = strlen(path) > 4 && strcmp(path + strlen(path) - 4, ".cfg") == 0;
         r = parse(text, len, old, &e, &n, &m, &n_m);
         if (r < 0)
@@ -484,8 +494,9 @@ int boot_limine_plan(const struct setup_inputs *in, struct setup_plan *p, char *
                         goto oom;
         }
         if (matched == 0) {
-                r = setup_plan_refuse(p, "no entry of %s boots this system (cmdline with root=%s); add the "
-                                         "arguments to your entry's cmdline by hand",
+                r = setup_plan_refuse(p,
+                                      "no entry of %s boots this system (cmdline with root=%s); add the "
+                                      "arguments to your entry's cmdline by hand",
                                       path, root);
                 goto out;
         }
@@ -508,8 +519,8 @@ int boot_limine_plan(const struct setup_inputs *in, struct setup_plan *p, char *
                 others.v[others.n - 1 - i] = x;
         }
         edited_list = strv_join(edited.v, ", ");
-        if (!edited_list || setup_plan_note(p, "Limine reads %s at boot: edited the cmdline of %s", path,
-                                            edited_list) < 0)
+        if (!edited_list ||
+            setup_plan_note(p, "Limine reads %s at boot: edited the cmdline of %s", path, edited_list) < 0)
                 goto oom;
         if (others.n > 0) {
                 left = strv_join(others.v, ", ");

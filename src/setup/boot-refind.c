@@ -84,14 +84,16 @@ int boot_refind_plan(const struct setup_inputs *in, struct setup_plan *p, char *
         const char *path = in->facts->refind_conf;
         _cleanup_free_ char *text = NULL, *plain = NULL, *escaped = NULL, *label = NULL, *where = NULL,
                             *args = NULL, *result = NULL;
-        size_t len = 0, plain_len = 0, escaped_len = 0, label_len = 0, lineno = 0, default_line = 0, others = 0;
+        size_t len = 0, plain_len = 0, escaped_len = 0, label_len = 0, lineno = 0, default_line = 0,
+               others = 0;
         struct quoted lab = {0}, opts = {0};
         bool found = false;
         int r;
 
         if (!path)
-                return setup_plan_refuse(p, "no refind_linux.conf found (rEFInd reads the kernel's options from "
-                                            "/boot/refind_linux.conf)");
+                return setup_plan_refuse(
+                    p, "no refind_linux.conf found (rEFInd reads the kernel's options from "
+                       "/boot/refind_linux.conf)");
         r = boot_read_text(in->sr, path, &text, &len, ret_error);
         if (r == -ENOENT)
                 return setup_plan_refuse(p, "%s is gone", path);
@@ -118,17 +120,19 @@ int boot_refind_plan(const struct setup_inputs *in, struct setup_plan *p, char *
                 found = true;
                 default_line = lineno;
                 if (field(line, n, &i, &lab) < 0)
-                        return setup_plan_refuse(p,
-                                                 "%s:%zu: cannot parse the default line: it does not start with "
-                                                 "a quoted label (\"LABEL\" \"OPTIONS\")",
-                                                 path, lineno);
+                        return setup_plan_refuse(
+                            p,
+                            "%s:%zu: cannot parse the default line: it does not start with "
+                            "a quoted label (\"LABEL\" \"OPTIONS\")",
+                            path, lineno);
                 while (i < n && (blank(line[i]) || line[i] == '=' || line[i] == ','))
                         i++;
                 if (field(line, n, &i, &opts) < 0)
-                        return setup_plan_refuse(p,
-                                                 "%s:%zu: cannot parse the default line: its options are not one "
-                                                 "quoted field (\"LABEL\" \"OPTIONS\", \"\" for a quote inside)",
-                                                 path, lineno);
+                        return setup_plan_refuse(
+                            p,
+                            "%s:%zu: cannot parse the default line: its options are not one "
+                            "quoted field (\"LABEL\" \"OPTIONS\", \"\" for a quote inside)",
+                            path, lineno);
                 lab.start += at;
                 opts.start += at;
                 at += n + 1;
@@ -161,12 +165,12 @@ int boot_refind_plan(const struct setup_inputs *in, struct setup_plan *p, char *
         args = boot_args_text(in);
         if (!args)
                 return -ENOMEM;
-        r = setup_plan_note(p, "rEFInd boots the first line of %s (\"%s\") by default: it gains %s; %s", path, label,
-                            args,
-                            others > 0 ? "the other lines are unchanged: to boot once without the arguments, "
-                                         "press F2 (or Insert) on the entry at the rEFInd menu and pick one of them "
-                                         "(\"Boot with minimal options\" where refind-install wrote it)"
-                                       : "to boot once without the arguments, press F2 (or Insert) on the entry "
-                                         "at the rEFInd menu, then F2 again to edit its options and delete them");
+        r = setup_plan_note(
+            p, "rEFInd boots the first line of %s (\"%s\") by default: it gains %s; %s", path, label, args,
+            others > 0 ? "the other lines are unchanged: to boot once without the arguments, "
+                         "press F2 (or Insert) on the entry at the rEFInd menu and pick one of them "
+                         "(\"Boot with minimal options\" where refind-install wrote it)"
+                       : "to boot once without the arguments, press F2 (or Insert) on the entry "
+                         "at the rEFInd menu, then F2 again to edit its options and delete them");
         return r < 0 ? -ENOMEM : 0;
 }

@@ -72,8 +72,8 @@ static int bls_parse(struct bls_entry *e)
                                 e->options = o;
                                 /* without trailing "\r": systemd-boot drops it, and so do we */
                                 e->options[e->n_options++] = (struct boot_span){
-                                        .start = at + i,
-                                        .len = n - i - (n > i && line[n - 1] == '\r'),
+                                    .start = at + i,
+                                    .len = n - i - (n > i && line[n - 1] == '\r'),
                                 };
                         } else if ((key_len == 5 && memcmp(line + key, "linux", 5) == 0) ||
                                    (key_len == 3 && memcmp(line + key, "uki", 3) == 0))
@@ -234,10 +234,11 @@ static int note_escape(struct setup_plan *p, const struct setup_inputs *in, cons
 
         if (!args)
                 return -ENOMEM;
-        return setup_plan_note(p,
-                               "if the next boot fails: in the systemd-boot menu, select the entry, press e, "
-                               "delete %s and press Enter (that boot only)%s",
-                               args, alternative ? alternative : "");
+        return setup_plan_note(
+            p,
+            "if the next boot fails: in the systemd-boot menu, select the entry, press e, "
+            "delete %s and press Enter (that boot only)%s",
+            args, alternative ? alternative : "");
 }
 
 /* The options /etc/kernel/cmdline starts from: the booted entry's, without the
@@ -256,25 +257,27 @@ static int cmdline_from_booted_entry(const struct setup_inputs *in, struct setup
         int r;
 
         if (!booted) {
-                r = setup_plan_refuse(p,
-                                      "%s does not exist and the booted loader entry is not known (%s); create %s "
-                                      "with the kernel arguments every entry should boot with (the options line "
-                                      "of the entry you boot, in %s), then run setup again",
-                                      KERNEL_CMDLINE_PATH,
-                                      f->loader_entry ? "LoaderEntrySelected names no entry there"
-                                                      : "no LoaderEntrySelected EFI variable",
-                                      KERNEL_CMDLINE_PATH, dir);
+                r = setup_plan_refuse(
+                    p,
+                    "%s does not exist and the booted loader entry is not known (%s); create %s "
+                    "with the kernel arguments every entry should boot with (the options line "
+                    "of the entry you boot, in %s), then run setup again",
+                    KERNEL_CMDLINE_PATH,
+                    f->loader_entry ? "LoaderEntrySelected names no entry there"
+                                    : "no LoaderEntrySelected EFI variable",
+                    KERNEL_CMDLINE_PATH, dir);
                 return r < 0 ? r : 1;
         }
         r = bls_read(in->sr, dir, booted, &e, ret_error);
         if (r < 0)
                 return r;
         if (e.n_options == 0) {
-                r = setup_plan_refuse(p,
-                                      "%s does not exist and the booted entry %s has no options line to create "
-                                      "it from; create %s with the kernel arguments every entry should boot "
-                                      "with, then run setup again",
-                                      KERNEL_CMDLINE_PATH, e.path, KERNEL_CMDLINE_PATH);
+                r = setup_plan_refuse(
+                    p,
+                    "%s does not exist and the booted entry %s has no options line to create "
+                    "it from; create %s with the kernel arguments every entry should boot "
+                    "with, then run setup again",
+                    KERNEL_CMDLINE_PATH, e.path, KERNEL_CMDLINE_PATH);
                 return r < 0 ? r : 1;
         }
         options = bls_options(&e);
@@ -341,9 +344,10 @@ static int plan_kernel_install(const struct setup_inputs *in, struct setup_plan 
 
         token = entry_token(in);
         if (!token)
-                return setup_plan_refuse(p, "cannot tell the names of the entries kernel-install writes (no "
-                                            "/etc/kernel/entry-token, no /etc/machine-id, no entry of an "
-                                            "installed kernel in %s)",
+                return setup_plan_refuse(p,
+                                         "cannot tell the names of the entries kernel-install writes (no "
+                                         "/etc/kernel/entry-token, no /etc/machine-id, no entry of an "
+                                         "installed kernel in %s)",
                                          dir);
         /* boot counting: kernel-install names a new entry TOKEN-KVER+TRIES.conf */
         tries = first_line(in->sr, "/etc/kernel/tries");
@@ -364,22 +368,25 @@ static int plan_kernel_install(const struct setup_inputs *in, struct setup_plan 
                         return r;
         }
 
-        if (created && setup_plan_note(p,
-                                       "%s did not exist: it is created from the options of the booted entry "
-                                       "%s (without systemd.machine_id=, which kernel-install adds itself), "
-                                       "not from /proc/cmdline, which holds any one-off edit made at the boot "
-                                       "menu",
-                                       KERNEL_CMDLINE_PATH, from) < 0)
+        if (created &&
+            setup_plan_note(p,
+                            "%s did not exist: it is created from the options of the booted entry "
+                            "%s (without systemd.machine_id=, which kernel-install adds itself), "
+                            "not from /proc/cmdline, which holds any one-off edit made at the boot "
+                            "menu",
+                            KERNEL_CMDLINE_PATH, from) < 0)
                 return -ENOMEM;
-        if (setup_plan_note(p,
-                            "kernel-install takes the options of every entry from %s: every kernel installed "
-                            "from now on boots with these arguments too",
-                            KERNEL_CMDLINE_PATH) < 0)
+        if (setup_plan_note(
+                p,
+                "kernel-install takes the options of every entry from %s: every kernel installed "
+                "from now on boots with these arguments too",
+                KERNEL_CMDLINE_PATH) < 0)
                 return -ENOMEM;
-        if (tries && setup_plan_note(p,
-                                     "boot counting is on (/etc/kernel/tries: %s): an entry that does not reach "
-                                     "boot-complete %s times is no longer the default",
-                                     tries, tries) < 0)
+        if (tries &&
+            setup_plan_note(p,
+                            "boot counting is on (/etc/kernel/tries: %s): an entry that does not reach "
+                            "boot-complete %s times is no longer the default",
+                            tries, tries) < 0)
                 return -ENOMEM;
         return note_escape(p, in, NULL);
 }
@@ -414,9 +421,10 @@ static int plan_by_hand(const struct setup_inputs *in, struct setup_plan *p, cha
         if (!root && f->cmdline)
                 root = boot_cmdline_root(f->cmdline, strlen(f->cmdline));
         if (!root)
-                return setup_plan_refuse(p, "cannot tell which loader entries boot this system: neither the "
-                                            "booted entry nor /proc/cmdline has root=; add the arguments to "
-                                            "your entries' options lines in %s by hand",
+                return setup_plan_refuse(p,
+                                         "cannot tell which loader entries boot this system: neither the "
+                                         "booted entry nor /proc/cmdline has root=; add the arguments to "
+                                         "your entries' options lines in %s by hand",
                                          dir);
 
         for (size_t i = 0; f->entries[i]; i++) {
@@ -461,17 +469,19 @@ static int plan_by_hand(const struct setup_inputs *in, struct setup_plan *p, cha
                         return r;
         }
         if (matched == 0)
-                return setup_plan_refuse(p, "no loader entry in %s boots this system (root=%s); add the "
-                                            "arguments to the options line of your entry by hand",
+                return setup_plan_refuse(p,
+                                         "no loader entry in %s boots this system (root=%s); add the "
+                                         "arguments to the options line of your entry by hand",
                                          dir, root);
         if (kept.n == 0)
                 return 0;
 
         edited = strv_join(kept.v, ", ");
-        if (!edited || setup_plan_note(p,
-                                       "the entries in %s are written by hand (no kernel-install): edited %s; "
-                                       "an entry you add later needs the arguments too",
-                                       dir, edited) < 0)
+        if (!edited ||
+            setup_plan_note(p,
+                            "the entries in %s are written by hand (no kernel-install): edited %s; "
+                            "an entry you add later needs the arguments too",
+                            dir, edited) < 0)
                 return -ENOMEM;
         if (others.n > 0) {
                 _cleanup_free_ char *list = strv_join(others.v, ", ");

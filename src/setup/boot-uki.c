@@ -49,7 +49,8 @@ static int read_cmdline(const struct sysroot *sr, const char *path, char **ret, 
         if (r == -EBADMSG)
                 return error_setf(ret_error, r, "%s is not a PE file (an EFI binary)", path);
         if (r == -EFBIG)
-                return error_setf(ret_error, r, "%s: its .cmdline section is bigger than %u bytes", path, CMDLINE_MAX);
+                return error_setf(ret_error, r, "%s: its .cmdline section is bigger than %u bytes", path,
+                                  CMDLINE_MAX);
         if (r < 0)
                 return error_setf(ret_error, r, "cannot read %s: %s", path, strerror(-r));
         if (r > 0) {
@@ -129,7 +130,7 @@ static char *mkinitcpio_uki_preset(const struct sysroot *sr)
                         eq = strchr(c, '=');
                         if (*c != '#' && eq && eq - c > 4 && memcmp(eq - 4, "_uki", 4) == 0 &&
                             strspn(c, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
-                                    (size_t)(eq - c) &&
+                                (size_t)(eq - c) &&
                             eq[1] != '\0' && strcmp(eq + 1, "\"\"") != 0 && strcmp(eq + 1, "''") != 0)
                                 return strdup(de->d_name);
                         line = nl ? nl + 1 : NULL;
@@ -144,11 +145,12 @@ static int note_escape(struct setup_plan *p, const struct setup_inputs *in)
 
         if (!args)
                 return -ENOMEM;
-        return setup_plan_note(p,
-                               "if the next boot fails: in the systemd-boot menu, press e on the entry and delete "
-                               "%s (that boot only; under Secure Boot a UKI ignores edits: boot another entry or "
-                               "a live system and run `gpu-handoff --root /mnt setup undo`)",
-                               args);
+        return setup_plan_note(
+            p,
+            "if the next boot fails: in the systemd-boot menu, press e on the entry and delete "
+            "%s (that boot only; under Secure Boot a UKI ignores edits: boot another entry or "
+            "a live system and run `gpu-handoff --root /mnt setup undo`)",
+            args);
 }
 
 /* The arguments of in->args_add that at least one image lacks, in their order. A value that
@@ -194,8 +196,8 @@ static int plan_addon(const struct setup_inputs *in, struct setup_plan *p, struc
         int r;
 
         if (!esp)
-                return setup_plan_refuse(p, "the ESP was not found: nowhere to put the addon loader/addons/%s",
-                                         ADDON_NAME);
+                return setup_plan_refuse(
+                    p, "the ESP was not found: nowhere to put the addon loader/addons/%s", ADDON_NAME);
         if (asprintf(&loader, "%s/loader", esp) < 0 || asprintf(&dir, "%s/addons", loader) < 0 ||
             asprintf(&addon, "%s/%s", dir, ADDON_NAME) < 0)
                 return -ENOMEM;
@@ -218,10 +220,11 @@ static int plan_addon(const struct setup_inputs *in, struct setup_plan *p, struc
         if (r > 0 && has_all(existing, want.v))
                 return 0; /* in place since an earlier setup */
         if (r > 0 || sysroot_exists(in->sr, addon))
-                return setup_plan_refuse(p,
-                                         "%s exists and lacks %s (it holds \"%s\"); `gpu-handoff setup undo` "
-                                         "removes it, then run setup again",
-                                         addon, args, existing ? existing : "");
+                return setup_plan_refuse(
+                    p,
+                    "%s exists and lacks %s (it holds \"%s\"); `gpu-handoff setup undo` "
+                    "removes it, then run setup again",
+                    addon, args, existing ? existing : "");
 
         /* the directories, when missing, are ours too: created before, removed after */
         if (!sysroot_exists(in->sr, loader)) {
@@ -236,30 +239,34 @@ static int plan_addon(const struct setup_inputs *in, struct setup_plan *p, struc
                 if (setup_plan_command(p, SETUP_COMMAND_TOOL, mk, rm) < 0)
                         return -ENOMEM;
         }
-        if (asprintf(&cmdline_arg, "--cmdline=%s", args) < 0 || asprintf(&output_arg, "--output=%s", addon) < 0)
+        if (asprintf(&cmdline_arg, "--cmdline=%s", args) < 0 ||
+            asprintf(&output_arg, "--output=%s", addon) < 0)
                 return -ENOMEM;
         const char *build[] = {"ukify", "build", cmdline_arg, output_arg, NULL};
         const char *undo[] = {"rm", "-f", "--", addon, NULL};
         const char *inspect[] = {"ukify", "inspect", addon, NULL};
         _cleanup_free_ char *what = NULL;
-        if (asprintf(&what, "the addon %s", addon) < 0 || setup_plan_command(p, SETUP_COMMAND_TOOL, build, undo) < 0 ||
+        if (asprintf(&what, "the addon %s", addon) < 0 ||
+            setup_plan_command(p, SETUP_COMMAND_TOOL, build, undo) < 0 ||
             setup_plan_check_output(p, what, inspect, (const char *const *)want.v) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < want.n; i++)
                 if (boot_record(&p->args_add, want.v[i]) < 0)
                         return -ENOMEM;
 
-        if (setup_plan_note(p,
-                            "the unified kernel images keep their own command line: systemd-stub appends the "
-                            "addon %s (%s) to every one it boots; undo removes the file, no image is rebuilt",
-                            addon, args) < 0 ||
-            setup_plan_note(p, "addons in ESP/loader/addons are read by systemd-stub from systemd 255 (per-image "
-                               "NAME.efi.extra.d/ addons from 254); an older stub ignores it") < 0 ||
-            setup_plan_note(p,
-                            "Secure Boot: the firmware-verified stub loads only a signed addon; sign it as your "
-                            "images are signed (ukify build --secureboot-private-key=KEY "
-                            "--secureboot-certificate=CERT, or sbsign), else it is ignored and the arguments "
-                            "are not there") < 0 ||
+        if (setup_plan_note(
+                p,
+                "the unified kernel images keep their own command line: systemd-stub appends the "
+                "addon %s (%s) to every one it boots; undo removes the file, no image is rebuilt",
+                addon, args) < 0 ||
+            setup_plan_note(
+                p, "addons in ESP/loader/addons are read by systemd-stub from systemd 255 (per-image "
+                   "NAME.efi.extra.d/ addons from 254); an older stub ignores it") < 0 ||
+            setup_plan_note(
+                p, "Secure Boot: the firmware-verified stub loads only a signed addon; sign it as your "
+                   "images are signed (ukify build --secureboot-private-key=KEY "
+                   "--secureboot-certificate=CERT, or sbsign), else it is ignored and the arguments "
+                   "are not there") < 0 ||
             note_escape(p, in) < 0)
                 return -ENOMEM;
         return 0;
@@ -281,14 +288,15 @@ static int image_cmdline(const struct setup_inputs *in, struct setup_plan *p, st
                 }
         for (size_t i = 0; i < n; i++)
                 if (!u[i].cmdline || strcmp(u[i].cmdline, u[0].cmdline) != 0) {
-                        int r = setup_plan_refuse(p,
-                                                  "%s does not exist and the images' command lines %s; create "
-                                                  "%s with the kernel arguments every image should boot with, "
-                                                  "then run setup again",
-                                                  file,
-                                                  !u[i].cmdline ? "are not all in their .cmdline section"
-                                                                : "differ and the booted one is not known",
-                                                  file);
+                        int r =
+                            setup_plan_refuse(p,
+                                              "%s does not exist and the images' command lines %s; create "
+                                              "%s with the kernel arguments every image should boot with, "
+                                              "then run setup again",
+                                              file,
+                                              !u[i].cmdline ? "are not all in their .cmdline section"
+                                                            : "differ and the booted one is not known",
+                                              file);
                         return r < 0 ? r : 1;
                 }
         *ret = u[0].cmdline;
@@ -319,20 +327,21 @@ static int plan_rebuild(const struct setup_inputs *in, struct setup_plan *p, str
                 list = strv_join(names.v, ", ");
                 if (!list)
                         return -ENOMEM;
-                return setup_plan_refuse(p,
-                                         "found unified kernel images (%s) but not what builds them: "
-                                         "/etc/kernel/install.conf has %s%s, and no preset in /etc/mkinitcpio.d "
-                                         "has NAME_uki=; add the arguments where your images get their command "
-                                         "line and rebuild them by hand%s",
-                                         list, f->install_layout ? "layout=" : "no layout=",
-                                         f->install_layout ? f->install_layout : "uki",
-                                         f->ukify ? "" : " (or install ukify: setup then uses an addon)");
+                return setup_plan_refuse(
+                    p,
+                    "found unified kernel images (%s) but not what builds them: "
+                    "/etc/kernel/install.conf has %s%s, and no preset in /etc/mkinitcpio.d "
+                    "has NAME_uki=; add the arguments where your images get their command "
+                    "line and rebuild them by hand%s",
+                    list, f->install_layout ? "layout=" : "no layout=",
+                    f->install_layout ? f->install_layout : "uki",
+                    f->ukify ? "" : " (or install ukify: setup then uses an addon)");
         }
 
         r = boot_read_text(in->sr, path, &text, &len, ret_error);
         if (r == -ENOENT && preset && sysroot_exists(in->sr, CMDLINE_D)) {
-                /* mkinitcpio reads the .conf files of /etc/cmdline.d when /etc/kernel/cmdline is absent: a file
-                 * there would shadow the user's, so ours goes beside them */
+                /* mkinitcpio reads the .conf files of /etc/cmdline.d when /etc/kernel/cmdline is absent: a
+                 * file there would shadow the user's, so ours goes beside them */
                 path = CMDLINE_D_DROPIN;
                 r = boot_read_text(in->sr, path, &text, &len, ret_error);
                 if (r == -ENOENT) {
@@ -413,12 +422,14 @@ static int plan_rebuild(const struct setup_inputs *in, struct setup_plan *p, str
         }
 
         if (created && !dropin &&
-            setup_plan_note(p, "%s did not exist: it is created from the .cmdline section of %s", path, from) < 0)
+            setup_plan_note(p, "%s did not exist: it is created from the .cmdline section of %s", path,
+                            from) < 0)
                 return -ENOMEM;
-        if (setup_plan_note(p,
-                            "%s builds the images with the command line of %s: every image built from now on "
-                            "boots with these arguments too",
-                            kernel_install ? "kernel-install" : "mkinitcpio", path) < 0)
+        if (setup_plan_note(
+                p,
+                "%s builds the images with the command line of %s: every image built from now on "
+                "boots with these arguments too",
+                kernel_install ? "kernel-install" : "mkinitcpio", path) < 0)
                 return -ENOMEM;
         return note_escape(p, in);
 }

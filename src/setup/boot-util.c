@@ -49,7 +49,8 @@ static int edit_failed(struct setup_plan *p, const char *where, const char *msg,
         if (r == -ENOMEM)
                 return r;
         if (r == -EEXIST || r == -EINVAL)
-                return setup_plan_refuse(p, "%s: %s", where, msg ? msg : strerror(-r)) < 0 ? -ENOMEM : -ECANCELED;
+                return setup_plan_refuse(p, "%s: %s", where, msg ? msg : strerror(-r)) < 0 ? -ENOMEM
+                                                                                           : -ECANCELED;
         return error_setf(ret_error, r, "%s: %s", where, msg ? msg : strerror(-r));
 }
 
@@ -196,20 +197,22 @@ int boot_plan_kernel_install(const struct setup_inputs *in, struct setup_plan *p
         char **kernels = in->facts->kernels;
 
         if (!kernels || !kernels[0])
-                return setup_plan_refuse(p, "no installed kernel found (no /lib/modules/VERSION with an image); "
-                                            "kernel-install has nothing to rebuild the entries from") < 0
-                               ? -ENOMEM
-                               : 1;
+                return setup_plan_refuse(
+                           p, "no installed kernel found (no /lib/modules/VERSION with an image); "
+                              "kernel-install has nothing to rebuild the entries from") < 0
+                           ? -ENOMEM
+                           : 1;
         for (size_t i = 0; kernels[i]; i++) {
                 _cleanup_free_ char *image = boot_kernel_image(in->sr, kernels[i]);
 
                 if (!image)
-                        return setup_plan_refuse(p,
-                                                 "kernel %s has no image (neither /boot/vmlinuz-%s nor "
-                                                 "/usr/lib/modules/%s/vmlinuz); kernel-install cannot add it",
-                                                 kernels[i], kernels[i], kernels[i]) < 0
-                                       ? -ENOMEM
-                                       : 1;
+                        return setup_plan_refuse(
+                                   p,
+                                   "kernel %s has no image (neither /boot/vmlinuz-%s nor "
+                                   "/usr/lib/modules/%s/vmlinuz); kernel-install cannot add it",
+                                   kernels[i], kernels[i], kernels[i]) < 0
+                                   ? -ENOMEM
+                                   : 1;
                 const char *argv[] = {"kernel-install", "add", kernels[i], image, NULL};
                 if (setup_plan_command(p, SETUP_COMMAND_REGENERATE, argv, NULL) < 0)
                         return -ENOMEM;

@@ -40,7 +40,8 @@ char *boot_cmdline_root(const char *text, size_t len);
 
 /* The whole file at path below the root (a regular file of at most STEP_FILE_MAX bytes),
  * NUL-terminated: 0, -ENOENT when there is none, or -errno with one line naming it. */
-int boot_read_text(const struct sysroot *sr, const char *path, char **ret, size_t *ret_len, char **ret_error);
+int boot_read_text(const struct sysroot *sr, const char *path, char **ret, size_t *ret_len,
+                   char **ret_error);
 
 /* The image kernel-install is given for kernel kver: /boot/vmlinuz-KVER where it exists, else
  * /usr/lib/modules/KVER/vmlinuz (Arch, Fedora), else /lib/modules/KVER/vmlinuz; malloc'd, NULL

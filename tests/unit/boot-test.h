@@ -25,11 +25,11 @@ static inline struct setup_inputs bt_inputs(struct test_tree *t, const struct bo
         static char *none[] = {NULL};
 
         return (struct setup_inputs){
-                .sr = t->sr,
-                .facts = f,
-                .args_add = add ? add : none,
-                .args_remove = remove ? remove : none,
-                .vfio = none,
+            .sr = t->sr,
+            .facts = f,
+            .args_add = add ? add : none,
+            .args_remove = remove ? remove : none,
+            .vfio = none,
         };
 }
 
@@ -80,12 +80,13 @@ static inline char *bt_checks(const struct setup_plan *p)
                 char *tokens = strv_join(c->tokens, " ");
 
                 if (c->kind == SETUP_CHECK_LINES)
-                        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s %s: %s", i ? "\n" : "", c->path,
-                                              c->word, tokens);
+                        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s %s: %s", i ? "\n" : "",
+                                              c->path, c->word, tokens);
                 else {
                         char *argv = strv_join(c->argv, " ");
 
-                        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s$ %s: %s", i ? "\n" : "", argv, tokens);
+                        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s$ %s: %s", i ? "\n" : "", argv,
+                                              tokens);
                         free(argv);
                 }
                 free(tokens);

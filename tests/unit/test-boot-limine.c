@@ -51,15 +51,16 @@ static const char limine_conf[] = "timeout: 5\n"
 static struct boot_facts facts(void)
 {
         return (struct boot_facts){
-                .cmdline = S("root=UUID=0a1b rw quiet"),
-                .efi = true,
-                .limine_conf = S(CONF),
+            .cmdline = S("root=UUID=0a1b rw quiet"),
+            .efi = true,
+            .limine_conf = S(CONF),
         };
 }
 
-#define HASH_NOTE(path)                                                                                      \
-        "Secure Boot: if a hash of " path " is enrolled in Limine's EFI binary (limine enroll-config), the "  \
-        "edited file no longer matches it and Limine refuses to boot; setup cannot tell whether one is "     \
+#define HASH_NOTE(path)                                                                                     \
+        "Secure Boot: if a hash of " path                                                                   \
+        " is enrolled in Limine's EFI binary (limine enroll-config), the "                                  \
+        "edited file no longer matches it and Limine refuses to boot; setup cannot tell whether one is "    \
         "enrolled: if so, enroll the new file's hash (b2sum) before rebooting"
 
 static void test_entries_of_this_system(void **state)
@@ -98,14 +99,16 @@ static void test_entries_of_this_system(void **state)
                        "    path: boot():/EFI/Microsoft/Boot/bootmgfw.efi\n");
         assert_int_equal(p.n_commands, 0);
         assert_string_equal(bt_list(&p.args_add), "intel_iommu=on iommu=pt");
-        assert_string_equal(bt_notes(&p),
-                            "Limine reads " CONF " at boot: edited the cmdline of /Arch Linux, /Arch Linux "
-                            "(fallback)\n"
-                            "left alone, they boot another system: /Fedora (line 16: root=UUID=ffff), /Windows "
-                            "(line 20: no cmdline)\n" HASH_NOTE(CONF) "\n"
-                            "if the next boot fails: at the Limine menu, press e on the entry, delete "
-                            "intel_iommu=on iommu=pt from its cmdline and press F10 (that boot only; not where "
-                            "the editor is disabled)");
+        assert_string_equal(
+            bt_notes(&p),
+            "Limine reads " CONF " at boot: edited the cmdline of /Arch Linux, /Arch Linux "
+            "(fallback)\n"
+            "left alone, they boot another system: /Fedora (line 16: root=UUID=ffff), /Windows "
+            "(line 20: no cmdline)\n" HASH_NOTE(
+                CONF) "\n"
+                      "if the next boot fails: at the Limine menu, press e on the entry, delete "
+                      "intel_iommu=on iommu=pt from its cmdline and press F10 (that boot only; not where "
+                      "the editor is disabled)");
         bt_apply(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_limine_plan, &in, &p);
@@ -121,11 +124,12 @@ static void test_macros_and_old_format(void **state)
         struct setup_inputs in = bt_inputs(t, &f, BT_ARGS("iommu=pt"), NULL);
         struct setup_plan p;
 
-        test_tree_write(t, "boot/limine.conf", "${ROOTDEV}=UUID=0a1b\n"
-                                               "/+Arch Linux\n"
-                                               "//linux\n"
-                                               "    protocol: linux\n"
-                                               "    cmdline: root=${ROOTDEV} rw\n");
+        test_tree_write(t, "boot/limine.conf",
+                        "${ROOTDEV}=UUID=0a1b\n"
+                        "/+Arch Linux\n"
+                        "//linux\n"
+                        "    protocol: linux\n"
+                        "    cmdline: root=${ROOTDEV} rw\n");
         bt_plan(boot_limine_plan, &in, &p);
         assert_null(p.refused);
         bt_assert_file(&p, 0, CONF, SETUP_FILE_MODIFY,
@@ -134,19 +138,21 @@ static void test_macros_and_old_format(void **state)
         setup_plan_done(&p);
 
         f.limine_conf = S("/boot/limine.cfg");
-        test_tree_write(t, "boot/limine.cfg", "TIMEOUT=5\n"
-                                              ":Arch Linux\n"
-                                              "PROTOCOL=linux\n"
-                                              "KERNEL_PATH=boot:///vmlinuz-linux\n"
-                                              "CMDLINE=root=UUID=0a1b rw\n"
-                                              ":Other\n"
-                                              "CMDLINE=root=UUID=9999\n");
+        test_tree_write(t, "boot/limine.cfg",
+                        "TIMEOUT=5\n"
+                        ":Arch Linux\n"
+                        "PROTOCOL=linux\n"
+                        "KERNEL_PATH=boot:///vmlinuz-linux\n"
+                        "CMDLINE=root=UUID=0a1b rw\n"
+                        ":Other\n"
+                        "CMDLINE=root=UUID=9999\n");
         bt_plan(boot_limine_plan, &in, &p);
         assert_null(p.refused);
         bt_assert_file(&p, 0, "/boot/limine.cfg", SETUP_FILE_MODIFY,
                        "TIMEOUT=5\n:Arch Linux\nPROTOCOL=linux\nKERNEL_PATH=boot:///vmlinuz-linux\n"
                        "CMDLINE=root=UUID=0a1b rw iommu=pt\n:Other\nCMDLINE=root=UUID=9999\n");
-        assert_non_null(strstr(bt_notes(&p), "left alone, they boot another system: :Other (line 6: root=UUID=9999)"));
+        assert_non_null(
+            strstr(bt_notes(&p), "left alone, they boot another system: :Other (line 6: root=UUID=9999)"));
         assert_non_null(strstr(bt_notes(&p), HASH_NOTE("/boot/limine.cfg")));
         bt_apply(t, &p);
         setup_plan_done(&p);
@@ -166,21 +172,24 @@ static void test_refusals(void **state)
         test_tree_write(t, "boot/limine.conf", limine_conf);
         f.cmdline = S("quiet");
         bt_plan(boot_limine_plan, &in, &p);
-        assert_string_equal(p.refused, "cannot tell which entries of " CONF " boot this system: /proc/cmdline "
-                                       "has no root=; add the arguments to your entry's cmdline by hand");
+        assert_string_equal(p.refused,
+                            "cannot tell which entries of " CONF " boot this system: /proc/cmdline "
+                            "has no root=; add the arguments to your entry's cmdline by hand");
         setup_plan_done(&p);
 
         f.cmdline = S("root=UUID=dead");
         bt_plan(boot_limine_plan, &in, &p);
-        assert_string_equal(p.refused, "no entry of " CONF " boots this system (cmdline with root=UUID=dead); "
-                                       "add the arguments to your entry's cmdline by hand");
+        assert_string_equal(p.refused,
+                            "no entry of " CONF " boots this system (cmdline with root=UUID=dead); "
+                            "add the arguments to your entry's cmdline by hand");
         assert_int_equal(p.n_files, 0);
         setup_plan_done(&p);
 
         f.cmdline = S("root=UUID=ffff");
         test_tree_write(t, "boot/limine.conf", "/Fedora\n    cmdline: root=UUID=ffff iommu=off\n");
         bt_plan(boot_limine_plan, &in, &p);
-        assert_string_equal(p.refused, CONF ":1: iommu=pt conflicts with iommu=off already on the command line");
+        assert_string_equal(p.refused,
+                            CONF ":1: iommu=pt conflicts with iommu=off already on the command line");
         assert_int_equal(p.n_files, 0);
         setup_plan_done(&p);
 
@@ -201,9 +210,10 @@ static void test_entry_tool(void **state)
 
         f.limine_entry_tool = true;
         test_tree_write(t, "boot/limine.conf", limine_conf);
-        test_tree_write(t, "etc/default/limine", "ESP_PATH=\"/boot\"\n"
-                                                 "KERNEL_CMDLINE[default]=\"root=UUID=0a1b rw quiet\"\n"
-                                                 "#KERNEL_CMDLINE[default]+=\" intel_iommu=on\"\n");
+        test_tree_write(t, "etc/default/limine",
+                        "ESP_PATH=\"/boot\"\n"
+                        "KERNEL_CMDLINE[default]=\"root=UUID=0a1b rw quiet\"\n"
+                        "#KERNEL_CMDLINE[default]+=\" intel_iommu=on\"\n");
         test_tree_write(t, "etc/limine-entry-tool.d/10-user.conf", "KERNEL_CMDLINE[default]+=' iommu=pt'\n");
         bt_plan(boot_limine_plan, &in, &p);
         assert_null(p.refused);
@@ -214,13 +224,15 @@ static void test_entry_tool(void **state)
         assert_int_equal(p.files[0].mode, 0644);
         assert_string_equal(bt_commands(&p), "limine-update");
         assert_string_equal(bt_list(&p.args_add), "intel_iommu=on");
-        assert_string_equal(bt_notes(&p),
-                            "limine-entry-tool writes " CONF " from /etc/default/limine and its drop-ins: "
-                            "/etc/limine-entry-tool.d/90-gpu-handoff.conf adds intel_iommu=on to the default "
-                            "entries, and every kernel installed from now on gets them too\n" HASH_NOTE(CONF) "\n"
-                            "if the next boot fails: at the Limine menu, press e on the entry, delete "
-                            "intel_iommu=on iommu=pt from its cmdline and press F10 (that boot only; not where "
-                            "the editor is disabled)");
+        assert_string_equal(
+            bt_notes(&p),
+            "limine-entry-tool writes " CONF " from /etc/default/limine and its drop-ins: "
+            "/etc/limine-entry-tool.d/90-gpu-handoff.conf adds intel_iommu=on to the default "
+            "entries, and every kernel installed from now on gets them too\n" HASH_NOTE(
+                CONF) "\n"
+                      "if the next boot fails: at the Limine menu, press e on the entry, delete "
+                      "intel_iommu=on iommu=pt from its cmdline and press F10 (that boot only; not where "
+                      "the editor is disabled)");
         bt_apply(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_limine_plan, &in, &p);
@@ -230,17 +242,20 @@ static void test_entry_tool(void **state)
         /* a drop-in can only add */
         struct setup_inputs rm = bt_inputs(t, &f, NULL, BT_ARGS("quiet"));
         bt_plan(boot_limine_plan, &rm, &p);
-        assert_string_equal(p.refused, "quiet is in limine-entry-tool's KERNEL_CMDLINE (/etc/default/limine, "
-                                       "/etc/limine-entry-tool.d/10-user.conf); a drop-in can only add "
-                                       "arguments: remove it there, then run setup again");
+        assert_string_equal(p.refused,
+                            "quiet is in limine-entry-tool's KERNEL_CMDLINE (/etc/default/limine, "
+                            "/etc/limine-entry-tool.d/10-user.conf); a drop-in can only add "
+                            "arguments: remove it there, then run setup again");
         assert_int_equal(p.n_files, 0);
         setup_plan_done(&p);
 
         /* a conflicting value there */
-        test_tree_write(t, "etc/limine-entry-tool.d/10-user.conf", "KERNEL_CMDLINE[default]+=\" iommu=soft\"\n");
+        test_tree_write(t, "etc/limine-entry-tool.d/10-user.conf",
+                        "KERNEL_CMDLINE[default]+=\" iommu=soft\"\n");
         bt_plan(boot_limine_plan, &in, &p);
-        assert_string_equal(p.refused, "limine-entry-tool's KERNEL_CMDLINE: iommu=pt conflicts with iommu=soft "
-                                       "already on the command line");
+        assert_string_equal(p.refused,
+                            "limine-entry-tool's KERNEL_CMDLINE: iommu=pt conflicts with iommu=soft "
+                            "already on the command line");
         setup_plan_done(&p);
         test_tree_free(t);
 }
@@ -271,10 +286,11 @@ static void test_enrolled_hash(void **state)
         snprintf(binary, sizeof(binary), "MZ limine ++CONFIG_B2SUM_SIGNATURE++%s tail", hash);
         test_tree_write(t, "boot/EFI/limine/limine_x64.efi", binary);
         bt_plan(boot_limine_plan, &in, &p);
-        assert_string_equal(p.refused, "a hash of Limine's configuration is enrolled in "
-                                       "/boot/EFI/limine/limine_x64.efi (limine enroll-config): under Secure Boot "
-                                       "an edited " CONF " stops the boot; add the arguments by hand and enroll "
-                                       "the new file's hash, then run setup again");
+        assert_string_equal(p.refused,
+                            "a hash of Limine's configuration is enrolled in "
+                            "/boot/EFI/limine/limine_x64.efi (limine enroll-config): under Secure Boot "
+                            "an edited " CONF " stops the boot; add the arguments by hand and enroll "
+                            "the new file's hash, then run setup again");
         assert_int_equal(p.n_files, 0);
         setup_plan_done(&p);
         test_tree_free(t);
@@ -283,11 +299,11 @@ static void test_enrolled_hash(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_entries_of_this_system),
-                cmocka_unit_test(test_macros_and_old_format),
-                cmocka_unit_test(test_refusals),
-                cmocka_unit_test(test_entry_tool),
-                cmocka_unit_test(test_enrolled_hash),
+            cmocka_unit_test(test_entries_of_this_system),
+            cmocka_unit_test(test_macros_and_old_format),
+            cmocka_unit_test(test_refusals),
+            cmocka_unit_test(test_entry_tool),
+            cmocka_unit_test(test_enrolled_hash),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

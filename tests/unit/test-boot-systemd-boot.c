@@ -65,24 +65,24 @@ static struct boot_facts debian_facts(void)
         static char *kernels[] = {S("6.1.0-12-amd64"), S("6.1.0-13-amd64"), NULL};
 
         return (struct boot_facts){
-                .cmdline = S("root=UUID=0a1b rw quiet systemd.machine_id=" MID),
-                .running_kernel = S("6.1.0-13-amd64"),
-                .efi = true,
-                .loader_info = S("systemd-boot 252.39-1~deb12u2"),
-                .loader_entry = S(MID "-6.1.0-13-amd64.conf"),
-                .esp = S("/efi"),
-                .entries_dir = S(ENTRIES),
-                .entries = entries,
-                .entries_by_kernel_install = true,
-                .kernels = kernels,
+            .cmdline = S("root=UUID=0a1b rw quiet systemd.machine_id=" MID),
+            .running_kernel = S("6.1.0-13-amd64"),
+            .efi = true,
+            .loader_info = S("systemd-boot 252.39-1~deb12u2"),
+            .loader_entry = S(MID "-6.1.0-13-amd64.conf"),
+            .esp = S("/efi"),
+            .entries_dir = S(ENTRIES),
+            .entries = entries,
+            .entries_by_kernel_install = true,
+            .kernels = kernels,
         };
 }
 
-#define DEBIAN_COMMANDS                                                                                      \
-        "kernel-install add 6.1.0-12-amd64 /boot/vmlinuz-6.1.0-12-amd64\n"                                   \
+#define DEBIAN_COMMANDS                                                                                     \
+        "kernel-install add 6.1.0-12-amd64 /boot/vmlinuz-6.1.0-12-amd64\n"                                  \
         "kernel-install add 6.1.0-13-amd64 /boot/vmlinuz-6.1.0-13-amd64"
-#define DEBIAN_CHECKS                                                                                        \
-        ENTRIES "/" MID "-6.1.0-12-amd64.conf options: intel_iommu=on iommu=pt\n" ENTRIES "/" MID            \
+#define DEBIAN_CHECKS                                                                                       \
+        ENTRIES "/" MID "-6.1.0-12-amd64.conf options: intel_iommu=on iommu=pt\n" ENTRIES "/" MID           \
                 "-6.1.0-13-amd64.conf options: intel_iommu=on iommu=pt"
 
 static void test_kernel_install_edits_cmdline(void **state)
@@ -103,11 +103,12 @@ static void test_kernel_install_edits_cmdline(void **state)
         assert_int_equal(p.commands[0].kind, SETUP_COMMAND_REGENERATE);
         assert_string_equal(bt_checks(&p), DEBIAN_CHECKS);
         assert_string_equal(bt_list(&p.args_add), "intel_iommu=on iommu=pt");
-        assert_string_equal(bt_notes(&p),
-                            "kernel-install takes the options of every entry from /etc/kernel/cmdline: every "
-                            "kernel installed from now on boots with these arguments too\n"
-                            "if the next boot fails: in the systemd-boot menu, select the entry, press e, delete "
-                            "intel_iommu=on iommu=pt and press Enter (that boot only)");
+        assert_string_equal(
+            bt_notes(&p),
+            "kernel-install takes the options of every entry from /etc/kernel/cmdline: every "
+            "kernel installed from now on boots with these arguments too\n"
+            "if the next boot fails: in the systemd-boot menu, select the entry, press e, delete "
+            "intel_iommu=on iommu=pt and press Enter (that boot only)");
 
         bt_apply(t, &p);
         setup_plan_done(&p);
@@ -141,8 +142,9 @@ static void test_kernel_install_creates_cmdline_from_booted_entry(void **state)
         assert_int_equal(p.files[0].mode, 0644);
         assert_string_equal(bt_commands(&p), DEBIAN_COMMANDS);
         assert_string_equal(bt_checks(&p), DEBIAN_CHECKS);
-        assert_non_null(strstr(bt_notes(&p), "/etc/kernel/cmdline did not exist: it is created from the options "
-                                             "of the booted entry " ENTRIES "/" MID "-6.1.0-13-amd64.conf"));
+        assert_non_null(strstr(bt_notes(&p),
+                               "/etc/kernel/cmdline did not exist: it is created from the options "
+                               "of the booted entry " ENTRIES "/" MID "-6.1.0-13-amd64.conf"));
 
         bt_apply(t, &p);
         setup_plan_done(&p);
@@ -167,7 +169,8 @@ static void test_kernel_install_booted_entry_id_forms(void **state)
         f.loader_entry = S(MID "-6.1.0-13-amd64");
         bt_plan(boot_systemd_boot_plan, &in, &p);
         assert_null(p.refused);
-        bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_CREATE, "root=UUID=0a1b rw splash iommu=pt\n");
+        bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_CREATE,
+                       "root=UUID=0a1b rw splash iommu=pt\n");
         setup_plan_done(&p);
         test_tree_free(t);
 }
@@ -181,11 +184,11 @@ static void test_kernel_install_no_booted_entry_refused(void **state)
 
         f.loader_entry = NULL;
         bt_plan(boot_systemd_boot_plan, &in, &p);
-        assert_string_equal(p.refused,
-                            "/etc/kernel/cmdline does not exist and the booted loader entry is not known (no "
-                            "LoaderEntrySelected EFI variable); create /etc/kernel/cmdline with the kernel "
-                            "arguments every entry should boot with (the options line of the entry you boot, "
-                            "in " ENTRIES "), then run setup again");
+        assert_string_equal(
+            p.refused, "/etc/kernel/cmdline does not exist and the booted loader entry is not known (no "
+                       "LoaderEntrySelected EFI variable); create /etc/kernel/cmdline with the kernel "
+                       "arguments every entry should boot with (the options line of the entry you boot, "
+                       "in " ENTRIES "), then run setup again");
         assert_int_equal(p.n_files, 0);
         assert_int_equal(p.n_commands, 0);
         setup_plan_done(&p);
@@ -205,12 +208,12 @@ static void test_kernel_install_entry_token_and_tries(void **state)
         static char *entries[] = {S("arch-6.6.7-arch1-1+1-2.conf"), NULL};
         static char *kernels[] = {S("6.6.7-arch1-1"), NULL};
         struct boot_facts f = {
-                .cmdline = S("root=/dev/nvme0n1p2 rw"),
-                .esp = S("/boot"),
-                .entries_dir = S("/boot/loader/entries"),
-                .entries = entries,
-                .entries_by_kernel_install = true,
-                .kernels = kernels,
+            .cmdline = S("root=/dev/nvme0n1p2 rw"),
+            .esp = S("/boot"),
+            .entries_dir = S("/boot/loader/entries"),
+            .entries = entries,
+            .entries_by_kernel_install = true,
+            .kernels = kernels,
         };
         struct setup_inputs in = bt_inputs(t, &f, BT_ARGS("iommu=pt"), NULL);
         struct setup_plan p;
@@ -225,14 +228,16 @@ static void test_kernel_install_entry_token_and_tries(void **state)
         bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY, "root=/dev/nvme0n1p2 rw iommu=pt\n");
         assert_string_equal(bt_commands(&p),
                             "kernel-install add 6.6.7-arch1-1 /usr/lib/modules/6.6.7-arch1-1/vmlinuz");
-        assert_string_equal(bt_checks(&p), "/boot/loader/entries/arch-6.6.7-arch1-1+3.conf options: iommu=pt");
+        assert_string_equal(bt_checks(&p),
+                            "/boot/loader/entries/arch-6.6.7-arch1-1+3.conf options: iommu=pt");
         assert_non_null(strstr(bt_notes(&p), "boot counting is on (/etc/kernel/tries: 3)"));
         setup_plan_done(&p);
 
         /* no entry-token file: the existing entries' token wins over the machine id */
         test_tree_write(t, "etc/kernel/entry-token", "");
         bt_plan(boot_systemd_boot_plan, &in, &p);
-        assert_string_equal(bt_checks(&p), "/boot/loader/entries/arch-6.6.7-arch1-1+3.conf options: iommu=pt");
+        assert_string_equal(bt_checks(&p),
+                            "/boot/loader/entries/arch-6.6.7-arch1-1+3.conf options: iommu=pt");
         setup_plan_done(&p);
         test_tree_free(t);
 }
@@ -247,14 +252,16 @@ static void test_kernel_install_present_and_conflict(void **state)
         /* the user's intel_iommu=on stays where it is; only iommu=pt is new */
         test_tree_write(t, "etc/kernel/cmdline", "intel_iommu=on root=UUID=0a1b rw\n");
         bt_plan(boot_systemd_boot_plan, &in, &p);
-        bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY, "intel_iommu=on root=UUID=0a1b rw iommu=pt\n");
+        bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY,
+                       "intel_iommu=on root=UUID=0a1b rw iommu=pt\n");
         assert_string_equal(bt_list(&p.args_add), "iommu=pt");
         setup_plan_done(&p);
 
         test_tree_write(t, "etc/kernel/cmdline", "root=UUID=0a1b rw iommu=soft\n");
         bt_plan(boot_systemd_boot_plan, &in, &p);
-        assert_string_equal(p.refused, "/etc/kernel/cmdline: iommu=pt conflicts with iommu=soft already on the "
-                                       "command line");
+        assert_string_equal(p.refused,
+                            "/etc/kernel/cmdline: iommu=pt conflicts with iommu=soft already on the "
+                            "command line");
         assert_int_equal(p.n_files, 0);
         assert_int_equal(p.n_commands, 0);
         setup_plan_done(&p);
@@ -299,17 +306,18 @@ static struct test_tree *arch_tree(void)
 
 static struct boot_facts arch_facts(void)
 {
-        static char *entries[] = {S("arch-fallback.conf"), S("arch.conf"), S("fedora.conf"), S("windows.conf"), NULL};
+        static char *entries[] = {S("arch-fallback.conf"), S("arch.conf"), S("fedora.conf"),
+                                  S("windows.conf"), NULL};
 
         return (struct boot_facts){
-                .cmdline = S("initrd=\\intel-ucode.img initrd=\\initramfs-linux.img root=PARTUUID=77aa rw "
-                           "nvidia-drm.modeset=1"),
-                .efi = true,
-                .loader_info = S("systemd-boot 255.4-1-arch"),
-                .loader_entry = S("arch.conf"),
-                .esp = S("/boot"),
-                .entries_dir = S("/boot/loader/entries"),
-                .entries = entries,
+            .cmdline = S("initrd=\\intel-ucode.img initrd=\\initramfs-linux.img root=PARTUUID=77aa rw "
+                         "nvidia-drm.modeset=1"),
+            .efi = true,
+            .loader_info = S("systemd-boot 255.4-1-arch"),
+            .loader_entry = S("arch.conf"),
+            .esp = S("/boot"),
+            .entries_dir = S("/boot/loader/entries"),
+            .entries = entries,
         };
 }
 
@@ -328,24 +336,27 @@ static void test_by_hand_edits_this_systems_entries(void **state)
                        "linux   /vmlinuz-linux\n"
                        "initrd  /initramfs-linux-fallback.img\n"
                        "options\troot=PARTUUID=77aa rw iommu=pt vfio-pci.ids=10de:2204   \n");
-        bt_assert_file(&p, 1, "/boot/loader/entries/arch.conf", SETUP_FILE_MODIFY,
-                       "# written at install time\n"
-                       "title   Arch Linux\n"
-                       "linux   /vmlinuz-linux\n"
-                       "initrd  /intel-ucode.img\n"
-                       "initrd  /initramfs-linux.img\n"
-                       "options root=PARTUUID=77aa rw nvidia-drm.modeset=1 iommu=pt vfio-pci.ids=10de:2204\n");
+        bt_assert_file(
+            &p, 1, "/boot/loader/entries/arch.conf", SETUP_FILE_MODIFY,
+            "# written at install time\n"
+            "title   Arch Linux\n"
+            "linux   /vmlinuz-linux\n"
+            "initrd  /intel-ucode.img\n"
+            "initrd  /initramfs-linux.img\n"
+            "options root=PARTUUID=77aa rw nvidia-drm.modeset=1 iommu=pt vfio-pci.ids=10de:2204\n");
         assert_int_equal(p.n_commands, 0);
-        assert_string_equal(bt_checks(&p),
-                            "/boot/loader/entries/arch-fallback.conf options: iommu=pt vfio-pci.ids=10de:2204\n"
-                            "/boot/loader/entries/arch.conf options: iommu=pt vfio-pci.ids=10de:2204");
-        assert_string_equal(bt_notes(&p),
-                            "the entries in /boot/loader/entries are written by hand (no kernel-install): edited "
-                            "arch-fallback.conf, arch.conf; an entry you add later needs the arguments too\n"
-                            "left alone, they boot another system: fedora.conf (root=UUID=ffff), windows.conf "
-                            "(not a Linux entry)\n"
-                            "if the next boot fails: in the systemd-boot menu, select the entry, press e, delete "
-                            "iommu=pt vfio-pci.ids=10de:2204 and press Enter (that boot only)");
+        assert_string_equal(
+            bt_checks(&p),
+            "/boot/loader/entries/arch-fallback.conf options: iommu=pt vfio-pci.ids=10de:2204\n"
+            "/boot/loader/entries/arch.conf options: iommu=pt vfio-pci.ids=10de:2204");
+        assert_string_equal(
+            bt_notes(&p),
+            "the entries in /boot/loader/entries are written by hand (no kernel-install): edited "
+            "arch-fallback.conf, arch.conf; an entry you add later needs the arguments too\n"
+            "left alone, they boot another system: fedora.conf (root=UUID=ffff), windows.conf "
+            "(not a Linux entry)\n"
+            "if the next boot fails: in the systemd-boot menu, select the entry, press e, delete "
+            "iommu=pt vfio-pci.ids=10de:2204 and press Enter (that boot only)");
 
         bt_apply(t, &p);
         setup_plan_done(&p);
@@ -399,10 +410,10 @@ static void test_by_hand_hostile_content(void **state)
         struct test_tree *t = test_tree_new("test-boot-systemd-boot");
         static char *entries[] = {S("a.conf"), S("b.conf"), S("c.conf"), S("d.conf"), NULL};
         struct boot_facts f = {
-                .cmdline = S("root=/dev/sda2 rw"),
-                .esp = S("/boot"),
-                .entries_dir = S("/boot/loader/entries"),
-                .entries = entries,
+            .cmdline = S("root=/dev/sda2 rw"),
+            .esp = S("/boot"),
+            .entries_dir = S("/boot/loader/entries"),
+            .entries = entries,
         };
         struct setup_inputs in = bt_inputs(t, &f, BT_ARGS("iommu=pt"), NULL);
         struct setup_plan p;
@@ -413,7 +424,8 @@ static void test_by_hand_hostile_content(void **state)
         test_tree_write(t, "boot/loader/entries/b.conf",
                         "linux /vmlinuz\noptions root=/dev/sda2 \"dyndbg=file drm* +p\"\noptions quiet\n");
         /* the last options line is empty: what it gains gets a blank before it */
-        test_tree_write(t, "boot/loader/entries/c.conf", "linux /vmlinuz\noptions root=/dev/sda2\noptions\n");
+        test_tree_write(t, "boot/loader/entries/c.conf",
+                        "linux /vmlinuz\noptions root=/dev/sda2\noptions\n");
         if (!long_line || !want)
                 fail();
         strcpy(long_line, "linux /vmlinuz\noptions root=/dev/sda2");
@@ -433,14 +445,15 @@ static void test_by_hand_hostile_content(void **state)
         assert_int_equal(p.n_files, 4);
         bt_assert_file(&p, 0, "/boot/loader/entries/a.conf", SETUP_FILE_MODIFY,
                        "linux /vmlinuz\r\noptions root=/dev/sda2 rw iommu=pt\r\n");
-        bt_assert_file(&p, 1, "/boot/loader/entries/b.conf", SETUP_FILE_MODIFY,
-                       "linux /vmlinuz\noptions root=/dev/sda2 \"dyndbg=file drm* +p\"\noptions quiet iommu=pt\n");
+        bt_assert_file(
+            &p, 1, "/boot/loader/entries/b.conf", SETUP_FILE_MODIFY,
+            "linux /vmlinuz\noptions root=/dev/sda2 \"dyndbg=file drm* +p\"\noptions quiet iommu=pt\n");
         bt_assert_file(&p, 2, "/boot/loader/entries/c.conf", SETUP_FILE_MODIFY,
                        "linux /vmlinuz\noptions root=/dev/sda2\noptions iommu=pt\n");
         bt_assert_file(&p, 3, "/boot/loader/entries/d.conf", SETUP_FILE_MODIFY, want);
         /* a check asks every options line for every argument: not for b and c, with two lines */
         assert_string_equal(bt_checks(&p), "/boot/loader/entries/a.conf options: iommu=pt\n"
-                                            "/boot/loader/entries/d.conf options: iommu=pt");
+                                           "/boot/loader/entries/d.conf options: iommu=pt");
         bt_apply(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_systemd_boot_plan, &in, &p);
@@ -485,15 +498,15 @@ static void test_by_hand_hostile_content(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_kernel_install_edits_cmdline),
-                cmocka_unit_test(test_kernel_install_creates_cmdline_from_booted_entry),
-                cmocka_unit_test(test_kernel_install_booted_entry_id_forms),
-                cmocka_unit_test(test_kernel_install_no_booted_entry_refused),
-                cmocka_unit_test(test_kernel_install_entry_token_and_tries),
-                cmocka_unit_test(test_kernel_install_present_and_conflict),
-                cmocka_unit_test(test_by_hand_edits_this_systems_entries),
-                cmocka_unit_test(test_by_hand_root_from_proc_cmdline),
-                cmocka_unit_test(test_by_hand_hostile_content),
+            cmocka_unit_test(test_kernel_install_edits_cmdline),
+            cmocka_unit_test(test_kernel_install_creates_cmdline_from_booted_entry),
+            cmocka_unit_test(test_kernel_install_booted_entry_id_forms),
+            cmocka_unit_test(test_kernel_install_no_booted_entry_refused),
+            cmocka_unit_test(test_kernel_install_entry_token_and_tries),
+            cmocka_unit_test(test_kernel_install_present_and_conflict),
+            cmocka_unit_test(test_by_hand_edits_this_systems_entries),
+            cmocka_unit_test(test_by_hand_root_from_proc_cmdline),
+            cmocka_unit_test(test_by_hand_hostile_content),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

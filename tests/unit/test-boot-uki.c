@@ -92,13 +92,13 @@ static struct boot_facts facts(void)
         static char *kernels[] = {S("6.6.7-arch1-1"), NULL};
 
         return (struct boot_facts){
-                .cmdline = S("root=UUID=0a1b rw quiet iommu=pt"),
-                .efi = true,
-                .loader_info = S("systemd-boot 256.7-1-arch"),
-                .loader_entry = S("arch-linux.efi"),
-                .esp = S("/efi"),
-                .ukis = ukis,
-                .kernels = kernels,
+            .cmdline = S("root=UUID=0a1b rw quiet iommu=pt"),
+            .efi = true,
+            .loader_info = S("systemd-boot 256.7-1-arch"),
+            .loader_entry = S("arch-linux.efi"),
+            .esp = S("/efi"),
+            .ukis = ukis,
+            .kernels = kernels,
         };
 }
 
@@ -126,23 +126,24 @@ static void test_addon(void **state)
         assert_int_equal(p.n_files, 0);
         assert_string_equal(bt_commands(&p),
                             "mkdir -- /efi/loader/addons; revert: rmdir -- /efi/loader/addons\n"
-                            "ukify build --cmdline=intel_iommu=on --output=" ADDON "; revert: rm -f -- " ADDON);
+                            "ukify build --cmdline=intel_iommu=on --output=" ADDON
+                            "; revert: rm -f -- " ADDON);
         assert_int_equal(p.commands[1].kind, SETUP_COMMAND_TOOL);
         assert_string_equal(bt_checks(&p), "$ ukify inspect " ADDON ": intel_iommu=on");
         assert_string_equal(bt_list(&p.args_add), "intel_iommu=on");
         assert_true(setup_plan_changes(&p));
         assert_string_equal(
-                bt_notes(&p),
-                "the unified kernel images keep their own command line: systemd-stub appends the addon " ADDON
-                " (intel_iommu=on) to every one it boots; undo removes the file, no image is rebuilt\n"
-                "addons in ESP/loader/addons are read by systemd-stub from systemd 255 (per-image "
-                "NAME.efi.extra.d/ addons from 254); an older stub ignores it\n"
-                "Secure Boot: the firmware-verified stub loads only a signed addon; sign it as your images are "
-                "signed (ukify build --secureboot-private-key=KEY --secureboot-certificate=CERT, or sbsign), "
-                "else it is ignored and the arguments are not there\n"
-                "if the next boot fails: in the systemd-boot menu, press e on the entry and delete "
-                "intel_iommu=on iommu=pt (that boot only; under Secure Boot a UKI ignores edits: boot another "
-                "entry or a live system and run `gpu-handoff --root /mnt setup undo`)");
+            bt_notes(&p),
+            "the unified kernel images keep their own command line: systemd-stub appends the addon " ADDON
+            " (intel_iommu=on) to every one it boots; undo removes the file, no image is rebuilt\n"
+            "addons in ESP/loader/addons are read by systemd-stub from systemd 255 (per-image "
+            "NAME.efi.extra.d/ addons from 254); an older stub ignores it\n"
+            "Secure Boot: the firmware-verified stub loads only a signed addon; sign it as your images are "
+            "signed (ukify build --secureboot-private-key=KEY --secureboot-certificate=CERT, or sbsign), "
+            "else it is ignored and the arguments are not there\n"
+            "if the next boot fails: in the systemd-boot menu, press e on the entry and delete "
+            "intel_iommu=on iommu=pt (that boot only; under Secure Boot a UKI ignores edits: boot another "
+            "entry or a live system and run `gpu-handoff --root /mnt setup undo`)");
         setup_plan_done(&p);
 
         /* what ukify would have built: nothing more to do */
@@ -155,8 +156,9 @@ static void test_addon(void **state)
         /* an addon of that name that holds something else is not overwritten */
         write_pe(t, ADDON + 1, "quiet");
         bt_plan(boot_uki_plan, &in, &p);
-        assert_string_equal(p.refused, ADDON " exists and lacks intel_iommu=on (it holds \"quiet\"); `gpu-handoff "
-                                       "setup undo` removes it, then run setup again");
+        assert_string_equal(p.refused,
+                            ADDON " exists and lacks intel_iommu=on (it holds \"quiet\"); `gpu-handoff "
+                                  "setup undo` removes it, then run setup again");
         assert_int_equal(p.n_commands, 0);
         setup_plan_done(&p);
         test_tree_free(t);
@@ -178,7 +180,8 @@ static void test_addon_directories_and_present(void **state)
         assert_string_equal(bt_commands(&p),
                             "mkdir -- /efi/loader; revert: rmdir -- /efi/loader\n"
                             "mkdir -- /efi/loader/addons; revert: rmdir -- /efi/loader/addons\n"
-                            "ukify build --cmdline=intel_iommu=on --output=" ADDON "; revert: rm -f -- " ADDON);
+                            "ukify build --cmdline=intel_iommu=on --output=" ADDON
+                            "; revert: rm -f -- " ADDON);
         setup_plan_done(&p);
 
         write_pe(t, UKI + 1, "root=UUID=0a1b rw intel_iommu=on");
@@ -189,8 +192,9 @@ static void test_addon_directories_and_present(void **state)
         /* a conflicting value in one image refuses */
         write_pe(t, UKI + 1, "root=UUID=0a1b rw intel_iommu=off");
         bt_plan(boot_uki_plan, &in, &p);
-        assert_string_equal(p.refused, UKI ": intel_iommu=on conflicts with intel_iommu=off already on the command "
-                                       "line");
+        assert_string_equal(p.refused,
+                            UKI ": intel_iommu=on conflicts with intel_iommu=off already on the command "
+                                "line");
         assert_int_equal(p.n_commands, 0);
         setup_plan_done(&p);
         test_tree_free(t);
@@ -212,16 +216,18 @@ static void test_rebuild_kernel_install(void **state)
         assert_int_equal(p.n_files, 1);
         bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_CREATE,
                        "root=UUID=0a1b rw quiet iommu=pt intel_iommu=on\n");
-        assert_string_equal(bt_commands(&p), "kernel-install add 6.6.7-arch1-1 /usr/lib/modules/6.6.7-arch1-1/vmlinuz");
+        assert_string_equal(bt_commands(&p),
+                            "kernel-install add 6.6.7-arch1-1 /usr/lib/modules/6.6.7-arch1-1/vmlinuz");
         assert_string_equal(bt_checks(&p), "$ strings -n 8 " UKI_FB ": intel_iommu=on iommu=pt\n"
-                                            "$ strings -n 8 " UKI ": intel_iommu=on iommu=pt");
-        assert_string_equal(bt_notes(&p),
-                            "/etc/kernel/cmdline did not exist: it is created from the .cmdline section of " UKI "\n"
-                            "kernel-install builds the images with the command line of /etc/kernel/cmdline: every "
-                            "image built from now on boots with these arguments too\n"
-                            "if the next boot fails: in the systemd-boot menu, press e on the entry and delete "
-                            "intel_iommu=on iommu=pt (that boot only; under Secure Boot a UKI ignores edits: boot "
-                            "another entry or a live system and run `gpu-handoff --root /mnt setup undo`)");
+                                           "$ strings -n 8 " UKI ": intel_iommu=on iommu=pt");
+        assert_string_equal(
+            bt_notes(&p),
+            "/etc/kernel/cmdline did not exist: it is created from the .cmdline section of " UKI "\n"
+            "kernel-install builds the images with the command line of /etc/kernel/cmdline: every "
+            "image built from now on boots with these arguments too\n"
+            "if the next boot fails: in the systemd-boot menu, press e on the entry and delete "
+            "intel_iommu=on iommu=pt (that boot only; under Secure Boot a UKI ignores edits: boot "
+            "another entry or a live system and run `gpu-handoff --root /mnt setup undo`)");
         bt_apply(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_uki_plan, &in, &p);
@@ -239,11 +245,12 @@ static void test_rebuild_refusals(void **state)
 
         /* no generator: refused before any file */
         bt_plan(boot_uki_plan, &in, &p);
-        assert_string_equal(p.refused, "found unified kernel images (" UKI_FB ", " UKI ") but not what builds them: "
-                                       "/etc/kernel/install.conf has no layout=uki, and no preset in "
-                                       "/etc/mkinitcpio.d has NAME_uki=; add the arguments where your images get "
-                                       "their command line and rebuild them by hand (or install ukify: setup then "
-                                       "uses an addon)");
+        assert_string_equal(p.refused,
+                            "found unified kernel images (" UKI_FB ", " UKI ") but not what builds them: "
+                            "/etc/kernel/install.conf has no layout=uki, and no preset in "
+                            "/etc/mkinitcpio.d has NAME_uki=; add the arguments where your images get "
+                            "their command line and rebuild them by hand (or install ukify: setup then "
+                            "uses an addon)");
         assert_int_equal(p.n_files, 0);
         setup_plan_done(&p);
 
@@ -252,9 +259,10 @@ static void test_rebuild_refusals(void **state)
         f.loader_entry = NULL;
         write_pe(t, UKI_FB + 1, "root=UUID=0a1b rw");
         bt_plan(boot_uki_plan, &in, &p);
-        assert_string_equal(p.refused, "/etc/kernel/cmdline does not exist and the images' command lines differ "
-                                       "and the booted one is not known; create /etc/kernel/cmdline with the kernel "
-                                       "arguments every image should boot with, then run setup again");
+        assert_string_equal(p.refused,
+                            "/etc/kernel/cmdline does not exist and the images' command lines differ "
+                            "and the booted one is not known; create /etc/kernel/cmdline with the kernel "
+                            "arguments every image should boot with, then run setup again");
         assert_int_equal(p.n_files, 0);
         setup_plan_done(&p);
 
@@ -280,12 +288,13 @@ static void test_rebuild_mkinitcpio(void **state)
         struct setup_inputs in = bt_inputs(t, &f, BT_ARGS("intel_iommu=on", "iommu=pt"), NULL);
         struct setup_plan p;
 
-        test_tree_write(t, "etc/mkinitcpio.d/linux.preset", "ALL_kver=\"/boot/vmlinuz-linux\"\n"
-                                                            "PRESETS=('default' 'fallback')\n"
-                                                            "#default_image=\"/boot/initramfs-linux.img\"\n"
-                                                            "default_uki=\"" UKI "\"\n"
-                                                            "fallback_uki=\"" UKI_FB "\"\n"
-                                                            "fallback_options=\"-S autodetect\"\n");
+        test_tree_write(t, "etc/mkinitcpio.d/linux.preset",
+                        "ALL_kver=\"/boot/vmlinuz-linux\"\n"
+                        "PRESETS=('default' 'fallback')\n"
+                        "#default_image=\"/boot/initramfs-linux.img\"\n"
+                        "default_uki=\"" UKI "\"\n"
+                        "fallback_uki=\"" UKI_FB "\"\n"
+                        "fallback_options=\"-S autodetect\"\n");
         test_tree_mkdir(t, "etc/cmdline.d");
         test_tree_write(t, "etc/cmdline.d/root.conf", "root=UUID=0a1b rw\n");
         bt_plan(boot_uki_plan, &in, &p);
@@ -294,7 +303,7 @@ static void test_rebuild_mkinitcpio(void **state)
         bt_assert_file(&p, 0, "/etc/cmdline.d/90-gpu-handoff.conf", SETUP_FILE_CREATE, "intel_iommu=on\n");
         assert_string_equal(bt_commands(&p), "mkinitcpio -P");
         assert_string_equal(bt_checks(&p), "$ strings -n 8 " UKI_FB ": intel_iommu=on iommu=pt\n"
-                                            "$ strings -n 8 " UKI ": intel_iommu=on iommu=pt");
+                                           "$ strings -n 8 " UKI ": intel_iommu=on iommu=pt");
         assert_string_equal(bt_list(&p.args_add), "intel_iommu=on");
         bt_apply(t, &p);
         setup_plan_done(&p);
@@ -328,7 +337,8 @@ static void test_remove_takes_rebuild(void **state)
         assert_null(p.refused);
         bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY, "root=UUID=0a1b rw quiet\n");
         assert_string_equal(bt_list(&p.args_remove), "iommu=pt");
-        assert_string_equal(bt_commands(&p), "kernel-install add 6.6.7-arch1-1 /usr/lib/modules/6.6.7-arch1-1/vmlinuz");
+        assert_string_equal(bt_commands(&p),
+                            "kernel-install add 6.6.7-arch1-1 /usr/lib/modules/6.6.7-arch1-1/vmlinuz");
         /* nothing added: nothing a check could see */
         assert_int_equal(p.n_checks, 0);
         setup_plan_done(&p);
@@ -392,13 +402,13 @@ static void test_hostile_pe(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_addon),
-                cmocka_unit_test(test_addon_directories_and_present),
-                cmocka_unit_test(test_rebuild_kernel_install),
-                cmocka_unit_test(test_rebuild_refusals),
-                cmocka_unit_test(test_rebuild_mkinitcpio),
-                cmocka_unit_test(test_remove_takes_rebuild),
-                cmocka_unit_test(test_hostile_pe),
+            cmocka_unit_test(test_addon),
+            cmocka_unit_test(test_addon_directories_and_present),
+            cmocka_unit_test(test_rebuild_kernel_install),
+            cmocka_unit_test(test_rebuild_refusals),
+            cmocka_unit_test(test_rebuild_mkinitcpio),
+            cmocka_unit_test(test_remove_takes_rebuild),
+            cmocka_unit_test(test_hostile_pe),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
