@@ -18,7 +18,6 @@
 
 #define CONF_MAX (1u << 20)
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free_null)
 
 struct lint {
         const struct host *h;
@@ -69,7 +68,7 @@ static bool name_eq(const char *a, size_t alen, const char *b)
 /* Whether module has parameter param[0..len): 1 yes, 0 no, -1 unknown (no modinfo). */
 static int module_has_param(struct lint *l, const char *module, const char *param, size_t len)
 {
-        _cleanup_(strv_free_nullp) char **params = NULL;
+        _cleanup_strv_free_null_ char **params = NULL;
         int r = module_parameters(l->mi, module, &params);
 
         if (r < 0)
@@ -553,7 +552,7 @@ static void check_driverctl(struct lint *l)
 int boot_doctor(const struct host *h, struct doctor_report *rep)
 {
         struct lint l = {.h = h, .rep = rep};
-        _cleanup_(strv_free_nullp) char **files = NULL;
+        _cleanup_strv_free_null_ char **files = NULL;
         int r;
 
         r = module_index_open(h->sr, h->kernel_release, &l.mi);
