@@ -416,7 +416,7 @@ static int setup_apply_verb(struct cli *cli)
         _cleanup_change_lock_ struct change_lock *lock = NULL;
         _cleanup_free_ char *error = NULL;
         _cleanup_(setup_plan_done) struct setup_plan p = {0};
-        struct host *h = NULL;
+        _cleanup_(host_freep) struct host *h = NULL;
         int r;
 
         if (!arg_dry_run) {
@@ -428,6 +428,15 @@ static int setup_apply_verb(struct cli *cli)
         if (r != EXIT_OK)
                 return r;
 
+        /* The devices named with --vfio, their companions and groups: from the host model. */
+        _cleanup_quirk_db_ struct quirk_db *quirks = NULL;
+        if (arg_vfio.n) {
+                if (cli_load_quirks(cli, &quirks) < 0)
+                        return EXIT_ERROR;
+                r = host_read(cli->sr, quirks, HOST_PLATFORM, &h);
+                if (r < 0)
+                        return cli_error("setup: cannot read the host below %s: %s", cli->root, strerror(-r));
+        }
         struct setup_request req = {
                 .vfio = arg_vfio.v,
                 .bootloader = arg_bootloader,

@@ -20,6 +20,7 @@
 #include "setup/backend.h"
 #include "setup/cmdline.h"
 #include "setup/steps.h"
+#include "setup/vfio-bind.h"
 
 static const struct transaction setup_transaction = {.domain = &setup_domain, .spec = &setup_journal};
 
@@ -69,6 +70,64 @@ static int conflicting_args(const struct boot_facts *f, char **add, char ***ret)
         }
         *ret = strv_take(&remove);
         return *ret ? 0 : -ENOMEM;
+}
+
+/* The boot-time binding of req->vfio: our modprobe.d file first in the plan (the initramfs
+ * backends see it there), the arguments it needs added to *args, the devices it binds in *vfio
+ * and the plan's, its notes the plan's. A refusal is the plan's. */
+static int bind_at_boot(const struct sysroot *sr, const struct host *h, const struct boot_facts *f,
+                        const struct setup_request *req, struct setup_plan *p, struct vfio_binding *b, char ***args,
+                        char ***vfio, char **ret_error)
+{
+        struct vfio_bind_request vreq = {
+                .names = req->vfio,
+                .bootloader = p->bootloader,
+                .initramfs = p->initramfs,
+                .single_gpu = req->boot_gpu_ok,
+        };
+        struct strv more = {0};
+        int r = vfio_bind_plan(h, f, &vreq, b);
+
+        if (r < 0)
+                return r;
+        if (b->refused)
+                return setup_plan_refuse(p, "%s", b->refused);
+        for (size_t i = 0; r >= 0 && (*args)[i]; i++)
+                r = strv_addf(&more, "%s", (*args)[i]);
+        for (size_t i = 0; r >= 0 && i < b->args.n; i++)
+                r = strv_addf(&more, "%s", b->args.v[i]);
+        for (size_t i = 0; r >= 0 && i < b->devices.n; i++)
+                r = strv_addf(&p->vfio, "%s", b->devices.v[i]);
+        for (size_t i = 0; r >= 0 && i < b->notes.n; i++)
+                r = strv_addf(&p->notes, "%s", b->notes.v[i]);
+        if (r >= 0 && b->modprobe_conf) {
+                r = setup_plan_write(p, sr, SETUP_MODPROBE_PATH, b->modprobe_conf, strlen(b->modprobe_conf), 0644,
+                                     ret_error);
+                if (r >= 0)
+                        r = vfio_bind_shadowed(sr, b->modprobe_conf, &p->notes);
+        }
+        if (r < 0) {
+                strv_done(&more);
+                return r;
+        }
+        struct strv devices = {0};
+        for (size_t i = 0; i < b->devices.n; i++)
+                if (strv_addf(&devices, "%s", b->devices.v[i]) < 0) {
+                        strv_done(&devices);
+                        strv_done(&more);
+                        return -ENOMEM;
+                }
+        char **joined = strv_take(&more), **bound = strv_take(&devices);
+        if (!joined || !bound) {
+                strv_free_null(joined);
+                strv_free_null(bound);
+                return -ENOMEM;
+        }
+        strv_free_null(*args);
+        *args = joined;
+        strv_free_null(*vfio);
+        *vfio = bound;
+        return 0;
 }
 
 static int decide_bootloader(const struct boot_facts *f, const char *name, enum bootloader_id *ret, char **ret_error)
@@ -135,11 +194,22 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
                 setup_plan_done(&p);
                 return -ENOMEM;
         }
+        struct vfio_binding b = {0};
         if (req->vfio && req->vfio[0]) {
-                /* The boot-time binding comes with the vfio-pci binding work; until then say so. */
-                setup_plan_refuse(&p, "--vfio is not available yet");
-                *ret = p;
-                return 0;
+                if (!h) {
+                        setup_plan_done(&p);
+                        return error_setf(ret_error, -EINVAL, "--vfio needs the host's devices, which were not read");
+                }
+                r = bind_at_boot(sr, h, &f, req, &p, &b, &args_v, &vfio_v, ret_error);
+                if (r < 0 || p.refused) {
+                        vfio_binding_done(&b);
+                        if (r < 0) {
+                                setup_plan_done(&p);
+                                return r;
+                        }
+                        *ret = p;
+                        return 0;
+                }
         }
 
         struct setup_inputs in = {
@@ -150,11 +220,12 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
                 .args_add = args_v,
                 .args_remove = remove_v,
                 .vfio = vfio_v,
-                .modprobe_conf = false,
+                .modprobe_conf = b.modprobe_conf != NULL,
         };
         r = initramfs_plan(&in, &p, ret_error);
         if (r >= 0 && !p.refused)
                 r = bootloader_plan(&in, &p, ret_error);
+        vfio_binding_done(&b);
         if (r < 0) {
                 setup_plan_done(&p);
                 return r;

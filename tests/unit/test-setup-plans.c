@@ -44,7 +44,9 @@ static const struct plan_case cases[] = {
         {"setup-popos-kernelstub", "01:00.0", false, NULL},
         {"setup-silverblue", "2d:00.0", false, NULL},
         {"setup-proxmox-zfs", "21:00.0", false, NULL},
-        {"setup-uki", NULL, false, NULL},
+        /* the fixture's images are placeholders, not PE files (fakehost writes text): the UKI
+         * backend's plans on real images are in test-boot-uki */
+        {"setup-uki", NULL, false, "is not a PE file"},
         {"setup-refind", "2d:00.0", false, NULL},
         {"setup-limine", "01:00.0", false, NULL},
         {"setup-twin-gpu", "2d:00.0", false, NULL},
@@ -121,6 +123,7 @@ static void run_case(const struct plan_case *c)
                 fail_msg("%s: refused: %s", c->fixture, p.refused);
         if (!setup_plan_changes(&p))
                 fail_msg("%s: the plan changes nothing", c->fixture);
+        test_tree_mkdir(m->tree, "var/lib"); /* every real host has it; the journal goes below it */
         before = tree_snapshot(m->tree->dir, not_state);
         assert_non_null(before);
 
@@ -144,12 +147,22 @@ static void run_case(const struct plan_case *c)
                         fail_msg("%s: %s is not what the plan said", c->fixture, p.files[i].path);
         }
 
-        /* setup twice: nothing the second time */
+        /* setup twice: nothing the second time (a tool's command line, grubby's or kernelstub's,
+         * is its own: the recording seam did not change it, so its command is planned again) */
         r = plan(m, c, &again, &error);
         assert_int_equal(r, 0);
-        if (again.refused || setup_plan_changes(&again))
-                fail_msg("%s: a second setup would change %s", c->fixture,
-                         again.refused ?: again.n_files ? again.files[0].path : "a tool's command line");
+        if (again.refused || again.n_files)
+                fail_msg("%s: a second setup would change %s", c->fixture, again.refused ?: again.files[0].path);
+        for (size_t i = 0; i < again.n_commands; i++) {
+                _cleanup_free_ char *second = strv_join(again.commands[i].argv, " ");
+                bool same = false;
+                for (size_t k = 0; k < p.n_commands && !same; k++) {
+                        _cleanup_free_ char *first = strv_join(p.commands[k].argv, " ");
+                        same = p.commands[k].kind == SETUP_COMMAND_TOOL && strcmp(first, second) == 0;
+                }
+                if (again.commands[i].kind == SETUP_COMMAND_TOOL && !same)
+                        fail_msg("%s: a second setup would run %s, which the first did not", c->fixture, second);
+        }
         setup_plan_done(&again);
 
         /* undone: as before, byte for byte */
