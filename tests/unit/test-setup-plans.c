@@ -92,6 +92,7 @@ static void drop_checks(struct setup_plan *p)
                 free(p->checks[i].word);
                 strv_free_null(p->checks[i].argv);
                 strv_free_null(p->checks[i].tokens);
+                strv_free_null(p->checks[i].skip);
         }
         p->n_checks = 0;
 }
