@@ -444,8 +444,11 @@ static int setup_apply_verb(struct cli *cli)
                 .boot_gpu_ok = arg_yes,
         };
         r = setup_plan_make(cli->sr, h, &req, &p, &error);
-        if (r < 0)
-                return cli_error("setup: %s", error ?: strerror(-r));
+        if (r < 0) {
+                cli_error("setup: %s", error ?: strerror(-r));
+                /* evidence that does not decide (or none): refused, --bootloader / --initramfs decide */
+                return r == -ENOTUNIQ || r == -EADDRNOTAVAIL ? EXIT_NOT_READY : EXIT_ERROR;
+        }
         if (p.refused) {
                 if (cli->json)
                         (void)print_plan_json(&p, NULL, NULL);
