@@ -36,8 +36,9 @@ static int parse_vfio(struct cli *cli, const char *value)
         char buf[PCI_ADDR_STRLEN];
 
         if (pci_addr_parse_user(value, &a) < 0)
-                return cli_error("--vfio %s: not a PCI address; expected DDDD:BB:DD.F or BB:DD.F (see gpu-handoff list)",
-                                 value);
+                return cli_error(
+                    "--vfio %s: not a PCI address; expected DDDD:BB:DD.F or BB:DD.F (see gpu-handoff list)",
+                    value);
         pci_addr_format(&a, buf);
         for (size_t i = 0; i < arg_vfio.n; i++)
                 if (strcmp(arg_vfio.v[i], buf) == 0)
@@ -75,17 +76,21 @@ static void print_plan(const struct setup_plan *p, bool undo)
                 printf("kernel arguments removed: %s\n", rm);
         if (p->vfio.n) {
                 _cleanup_free_ char *v = strv_join(p->vfio.v, " ");
-                printf(undo ? "no longer bound to vfio-pci at boot: %s\n" : "bound to vfio-pci at boot: %s\n", v ?: "");
+                printf(undo ? "no longer bound to vfio-pci at boot: %s\n"
+                            : "bound to vfio-pci at boot: %s\n",
+                       v ?: "");
         }
         for (size_t i = 0; i < p->n_files; i++) {
                 const struct setup_file *f = &p->files[i];
-                _cleanup_free_ char *d = diff_unified(f->before ?: "", f->before_len, f->after ?: "", f->after_len);
+                _cleanup_free_ char *d =
+                    diff_unified(f->before ?: "", f->before_len, f->after ?: "", f->after_len);
 
                 printf("\n%s %s", action_word(f->action), f->path);
                 if (f->action == SETUP_FILE_CREATE && f->mode)
                         printf(" (mode %04o)", f->mode);
                 printf("\n--- %s%s\n+++ %s%s\n%s", f->action == SETUP_FILE_CREATE ? "/dev/null" : "a",
-                       f->action == SETUP_FILE_CREATE ? "" : f->path, f->action == SETUP_FILE_REMOVE ? "/dev/null" : "b",
+                       f->action == SETUP_FILE_CREATE ? "" : f->path,
+                       f->action == SETUP_FILE_REMOVE ? "/dev/null" : "b",
                        f->action == SETUP_FILE_REMOVE ? "" : f->path, d ?: "(out of memory)\n");
         }
         if (p->n_commands)
@@ -145,8 +150,8 @@ static json_object *plan_json(const struct setup_plan *p)
                 }
                 json_object_object_add(o, "path", json_object_new_string(f->path));
                 json_object_object_add(o, "action", json_object_new_string(action_word(f->action)));
-                json_object_object_add(o, "content",
-                                       f->after ? json_object_new_string_len(f->after, (int)f->after_len) : NULL);
+                json_object_object_add(
+                    o, "content", f->after ? json_object_new_string_len(f->after, (int)f->after_len) : NULL);
                 json_object_array_add(files, o);
         }
         json_object_object_add(doc, "files", files);
@@ -197,7 +202,8 @@ static bool confirm(const char *question)
         char answer[16];
 
         if (!isatty(STDIN_FILENO)) {
-                printf("\nnot applied: no terminal to confirm on; run it again with --yes to apply this plan\n");
+                printf("\nnot applied: no terminal to confirm on; run it again with --yes to apply this "
+                       "plan\n");
                 return false;
         }
         printf("\n%s [y/N] ", question);
@@ -241,13 +247,16 @@ static void print_conflict(const struct cli *cli)
         _cleanup_free_ char *mine = diff_unified(c.ours, c.ours_len, c.now ?: "", c.now_len);
         _cleanup_free_ char *back = diff_unified(c.before ?: "", c.before_len, c.ours, c.ours_len);
         fprintf(stderr,
-                "gpu-handoff: setup undo: %s was changed since setup wrote it; it was not overwritten, and undo stopped "
+                "gpu-handoff: setup undo: %s was changed since setup wrote it; it was not overwritten, and "
+                "undo stopped "
                 "there (the rest is still applied).\n",
                 c.path);
         fprintf(stderr, "what setup changed (before -> setup):\n%s", back ?: "");
-        fprintf(stderr, "what changed since (setup -> now):\n%s", c.now ? mine ?: "" : "(the file is gone)\n");
+        fprintf(stderr, "what changed since (setup -> now):\n%s",
+                c.now ? mine ?: "" : "(the file is gone)\n");
         fprintf(stderr,
-                "Merge by hand: make %s what setup wrote, then run setup undo again; or make it what it was before and "
+                "Merge by hand: make %s what setup wrote, then run setup undo again; or make it what it was "
+                "before and "
                 "remove /var/lib/gpu-handoff/setup/ to forget the setup.\n",
                 c.path);
         setup_conflict_done(&c);
@@ -278,8 +287,9 @@ int setup_settle(struct cli *cli)
         if (!interrupted)
                 return EXIT_OK;
         if (arg_dry_run)
-                return cli_error("setup: an earlier setup or undo was interrupted; run gpu-handoff setup undo (or "
-                                 "recover) first");
+                return cli_error(
+                    "setup: an earlier setup or undo was interrupted; run gpu-handoff setup undo (or "
+                    "recover) first");
         FILE *out = cli->json ? stderr : stdout;
         fprintf(out, "an earlier setup or undo was interrupted: undoing what it left first\n");
         struct engine_run *run = NULL;
@@ -290,7 +300,8 @@ int setup_settle(struct cli *cli)
         engine_run_free(run);
         steps_free(steps, n);
         if (r < 0 && r != -ENOENT)
-                return cli_error("setup: cannot undo the interrupted setup: %s", error ?: strerror(-r)), EXIT_NEEDS_RECOVER;
+                return cli_error("setup: cannot undo the interrupted setup: %s", error ?: strerror(-r)),
+                       EXIT_NEEDS_RECOVER;
         return EXIT_OK;
 }
 
@@ -309,7 +320,8 @@ static int setup_undo_verb(struct cli *cli)
         r = setup_undo_plan(cli->sr, &p, &error);
         if (r == -ENOENT) {
                 if (cli->json)
-                        return print_plan_json(&p, arg_dry_run ? NULL : "nothing", NULL) < 0 ? EXIT_ERROR : EXIT_OK;
+                        return print_plan_json(&p, arg_dry_run ? NULL : "nothing", NULL) < 0 ? EXIT_ERROR
+                                                                                             : EXIT_OK;
                 printf("setup changed nothing on this host (no /%s); nothing to undo\n", SETUP_JOURNAL_PATH);
                 return EXIT_OK;
         }
@@ -379,10 +391,12 @@ static int setup_status_verb(struct cli *cli)
                 printf("setup: not applied (gpu-handoff setup --dry-run shows what it would change)\n");
                 break;
         case SETUP_STATE_INTERRUPTED:
-                printf("setup: interrupted; gpu-handoff setup undo (or recover) puts back what it changed\n");
+                printf(
+                    "setup: interrupted; gpu-handoff setup undo (or recover) puts back what it changed\n");
                 break;
         case SETUP_STATE_APPLIED: {
-                _cleanup_free_ char *args = strv_join(st.args_added.v, " "), *vfio = strv_join(st.vfio.v, " ");
+                _cleanup_free_ char *args = strv_join(st.args_added.v, " "),
+                                    *vfio = strv_join(st.vfio.v, " ");
                 printf("setup: applied%s%s\n", st.since ? " on " : "", st.since ?: "");
                 printf("kernel arguments added: %s\n", args && *args ? args : "(none)");
                 if (st.vfio.n)
@@ -390,13 +404,15 @@ static int setup_status_verb(struct cli *cli)
                 for (size_t i = 0; i < st.files.n; i++)
                         printf("file: %s\n", st.files.v[i]);
                 for (size_t i = 0; i < st.drifted.n; i++)
-                        printf("changed since setup: %s (setup undo will not overwrite it)\n", st.drifted.v[i]);
+                        printf("changed since setup: %s (setup undo will not overwrite it)\n",
+                               st.drifted.v[i]);
                 if (st.reboot_pending)
                         printf("reboot pending: the running kernel booted before the setup; reboot once\n");
                 else {
                         bool ok = !st.missing_args.n && !st.not_on_vfio.n && !st.iommu_off;
                         for (size_t i = 0; i < st.missing_args.n; i++)
-                                printf("problem: the running kernel's command line lacks %s\n", st.missing_args.v[i]);
+                                printf("problem: the running kernel's command line lacks %s\n",
+                                       st.missing_args.v[i]);
                         for (size_t i = 0; i < st.not_on_vfio.n; i++)
                                 printf("problem: %s is not on vfio-pci\n", st.not_on_vfio.v[i]);
                         if (st.iommu_off)
@@ -435,13 +451,14 @@ static int setup_apply_verb(struct cli *cli)
                         return EXIT_ERROR;
                 r = host_read(cli->sr, quirks, HOST_PLATFORM, &h);
                 if (r < 0)
-                        return cli_error("setup: cannot read the host below %s: %s", cli->root, strerror(-r));
+                        return cli_error("setup: cannot read the host below %s: %s", cli->root,
+                                         strerror(-r));
         }
         struct setup_request req = {
-                .vfio = arg_vfio.v,
-                .bootloader = arg_bootloader,
-                .initramfs = arg_initramfs,
-                .boot_gpu_ok = arg_yes,
+            .vfio = arg_vfio.v,
+            .bootloader = arg_bootloader,
+            .initramfs = arg_initramfs,
+            .boot_gpu_ok = arg_yes,
         };
         r = setup_plan_make(cli->sr, h, &req, &p, &error);
         if (r < 0) {
@@ -457,7 +474,8 @@ static int setup_apply_verb(struct cli *cli)
         }
         if (!setup_plan_changes(&p)) {
                 if (cli->json)
-                        return print_plan_json(&p, arg_dry_run ? NULL : "nothing", NULL) < 0 ? EXIT_ERROR : EXIT_OK;
+                        return print_plan_json(&p, arg_dry_run ? NULL : "nothing", NULL) < 0 ? EXIT_ERROR
+                                                                                             : EXIT_OK;
                 printf("nothing to change: the host is set up already (gpu-handoff setup status)\n");
                 return EXIT_OK;
         }
@@ -465,7 +483,8 @@ static int setup_apply_verb(struct cli *cli)
         bool applied = setup_status_read(cli->sr, &st, NULL) >= 0 && st.state == SETUP_STATE_APPLIED;
         setup_status_done(&st);
         if (applied)
-                return cli_error("setup: setup is applied already, with other settings; gpu-handoff setup undo first, "
+                return cli_error("setup: setup is applied already, with other settings; gpu-handoff setup "
+                                 "undo first, "
                                  "then setup with the new ones"),
                        EXIT_NOT_READY;
         if (cli->json && arg_dry_run)
@@ -493,17 +512,22 @@ static int setup_apply_verb(struct cli *cli)
         if (r < 0) {
                 cli_error("setup: %s", error ?: strerror(-r));
                 if (!intact)
-                        return cli_error("setup: not everything could be put back; run gpu-handoff setup undo"),
+                        return cli_error(
+                                   "setup: not everything could be put back; run gpu-handoff setup undo"),
                                EXIT_NEEDS_RECOVER;
-                fprintf(stderr, "gpu-handoff: setup: rolled back: every file is as it was and the generators ran again, "
-                                "so the next boot is the old one\n");
+                fprintf(
+                    stderr,
+                    "gpu-handoff: setup: rolled back: every file is as it was and the generators ran again, "
+                    "so the next boot is the old one\n");
                 return EXIT_ROLLED_BACK;
         }
         if (cli->json)
                 return EXIT_OK;
-        printf("\napplied. Reboot once: the next boot starts with it; gpu-handoff setup status confirms it then.\n");
+        printf("\napplied. Reboot once: the next boot starts with it; gpu-handoff setup status confirms it "
+               "then.\n");
         print_notes(&p);
-        printf("If that boot fails, boot once without it (see the notes above), then run gpu-handoff setup undo. "
+        printf("If that boot fails, boot once without it (see the notes above), then run gpu-handoff setup "
+               "undo. "
                "From a live USB: mount the system at /mnt, then gpu-handoff --root /mnt setup undo.\n");
         return EXIT_OK;
 }
@@ -519,57 +543,69 @@ static int verb_setup(struct cli *cli, int argc, char **argv)
         else if (strcmp(argv[0], "status") == 0)
                 r = setup_status_verb(cli);
         else
-                r = cli_error("setup: \"%s\" is neither status nor undo (see gpu-handoff setup --help)", argv[0]);
+                r = cli_error("setup: \"%s\" is neither status nor undo (see gpu-handoff setup --help)",
+                              argv[0]);
         strv_done(&arg_vfio);
         return r;
 }
 
 static const struct verb setup_subverbs[] = {
-        {.name = "status", .summary = "what setup changed, whether a reboot is pending, and whether the running\n"
-                                      "kernel shows the result (IOMMU groups, /proc/cmdline, drivers)"},
-        {.name = "undo", .summary = "put back every file setup changed, byte for byte, remove what it created,\n"
-                                    "and run the generators again; a file changed since is not overwritten"},
-        {},
+    {.name = "status",
+     .summary = "what setup changed, whether a reboot is pending, and whether the running\n"
+                "kernel shows the result (IOMMU groups, /proc/cmdline, drivers)"},
+    {.name = "undo",
+     .summary = "put back every file setup changed, byte for byte, remove what it created,\n"
+                "and run the generators again; a file changed since is not overwritten"},
+    {},
 };
 
 static const struct verb_option setup_options[] = {
-        {.name = "vfio", .value = "DEVICE", .parse = parse_vfio,
-         .help = "bind DEVICE (and its companions and IOMMU group) to vfio-pci from early boot,\n"
-                 "by address; may be given more than once"},
-        {.name = "dry-run", .flag = &arg_dry_run, .help = "show the plan (every file as a diff, every command) and stop"},
-        {.name = "yes", .flag = &arg_yes,
-         .help = "apply without asking; also allows binding the boot display's GPU at boot"},
-        {.name = "bootloader", .value = "NAME", .string = &arg_bootloader,
-         .help = "grub, grub-bls, grubby, systemd-boot, uki, kernelstub, rpm-ostree, proxmox,\n"
-                 "refind or limine, when detection cannot decide"},
-        {.name = "initramfs", .value = "NAME", .string = &arg_initramfs,
-         .help = "initramfs-tools, dracut, mkinitcpio, booster or none"},
-        {.name = "json", .help = "the plan (--dry-run), or status, as JSON (docs/json.md)"},
-        {},
+    {.name = "vfio",
+     .value = "DEVICE",
+     .parse = parse_vfio,
+     .help = "bind DEVICE (and its companions and IOMMU group) to vfio-pci from early boot,\n"
+             "by address; may be given more than once"},
+    {.name = "dry-run",
+     .flag = &arg_dry_run,
+     .help = "show the plan (every file as a diff, every command) and stop"},
+    {.name = "yes",
+     .flag = &arg_yes,
+     .help = "apply without asking; also allows binding the boot display's GPU at boot"},
+    {.name = "bootloader",
+     .value = "NAME",
+     .string = &arg_bootloader,
+     .help = "grub, grub-bls, grubby, systemd-boot, uki, kernelstub, rpm-ostree, proxmox,\n"
+             "refind or limine, when detection cannot decide"},
+    {.name = "initramfs",
+     .value = "NAME",
+     .string = &arg_initramfs,
+     .help = "initramfs-tools, dracut, mkinitcpio, booster or none"},
+    {.name = "json", .help = "the plan (--dry-run), or status, as JSON (docs/json.md)"},
+    {},
 };
 
 const struct verb setup_verb = {
-        .name = "setup",
-        .args = "[status | undo]",
-        .min_args = 0,
-        .max_args = 1,
-        .run = verb_setup,
-        .summary = "set the host up for passthrough at boot: IOMMU arguments, vfio-pci binding, initramfs",
-        .description =
-                "Brings the host to \"passthrough ready\" at the next boot: the IOMMU kernel arguments this CPU\n"
-                "needs (Intel: intel_iommu=on iommu=pt; AMD: iommu=pt), on every entry of the bootloader in use,\n"
-                "and with --vfio the devices bound to vfio-pci from early boot, in the initramfs. It detects the\n"
-                "bootloader and the initramfs generator from the running boot, shows every change as a diff and\n"
-                "every command as it will run, and asks (without a terminal it stops after the plan). Files it\n"
-                "owns are drop-ins; shared files are edited token by token, every other byte kept. Everything\n"
-                "is journaled in /var/lib/gpu-handoff/setup/: a failure rolls back and runs the generators again,\n"
-                "so the next boot is the old one.\n"
-                "\n"
-                "Rescue: a machine that no longer boots is fixed from a live USB: mount its root at /mnt (and\n"
-                "its /boot, ESP), then gpu-handoff --root /mnt setup undo. The commands run inside /mnt.\n"
-                "\n"
-                "Exit status: 0, 1 refused (nothing changed), 2 error, 3 rolled back, 4 needs setup undo.\n",
-        .subverbs = setup_subverbs,
-        .options = setup_options,
-        .column = 24,
+    .name = "setup",
+    .args = "[status | undo]",
+    .min_args = 0,
+    .max_args = 1,
+    .run = verb_setup,
+    .summary = "set the host up for passthrough at boot: IOMMU arguments, vfio-pci binding, initramfs",
+    .description =
+        "Brings the host to \"passthrough ready\" at the next boot: the IOMMU kernel arguments this CPU\n"
+        "needs (Intel: intel_iommu=on iommu=pt; AMD: iommu=pt), on every entry of the bootloader in use,\n"
+        "and with --vfio the devices bound to vfio-pci from early boot, in the initramfs. It detects the\n"
+        "bootloader and the initramfs generator from the running boot, shows every change as a diff and\n"
+        "every command as it will run, and asks (without a terminal it stops after the plan). Files it\n"
+        "owns are drop-ins; shared files are edited token by token, every other byte kept. Everything\n"
+        "is journaled in /var/lib/gpu-handoff/setup/: a failure rolls back and runs the generators again,\n"
+        "so the next boot is the old one.\n"
+        "\n"
+        "Rescue: a machine that no longer boots is fixed from a live USB: mount its root at /mnt (and\n"
+        "its /boot, ESP), then gpu-handoff --root /mnt setup undo. The commands run inside /mnt.\n"
+        "\n"
+        "Exit status: 0, 1 refused (nothing changed), 2 error, 3 rolled back, 4 needs setup undo.\n",
+    .subverbs = setup_subverbs,
+    .options = setup_options,
+    .column = 24,
 };

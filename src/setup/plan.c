@@ -13,7 +13,8 @@
 #include "basic/error.h"
 #include "change/step-file.h"
 
-static char **argv_copy(const char *const *argv) {
+static char **argv_copy(const char *const *argv)
+{
         size_t n = 0;
         while (argv && argv[n])
                 n++;
@@ -30,7 +31,8 @@ static char **argv_copy(const char *const *argv) {
         return copy;
 }
 
-static bool argv_equal(char *const *a, const char *const *b) {
+static bool argv_equal(char *const *a, const char *const *b)
+{
         size_t i = 0;
         for (; a[i] && b[i]; i++)
                 if (strcmp(a[i], b[i]) != 0)
@@ -38,7 +40,8 @@ static bool argv_equal(char *const *a, const char *const *b) {
         return !a[i] && !b[i];
 }
 
-void setup_plan_done(struct setup_plan *p) {
+void setup_plan_done(struct setup_plan *p)
+{
         strv_done(&p->args_add);
         strv_done(&p->args_remove);
         strv_done(&p->vfio);
@@ -67,7 +70,8 @@ void setup_plan_done(struct setup_plan *p) {
         *p = (struct setup_plan){0};
 }
 
-static char *memdup_nul(const char *data, size_t len) {
+static char *memdup_nul(const char *data, size_t len)
+{
         char *copy = malloc(len + 1);
         if (!copy)
                 return NULL;
@@ -77,8 +81,10 @@ static char *memdup_nul(const char *data, size_t len) {
         return copy;
 }
 
-int setup_plan_add_file(struct setup_plan *p, const char *path, enum setup_file_action action, const char *before,
-                        size_t before_len, const char *after, size_t after_len, unsigned mode) {
+int setup_plan_add_file(struct setup_plan *p, const char *path, enum setup_file_action action,
+                        const char *before, size_t before_len, const char *after, size_t after_len,
+                        unsigned mode)
+{
         struct setup_file *files = reallocarray(p->files, p->n_files + 1, sizeof(*files));
         if (!files)
                 return -ENOMEM;
@@ -93,7 +99,8 @@ int setup_plan_add_file(struct setup_plan *p, const char *path, enum setup_file_
                 f.after = memdup_nul(after, after_len);
                 f.after_len = after_len;
         }
-        if (!f.path || (action != SETUP_FILE_CREATE && !f.before) || (action != SETUP_FILE_REMOVE && !f.after)) {
+        if (!f.path || (action != SETUP_FILE_CREATE && !f.before) ||
+            (action != SETUP_FILE_REMOVE && !f.after)) {
                 free(f.path);
                 free(f.before);
                 free(f.after);
@@ -103,7 +110,8 @@ int setup_plan_add_file(struct setup_plan *p, const char *path, enum setup_file_
         return 0;
 }
 
-struct setup_file *setup_plan_find_file(struct setup_plan *p, const char *path) {
+struct setup_file *setup_plan_find_file(struct setup_plan *p, const char *path)
+{
         for (size_t i = 0; i < p->n_files; i++)
                 if (strcmp(p->files[i].path, path) == 0)
                         return &p->files[i];
@@ -112,7 +120,9 @@ struct setup_file *setup_plan_find_file(struct setup_plan *p, const char *path) 
 
 /* What is at path now: 0 with the content, -ENOENT when nothing is there; a symlink or anything
  * but a regular file is refused, as the file steps refuse it. */
-static int read_current(const struct sysroot *sr, const char *path, char **ret, size_t *ret_len, char **ret_error) {
+static int read_current(const struct sysroot *sr, const char *path, char **ret, size_t *ret_len,
+                        char **ret_error)
+{
         int fd = sysroot_openat(sr, path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd == -ENOENT)
                 return -ENOENT;
@@ -124,9 +134,11 @@ static int read_current(const struct sysroot *sr, const char *path, char **ret, 
         if (r < 0)
                 return error_setf(ret_error, r, "cannot read %s: %s", path, strerror(-r));
         if (S_ISLNK(st.st_mode))
-                return error_setf(ret_error, -ELOOP,
-                                  "%s is a symlink; setup edits regular files only (edit the file it points to, "
-                                  "or replace the link with a copy)", path);
+                return error_setf(
+                    ret_error, -ELOOP,
+                    "%s is a symlink; setup edits regular files only (edit the file it points to, "
+                    "or replace the link with a copy)",
+                    path);
         if (!S_ISREG(st.st_mode))
                 return error_setf(ret_error, -EINVAL, "%s is not a regular file", path);
         r = sysroot_read_file(sr, path, STEP_FILE_MAX, ret, ret_len);
@@ -139,7 +151,8 @@ static int read_current(const struct sysroot *sr, const char *path, char **ret, 
 }
 
 int setup_plan_write(struct setup_plan *p, const struct sysroot *sr, const char *path, const char *content,
-                     size_t len, unsigned mode, char **ret_error) {
+                     size_t len, unsigned mode, char **ret_error)
+{
         _cleanup_free_ char *now = NULL;
         size_t now_len = 0;
         int r = read_current(sr, path, &now, &now_len, ret_error);
@@ -155,7 +168,8 @@ int setup_plan_write(struct setup_plan *p, const struct sysroot *sr, const char 
         return r < 0 ? error_setf(ret_error, r, "out of memory") : 1;
 }
 
-int setup_plan_remove(struct setup_plan *p, const struct sysroot *sr, const char *path, char **ret_error) {
+int setup_plan_remove(struct setup_plan *p, const struct sysroot *sr, const char *path, char **ret_error)
+{
         _cleanup_free_ char *now = NULL;
         size_t now_len = 0;
         int r = read_current(sr, path, &now, &now_len, ret_error);
@@ -168,7 +182,8 @@ int setup_plan_remove(struct setup_plan *p, const struct sysroot *sr, const char
 }
 
 int setup_plan_command(struct setup_plan *p, enum setup_command_kind kind, const char *const *argv,
-                       const char *const *revert_argv) {
+                       const char *const *revert_argv)
+{
         if (!argv || !argv[0] || (kind == SETUP_COMMAND_TOOL && (!revert_argv || !revert_argv[0])))
                 return -EINVAL;
         if (kind == SETUP_COMMAND_REGENERATE)
@@ -191,12 +206,13 @@ int setup_plan_command(struct setup_plan *p, enum setup_command_kind kind, const
         return 0;
 }
 
-static int add_check(struct setup_plan *p, struct setup_check c, bool skip_wanted) {
+static int add_check(struct setup_plan *p, struct setup_check c, bool skip_wanted)
+{
         struct setup_check *checks = reallocarray(p->checks, p->n_checks + 1, sizeof(*checks));
         if (checks)
                 p->checks = checks;
-        if (!checks || !c.what || !c.tokens || (c.kind == SETUP_CHECK_LINES ? !c.path || !c.word : !c.argv) ||
-            (skip_wanted && !c.skip)) {
+        if (!checks || !c.what || !c.tokens ||
+            (c.kind == SETUP_CHECK_LINES ? !c.path || !c.word : !c.argv) || (skip_wanted && !c.skip)) {
                 free(c.what);
                 free(c.path);
                 free(c.word);
@@ -210,37 +226,43 @@ static int add_check(struct setup_plan *p, struct setup_check c, bool skip_wante
 }
 
 int setup_plan_check_lines(struct setup_plan *p, const char *what, const char *path, const char *word,
-                           const char *const *tokens) {
+                           const char *const *tokens)
+{
         return setup_plan_check_lines_except(p, what, path, word, tokens, NULL);
 }
 
 int setup_plan_check_lines_except(struct setup_plan *p, const char *what, const char *path, const char *word,
-                                  const char *const *tokens, const char *const *skip) {
+                                  const char *const *tokens, const char *const *skip)
+{
         return add_check(p,
                          (struct setup_check){
-                                 .kind = SETUP_CHECK_LINES,
-                                 .what = strdup(what),
-                                 .path = strdup(path),
-                                 .word = strdup(word),
-                                 .tokens = argv_copy(tokens),
-                                 .skip = skip ? argv_copy(skip) : NULL,
+                             .kind = SETUP_CHECK_LINES,
+                             .what = strdup(what),
+                             .path = strdup(path),
+                             .word = strdup(word),
+                             .tokens = argv_copy(tokens),
+                             .skip = skip ? argv_copy(skip) : NULL,
                          },
                          skip != NULL);
 }
 
 int setup_plan_check_output(struct setup_plan *p, const char *what, const char *const *argv,
-                            const char *const *tokens) {
+                            const char *const *tokens)
+{
         if (!argv || !argv[0])
                 return -EINVAL;
-        return add_check(p, (struct setup_check){
-                                    .kind = SETUP_CHECK_OUTPUT,
-                                    .what = strdup(what),
-                                    .argv = argv_copy(argv),
-                                    .tokens = argv_copy(tokens),
-                            }, false);
+        return add_check(p,
+                         (struct setup_check){
+                             .kind = SETUP_CHECK_OUTPUT,
+                             .what = strdup(what),
+                             .argv = argv_copy(argv),
+                             .tokens = argv_copy(tokens),
+                         },
+                         false);
 }
 
-int setup_plan_note(struct setup_plan *p, const char *fmt, ...) {
+int setup_plan_note(struct setup_plan *p, const char *fmt, ...)
+{
         va_list ap;
         va_start(ap, fmt);
         int r = strv_addv(&p->notes, fmt, ap);
@@ -248,7 +270,8 @@ int setup_plan_note(struct setup_plan *p, const char *fmt, ...) {
         return r;
 }
 
-int setup_plan_refuse(struct setup_plan *p, const char *fmt, ...) {
+int setup_plan_refuse(struct setup_plan *p, const char *fmt, ...)
+{
         if (p->refused)
                 return 0;
         va_list ap;
@@ -262,7 +285,8 @@ int setup_plan_refuse(struct setup_plan *p, const char *fmt, ...) {
         return 0;
 }
 
-bool setup_plan_changes(const struct setup_plan *p) {
+bool setup_plan_changes(const struct setup_plan *p)
+{
         if (p->n_files > 0)
                 return true;
         for (size_t i = 0; i < p->n_commands; i++)

@@ -40,9 +40,10 @@ static int iommu_args(const struct boot_facts *f, struct strv *args, char **ret_
         case CPU_VENDOR_AMD:
                 break;
         default:
-                return error_setf(ret_error, -EADDRNOTAVAIL,
-                                  "cannot tell the CPU's vendor from /proc/cpuinfo (Intel or AMD decides the IOMMU's "
-                                  "kernel arguments)");
+                return error_setf(
+                    ret_error, -EADDRNOTAVAIL,
+                    "cannot tell the CPU's vendor from /proc/cpuinfo (Intel or AMD decides the IOMMU's "
+                    "kernel arguments)");
         }
         return strv_addf(args, "iommu=pt") < 0 ? -ENOMEM : 0;
 }
@@ -76,14 +77,14 @@ static int conflicting_args(const struct boot_facts *f, char **add, char ***ret)
  * backends see it there), the arguments it needs added to *args, the devices it binds in *vfio
  * and the plan's, its notes the plan's. A refusal is the plan's. */
 static int bind_at_boot(const struct sysroot *sr, const struct host *h, const struct boot_facts *f,
-                        const struct setup_request *req, struct setup_plan *p, struct vfio_binding *b, char ***args,
-                        char ***vfio, char **ret_error)
+                        const struct setup_request *req, struct setup_plan *p, struct vfio_binding *b,
+                        char ***args, char ***vfio, char **ret_error)
 {
         struct vfio_bind_request vreq = {
-                .names = req->vfio,
-                .bootloader = p->bootloader,
-                .initramfs = p->initramfs,
-                .single_gpu = req->boot_gpu_ok,
+            .names = req->vfio,
+            .bootloader = p->bootloader,
+            .initramfs = p->initramfs,
+            .single_gpu = req->boot_gpu_ok,
         };
         struct strv more = {0};
         int r = vfio_bind_plan(h, f, &vreq, b);
@@ -101,8 +102,8 @@ static int bind_at_boot(const struct sysroot *sr, const struct host *h, const st
         for (size_t i = 0; r >= 0 && i < b->notes.n; i++)
                 r = strv_addf(&p->notes, "%s", b->notes.v[i]);
         if (r >= 0 && b->modprobe_conf) {
-                r = setup_plan_write(p, sr, SETUP_MODPROBE_PATH, b->modprobe_conf, strlen(b->modprobe_conf), 0644,
-                                     ret_error);
+                r = setup_plan_write(p, sr, SETUP_MODPROBE_PATH, b->modprobe_conf, strlen(b->modprobe_conf),
+                                     0644, ret_error);
                 if (r >= 0)
                         r = vfio_bind_shadowed(sr, b->modprobe_conf, &p->notes);
         }
@@ -130,15 +131,18 @@ static int bind_at_boot(const struct sysroot *sr, const struct host *h, const st
         return 0;
 }
 
-static int decide_bootloader(const struct boot_facts *f, const char *name, enum bootloader_id *ret, char **ret_error)
+static int decide_bootloader(const struct boot_facts *f, const char *name, enum bootloader_id *ret,
+                             char **ret_error)
 {
         if (!name)
                 return boot_detect_bootloader(f, ret, ret_error);
         int b = bootloader_from_string(name);
         if (b < 0)
-                return error_setf(ret_error, -EINVAL,
-                                  "unknown --bootloader %s; expected grub, grub-bls, grubby, systemd-boot, uki, "
-                                  "kernelstub, rpm-ostree, proxmox, refind or limine", name);
+                return error_setf(
+                    ret_error, -EINVAL,
+                    "unknown --bootloader %s; expected grub, grub-bls, grubby, systemd-boot, uki, "
+                    "kernelstub, rpm-ostree, proxmox, refind or limine",
+                    name);
         *ret = b;
         return 0;
 }
@@ -154,9 +158,10 @@ static int decide_initramfs(const struct boot_facts *f, enum bootloader_id loade
         }
         int i = initramfs_from_string(name);
         if (i < 0)
-                return error_setf(ret_error, -EINVAL,
-                                  "unknown --initramfs %s; expected initramfs-tools, dracut, mkinitcpio, booster or none",
-                                  name);
+                return error_setf(
+                    ret_error, -EINVAL,
+                    "unknown --initramfs %s; expected initramfs-tools, dracut, mkinitcpio, booster or none",
+                    name);
         *ret = i;
         return 0;
 }
@@ -198,7 +203,8 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
         if (req->vfio && req->vfio[0]) {
                 if (!h) {
                         setup_plan_done(&p);
-                        return error_setf(ret_error, -EINVAL, "--vfio needs the host's devices, which were not read");
+                        return error_setf(ret_error, -EINVAL,
+                                          "--vfio needs the host's devices, which were not read");
                 }
                 r = bind_at_boot(sr, h, &f, req, &p, &b, &args_v, &vfio_v, ret_error);
                 if (r < 0 || p.refused) {
@@ -213,14 +219,14 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
         }
 
         struct setup_inputs in = {
-                .sr = sr,
-                .facts = &f,
-                .bootloader = p.bootloader,
-                .initramfs = p.initramfs,
-                .args_add = args_v,
-                .args_remove = remove_v,
-                .vfio = vfio_v,
-                .modprobe_conf = b.modprobe_conf != NULL,
+            .sr = sr,
+            .facts = &f,
+            .bootloader = p.bootloader,
+            .initramfs = p.initramfs,
+            .args_add = args_v,
+            .args_remove = remove_v,
+            .vfio = vfio_v,
+            .modprobe_conf = b.modprobe_conf != NULL,
         };
         r = initramfs_plan(&in, &p, ret_error);
         if (r >= 0 && !p.refused)
@@ -231,8 +237,8 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
                 return r;
         }
         if (p.refused) { /* a refused setup plans no file */
-                struct setup_plan refused = {.bootloader = p.bootloader, .initramfs = p.initramfs,
-                                             .refused = p.refused};
+                struct setup_plan refused = {
+                    .bootloader = p.bootloader, .initramfs = p.initramfs, .refused = p.refused};
                 p.refused = NULL;
                 setup_plan_done(&p);
                 p = refused;
@@ -257,7 +263,8 @@ static struct process_id self_id(const struct sysroot *sr)
 static int failed(int r, const struct engine_run *run, char **error, char **ret_error)
 {
         for (size_t i = 0; run && i < run->n_steps; i++)
-                if ((run->outcomes[i].state == OUTCOME_FAILED || run->outcomes[i].state == OUTCOME_REVERT_FAILED) &&
+                if ((run->outcomes[i].state == OUTCOME_FAILED ||
+                     run->outcomes[i].state == OUTCOME_REVERT_FAILED) &&
                     run->outcomes[i].message)
                         return error_setf(ret_error, r, "%s", run->outcomes[i].message);
         if (*error)
@@ -285,8 +292,8 @@ int setup_apply(const struct sysroot *sr, const struct commands *cmds, const str
         r = setup_steps_from_plan(sr, p, &steps, &n);
         if (r < 0)
                 return error_setf(ret_error, r, "cannot make the steps of the plan: %s", strerror(-r));
-        r = transaction_apply(&ctx, &setup_transaction, &self, "setup", what, "gpu-handoff setup", steps, n, ret_run,
-                              &error);
+        r = transaction_apply(&ctx, &setup_transaction, &self, "setup", what, "gpu-handoff setup", steps, n,
+                              ret_run, &error);
         if (r < 0)
                 r = failed(r, *ret_run, &error, ret_error);
         *ret_steps = steps;
@@ -309,8 +316,8 @@ static int journal_read(const struct sysroot *sr, struct journal_state **ret, ch
         return 0;
 }
 
-int setup_undo(const struct sysroot *sr, const struct commands *cmds, const char *phase, struct engine_run **ret_run,
-               struct step **ret_steps, size_t *ret_n, char **ret_error)
+int setup_undo(const struct sysroot *sr, const struct commands *cmds, const char *phase,
+               struct engine_run **ret_run, struct step **ret_steps, size_t *ret_n, char **ret_error)
 {
         _cleanup_journal_state_ struct journal_state *st = NULL;
         _cleanup_free_ char *error = NULL;
@@ -331,7 +338,8 @@ int setup_undo(const struct sysroot *sr, const struct commands *cmds, const char
                                                           setup_journal.dir, strerror(-r))
                                              : -ENOENT;
         }
-        r = transaction_undo(&ctx, &setup_transaction, &self, phase, phase, ret_run, ret_steps, ret_n, &error);
+        r = transaction_undo(&ctx, &setup_transaction, &self, phase, phase, ret_run, ret_steps, ret_n,
+                             &error);
         if (r < 0 && r != -ENOENT)
                 r = failed(r, *ret_run, &error, ret_error);
         return r;
@@ -370,8 +378,12 @@ int setup_undo_plan(const struct sysroot *sr, struct setup_plan *ret, char **ret
                 case SETUP_STEP_RECORD: {
                         _cleanup_strv_free_null_ char **added = NULL;
                         if (s->n_args == 4) {
-                                p.bootloader = bootloader_from_string(s->args[2]) > 0 ? bootloader_from_string(s->args[2]) : 0;
-                                p.initramfs = initramfs_from_string(s->args[3]) > 0 ? initramfs_from_string(s->args[3]) : 0;
+                                p.bootloader = bootloader_from_string(s->args[2]) > 0
+                                                   ? bootloader_from_string(s->args[2])
+                                                   : 0;
+                                p.initramfs = initramfs_from_string(s->args[3]) > 0
+                                                  ? initramfs_from_string(s->args[3])
+                                                  : 0;
                                 for (const char *a = s->args[0]; r >= 0 && *a;) {
                                         size_t len = strcspn(a, " ");
                                         if (len)
@@ -388,8 +400,8 @@ int setup_undo_plan(const struct sysroot *sr, struct setup_plan *ret, char **ret
                         break;
                 }
                 case SETUP_STEP_CREATE_FILE:
-                        r = setup_plan_add_file(&p, s->args[0], SETUP_FILE_REMOVE, s->args[2], strlen(s->args[2]),
-                                                NULL, 0, 0);
+                        r = setup_plan_add_file(&p, s->args[0], SETUP_FILE_REMOVE, s->args[2],
+                                                strlen(s->args[2]), NULL, 0, 0);
                         break;
                 case SETUP_STEP_REPLACE_FILE:
                 case SETUP_STEP_REMOVE_FILE: {
@@ -401,23 +413,24 @@ int setup_undo_plan(const struct sysroot *sr, struct setup_plan *ret, char **ret
                         }
                         if (r < 0)
                                 break;
-                        r = ours ? setup_plan_add_file(&p, s->args[0], SETUP_FILE_MODIFY, ours, strlen(ours), before,
-                                                       before_len, 0)
-                                 : setup_plan_add_file(&p, s->args[0], SETUP_FILE_CREATE, NULL, 0, before, before_len,
-                                                       0644);
+                        r = ours ? setup_plan_add_file(&p, s->args[0], SETUP_FILE_MODIFY, ours, strlen(ours),
+                                                       before, before_len, 0)
+                                 : setup_plan_add_file(&p, s->args[0], SETUP_FILE_CREATE, NULL, 0, before,
+                                                       before_len, 0644);
                         break;
                 }
                 case SETUP_STEP_RUN:
                         if (s->n_args == 2 && *s->args[1]) {
                                 _cleanup_strv_free_null_ char **argv = setup_argv_split(s->args[1]);
-                                r = argv ? setup_plan_command(&p, SETUP_COMMAND_REGENERATE, (const char *const *)argv,
-                                                              NULL)
+                                r = argv ? setup_plan_command(&p, SETUP_COMMAND_REGENERATE,
+                                                              (const char *const *)argv, NULL)
                                          : -ENOMEM;
                         }
                         break;
                 case SETUP_STEP_REGENERATE_ON_UNDO: {
                         _cleanup_strv_free_null_ char **argv = setup_argv_split(s->args[0]);
-                        r = argv ? setup_plan_command(&p, SETUP_COMMAND_REGENERATE, (const char *const *)argv, NULL)
+                        r = argv ? setup_plan_command(&p, SETUP_COMMAND_REGENERATE,
+                                                      (const char *const *)argv, NULL)
                                  : -ENOMEM;
                         break;
                 }
@@ -585,13 +598,14 @@ int setup_status_read(const struct sysroot *sr, struct setup_status *ret, char *
                            kind == SETUP_STEP_REMOVE_FILE) {
                         _cleanup_free_ char *now = NULL;
                         size_t now_len = 0;
-                        const char *ours = kind == SETUP_STEP_CREATE_FILE   ? js->args[2]
+                        const char *ours = kind == SETUP_STEP_CREATE_FILE    ? js->args[2]
                                            : kind == SETUP_STEP_REPLACE_FILE ? js->args[3]
                                                                              : NULL;
                         int rr = sysroot_read_file(sr, js->args[0], STEP_FILE_MAX, &now, &now_len);
 
                         r = strv_addf(&s.files, "%s", js->args[0]);
-                        if (r >= 0 && ((ours && (rr < 0 || now_len != strlen(ours) || memcmp(now, ours, now_len) != 0)) ||
+                        if (r >= 0 && ((ours && (rr < 0 || now_len != strlen(ours) ||
+                                                 memcmp(now, ours, now_len) != 0)) ||
                                        (!ours && rr >= 0)))
                                 r = strv_addf(&s.drifted, "%s", js->args[0]);
                 }

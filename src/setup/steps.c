@@ -169,8 +169,8 @@ static int check_lines_apply(const struct change_ctx *ctx, const struct step *s,
 {
         _cleanup_free_ char *text = NULL;
         _cleanup_strv_free_null_ char **tokens = setup_argv_split(s->args[3]);
-        _cleanup_strv_free_null_ char **skip = s->n_args > 4 && *s->args[4] ? setup_argv_split(s->args[4])
-                                                                              : strv_new_empty();
+        _cleanup_strv_free_null_ char **skip =
+            s->n_args > 4 && *s->args[4] ? setup_argv_split(s->args[4]) : strv_new_empty();
         const char *what = s->args[0], *path = s->args[1], *word = s->args[2];
         size_t len = 0, n_lines = 0;
         int r;
@@ -196,15 +196,17 @@ static int check_lines_apply(const struct change_ctx *ctx, const struct step *s,
                         n_lines++;
                         for (size_t t = 0; tokens[t]; t++)
                                 if (*tokens[t] && !has_word(p, line + line_len - p, tokens[t]))
-                                        return step_fail(message, -EPROTO,
-                                                         "%s does not carry %s although the command that writes it "
-                                                         "succeeded: a line of %s reads \"%.*s\"",
-                                                         what, tokens[t], path, (int)MIN(line_len, (size_t)200), line);
+                                        return step_fail(
+                                            message, -EPROTO,
+                                            "%s does not carry %s although the command that writes it "
+                                            "succeeded: a line of %s reads \"%.*s\"",
+                                            what, tokens[t], path, (int)MIN(line_len, (size_t)200), line);
                 }
                 line = nl ? nl + 1 : text + len;
         }
         if (n_lines == 0)
-                return step_fail(message, -EPROTO, "%s has no \"%s\" line after the command that writes it", what, word);
+                return step_fail(message, -EPROTO, "%s has no \"%s\" line after the command that writes it",
+                                 what, word);
         return 0;
 }
 
@@ -217,8 +219,8 @@ static char *check_lines_describe(const struct step *s)
 
         _cleanup_free_ char *skip = s->n_args > 4 ? argv_words(s->args[4]) : strdup("");
         if (!words || !skip ||
-            asprintf(&text, "check that every \"%s\" line of %s carries %s%s%s", s->args[2], s->args[1], words,
-                     *skip ? " (but those with " : "", *skip ? skip : "") < 0)
+            asprintf(&text, "check that every \"%s\" line of %s carries %s%s%s", s->args[2], s->args[1],
+                     words, *skip ? " (but those with " : "", *skip ? skip : "") < 0)
                 return NULL;
         if (*skip) {
                 char *closed = NULL;
@@ -256,7 +258,8 @@ static char *check_output_describe(const struct step *s)
         _cleanup_free_ char *words = argv_words(s->args[1]), *tokens = argv_words(s->args[2]);
         char *text = NULL;
 
-        if (!words || !tokens || asprintf(&text, "check with %s that %s holds %s", words, s->args[0], tokens) < 0)
+        if (!words || !tokens ||
+            asprintf(&text, "check with %s that %s holds %s", words, s->args[0], tokens) < 0)
                 return NULL;
         return text;
 }
@@ -264,25 +267,28 @@ static char *check_output_describe(const struct step *s)
 /* ---- the domain ---- */
 
 static const struct change_kind setup_kinds[_SETUP_STEP_MAX] = {
-        [SETUP_STEP_RECORD] = {"setup-record", record_describe, &record_ops, 0},
-        [SETUP_STEP_REGENERATE_ON_UNDO] = {"regenerate-on-undo", regenerate_on_undo_describe, &regenerate_on_undo_ops, 0},
-        [SETUP_STEP_MAKE_DIR] = STEP_KIND_MAKE_DIR,
-        [SETUP_STEP_CREATE_FILE] = STEP_KIND_CREATE_FILE,
-        [SETUP_STEP_REPLACE_FILE] = STEP_KIND_REPLACE_FILE,
-        [SETUP_STEP_REMOVE_FILE] = STEP_KIND_REMOVE_FILE,
-        [SETUP_STEP_RUN] = {"run", run_describe, &run_ops, 0},
-        [SETUP_STEP_CHECK_LINES] = {"check-lines", check_lines_describe, &check_lines_ops, 0},
-        [SETUP_STEP_CHECK_OUTPUT] = {"check-output", check_output_describe, &check_output_ops, 0},
+    [SETUP_STEP_RECORD] = {"setup-record", record_describe, &record_ops, 0},
+    [SETUP_STEP_REGENERATE_ON_UNDO] = {"regenerate-on-undo", regenerate_on_undo_describe,
+                                       &regenerate_on_undo_ops, 0},
+    [SETUP_STEP_MAKE_DIR] = STEP_KIND_MAKE_DIR,
+    [SETUP_STEP_CREATE_FILE] = STEP_KIND_CREATE_FILE,
+    [SETUP_STEP_REPLACE_FILE] = STEP_KIND_REPLACE_FILE,
+    [SETUP_STEP_REMOVE_FILE] = STEP_KIND_REMOVE_FILE,
+    [SETUP_STEP_RUN] = {"run", run_describe, &run_ops, 0},
+    [SETUP_STEP_CHECK_LINES] = {"check-lines", check_lines_describe, &check_lines_ops, 0},
+    [SETUP_STEP_CHECK_OUTPUT] = {"check-output", check_output_describe, &check_output_ops, 0},
 };
 
-const struct change_domain setup_domain = {.name = "setup", .kinds = setup_kinds, .n_kinds = _SETUP_STEP_MAX};
+const struct change_domain setup_domain = {
+    .name = "setup", .kinds = setup_kinds, .n_kinds = _SETUP_STEP_MAX};
 
 const struct journal_spec setup_journal = {
-        .dir = "var/lib/gpu-handoff/setup",
-        .magic = "gpu-handoff setup-journal 1",
-        .subject = "the host setup",
-        .outcomes = {[JOURNAL_OUTCOME_APPLIED] = "applied", [JOURNAL_OUTCOME_ROLLED_BACK] = "rolled-back",
-                     [JOURNAL_OUTCOME_UNDONE] = "undone"},
+    .dir = "var/lib/gpu-handoff/setup",
+    .magic = "gpu-handoff setup-journal 1",
+    .subject = "the host setup",
+    .outcomes = {[JOURNAL_OUTCOME_APPLIED] = "applied",
+                 [JOURNAL_OUTCOME_ROLLED_BACK] = "rolled-back",
+                 [JOURNAL_OUTCOME_UNDONE] = "undone"},
 };
 
 /* ---- plan to steps ---- */
@@ -350,7 +356,8 @@ static int add_parents(struct builder *b, const struct sysroot *sr, const char *
         return add(b, SETUP_STEP_MAKE_DIR, 2, dir, "0755");
 }
 
-int setup_steps_from_plan(const struct sysroot *sr, const struct setup_plan *p, struct step **ret, size_t *ret_n)
+int setup_steps_from_plan(const struct sysroot *sr, const struct setup_plan *p, struct step **ret,
+                          size_t *ret_n)
 {
         struct builder b = {0};
         _cleanup_free_ char *args = strv_join(p->args_add.v, " "), *vfio = strv_join(p->vfio.v, " ");
@@ -381,7 +388,8 @@ int setup_steps_from_plan(const struct sysroot *sr, const struct setup_plan *p, 
                         break;
                 case SETUP_FILE_MODIFY:
                         expect = file_digest(f->before, f->before_len);
-                        r = expect ? add(&b, SETUP_STEP_REPLACE_FILE, 4, f->path, "-", expect, f->after) : -ENOMEM;
+                        r = expect ? add(&b, SETUP_STEP_REPLACE_FILE, 4, f->path, "-", expect, f->after)
+                                   : -ENOMEM;
                         break;
                 case SETUP_FILE_REMOVE:
                         expect = file_digest(f->before, f->before_len);
@@ -405,10 +413,10 @@ int setup_steps_from_plan(const struct sysroot *sr, const struct setup_plan *p, 
                         r = -EINVAL;
                 else if (c->kind == SETUP_CHECK_LINES) {
                         _cleanup_free_ char *skip = c->skip ? setup_argv_join(c->skip) : strdup("");
-                        r = skip ? add(&b, SETUP_STEP_CHECK_LINES, 5, c->what, c->path, c->word, tokens, skip)
-                                 : -ENOMEM;
-                }
-                else
+                        r = skip
+                                ? add(&b, SETUP_STEP_CHECK_LINES, 5, c->what, c->path, c->word, tokens, skip)
+                                : -ENOMEM;
+                } else
                         r = argv ? add(&b, SETUP_STEP_CHECK_OUTPUT, 3, c->what, argv, tokens) : -EINVAL;
         }
         if (r < 0) {
@@ -424,10 +432,26 @@ int setup_steps_from_plan(const struct sysroot *sr, const struct setup_plan *p, 
 
 /* The programs setup runs: a journal naming any other is not one setup wrote. */
 static const char *const setup_programs[] = {
-        "update-grub", "grub-mkconfig", "grub2-mkconfig", "grubby", "kernel-install", "kernelstub",
-        "rpm-ostree", "proxmox-boot-tool", "update-initramfs", "dracut", "mkinitcpio",
-        "/usr/lib/booster/regenerate_images", "booster", "lsinitramfs", "lsinitrd", "lsinitcpio",
-        "ukify", "rm", "limine-update", "bootctl",
+    "update-grub",
+    "grub-mkconfig",
+    "grub2-mkconfig",
+    "grubby",
+    "kernel-install",
+    "kernelstub",
+    "rpm-ostree",
+    "proxmox-boot-tool",
+    "update-initramfs",
+    "dracut",
+    "mkinitcpio",
+    "/usr/lib/booster/regenerate_images",
+    "booster",
+    "lsinitramfs",
+    "lsinitrd",
+    "lsinitcpio",
+    "ukify",
+    "rm",
+    "limine-update",
+    "bootctl",
 };
 
 static bool program_known(const char *joined)
@@ -459,16 +483,18 @@ int setup_journal_trusted(const struct journal_state *st, char **ret_error)
                 if (ok && kind == SETUP_STEP_REGENERATE_ON_UNDO)
                         ok = s->n_args == 1 && program_known(s->args[0]);
                 if (ok && kind == SETUP_STEP_RUN)
-                        ok = s->n_args == 2 && program_known(s->args[0]) && (!*s->args[1] || program_known(s->args[1]));
+                        ok = s->n_args == 2 && program_known(s->args[0]) &&
+                             (!*s->args[1] || program_known(s->args[1]));
                 if (ok && kind == SETUP_STEP_CHECK_LINES)
                         ok = s->n_args == 4 || s->n_args == 5;
                 if (ok && kind == SETUP_STEP_CHECK_OUTPUT)
                         ok = s->n_args == 3 && program_known(s->args[1]);
                 if (!ok)
-                        return error_setf(ret_error, -EBADMSG,
-                                          "/%s/journal: step %zu (%.32s %.64s) is not a change gpu-handoff setup "
-                                          "makes; refusing to act on this journal",
-                                          setup_journal.dir, i, s->kind, s->n_args > 0 ? s->args[0] : "");
+                        return error_setf(
+                            ret_error, -EBADMSG,
+                            "/%s/journal: step %zu (%.32s %.64s) is not a change gpu-handoff setup "
+                            "makes; refusing to act on this journal",
+                            setup_journal.dir, i, s->kind, s->n_args > 0 ? s->args[0] : "");
         }
         return 0;
 }

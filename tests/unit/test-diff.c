@@ -35,7 +35,8 @@ static void test_exact(void **state)
               "@@ -2,7 +2,7 @@\n b\n c\n d\n-e\n+E\n f\n g\n h\n");
         check("GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n",
               "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on\"\n",
-              "@@ -1,2 +1,2 @@\n GRUB_DEFAULT=0\n-GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n+GRUB_CMDLINE_LINUX_DEFAULT=\"quiet "
+              "@@ -1,2 +1,2 @@\n "
+              "GRUB_DEFAULT=0\n-GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n+GRUB_CMDLINE_LINUX_DEFAULT=\"quiet "
               "intel_iommu=on\"\n");
         check("x", "x\n", "@@ -1 +1 @@\n-x\n\\ No newline at end of file\n+x\n");
         /* two changes far apart: two hunks */
@@ -54,7 +55,8 @@ static char *apply(const char *a, const char *d)
                 size_t old_start, old_count = 1, new_start, new_count = 1;
                 int used = 0;
 
-                if (sscanf(dp, "@@ -%zu,%zu +%zu,%zu @@%n", &old_start, &old_count, &new_start, &new_count, &used) != 4 &&
+                if (sscanf(dp, "@@ -%zu,%zu +%zu,%zu @@%n", &old_start, &old_count, &new_start, &new_count,
+                           &used) != 4 &&
                     sscanf(dp, "@@ -%zu +%zu,%zu @@%n", &old_start, &new_start, &new_count, &used) != 3 &&
                     sscanf(dp, "@@ -%zu,%zu +%zu @@%n", &old_start, &old_count, &new_start, &used) != 3 &&
                     sscanf(dp, "@@ -%zu +%zu @@%n", &old_start, &new_start, &used) != 2)
@@ -125,8 +127,8 @@ static void test_random_round_trip(void **state)
                 assert_non_null(d);
                 back = apply(a, d);
                 if (!back || strcmp(back, b) != 0)
-                        fail_msg("round %d: diff does not turn a into b\n--- a\n%s\n--- b\n%s\n--- diff\n%s", round, a,
-                                 b, d);
+                        fail_msg("round %d: diff does not turn a into b\n--- a\n%s\n--- b\n%s\n--- diff\n%s",
+                                 round, a, b, d);
                 assert_true((*d == '\0') == (strcmp(a, b) == 0));
                 free(back);
                 free(a);
@@ -138,8 +140,8 @@ static void test_random_round_trip(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_exact),
-                cmocka_unit_test(test_random_round_trip),
+            cmocka_unit_test(test_exact),
+            cmocka_unit_test(test_random_round_trip),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

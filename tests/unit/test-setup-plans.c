@@ -27,33 +27,34 @@
 
 struct plan_case {
         const char *fixture;
-        const char *vfio;    /* --vfio, or NULL */
-        bool boot_gpu_ok;    /* --yes */
-        const char *refused; /* a part of the refusal (or of the error), or NULL: a plan that changes something */
+        const char *vfio; /* --vfio, or NULL */
+        bool boot_gpu_ok; /* --yes */
+        const char
+            *refused; /* a part of the refusal (or of the error), or NULL: a plan that changes something */
 };
 
 static const struct plan_case cases[] = {
-        {"setup-debian12-grub", NULL, false, NULL},
-        {"setup-debian12-grub", "01:00.0", false, NULL},
-        {"setup-debian12-sdboot-dracut", "2d:00.0", false, NULL},
-        {"setup-ubuntu-cloud", "21:00.0", false, NULL},
-        {"setup-fedora-grubby", "2d:00.0", false, NULL},
-        {"setup-arch-sdboot-mkinitcpio", "2d:00.0", false, NULL},
-        {"setup-arch-grub-booster", NULL, false, NULL},
-        {"setup-endeavouros-sdboot-dracut", "2d:00.0", false, NULL},
-        {"setup-popos-kernelstub", "01:00.0", false, NULL},
-        {"setup-silverblue", "2d:00.0", false, NULL},
-        {"setup-proxmox-zfs", "21:00.0", false, NULL},
-        /* the fixture's images are placeholders, not PE files (fakehost writes text): the UKI
-         * backend's plans on real images are in test-boot-uki */
-        {"setup-uki", NULL, false, "is not a PE file"},
-        {"setup-refind", "2d:00.0", false, NULL},
-        {"setup-limine", "01:00.0", false, NULL},
-        {"setup-twin-gpu", "2d:00.0", false, NULL},
-        {"setup-amd-shared-audio", "2f:00.0", false, NULL},
-        {"setup-single-gpu", "01:00.0", false, "boot"},
-        {"setup-single-gpu", "01:00.0", true, NULL},
-        {"setup-ambiguous", NULL, false, "--bootloader"},
+    {"setup-debian12-grub", NULL, false, NULL},
+    {"setup-debian12-grub", "01:00.0", false, NULL},
+    {"setup-debian12-sdboot-dracut", "2d:00.0", false, NULL},
+    {"setup-ubuntu-cloud", "21:00.0", false, NULL},
+    {"setup-fedora-grubby", "2d:00.0", false, NULL},
+    {"setup-arch-sdboot-mkinitcpio", "2d:00.0", false, NULL},
+    {"setup-arch-grub-booster", NULL, false, NULL},
+    {"setup-endeavouros-sdboot-dracut", "2d:00.0", false, NULL},
+    {"setup-popos-kernelstub", "01:00.0", false, NULL},
+    {"setup-silverblue", "2d:00.0", false, NULL},
+    {"setup-proxmox-zfs", "21:00.0", false, NULL},
+    /* the fixture's images are placeholders, not PE files (fakehost writes text): the UKI
+     * backend's plans on real images are in test-boot-uki */
+    {"setup-uki", NULL, false, "is not a PE file"},
+    {"setup-refind", "2d:00.0", false, NULL},
+    {"setup-limine", "01:00.0", false, NULL},
+    {"setup-twin-gpu", "2d:00.0", false, NULL},
+    {"setup-amd-shared-audio", "2f:00.0", false, NULL},
+    {"setup-single-gpu", "01:00.0", false, "boot"},
+    {"setup-single-gpu", "01:00.0", true, NULL},
+    {"setup-ambiguous", NULL, false, "--bootloader"},
 };
 
 static const char *const not_state[] = {"var/lib/gpu-handoff", NULL};
@@ -153,7 +154,8 @@ static void run_case(const struct plan_case *c)
         r = plan(m, c, &again, &error);
         assert_int_equal(r, 0);
         if (again.refused || again.n_files)
-                fail_msg("%s: a second setup would change %s", c->fixture, again.refused ?: again.files[0].path);
+                fail_msg("%s: a second setup would change %s", c->fixture,
+                         again.refused ?: again.files[0].path);
         for (size_t i = 0; i < again.n_commands; i++) {
                 _cleanup_free_ char *second = strv_join(again.commands[i].argv, " ");
                 bool same = false;
@@ -162,7 +164,8 @@ static void run_case(const struct plan_case *c)
                         same = p.commands[k].kind == SETUP_COMMAND_TOOL && strcmp(first, second) == 0;
                 }
                 if (again.commands[i].kind == SETUP_COMMAND_TOOL && !same)
-                        fail_msg("%s: a second setup would run %s, which the first did not", c->fixture, second);
+                        fail_msg("%s: a second setup would run %s, which the first did not", c->fixture,
+                                 second);
         }
         setup_plan_done(&again);
 
@@ -190,7 +193,7 @@ static void test_every_fixture(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_every_fixture),
+            cmocka_unit_test(test_every_fixture),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,9 +43,12 @@ static inline void __lsan_enable(void)
 #define DEFAULT_GRUB "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
 #define KERNEL_CMDLINE "root=/dev/sda1 ro quiet\n"
 #define OLD_CONF "options vfio-pci ids=10de:2204\n"
-#define GRUB_CFG "menuentry 'Debian' {\n\tlinux /vmlinuz root=/dev/sda1 ro quiet intel_iommu=on iommu=pt\n}\n"
+#define GRUB_CFG                                                                                            \
+        "menuentry 'Debian' {\n\tlinux /vmlinuz root=/dev/sda1 ro quiet intel_iommu=on iommu=pt\n}\n"
 #define DROPIN "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT intel_iommu=on iommu=pt\"\n"
-#define IMAGE_LIST "usr/lib/modules/6.1.0-28-amd64/kernel/drivers/vfio/pci/vfio-pci.ko\netc/modprobe.d/gpu-handoff.conf\n"
+#define IMAGE_LIST                                                                                          \
+        "usr/lib/modules/6.1.0-28-amd64/kernel/drivers/vfio/pci/vfio-pci.ko\netc/modprobe.d/"               \
+        "gpu-handoff.conf\n"
 
 static const struct transaction setup_transaction = {.domain = &setup_domain, .spec = &setup_journal};
 static const char *const not_state[] = {"var/lib/gpu-handoff", NULL};
@@ -66,8 +69,10 @@ static void make_plan(struct setup_plan *p)
 {
         static const char *const initramfs[] = {"update-initramfs", "-u", "-k", "all", NULL};
         static const char *const grub[] = {"update-grub", NULL};
-        static const char *const add[] = {"grubby", "--update-kernel=ALL", "--args=intel_iommu=on iommu=pt", NULL};
-        static const char *const rm[] = {"grubby", "--update-kernel=ALL", "--remove-args=intel_iommu=on iommu=pt", NULL};
+        static const char *const add[] = {"grubby", "--update-kernel=ALL", "--args=intel_iommu=on iommu=pt",
+                                          NULL};
+        static const char *const rm[] = {"grubby", "--update-kernel=ALL",
+                                         "--remove-args=intel_iommu=on iommu=pt", NULL};
         static const char *const tokens[] = {"intel_iommu=on", "iommu=pt", NULL};
         static const char *const list[] = {"lsinitramfs", "/boot/initrd.img-6.1.0-28-amd64", NULL};
         static const char *const in_image[] = {"vfio-pci.ko", "etc/modprobe.d/gpu-handoff.conf", NULL};
@@ -76,18 +81,22 @@ static void make_plan(struct setup_plan *p)
         assert_int_equal(strv_addf(&p->args_add, "intel_iommu=on"), 0);
         assert_int_equal(strv_addf(&p->args_add, "iommu=pt"), 0);
         assert_int_equal(strv_addf(&p->vfio, "0000:01:00.0"), 0);
-        assert_int_equal(setup_plan_add_file(p, "/etc/default/grub.d/90-gpu-handoff.cfg", SETUP_FILE_CREATE, NULL, 0,
-                                             DROPIN, strlen(DROPIN), 0644), 0);
+        assert_int_equal(setup_plan_add_file(p, "/etc/default/grub.d/90-gpu-handoff.cfg", SETUP_FILE_CREATE,
+                                             NULL, 0, DROPIN, strlen(DROPIN), 0644),
+                         0);
         assert_int_equal(setup_plan_add_file(p, "/etc/kernel/cmdline", SETUP_FILE_MODIFY, KERNEL_CMDLINE,
                                              strlen(KERNEL_CMDLINE), "root=/dev/sda1 ro quiet iommu=pt\n",
-                                             strlen("root=/dev/sda1 ro quiet iommu=pt\n"), 0), 0);
+                                             strlen("root=/dev/sda1 ro quiet iommu=pt\n"), 0),
+                         0);
         assert_int_equal(setup_plan_add_file(p, "/etc/modprobe.d/old.conf", SETUP_FILE_REMOVE, OLD_CONF,
-                                             strlen(OLD_CONF), NULL, 0, 0), 0);
+                                             strlen(OLD_CONF), NULL, 0, 0),
+                         0);
         assert_int_equal(setup_plan_command(p, SETUP_COMMAND_REGENERATE, initramfs, NULL), 0);
         assert_int_equal(setup_plan_command(p, SETUP_COMMAND_REGENERATE, grub, NULL), 0);
         assert_int_equal(setup_plan_command(p, SETUP_COMMAND_REGENERATE, grub, NULL), 0); /* once only */
         assert_int_equal(setup_plan_command(p, SETUP_COMMAND_TOOL, add, rm), 0);
-        assert_int_equal(setup_plan_check_lines(p, "the GRUB menu", "/boot/grub/grub.cfg", "linux", tokens), 0);
+        assert_int_equal(setup_plan_check_lines(p, "the GRUB menu", "/boot/grub/grub.cfg", "linux", tokens),
+                         0);
         assert_int_equal(setup_plan_check_output(p, "the initramfs", list, in_image), 0);
         assert_true(setup_plan_changes(p));
 }
@@ -105,8 +114,8 @@ static int apply(struct test_tree *t, struct fake_commands *f)
 
         make_plan(&p);
         assert_int_equal(setup_steps_from_plan(t->sr, &p, &steps, &n), 0);
-        r = transaction_apply(&ctx, &setup_transaction, &self, "setup", "intel_iommu=on iommu=pt", "gpu-handoff setup",
-                              steps, n, &run, &error);
+        r = transaction_apply(&ctx, &setup_transaction, &self, "setup", "intel_iommu=on iommu=pt",
+                              "gpu-handoff setup", steps, n, &run, &error);
         engine_run_free(run);
         steps_free(steps, n);
         setup_plan_done(&p);
@@ -158,7 +167,8 @@ static void assert_calls(struct fake_commands *f, const char *const *expected)
 
         for (; expected[i]; i++) {
                 if (i >= f->calls.n)
-                        fail_msg("call %zu: expected \"%s\", there were only %zu calls", i, expected[i], f->calls.n);
+                        fail_msg("call %zu: expected \"%s\", there were only %zu calls", i, expected[i],
+                                 f->calls.n);
                 assert_string_equal(f->calls.v[i], expected[i]);
         }
         assert_int_equal(f->calls.n, i);
@@ -186,8 +196,9 @@ static void test_apply_and_undo(void **state)
         assert_int_equal(undo(t, f, "undo"), 0);
         after = snap(t);
         assert_same_tree(before, after, "after undo");
-        assert_calls(f, (const char *const[]){"grubby --update-kernel=ALL --remove-args=intel_iommu=on iommu=pt",
-                                              "update-initramfs -u -k all", "update-grub", NULL});
+        assert_calls(
+            f, (const char *const[]){"grubby --update-kernel=ALL --remove-args=intel_iommu=on iommu=pt",
+                                     "update-initramfs -u -k all", "update-grub", NULL});
         fake_commands_free(f);
         test_tree_free(t);
 }
@@ -204,10 +215,11 @@ static void test_check_fails_rolls_back(void **state)
         after = snap(t);
         assert_same_tree(before, after, "after a failed check");
         assert_null(read_tree_file(t, "var/lib/gpu-handoff/setup/journal"));
-        assert_calls(f, (const char *const[]){"update-initramfs -u -k all", "update-grub",
-                                              "grubby --update-kernel=ALL --args=intel_iommu=on iommu=pt",
-                                              "grubby --update-kernel=ALL --remove-args=intel_iommu=on iommu=pt",
-                                              "update-initramfs -u -k all", "update-grub", NULL});
+        assert_calls(
+            f, (const char *const[]){"update-initramfs -u -k all", "update-grub",
+                                     "grubby --update-kernel=ALL --args=intel_iommu=on iommu=pt",
+                                     "grubby --update-kernel=ALL --remove-args=intel_iommu=on iommu=pt",
+                                     "update-initramfs -u -k all", "update-grub", NULL});
         fake_commands_free(f);
         test_tree_free(t);
 }
@@ -238,8 +250,8 @@ static void test_generator_fails_rolls_back(void **state)
         assert_same_tree(before, after, "after update-grub failed");
         /* update-grub failed before changing anything of the tool's: no grubby; the generators
          * run again on the restored files */
-        assert_calls(f, (const char *const[]){"update-initramfs -u -k all", "update-grub", "update-initramfs -u -k all",
-                                              "update-grub", NULL});
+        assert_calls(f, (const char *const[]){"update-initramfs -u -k all", "update-grub",
+                                              "update-initramfs -u -k all", "update-grub", NULL});
         fake_commands_free(f);
         test_tree_free(t);
 }
@@ -395,15 +407,15 @@ static void test_kill_at_every_operation(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_apply_and_undo),
-                cmocka_unit_test(test_check_fails_rolls_back),
-                cmocka_unit_test(test_image_check_fails_rolls_back),
-                cmocka_unit_test(test_generator_fails_rolls_back),
-                cmocka_unit_test(test_changed_since_is_not_overwritten),
-                cmocka_unit_test(test_trusted),
-                cmocka_unit_test(test_argv_round_trip),
-                cmocka_unit_test(test_fail_at_every_operation),
-                cmocka_unit_test(test_kill_at_every_operation),
+            cmocka_unit_test(test_apply_and_undo),
+            cmocka_unit_test(test_check_fails_rolls_back),
+            cmocka_unit_test(test_image_check_fails_rolls_back),
+            cmocka_unit_test(test_generator_fails_rolls_back),
+            cmocka_unit_test(test_changed_since_is_not_overwritten),
+            cmocka_unit_test(test_trusted),
+            cmocka_unit_test(test_argv_round_trip),
+            cmocka_unit_test(test_fail_at_every_operation),
+            cmocka_unit_test(test_kill_at_every_operation),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
