@@ -20,10 +20,22 @@
 #include "basic/strv.h"
 #include "change/engine.h"
 #include "fake-commands.h"
+#include "faults.h"
 #include "setup/plan.h"
 #include "setup/setup.h"
 #include "snapshot.h"
 #include "testtree.h"
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#else
+static inline void __lsan_disable(void)
+{
+}
+static inline void __lsan_enable(void)
+{
+}
+#endif
 
 struct plan_case {
         const char *fixture;
@@ -184,6 +196,155 @@ static void run_case(const struct plan_case *c)
         test_host_free(m);
 }
 
+/* ---- one real plan: status, drift, the three versions, failing and killed everywhere ---- */
+
+static const struct plan_case debian = {"setup-debian12-grub", "01:00.0", false, NULL};
+
+static struct test_host *debian_host(void)
+{
+        _cleanup_free_ char *text = description(debian.fixture);
+        struct test_host *m = test_host_new(debian.fixture, text);
+
+        test_tree_mkdir(m->tree, "var/lib");
+        return m;
+}
+
+static int apply_debian(struct test_host *m, struct fake_commands *f)
+{
+        _cleanup_free_ char *error = NULL;
+        struct setup_plan p;
+        struct engine_run *run = NULL;
+        struct step *steps = NULL;
+        size_t n = 0;
+        int r = plan(m, &debian, &p, &error);
+
+        assert_int_equal(r, 0);
+        drop_checks(&p);
+        r = setup_apply(m->tree->sr, &f->commands, &p, &run, &steps, &n, &error);
+        engine_run_free(run);
+        steps_free(steps, n);
+        setup_plan_done(&p);
+        return r;
+}
+
+static int undo_debian(struct test_host *m, struct fake_commands *f, const char *phase)
+{
+        _cleanup_free_ char *error = NULL;
+        struct engine_run *run = NULL;
+        struct step *steps = NULL;
+        size_t n = 0;
+        int r = setup_undo(m->tree->sr, &f->commands, phase, &run, &steps, &n, &error);
+
+        engine_run_free(run);
+        steps_free(steps, n);
+        return r;
+}
+
+static void test_status_drift_and_conflict(void **state)
+{
+        struct test_host *m = debian_host();
+        struct fake_commands *f = fake_commands_new();
+        struct setup_status st = {0};
+        struct setup_conflict c = {0};
+        struct setup_plan u = {0};
+        _cleanup_free_ char *error = NULL;
+
+        assert_int_equal(setup_status_read(m->tree->sr, &st, &error), 0);
+        assert_int_equal(st.state, SETUP_STATE_NONE);
+        setup_status_done(&st);
+
+        assert_int_equal(apply_debian(m, f), 0);
+        assert_int_equal(setup_status_read(m->tree->sr, &st, &error), 0);
+        assert_int_equal(st.state, SETUP_STATE_APPLIED);
+        assert_string_equal(st.args_added.v[0], "intel_iommu=on");
+        assert_string_equal(st.vfio.v[0], "0000:01:00.0");
+        assert_int_equal(st.files.n, 3); /* modprobe.d, the initramfs hook, the GRUB drop-in */
+        assert_int_equal(st.drifted.n, 0);
+        setup_status_done(&st);
+
+        /* what undo would do: our three files removed, the generators run again */
+        assert_int_equal(setup_undo_plan(m->tree->sr, &u, &error), 0);
+        assert_int_equal(u.n_files, 3);
+        for (size_t i = 0; i < u.n_files; i++)
+                assert_int_equal(u.files[i].action, SETUP_FILE_REMOVE);
+        assert_string_equal(u.commands[0].argv[0], "update-initramfs");
+        assert_string_equal(u.commands[1].argv[0], "update-grub");
+        assert_string_equal(u.args_remove.v[0], "intel_iommu=on");
+        setup_plan_done(&u);
+
+        /* someone edits our modprobe.d file: status says so, undo stops there and shows the versions */
+        test_tree_write(m->tree, "etc/modprobe.d/gpu-handoff.conf", "options vfio-pci disable_vga=1\n");
+        assert_int_equal(setup_status_read(m->tree->sr, &st, &error), 0);
+        assert_int_equal(st.drifted.n, 1);
+        assert_string_equal(st.drifted.v[0], "/etc/modprobe.d/gpu-handoff.conf");
+        setup_status_done(&st);
+        assert_int_equal(undo_debian(m, f, "undo"), -ESTALE);
+        assert_int_equal(setup_conflict_read(m->tree->sr, &c, &error), 0);
+        assert_string_equal(c.path, "/etc/modprobe.d/gpu-handoff.conf");
+        assert_null(c.before); /* setup created it */
+        assert_non_null(strstr(c.ours, "install vfio_pci"));
+        assert_string_equal(c.now, "options vfio-pci disable_vga=1\n");
+        setup_conflict_done(&c);
+        /* the rest is still applied, and the edited file kept */
+        assert_int_equal(setup_status_read(m->tree->sr, &st, &error), 0);
+        assert_int_equal(st.state, SETUP_STATE_INTERRUPTED);
+        setup_status_done(&st);
+
+        fake_commands_free(f);
+        test_host_free(m);
+}
+
+static unsigned count_operations(void)
+{
+        struct test_host *m = debian_host();
+        struct fake_commands *f = fake_commands_new();
+        unsigned n;
+
+        faults_on(0, 0);
+        assert_int_equal(apply_debian(m, f), 0);
+        assert_int_equal(undo_debian(m, f, "undo"), 0);
+        n = faults_seen();
+        faults_off();
+        fake_commands_free(f);
+        test_host_free(m);
+        return n;
+}
+
+/* Setup and its undo on a real plan, killed before every operation: what recover then does
+ * leaves /etc and /boot as they were. */
+static void test_kill_at_every_operation(void **state)
+{
+        unsigned n = count_operations();
+
+        assert_true(n >= 20);
+        for (unsigned k = 1; k <= n; k++) {
+                struct test_host *volatile m = debian_host();
+                struct fake_commands *volatile f = fake_commands_new();
+                _cleanup_free_ char *before = tree_snapshot(m->tree->dir, not_state), *after = NULL;
+                char when[64];
+                int r;
+
+                snprintf(when, sizeof(when), "killed before operation %u of %u", k, n);
+                __lsan_disable();
+                faults_on(0, k);
+                if (setjmp(faults_killed) == 0) {
+                        assert_int_equal(apply_debian(m, f), 0);
+                        assert_int_equal(undo_debian(m, f, "undo"), 0);
+                        fail_msg("%s: no such operation", when);
+                }
+                faults_off();
+                __lsan_enable();
+                r = undo_debian(m, f, "recover");
+                if (r != 0 && r != -ENOENT)
+                        fail_msg("%s: recover: %d", when, r);
+                after = tree_snapshot(m->tree->dir, not_state);
+                if (strcmp(before, after) != 0)
+                        fail_msg("%s: the tree differs:\n%s", when, snapshot_diff(before, after));
+                fake_commands_free(f);
+                test_host_free(m);
+        }
+}
+
 static void test_every_fixture(void **state)
 {
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
@@ -194,6 +355,8 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_every_fixture),
+            cmocka_unit_test(test_status_drift_and_conflict),
+            cmocka_unit_test(test_kill_at_every_operation),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
