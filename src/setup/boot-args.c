@@ -70,36 +70,6 @@ int boot_args_record(struct strv *list, char *const *args)
         return 0;
 }
 
-int boot_file_read(struct setup_plan *p, const struct sysroot *sr, const char *path, char **ret,
-                   size_t *ret_len, char **ret_error)
-{
-        struct setup_file *f = setup_plan_find_file(p, path);
-        char *copy;
-        int r;
-
-        if (f) {
-                if (f->action == SETUP_FILE_REMOVE)
-                        return -ENOENT;
-                copy = malloc(f->after_len + 1);
-                if (!copy)
-                        return -ENOMEM;
-                memcpy(copy, f->after, f->after_len + 1);
-                *ret = copy;
-                if (ret_len)
-                        *ret_len = f->after_len;
-                return 0;
-        }
-        r = sysroot_read_file(sr, path, STEP_FILE_MAX, ret, ret_len);
-        if (r == -ENOENT)
-                return r;
-        if (r == -EFBIG)
-                return error_setf(ret_error, r, "%s is bigger than %u bytes; setup does not edit it", path,
-                                  STEP_FILE_MAX);
-        if (r < 0)
-                return error_setf(ret_error, r, "cannot read %s: %s", path, strerror(-r));
-        return 0;
-}
-
 int boot_file_write(struct setup_plan *p, const struct sysroot *sr, const char *path, const char *content,
                     size_t len, unsigned mode, char **ret_error)
 {
@@ -308,7 +278,7 @@ int boot_plan_cmdline_file(const struct setup_inputs *in, struct setup_plan *p, 
         size_t len = 0, line_len, edited_len = 0;
         int r;
 
-        r = boot_file_read(p, in->sr, path, &text, &len, ret_error);
+        r = setup_plan_read(p, in->sr, path, &text, &len, ret_error);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)

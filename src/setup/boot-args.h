@@ -26,11 +26,6 @@ int boot_args_present(const char *text, size_t len, const char *const *these, ch
 /* Adds each argument of args to list, once. */
 int boot_args_record(struct strv *list, char *const *args);
 
-/* What path holds as the plan so far leaves it: a file change already planned gives its new
- * content, else the file below sr is read (regular files only). -ENOENT when there is none, or
- * the plan removes it; -errno with one line otherwise. */
-int boot_file_read(struct setup_plan *p, const struct sysroot *sr, const char *path, char **ret,
-                   size_t *ret_len, char **ret_error);
 /* path becomes content: a change already planned for it takes the new content, else
  * setup_plan_write(). 1 when the plan changed, 0 when the file already holds it. */
 int boot_file_write(struct setup_plan *p, const struct sysroot *sr, const char *path, const char *content,

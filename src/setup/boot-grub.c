@@ -227,7 +227,7 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
         bool changed = false;
         int r;
 
-        r = boot_file_read(p, in->sr, GRUB_DEFAULT_PATH, &main_text, &main_len, ret_error);
+        r = setup_plan_read(p, in->sr, GRUB_DEFAULT_PATH, &main_text, &main_len, ret_error);
         if (r < 0 && r != -ENOENT)
                 return r;
         if (r == 0) {
@@ -249,7 +249,7 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
                         r = -ENOMEM;
                         goto out;
                 }
-                r = boot_file_read(p, in->sr, path, &text, &len, ret_error);
+                r = setup_plan_read(p, in->sr, path, &text, &len, ret_error);
                 if (r == -ENOENT)
                         continue;
                 if (r < 0)
@@ -279,7 +279,7 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
                 goto out;
         }
 
-        r = boot_file_read(p, in->sr, SETUP_GRUB_DROPIN_PATH, &ours_text, &ours_len, ret_error);
+        r = setup_plan_read(p, in->sr, SETUP_GRUB_DROPIN_PATH, &ours_text, &ours_len, ret_error);
         if (r < 0 && r != -ENOENT)
                 goto out;
         if (r == 0) {
@@ -428,7 +428,7 @@ static int plan_default_file(const struct setup_inputs *in, struct setup_plan *p
         size_t len = 0, once_len = 0, twice_len = 0;
         int r;
 
-        r = boot_file_read(p, in->sr, GRUB_DEFAULT_PATH, &text, &len, ret_error);
+        r = setup_plan_read(p, in->sr, GRUB_DEFAULT_PATH, &text, &len, ret_error);
         if (r == -ENOENT) {
                 text = strdup("");
                 r = text ? 0 : -ENOMEM;
@@ -491,7 +491,7 @@ static int plan_bls_entries(const struct setup_inputs *in, struct setup_plan *p,
 
                 if (asprintf(&path, "%s/%s", f->entries_dir, f->entries[i]) < 0)
                         return -ENOMEM;
-                r = boot_file_read(p, in->sr, path, &text, &len, ret_error);
+                r = setup_plan_read(p, in->sr, path, &text, &len, ret_error);
                 if (r == -ENOENT)
                         continue;
                 if (r < 0)

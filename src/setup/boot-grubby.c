@@ -33,7 +33,7 @@ static int expand_kernelopts(struct setup_plan *p, const struct sysroot *sr, cha
 
         if (!strstr(*options, "$kernelopts"))
                 return 0;
-        r = boot_file_read(p, sr, GRUBENV_PATH, &env, NULL, ret_error);
+        r = setup_plan_read(p, sr, GRUBENV_PATH, &env, NULL, ret_error);
         if (r < 0 && r != -ENOENT)
                 return r;
         line = env ? strstr(env, "\nkernelopts=") : NULL;
@@ -60,7 +60,7 @@ static int plan_grub_default(const struct setup_inputs *in, struct setup_plan *p
         size_t len = 0, out_len = 0;
         int r;
 
-        r = boot_file_read(p, in->sr, GRUB_DEFAULT_PATH, &text, &len, ret_error);
+        r = setup_plan_read(p, in->sr, GRUB_DEFAULT_PATH, &text, &len, ret_error);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -112,7 +112,7 @@ static int plan_grubby(const struct setup_inputs *in, struct setup_plan *p, char
                         r = -ENOMEM;
                         goto out;
                 }
-                r = boot_file_read(p, in->sr, path, &text, &len, ret_error);
+                r = setup_plan_read(p, in->sr, path, &text, &len, ret_error);
                 if (r == -ENOENT)
                         continue;
                 if (r >= 0)

@@ -86,7 +86,7 @@ static int plan_kernelstub(const struct setup_inputs *in, struct setup_plan *p, 
         size_t len = 0;
         int r;
 
-        r = boot_file_read(p, in->sr, KERNELSTUB_CONFIG_PATH, &text, &len, ret_error);
+        r = setup_plan_read(p, in->sr, KERNELSTUB_CONFIG_PATH, &text, &len, ret_error);
         if (r == -ENOENT)
                 return setup_plan_refuse(p, "%s does not exist: is kernelstub what boots this system?",
                                          KERNELSTUB_CONFIG_PATH);

@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "basic/error.h"
+#include "setup/boot-args.h"
 #include "setup/boot-util.h"
 #include "setup/cmdline.h"
 
@@ -291,7 +292,7 @@ static int entry_tool_cmdline(const struct sysroot *sr, struct strv *ret_files, 
                 _cleanup_free_ char *text = NULL;
                 size_t len = 0;
 
-                r = boot_read_text(sr, files.v[f], &text, &len, ret_error);
+                r = setup_file_read(sr, files.v[f], &text, &len, ret_error);
                 if (r == -ENOENT)
                         continue;
                 if (r < 0) {
@@ -398,9 +399,8 @@ static int plan_entry_tool(const struct setup_inputs *in, struct setup_plan *p, 
                 return r;
         if (r == 0)
                 return 0;
-        for (size_t i = 0; i < ours.n; i++)
-                if (boot_record(&p->args_add, ours.v[i]) < 0)
-                        return -ENOMEM;
+        if (boot_args_record(&p->args_add, ours.v) < 0)
+                return -ENOMEM;
         const char *argv[] = {"limine-update", NULL};
         /* No check on the generated limine.conf: snapshot entries (limine-snapper-sync) keep the
          * command line of their day, so "every cmdline line holds the arguments" does not hold there. */
@@ -433,7 +433,7 @@ int boot_limine_plan(const struct setup_inputs *in, struct setup_plan *p, char *
                 return plan_entry_tool(in, p, ret_error);
         if (!path)
                 return setup_plan_refuse(p, "no limine.conf found in Limine's search paths");
-        r = boot_read_text(in->sr, path, &text, &len, ret_error);
+        r = setup_file_read(in->sr, path, &text, &len, ret_error);
         if (r == -ENOENT)
                 return setup_plan_refuse(p, "%s is gone", path);
         if (r < 0)

@@ -37,7 +37,7 @@ static int plan_proxmox(const struct setup_inputs *in, struct setup_plan *p, cha
         size_t len = 0;
         int r;
 
-        r = boot_file_read(p, in->sr, KERNEL_CMDLINE_PATH, &text, &len, ret_error);
+        r = setup_plan_read(p, in->sr, KERNEL_CMDLINE_PATH, &text, &len, ret_error);
         /* proxmox-boot-tool would fall back to /proc/cmdline, and a one-off edit made at the boot
          * menu would stay for good; the user writes the file, from what they know boots */
         if (r == -ENOENT) {

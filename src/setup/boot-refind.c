@@ -94,7 +94,7 @@ int boot_refind_plan(const struct setup_inputs *in, struct setup_plan *p, char *
                 return setup_plan_refuse(
                     p, "no refind_linux.conf found (rEFInd reads the kernel's options from "
                        "/boot/refind_linux.conf)");
-        r = boot_read_text(in->sr, path, &text, &len, ret_error);
+        r = setup_file_read(in->sr, path, &text, &len, ret_error);
         if (r == -ENOENT)
                 return setup_plan_refuse(p, "%s is gone", path);
         if (r < 0)

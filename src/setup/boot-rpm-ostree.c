@@ -82,7 +82,7 @@ static bool tracks(struct setup_plan *p, const struct sysroot *sr, const char *o
                 return false;
         if (asprintf(&origin, "/ostree/deploy/%s/deploy/%s.origin", os, strrchr(target, '/') + 1) < 0)
                 return false;
-        if (boot_file_read(p, sr, origin, &text, NULL, NULL) < 0)
+        if (setup_plan_read(p, sr, origin, &text, NULL, NULL) < 0)
                 return false;
         for (line = text; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
                 size_t n = strcspn(line, "\n"), k = strlen(path);
@@ -116,7 +116,7 @@ static int plan_rpm_ostree(const struct setup_inputs *in, struct setup_plan *p, 
                                          f->entries_dir ?: "/boot/loader/entries");
         if (asprintf(&path, "%s/%s", f->entries_dir, entry) < 0)
                 return -ENOMEM;
-        r = boot_file_read(p, in->sr, path, &text, &len, ret_error);
+        r = setup_plan_read(p, in->sr, path, &text, &len, ret_error);
         if (r >= 0)
                 r = bls_options_get(text, len, &options);
         if (r < 0)

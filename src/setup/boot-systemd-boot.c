@@ -110,7 +110,7 @@ static int bls_read(const struct sysroot *sr, const char *dir, const char *name,
 
         if (asprintf(&e.path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
-        r = boot_read_text(sr, e.path, &e.text, &e.len, ret_error);
+        r = setup_file_read(sr, e.path, &e.text, &e.len, ret_error);
         if (r == -ENOENT)
                 r = error_setf(ret_error, r, "%s is gone", e.path);
         if (r >= 0 && memchr(e.text, '\0', e.len))
@@ -313,7 +313,7 @@ static int plan_kernel_install(const struct setup_inputs *in, struct setup_plan 
         if (!dir)
                 return setup_plan_refuse(p, "systemd-boot's loader entries were not found (no ESP with "
                                             "loader/entries)");
-        r = boot_read_text(in->sr, KERNEL_CMDLINE_PATH, &text, &len, ret_error);
+        r = setup_file_read(in->sr, KERNEL_CMDLINE_PATH, &text, &len, ret_error);
         if (r == -ENOENT) {
                 _cleanup_free_ char *options = NULL;
 

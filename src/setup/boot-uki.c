@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "basic/error.h"
+#include "setup/boot-args.h"
 #include "setup/boot-util.h"
 #include "setup/cmdline.h"
 #include "setup/pe.h"
@@ -250,9 +251,8 @@ static int plan_addon(const struct setup_inputs *in, struct setup_plan *p, struc
             setup_plan_command(p, SETUP_COMMAND_TOOL, build, undo) < 0 ||
             setup_plan_check_output(p, what, inspect, (const char *const *)want.v) < 0)
                 return -ENOMEM;
-        for (size_t i = 0; i < want.n; i++)
-                if (boot_record(&p->args_add, want.v[i]) < 0)
-                        return -ENOMEM;
+        if (boot_args_record(&p->args_add, want.v) < 0)
+                return -ENOMEM;
 
         if (setup_plan_note(
                 p,
@@ -338,12 +338,12 @@ static int plan_rebuild(const struct setup_inputs *in, struct setup_plan *p, str
                     f->ukify ? "" : " (or install ukify: setup then uses an addon)");
         }
 
-        r = boot_read_text(in->sr, path, &text, &len, ret_error);
+        r = setup_file_read(in->sr, path, &text, &len, ret_error);
         if (r == -ENOENT && preset && sysroot_exists(in->sr, CMDLINE_D)) {
                 /* mkinitcpio reads the .conf files of /etc/cmdline.d when /etc/kernel/cmdline is absent: a
                  * file there would shadow the user's, so ours goes beside them */
                 path = CMDLINE_D_DROPIN;
-                r = boot_read_text(in->sr, path, &text, &len, ret_error);
+                r = setup_file_read(in->sr, path, &text, &len, ret_error);
                 if (r == -ENOENT) {
                         text = strdup("");
                         if (!text)

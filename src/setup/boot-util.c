@@ -8,22 +8,8 @@
 
 #include "basic/error.h"
 #include "change/step-file.h"
+#include "setup/boot-args.h"
 #include "setup/cmdline.h"
-
-static bool strv_contains(char *const *v, const char *s)
-{
-        for (size_t i = 0; v && v[i]; i++)
-                if (strcmp(v[i], s) == 0)
-                        return true;
-        return false;
-}
-
-int boot_record(struct strv *s, const char *arg)
-{
-        if (strv_contains(s->v, arg))
-                return 0;
-        return strv_addf(s, "%s", arg);
-}
 
 /* text with [at, at + cut) replaced by ins[0..insn) */
 static int splice(char **text, size_t *len, size_t at, size_t cut, const char *ins, size_t insn)
@@ -133,15 +119,12 @@ int boot_edit_spans(const struct setup_inputs *in, struct setup_plan *p, char **
                         return r;
                 }
         }
-        for (size_t i = 0; added[i]; i++)
-                if (boot_record(&p->args_add, added[i]) < 0) {
-                        strv_free_null(added);
-                        return -ENOMEM;
-                }
+        r = boot_args_record(&p->args_add, added);
         strv_free_null(added);
-        for (size_t i = 0; i < removed.n; i++)
-                if (boot_record(&p->args_remove, removed.v[i]) < 0)
-                        return -ENOMEM;
+        if (r < 0)
+                return r;
+        if (boot_args_record(&p->args_remove, removed.v) < 0)
+                return -ENOMEM;
         if (count == 0)
                 return 0;
         free(*text);
@@ -159,20 +142,6 @@ char *boot_cmdline_root(const char *text, size_t len)
                 return NULL;
         root = cmdline_get(c, "root");
         return root ? strdup(root) : NULL;
-}
-
-int boot_read_text(const struct sysroot *sr, const char *path, char **ret, size_t *ret_len, char **ret_error)
-{
-        int r = sysroot_read_file(sr, path, STEP_FILE_MAX, ret, ret_len);
-
-        if (r == -ENOENT)
-                return r;
-        if (r == -EFBIG)
-                return error_setf(ret_error, r, "%s is bigger than %u bytes; setup does not edit it", path,
-                                  STEP_FILE_MAX);
-        if (r < 0)
-                return error_setf(ret_error, r, "cannot read %s: %s", path, strerror(-r));
-        return 0;
 }
 
 char *boot_kernel_image(const struct sysroot *sr, const char *kver)

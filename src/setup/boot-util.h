@@ -31,17 +31,11 @@ int boot_edit_spans(const struct setup_inputs *in, struct setup_plan *p, char **
                     const struct boot_span *spans, size_t n_spans, bool blank_before, const char *where,
                     char **ret_error);
 
-/* Appends arg to s unless it is there already: 0, or -ENOMEM. */
-int boot_record(struct strv *s, const char *arg);
 
 /* The value of the last root= among these kernel arguments, malloc'd; NULL when there is none
  * (or out of memory, or a NUL byte). */
 char *boot_cmdline_root(const char *text, size_t len);
 
-/* The whole file at path below the root (a regular file of at most STEP_FILE_MAX bytes),
- * NUL-terminated: 0, -ENOENT when there is none, or -errno with one line naming it. */
-int boot_read_text(const struct sysroot *sr, const char *path, char **ret, size_t *ret_len,
-                   char **ret_error);
 
 /* The image kernel-install is given for kernel kver: /boot/vmlinuz-KVER where it exists, else
  * /usr/lib/modules/KVER/vmlinuz (Arch, Fedora), else /lib/modules/KVER/vmlinuz; malloc'd, NULL

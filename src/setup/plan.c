@@ -40,6 +40,17 @@ static bool argv_equal(char *const *a, const char *const *b)
         return !a[i] && !b[i];
 }
 
+void setup_check_done(struct setup_check *c)
+{
+        free(c->what);
+        free(c->path);
+        free(c->word);
+        strv_free_null(c->argv);
+        strv_free_null(c->tokens);
+        strv_free_null(c->skip);
+        *c = (struct setup_check){0};
+}
+
 void setup_plan_done(struct setup_plan *p)
 {
         strv_done(&p->args_add);
@@ -56,14 +67,8 @@ void setup_plan_done(struct setup_plan *p)
                 strv_free_null(p->commands[i].revert_argv);
         }
         free(p->commands);
-        for (size_t i = 0; i < p->n_checks; i++) {
-                free(p->checks[i].what);
-                free(p->checks[i].path);
-                free(p->checks[i].word);
-                strv_free_null(p->checks[i].argv);
-                strv_free_null(p->checks[i].tokens);
-                strv_free_null(p->checks[i].skip);
-        }
+        for (size_t i = 0; i < p->n_checks; i++)
+                setup_check_done(&p->checks[i]);
         free(p->checks);
         strv_done(&p->notes);
         free(p->refused);
@@ -141,12 +146,37 @@ static int read_current(const struct sysroot *sr, const char *path, char **ret, 
                     path);
         if (!S_ISREG(st.st_mode))
                 return error_setf(ret_error, -EINVAL, "%s is not a regular file", path);
-        r = sysroot_read_file(sr, path, STEP_FILE_MAX, ret, ret_len);
+        return setup_file_read(sr, path, ret, ret_len, ret_error);
+}
+
+int setup_file_read(const struct sysroot *sr, const char *path, char **ret, size_t *ret_len, char **ret_error)
+{
+        int r = sysroot_read_file(sr, path, STEP_FILE_MAX, ret, ret_len);
+
+        if (r == -ENOENT)
+                return r;
         if (r == -EFBIG)
                 return error_setf(ret_error, r, "%s is bigger than %u bytes; setup does not edit it", path,
                                   STEP_FILE_MAX);
         if (r < 0)
                 return error_setf(ret_error, r, "cannot read %s: %s", path, strerror(-r));
+        return 0;
+}
+
+int setup_plan_read(struct setup_plan *p, const struct sysroot *sr, const char *path, char **ret, size_t *ret_len,
+                    char **ret_error)
+{
+        struct setup_file *f = setup_plan_find_file(p, path);
+
+        if (!f)
+                return setup_file_read(sr, path, ret, ret_len, ret_error);
+        if (f->action == SETUP_FILE_REMOVE)
+                return -ENOENT;
+        *ret = memdup_nul(f->after, f->after_len);
+        if (!*ret)
+                return -ENOMEM;
+        if (ret_len)
+                *ret_len = f->after_len;
         return 0;
 }
 
@@ -213,12 +243,7 @@ static int add_check(struct setup_plan *p, struct setup_check c, bool skip_wante
                 p->checks = checks;
         if (!checks || !c.what || !c.tokens ||
             (c.kind == SETUP_CHECK_LINES ? !c.path || !c.word : !c.argv) || (skip_wanted && !c.skip)) {
-                free(c.what);
-                free(c.path);
-                free(c.word);
-                strv_free_null(c.argv);
-                strv_free_null(c.tokens);
-                strv_free_null(c.skip);
+                setup_check_done(&c);
                 return -ENOMEM;
         }
         p->checks[p->n_checks++] = c;

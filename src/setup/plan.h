@@ -98,6 +98,16 @@ int setup_plan_write(struct setup_plan *p, const struct sysroot *sr, const char 
                      size_t len, unsigned mode, char **ret_error);
 /* The file at path goes (REMOVE), when there is one: 1 added, 0 nothing there. */
 int setup_plan_remove(struct setup_plan *p, const struct sysroot *sr, const char *path, char **ret_error);
+/* The whole file at path below the root (a regular file of at most STEP_FILE_MAX bytes),
+ * NUL-terminated: 0, -ENOENT when there is none, or -errno with one line naming it. */
+int setup_file_read(const struct sysroot *sr, const char *path, char **ret, size_t *ret_len, char **ret_error);
+/* What path holds as the plan so far leaves it: a file change already planned gives its new
+ * content (two backends' edits of one file stack), else setup_file_read(). -ENOENT when there
+ * is none, or the plan removes it. */
+int setup_plan_read(struct setup_plan *p, const struct sysroot *sr, const char *path, char **ret, size_t *ret_len,
+                    char **ret_error);
+/* Frees what a check holds (setup_plan_done() does it for the plan's). */
+void setup_check_done(struct setup_check *c);
 /* Adds a file change as given (before/after copied). */
 int setup_plan_add_file(struct setup_plan *p, const char *path, enum setup_file_action action, const char *before,
                         size_t before_len, const char *after, size_t after_len, unsigned mode);

@@ -99,14 +99,8 @@ static int plan(struct test_host *m, const struct plan_case *c, struct setup_pla
 /* The checks read what the generators write; the recorded commands write nothing. */
 static void drop_checks(struct setup_plan *p)
 {
-        for (size_t i = 0; i < p->n_checks; i++) {
-                free(p->checks[i].what);
-                free(p->checks[i].path);
-                free(p->checks[i].word);
-                strv_free_null(p->checks[i].argv);
-                strv_free_null(p->checks[i].tokens);
-                strv_free_null(p->checks[i].skip);
-        }
+        for (size_t i = 0; i < p->n_checks; i++)
+                setup_check_done(&p->checks[i]);
         p->n_checks = 0;
 }
 
