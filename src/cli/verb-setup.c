@@ -379,6 +379,7 @@ static int setup_status_verb(struct cli *cli)
                 json_object_object_add(doc, "files", json_strv(st.files.v));
                 json_object_object_add(doc, "drifted", json_strv(st.drifted.v));
                 json_object_object_add(doc, "reboot_pending", json_object_new_boolean(st.reboot_pending));
+                json_object_object_add(doc, "running", json_object_new_boolean(!st.not_running));
                 json_object_object_add(doc, "missing_args", json_strv(st.missing_args.v));
                 json_object_object_add(doc, "not_on_vfio", json_strv(st.not_on_vfio.v));
                 json_object_object_add(doc, "iommu_off", json_object_new_boolean(st.iommu_off));
@@ -406,7 +407,9 @@ static int setup_status_verb(struct cli *cli)
                 for (size_t i = 0; i < st.drifted.n; i++)
                         printf("changed since setup: %s (setup undo will not overwrite it)\n",
                                st.drifted.v[i]);
-                if (st.reboot_pending)
+                if (st.not_running)
+                        printf("not a running system (no /proc below the root): boot it to see the result\n");
+                else if (st.reboot_pending)
                         printf("reboot pending: the running kernel booted before the setup; reboot once\n");
                 else {
                         bool ok = !st.missing_args.n && !st.not_on_vfio.n && !st.iommu_off;
@@ -454,13 +457,21 @@ static int setup_apply_verb(struct cli *cli)
                         return cli_error("setup: cannot read the host below %s: %s", cli->root,
                                          strerror(-r));
         }
+        /* A system mounted at --root from a live USB has no /proc of its own: the CPU it will
+         * boot on is this one. */
+        struct sysroot *running = NULL;
+        if (strcmp(cli->sr->path, "/") != 0 && !sysroot_exists(cli->sr, "proc/cpuinfo") &&
+            (r = sysroot_open("/", &running)) < 0)
+                return cli_error("setup: cannot open /: %s", strerror(-r));
         struct setup_request req = {
+                .running = running,
             .vfio = arg_vfio.v,
             .bootloader = arg_bootloader,
             .initramfs = arg_initramfs,
             .boot_gpu_ok = arg_yes,
         };
         r = setup_plan_make(cli->sr, h, &req, &p, &error);
+        sysroot_free(running);
         if (r < 0) {
                 cli_error("setup: %s", error ?: strerror(-r));
                 /* evidence that does not decide (or none): refused, --bootloader / --initramfs decide */

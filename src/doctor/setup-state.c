@@ -41,6 +41,8 @@ int setup_doctor(const struct sysroot *sr, struct doctor_report *rep)
                     "changed");
                 break;
         case SETUP_STATE_APPLIED:
+                if (st.not_running)
+                        break;
                 if (st.reboot_pending)
                         r = doctor_report_add(
                             rep, "setup-reboot-pending", SEVERITY_INFO, NULL, "reboot once",

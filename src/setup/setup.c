@@ -178,6 +178,8 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
         r = boot_facts_read(sr, &f, ret_error);
         if (r < 0)
                 return r;
+        if (f.cpu.vendor == CPU_VENDOR_UNKNOWN && req->running)
+                (void)cpu_info_read(req->running, &f.cpu);
         r = decide_bootloader(&f, req->bootloader, &p.bootloader, ret_error);
         if (r >= 0)
                 r = decide_initramfs(&f, p.bootloader, req->initramfs, &p.initramfs, ret_error);
@@ -617,8 +619,9 @@ int setup_status_read(const struct sysroot *sr, struct setup_status *ret, char *
 
         /* After the reboot, the running kernel tells whether it worked. */
         uint64_t boot = boot_time_usec(sr);
+        s.not_running = !sysroot_exists(sr, "proc/self");
         s.reboot_pending = s.state == SETUP_STATE_APPLIED && boot && applied_usec > boot;
-        if (s.state == SETUP_STATE_APPLIED && !s.reboot_pending) {
+        if (s.state == SETUP_STATE_APPLIED && !s.reboot_pending && !s.not_running) {
                 _cleanup_free_ char *line = NULL;
                 struct cmdline *c = NULL;
                 size_t len = 0;

@@ -30,6 +30,8 @@ struct setup_status {
         struct strv files;       /* the files it created or changed */
         struct strv drifted;     /* of those, the ones someone changed since */
         bool reboot_pending;     /* applied after the running kernel booted */
+        bool not_running;        /* the root is no running system (no /proc: mounted from a live
+                                  * USB): the checks below were not made */
         struct strv missing_args; /* added arguments /proc/cmdline lacks (after a reboot) */
         struct strv not_on_vfio;  /* bound devices not on vfio-pci (after a reboot) */
         bool iommu_off;           /* no IOMMU groups (after a reboot) */
@@ -51,6 +53,9 @@ struct setup_request {
         const char *bootloader; /* --bootloader NAME, or NULL: detected */
         const char *initramfs;  /* --initramfs NAME, or NULL: detected */
         bool boot_gpu_ok;       /* --yes: bind the boot display's GPU too, having been told the way back */
+        /* The system running now, when it is not the root's (a system mounted at --root from a
+         * live USB, whose /proc is empty): its CPU is the root's CPU. NULL: the root is running. */
+        const struct sysroot *running;
 };
 
 /* The plan for this host: the boot facts read and decided, the IOMMU arguments this CPU needs,
