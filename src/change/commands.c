@@ -88,7 +88,8 @@ static int candidates(const char *name, char *ret[static 8], size_t *ret_n)
 }
 
 /* Entering a root, prepared before fork: the child only makes system calls (a parent with
- * threads may have left malloc's lock taken). The steps in order, each one mount(2) call. */
+ * threads may have left malloc's lock taken). The steps, in the order the child takes them, so
+ * that the message names the one that failed. */
 enum enter_step {
         ENTER_NONE, /* not entering a root; the error, if any, is the exec's */
         ENTER_UNSHARE,
@@ -138,12 +139,13 @@ _Noreturn static void child_fail(int errfd, int step, int e)
         _exit(127);
 }
 
-/* In the child, when a root is given: see commands_in_root() in commands.h. /proc, /sys and
- * /dev are the host's own, recursively (devpts, efivarfs, the cgroup tree come along). /run is
- * a fresh tmpfs rather than the host's, so that a generator's hook that calls systemctl finds
- * no running manager and acts offline instead of reloading the host's; the udev database in
- * it is the host's, read-only, since dracut's host-only mode and grub-probe ask udev which
- * driver and which device the root file system needs. */
+/* In the child, when a root is given: see commands_in_root() in commands.h. The root is bound
+ * recursively, so that a /boot or an ESP mounted below it (the live-USB rescue: /mnt/boot/efi)
+ * is there too. /proc, /sys and /dev are the host's own, recursively (devpts, efivarfs, the
+ * cgroup tree come along), as arch-chroot gives them. /run is a fresh tmpfs rather than the
+ * host's, so that a generator's hook that calls systemctl finds no running manager and acts
+ * offline instead of reloading the host's; the udev database in it is the host's, read-only,
+ * since dracut's host-only mode asks udev which drivers the root file system needs. */
 static void enter_root(const struct enter *in, int errfd)
 {
         if (unshare(CLONE_NEWNS) < 0)
