@@ -18,6 +18,7 @@
 # packages are configured, so the images built at install time are made the same way.
 # APT_CACHE: a folder where the downloaded .debs are kept between variants and builds (the
 # kernel alone is 70 MB). MIRROR=URL: the Debian mirror (default: the one this system's apt uses).
+# shellcheck disable=SC2016 # the hooks are scripts of their own, mmdebstrap gives them the root as $1
 set -euo pipefail
 VARIANT=$1
 TARBALL=$2
