@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The real commands seam: fork, execve, a deadline (see commands.h). */
+/* The real commands seam: fork, execve, a deadline, optionally inside a root (see commands.h). */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,10 +87,97 @@ static int candidates(const char *name, char *ret[static 8], size_t *ret_n)
         return 0;
 }
 
+/* Entering a root, prepared before fork: the child only makes system calls (a parent with
+ * threads may have left malloc's lock taken). The steps, in the order the child takes them, so
+ * that the message names the one that failed. */
+enum enter_step {
+        ENTER_NONE, /* not entering a root; the error, if any, is the exec's */
+        ENTER_UNSHARE,
+        ENTER_PRIVATE,
+        ENTER_ROOT,
+        ENTER_PROC,
+        ENTER_SYS,
+        ENTER_DEV,
+        ENTER_RUN,
+        ENTER_UDEV,
+        ENTER_UDEV_RO,
+        ENTER_CHROOT,
+        _ENTER_MAX,
+};
+
+/* What failed, for the message: "cannot run update-grub inside /mnt: binding /dev: ...". */
+static const char *const enter_what[_ENTER_MAX] = {
+        [ENTER_UNSHARE] = "entering a mount namespace of its own",
+        [ENTER_PRIVATE] = "making the mounts private",
+        [ENTER_ROOT] = "binding the root onto itself",
+        [ENTER_PROC] = "binding /proc",
+        [ENTER_SYS] = "binding /sys",
+        [ENTER_DEV] = "binding /dev",
+        [ENTER_RUN] = "mounting a tmpfs on /run",
+        [ENTER_UDEV] = "binding /run/udev",
+        [ENTER_UDEV_RO] = "making /run/udev read-only",
+        [ENTER_CHROOT] = "changing the root",
+};
+
+struct enter {
+        const char *root;                               /* borrowed */
+        char *proc, *sys, *dev, *run, *udev;            /* "<root>/proc"... */
+        bool with_udev;                                 /* the host has a udev database */
+};
+
+/* What the child sends back over errfd when it cannot exec: the step that failed and its errno. */
+struct child_error {
+        int step;
+        int error;
+};
+
+_Noreturn static void child_fail(int errfd, int step, int e)
+{
+        struct child_error ce = {step, e};
+
+        (void)!write(errfd, &ce, sizeof(ce));
+        _exit(127);
+}
+
+/* In the child, when a root is given: see commands_in_root() in commands.h. The root is bound
+ * recursively, so that a /boot or an ESP mounted below it (the live-USB rescue: /mnt/boot/efi)
+ * is there too. /proc, /sys and /dev are the host's own, recursively (devpts, efivarfs, the
+ * cgroup tree come along), as arch-chroot gives them. /run is a fresh tmpfs rather than the
+ * host's, so that a generator's hook that calls systemctl finds no running manager and acts
+ * offline instead of reloading the host's; the udev database in it is the host's, read-only,
+ * since dracut's host-only mode asks udev which drivers the root file system needs. */
+static void enter_root(const struct enter *in, int errfd)
+{
+        if (unshare(CLONE_NEWNS) < 0)
+                child_fail(errfd, ENTER_UNSHARE, errno);
+        /* Private first: with the host's shared propagation (systemd's default), every mount
+         * below would appear on the host too. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                child_fail(errfd, ENTER_PRIVATE, errno);
+        if (mount(in->root, in->root, NULL, MS_BIND | MS_REC, NULL) < 0)
+                child_fail(errfd, ENTER_ROOT, errno);
+        if (mount("/proc", in->proc, NULL, MS_BIND | MS_REC, NULL) < 0)
+                child_fail(errfd, ENTER_PROC, errno);
+        if (mount("/sys", in->sys, NULL, MS_BIND | MS_REC, NULL) < 0)
+                child_fail(errfd, ENTER_SYS, errno);
+        if (mount("/dev", in->dev, NULL, MS_BIND | MS_REC, NULL) < 0)
+                child_fail(errfd, ENTER_DEV, errno);
+        if (mount("tmpfs", in->run, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+                child_fail(errfd, ENTER_RUN, errno);
+        if (in->with_udev) {
+                if (mkdir(in->udev, 0755) < 0 || mount("/run/udev", in->udev, NULL, MS_BIND | MS_REC, NULL) < 0)
+                        child_fail(errfd, ENTER_UDEV, errno);
+                if (mount(NULL, in->udev, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+                        child_fail(errfd, ENTER_UDEV_RO, errno);
+        }
+        if (chroot(in->root) < 0 || chdir("/") < 0)
+                child_fail(errfd, ENTER_CHROOT, errno);
+}
+
 /* In the child: never returns. The exec's errno goes back over errfd (close-on-exec, so a
  * successful exec closes it with nothing written). */
-_Noreturn static void child(char *const *paths, size_t n_paths, const char *const *argv, int outfd, int errfd,
-                            pid_t parent)
+_Noreturn static void child(const struct enter *in, char *const *paths, size_t n_paths, const char *const *argv,
+                            int outfd, int errfd, pid_t parent)
 {
         static char path[] = "PATH=" COMMAND_PATH, lc_all[] = "LC_ALL=C";
         char *const env[] = {path, lc_all, NULL};
@@ -107,6 +197,8 @@ _Noreturn static void child(char *const *paths, size_t n_paths, const char *cons
         if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(outfd, STDOUT_FILENO) < 0 ||
             dup2(outfd, STDERR_FILENO) < 0)
                 goto fail;
+        if (in)
+                enter_root(in, errfd);
         for (size_t i = 0; i < n_paths; i++) {
                 execve(paths[i], (char *const *)argv, env);
                 if (errno != ENOENT && errno != ENOTDIR)
@@ -115,8 +207,7 @@ _Noreturn static void child(char *const *paths, size_t n_paths, const char *cons
 fail:
         if (errno != ENOENT && errno != ENOTDIR && e == ENOENT)
                 e = errno;
-        (void)!write(errfd, &e, sizeof(e));
-        _exit(127);
+        child_fail(errfd, ENTER_NONE, e);
 }
 
 static void kill_group(pid_t pid, int sig)
@@ -179,19 +270,66 @@ static void stop(pid_t pid, int pidfd)
         (void)waitid(P_PID, (id_t)pid, &(siginfo_t){0}, WEXITED);
 }
 
-static int run_real(void *userdata, const char *const *argv, uint64_t deadline, char **ret_output, char **ret_error)
+static void enter_done(struct enter *in)
+{
+        free(in->proc);
+        free(in->sys);
+        free(in->dev);
+        free(in->run);
+        free(in->udev);
+}
+
+/* Checks root and builds the child's paths. The root must be a directory given by its absolute
+ * path: chroot and the mounts resolve it from wherever this process stands, and a relative one
+ * would silently mean another place for a caller that changed directory. */
+static int enter_prepare(const char *root, struct enter *ret, char **ret_error)
+{
+        struct enter in = {.root = root};
+        struct stat st;
+
+        if (root[0] != '/')
+                return error_setf(ret_error, -EINVAL, "the root to run commands in must be an absolute path, not %s",
+                                  root);
+        if (stat(root, &st) < 0)
+                return error_setf(ret_error, negative_errno(), "cannot run commands inside %s: %s", root,
+                                  strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+                return error_setf(ret_error, -ENOTDIR, "cannot run commands inside %s: not a directory", root);
+        if (asprintf(&in.proc, "%s/proc", root) < 0 || asprintf(&in.sys, "%s/sys", root) < 0 ||
+            asprintf(&in.dev, "%s/dev", root) < 0 || asprintf(&in.run, "%s/run", root) < 0 ||
+            asprintf(&in.udev, "%s/run/udev", root) < 0) {
+                enter_done(&in);
+                return -ENOMEM;
+        }
+        /* The live system's own database, by its absolute path on purpose: the host we stand
+         * on, not the root we enter. */
+        in.with_udev = access("/run/udev/data", F_OK) == 0;
+        *ret = in;
+        return 0;
+}
+
+/* root NULL: the plain seam. */
+static int run_argv(const char *root, const char *const *argv, uint64_t deadline, char **ret_output,
+                    char **ret_error)
 {
         _cleanup_close_ int outfd = -1, errfd = -1, pidfd = -1;
         struct tail out = {0};
         char *paths[8] = {0}, line[QUOTE_BUF_SIZE(LAST_LINE_MAX) + 2];
         size_t n_paths = 0;
-        int outp[2], errp[2], e = 0, r;
+        struct enter in = {0};
+        struct child_error ce = {0};
+        int outp[2], errp[2], r;
         siginfo_t info = {0};
         pid_t pid, parent = getpid();
         uint64_t start = clock_now(NULL);
 
         if (!argv || !argv[0] || !argv[0][0])
                 return error_setf(ret_error, -EINVAL, "no command to run");
+        if (root) {
+                r = enter_prepare(root, &in, ret_error);
+                if (r < 0)
+                        return r;
+        }
         r = candidates(argv[0], paths, &n_paths);
         if (r < 0)
                 goto out;
@@ -207,7 +345,7 @@ static int run_real(void *userdata, const char *const *argv, uint64_t deadline, 
         }
         pid = fork();
         if (pid == 0)
-                child(paths, n_paths, argv, outp[1], errp[1], parent);
+                child(root ? &in : NULL, paths, n_paths, argv, outp[1], errp[1], parent);
         r = pid < 0 ? negative_errno() : 0;
         close(outp[1]);
         close(errp[1]);
@@ -217,11 +355,17 @@ static int run_real(void *userdata, const char *const *argv, uint64_t deadline, 
                 goto out;
         pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* Linux 5.3; without it the deadline ends at EOF */
 
-        /* The exec's verdict first: nothing, or the errno it failed with. */
-        if (read(errfd, &e, sizeof(e)) == (ssize_t)sizeof(e)) {
+        /* The exec's verdict first: nothing, or the step and the errno it failed with. */
+        if (read(errfd, &ce, sizeof(ce)) == (ssize_t)sizeof(ce)) {
+                int e = ce.error > 0 ? ce.error : EIO;
                 (void)waitid(P_PID, (id_t)pid, &info, WEXITED);
-                r = error_setf(ret_error, -e, "cannot run %s: %s%s", argv[0], strerror(e),
-                               e == ENOENT && !strchr(argv[0], '/') ? " (looked in " COMMAND_PATH ")" : "");
+                if (ce.step > ENTER_NONE && ce.step < _ENTER_MAX)
+                        r = error_setf(ret_error, -e, "cannot run %s inside %s: %s: %s", argv[0], root,
+                                       enter_what[ce.step], strerror(e));
+                else
+                        r = error_setf(ret_error, -e, "cannot run %s%s%s: %s%s", argv[0], root ? " inside " : "",
+                                       root ?: "", strerror(e),
+                                       e == ENOENT && !strchr(argv[0], '/') ? " (looked in " COMMAND_PATH ")" : "");
                 goto out;
         }
         r = collect(outfd, pidfd, deadline, &out);
@@ -246,6 +390,7 @@ static int run_real(void *userdata, const char *const *argv, uint64_t deadline, 
                 r = error_setf(ret_error, -EPROTO, "%s was killed by signal %d (%s)%s", argv[0], info.si_status,
                                strsignal(info.si_status), line);
 out:
+        enter_done(&in);
         for (size_t i = 0; i < n_paths; i++)
                 free(paths[i]);
         if ((r >= 0 || r == -EPROTO) && ret_output) { /* it ran: what it said */
@@ -256,8 +401,28 @@ out:
         return r;
 }
 
+static int run_real(void *userdata, const char *const *argv, uint64_t deadline, char **ret_output, char **ret_error)
+{
+        return run_argv(NULL, argv, deadline, ret_output, ret_error);
+}
+
+static int run_in_root(void *userdata, const char *const *argv, uint64_t deadline, char **ret_output,
+                       char **ret_error)
+{
+        return run_argv(userdata, argv, deadline, ret_output, ret_error);
+}
+
 static const struct commands_ops real_ops = {.run = run_real};
 const struct commands commands_real = {.ops = &real_ops};
+
+static const struct commands_ops in_root_ops = {.run = run_in_root};
+
+struct commands commands_in_root(const char *root)
+{
+        if (!root || root[strspn(root, "/")] == '\0') /* "/", "//": the root we stand in */
+                return commands_real;
+        return (struct commands){.ops = &in_root_ops, .userdata = (void *)root};
+}
 
 int command_run(const struct commands *c, const char *const *argv, uint64_t deadline_usec, char **ret_output,
                 char **ret_error)

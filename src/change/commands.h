@@ -40,6 +40,18 @@ struct commands {
 /* fork + execve. */
 extern const struct commands commands_real;
 
+/* The real seam inside the root directory root (absolute; borrowed: it must outlive the
+ * result), as arch-chroot does it, for `--root DIR` on a live system: the child enters a mount
+ * namespace of its own, binds root onto itself (so that it is a mount point: grub-probe looks
+ * the device of / up in mountinfo) with what is mounted below it (a separate /boot), binds
+ * the host's /proc, /sys and /dev in, a fresh /run (with the host's udev database, read-only),
+ * then chroots there and execs argv as commands_real does. The mounts die with the child's
+ * namespace: nothing is mounted on the host, before, during or after. Needs CAP_SYS_ADMIN and
+ * CAP_SYS_CHROOT; without, each run fails with -EPERM and a line saying so. root NULL or "/"
+ * is commands_real itself. A root that is not an absolute path to a directory fails each run
+ * with -EINVAL, -ENOENT or -ENOTDIR before anything is started. */
+struct commands commands_in_root(const char *root);
+
 /* Through c (NULL: commands_real); see commands_ops.run. */
 int command_run(const struct commands *c, const char *const *argv, uint64_t deadline_usec, char **ret_output,
                 char **ret_error);

@@ -10,7 +10,13 @@
  *   - the output kept is bounded: the last COMMAND_OUTPUT_MAX bytes of a longer one;
  *   - a command still running at the deadline is stopped and reported (-ETIMEDOUT) soon after the
  *     deadline, not when it would have ended;
- *   - the recorder keeps every argv in order, answers its output, and fails exactly the k-th call. */
+ *   - the recorder keeps every argv in order, answers its output, and fails exactly the k-th call;
+ *   - commands_in_root(): NULL and "/" are the plain seam; a root that is relative, missing or not
+ *     a directory fails every run before anything starts; in a root, the command is looked up
+ *     inside it (the host's /bin/true is not found there), a root without /proc fails at that
+ *     mount with a line saying so, and nothing stays mounted on the host. Without the privilege
+ *     to enter a root (not root), the first step fails with -EPERM and says which. Running a
+ *     real program inside a real root is the chroot suite's part (tests/chroot). */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +31,7 @@
 
 #include <cmocka.h>
 
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "basic/time-util.h"
 #include "basic/wait.h"
@@ -144,6 +151,99 @@ static void test_fake(void **state)
         fake_commands_free(f);
 }
 
+static void test_in_root_plain(void **state)
+{
+        struct commands c = commands_in_root(NULL), slash = commands_in_root("/"), slashes = commands_in_root("//");
+        _cleanup_free_ char *error = NULL;
+
+        assert_ptr_equal(c.ops, commands_real.ops);
+        assert_ptr_equal(slash.ops, commands_real.ops);
+        assert_ptr_equal(slashes.ops, commands_real.ops);
+        assert_ptr_equal(slash.userdata, commands_real.userdata);
+        assert_ptr_not_equal(commands_in_root("/mnt").ops, commands_real.ops);
+        assert_int_equal(command_run(&slash, ARGV("/bin/true"), USEC_INFINITY, NULL, &error), 0);
+        assert_null(error);
+}
+
+/* Runs argv in root; 'marker' must not exist afterwards: nothing was started. */
+static int run_in(const char *root, const char *marker, char **error)
+{
+        struct commands c = commands_in_root(root);
+        _cleanup_free_ char *out = NULL;
+        int r = command_run(&c, ARGV("/usr/bin/touch", marker), USEC_INFINITY, &out, error);
+
+        assert_null(out); /* it did not run, so it said nothing */
+        assert_int_equal(access(marker, F_OK), -1);
+        return r;
+}
+
+static void test_in_root_refused(void **state)
+{
+        struct test_tree *t = test_tree_new("commands-root");
+        struct commands c;
+        _cleanup_free_ char *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL, *marker = NULL, *missing = NULL,
+                            *file = NULL;
+
+        assert_true(asprintf(&marker, "%s/marker", t->dir) > 0);
+        assert_true(asprintf(&missing, "%s/missing", t->dir) > 0);
+        assert_true(asprintf(&file, "%s/file", t->dir) > 0);
+        test_tree_write(t, "file", "");
+        assert_int_equal(run_in("mnt", marker, &e1), -EINVAL);
+        assert_string_equal(e1, "the root to run commands in must be an absolute path, not mnt");
+        assert_int_equal(run_in(missing, marker, &e2), -ENOENT);
+        assert_non_null(strstr(e2, "No such file or directory"));
+        assert_int_equal(run_in(file, marker, &e3), -ENOTDIR);
+        assert_non_null(strstr(e3, ": not a directory"));
+        c = commands_in_root(t->dir);
+        assert_int_equal(command_run(&c, NULL, USEC_INFINITY, NULL, &e4), -EINVAL);
+        assert_string_equal(e4, "no command to run");
+        test_tree_free(t);
+}
+
+/* The host's mount table, to compare before and after. */
+static char *mountinfo(void)
+{
+        _cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+        char *s = NULL;
+
+        assert_true(fd >= 0);
+        assert_int_equal(read_fd_full(fd, 16u << 20, &s, NULL), 0);
+        return s;
+}
+
+static void test_in_root_enters(void **state)
+{
+        struct test_tree *t = test_tree_new("commands-enter");
+        _cleanup_free_ char *before = mountinfo(), *after = NULL, *e1 = NULL, *e2 = NULL, *expect = NULL,
+                            *marker = NULL;
+
+        assert_true(asprintf(&marker, "%s/marker", t->dir) > 0);
+        /* Without /proc in it, entering stops at that mount (or, unprivileged, at the first step). */
+        assert_int_equal(run_in(t->dir, marker, &e1), geteuid() == 0 ? -ENOENT : -EPERM);
+        assert_true(asprintf(&expect, "cannot run /usr/bin/touch inside %s: %s", t->dir,
+                             geteuid() == 0 ? "binding /proc: No such file or directory"
+                                            : "entering a mount namespace of its own: Operation not permitted") >
+                    0);
+        assert_string_equal(e1, expect);
+        free(TAKE_PTR(expect));
+        /* With the mount points, a privileged run gets inside, where there is no touch; the host's
+         * is not found from there. */
+        test_tree_mkdir(t, "proc");
+        test_tree_mkdir(t, "sys");
+        test_tree_mkdir(t, "dev");
+        test_tree_mkdir(t, "run");
+        if (geteuid() == 0) {
+                assert_int_equal(run_in(t->dir, marker, &e2), -ENOENT);
+                assert_true(asprintf(&expect, "cannot run /usr/bin/touch inside %s: No such file or directory",
+                                     t->dir) > 0);
+                assert_string_equal(e2, expect);
+        } else
+                assert_int_equal(run_in(t->dir, marker, &e2), -EPERM);
+        after = mountinfo();
+        assert_string_equal(before, after);
+        test_tree_free(t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -154,6 +254,9 @@ int main(void)
                 cmocka_unit_test(test_output_bounded),
                 cmocka_unit_test(test_deadline),
                 cmocka_unit_test(test_fake),
+                cmocka_unit_test(test_in_root_plain),
+                cmocka_unit_test(test_in_root_refused),
+                cmocka_unit_test(test_in_root_enters),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
