@@ -12,8 +12,9 @@
 #include <stdint.h>
 
 /* What a message quotes of a command's output is its last line; this much of the output's end
- * is kept. */
-#define COMMAND_OUTPUT_MAX (64u * 1024u)
+ * is kept. Enough for the whole listing of an initramfs (lsinitramfs of a Debian image with
+ * every module is about 1 MiB), which setup's checks read whole. */
+#define COMMAND_OUTPUT_MAX (16u * 1024u * 1024u)
 /* The environment every command gets, nothing inherited. */
 #define COMMAND_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
 /* After the deadline: SIGTERM, then this long for the command to end before SIGKILL. */

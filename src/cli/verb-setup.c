@@ -215,10 +215,14 @@ static bool confirm(const char *question)
         return true;
 }
 
-/* Commands run inside the root: this machine's own for "/", the chroot's for a mounted system. */
+/* Commands run inside the root: this machine's own for "/", the mounted system's for --root
+ * (chrooted there in a mount namespace of their own, as arch-chroot runs them). */
 static const struct commands *commands_for(const struct cli *cli)
 {
-        return strcmp(cli->sr->path, "/") == 0 ? &commands_real : &commands_real;
+        static struct commands in_root;
+
+        in_root = commands_in_root(cli->sr->path);
+        return &in_root;
 }
 
 static void print_steps(FILE *f, const struct engine_run *run, bool backwards)
