@@ -696,28 +696,29 @@ const struct step_ops step_make_dir_ops = {make_dir_apply, make_dir_revert};
 
 /* ---- for people ---- */
 
-/* asprintf's string, or NULL. */
-static char *str_or_null(int n, char *s)
+/* asprintf's string, or NULL. It takes &d, not d: the order in which a call's arguments are
+ * evaluated is unspecified, and d read before asprintf() ran would be NULL (and leak the text). */
+static char *str_or_null(int n, char **s)
 {
-        return n < 0 ? NULL : s;
+        return n < 0 ? NULL : *s;
 }
 
 char *step_file_create_describe(const struct step *s)
 {
         char *d = NULL;
-        return str_or_null(asprintf(&d, "create %s (mode %s)", arg(s, 0), arg(s, 1)), d);
+        return str_or_null(asprintf(&d, "create %s (mode %s)", arg(s, 0), arg(s, 1)), &d);
 }
 
 char *step_file_replace_describe(const struct step *s)
 {
         char *d = NULL;
-        return str_or_null(asprintf(&d, "replace the content of %s (a copy is kept to put it back)", arg(s, 0)), d);
+        return str_or_null(asprintf(&d, "replace the content of %s (a copy is kept to put it back)", arg(s, 0)), &d);
 }
 
 char *step_file_remove_describe(const struct step *s)
 {
         char *d = NULL;
-        return str_or_null(asprintf(&d, "remove %s (a copy is kept to put it back)", arg(s, 0)), d);
+        return str_or_null(asprintf(&d, "remove %s (a copy is kept to put it back)", arg(s, 0)), &d);
 }
 
 char *step_symlink_describe(const struct step *s)
@@ -727,12 +728,12 @@ char *step_symlink_describe(const struct step *s)
         if (*arg(s, 2))
                 return str_or_null(asprintf(&d, "point the link %s at %s (it points at %s)", arg(s, 0), arg(s, 1),
                                             arg(s, 2)),
-                                   d);
-        return str_or_null(asprintf(&d, "link %s -> %s", arg(s, 0), arg(s, 1)), d);
+                                   &d);
+        return str_or_null(asprintf(&d, "link %s -> %s", arg(s, 0), arg(s, 1)), &d);
 }
 
 char *step_make_dir_describe(const struct step *s)
 {
         char *d = NULL;
-        return str_or_null(asprintf(&d, "create the directory %s (mode %s)", arg(s, 0), arg(s, 1)), d);
+        return str_or_null(asprintf(&d, "create the directory %s (mode %s)", arg(s, 0), arg(s, 1)), &d);
 }
