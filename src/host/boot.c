@@ -415,6 +415,16 @@ static int read_entries(const struct sysroot *sr, struct boot_facts *f)
                         return r;
                 f->entries_by_kernel_install = any_line(text, is_machine_id_line);
         }
+        /* An entry token other than the machine-id (/etc/kernel/entry-token: "debian") names the
+         * entries TOKEN-VERSION.conf, without a machine-id line. */
+        _cleanup_free_ char *token = NULL;
+        r = read_text(sr, "etc/kernel/entry-token", 256, &token);
+        if (r < 0)
+                return r;
+        if (token)
+                token[strcspn(token, " \t\n")] = 0;
+        for (char **e = f->entries; token && *token && *e && !f->entries_by_kernel_install; e++)
+                f->entries_by_kernel_install = strncmp(*e, token, strlen(token)) == 0 && (*e)[strlen(token)] == '-';
         return 0;
 }
 

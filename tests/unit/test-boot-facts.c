@@ -210,6 +210,18 @@ static void test_details(void **state)
         boot_facts_done(&f);
         test_tree_free(t);
 
+        /* hand-written entries stay the user's, until an entry token names them as kernel-install
+         * does when the token is not the machine-id ("debian-6.1.0-50-amd64.conf", no machine-id line) */
+        t = tree_from_host("setup-arch-sdboot-mkinitcpio");
+        assert_int_equal(boot_facts_read(t->sr, &f, &error), 0);
+        assert_false(f.entries_by_kernel_install);
+        boot_facts_done(&f);
+        test_tree_write(t, "etc/kernel/entry-token", "arch\n");
+        assert_int_equal(boot_facts_read(t->sr, &f, &error), 0);
+        assert_true(f.entries_by_kernel_install);
+        boot_facts_done(&f);
+        test_tree_free(t);
+
         t = tree_from_host("setup-ubuntu-cloud");
         assert_int_equal(boot_facts_read(t->sr, &f, &error), 0);
         assert_true(f.grub_default);
