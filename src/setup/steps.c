@@ -449,7 +449,10 @@ static const char *const setup_programs[] = {
     "lsinitrd",
     "lsinitcpio",
     "ukify",
+    "mkdir",
+    "rmdir",
     "rm",
+    "strings",
     "limine-update",
     "bootctl",
 };

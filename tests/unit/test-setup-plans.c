@@ -57,9 +57,7 @@ static const struct plan_case cases[] = {
     {"setup-popos-kernelstub", "01:00.0", false, NULL},
     {"setup-silverblue", "2d:00.0", false, NULL},
     {"setup-proxmox-zfs", "21:00.0", false, NULL},
-    /* the fixture's images are placeholders, not PE files (fakehost writes text): the UKI
-     * backend's plans on real images are in test-boot-uki */
-    {"setup-uki", NULL, false, "is not a PE file"},
+    {"setup-uki", "01:00.0", false, NULL},
     {"setup-refind", "2d:00.0", false, NULL},
     {"setup-limine", "01:00.0", false, NULL},
     {"setup-twin-gpu", "2d:00.0", false, NULL},
