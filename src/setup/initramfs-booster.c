@@ -238,5 +238,12 @@ int initramfs_booster_plan(const struct setup_inputs *in, struct setup_plan *p, 
                                ? error_setf(ret_error, -ENOMEM, "out of memory")
                                : 0;
         r = setup_plan_command(p, SETUP_COMMAND_REGENERATE, regenerate, NULL);
+        /* booster's init loads modules_force_load alongside the modalias-driven modules, not
+         * before them: nothing orders vfio-pci ahead of a GPU driver that is in the image too */
+        if (r >= 0)
+                r = setup_plan_note(p, "booster loads vfio-pci at the same time as the other drivers in its image, not "
+                                       "before them: if the GPU's own driver is in the image too (booster's "
+                                       "universal mode, or modules_force_load), it can win; gpu-handoff setup status "
+                                       "after the reboot tells");
         return r < 0 ? error_setf(ret_error, r, "out of memory") : 0;
 }
