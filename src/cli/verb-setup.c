@@ -412,7 +412,7 @@ static int setup_status_verb(struct cli *cli)
                         printf("changed since setup: %s (setup undo will not overwrite it)\n",
                                st.drifted.v[i]);
                 if (st.not_running)
-                        printf("not a running system (no /proc below the root): boot it to see the result\n");
+                        printf("not running: the root has no /proc (a system mounted from a live USB): boot it to see the result\n");
                 else if (st.reboot_pending)
                         printf("reboot pending: the running kernel booted before the setup; reboot once\n");
                 else {

@@ -3,7 +3,7 @@
  * of each entry, read at boot. limine.conf (Limine >= 8): entries start with a `/Title` line
  * (`//Sub` nested), options are `key: value`, `cmdline` or its alias `kernel_cmdline`; the old
  * limine.cfg: entries `:Title`, options `KEY=VALUE`, `CMDLINE=` or `KERNEL_CMDLINE=`. Comments
- * are '#' lines. The value of every entry that boots this system (root= as the running kernel
+ * are '#' lines. The value of every entry that boots this installation (root= as the running kernel
  * got it) is edited token by token; other systems' entries are left alone.
  *
  * Under Secure Boot, a configuration hash enrolled in Limine's EFI binary (limine enroll-config)
@@ -495,7 +495,7 @@ int boot_limine_plan(const struct setup_inputs *in, struct setup_plan *p, char *
         }
         if (matched == 0) {
                 r = setup_plan_refuse(p,
-                                      "no entry of %s boots this system (cmdline with root=%s); add the "
+                                      "no entry of %s boots this installation, with root=%s; add the "
                                       "arguments to your entry's cmdline by hand",
                                       path, root);
                 goto out;

@@ -8,7 +8,7 @@
  * `kernel-install add` rebuilds the entry of every installed kernel, and a check reads each.
  *
  * Entries written by hand (Arch's loader/entries/arch.conf and arch-fallback.conf) are nobody's
- * output: the `options` line of every entry that boots this system (the same root= as the
+ * output: the `options` line of every entry that boots this installation (the same root= as the
  * booted entry) is edited in place; entries of another system are left alone. */
 
 #include <ctype.h>
@@ -470,7 +470,7 @@ static int plan_by_hand(const struct setup_inputs *in, struct setup_plan *p, cha
         }
         if (matched == 0)
                 return setup_plan_refuse(p,
-                                         "no loader entry in %s boots this system (root=%s); add the "
+                                         "no loader entry in %s boots this installation, root=%s; add the "
                                          "arguments to the options line of your entry by hand",
                                          dir, root);
         if (kept.n == 0)

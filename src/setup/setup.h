@@ -30,7 +30,7 @@ struct setup_status {
         struct strv files;       /* the files it created or changed */
         struct strv drifted;     /* of those, the ones someone changed since */
         bool reboot_pending;     /* applied after the running kernel booted */
-        bool not_running;        /* the root is no running system (no /proc: mounted from a live
+        bool not_running;        /* the root is not running (no /proc: mounted from a live
                                   * USB): the checks below were not made */
         struct strv missing_args; /* added arguments /proc/cmdline lacks (after a reboot) */
         struct strv not_on_vfio;  /* bound devices not on vfio-pci (after a reboot) */

@@ -180,7 +180,7 @@ static void test_refusals(void **state)
         f.cmdline = S("root=UUID=dead");
         bt_plan(boot_limine_plan, &in, &p);
         assert_string_equal(p.refused,
-                            "no entry of " CONF " boots this system (cmdline with root=UUID=dead); "
+                            "no entry of " CONF " boots this installation, with root=UUID=dead; "
                             "add the arguments to your entry's cmdline by hand");
         assert_int_equal(p.n_files, 0);
         setup_plan_done(&p);

@@ -396,8 +396,8 @@ static void test_by_hand_root_from_proc_cmdline(void **state)
 
         f.cmdline = S("root=UUID=dead rw");
         bt_plan(boot_systemd_boot_plan, &in, &p);
-        assert_string_equal(p.refused, "no loader entry in /boot/loader/entries boots this system "
-                                       "(root=UUID=dead); add the arguments to the options line of your "
+        assert_string_equal(p.refused, "no loader entry in /boot/loader/entries boots this installation, "
+                                       "root=UUID=dead; add the arguments to the options line of your "
                                        "entry by hand");
         setup_plan_done(&p);
         test_tree_free(t);
