@@ -28,51 +28,12 @@
 
 #include <cmocka.h>
 
+#include "grub-files.h"
+
 #include "boot-plan-assert.h"
 #include "setup/backend.h"
 
 #define DROPIN_HEAD "# Written by gpu-handoff setup; `gpu-handoff setup undo` removes it.\n"
-
-static const char debian12[] =
-    "# If you change this file, run 'update-grub' afterwards to update\n"
-    "# /boot/grub/grub.cfg.\n"
-    "# For full documentation of the options in this file, see:\n"
-    "#   info -f grub -n 'Simple configuration'\n"
-    "\n"
-    "GRUB_DEFAULT=0\n"
-    "GRUB_TIMEOUT=5\n"
-    "GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\n"
-    "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
-    "GRUB_CMDLINE_LINUX=\"\"\n"
-    "\n"
-    "# If your computer has multiple operating systems installed, then you\n"
-    "# probably want to run os-prober. However, if your computer is a host\n"
-    "# for guest OSes installed via LVM or raw disk devices, running\n"
-    "# os-prober can cause damage to those guest OSes as it mounts\n"
-    "# filesystems to look for things.\n"
-    "GRUB_DISABLE_OS_PROBER=true\n"
-    "\n"
-    "# Uncomment to enable BadRAM filtering, modify to suit your needs\n"
-    "# This works with Linux (no patch required) and with any kernel that obtains\n"
-    "# the memory map information from GRUB (GNU Mach, kernel of FreeBSD ...)\n"
-    "#GRUB_BADRAM=\"0x01234567,0xfefefefe,0x89abcdef,0xefefefef\"\n"
-    "\n"
-    "# Uncomment to disable graphical terminal\n"
-    "#GRUB_TERMINAL=console\n"
-    "\n"
-    "# The resolution used on graphical terminal\n"
-    "# note that you can use only modes which your graphic card supports via VBE\n"
-    "# you can see them in real GRUB with the command `vbeinfo'\n"
-    "#GRUB_GFXMODE=640x480\n"
-    "\n"
-    "# Uncomment if you don't want GRUB to pass \"root=UUID=xxx\" parameter to Linux\n"
-    "#GRUB_DISABLE_LINUX_UUID=true\n"
-    "\n"
-    "# Uncomment to disable generation of recovery mode menu entries\n"
-    "#GRUB_DISABLE_RECOVERY=\"true\"\n"
-    "\n"
-    "# Uncomment to get a beep at grub start\n"
-    "#GRUB_INIT_TUNE=\"480 440 1\"\n";
 
 /* Debian's own grub.d file (grub2-common): names no command line variable */
 static const char init_select[] =
@@ -112,15 +73,6 @@ static const char arch[] = "# GRUB boot loader configuration\n"
                            "\n"
                            "# Preload both GPT and MBR modules so that they can be removed later\n"
                            "GRUB_PRELOAD_MODULES=\"part_gpt part_msdos\"\n";
-
-static const char fedora[] = "GRUB_TIMEOUT=5\n"
-                             "GRUB_DISTRIBUTOR=\"$(sed 's, release .*$,,g' /etc/system-release)\"\n"
-                             "GRUB_DEFAULT=saved\n"
-                             "GRUB_DISABLE_SUBMENU=true\n"
-                             "GRUB_TERMINAL_OUTPUT=\"console\"\n"
-                             "GRUB_CMDLINE_LINUX=\"rhgb quiet\"\n"
-                             "GRUB_DISABLE_RECOVERY=\"true\"\n"
-                             "GRUB_ENABLE_BLSCFG=true\n";
 
 #define FEDORA_ENTRY(v, options)                                                                            \
         "title Fedora Linux (" v ") 39 (Workstation Edition)\n"                                             \
@@ -446,7 +398,7 @@ static void test_grub2_paths(void **state)
         /* never the stub on the EFI partition */
         f = fixture_new(BOOTLOADER_GRUB, iommu, none);
         f->facts.grub_cfg = (char *)"/boot/efi/EFI/fedora/grub.cfg";
-        test_tree_write(f->tree, "etc/default/grub", fedora);
+        test_tree_write(f->tree, "etc/default/grub", fedora_grub);
         plan(f);
         assert_refused(&f->plan, "/boot/efi/EFI/fedora/grub.cfg is on the EFI partition");
         fixture_free(f);
@@ -462,7 +414,7 @@ static struct fixture *fedora_bls(char **add, char **remove)
         f->facts.entries_dir = (char *)"/boot/loader/entries";
         f->facts.entries = entries;
         f->facts.kernel_cmdline = true;
-        test_tree_write(f->tree, "etc/default/grub", fedora);
+        test_tree_write(f->tree, "etc/default/grub", fedora_grub);
         test_tree_write(f->tree, "etc/kernel/cmdline", FEDORA_OPTIONS "\n");
         test_tree_write(f->tree, "boot/loader/entries/" ENTRY_A,
                         FEDORA_ENTRY("6.5.6-300.fc39.x86_64", FEDORA_OPTIONS));

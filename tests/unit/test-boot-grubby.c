@@ -20,17 +20,10 @@
 
 #include <cmocka.h>
 
+#include "grub-files.h"
+
 #include "boot-plan-assert.h"
 #include "setup/backend.h"
-
-static const char fedora[] = "GRUB_TIMEOUT=5\n"
-                             "GRUB_DISTRIBUTOR=\"$(sed 's, release .*$,,g' /etc/system-release)\"\n"
-                             "GRUB_DEFAULT=saved\n"
-                             "GRUB_DISABLE_SUBMENU=true\n"
-                             "GRUB_TERMINAL_OUTPUT=\"console\"\n"
-                             "GRUB_CMDLINE_LINUX=\"rhgb quiet\"\n"
-                             "GRUB_DISABLE_RECOVERY=\"true\"\n"
-                             "GRUB_ENABLE_BLSCFG=true\n";
 
 #define FEDORA_ENTRY(v, options)                                                                            \
         "title Fedora Linux (" v ") 39 (Workstation Edition)\n"                                             \
@@ -77,7 +70,7 @@ static struct fixture *fixture_new(char **add, char **remove, const char *option
             .args_remove = remove,
             .vfio = none,
         };
-        test_tree_write(f->tree, "etc/default/grub", fedora);
+        test_tree_write(f->tree, "etc/default/grub", fedora_grub);
         test_tree_write(f->tree, "etc/kernel/cmdline", OPTIONS "\n");
         assert_true(asprintf(&a, FEDORA_ENTRY("6.5.6-300.fc39.x86_64", "%s"), options_a) > 0);
         assert_true(asprintf(&b, FEDORA_ENTRY("6.6.9-200.fc39.x86_64", "%s"), options_b) > 0);
