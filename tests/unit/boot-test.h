@@ -13,6 +13,7 @@
 
 #include "basic/strv.h"
 #include "setup/backend.h"
+#include "boot-plan-assert.h"
 #include "testtree.h"
 
 #define BT_ARGS(...) ((char **)(const char *[]){__VA_ARGS__, NULL})
@@ -112,58 +113,4 @@ static inline char *bt_list(const struct strv *s)
         snprintf(buf, sizeof(buf), "%s", j ? j : "");
         free(j);
         return buf;
-}
-
-static inline void bt_assert_file(const struct setup_plan *p, size_t i, const char *path,
-                                  enum setup_file_action action, const char *after)
-{
-        assert_true(i < p->n_files);
-        assert_string_equal(p->files[i].path, path);
-        assert_int_equal(p->files[i].action, action);
-        if (after) {
-                assert_non_null(p->files[i].after);
-                assert_int_equal(p->files[i].after_len, strlen(after));
-                assert_string_equal(p->files[i].after, after);
-        } else
-                assert_null(p->files[i].after);
-}
-
-/* Writes every planned file into the tree, as setup would. */
-static inline void bt_apply(struct test_tree *t, const struct setup_plan *p)
-{
-        for (size_t i = 0; i < p->n_files; i++) {
-                const char *rel = p->files[i].path + 1;
-
-                if (p->files[i].action == SETUP_FILE_REMOVE) {
-                        char path[1024];
-
-                        snprintf(path, sizeof(path), "%s/%s", t->dir, rel);
-                        assert_int_equal(unlink(path), 0);
-                } else
-                        test_tree_write(t, rel, p->files[i].after);
-        }
-}
-
-/* Reads a file of the tree, malloc'd. */
-static inline char *bt_read(struct test_tree *t, const char *rel)
-{
-        char *text = NULL;
-        size_t len = 0;
-
-        assert_int_equal(sysroot_read_file(t->sr, rel, 1 << 24, &text, &len), 0);
-        return text;
-}
-
-/* Nothing planned at all: the second run of an applied plan. */
-static inline void bt_assert_nothing(const struct setup_plan *p)
-{
-        if (p->refused)
-                print_error("refused: %s\n", p->refused);
-        assert_null(p->refused);
-        assert_int_equal(p->n_files, 0);
-        assert_int_equal(p->n_commands, 0);
-        assert_int_equal(p->n_checks, 0);
-        assert_int_equal(p->notes.n, 0);
-        assert_int_equal(p->args_add.n, 0);
-        assert_int_equal(p->args_remove.n, 0);
 }

@@ -74,7 +74,7 @@ static void test_entries_of_this_system(void **state)
         bt_plan(boot_limine_plan, &in, &p);
         assert_null(p.refused);
         assert_int_equal(p.n_files, 1);
-        bt_assert_file(&p, 0, CONF, SETUP_FILE_MODIFY,
+        assert_file(&p, 0, CONF, SETUP_FILE_MODIFY,
                        "timeout: 5\n"
                        "# Arch, written by hand\n"
                        "\n"
@@ -109,10 +109,10 @@ static void test_entries_of_this_system(void **state)
                       "if the next boot fails: at the Limine menu, press e on the entry, delete "
                       "intel_iommu=on iommu=pt from its cmdline and press F10 (that boot only; not where "
                       "the editor is disabled)");
-        bt_apply(t, &p);
+        apply_files(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_limine_plan, &in, &p);
-        bt_assert_nothing(&p);
+        assert_nothing(&p);
         setup_plan_done(&p);
         test_tree_free(t);
 }
@@ -132,7 +132,7 @@ static void test_macros_and_old_format(void **state)
                         "    cmdline: root=${ROOTDEV} rw\n");
         bt_plan(boot_limine_plan, &in, &p);
         assert_null(p.refused);
-        bt_assert_file(&p, 0, CONF, SETUP_FILE_MODIFY,
+        assert_file(&p, 0, CONF, SETUP_FILE_MODIFY,
                        "${ROOTDEV}=UUID=0a1b\n/+Arch Linux\n//linux\n    protocol: linux\n"
                        "    cmdline: root=${ROOTDEV} rw iommu=pt\n");
         setup_plan_done(&p);
@@ -148,16 +148,16 @@ static void test_macros_and_old_format(void **state)
                         "CMDLINE=root=UUID=9999\n");
         bt_plan(boot_limine_plan, &in, &p);
         assert_null(p.refused);
-        bt_assert_file(&p, 0, "/boot/limine.cfg", SETUP_FILE_MODIFY,
+        assert_file(&p, 0, "/boot/limine.cfg", SETUP_FILE_MODIFY,
                        "TIMEOUT=5\n:Arch Linux\nPROTOCOL=linux\nKERNEL_PATH=boot:///vmlinuz-linux\n"
                        "CMDLINE=root=UUID=0a1b rw iommu=pt\n:Other\nCMDLINE=root=UUID=9999\n");
         assert_non_null(
             strstr(bt_notes(&p), "left alone, they boot another system: :Other (line 6: root=UUID=9999)"));
         assert_non_null(strstr(bt_notes(&p), HASH_NOTE("/boot/limine.cfg")));
-        bt_apply(t, &p);
+        apply_files(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_limine_plan, &in, &p);
-        bt_assert_nothing(&p);
+        assert_nothing(&p);
         setup_plan_done(&p);
         test_tree_free(t);
 }
@@ -218,7 +218,7 @@ static void test_entry_tool(void **state)
         bt_plan(boot_limine_plan, &in, &p);
         assert_null(p.refused);
         assert_int_equal(p.n_files, 1);
-        bt_assert_file(&p, 0, "/etc/limine-entry-tool.d/90-gpu-handoff.conf", SETUP_FILE_CREATE,
+        assert_file(&p, 0, "/etc/limine-entry-tool.d/90-gpu-handoff.conf", SETUP_FILE_CREATE,
                        "# Written by gpu-handoff setup; `gpu-handoff setup undo` removes it.\n"
                        "KERNEL_CMDLINE[default]+=\" intel_iommu=on\"\n");
         assert_int_equal(p.files[0].mode, 0644);
@@ -233,10 +233,10 @@ static void test_entry_tool(void **state)
                       "if the next boot fails: at the Limine menu, press e on the entry, delete "
                       "intel_iommu=on iommu=pt from its cmdline and press F10 (that boot only; not where "
                       "the editor is disabled)");
-        bt_apply(t, &p);
+        apply_files(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_limine_plan, &in, &p);
-        bt_assert_nothing(&p);
+        assert_nothing(&p);
         setup_plan_done(&p);
 
         /* a drop-in can only add */

@@ -48,7 +48,7 @@ static void test_first_line_only(void **state)
         bt_plan(boot_refind_plan, &in, &p);
         assert_null(p.refused);
         assert_int_equal(p.n_files, 1);
-        bt_assert_file(
+        assert_file(
             &p, 0, CONF, SETUP_FILE_MODIFY,
             "# written by mkrlconf\n\n"
             "\"Boot with standard options\"  \"root=UUID=0a1b ro quiet splash intel_iommu=on iommu=pt\"\n"
@@ -64,10 +64,10 @@ static void test_first_line_only(void **state)
             "without the arguments, press F2 (or Insert) on the entry at the rEFInd menu and "
             "pick one of them (\"Boot with minimal options\" where refind-install wrote it)");
 
-        bt_apply(t, &p);
+        apply_files(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_refind_plan, &in, &p);
-        bt_assert_nothing(&p);
+        assert_nothing(&p);
         setup_plan_done(&p);
         test_tree_free(t);
 }
@@ -85,7 +85,7 @@ static void test_escaped_quotes(void **state)
             "\"Boot \"\"default\"\"\"\t\"root=/dev/sda2 \"\"acpi_osi=Windows 2015\"\" rw\"  # mine\n");
         bt_plan(boot_refind_plan, &in, &p);
         assert_null(p.refused);
-        bt_assert_file(
+        assert_file(
             &p, 0, CONF, SETUP_FILE_MODIFY,
             "\"Boot \"\"default\"\"\"\t\"root=/dev/sda2 \"\"acpi_osi=Windows 2015\"\" rw iommu=pt\"  "
             "# mine\n");
@@ -95,10 +95,10 @@ static void test_escaped_quotes(void **state)
             "rEFInd boots the first line of " CONF " (\"Boot \"default\"\") by default: it gains "
             "iommu=pt; to boot once without the arguments, press F2 (or Insert) on the entry at "
             "the rEFInd menu, then F2 again to edit its options and delete them");
-        bt_apply(t, &p);
+        apply_files(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_refind_plan, &in, &p);
-        bt_assert_nothing(&p);
+        assert_nothing(&p);
         setup_plan_done(&p);
         test_tree_free(t);
 }
@@ -113,7 +113,7 @@ static void test_present_conflict_remove(void **state)
         test_tree_write(t, "boot/refind_linux.conf",
                         "\"Default\" \"iommu=pt root=/dev/sda2\"\n\"Other\" \"x\"\n");
         bt_plan(boot_refind_plan, &in, &p);
-        bt_assert_file(&p, 0, CONF, SETUP_FILE_MODIFY,
+        assert_file(&p, 0, CONF, SETUP_FILE_MODIFY,
                        "\"Default\" \"iommu=pt root=/dev/sda2 intel_iommu=on\"\n\"Other\" \"x\"\n");
         assert_string_equal(bt_list(&p.args_add), "intel_iommu=on");
         setup_plan_done(&p);
@@ -121,7 +121,7 @@ static void test_present_conflict_remove(void **state)
         test_tree_write(t, "boot/refind_linux.conf",
                         "\"Default\" \"intel_iommu=on iommu=pt root=/dev/sda2\"\n");
         bt_plan(boot_refind_plan, &in, &p);
-        bt_assert_nothing(&p);
+        assert_nothing(&p);
         setup_plan_done(&p);
 
         test_tree_write(t, "boot/refind_linux.conf", "\"Default\" \"root=/dev/sda2 iommu=nopt\"\n");
@@ -133,13 +133,13 @@ static void test_present_conflict_remove(void **state)
 
         struct setup_inputs rm = bt_inputs(t, &f, NULL, BT_ARGS("iommu=nopt"));
         bt_plan(boot_refind_plan, &rm, &p);
-        bt_assert_file(&p, 0, CONF, SETUP_FILE_MODIFY, "\"Default\" \"root=/dev/sda2\"\n");
+        assert_file(&p, 0, CONF, SETUP_FILE_MODIFY, "\"Default\" \"root=/dev/sda2\"\n");
         assert_string_equal(bt_list(&p.args_remove), "iommu=nopt");
         setup_plan_done(&p);
         test_tree_free(t);
 }
 
-static void assert_refused(struct test_tree *t, const char *content, const char *why)
+static void refused_with(struct test_tree *t, const char *content, const char *why)
 {
         struct boot_facts f = facts();
         struct setup_inputs in = bt_inputs(t, &f, BT_ARGS("iommu=pt"), NULL);
@@ -160,24 +160,24 @@ static void test_refusals(void **state)
 {
         struct test_tree *t = test_tree_new("test-boot-refind");
 
-        assert_refused(t, "# comment\nBoot root=/dev/sda2\n",
+        refused_with(t, "# comment\nBoot root=/dev/sda2\n",
                        CONF ":2: cannot parse the default line: it does not start with a quoted label "
                             "(\"LABEL\" \"OPTIONS\")");
-        assert_refused(t, "\"Label only\"\n\"Other\" \"ro\"\n",
+        refused_with(t, "\"Label only\"\n\"Other\" \"ro\"\n",
                        CONF
                        ":1: cannot parse the default line: its options are not one quoted field (\"LABEL\" "
                        "\"OPTIONS\", \"\" for a quote inside)");
-        assert_refused(t, "\n\n\"Label\" \"root=/dev/sda2 rw\n",
+        refused_with(t, "\n\n\"Label\" \"root=/dev/sda2 rw\n",
                        CONF
                        ":3: cannot parse the default line: its options are not one quoted field (\"LABEL\" "
                        "\"OPTIONS\", \"\" for a quote inside)");
-        assert_refused(t, "# nothing but comments\n   \n",
+        refused_with(t, "# nothing but comments\n   \n",
                        CONF " holds no boot line (\"LABEL\" \"OPTIONS\"); add one");
-        assert_refused(t, NULL,
+        refused_with(t, NULL,
                        "no refind_linux.conf found (rEFInd reads the kernel's options from "
                        "/boot/refind_linux.conf)");
         /* an open quote inside the field (a lone escaped quote) is the kernel's problem: refused */
-        assert_refused(t, "\"L\" \"root=/dev/sda2 \"\"quiet\"\n",
+        refused_with(t, "\"L\" \"root=/dev/sda2 \"\"quiet\"\n",
                        CONF
                        ":1: the command line ends inside a double quote; refusing to add iommu=pt to it");
         test_tree_free(t);
@@ -206,7 +206,7 @@ static void test_long_line(void **state)
         test_tree_write(t, "boot/refind_linux.conf", text);
         bt_plan(boot_refind_plan, &in, &p);
         assert_null(p.refused);
-        bt_assert_file(&p, 0, CONF, SETUP_FILE_MODIFY, want);
+        assert_file(&p, 0, CONF, SETUP_FILE_MODIFY, want);
         setup_plan_done(&p);
         free(text);
         free(want);

@@ -96,7 +96,7 @@ static void test_kernel_install_edits_cmdline(void **state)
         bt_plan(boot_systemd_boot_plan, &in, &p);
         assert_null(p.refused);
         assert_int_equal(p.n_files, 1);
-        bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY,
+        assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY,
                        "root=UUID=0a1b rw  quiet\tloglevel=3 intel_iommu=on iommu=pt\n");
         assert_string_equal(p.files[0].before, "root=UUID=0a1b rw  quiet\tloglevel=3\n");
         assert_string_equal(bt_commands(&p), DEBIAN_COMMANDS);
@@ -110,10 +110,10 @@ static void test_kernel_install_edits_cmdline(void **state)
             "if the next boot fails: in the systemd-boot menu, select the entry, press e, delete "
             "intel_iommu=on iommu=pt and press Enter (that boot only)");
 
-        bt_apply(t, &p);
+        apply_files(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_systemd_boot_plan, &in, &p);
-        bt_assert_nothing(&p);
+        assert_nothing(&p);
         setup_plan_done(&p);
         test_tree_free(t);
 }
@@ -137,7 +137,7 @@ static void test_kernel_install_creates_cmdline_from_booted_entry(void **state)
         bt_plan(boot_systemd_boot_plan, &in, &p);
         assert_null(p.refused);
         assert_int_equal(p.n_files, 1);
-        bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_CREATE,
+        assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_CREATE,
                        "root=UUID=0a1b rw quiet \"acpi_osi=Windows 2015\" intel_iommu=on iommu=pt\n");
         assert_int_equal(p.files[0].mode, 0644);
         assert_string_equal(bt_commands(&p), DEBIAN_COMMANDS);
@@ -146,10 +146,10 @@ static void test_kernel_install_creates_cmdline_from_booted_entry(void **state)
                                "/etc/kernel/cmdline did not exist: it is created from the options "
                                "of the booted entry " ENTRIES "/" MID "-6.1.0-13-amd64.conf"));
 
-        bt_apply(t, &p);
+        apply_files(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_systemd_boot_plan, &in, &p);
-        bt_assert_nothing(&p);
+        assert_nothing(&p);
         setup_plan_done(&p);
         test_tree_free(t);
 }
@@ -169,7 +169,7 @@ static void test_kernel_install_booted_entry_id_forms(void **state)
         f.loader_entry = S(MID "-6.1.0-13-amd64");
         bt_plan(boot_systemd_boot_plan, &in, &p);
         assert_null(p.refused);
-        bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_CREATE,
+        assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_CREATE,
                        "root=UUID=0a1b rw splash iommu=pt\n");
         setup_plan_done(&p);
         test_tree_free(t);
@@ -225,7 +225,7 @@ static void test_kernel_install_entry_token_and_tries(void **state)
         test_tree_write(t, "usr/lib/modules/6.6.7-arch1-1/vmlinuz", "kernel");
         bt_plan(boot_systemd_boot_plan, &in, &p);
         assert_null(p.refused);
-        bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY, "root=/dev/nvme0n1p2 rw iommu=pt\n");
+        assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY, "root=/dev/nvme0n1p2 rw iommu=pt\n");
         assert_string_equal(bt_commands(&p),
                             "kernel-install add 6.6.7-arch1-1 /usr/lib/modules/6.6.7-arch1-1/vmlinuz");
         assert_string_equal(bt_checks(&p),
@@ -252,7 +252,7 @@ static void test_kernel_install_present_and_conflict(void **state)
         /* the user's intel_iommu=on stays where it is; only iommu=pt is new */
         test_tree_write(t, "etc/kernel/cmdline", "intel_iommu=on root=UUID=0a1b rw\n");
         bt_plan(boot_systemd_boot_plan, &in, &p);
-        bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY,
+        assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY,
                        "intel_iommu=on root=UUID=0a1b rw iommu=pt\n");
         assert_string_equal(bt_list(&p.args_add), "iommu=pt");
         setup_plan_done(&p);
@@ -269,7 +269,7 @@ static void test_kernel_install_present_and_conflict(void **state)
         /* removal: exactly that argument, every other byte kept */
         struct setup_inputs rm = bt_inputs(t, &f, NULL, BT_ARGS("iommu=soft"));
         bt_plan(boot_systemd_boot_plan, &rm, &p);
-        bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY, "root=UUID=0a1b rw\n");
+        assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY, "root=UUID=0a1b rw\n");
         assert_string_equal(bt_list(&p.args_remove), "iommu=soft");
         assert_string_equal(bt_commands(&p), DEBIAN_COMMANDS);
         setup_plan_done(&p);
@@ -331,12 +331,12 @@ static void test_by_hand_edits_this_systems_entries(void **state)
         bt_plan(boot_systemd_boot_plan, &in, &p);
         assert_null(p.refused);
         assert_int_equal(p.n_files, 2);
-        bt_assert_file(&p, 0, "/boot/loader/entries/arch-fallback.conf", SETUP_FILE_MODIFY,
+        assert_file(&p, 0, "/boot/loader/entries/arch-fallback.conf", SETUP_FILE_MODIFY,
                        "title   Arch Linux (fallback initramfs)\n"
                        "linux   /vmlinuz-linux\n"
                        "initrd  /initramfs-linux-fallback.img\n"
                        "options\troot=PARTUUID=77aa rw iommu=pt vfio-pci.ids=10de:2204   \n");
-        bt_assert_file(
+        assert_file(
             &p, 1, "/boot/loader/entries/arch.conf", SETUP_FILE_MODIFY,
             "# written at install time\n"
             "title   Arch Linux\n"
@@ -358,13 +358,13 @@ static void test_by_hand_edits_this_systems_entries(void **state)
             "if the next boot fails: in the systemd-boot menu, select the entry, press e, delete "
             "iommu=pt vfio-pci.ids=10de:2204 and press Enter (that boot only)");
 
-        bt_apply(t, &p);
+        apply_files(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_systemd_boot_plan, &in, &p);
-        bt_assert_nothing(&p);
+        assert_nothing(&p);
         setup_plan_done(&p);
         /* the other systems' entries are byte for byte what they were */
-        char *other = bt_read(t, "boot/loader/entries/fedora.conf");
+        char *other = tree_read(t, "boot/loader/entries/fedora.conf");
         assert_string_equal(other, other_conf);
         free(other);
         test_tree_free(t);
@@ -383,7 +383,7 @@ static void test_by_hand_root_from_proc_cmdline(void **state)
         bt_plan(boot_systemd_boot_plan, &in, &p);
         assert_null(p.refused);
         assert_int_equal(p.n_files, 1);
-        bt_assert_file(&p, 0, "/boot/loader/entries/fedora.conf", SETUP_FILE_MODIFY,
+        assert_file(&p, 0, "/boot/loader/entries/fedora.conf", SETUP_FILE_MODIFY,
                        "title   Fedora\nlinux   /fedora/vmlinuz\noptions root=UUID=ffff ro rhgb iommu=pt\n");
         setup_plan_done(&p);
 
@@ -443,21 +443,21 @@ static void test_by_hand_hostile_content(void **state)
         bt_plan(boot_systemd_boot_plan, &in, &p);
         assert_null(p.refused);
         assert_int_equal(p.n_files, 4);
-        bt_assert_file(&p, 0, "/boot/loader/entries/a.conf", SETUP_FILE_MODIFY,
+        assert_file(&p, 0, "/boot/loader/entries/a.conf", SETUP_FILE_MODIFY,
                        "linux /vmlinuz\r\noptions root=/dev/sda2 rw iommu=pt\r\n");
-        bt_assert_file(
+        assert_file(
             &p, 1, "/boot/loader/entries/b.conf", SETUP_FILE_MODIFY,
             "linux /vmlinuz\noptions root=/dev/sda2 \"dyndbg=file drm* +p\"\noptions quiet iommu=pt\n");
-        bt_assert_file(&p, 2, "/boot/loader/entries/c.conf", SETUP_FILE_MODIFY,
+        assert_file(&p, 2, "/boot/loader/entries/c.conf", SETUP_FILE_MODIFY,
                        "linux /vmlinuz\noptions root=/dev/sda2\noptions iommu=pt\n");
-        bt_assert_file(&p, 3, "/boot/loader/entries/d.conf", SETUP_FILE_MODIFY, want);
+        assert_file(&p, 3, "/boot/loader/entries/d.conf", SETUP_FILE_MODIFY, want);
         /* a check asks every options line for every argument: not for b and c, with two lines */
         assert_string_equal(bt_checks(&p), "/boot/loader/entries/a.conf options: iommu=pt\n"
                                            "/boot/loader/entries/d.conf options: iommu=pt");
-        bt_apply(t, &p);
+        apply_files(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_systemd_boot_plan, &in, &p);
-        bt_assert_nothing(&p);
+        assert_nothing(&p);
         setup_plan_done(&p);
 
         /* root= of the booted entry decides, not /proc/cmdline's (absent here) */
@@ -466,7 +466,7 @@ static void test_by_hand_hostile_content(void **state)
         test_tree_write(t, "boot/loader/entries/a.conf", "linux /vmlinuz\noptions root=/dev/sdb1\n");
         test_tree_write(t, "boot/loader/entries/e.conf", "linux /vmlinuz\noptions\n");
         bt_plan(boot_systemd_boot_plan, &in, &p);
-        bt_assert_file(&p, 0, "/boot/loader/entries/a.conf", SETUP_FILE_MODIFY,
+        assert_file(&p, 0, "/boot/loader/entries/a.conf", SETUP_FILE_MODIFY,
                        "linux /vmlinuz\noptions root=/dev/sdb1 iommu=pt\n");
         assert_int_equal(p.n_files, 1);
         setup_plan_done(&p);
@@ -477,7 +477,7 @@ static void test_by_hand_hostile_content(void **state)
                         "linux /vmlinuz\noptions root=/dev/sdb1 iommu=soft rw\noptions iommu=soft quiet\n");
         bt_plan(boot_systemd_boot_plan, &rm, &p);
         assert_int_equal(p.n_files, 1);
-        bt_assert_file(&p, 0, "/boot/loader/entries/a.conf", SETUP_FILE_MODIFY,
+        assert_file(&p, 0, "/boot/loader/entries/a.conf", SETUP_FILE_MODIFY,
                        "linux /vmlinuz\noptions root=/dev/sdb1 rw\noptions quiet\n");
         assert_string_equal(bt_list(&p.args_remove), "iommu=soft");
         assert_int_equal(p.n_checks, 0);

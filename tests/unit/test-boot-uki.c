@@ -149,7 +149,7 @@ static void test_addon(void **state)
         /* what ukify would have built: nothing more to do */
         write_pe(t, ADDON + 1, "intel_iommu=on");
         bt_plan(boot_uki_plan, &in, &p);
-        bt_assert_nothing(&p);
+        assert_nothing(&p);
         assert_int_equal(p.args_add.n, 0);
         setup_plan_done(&p);
 
@@ -186,7 +186,7 @@ static void test_addon_directories_and_present(void **state)
 
         write_pe(t, UKI + 1, "root=UUID=0a1b rw intel_iommu=on");
         bt_plan(boot_uki_plan, &in, &p);
-        bt_assert_nothing(&p);
+        assert_nothing(&p);
         setup_plan_done(&p);
 
         /* a conflicting value in one image refuses */
@@ -214,7 +214,7 @@ static void test_rebuild_kernel_install(void **state)
         bt_plan(boot_uki_plan, &in, &p);
         assert_null(p.refused);
         assert_int_equal(p.n_files, 1);
-        bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_CREATE,
+        assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_CREATE,
                        "root=UUID=0a1b rw quiet iommu=pt intel_iommu=on\n");
         assert_string_equal(bt_commands(&p),
                             "kernel-install add 6.6.7-arch1-1 /usr/lib/modules/6.6.7-arch1-1/vmlinuz");
@@ -228,10 +228,10 @@ static void test_rebuild_kernel_install(void **state)
             "if the next boot fails: in the systemd-boot menu, press e on the entry and delete "
             "intel_iommu=on iommu=pt (that boot only; under Secure Boot a UKI ignores edits: boot "
             "another entry or a live system and run `gpu-handoff --root /mnt setup undo`)");
-        bt_apply(t, &p);
+        apply_files(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_uki_plan, &in, &p);
-        bt_assert_nothing(&p);
+        assert_nothing(&p);
         setup_plan_done(&p);
         test_tree_free(t);
 }
@@ -300,21 +300,21 @@ static void test_rebuild_mkinitcpio(void **state)
         bt_plan(boot_uki_plan, &in, &p);
         assert_null(p.refused);
         assert_int_equal(p.n_files, 1);
-        bt_assert_file(&p, 0, "/etc/cmdline.d/90-gpu-handoff.conf", SETUP_FILE_CREATE, "intel_iommu=on\n");
+        assert_file(&p, 0, "/etc/cmdline.d/90-gpu-handoff.conf", SETUP_FILE_CREATE, "intel_iommu=on\n");
         assert_string_equal(bt_commands(&p), "mkinitcpio -P");
         assert_string_equal(bt_checks(&p), "$ strings -n 8 " UKI_FB ": intel_iommu=on iommu=pt\n"
                                            "$ strings -n 8 " UKI ": intel_iommu=on iommu=pt");
         assert_string_equal(bt_list(&p.args_add), "intel_iommu=on");
-        bt_apply(t, &p);
+        apply_files(t, &p);
         setup_plan_done(&p);
         bt_plan(boot_uki_plan, &in, &p);
-        bt_assert_nothing(&p);
+        assert_nothing(&p);
         setup_plan_done(&p);
 
         /* /etc/kernel/cmdline wins where it exists */
         test_tree_write(t, "etc/kernel/cmdline", "root=UUID=0a1b  rw\n");
         bt_plan(boot_uki_plan, &in, &p);
-        bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY,
+        assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY,
                        "root=UUID=0a1b  rw intel_iommu=on iommu=pt\n");
         assert_string_equal(bt_commands(&p), "mkinitcpio -P");
         setup_plan_done(&p);
@@ -335,7 +335,7 @@ static void test_remove_takes_rebuild(void **state)
         test_tree_write(t, "etc/kernel/cmdline", "root=UUID=0a1b rw quiet iommu=pt\n");
         bt_plan(boot_uki_plan, &in, &p);
         assert_null(p.refused);
-        bt_assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY, "root=UUID=0a1b rw quiet\n");
+        assert_file(&p, 0, "/etc/kernel/cmdline", SETUP_FILE_MODIFY, "root=UUID=0a1b rw quiet\n");
         assert_string_equal(bt_list(&p.args_remove), "iommu=pt");
         assert_string_equal(bt_commands(&p),
                             "kernel-install add 6.6.7-arch1-1 /usr/lib/modules/6.6.7-arch1-1/vmlinuz");
