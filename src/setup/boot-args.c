@@ -204,56 +204,6 @@ int bls_options_edit(const char *text, size_t len, const char *const *add, const
         return count;
 }
 
-struct boot_plan_mark boot_plan_mark(const struct setup_plan *p)
-{
-        return (struct boot_plan_mark){
-            .n_files = p->n_files,
-            .n_commands = p->n_commands,
-            .n_checks = p->n_checks,
-            .n_notes = p->notes.n,
-            .n_add = p->args_add.n,
-            .n_remove = p->args_remove.n,
-            .refused = p->refused != NULL,
-        };
-}
-
-static void strv_truncate(struct strv *s, size_t n)
-{
-        while (s->n > n) {
-                free(s->v[--s->n]);
-                s->v[s->n] = NULL;
-        }
-}
-
-void boot_plan_rewind(struct setup_plan *p, const struct boot_plan_mark *m)
-{
-        if (m->refused || !p->refused)
-                return;
-        while (p->n_files > m->n_files) {
-                struct setup_file *f = &p->files[--p->n_files];
-                free(f->path);
-                free(f->before);
-                free(f->after);
-        }
-        while (p->n_commands > m->n_commands) {
-                struct setup_command *c = &p->commands[--p->n_commands];
-                strv_free_null(c->argv);
-                strv_free_null(c->revert_argv);
-        }
-        while (p->n_checks > m->n_checks) {
-                struct setup_check *c = &p->checks[--p->n_checks];
-                free(c->what);
-                free(c->path);
-                free(c->word);
-                strv_free_null(c->argv);
-                strv_free_null(c->tokens);
-                strv_free_null(c->skip);
-        }
-        strv_truncate(&p->notes, m->n_notes);
-        strv_truncate(&p->args_add, m->n_add);
-        strv_truncate(&p->args_remove, m->n_remove);
-}
-
 /* A refusal (from the models: what cannot be edited safely, a conflict) or a failure: a
  * refusal plans nothing more and returns 0. where: what the message is about, or NULL when the
  * message names it already. */

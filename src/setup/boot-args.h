@@ -41,17 +41,6 @@ int bls_options_get(const char *text, size_t len, char **ret);
 int bls_options_edit(const char *text, size_t len, const char *const *add, const char *const *remove,
                      char **ret_text, size_t *ret_len, char ***ret_added, char **ret_error);
 
-/* Where a backend started adding to the plan, to take back what it added when it refuses (a
- * refused plan plans no file). Content it gave to a file that an earlier backend planned stays:
- * the whole plan is refused then anyway. */
-struct boot_plan_mark {
-        size_t n_files, n_commands, n_checks, n_notes, n_add, n_remove;
-        bool refused;
-};
-struct boot_plan_mark boot_plan_mark(const struct setup_plan *p);
-/* When the plan was refused since the mark: drops what was added after it. */
-void boot_plan_rewind(struct setup_plan *p, const struct boot_plan_mark *m);
-
 #define KERNEL_CMDLINE_PATH "/etc/kernel/cmdline"
 
 /* r from a model (cmdline, grub-default): a refusal (-EOPNOTSUPP: cannot be edited safely,

@@ -600,13 +600,7 @@ out:
 
 int boot_grub_plan(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
 {
-        struct boot_plan_mark m = boot_plan_mark(p);
-        int r;
-
         if (in->bootloader == BOOTLOADER_GRUB && in->facts->grub_default_d)
-                r = plan_debian(in, p, ret_error);
-        else
-                r = plan_other(in, p, ret_error);
-        boot_plan_rewind(p, &m);
-        return r;
+                return plan_debian(in, p, ret_error);
+        return plan_other(in, p, ret_error);
 }

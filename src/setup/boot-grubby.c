@@ -94,7 +94,7 @@ static int plan_grub_default(const struct setup_inputs *in, struct setup_plan *p
         return r;
 }
 
-static int plan_grubby(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
+int boot_grubby_plan(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
 {
         const struct boot_facts *f = in->facts;
         _cleanup_free_ char *add_joined = NULL, *remove_joined = NULL, *args = NULL, *remove_args = NULL,
@@ -217,14 +217,5 @@ out:
         strv_done(&missing);
         strv_done(&present);
         strv_done(&added);
-        return r;
-}
-
-int boot_grubby_plan(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
-{
-        struct boot_plan_mark m = boot_plan_mark(p);
-        int r = plan_grubby(in, p, ret_error);
-
-        boot_plan_rewind(p, &m);
         return r;
 }

@@ -77,7 +77,7 @@ out:
         return r;
 }
 
-static int plan_kernelstub(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
+int boot_kernelstub_plan(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
 {
         const struct boot_facts *f = in->facts;
         _cleanup_strv_free_null_ char **missing = NULL, **present = NULL;
@@ -139,13 +139,4 @@ static int plan_kernelstub(const struct setup_inputs *in, struct setup_plan *p, 
                         return r;
         }
         return 0;
-}
-
-int boot_kernelstub_plan(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
-{
-        struct boot_plan_mark m = boot_plan_mark(p);
-        int r = plan_kernelstub(in, p, ret_error);
-
-        boot_plan_rewind(p, &m);
-        return r;
 }

@@ -28,7 +28,7 @@ static char *running_root(const struct boot_facts *f)
         return root ? strdup(root) : NULL;
 }
 
-static int plan_proxmox(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
+int boot_proxmox_plan(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
 {
         const struct boot_facts *f = in->facts;
         _cleanup_(cmdline_freep) struct cmdline *c = NULL;
@@ -93,14 +93,5 @@ static int plan_proxmox(const struct setup_inputs *in, struct setup_plan *p, cha
                 }
         }
         strv_done(&added);
-        return r;
-}
-
-int boot_proxmox_plan(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
-{
-        struct boot_plan_mark m = boot_plan_mark(p);
-        int r = plan_proxmox(in, p, ret_error);
-
-        boot_plan_rewind(p, &m);
         return r;
 }

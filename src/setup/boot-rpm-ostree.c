@@ -98,7 +98,7 @@ static bool tracks(struct setup_plan *p, const struct sysroot *sr, const char *o
         return false;
 }
 
-static int plan_rpm_ostree(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
+int boot_rpm_ostree_plan(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
 {
         const struct boot_facts *f = in->facts;
         _cleanup_strv_free_null_ char **missing = NULL, **present = NULL;
@@ -189,14 +189,5 @@ static int plan_rpm_ostree(const struct setup_inputs *in, struct setup_plan *p, 
 out:
         strv_done(&argv);
         strv_done(&revert);
-        return r;
-}
-
-int boot_rpm_ostree_plan(const struct setup_inputs *in, struct setup_plan *p, char **ret_error)
-{
-        struct boot_plan_mark m = boot_plan_mark(p);
-        int r = plan_rpm_ostree(in, p, ret_error);
-
-        boot_plan_rewind(p, &m);
         return r;
 }

@@ -90,6 +90,8 @@ int setup_plan_add_file(struct setup_plan *p, const char *path, enum setup_file_
                         const char *before, size_t before_len, const char *after, size_t after_len,
                         unsigned mode)
 {
+        if (p->refused) /* a refused plan stays empty */
+                return 0;
         struct setup_file *files = reallocarray(p->files, p->n_files + 1, sizeof(*files));
         if (!files)
                 return -ENOMEM;
@@ -149,7 +151,8 @@ static int read_current(const struct sysroot *sr, const char *path, char **ret, 
         return setup_file_read(sr, path, ret, ret_len, ret_error);
 }
 
-int setup_file_read(const struct sysroot *sr, const char *path, char **ret, size_t *ret_len, char **ret_error)
+int setup_file_read(const struct sysroot *sr, const char *path, char **ret, size_t *ret_len,
+                    char **ret_error)
 {
         int r = sysroot_read_file(sr, path, STEP_FILE_MAX, ret, ret_len);
 
@@ -163,8 +166,8 @@ int setup_file_read(const struct sysroot *sr, const char *path, char **ret, size
         return 0;
 }
 
-int setup_plan_read(struct setup_plan *p, const struct sysroot *sr, const char *path, char **ret, size_t *ret_len,
-                    char **ret_error)
+int setup_plan_read(struct setup_plan *p, const struct sysroot *sr, const char *path, char **ret,
+                    size_t *ret_len, char **ret_error)
 {
         struct setup_file *f = setup_plan_find_file(p, path);
 
@@ -216,6 +219,8 @@ int setup_plan_command(struct setup_plan *p, enum setup_command_kind kind, const
 {
         if (!argv || !argv[0] || (kind == SETUP_COMMAND_TOOL && (!revert_argv || !revert_argv[0])))
                 return -EINVAL;
+        if (p->refused)
+                return 0;
         if (kind == SETUP_COMMAND_REGENERATE)
                 for (size_t i = 0; i < p->n_commands; i++)
                         if (p->commands[i].kind == kind && argv_equal(p->commands[i].argv, argv))
@@ -238,6 +243,10 @@ int setup_plan_command(struct setup_plan *p, enum setup_command_kind kind, const
 
 static int add_check(struct setup_plan *p, struct setup_check c, bool skip_wanted)
 {
+        if (p->refused) {
+                setup_check_done(&c);
+                return 0;
+        }
         struct setup_check *checks = reallocarray(p->checks, p->n_checks + 1, sizeof(*checks));
         if (checks)
                 p->checks = checks;
@@ -299,14 +308,19 @@ int setup_plan_refuse(struct setup_plan *p, const char *fmt, ...)
 {
         if (p->refused)
                 return 0;
+        char *why = NULL;
         va_list ap;
         va_start(ap, fmt);
-        int r = vasprintf(&p->refused, fmt, ap);
+        int r = vasprintf(&why, fmt, ap);
         va_end(ap);
-        if (r < 0) {
-                p->refused = NULL;
+        if (r < 0)
                 return -ENOMEM;
-        }
+        /* A refused plan plans nothing: what the backends added before it goes (the bootloader
+         * and initramfs it was made for stay, to say where it was refused). */
+        enum bootloader_id bootloader = p->bootloader;
+        enum initramfs_id initramfs = p->initramfs;
+        setup_plan_done(p);
+        *p = (struct setup_plan){.bootloader = bootloader, .initramfs = initramfs, .refused = why};
         return 0;
 }
 

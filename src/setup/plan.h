@@ -126,7 +126,9 @@ int setup_plan_check_lines_except(struct setup_plan *p, const char *what, const 
                                   const char *const *tokens, const char *const *skip);
 int setup_plan_check_output(struct setup_plan *p, const char *what, const char *const *argv,
                             const char *const *tokens);
-/* printf-style into notes / refused (refused: the first one stays). */
+/* printf-style into notes / refused (refused: the first one stays). A refusal empties the plan
+ * (files, commands, checks, notes, arguments): a refused setup plans nothing, and what is added
+ * after it is not kept. */
 int setup_plan_note(struct setup_plan *p, const char *fmt, ...) _printf_(2, 3);
 int setup_plan_refuse(struct setup_plan *p, const char *fmt, ...) _printf_(2, 3);
 

@@ -238,14 +238,7 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
                 setup_plan_done(&p);
                 return r;
         }
-        if (p.refused) { /* a refused setup plans no file */
-                struct setup_plan refused = {
-                    .bootloader = p.bootloader, .initramfs = p.initramfs, .refused = p.refused};
-                p.refused = NULL;
-                setup_plan_done(&p);
-                p = refused;
-        }
-        *ret = p;
+        *ret = p; /* refused: empty but for the refusal (setup_plan_refuse()) */
         return 0;
 }
 

@@ -337,6 +337,37 @@ static void test_kill_at_every_operation(void **state)
         }
 }
 
+/* A refusal empties the plan, whatever the backends had added, and nothing is added after it. */
+static void test_refusal_empties_the_plan(void **state)
+{
+        static const char *const argv[] = {"update-grub", NULL};
+        static const char *const tokens[] = {"iommu=pt", NULL};
+        struct setup_plan p = {.bootloader = BOOTLOADER_GRUB, .initramfs = INITRAMFS_TOOLS};
+
+        assert_int_equal(setup_plan_add_file(&p, "/etc/x.conf", SETUP_FILE_CREATE, NULL, 0, "x\n", 2, 0644),
+                         0);
+        assert_int_equal(setup_plan_command(&p, SETUP_COMMAND_REGENERATE, argv, NULL), 0);
+        assert_int_equal(setup_plan_check_lines(&p, "the menu", "/boot/grub/grub.cfg", "linux", tokens), 0);
+        assert_int_equal(setup_plan_note(&p, "a note"), 0);
+        assert_int_equal(strv_addf(&p.args_add, "iommu=pt"), 0);
+        assert_true(setup_plan_changes(&p));
+
+        assert_int_equal(setup_plan_refuse(&p, "no: %s", "why"), 0);
+        assert_int_equal(setup_plan_refuse(&p, "a later reason"), 0);
+        assert_string_equal(p.refused, "no: why");
+        assert_int_equal(p.bootloader, BOOTLOADER_GRUB);
+        assert_int_equal(p.initramfs, INITRAMFS_TOOLS);
+        assert_int_equal(p.n_files + p.n_commands + p.n_checks + p.notes.n + p.args_add.n, 0);
+
+        assert_int_equal(setup_plan_add_file(&p, "/etc/y.conf", SETUP_FILE_CREATE, NULL, 0, "y\n", 2, 0644),
+                         0);
+        assert_int_equal(setup_plan_command(&p, SETUP_COMMAND_REGENERATE, argv, NULL), 0);
+        assert_int_equal(setup_plan_check_lines(&p, "the menu", "/boot/grub/grub.cfg", "linux", tokens), 0);
+        assert_int_equal(p.n_files + p.n_commands + p.n_checks, 0);
+        assert_false(setup_plan_changes(&p));
+        setup_plan_done(&p);
+}
+
 static void test_every_fixture(void **state)
 {
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
@@ -346,6 +377,7 @@ static void test_every_fixture(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_refusal_empties_the_plan),
             cmocka_unit_test(test_every_fixture),
             cmocka_unit_test(test_status_drift_and_conflict),
             cmocka_unit_test(test_kill_at_every_operation),
