@@ -11,24 +11,6 @@
 #include "setup/boot-args.h"
 #include "setup/cmdline.h"
 
-/* text with [at, at + cut) replaced by ins[0..insn) */
-static int splice(char **text, size_t *len, size_t at, size_t cut, const char *ins, size_t insn)
-{
-        size_t n = *len - cut + insn;
-        char *t = malloc(n + 1);
-
-        if (!t)
-                return -ENOMEM;
-        memcpy(t, *text, at);
-        memcpy(t + at, ins, insn);
-        memcpy(t + at + insn, *text + at + cut, *len - at - cut);
-        t[n] = '\0';
-        free(*text);
-        *text = t;
-        *len = n;
-        return 0;
-}
-
 /* A conflict or an open quote refuses the plan; anything else is an error. */
 static int edit_failed(struct setup_plan *p, const char *where, const char *msg, int r, char **ret_error)
 {
@@ -110,10 +92,10 @@ int boot_edit_spans(const struct setup_inputs *in, struct setup_plan *p, char **
                 if (r == 0)
                         continue;
                 count += r;
-                r = splice(&t, &n, spans[k].start, spans[k].len, out, out_len);
+                r = text_splice(&t, &n, spans[k].start, spans[k].len, out, out_len);
                 if (r >= 0 && spans[k].len == 0 && out_len > 0 && blank_before && spans[k].start > 0 &&
                     t[spans[k].start - 1] != ' ' && t[spans[k].start - 1] != '\t')
-                        r = splice(&t, &n, spans[k].start, 0, " ", 1);
+                        r = text_splice(&t, &n, spans[k].start, 0, " ", 1);
                 if (r < 0) {
                         strv_free_null(added);
                         return r;

@@ -173,8 +173,7 @@ bool cmdline_has(const struct cmdline *c, const char *key, const char *value)
         return false;
 }
 
-/* text with [at, at + cut) replaced by ins[0..insn) */
-static int splice(char **text, size_t *len, size_t at, size_t cut, const char *ins, size_t insn)
+int text_splice(char **text, size_t *len, size_t at, size_t cut, const char *ins, size_t insn)
 {
         size_t n = *len - cut + insn;
         char *t = malloc(n + 1);
@@ -258,7 +257,7 @@ static int add_one(char **text, size_t *len, const char *s, bool *ret_added, cha
         if (asprintf(&ins, "%s%s%s", at > 0 && !kspace((unsigned char)(*text)[at - 1]) ? " " : "", s,
                      at < *len && !kspace((unsigned char)(*text)[at]) ? " " : "") < 0)
                 return -ENOMEM;
-        r = splice(text, len, at, 0, ins, strlen(ins));
+        r = text_splice(text, len, at, 0, ins, strlen(ins));
         if (r < 0)
                 return r;
         *ret_added = true;
@@ -296,7 +295,7 @@ static int remove_one(char **text, size_t *len, const char *s, char **ret_error)
                 else
                         while (to < *len && kspace((unsigned char)(*text)[to]))
                                 to++;
-                r = splice(text, len, from, to - from, "", 0);
+                r = text_splice(text, len, from, to - from, "", 0);
                 if (r < 0)
                         return r;
                 n++;

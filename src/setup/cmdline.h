@@ -65,3 +65,7 @@ bool cmdline_has(const struct cmdline *c, const char *key, const char *value);
  * added plus removed. add and remove may be NULL. */
 int cmdline_edit(const char *text, size_t len, const char *const *add, const char *const *remove,
                  char **ret_text, size_t *ret_len, char ***ret_added, char **ret_error);
+
+/* *text (*len bytes) with [at, at + cut) replaced by ins[0..insn), reallocated and NUL-terminated:
+ * the one primitive of the byte-keeping edits. 0 or -ENOMEM (*text as it was). */
+int text_splice(char **text, size_t *len, size_t at, size_t cut, const char *ins, size_t insn);
