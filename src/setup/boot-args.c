@@ -10,13 +10,14 @@
 #include "change/step-file.h"
 #include "setup/cmdline.h"
 
-int boot_args_missing(const char *text, size_t len, const char *const *want, char ***ret, char **ret_error)
+int boot_args_missing(const char *text, size_t len, const char *const *want, const char *const *going,
+                      char ***ret, char **ret_error)
 {
         _cleanup_free_ char *edited = NULL;
         char **added = NULL;
         int r;
 
-        r = cmdline_edit(text, len, want, NULL, &edited, NULL, &added, ret_error);
+        r = cmdline_edit(text, len, want, going, &edited, NULL, &added, ret_error);
         if (r < 0)
                 return r;
         *ret = added;
@@ -155,7 +156,7 @@ int bls_options_edit(const char *text, size_t len, const char *const *add, const
         r = bls_options_get(text, len, &all);
         if (r < 0)
                 return r;
-        r = boot_args_missing(all, strlen(all), add, &missing, ret_error);
+        r = boot_args_missing(all, strlen(all), add, remove, &missing, ret_error);
         if (r < 0)
                 return r;
         for (size_t at = 0; at < len; at = next_line(text, len, at)) {

@@ -18,9 +18,11 @@
 
 /* The arguments of want that the command line text[0..len) lacks (as cmdline_edit() sees it:
  * same key and value), in want's order; a NULL-terminated list, empty when none. -EEXIST when
- * one of want conflicts with what is there (same key, another value), -EINVAL for a line that
- * cannot take more, each with one line in *ret_error. */
-int boot_args_missing(const char *text, size_t len, const char *const *want, char ***ret, char **ret_error);
+ * one of want conflicts with what is there (same key, another value) and is not among going (the
+ * arguments the same plan takes away: intel_iommu=off before intel_iommu=on), -EINVAL for a line
+ * that cannot take more, each with one line in *ret_error. */
+int boot_args_missing(const char *text, size_t len, const char *const *want, const char *const *going,
+                      char ***ret, char **ret_error);
 /* The arguments of these that the line holds (key and value), in their order. */
 int boot_args_present(const char *text, size_t len, const char *const *these, char ***ret, char **ret_error);
 /* Adds each argument of args to list, once. */

@@ -273,7 +273,7 @@ static int plan_debian(const struct setup_inputs *in, struct setup_plan *p, char
                 r = -ENOMEM;
                 goto out;
         }
-        r = boot_args_missing(line, strlen(line), add, &missing, &error);
+        r = boot_args_missing(line, strlen(line), add, remove, &missing, &error);
         if (r < 0) {
                 r = boot_refuse_or(p, r, "the GRUB command line", &error);
                 goto out;
@@ -445,7 +445,7 @@ static int plan_default_file(const struct setup_inputs *in, struct setup_plan *p
                 r = -ENOMEM;
                 goto out;
         }
-        r = boot_args_missing(line, strlen(line), add, &missing, &error);
+        r = boot_args_missing(line, strlen(line), add, remove, &missing, &error);
         if (r >= 0)
                 r = boot_args_present(e.linux_value ?: "", e.linux_value ? strlen(e.linux_value) : 0, remove,
                                       &in_linux, &error);

@@ -72,7 +72,8 @@ static int plan_grub_default(const struct setup_inputs *in, struct setup_plan *p
         if (r >= 0 && asprintf(&line, "%s %s", v.value ?: "", d.value ?: "") < 0)
                 r = -ENOMEM;
         if (r >= 0)
-                r = boot_args_missing(line, strlen(line), (const char *const *)in->args_add, &missing,
+                r = boot_args_missing(line, strlen(line), (const char *const *)in->args_add,
+                                      (const char *const *)in->args_remove, &missing,
                                       &error);
         if (r >= 0)
                 r = boot_args_present(v.value ?: "", v.value ? strlen(v.value) : 0,
@@ -122,7 +123,8 @@ int boot_grubby_plan(const struct setup_inputs *in, struct setup_plan *p, char *
                 if (r < 0)
                         goto out;
                 n_entries++;
-                r = boot_args_missing(options, strlen(options), (const char *const *)in->args_add, &lacks,
+                r = boot_args_missing(options, strlen(options), (const char *const *)in->args_add,
+                                      (const char *const *)in->args_remove, &lacks,
                                       &error);
                 if (r >= 0)
                         r = boot_args_present(options, strlen(options), (const char *const *)in->args_remove,

@@ -94,7 +94,8 @@ int boot_kernelstub_plan(const struct setup_inputs *in, struct setup_plan *p, ch
                 return r;
         r = user_options(text, len, &options, &error);
         if (r >= 0)
-                r = boot_args_missing(options, strlen(options), (const char *const *)in->args_add, &missing,
+                r = boot_args_missing(options, strlen(options), (const char *const *)in->args_add,
+                                      (const char *const *)in->args_remove, &missing,
                                       &error);
         if (r >= 0)
                 r = boot_args_present(options, strlen(options), (const char *const *)in->args_remove,

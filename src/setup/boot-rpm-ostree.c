@@ -121,7 +121,8 @@ int boot_rpm_ostree_plan(const struct setup_inputs *in, struct setup_plan *p, ch
                 r = bls_options_get(text, len, &options);
         if (r < 0)
                 return r;
-        r = boot_args_missing(options, strlen(options), (const char *const *)in->args_add, &missing, &error);
+        r = boot_args_missing(options, strlen(options), (const char *const *)in->args_add,
+                              (const char *const *)in->args_remove, &missing, &error);
         if (r >= 0)
                 r = boot_args_present(options, strlen(options), (const char *const *)in->args_remove,
                                       &present, &error);

@@ -26,25 +26,32 @@ static const struct transaction setup_transaction = {.domain = &setup_domain, .s
 
 /* ---- the plan ---- */
 
-/* The arguments that turn the IOMMU on for this CPU, and nothing that does nothing: Intel needs
- * intel_iommu=on unless the kernel turns VT-d on by itself; AMD's IOMMU is on whenever the
- * firmware publishes IVRS (amd_iommu=on is not a value the kernel knows). iommu=pt keeps the
- * host's own devices on identity mappings, which costs the guest's isolation nothing. */
+/* The arguments that turn the IOMMU on, and nothing that does nothing: VT-d needs
+ * intel_iommu=on unless the kernel turns it on by itself; AMD-Vi is on whenever the firmware
+ * publishes IVRS (amd_iommu=on is not a value the kernel knows). The firmware's ACPI table says
+ * which IOMMU there is - the CPU's vendor only when it shows none (a VM's emulated VT-d under an
+ * AMD CPU model is VT-d). iommu=pt keeps the host's own devices on identity mappings, which
+ * costs the guest's isolation nothing. */
 static int iommu_args(const struct boot_facts *f, struct strv *args, char **ret_error)
 {
-        switch (f->cpu.vendor) {
-        case CPU_VENDOR_INTEL:
-                if (!f->intel_iommu_default_on && strv_addf(args, "intel_iommu=on") < 0)
-                        return -ENOMEM;
+        bool intel;
+
+        switch (f->iommu_firmware) {
+        case IOMMU_FIRMWARE_DMAR:
+                intel = true;
                 break;
-        case CPU_VENDOR_AMD:
+        case IOMMU_FIRMWARE_IVRS:
+                intel = false;
                 break;
         default:
-                return error_setf(
-                    ret_error, -EADDRNOTAVAIL,
-                    "cannot tell the CPU's vendor from /proc/cpuinfo (Intel or AMD decides the IOMMU's "
-                    "kernel arguments)");
+                if (f->cpu.vendor != CPU_VENDOR_INTEL && f->cpu.vendor != CPU_VENDOR_AMD)
+                        return error_setf(ret_error, -EADDRNOTAVAIL,
+                                          "cannot tell the IOMMU's kind: no ACPI DMAR or IVRS table, and no "
+                                          "Intel or AMD CPU in /proc/cpuinfo");
+                intel = f->cpu.vendor == CPU_VENDOR_INTEL;
         }
+        if (intel && !f->intel_iommu_default_on && strv_addf(args, "intel_iommu=on") < 0)
+                return -ENOMEM;
         return strv_addf(args, "iommu=pt") < 0 ? -ENOMEM : 0;
 }
 

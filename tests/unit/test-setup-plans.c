@@ -368,6 +368,63 @@ static void test_refusal_empties_the_plan(void **state)
         setup_plan_done(&p);
 }
 
+/* text with the first "from" replaced by "to" (the fixture must hold it); malloc'd */
+static char *replaced(const char *text, const char *from, const char *to)
+{
+        const char *at = strstr(text, from);
+        char *out = NULL;
+
+        if (!at)
+                fail_msg("the fixture has no \"%s\"", from);
+        assert_true(asprintf(&out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from)) > 0);
+        return out;
+}
+
+static void assert_args(const struct strv *got, const char *const *want)
+{
+        size_t n = 0;
+
+        for (; want[n]; n++)
+                if (n >= got->n || strcmp(got->v[n], want[n]) != 0)
+                        fail_msg("argument %zu: got \"%s\", want \"%s\"", n, n < got->n ? got->v[n] : "(none)",
+                                 want[n]);
+        assert_int_equal(got->n, n);
+}
+
+/* The firmware's ACPI table says which IOMMU there is, not the CPU: the boot suite's guest (an
+ * emulated VT-d under TCG's AMD CPU model) got iommu=pt alone and its intel_iommu=off kept. */
+static void test_iommu_kind_from_the_firmware(void **state)
+{
+        static const char *const vt_d_add[] = {"intel_iommu=on", "iommu=pt", NULL};
+        static const char *const vt_d_remove[] = {"intel_iommu=off", NULL};
+        static const char *const amd_vi_add[] = {"iommu=pt", NULL};
+        static const char *const none[] = {NULL};
+        _cleanup_free_ char *text = description("setup-debian12-grub"), *error = NULL;
+        _cleanup_free_ char *amd_cpu = replaced(text, "cpu intel vmx", "cpu amd svm");
+        _cleanup_free_ char *off = replaced(amd_cpu, "ro quiet\n", "ro quiet intel_iommu=off\n");
+        _cleanup_free_ char *vt_d = replaced(off, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"",
+                                             "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=off\"");
+        _cleanup_free_ char *amd_vi = replaced(text, "iommu intel enabled units=2", "iommu amd enabled");
+        const struct plan_case c = {"setup-debian12-grub", NULL, false, NULL};
+        struct test_host *m = test_host_new("vt-d-on-amd-cpu", vt_d);
+        struct setup_plan p;
+
+        assert_int_equal(plan(m, &c, &p, &error), 0);
+        if (p.refused)
+                fail_msg("refused: %s", p.refused);
+        assert_args(&p.args_add, vt_d_add);
+        assert_args(&p.args_remove, vt_d_remove);
+        setup_plan_done(&p);
+        test_host_free(m);
+
+        m = test_host_new("amd-vi-on-intel-cpu", amd_vi);
+        assert_int_equal(plan(m, &c, &p, &error), 0);
+        assert_args(&p.args_add, amd_vi_add);
+        assert_args(&p.args_remove, none);
+        setup_plan_done(&p);
+        test_host_free(m);
+}
+
 static void test_every_fixture(void **state)
 {
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
@@ -379,6 +436,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_refusal_empties_the_plan),
             cmocka_unit_test(test_every_fixture),
+            cmocka_unit_test(test_iommu_kind_from_the_firmware),
             cmocka_unit_test(test_status_drift_and_conflict),
             cmocka_unit_test(test_kill_at_every_operation),
         };
