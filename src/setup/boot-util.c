@@ -36,7 +36,8 @@ int boot_edit_spans(const struct setup_inputs *in, struct setup_plan *p, char **
 
         if (n_spans == 0)
                 return 0;
-        /* the concatenation as the loader passes it: what is there, what conflicts, what to add */
+        /* the concatenation as the loader passes it: what is there, what conflicts (a value the plan
+         * removes does not: intel_iommu=off goes before intel_iommu=on comes), what to add */
         all = malloc(*len + n_spans + 1);
         if (!all)
                 return -ENOMEM;
@@ -47,8 +48,8 @@ int boot_edit_spans(const struct setup_inputs *in, struct setup_plan *p, char **
                 all_len += spans[i].len;
         }
         all[all_len] = '\0';
-        r = cmdline_edit(all, all_len, (const char *const *)in->args_add, NULL, &edited, &edited_len, &added,
-                         &msg);
+        r = cmdline_edit(all, all_len, (const char *const *)in->args_add,
+                         (const char *const *)in->args_remove, &edited, &edited_len, &added, &msg);
         if (r < 0)
                 return edit_failed(p, where, msg, r, ret_error);
         r = cmdline_parse(all, all_len, &c, &msg);

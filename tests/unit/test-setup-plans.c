@@ -386,8 +386,8 @@ static void assert_args(const struct strv *got, const char *const *want)
 
         for (; want[n]; n++)
                 if (n >= got->n || strcmp(got->v[n], want[n]) != 0)
-                        fail_msg("argument %zu: got \"%s\", want \"%s\"", n, n < got->n ? got->v[n] : "(none)",
-                                 want[n]);
+                        fail_msg("argument %zu: got \"%s\", want \"%s\"", n,
+                                 n < got->n ? got->v[n] : "(none)", want[n]);
         assert_int_equal(got->n, n);
 }
 
@@ -425,6 +425,41 @@ static void test_iommu_kind_from_the_firmware(void **state)
         test_host_free(m);
 }
 
+/* intel_iommu=off in /etc/kernel/cmdline (systemd-boot + kernel-install): taken out in the same
+ * edit that adds intel_iommu=on, not refused as a conflict (the boot suite's sdboot disk). */
+static void test_intel_iommu_off_in_kernel_cmdline(void **state)
+{
+        static const char *const add[] = {"intel_iommu=on", "iommu=pt", NULL};
+        static const char *const remove[] = {"intel_iommu=off", NULL};
+        _cleanup_free_ char *text = description("setup-debian12-sdboot-dracut"), *error = NULL;
+        _cleanup_free_ char *vt_d = replaced(text, "iommu amd enabled", "iommu intel enabled units=1");
+        _cleanup_free_ char *running =
+            replaced(vt_d, "ro quiet systemd.machine_id", "ro quiet intel_iommu=off systemd.machine_id");
+        _cleanup_free_ char *off = replaced(
+            running, "file etc/kernel/cmdline root=UUID=3b1f4c2a-0d9e-4d61-9a53-6f0e2b7c1d88 ro quiet",
+            "file etc/kernel/cmdline root=UUID=3b1f4c2a-0d9e-4d61-9a53-6f0e2b7c1d88 ro quiet "
+            "intel_iommu=off");
+        const struct plan_case c = {"setup-debian12-sdboot-dracut", NULL, false, NULL};
+        struct test_host *m = test_host_new("sdboot-intel-iommu-off", off);
+        struct setup_plan p;
+        bool edited = false;
+
+        assert_int_equal(plan(m, &c, &p, &error), 0);
+        if (p.refused)
+                fail_msg("refused: %s", p.refused);
+        assert_args(&p.args_add, add);
+        assert_args(&p.args_remove, remove);
+        for (size_t i = 0; i < p.n_files; i++)
+                if (strcmp(p.files[i].path, "/etc/kernel/cmdline") == 0) {
+                        assert_non_null(strstr(p.files[i].after, "ro quiet intel_iommu=on iommu=pt"));
+                        assert_null(strstr(p.files[i].after, "intel_iommu=off"));
+                        edited = true;
+                }
+        assert_true(edited);
+        setup_plan_done(&p);
+        test_host_free(m);
+}
+
 static void test_every_fixture(void **state)
 {
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
@@ -437,6 +472,7 @@ int main(void)
             cmocka_unit_test(test_refusal_empties_the_plan),
             cmocka_unit_test(test_every_fixture),
             cmocka_unit_test(test_iommu_kind_from_the_firmware),
+            cmocka_unit_test(test_intel_iommu_off_in_kernel_cmdline),
             cmocka_unit_test(test_status_drift_and_conflict),
             cmocka_unit_test(test_kill_at_every_operation),
         };
