@@ -2,6 +2,7 @@
 /* A real process group for tests (see proc-group.h). */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -17,6 +18,9 @@
 #include "basic/proc.h"
 #include "basic/sysroot.h"
 #include "proc-group.h"
+
+/* The most a group left by a failed test lives. */
+#define PROC_GROUP_LIFETIME_S 120
 
 void proc_group_boot_id(char buf[static 40])
 {
@@ -40,18 +44,25 @@ void proc_group_spawn(struct proc_group *pg, bool leader_exits)
         pg->leader = fork();
         assert_true(pg->leader >= 0);
         if (pg->leader == 0) {
+                int null = open("/dev/null", O_WRONLY);
+                /* Neither holds the test's output open, and both end by themselves when a failed
+                 * test leaves them (SIGALRM; alarm() is not inherited, each sets its own). */
+                if (null < 0 || dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0)
+                        _exit(1);
                 (void)setpgid(0, 0);
                 close(alive[0]);
                 close(ready[0]);
                 member = fork();
                 if (member == 0) {
                         close(ready[1]);
+                        alarm(PROC_GROUP_LIFETIME_S);
                         for (;;)
                                 pause();
                 }
                 (void)!write(ready[1], &member, sizeof(member));
                 if (leader_exits)
                         _exit(0);
+                alarm(PROC_GROUP_LIFETIME_S);
                 for (;;)
                         pause();
         }
