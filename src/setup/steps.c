@@ -73,7 +73,8 @@ static int note_group(void *userdata, const struct command_group *g, char **ret_
         command_group_format(g, value);
         r = step_note(userdata, NOTE_PGID, value);
         if (r < 0)
-                return error_setf(ret_error, r, "cannot journal the process group it runs in, so it was not run: %s",
+                return error_setf(ret_error, r,
+                                  "cannot journal the process group it runs in, so it was not run: %s",
                                   strerror(-r));
         return 0;
 }
@@ -113,14 +114,16 @@ static int stop_leftovers(const struct change_ctx *ctx, const struct journal_sta
         if (!words)
                 return step_fail(message, -ENOMEM, "out of memory");
         if (command_group_parse(noted, &g) < 0)
-                return step_fail(message, -EBADMSG,
-                                 "/%s/journal: step %zu notes \"%.64s\" as the process group of %s, which is not "
-                                 "one gpu-handoff writes",
-                                 setup_journal.dir, i, noted, words);
+                return step_fail(
+                    message, -EBADMSG,
+                    "/%s/journal: step %zu notes \"%.64s\" as the process group of %s, which is not "
+                    "one gpu-handoff writes",
+                    setup_journal.dir, i, noted, words);
         r = command_stop_group(ctx->commands, &g, &error);
         if (r < 0)
-                return step_fail(message, r, "cannot stop what is left of an earlier %s (process group %d): %s",
-                                 words, (int)g.pgid, error ? error : strerror(-r));
+                return step_fail(message, r,
+                                 "cannot stop what is left of an earlier %s (process group %d): %s", words,
+                                 (int)g.pgid, error ? error : strerror(-r));
         return 0;
 }
 
@@ -197,8 +200,9 @@ static int run_apply(const struct change_ctx *ctx, const struct step *s, char **
 static int run_revert(const struct change_ctx *ctx, const struct step *s, char **message)
 {
         const struct journal_state *st = journal_get_state(ctx->journal);
-        int r = st && step_journal_index(ctx) < st->n_steps ? stop_leftovers(ctx, st, step_journal_index(ctx), message)
-                                                             : 0;
+        int r = st && step_journal_index(ctx) < st->n_steps
+                    ? stop_leftovers(ctx, st, step_journal_index(ctx), message)
+                    : 0;
 
         if (r < 0)
                 return r;

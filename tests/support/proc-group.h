@@ -14,8 +14,8 @@
 
 struct proc_group {
         pid_t leader, member;
-        int alive;                 /* the read end */
-        struct command_group g;    /* the leader's pid, start time and this boot's id */
+        int alive;              /* the read end */
+        struct command_group g; /* the leader's pid, start time and this boot's id */
 };
 
 /* leader_exits: the leader ends (and is reaped) once the member runs, as a generator killed by

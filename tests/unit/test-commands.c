@@ -193,8 +193,8 @@ static void test_watch(void **state)
 
         snprintf(s.marker, sizeof(s.marker), "%s/ran", t->dir);
         assert_true(asprintf(&script, "echo ran > %s; echo $$", s.marker) > 0);
-        assert_int_equal(command_run_watched(NULL, ARGV("/bin/sh", "-c", script), &w, clock_now(NULL) + 60 * USEC_PER_SEC,
-                                             &out, &error),
+        assert_int_equal(command_run_watched(NULL, ARGV("/bin/sh", "-c", script), &w,
+                                             clock_now(NULL) + 60 * USEC_PER_SEC, &out, &error),
                          0);
         assert_null(error);
         assert_false(s.ran_before);
@@ -208,8 +208,8 @@ static void test_watch(void **state)
         /* the watch fails: the program never runs */
         assert_int_equal(unlink(s.marker), 0);
         s.fail = -ENOSPC;
-        assert_int_equal(command_run_watched(NULL, ARGV("/bin/sh", "-c", script), &w, clock_now(NULL) + 60 * USEC_PER_SEC,
-                                             &out2, &error),
+        assert_int_equal(command_run_watched(NULL, ARGV("/bin/sh", "-c", script), &w,
+                                             clock_now(NULL) + 60 * USEC_PER_SEC, &out2, &error),
                          -ENOSPC);
         assert_string_equal(error, "no room in the journal");
         assert_null(out2);

@@ -233,7 +233,8 @@ static void test_group_running(void **state)
         struct test_tree *t = tree_new();
 
         test_tree_write(t, "proc/500/stat", "500 (leader) Z 1 500 500 0 -1 4194560 123 0 0 0 10 5 0 0 20 0 12 0 77\n");
-        test_tree_write(t, "proc/501/stat", "501 (mkinitramfs) S 1 500 500 0 -1 4194560 123 0 0 0 10 5 0 0 20 0 12 0 78\n");
+        test_tree_write(t, "proc/501/stat",
+                        "501 (mkinitramfs) S 1 500 500 0 -1 4194560 123 0 0 0 10 5 0 0 20 0 12 0 78\n");
         test_tree_write(t, "proc/600/stat", "600 (zombie) Z 1 600 600 0 -1 4194560 123 0 0 0 10 5 0 0 20 0 12 0 79\n");
         test_tree_write(t, "proc/601/stat", "601 (garbage");
         test_tree_write(t, "proc/self/stat", "700 (self) S 1 600 600 0 -1 4194560 123 0 0 0 10 5 0 0 20 0 12 0 80\n");

@@ -45,7 +45,8 @@ static int recover(struct test_tree *t)
         struct step *steps = NULL;
         char *error = NULL;
         size_t n = 0;
-        int r = transaction_undo(&ctx, &setup_transaction, &self, "recover", "recover", &run, &steps, &n, &error);
+        int r = transaction_undo(&ctx, &setup_transaction, &self, "recover", "recover", &run, &steps, &n,
+                                 &error);
 
         if (r < 0)
                 print_message("recover: %s\n", error ? error : strerror(-r));
@@ -98,12 +99,15 @@ static void test_killed_owner_leaves_no_orphan(void **state)
 
         test_tree_mkdir(t, "var/lib");
         /* The generator: a child that keeps working (sleep, holding fd 9 too), and its pid. */
-        assert_true(asprintf(&apply_script, "sleep 60 >/dev/null 2>&1 & echo $! > %s/grandchild; echo started >&9; wait", t->dir) > 0);
+        assert_true(asprintf(&apply_script,
+                             "sleep 60 >/dev/null 2>&1 & echo $! > %s/grandchild; echo started >&9; wait",
+                             t->dir) > 0);
         /* The undo command fails when that child still runs (and is not a zombie). */
-        assert_true(asprintf(&undo_script,
-                             "if grep -qs '^[0-9]* (sleep) [^Z]' /proc/$(cat %s/grandchild)/stat; then exit 1; fi; "
-                             "echo gone > %s/checked",
-                             t->dir, t->dir) > 0);
+        assert_true(
+            asprintf(&undo_script,
+                     "if grep -qs '^[0-9]* (sleep) [^Z]' /proc/$(cat %s/grandchild)/stat; then exit 1; fi; "
+                     "echo gone > %s/checked",
+                     t->dir, t->dir) > 0);
         step.args[0] = sh(apply_script);
         step.args[1] = sh(undo_script);
         assert_int_equal(pipe(pipefd), 0);
@@ -119,8 +123,8 @@ static void test_killed_owner_leaves_no_orphan(void **state)
                 close(pipefd[0]);
                 if (dup2(pipefd[1], 9) < 0) /* without close-on-exec: the command inherits it */
                         _exit(1);
-                (void)transaction_apply(&ctx, &setup_transaction, &self, "setup", "test", "gpu-handoff setup", &step,
-                                        1, &run, &error);
+                (void)transaction_apply(&ctx, &setup_transaction, &self, "setup", "test",
+                                        "gpu-handoff setup", &step, 1, &run, &error);
                 _exit(2); /* not reached: killed while the command runs */
         }
         close(pipefd[1]);
@@ -150,8 +154,9 @@ static void write_journal(struct test_tree *t, const struct command_group *g)
         char *error = NULL, value[COMMAND_GROUP_STRING_MAX];
 
         command_group_format(g, value);
-        assert_int_equal(journal_create(&setup_journal, t->sr, "setup", &owner, "test", "gpu-handoff setup", &j, &error),
-                         0);
+        assert_int_equal(
+            journal_create(&setup_journal, t->sr, "setup", &owner, "test", "gpu-handoff setup", &j, &error),
+            0);
         assert_int_equal(journal_step_begin(j, 0, "run", args, 2), 0);
         assert_int_equal(journal_note(j, 0, "pgid", value), 0);
         journal_close(j);
