@@ -30,12 +30,14 @@ static const char *skip_int(const char *p)
         return p;
 }
 
-/* proc_stat_parse() that also hands back the state letter (field 3). */
+/* proc_stat_parse() that also hands back the state letter (field 3) and the process group
+ * (field 5). */
 static int stat_parse(const char *stat, char *comm, size_t comm_size, struct process_id *ret,
-                      char *ret_state)
+                      char *ret_state, pid_t *ret_pgrp)
 {
         const char *p = stat, *comm_start, *comm_end;
         uint64_t pid = 0, start_time = 0;
+        long long pgrp = 0;
         char state;
 
         if (!stat || !is_digit(*p))
@@ -63,6 +65,8 @@ static int stat_parse(const char *stat, char *comm, size_t comm_size, struct pro
         for (int field = 4; field <= 21; field++) {
                 if (*p != ' ')
                         return -EINVAL;
+                if (field == 5)
+                        pgrp = strtoll(p + 1, NULL, 10);
                 p = skip_int(p + 1);
                 if (!p)
                         return -EINVAL;
@@ -87,6 +91,8 @@ static int stat_parse(const char *stat, char *comm, size_t comm_size, struct pro
         }
         if (ret_state)
                 *ret_state = state;
+        if (ret_pgrp)
+                *ret_pgrp = pgrp > 0 && pgrp <= INT_MAX ? (pid_t)pgrp : 0;
         if (ret)
                 *ret = (struct process_id){ .pid = (pid_t)pid, .start_time = start_time };
         return 0;
@@ -94,12 +100,12 @@ static int stat_parse(const char *stat, char *comm, size_t comm_size, struct pro
 
 int proc_stat_parse(const char *stat, char *comm, size_t comm_size, struct process_id *ret)
 {
-        return stat_parse(stat, comm, comm_size, ret, NULL);
+        return stat_parse(stat, comm, comm_size, ret, NULL, NULL);
 }
 
 /* Reads and parses one stat file; a missing file is the caller's to interpret. */
 static int read_stat(const struct sysroot *sr, const char *path, struct process_id *ret, char *comm,
-                     size_t comm_size, char *ret_state)
+                     size_t comm_size, char *ret_state, pid_t *ret_pgrp)
 {
         _cleanup_free_ char *text = NULL;
         int r;
@@ -107,11 +113,11 @@ static int read_stat(const struct sysroot *sr, const char *path, struct process_
         r = sysroot_read_file(sr, path, STAT_MAX, &text, NULL);
         if (r < 0)
                 return r;
-        return stat_parse(text, comm, comm_size, ret, ret_state);
+        return stat_parse(text, comm, comm_size, ret, ret_state, ret_pgrp);
 }
 
 static int read_pid_stat(const struct sysroot *sr, pid_t pid, struct process_id *ret, char *comm,
-                         size_t comm_size, char *ret_state)
+                         size_t comm_size, char *ret_state, pid_t *ret_pgrp)
 {
         char path[sizeof("proc//stat") + 12];
         char name[PROC_COMM_MAX], state;
@@ -121,7 +127,7 @@ static int read_pid_stat(const struct sysroot *sr, pid_t pid, struct process_id 
         if (pid <= 0)
                 return -EINVAL;
         snprintf(path, sizeof(path), "proc/%d/stat", (int)pid);
-        r = read_stat(sr, path, &id, name, sizeof(name), &state);
+        r = read_stat(sr, path, &id, name, sizeof(name), &state, ret_pgrp);
         if (r == -ENOENT)
                 return -ESRCH;
         if (r < 0)
@@ -140,12 +146,12 @@ static int read_pid_stat(const struct sysroot *sr, pid_t pid, struct process_id 
 int process_id_read(const struct sysroot *sr, pid_t pid, struct process_id *ret, char *comm,
                     size_t comm_size)
 {
-        return read_pid_stat(sr, pid, ret, comm, comm_size, NULL);
+        return read_pid_stat(sr, pid, ret, comm, comm_size, NULL, NULL);
 }
 
 int process_id_self(const struct sysroot *sr, struct process_id *ret, char *comm, size_t comm_size)
 {
-        return read_stat(sr, "proc/self/stat", ret, comm, comm_size, NULL);
+        return read_stat(sr, "proc/self/stat", ret, comm, comm_size, NULL, NULL);
 }
 
 bool process_id_alive(const struct sysroot *sr, const struct process_id *id)
@@ -153,9 +159,37 @@ bool process_id_alive(const struct sysroot *sr, const struct process_id *id)
         struct process_id now;
         char state;
 
-        if (!id || read_pid_stat(sr, id->pid, &now, NULL, 0, &state) < 0)
+        if (!id || read_pid_stat(sr, id->pid, &now, NULL, 0, &state, NULL) < 0)
                 return false;
         return now.start_time == id->start_time && state != 'Z' && state != 'X';
+}
+
+int process_group_running(const struct sysroot *sr, pid_t pgid)
+{
+        struct dirent *de;
+        DIR *d = NULL;
+        int r, found = 0;
+
+        if (pgid <= 0)
+                return -EINVAL;
+        r = sysroot_opendir(sr, "proc", &d);
+        if (r < 0)
+                return r;
+        while (!found && (errno = 0, de = readdir(d))) {
+                char *end, state;
+                long pid = strtol(de->d_name, &end, 10);
+                pid_t pgrp = 0;
+
+                if (pid <= 0 || pid > INT_MAX || *end)
+                        continue;
+                /* One that ended between the listing and the read is not running. */
+                if (read_pid_stat(sr, (pid_t)pid, NULL, NULL, 0, &state, &pgrp) < 0)
+                        continue;
+                found = pgrp == pgid && state != 'Z' && state != 'X';
+        }
+        r = !found && errno ? -errno : found;
+        closedir(d);
+        return r;
 }
 
 /* Characters systemd allows in unit names; a delegated subtree may hold any directory name,

@@ -44,6 +44,11 @@ int process_id_self(const struct sysroot *sr, struct process_id *ret, char *comm
  * zombie's owner has exited; only its parent has not reaped it yet). Any read error is false. */
 bool process_id_alive(const struct sysroot *sr, const struct process_id *id);
 
+/* Whether a process that is not a zombie is in the process group pgid, among those proc/ below
+ * the root lists: 1 or 0 (a zombie has ended: only its parent has not reaped it yet, and it
+ * holds no file open any more), -errno when proc/ cannot be listed. */
+int process_group_running(const struct sysroot *sr, pid_t pgid);
+
 /* The systemd unit an (absolute) cgroup path belongs to: the innermost path component that names a
  * service or scope ("x.service", "x.scope"). The innermost, because it is the most specific
  * culprit: "/user.slice/user-1000.slice/user@1000.service/app.slice/app-kwin.scope" gives

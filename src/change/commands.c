@@ -15,11 +15,14 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "basic/error.h"
 #include "basic/fileio.h"
 #include "basic/macro.h"
+#include "basic/proc.h"
+#include "basic/sysroot.h"
 #include "basic/quote.h"
 #include "basic/time-util.h"
 #include "basic/wait.h"
@@ -175,9 +178,10 @@ static void enter_root(const struct enter *in, int errfd)
 }
 
 /* In the child: never returns. The exec's errno goes back over errfd (close-on-exec, so a
- * successful exec closes it with nothing written). */
+ * successful exec closes it with nothing written). With a watch, it waits for the parent's byte
+ * on go[0] first: EOF means that the parent could not journal the group, and nothing is run. */
 _Noreturn static void child(const struct enter *in, char *const *paths, size_t n_paths, const char *const *argv,
-                            int outfd, int errfd, pid_t parent)
+                            int outfd, int errfd, const int go[2], pid_t parent)
 {
         static char path[] = "PATH=" COMMAND_PATH, lc_all[] = "LC_ALL=C";
         char *const env[] = {path, lc_all, NULL};
@@ -193,6 +197,16 @@ _Noreturn static void child(const struct enter *in, char *const *paths, size_t n
                 (void)signal(sig, SIG_DFL);
         sigemptyset(&all);
         (void)sigprocmask(SIG_SETMASK, &all, NULL);
+        if (go[0] >= 0) {
+                char byte;
+                ssize_t k;
+                close(go[1]); /* else the parent's close would not be an EOF here */
+                do
+                        k = read(go[0], &byte, 1);
+                while (k < 0 && errno == EINTR);
+                if (k != 1)
+                        _exit(127);
+        }
         null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(outfd, STDOUT_FILENO) < 0 ||
             dup2(outfd, STDERR_FILENO) < 0)
@@ -208,6 +222,134 @@ fail:
         if (errno != ENOENT && errno != ENOTDIR && e == ENOENT)
                 e = errno;
         child_fail(errfd, ENTER_NONE, e);
+}
+
+/* ---- process groups ---- */
+
+void command_group_format(const struct command_group *g, char buf[static COMMAND_GROUP_STRING_MAX])
+{
+        snprintf(buf, COMMAND_GROUP_STRING_MAX, "%d %" PRIu64 " %s", (int)g->pgid, g->start_time, g->boot_id);
+}
+
+int command_group_parse(const char *s, struct command_group *ret)
+{
+        struct command_group g = {0};
+        char *end;
+        long pgid;
+        unsigned long long start;
+        size_t n;
+
+        if (!s || *s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        pgid = strtol(s, &end, 10);
+        if (errno || *end != ' ' || pgid <= 1 || pgid > INT32_MAX)
+                return -EINVAL;
+        s = end + 1;
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        start = strtoull(s, &end, 10);
+        if (errno || *end != ' ')
+                return -EINVAL;
+        s = end + 1;
+        n = strspn(s, "0123456789abcdef-");
+        if (s[n] || n >= sizeof(g.boot_id))
+                return -EINVAL;
+        g.pgid = (pid_t)pgid;
+        g.start_time = start;
+        memcpy(g.boot_id, s, n);
+        *ret = g;
+        return 0;
+}
+
+/* This boot's id, "" when it cannot be read. */
+static void boot_id(const struct sysroot *host, char buf[static 40])
+{
+        if (sysroot_read_attr(host, "proc/sys/kernel/random/boot_id", buf, 40) < 0)
+                buf[0] = '\0';
+}
+
+/* The group of the child pid, whose own it is (setpgid), as the host's /proc shows it. */
+static int group_identify(pid_t pid, struct command_group *ret)
+{
+        struct sysroot *host = NULL;
+        struct process_id id;
+        int r;
+
+        /* This system's /proc, also for a command run inside a root: see command_stop_group(). */
+        r = sysroot_open("/", &host);
+        if (r < 0)
+                return r;
+        r = process_id_read(host, pid, &id, NULL, 0);
+        if (r >= 0) {
+                *ret = (struct command_group){.pgid = pid, .start_time = id.start_time};
+                boot_id(host, ret->boot_id);
+        }
+        sysroot_free(host);
+        return r;
+}
+
+/* Until no process of the group runs, or the deadline: polled, since they are not our children
+ * (orphans of a killed run) and nothing tells when they end. SIGKILL again each round: a member
+ * may have forked while the first one was on its way. */
+static int group_wait(const struct sysroot *host, pid_t pgid, uint64_t deadline)
+{
+        for (;;) {
+                int r = process_group_running(host, pgid);
+                if (r <= 0)
+                        return r;
+                if (clock_now(NULL) >= deadline)
+                        return -EBUSY;
+                (void)kill(-pgid, SIGKILL);
+                (void)nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL); /* a poll's period */
+        }
+}
+
+static int stop_group_real(void *userdata, const struct command_group *g, char **ret_error)
+{
+        struct sysroot *host = NULL;
+        struct process_id leader;
+        char now_boot[40];
+        int r;
+
+        if (g->pgid <= 1)
+                return error_setf(ret_error, -EINVAL, "process group %d is no command's", (int)g->pgid);
+        /* Never our own: a command's group is its leader's, a child of ours or of an earlier owner. */
+        if (g->pgid == getpgrp())
+                return 0;
+        r = sysroot_open("/", &host); /* this system's own /proc: see command_stop_group() */
+        if (r < 0)
+                return error_setf(ret_error, r, "cannot open /: %s", strerror(-r));
+        boot_id(host, now_boot);
+        if (g->boot_id[0] && now_boot[0] && strcmp(g->boot_id, now_boot) != 0) {
+                r = 0; /* another boot's: nothing of it runs */
+                goto out;
+        }
+        r = process_id_read(host, g->pgid, &leader, NULL, 0);
+        if (r >= 0 && leader.start_time != g->start_time) {
+                r = 0; /* the number is someone else's now: the group ended */
+                goto out;
+        }
+        if (r < 0 && r != -ESRCH) {
+                r = error_setf(ret_error, r, "cannot read /proc/%d/stat: %s", (int)g->pgid, strerror(-r));
+                goto out;
+        }
+        if (kill(-g->pgid, SIGKILL) < 0) {
+                r = errno == ESRCH ? 0 : negative_errno();
+                if (r < 0)
+                        r = error_setf(ret_error, r, "cannot stop process group %d: %s", (int)g->pgid, strerror(-r));
+                goto out;
+        }
+        r = group_wait(host, g->pgid, clock_now(NULL) + COMMAND_GROUP_STOP_USEC);
+        if (r == -EBUSY)
+                r = error_setf(ret_error, r, "process group %d still runs %" PRIu64 " s after SIGKILL", (int)g->pgid,
+                               COMMAND_GROUP_STOP_USEC / USEC_PER_SEC);
+        else if (r < 0)
+                r = error_setf(ret_error, r, "cannot list /proc to wait for process group %d: %s", (int)g->pgid,
+                               strerror(-r));
+out:
+        sysroot_free(host);
+        return r;
 }
 
 static void kill_group(pid_t pid, int sig)
@@ -308,9 +450,30 @@ static int enter_prepare(const char *root, struct enter *ret, char **ret_error)
         return 0;
 }
 
+/* Tells watch the child's group, then lets the child exec (one byte on go) or, when watch
+ * fails, not (go closed with nothing written: the child exits without exec); go is closed. */
+static int release_child(pid_t pid, int go, const struct command_watch *watch, char **ret_error)
+{
+        struct command_group g;
+        int r = 0;
+
+        if (watch && watch->started) {
+                r = group_identify(pid, &g);
+                if (r < 0)
+                        r = error_setf(ret_error, r, "cannot read /proc/%d/stat of the command: %s", (int)pid,
+                                       strerror(-r));
+                else
+                        r = watch->started(watch->userdata, &g, ret_error);
+        }
+        if (r >= 0 && write(go, "", 1) != 1)
+                r = negative_errno();
+        close(go);
+        return r;
+}
+
 /* root NULL: the plain seam. */
-static int run_argv(const char *root, const char *const *argv, uint64_t deadline, char **ret_output,
-                    char **ret_error)
+static int run_argv(const char *root, const char *const *argv, const struct command_watch *watch,
+                    uint64_t deadline, char **ret_output, char **ret_error)
 {
         _cleanup_close_ int outfd = -1, errfd = -1, pidfd = -1;
         struct tail out = {0};
@@ -318,7 +481,7 @@ static int run_argv(const char *root, const char *const *argv, uint64_t deadline
         size_t n_paths = 0;
         struct enter in = {0};
         struct child_error ce = {0};
-        int outp[2], errp[2], r;
+        int outp[2], errp[2], gop[2] = {-1, -1}, r;
         siginfo_t info = {0};
         pid_t pid, parent = getpid();
         uint64_t start = clock_now(NULL);
@@ -343,16 +506,39 @@ static int run_argv(const char *root, const char *const *argv, uint64_t deadline
                 close(outp[1]);
                 goto out;
         }
+        if (watch && pipe2(gop, O_CLOEXEC) < 0) {
+                r = negative_errno();
+                close(outp[0]);
+                close(outp[1]);
+                close(errp[0]);
+                close(errp[1]);
+                goto out;
+        }
         pid = fork();
         if (pid == 0)
-                child(root ? &in : NULL, paths, n_paths, argv, outp[1], errp[1], parent);
+                child(root ? &in : NULL, paths, n_paths, argv, outp[1], errp[1], gop, parent);
         r = pid < 0 ? negative_errno() : 0;
         close(outp[1]);
         close(errp[1]);
+        if (gop[0] >= 0)
+                close(gop[0]);
         outfd = outp[0];
         errfd = errp[0];
-        if (r < 0)
+        if (r < 0) {
+                if (gop[1] >= 0)
+                        close(gop[1]);
                 goto out;
+        }
+        /* The group exists before anyone is told of it (the child makes it too, whichever runs
+         * first). */
+        (void)setpgid(pid, pid);
+        if (gop[1] >= 0) {
+                r = release_child(pid, gop[1], watch, ret_error);
+                if (r < 0) {
+                        (void)waitid(P_PID, (id_t)pid, &info, WEXITED);
+                        goto out;
+                }
+        }
         pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* Linux 5.3; without it the deadline ends at EOF */
 
         /* The exec's verdict first: nothing, or the step and the errno it failed with. */
@@ -401,21 +587,22 @@ out:
         return r;
 }
 
-static int run_real(void *userdata, const char *const *argv, uint64_t deadline, char **ret_output, char **ret_error)
+static int run_real(void *userdata, const char *const *argv, const struct command_watch *watch, uint64_t deadline,
+                    char **ret_output, char **ret_error)
 {
-        return run_argv(NULL, argv, deadline, ret_output, ret_error);
+        return run_argv(NULL, argv, watch, deadline, ret_output, ret_error);
 }
 
-static int run_in_root(void *userdata, const char *const *argv, uint64_t deadline, char **ret_output,
-                       char **ret_error)
+static int run_in_root(void *userdata, const char *const *argv, const struct command_watch *watch,
+                       uint64_t deadline, char **ret_output, char **ret_error)
 {
-        return run_argv(userdata, argv, deadline, ret_output, ret_error);
+        return run_argv(userdata, argv, watch, deadline, ret_output, ret_error);
 }
 
-static const struct commands_ops real_ops = {.run = run_real};
+static const struct commands_ops real_ops = {.run = run_real, .stop_group = stop_group_real};
 const struct commands commands_real = {.ops = &real_ops};
 
-static const struct commands_ops in_root_ops = {.run = run_in_root};
+static const struct commands_ops in_root_ops = {.run = run_in_root, .stop_group = stop_group_real};
 
 struct commands commands_in_root(const char *root)
 {
@@ -427,7 +614,22 @@ struct commands commands_in_root(const char *root)
 int command_run(const struct commands *c, const char *const *argv, uint64_t deadline_usec, char **ret_output,
                 char **ret_error)
 {
+        return command_run_watched(c, argv, NULL, deadline_usec, ret_output, ret_error);
+}
+
+int command_run_watched(const struct commands *c, const char *const *argv, const struct command_watch *watch,
+                        uint64_t deadline_usec, char **ret_output, char **ret_error)
+{
         if (!c)
                 c = &commands_real;
-        return c->ops->run(c->userdata, argv, deadline_usec, ret_output, ret_error);
+        return c->ops->run(c->userdata, argv, watch, deadline_usec, ret_output, ret_error);
+}
+
+int command_stop_group(const struct commands *c, const struct command_group *g, char **ret_error)
+{
+        if (!c)
+                c = &commands_real;
+        if (!c->ops->stop_group)
+                return 0; /* a seam that starts no process leaves none */
+        return c->ops->stop_group(c->userdata, g, ret_error);
 }

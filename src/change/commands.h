@@ -10,6 +10,7 @@
  * failed (exit status 1): E: /boot is full"); never prints. */
 
 #include <stdint.h>
+#include <sys/types.h>
 
 /* What a message quotes of a command's output is its last line; this much of the output's end
  * is kept. Enough for the whole listing of an initramfs (lsinitramfs of a Debian image with
@@ -20,6 +21,35 @@
 /* After the deadline: SIGTERM, then this long for the command to end before SIGKILL. */
 #define COMMAND_KILL_GRACE_USEC (5 * UINT64_C(1000000))
 
+/* How long stopping what is left of a process group (command_stop_group()) waits for it to end. */
+#define COMMAND_GROUP_STOP_USEC (5 * UINT64_C(1000000))
+
+/* The process group a command ran in, for a later process to stop what is left of it (the
+ * command's children, orphaned when the process that ran it was killed): the group's number is
+ * the pid of its leader, the process that execs argv; the leader's start time (field 22 of
+ * /proc/PID/stat) and the boot's id (/proc/sys/kernel/random/boot_id) tell that number apart
+ * from a later process's, in this boot or another. */
+struct command_group {
+        pid_t pgid;
+        uint64_t start_time;
+        char boot_id[40]; /* "" when unknown */
+};
+/* "PGID START BOOT_ID" as a journal note keeps it, and back: -EINVAL for anything else, or a
+ * group that is no command's (0, 1, negative). */
+#define COMMAND_GROUP_STRING_MAX 96
+void command_group_format(const struct command_group *g, char buf[static COMMAND_GROUP_STRING_MAX]);
+int command_group_parse(const char *s, struct command_group *ret);
+
+/* Who is told which process group a command runs in before it may change anything. */
+struct command_watch {
+        /* Called in the parent after fork, before the child execs argv: the child waits until it
+         * returns (a journal note, written and synced, comes before the change it is about). A
+         * negative errno, with *ret_error, stops the child before it execs, and the run fails
+         * with it. */
+        int (*started)(void *userdata, const struct command_group *g, char **ret_error);
+        void *userdata;
+};
+
 struct commands_ops {
         /* Runs argv (argv[0] a path, or a name looked up in COMMAND_PATH; NULL-terminated) with
          * stdin /dev/null and stdout and stderr captured together, until deadline_usec on
@@ -29,8 +59,17 @@ struct commands_ops {
          * SIGTERM to its process group, SIGKILL after COMMAND_KILL_GRACE_USEC). When it ran (0,
          * -EPROTO) and ret_output is not NULL, the last COMMAND_OUTPUT_MAX bytes of its output
          * are in *ret_output (malloc'd, NUL-terminated). */
-        int (*run)(void *userdata, const char *const *argv, uint64_t deadline_usec, char **ret_output,
-                   char **ret_error);
+        int (*run)(void *userdata, const char *const *argv, const struct command_watch *watch, uint64_t deadline_usec,
+                   char **ret_output, char **ret_error);
+        /* Stops what is left of a group that a run of this seam started, maybe in another process
+         * that was killed since: SIGKILL to the group, when it is still the command's: its leader
+         * runs with the recorded start time, or no process has its number (then whatever is in
+         * the group is the command's: the kernel gives no new process the number of a group that
+         * has members); a process of that number that started at another time, or another boot,
+         * means that the group ended and its number went to someone else, and nothing is
+         * signalled. Then waits, up to COMMAND_GROUP_STOP_USEC, until no process of the group
+         * runs: 0, or -EBUSY when some still run then (-EPERM ... when it cannot signal them). */
+        int (*stop_group)(void *userdata, const struct command_group *g, char **ret_error);
 };
 
 struct commands {
@@ -56,3 +95,11 @@ struct commands commands_in_root(const char *root);
 /* Through c (NULL: commands_real); see commands_ops.run. */
 int command_run(const struct commands *c, const char *const *argv, uint64_t deadline_usec, char **ret_output,
                 char **ret_error);
+/* The same, telling watch (may be NULL) the command's process group before it starts. */
+int command_run_watched(const struct commands *c, const char *const *argv, const struct command_watch *watch,
+                        uint64_t deadline_usec, char **ret_output, char **ret_error);
+/* Through c (NULL: commands_real); see commands_ops.stop_group. The real seam, in a root or
+ * not, looks for the group in this system's own /proc: a command run inside a root is still a
+ * process of the running system (commands_in_root() binds the host's /proc into the root), and
+ * the pid fork() returned is numbered as that /proc numbers it. */
+int command_stop_group(const struct commands *c, const struct command_group *g, char **ret_error);

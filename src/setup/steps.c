@@ -58,17 +58,72 @@ static char *argv_words(const char *joined)
         return s;
 }
 
-static int run_joined(const struct change_ctx *ctx, const char *joined, char **ret_output, char **message)
+/* The process group a run step's command runs in, noted before it starts: "PGID START BOOT_ID"
+ * (command_group_format()). */
+#define NOTE_PGID "pgid"
+/* Room for that one note: "note I pgid VALUE", its spaces escaped. */
+#define RUN_NOTE_ROOM 160
+
+/* The watch of a run step's command: its group, journaled before the command may change anything. */
+static int note_group(void *userdata, const struct command_group *g, char **ret_error)
+{
+        char value[COMMAND_GROUP_STRING_MAX];
+        int r;
+
+        command_group_format(g, value);
+        r = step_note(userdata, NOTE_PGID, value);
+        if (r < 0)
+                return error_setf(ret_error, r,
+                                  "cannot journal the process group it runs in, so it was not run: %s",
+                                  strerror(-r));
+        return 0;
+}
+
+/* Runs a step's command; apply notes its process group first when note is true. */
+static int run_joined(const struct change_ctx *ctx, const char *joined, bool note, char **ret_output,
+                      char **message)
 {
         _cleanup_strv_free_null_ char **argv = setup_argv_split(joined);
         _cleanup_free_ char *error = NULL;
+        const struct command_watch watch = {.started = note_group, .userdata = (void *)ctx};
 
         if (!argv)
                 return step_fail(message, -ENOMEM, "out of memory");
         uint64_t deadline = clock_now(ctx->clock) + SETUP_COMMAND_TIMEOUT_USEC;
-        int r = command_run(ctx->commands, (const char *const *)argv, deadline, ret_output, &error);
+        int r = command_run_watched(ctx->commands, (const char *const *)argv, note ? &watch : NULL, deadline,
+                                    ret_output, &error);
         if (r < 0)
                 return step_fail(message, r, "%s", error ? error : strerror(-r));
+        return 0;
+}
+
+/* Stops what is left of the command of the journal's step i, when it noted its group: the
+ * children of a generator whose leader died with a killed owner (PR_SET_PDEATHSIG reaches the
+ * leader only) go on writing /boot, and must not race the revert that follows. */
+static int stop_leftovers(const struct change_ctx *ctx, const struct journal_state *st, size_t i,
+                          char **message)
+{
+        const char *noted = journal_state_note(st, i, NOTE_PGID);
+        _cleanup_free_ char *error = NULL, *words = NULL;
+        struct command_group g;
+        int r;
+
+        if (!noted)
+                return 0;
+        words = argv_words(st->steps[i].n_args > 0 ? st->steps[i].args[0] : "");
+        if (!words)
+                return step_fail(message, -ENOMEM, "out of memory");
+        if (command_group_parse(noted, &g) < 0)
+                return step_fail(
+                    message, -EBADMSG,
+                    "/%s/journal: step %zu notes \"%.64s\" as the process group of %s, which is not "
+                    "one gpu-handoff writes",
+                    setup_journal.dir, i, noted, words);
+        r = command_stop_group(ctx->commands, &g, &error);
+        if (r < 0)
+                return step_fail(message, r,
+                                 "cannot stop what is left of an earlier %s (process group %d): %s", words,
+                                 (int)g.pgid, error ? error : strerror(-r));
         return 0;
 }
 
@@ -106,9 +161,21 @@ static int regenerate_on_undo_apply(const struct change_ctx *ctx, const struct s
         return 0; /* its command runs with the other commands, later; this step is its undo */
 }
 
+/* Every run step of the journal was reverted before (they come later), each after stopping what
+ * was left of its command; but a rollback goes on past a revert that failed, so the guard stops
+ * them again rather than regenerate beside them. Its own command, run here while reverting, has
+ * no note (notes are written while applying): an undo killed while it runs leaves its
+ * children unstopped. */
 static int regenerate_on_undo_revert(const struct change_ctx *ctx, const struct step *s, char **message)
 {
-        return run_joined(ctx, s->args[0], NULL, message);
+        const struct journal_state *st = journal_get_state(ctx->journal);
+
+        for (size_t i = 0; st && i < st->n_steps; i++) {
+                int r = stop_leftovers(ctx, st, i, message);
+                if (r < 0)
+                        return r;
+        }
+        return run_joined(ctx, s->args[0], false, NULL, message);
 }
 
 static const struct step_ops regenerate_on_undo_ops = {.apply = regenerate_on_undo_apply,
@@ -126,12 +193,20 @@ static char *regenerate_on_undo_describe(const struct step *s)
 
 static int run_apply(const struct change_ctx *ctx, const struct step *s, char **message)
 {
-        return run_joined(ctx, s->args[0], NULL, message);
+        return run_joined(ctx, s->args[0], true, NULL, message);
 }
 
+/* What is left of its command first (a killed owner's orphans), then its undo command. */
 static int run_revert(const struct change_ctx *ctx, const struct step *s, char **message)
 {
-        return *s->args[1] ? run_joined(ctx, s->args[1], NULL, message) : 0;
+        const struct journal_state *st = journal_get_state(ctx->journal);
+        int r = st && step_journal_index(ctx) < st->n_steps
+                    ? stop_leftovers(ctx, st, step_journal_index(ctx), message)
+                    : 0;
+
+        if (r < 0)
+                return r;
+        return *s->args[1] ? run_joined(ctx, s->args[1], false, NULL, message) : 0;
 }
 
 static const struct step_ops run_ops = {.apply = run_apply, .revert = run_revert};
@@ -239,7 +314,7 @@ static int check_output_apply(const struct change_ctx *ctx, const struct step *s
 
         if (!tokens || !words)
                 return step_fail(message, -ENOMEM, "out of memory");
-        int r = run_joined(ctx, s->args[1], &output, message);
+        int r = run_joined(ctx, s->args[1], false, &output, message);
         if (r < 0)
                 return r;
         for (size_t t = 0; tokens[t]; t++)
@@ -274,7 +349,7 @@ static const struct change_kind setup_kinds[_SETUP_STEP_MAX] = {
     [SETUP_STEP_CREATE_FILE] = STEP_KIND_CREATE_FILE,
     [SETUP_STEP_REPLACE_FILE] = STEP_KIND_REPLACE_FILE,
     [SETUP_STEP_REMOVE_FILE] = STEP_KIND_REMOVE_FILE,
-    [SETUP_STEP_RUN] = {"run", run_describe, &run_ops, 0},
+    [SETUP_STEP_RUN] = {"run", run_describe, &run_ops, RUN_NOTE_ROOM},
     [SETUP_STEP_CHECK_LINES] = {"check-lines", check_lines_describe, &check_lines_ops, 0},
     [SETUP_STEP_CHECK_OUTPUT] = {"check-output", check_output_describe, &check_output_ops, 0},
 };

@@ -7,11 +7,17 @@
  *   record                 what setup did (arguments, devices, bootloader), for `setup status`
  *   regenerate-on-undo ... one per REGENERATE command, in reverse: their reverts run last, after
  *                          every file is back, so that grub.cfg and the initramfs are rebuilt
- *                          from the restored files and the next boot is the old one
+ *                          from the restored files and the next boot is the old one; each stops
+ *                          what is left of every run step's group first, never regenerating
+ *                          beside it (its own command, run while reverting, journals no group)
  *   make-dir ...           the directories our drop-ins need
  *   create-file / replace-file / remove-file ...
  *   run ...                the commands in plan order (a TOOL command's revert takes exactly its
- *                          arguments away again; a REGENERATE one's revert is its guard above)
+ *                          arguments away again; a REGENERATE one's revert is its guard above).
+ *                          Each journals its command's process group (note "pgid") before the
+ *                          command starts; its revert first stops what is left of that group (a
+ *                          killed owner's generator leaves its children running), and fails,
+ *                          staying for recover, when some of it still runs after a few seconds
  *   check-lines / check-output ...
  *                          the result read back from what the commands generated; a check that
  *                          fails rolls everything back ("exit status 0 but nothing changed")

@@ -8,13 +8,22 @@
 #include "basic/error.h"
 #include "fake-commands.h"
 
-static int fake_run(void *userdata, const char *const *argv, uint64_t deadline_usec, char **ret_output,
-                    char **ret_error)
+static int fake_run(void *userdata, const char *const *argv, const struct command_watch *watch,
+                    uint64_t deadline_usec, char **ret_output, char **ret_error)
 {
         struct fake_commands *f = userdata;
         char *joined = NULL;
         size_t len = 0;
         int r;
+
+        /* A group no process has, told as the real seam tells it; nothing runs when it fails. */
+        if (watch && watch->started) {
+                struct command_group g = {.pgid = FAKE_COMMANDS_PGID + (pid_t)f->calls.n, .start_time = 1,
+                                          .boot_id = "fa4e"};
+                r = watch->started(watch->userdata, &g, ret_error);
+                if (r < 0)
+                        return r;
+        }
 
         for (size_t i = 0; argv[i]; i++)
                 len += strlen(argv[i]) + 1;
@@ -44,7 +53,14 @@ static int fake_run(void *userdata, const char *const *argv, uint64_t deadline_u
         return r;
 }
 
-static const struct commands_ops fake_ops = {.run = fake_run};
+static int fake_stop_group(void *userdata, const struct command_group *g, char **ret_error)
+{
+        struct fake_commands *f = userdata;
+
+        return strv_addf(&f->stopped, "%d", (int)g->pgid);
+}
+
+static const struct commands_ops fake_ops = {.run = fake_run, .stop_group = fake_stop_group};
 
 struct fake_commands *fake_commands_new(void)
 {
@@ -60,6 +76,7 @@ void fake_commands_free(struct fake_commands *f)
         if (!f)
                 return;
         strv_done(&f->calls);
+        strv_done(&f->stopped);
         free(f->output);
         free(f);
 }

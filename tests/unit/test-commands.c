@@ -11,6 +11,13 @@
  *   - a command still running at the deadline is stopped and reported (-ETIMEDOUT) soon after the
  *     deadline, not when it would have ended;
  *   - the recorder keeps every argv in order, answers its output, and fails exactly the k-th call;
+ *   - a watched run tells its watch the command's process group (the pid of the program it runs,
+ *     with its start time) before the program runs, and a watch that fails runs nothing; the
+ *     group's note round-trips and a group that is no command's (0, 1, garbage) is refused;
+ *   - command_stop_group() kills what is left of a real group (the leader our child, or gone
+ *     with its member orphaned) and returns once none of it runs; it signals nothing when the
+ *     leader's number now belongs to a process that started at another time, or the group was
+ *     another boot's; the recorder only records the number;
  *   - commands_in_root(): NULL and "/" are the plain seam; a root that is relative, missing or not
  *     a directory fails every run before anything starts; in a root, the command is looked up
  *     inside it (the host's /bin/true is not found there), a root without /proc fails at that
@@ -21,12 +28,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -36,7 +45,9 @@
 #include "basic/time-util.h"
 #include "basic/wait.h"
 #include "change/commands.h"
+#include "basic/error.h"
 #include "fake-commands.h"
+#include "proc-group.h"
 #include "testtree.h"
 
 #define ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -152,6 +163,145 @@ static void test_fake(void **state)
         fake_commands_free(f);
 }
 
+/* ---- process groups ---- */
+
+struct seen {
+        struct command_group g;
+        char marker[300]; /* the file the command writes */
+        bool ran_before;  /* it was there when the watch was told */
+        int fail;
+};
+
+static int watch_started(void *userdata, const struct command_group *g, char **ret_error)
+{
+        struct seen *s = userdata;
+
+        s->g = *g;
+        s->ran_before = access(s->marker, F_OK) == 0;
+        if (s->fail)
+                return error_setf(ret_error, s->fail, "no room in the journal");
+        return 0;
+}
+
+static void test_watch(void **state)
+{
+        struct test_tree *t = test_tree_new("commands-watch");
+        struct seen s = {0};
+        const struct command_watch w = {.started = watch_started, .userdata = &s};
+        _cleanup_free_ char *script = NULL, *out = NULL, *error = NULL, *out2 = NULL;
+        char expect[32], boot[40];
+
+        snprintf(s.marker, sizeof(s.marker), "%s/ran", t->dir);
+        assert_true(asprintf(&script, "echo ran > %s; echo $$", s.marker) > 0);
+        assert_int_equal(command_run_watched(NULL, ARGV("/bin/sh", "-c", script), &w,
+                                             clock_now(NULL) + 60 * USEC_PER_SEC, &out, &error),
+                         0);
+        assert_null(error);
+        assert_false(s.ran_before);
+        assert_int_equal(access(s.marker, F_OK), 0);
+        snprintf(expect, sizeof(expect), "%d\n", (int)s.g.pgid); /* the shell is the group's leader */
+        assert_string_equal(out, expect);
+        assert_true(s.g.start_time > 0);
+        proc_group_boot_id(boot);
+        assert_string_equal(s.g.boot_id, boot);
+
+        /* the watch fails: the program never runs */
+        assert_int_equal(unlink(s.marker), 0);
+        s.fail = -ENOSPC;
+        assert_int_equal(command_run_watched(NULL, ARGV("/bin/sh", "-c", script), &w,
+                                             clock_now(NULL) + 60 * USEC_PER_SEC, &out2, &error),
+                         -ENOSPC);
+        assert_string_equal(error, "no room in the journal");
+        assert_null(out2);
+        assert_false(s.ran_before);
+        assert_int_not_equal(access(s.marker, F_OK), 0);
+        test_tree_free(t);
+}
+
+static void test_group_note(void **state)
+{
+        struct command_group g = {.pgid = 4242, .start_time = 81234, .boot_id = "0f6e-42"}, back;
+        char buf[COMMAND_GROUP_STRING_MAX];
+
+        command_group_format(&g, buf);
+        assert_string_equal(buf, "4242 81234 0f6e-42");
+        assert_int_equal(command_group_parse(buf, &back), 0);
+        assert_int_equal(back.pgid, 4242);
+        assert_true(back.start_time == 81234);
+        assert_string_equal(back.boot_id, "0f6e-42");
+        assert_int_equal(command_group_parse("4242 81234 ", &back), 0); /* boot unknown */
+        assert_string_equal(back.boot_id, "");
+        assert_int_equal(command_group_parse("1 81234 ", &back), -EINVAL); /* init, or with kill(): everyone */
+        assert_int_equal(command_group_parse("0 81234 ", &back), -EINVAL);
+        assert_int_equal(command_group_parse("-5 81234 ", &back), -EINVAL);
+        assert_int_equal(command_group_parse("4242 81234", &back), -EINVAL);
+        assert_int_equal(command_group_parse("4242 x ", &back), -EINVAL);
+        assert_int_equal(command_group_parse("4242 1 boot id", &back), -EINVAL);
+        assert_int_equal(command_group_parse("4242 1 0123456789abcdef0123456789abcdef01234567", &back), -EINVAL);
+        assert_int_equal(command_group_parse("", &back), -EINVAL);
+}
+
+static void test_stop_group(void **state)
+{
+        struct proc_group pg;
+        _cleanup_free_ char *error = NULL;
+        int status;
+
+        /* the leader runs with the noted start time: both go, and it returns once they have */
+        proc_group_spawn(&pg, false);
+        assert_true(proc_group_running(&pg));
+        assert_int_equal(command_stop_group(NULL, &pg.g, &error), 0);
+        assert_null(error);
+        assert_false(proc_group_running(&pg));
+        assert_int_equal(waitpid(pg.leader, &status, 0), pg.leader);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        pg.leader = 0;
+        proc_group_end(&pg);
+
+        /* the leader is gone, its child orphaned in the group: the group is still the command's */
+        proc_group_spawn(&pg, true);
+        assert_true(proc_group_running(&pg));
+        pg.g.start_time++; /* no leader to compare with: the start time does not matter */
+        assert_int_equal(command_stop_group(NULL, &pg.g, &error), 0);
+        assert_false(proc_group_running(&pg));
+        proc_group_end(&pg);
+}
+
+static void test_stop_group_not_ours(void **state)
+{
+        struct proc_group pg;
+        struct command_group other;
+        _cleanup_free_ char *error = NULL;
+        int status;
+
+        proc_group_spawn(&pg, false);
+        /* a process has the number, but started at another time: the group ended, it is not ours */
+        other = pg.g;
+        other.start_time++;
+        assert_int_equal(command_stop_group(NULL, &other, &error), 0);
+        assert_true(proc_group_running(&pg));
+        assert_int_equal(waitpid(pg.leader, &status, WNOHANG), 0);
+        /* another boot's group: nothing of it runs */
+        other = pg.g;
+        snprintf(other.boot_id, sizeof(other.boot_id), "%s", strcmp(pg.g.boot_id, "0") == 0 ? "1" : "0");
+        assert_int_equal(command_stop_group(NULL, &other, &error), 0);
+        assert_true(proc_group_running(&pg));
+        assert_null(error);
+        proc_group_end(&pg);
+}
+
+static void test_stop_group_fake(void **state)
+{
+        struct fake_commands *f = fake_commands_new();
+        struct command_group g = {.pgid = 4242, .start_time = 1};
+
+        assert_int_equal(command_stop_group(&f->commands, &g, NULL), 0);
+        assert_int_equal(f->stopped.n, 1);
+        assert_string_equal(f->stopped.v[0], "4242");
+        assert_int_equal(f->calls.n, 0);
+        fake_commands_free(f);
+}
+
 static void test_in_root_plain(void **state)
 {
         struct commands c = commands_in_root(NULL), slash = commands_in_root("/"), slashes = commands_in_root("//");
@@ -255,6 +405,11 @@ int main(void)
                 cmocka_unit_test(test_output_bounded),
                 cmocka_unit_test(test_deadline),
                 cmocka_unit_test(test_fake),
+                cmocka_unit_test(test_watch),
+                cmocka_unit_test(test_group_note),
+                cmocka_unit_test(test_stop_group),
+                cmocka_unit_test(test_stop_group_not_ours),
+                cmocka_unit_test(test_stop_group_fake),
                 cmocka_unit_test(test_in_root_plain),
                 cmocka_unit_test(test_in_root_refused),
                 cmocka_unit_test(test_in_root_enters),

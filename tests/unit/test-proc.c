@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Tests for process identities (pid + start time), the /proc/PID/stat parser and the systemd
- * unit of a process, on small procfs trees built by hand. */
+ * unit of a process, whether a process group still runs, on small procfs trees built by hand. */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -227,6 +227,29 @@ static void test_alive(void **state)
         test_tree_free(t);
 }
 
+/* Field 5 of each line is the process group. */
+static void test_group_running(void **state)
+{
+        struct test_tree *t = tree_new();
+
+        test_tree_write(t, "proc/500/stat", "500 (leader) Z 1 500 500 0 -1 4194560 123 0 0 0 10 5 0 0 20 0 12 0 77\n");
+        test_tree_write(t, "proc/501/stat",
+                        "501 (mkinitramfs) S 1 500 500 0 -1 4194560 123 0 0 0 10 5 0 0 20 0 12 0 78\n");
+        test_tree_write(t, "proc/600/stat", "600 (zombie) Z 1 600 600 0 -1 4194560 123 0 0 0 10 5 0 0 20 0 12 0 79\n");
+        test_tree_write(t, "proc/601/stat", "601 (garbage");
+        test_tree_write(t, "proc/self/stat", "700 (self) S 1 600 600 0 -1 4194560 123 0 0 0 10 5 0 0 20 0 12 0 80\n");
+        test_tree_mkdir(t, "proc/sys");
+
+        assert_int_equal(process_group_running(t->sr, 500), 1); /* its leader a zombie, a member runs */
+        assert_int_equal(process_group_running(t->sr, 600), 0); /* zombies only; "self" is no pid */
+        assert_int_equal(process_group_running(t->sr, 2211), 0);
+        assert_int_equal(process_group_running(t->sr, 0), -EINVAL);
+        test_tree_free(t);
+        t = tree_new();
+        assert_int_equal(process_group_running(t->sr, 500), -ENOENT); /* no proc/ */
+        test_tree_free(t);
+}
+
 static void expect_path_unit(const char *path, const char *unit)
 {
         char *u = NULL;
@@ -350,6 +373,7 @@ int main(void)
                 cmocka_unit_test(test_process_id_self),
                 cmocka_unit_test(test_process_id_self_real),
                 cmocka_unit_test(test_alive),
+                cmocka_unit_test(test_group_running),
                 cmocka_unit_test(test_cgroup_path_unit),
                 cmocka_unit_test(test_cgroup_file_unit),
                 cmocka_unit_test(test_process_unit),

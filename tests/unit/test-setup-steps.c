@@ -2,7 +2,8 @@
 /* Tests for src/setup/steps.h on the change core: a plan with every kind of change (a drop-in in a
  * directory that does not exist yet, a shared file edited, a file removed, two generators, a
  * tool's command line, checks) applied to a fake tree with the commands recorded; undone byte for
- * byte with the generators run again after the files are back; a check or a generator that fails
+ * byte with the generators run again after the files are back, each command's process group
+ * journaled while applying and stopped before its revert and the generators; a check or a generator that fails
  * rolls everything back and regenerates from the restored files; a file changed since is not
  * overwritten; and failing at, or being killed at, every operation of apply and undo leaves the
  * tree as it was once recovered. */
@@ -199,6 +200,15 @@ static void test_apply_and_undo(void **state)
         assert_calls(
             f, (const char *const[]){"grubby --update-kernel=ALL --remove-args=intel_iommu=on iommu=pt",
                                      "update-initramfs -u -k all", "update-grub", NULL});
+        /* Each run step's revert stopped what was left of its command first (the groups the fake
+         * told apply: its first three calls), and each guard all of them again before it
+         * regenerated. */
+        assert_int_equal(f->stopped.n, 9);
+        for (size_t i = 0; i < 9; i++) {
+                char pgid[16];
+                snprintf(pgid, sizeof(pgid), "%d", FAKE_COMMANDS_PGID + (int)(i < 3 ? 2 - i : i % 3));
+                assert_string_equal(f->stopped.v[i], pgid);
+        }
         fake_commands_free(f);
         test_tree_free(t);
 }
