@@ -24,9 +24,10 @@ OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 
 # Kernel modules for the initramfs (with their dependencies): the GPU's two
 # drivers, VFIO, KVM (so the guest looks like a host that could run a VM), and
-# what the systemd guest (virtio disk) and the nested QEMU (9p) need.
+# what the systemd guest (virtio disk) and the nested QEMU (9p) need, and the boot suite's prep
+# and rescue boots (the disk's ESP: vfat).
 TB_MODULES="bochs snd-hda-intel snd-hda-codec-generic vfio-pci vfio_iommu_type1 kvm-intel kvm-amd \
- virtio_pci virtio_blk ext4 9p 9pnet_virtio overlay autofs4"
+ virtio_pci virtio_blk ext4 9p 9pnet_virtio overlay autofs4 vfat nls_cp437 nls_utf8 nls_ascii"
 
 tb_log() { printf '%s\n' "$*" >&2; }
 tb_die() { printf 'testbed: %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,17 @@
+#!/bin/sh
+# 30-grub-efi-vfio-twin: issue 13's scenarios 1 and 2 on GRUB EFI (grub-efi-amd64, OVMF) + initramfs-tools:
+# setup --vfio of the twin GPU (which also turns the IOMMU on: the IOMMU scenario's checks are
+# all here), one reboot, the twin on vfio-pci from the initramfs on and bochs-drm never probing
+# it, doctor ready, setup status applied; setup undo, reboot, the command line and /etc + /boot
+# (the ESP on /boot/efi with it) as before. The nested QEMU and the hand-over of the boot GPU do
+# not depend on the bootloader: 10-grub-vfio-twin has them. Judged by 30-grub-efi-vfio-twin.py.
+# tb.disk: grub-efi
+# tb.boots: 3
+# tb.timeout: 900
+
+# shellcheck source=../../vm/guest/lib.sh
+. /tb/lib/lib.sh
+. /tb/scenarios/boot-lib.sh
+. /tb/scenarios/vfio-lib.sh
+INITRD_LIST="lsinitramfs /boot/initrd.img-$(uname -r)" NESTED=no ATTACH=no
+vfio_twin_scenario
