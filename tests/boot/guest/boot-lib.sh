@@ -62,6 +62,23 @@ snapshot_same() {
 # cmdline_words FILE: the words of a command line, one per line, BOOT_IMAGE= left out (GRUB's)
 cmdline_words() { tr ' ' '\n' < "$1" | grep -v '^BOOT_IMAGE=' | grep -v '^$'; }
 
+# record_before: the stock boot's command line and configuration, kept on the disk for the boot
+# after the undo (FACT cmdline-before)
+record_before() {
+    cp /proc/cmdline /var/lib/tb/cmdline.0
+    config_snapshot > /var/lib/tb/snapshot.0
+    fact cmdline-before "$(cat /proc/cmdline)"
+}
+
+# as_before: after the undo and a reboot, steps cmdline-as-before and config-as-before against
+# what record_before kept (FACT cmdline-undone)
+as_before() {
+    fact cmdline-undone "$(cat /proc/cmdline)"
+    cmdline_words /var/lib/tb/cmdline.0 > /tmp/w0; cmdline_words /proc/cmdline > /tmp/w2
+    step cmdline-as-before "diff -u /tmp/w0 /tmp/w2"
+    snapshot_same config-as-before /var/lib/tb/snapshot.0
+}
+
 live_usb_links() {
     mkdir -p /dev/disk/by-uuid
     for _dev in $DISK_ROOT $DISK_ESP; do

@@ -64,9 +64,7 @@ nothing_applied() { # nothing_applied TAG: A and B leave the host as before setu
 
 case $TB_PHASE in
 0)
-    cp /proc/cmdline $S/cmdline.0
-    config_snapshot > $S/snapshot.0
-    fact cmdline-before "$(cat /proc/cmdline)"
+    record_before
     fact twin "$GPU1 $AUD1"
     printf '%s\n' '#!/bin/sh' '# testbed: fails once, when /run/tb-fail-once exists' \
         '[ "$1" = prereqs ] && exit 0' \
@@ -105,10 +103,7 @@ case $TB_PHASE in
     capture undo gpu-handoff setup undo --yes --json || step "undo-exit-status" false
     next_boot disk ;;
 2)
-    fact cmdline-undone "$(cat /proc/cmdline)"
-    cmdline_words $S/cmdline.0 > /tmp/w0; cmdline_words /proc/cmdline > /tmp/w2
-    step cmdline-as-before "diff -u /tmp/w0 /tmp/w2"
-    snapshot_same config-as-before $S/snapshot.0
+    as_before
     step iommu-off-again "[ \$(ls /sys/kernel/iommu_groups | wc -l) -eq 0 ]"
     capture status-2 gpu-handoff setup status --json
     result

@@ -27,9 +27,7 @@ fb_console() { # the frame buffer console is bound and /proc/fb lists bochs's fr
 }
 case $TB_PHASE in
 0)
-    cp /proc/cmdline $S/cmdline.0
-    config_snapshot > $S/snapshot.0
-    fact cmdline-before "$(cat /proc/cmdline)"
+    record_before
     fact gpu "$GPU0 $AUD0"
     fb_console || step "console-on-the-gpu" false
     capture setup-refused gpu-handoff setup --vfio "$GPU0" --json
@@ -55,10 +53,7 @@ rescue)
     fi
     echo "TB-NEXT disk" ;;
 2)
-    fact cmdline-undone "$(cat /proc/cmdline)"
-    cmdline_words $S/cmdline.0 > /tmp/w0; cmdline_words /proc/cmdline > /tmp/w2
-    step cmdline-as-before "diff -u /tmp/w0 /tmp/w2"
-    snapshot_same config-as-before $S/snapshot.0
+    as_before
     step "bochs-drm:$GPU0" "[ \"\$(basename \"\$(readlink /sys/bus/pci/devices/$GPU0/driver)\")\" = bochs-drm ]"
     fb_console || step "console-back" false
     capture status-2 gpu-handoff setup status --json

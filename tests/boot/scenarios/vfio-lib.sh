@@ -5,7 +5,6 @@
 # reboot, the checks, undo, reboot, as before. NESTED=no leaves the nested QEMU out and
 # ATTACH=no the hand-over of the boot GPU (they do not depend on the bootloader).
 # Facts for the checker: cmdline-before/-after/-undone, iommu_groups, pci (pci_facts).
-S=/var/lib/tb
 bound_to() { # bound_to DRIVER BDF...: step "DRIVER:BDF" for each
     _want=$1; shift
     for _b in "$@"; do step "$_want:$_b" "[ \"\$(basename \"\$(readlink /sys/bus/pci/devices/$_b/driver)\")\" = $_want ]"; done
@@ -16,9 +15,7 @@ vfio_twin_scenario() {
     case $TB_PHASE in
     0)
         [ -n "$GPU0" ] && [ -n "$GPU1" ] || { echo "RESULT FAIL (not two 1234:1111 GPUs)"; return 1; }
-        cp /proc/cmdline $S/cmdline.0
-        config_snapshot > $S/snapshot.0
-        fact cmdline-before "$(cat /proc/cmdline)"
+        record_before
         fact twin "$GPU1 $AUD1"
         bound_to bochs-drm "$GPU0" "$GPU1"
         bound_to snd_hda_intel "$AUD0" "$AUD1"
@@ -54,10 +51,7 @@ vfio_twin_scenario() {
         capture undo gpu-handoff setup undo --yes --json || step "undo-exit-status" false
         next_boot disk ;;
     2)
-        fact cmdline-undone "$(cat /proc/cmdline)"
-        cmdline_words $S/cmdline.0 > /tmp/w0; cmdline_words /proc/cmdline > /tmp/w2
-        step cmdline-as-before "diff -u /tmp/w0 /tmp/w2"
-        snapshot_same config-as-before $S/snapshot.0
+        as_before
         bound_to bochs-drm "$GPU0" "$GPU1"
         bound_to snd_hda_intel "$AUD0" "$AUD1"
         capture status-2 gpu-handoff setup status --json
