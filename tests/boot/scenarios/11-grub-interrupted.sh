@@ -26,7 +26,7 @@
 # Judged by 11-grub-interrupted.py and the steps here.
 # tb.disk: grub-bios
 # tb.boots: 3
-# tb.timeout: 1200
+# tb.timeout: 1500
 
 # shellcheck source=../../vm/guest/lib.sh
 . /tb/lib/lib.sh

@@ -7,7 +7,7 @@
 # not depend on the bootloader: 10-grub-vfio-twin has them. Judged by 20-sdboot-vfio-twin.py.
 # tb.disk: sdboot
 # tb.boots: 3
-# tb.timeout: 900
+# tb.timeout: 1200
 
 # shellcheck source=../../vm/guest/lib.sh
 . /tb/lib/lib.sh
