@@ -13,7 +13,10 @@
 . /tb/lib/lib.sh
 . /tb/scenarios/boot-lib.sh
 . /tb/scenarios/vfio-lib.sh
-# the image the loader entry of the running kernel names (on the ESP)
-INITRD_LIST="lsinitrd /boot/efi$(sed -n 's/^initrd  *//p' /boot/efi/loader/entries/*-"$(uname -r)".conf | head -n1)"
+# The image the loader entry of the running kernel names (on the ESP), as the two files that tell:
+# our modprobe.d file and the image's modules.dep naming vfio-pci.ko (lsinitrd -f extracts one
+# file; its full listing of a hostonly image takes over a minute under TCG).
+IMG=/boot/efi$(sed -n 's/^initrd  *//p' /boot/efi/loader/entries/*-"$(uname -r)".conf | head -n1)
+INITRD_LIST="{ lsinitrd -f etc/modprobe.d/gpu-handoff.conf $IMG | sed 's|^|modprobe.d/gpu-handoff.conf: |'; lsinitrd -f usr/lib/modules/$(uname -r)/modules.dep $IMG; }"
 NESTED=no ATTACH=no
 vfio_twin_scenario
