@@ -289,20 +289,22 @@ static int group_identify(pid_t pid, struct command_group *ret)
         return r;
 }
 
-/* Until no process of the group runs, or the deadline: polled, since they are not our children
- * (orphans of a killed run) and nothing tells when they end. SIGKILL again each round: a member
- * may have forked while the first one was on its way. */
-static int group_wait(const struct sysroot *host, pid_t pgid, uint64_t deadline)
+struct group_gone {
+        const struct sysroot *host;
+        pid_t pgid;
+};
+
+/* wait_until()'s condition: no process of the group runs. They are not our children (orphans of
+ * a killed run), so nothing tells when they end: the wait's backoff polls. SIGKILL again each
+ * time: a member may have forked while the first one was on its way. */
+static int group_gone(void *userdata)
 {
-        for (;;) {
-                int r = process_group_running(host, pgid);
-                if (r <= 0)
-                        return r;
-                if (clock_now(NULL) >= deadline)
-                        return -EBUSY;
-                (void)kill(-pgid, SIGKILL);
-                (void)nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL); /* a poll's period */
-        }
+        const struct group_gone *g = userdata;
+        int r = process_group_running(g->host, g->pgid);
+
+        if (r > 0)
+                (void)kill(-g->pgid, SIGKILL);
+        return r < 0 ? r : !r;
 }
 
 static int stop_group_real(void *userdata, const struct command_group *g, char **ret_error)
@@ -340,9 +342,10 @@ static int stop_group_real(void *userdata, const struct command_group *g, char *
                         r = error_setf(ret_error, r, "cannot stop process group %d: %s", (int)g->pgid, strerror(-r));
                 goto out;
         }
-        r = group_wait(host, g->pgid, clock_now(NULL) + COMMAND_GROUP_STOP_USEC);
-        if (r == -EBUSY)
-                r = error_setf(ret_error, r, "process group %d still runs %" PRIu64 " s after SIGKILL", (int)g->pgid,
+        r = wait_until(NULL, COMMAND_GROUP_STOP_USEC, group_gone,
+                       &(struct group_gone){.host = host, .pgid = g->pgid});
+        if (r == -ETIMEDOUT)
+                r = error_setf(ret_error, -EBUSY, "process group %d still runs %" PRIu64 " s after SIGKILL", (int)g->pgid,
                                COMMAND_GROUP_STOP_USEC / USEC_PER_SEC);
         else if (r < 0)
                 r = error_setf(ret_error, r, "cannot list /proc to wait for process group %d: %s", (int)g->pgid,
