@@ -607,8 +607,9 @@ const struct verb setup_verb = {
     .run = verb_setup,
     .summary = "set the host up for passthrough at boot: IOMMU arguments, vfio-pci binding, initramfs",
     .description =
-        "Brings the host to \"passthrough ready\" at the next boot: the IOMMU kernel arguments this CPU\n"
-        "needs (Intel: intel_iommu=on iommu=pt; AMD: iommu=pt), on every entry of the bootloader in use,\n"
+        "Brings the host to \"passthrough ready\" at the next boot: the IOMMU kernel arguments the\n"
+        "firmware's IOMMU needs (VT-d, ACPI DMAR: intel_iommu=on iommu=pt; AMD-Vi, IVRS: iommu=pt; a\n"
+        "conflicting intel_iommu=off is taken out), on every entry of the bootloader in use,\n"
         "and with --vfio the devices bound to vfio-pci from early boot, in the initramfs. It detects the\n"
         "bootloader and the initramfs generator from the running boot, shows every change as a diff and\n"
         "every command as it will run, and asks (without a terminal it stops after the plan). Files it\n"
