@@ -625,6 +625,9 @@ static int read_all(const struct sysroot *sr, struct boot_facts *f)
                 return r;
         if (r < 0)
                 f->cpu = (struct cpu_info){.virtualization = UNKNOWN};
+        struct iommu_platform iommu;
+        (void)iommu_platform_read(sr, 0, &iommu);
+        f->iommu_firmware = iommu.firmware;
         return 0;
 }
 

@@ -11,6 +11,7 @@
 
 #include "basic/sysroot.h"
 #include "host/cpu.h"
+#include "host/iommu.h"
 
 /* The names are the setup plan's JSON values ("grub", "systemd-boot"...). */
 enum bootloader_id {
@@ -94,6 +95,7 @@ struct boot_facts {
         bool acs_override_patch; /* the running kernel printed "PCIe ACS overrides enabled"
                                   * (readable /dev/kmsg is not needed: false when unknown) */
         struct cpu_info cpu;
+        enum iommu_firmware iommu_firmware; /* the firmware's ACPI table: DMAR (VT-d), IVRS (AMD-Vi) */
 };
 
 /* Reads every fact it can; a missing file is an absent fact, not an error. -errno only for an

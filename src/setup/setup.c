@@ -17,7 +17,6 @@
 #include "change/journal.h"
 #include "change/step-file.h"
 #include "change/transaction.h"
-#include "host/iommu.h"
 #include "setup/backend.h"
 #include "setup/cmdline.h"
 #include "setup/steps.h"
@@ -33,12 +32,11 @@ static const struct transaction setup_transaction = {.domain = &setup_domain, .s
  * which IOMMU there is - the CPU's vendor only when it shows none (a VM's emulated VT-d under an
  * AMD CPU model is VT-d). iommu=pt keeps the host's own devices on identity mappings, which
  * costs the guest's isolation nothing. */
-static int iommu_args(enum iommu_firmware firmware, const struct boot_facts *f, struct strv *args,
-                      char **ret_error)
+static int iommu_args(const struct boot_facts *f, struct strv *args, char **ret_error)
 {
         bool intel;
 
-        switch (firmware) {
+        switch (f->iommu_firmware) {
         case IOMMU_FIRMWARE_DMAR:
                 intel = true;
                 break;
@@ -189,15 +187,11 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
                 return r;
         if (f.cpu.vendor == CPU_VENDOR_UNKNOWN && req->running)
                 (void)cpu_info_read(req->running, &f.cpu);
-        /* the host model's ACPI table; a root mounted from a live USB has no sys/: the running one's */
-        struct iommu_platform iommu = {.firmware = h ? h->iommu.firmware : IOMMU_FIRMWARE_NONE};
-        if (iommu.firmware == IOMMU_FIRMWARE_NONE && req->running)
-                (void)iommu_platform_read(req->running, 0, &iommu);
         r = decide_bootloader(&f, req->bootloader, &p.bootloader, ret_error);
         if (r >= 0)
                 r = decide_initramfs(&f, p.bootloader, req->initramfs, &p.initramfs, ret_error);
         if (r >= 0)
-                r = iommu_args(iommu.firmware, &f, &args, ret_error);
+                r = iommu_args(&f, &args, ret_error);
         if (r < 0) {
                 strv_done(&args);
                 setup_plan_done(&p);
