@@ -24,7 +24,8 @@
 # IOMMU on: the "stock install with the IOMMU off"), initramfs-tools MODULES=list and
 # dracut hostonly (with the virtio disk's drivers named), both compressing with zstd -1 (dracut's
 # default is gzip -9: two minutes of a TCG guest's CPU for one image) to keep the images small and
-# their generators fast under TCG, no gettys on the serial line, and tb-boot.service: at each boot it
+# their generators fast under TCG, no gettys on the serial line, no fsck at boot, the journal in
+# memory, and tb-boot.service: at each boot it
 # mounts the run's 9p share (tag tb) on /tb and runs /tb/lib/boot-run (tests/boot/guest), which
 # runs one phase of the scenario and reboots or powers off.
 # APT_CACHE: a folder where downloaded .debs are kept between variants and builds.
@@ -95,10 +96,14 @@ mmdebstrap --variant=minbase --aptopt='APT::Install-Recommends "false"' --dpkgop
 # --- the installed system's own settings ------------------------------------------------------
 echo tbboot > "$ROOT/etc/hostname"
 passwd -R "$ROOT" -d root >/dev/null
+# No fsck at boot (pass 0): seconds of a TCG guest's CPU at every boot, on a disk thrown away
+# after the run; the journal in memory only (nothing to flush to disk at each boot).
 {
-    echo "UUID=$ROOT_UUID / ext4 rw,relatime 0 1"
-    [ "$LABEL" = gpt ] && echo "UUID=$ESP_UUID /boot/efi vfat umask=0077 0 1"
+    echo "UUID=$ROOT_UUID / ext4 rw,relatime 0 0"
+    [ "$LABEL" = gpt ] && echo "UUID=$ESP_UUID /boot/efi vfat umask=0077 0 0"
 } > "$ROOT/etc/fstab"
+mkdir -p "$ROOT/etc/systemd/journald.conf.d"
+printf '[Journal]\nStorage=volatile\n' > "$ROOT/etc/systemd/journald.conf.d/10-testbed.conf"
 mkdir -p "$ROOT/boot/efi" "$ROOT/tb" "$ROOT/var/lib/tb"
 # a fixed machine id, as an installed system has (kernel-install names entries after it)
 cat /proc/sys/kernel/random/uuid | tr -d - > "$ROOT/etc/machine-id"
