@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/session.h"
 #include "cli/verbs.h"
+#include "handoff/lend-once.h"
 #include "handoff/transition.h"
 #include "host/host.h"
 #include "libvirt/domain.h"
@@ -222,6 +223,8 @@ static int attach(struct cli *cli, struct handoff_session *s, const struct domai
         opts.n_caller_binds = managed.n;
         if (r >= 0)
                 r = plan_attach(h, names.v, names.n, &opts, &p, &error);
+        if (r >= 0)
+                r = lend_once_check(h->sr, p->gpu, NULL, &error);
         strv_done(&names);
         strv_done(&managed);
         if (r >= 0)

@@ -43,16 +43,23 @@ static int print_json_plan(const struct reset_plan *p, const struct reset_health
                 json_object_put(notes);
                 return cli_error("out of memory");
         }
+        json_object_object_add(doc, "verb", json_object_new_string("reset"));
         json_object_object_add(doc, "device", json_object_new_string(p->device->address));
         json_object_object_add(doc, "method", json_object_new_string(p->method));
         json_object_object_add(doc, "bridge", p->bridge[0] ? json_object_new_string(p->bridge) : NULL);
         for (size_t i = 0; i < p->n_steps; i++) {
                 _cleanup_free_ char *text = step_describe(&p->steps[i]);
-                json_object *o = json_object_new_object();
+                json_object *o = json_object_new_object(), *args = json_object_new_array();
 
-                if (!o)
+                if (!o || !args) {
+                        json_object_put(o);
+                        json_object_put(args);
                         continue;
+                }
+                for (size_t j = 0; j < p->steps[i].n_args; j++)
+                        json_object_array_add(args, json_object_new_string(p->steps[i].args[j]));
                 json_object_object_add(o, "kind", json_object_new_string(step_kind_to_string(p->steps[i].kind)));
+                json_object_object_add(o, "args", args);
                 json_object_object_add(o, "description", json_object_new_string(text ? text : "?"));
                 json_object_array_add(steps, o);
         }
