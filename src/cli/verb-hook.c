@@ -23,6 +23,7 @@
 #include "cli/verbs.h"
 #include "handoff/lend-once.h"
 #include "handoff/transition.h"
+#include "handoff/unreset.h"
 #include "host/host.h"
 #include "libvirt/domain.h"
 #include "libvirt/lend-set.h"
@@ -332,8 +333,14 @@ static int release(struct cli *cli, const char *vm)
                               run && run->failed >= 0 && run->outcomes[run->failed].message
                                       ? run->outcomes[run->failed].message
                                       : error ? error : strerror(-r));
-        else
-                hook_log(LOG_INFO, "%s: the GPU is back with the host", vm);
+        else {
+                _cleanup_free_ char *unreset = unreset_report(cli->sr, steps, n_steps);
+
+                if (unreset)
+                        hook_log(LOG_WARNING, "%s: %s", vm, unreset);
+                else
+                        hook_log(LOG_INFO, "%s: the GPU is back with the host", vm);
+        }
         engine_run_free(TAKE_PTR(run)); /* before the steps it borrows */
         steps_free(steps, n_steps);
         session_end(&s);

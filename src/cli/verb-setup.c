@@ -26,7 +26,7 @@
 
 #define SETUP_LOCK_USEC (15 * USEC_PER_SEC)
 
-static bool arg_dry_run, arg_yes;
+static bool arg_dry_run, arg_yes, arg_disable_idle_d3;
 static const char *arg_bootloader, *arg_initramfs;
 static struct strv arg_vfio;
 
@@ -473,6 +473,7 @@ static int setup_apply_verb(struct cli *cli)
             .bootloader = arg_bootloader,
             .initramfs = arg_initramfs,
             .boot_gpu_ok = arg_yes,
+            .disable_idle_d3 = arg_disable_idle_d3,
         };
         r = setup_plan_make(cli->sr, h, &req, &p, &error);
         sysroot_free(running);
@@ -595,6 +596,10 @@ static const struct verb_option setup_options[] = {
      .value = "NAME",
      .string = &arg_initramfs,
      .help = "initramfs-tools, dracut, mkinitcpio, booster or none"},
+    {.name = "disable-idle-d3",
+     .flag = &arg_disable_idle_d3,
+     .help = "also add vfio_pci.disable_idle_d3=1: the known workaround for cards that stay\n"
+             "stuck in D3 on vfio-pci (reported for the RX 9000 series)"},
     {.name = "json", .help = "the plan (--dry-run), or status, as JSON (docs/json.md)"},
     {},
 };

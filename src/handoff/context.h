@@ -51,7 +51,7 @@ extern const struct step_ops step_cgroup_cpuset_ops, step_cgroup_cpus_ops, step_
 extern const struct step_ops step_drop_caches_ops, step_compact_memory_ops; /* step-memory.c */
 extern const struct step_ops step_hugepages_ops;                          /* step-hugepages.c */
 extern const struct step_ops step_reset_method_ops, step_reset_device_ops,
-        step_remove_rescan_ops;                                           /* step-reset.c */
+        step_remove_rescan_ops, step_return_reset_ops;                    /* step-reset.c */
 /* The journal room of a reset-method step's note ("default" = yes|no), at most. */
 #define STEP_RESET_NOTE_ROOM 256
 /* The journal room a unit step's notes take (step-unit.c: the unit it stopped, whether systemd

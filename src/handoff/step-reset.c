@@ -8,6 +8,8 @@
 
 #include "basic/macro.h"
 #include "handoff/context.h"
+#include "handoff/reset.h"
+#include "handoff/unreset.h"
 
 /* reset_method as the kernel shows it: "flr bus", "" when resets are disabled. */
 static int read_methods(const struct sysroot *sr, const char *address, char *buf, size_t size)
@@ -124,6 +126,55 @@ static int remove_rescan_apply(const struct change_ctx *change, const struct ste
                        : step_fail(message, -ENODEV, "%s did not come back after the rescan", address);
 }
 
+/* args: address device_specific|none [previous]. Nothing on the way out; on the way back, before
+ * the card leaves vfio-pci for its host driver: reset it by the method (none: the family has no
+ * working one) with reset_method set to it for the reset and previous (the plan's reading)
+ * written back, then check that it answers. One that does not is recorded (unreset.h) and stays
+ * on vfio-pci, as the steps after this one read the record; the rest of the host is given back.
+ * Run again (recover after a crash), it resets again and writes previous again. */
+static int return_reset_apply(const struct change_ctx *change, const struct step *s, char **message)
+{
+        return 0;
+}
+
+static int return_reset_revert(const struct change_ctx *change, const struct step *s, char **message)
+{
+        const struct handoff_ctx *ctx = handoff_ctx_of(change);
+        const char *address = s->args[0], *method = s->args[1];
+        const char *previous = s->n_args > 2 ? s->args[2] : NULL;
+        struct reset_health health;
+        const char *problem;
+        char path[128], reset[128];
+        int r = 0, w;
+
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/reset_method", address);
+        snprintf(reset, sizeof(reset), "sys/bus/pci/devices/%s/reset", address);
+        if (!unreset_recorded(ctx->sr, address) && strcmp(method, "none") != 0 && previous &&
+            kernel_write(ctx->kernel, path, method) >= 0)
+                r = kernel_write(ctx->kernel, reset, "1");
+        if (previous && sysroot_exists(ctx->sr, path)) {
+                w = kernel_write(ctx->kernel, path, previous[0] ? previous : "\n");
+                if (w < 0)
+                        return step_fail(message, w, "cannot restore the reset methods of %s to \"%s\": %s", address,
+                                         previous, strerror(-w));
+        }
+        if (r < 0 && r != -ENOTTY)
+                return step_fail(message, r, "resetting %s by %s failed: %s", address, method, strerror(-r));
+        if (unreset_recorded(ctx->sr, address))
+                return 0; /* an earlier run of this revert found it gone */
+        reset_health_read(ctx->sr, address, &health);
+        problem = reset_health_problem(&health);
+        if (!problem)
+                return 0;
+        r = unreset_record(ctx->sr, address, problem);
+        return r < 0 ? step_fail(message, r,
+                                 "%s did not come back (%s), and that could not be recorded: %s; it must not go back "
+                                 "to its host driver: reboot the host",
+                                 address, problem, strerror(-r))
+                     : 0;
+}
+
 const struct step_ops step_reset_method_ops = {reset_method_apply, reset_method_revert};
 const struct step_ops step_reset_device_ops = {reset_apply, NULL};
 const struct step_ops step_remove_rescan_ops = {remove_rescan_apply, NULL};
+const struct step_ops step_return_reset_ops = {return_reset_apply, return_reset_revert};

@@ -176,6 +176,15 @@ static char *describe_remove_rescan(const struct step *s)
                         arg(s, 1)[0] ? arg(s, 1) : "the whole bus");
 }
 
+static char *describe_return_reset(const struct step *s)
+{
+        if (strcmp(arg(s, 1), "none") == 0)
+                return describe("on release, check that %s answers before its host driver gets it back (kept on "
+                                "vfio-pci otherwise)", arg(s, 0));
+        return describe("on release, reset %s by %s and check that it answers before its host driver gets it back "
+                        "(kept on vfio-pci otherwise)", arg(s, 0), arg(s, 1));
+}
+
 static const struct change_kind kinds[_STEP_KIND_MAX] = {
     [STEP_INHIBIT_SLEEP] = {"inhibit-sleep", describe_inhibit_sleep, &step_inhibit_sleep_ops,
                             STEP_UNIT_NOTE_ROOM},
@@ -204,6 +213,7 @@ static const struct change_kind kinds[_STEP_KIND_MAX] = {
     [STEP_RESET_METHOD] = {"reset-method", describe_reset_method, &step_reset_method_ops, STEP_RESET_NOTE_ROOM},
     [STEP_RESET_DEVICE] = {"reset-device", describe_reset_device, &step_reset_device_ops},
     [STEP_REMOVE_RESCAN] = {"remove-rescan", describe_remove_rescan, &step_remove_rescan_ops},
+    [STEP_RETURN_RESET] = {"return-reset", describe_return_reset, &step_return_reset_ops},
 };
 
 const struct change_domain handoff_domain = {

@@ -41,6 +41,9 @@ enum step_kind {
         STEP_RESET_DEVICE,       /* address function|bus [bridge]: reset it (nothing to undo); bus: a
                                   * secondary bus reset of everything below bridge */
         STEP_REMOVE_RESCAN,      /* address bridge: remove the device, rescan its bridge ("": the bus) */
+        STEP_RETURN_RESET,       /* address device_specific|none [previous]: nothing; on the way back,
+                                  * reset the card (reset_method back to previous after; none: only
+                                  * check), and keep one that does not answer on vfio-pci */
         _STEP_KIND_MAX,
 };
 

@@ -192,6 +192,9 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
                 r = decide_initramfs(&f, p.bootloader, req->initramfs, &p.initramfs, ret_error);
         if (r >= 0)
                 r = iommu_args(&f, &args, ret_error);
+        /* vfio-pci leaves an idle device in D3; some cards (RX 9000) do not wake from it */
+        if (r >= 0 && req->disable_idle_d3 && strv_addf(&args, "vfio_pci.disable_idle_d3=1") < 0)
+                r = -ENOMEM;
         if (r < 0) {
                 strv_done(&args);
                 setup_plan_done(&p);

@@ -53,6 +53,7 @@ struct setup_request {
         const char *bootloader; /* --bootloader NAME, or NULL: detected */
         const char *initramfs;  /* --initramfs NAME, or NULL: detected */
         bool boot_gpu_ok;       /* --yes: bind the boot display's GPU too, having been told the way back */
+        bool disable_idle_d3;   /* --disable-idle-d3: vfio_pci.disable_idle_d3=1 (cards stuck in D3) */
         /* The system running now, when it is not the root's (a system mounted at --root from a
          * live USB, whose /proc is empty): its CPU is the root's CPU. NULL: the root is running. */
         const struct sysroot *running;

@@ -13,10 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "handoff/lend-once.h"
+#include "handoff/plan.h"
+#include "handoff/unreset.h"
 #include "handoff/reset.h"
 #include "kmodel.h"
 #include "testtree.h"
@@ -488,6 +492,182 @@ static void test_lend_once_other_cards(void **state)
         test_machine_free(m);
 }
 
+/* ---- release of a card the quirks say to reset on the way back ---- */
+
+/* A Polaris card (vendor-reset family) on amdgpu with its HDMI audio, vendor-reset loaded. */
+#define POLARIS                                                                                                \
+        "cpu amd svm\n"                                                                                        \
+        "iommu amd enabled\n"                                                                                  \
+        "module amdgpu loaded driver=amdgpu\n"                                                                 \
+        "module snd_hda_intel loaded\n"                                                                        \
+        "module vfio available\n"                                                                              \
+        "module vfio_iommu_type1 available deps=vfio\n"                                                        \
+        "module vfio_pci_core available deps=vfio\n"                                                           \
+        "module vfio_pci available deps=vfio_pci_core,vfio\n"                                                  \
+        "dir sys/module/vendor_reset\n"                                                                        \
+        "pci 0000:00:03.1 1022:1483 class=0x060400 group=2 driver=pcieport pcie config=4096\n"                 \
+        "pci 0000:0b:00.0 1002:67df class=0x030000 parent=0000:00:03.1 group=9 driver=amdgpu boot_vga=0 "      \
+        "reset=bus config=256\n"                                                                               \
+        "pci 0000:0b:00.1 1002:aaf0 class=0x040300 parent=0000:00:03.1 group=9 driver=snd_hda_intel config=256\n" \
+        "file proc/self/stat 4242 (gpu-handoff) R 1 4242 4242 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 "        \
+        "123456 1000 100\n"                                                                                    \
+        "file proc/sys/kernel/random/boot_id 1b5c2a4e-0f39-4f7e-9c1a-6d2b8e3f4a51\n"
+
+static const char polaris_quirks[] = "[polaris]\nname = Polaris\nmatch = 1002:67df\nseverity = warning\n"
+                                     "flags = vendor-reset\nsummary = s.\nfix = f.\nsource = x\n";
+
+static struct test_machine *polaris(void)
+{
+        struct test_machine *m = test_machine_new("test-reset", POLARIS);
+
+        /* vendor-reset hooks device_specific in */
+        assert_int_equal(kmodel_set_reset_supported(m->model, "0000:0b:00.0", "device_specific bus"), 0);
+        return m;
+}
+
+static int lend(struct test_machine *m, struct engine_run **ret_run)
+{
+        struct quirk_db *db = NULL;
+        struct host *h = NULL;
+        struct plan *p = NULL;
+        struct plan_options opts = {.yes = true};
+        struct engine_run *r_run = NULL;
+        char *error = NULL;
+        char *names[] = {(char *)"0000:0b:00.0"};
+        int r;
+
+        assert_int_equal(quirk_db_parse(polaris_quirks, strlen(polaris_quirks), "t", &db, NULL), 0);
+        assert_int_equal(host_read(m->tree->sr, db, HOST_PLATFORM, &h), 0);
+        assert_int_equal(plan_attach(h, names, 1, &opts, &p, &error), 0);
+        assert_int_equal(p->steps[p->n_steps - 1].kind, STEP_RETURN_RESET);
+        r = transition_attach(&m->ctx, &m->self, "attach", p, &r_run, &error);
+        if (ret_run)
+                *ret_run = r_run;
+        else
+                engine_run_free(r_run);
+        free(error);
+        plan_free(p);
+        host_free(h);
+        quirk_db_free(db);
+        return r;
+}
+
+static void assert_driver(struct test_machine *m, const char *address, const char *want)
+{
+        char driver[64] = "";
+        char path[128];
+
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s", address);
+        {
+                int fd = sysroot_openat(m->tree->sr, path, O_PATH | O_DIRECTORY);
+
+                assert_true(fd >= 0);
+                if (read_link_basename_at(fd, "driver", driver, sizeof(driver)) < 0)
+                        driver[0] = 0;
+                close(fd);
+        }
+        if (strcmp(driver, want) != 0)
+                fail_msg("%s is on \"%s\", expected \"%s\"", address, driver, want);
+}
+
+static void test_release_resets(void **state)
+{
+        struct test_machine *m = polaris();
+
+        assert_int_equal(lend(m, NULL), 0);
+        assert_driver(m, "0000:0b:00.0", "vfio-pci");
+        assert_int_equal(kmodel_reset_count(m->model, "0000:0b:00.0"), 0);
+        assert_int_equal(test_undo(&m->ctx, &m->self, "release"), 0);
+        assert_int_equal(kmodel_reset_count(m->model, "0000:0b:00.0"), 1);
+        assert_non_null(strstr(kmodel_log(m->model), "0000:0b:00.0/reset_method=device_specific"));
+        assert_false(unreset_recorded(m->tree->sr, "0000:0b:00.0"));
+        test_machine_assert_as_before(m, "after a release with a reset");
+        test_machine_free(m);
+}
+
+static void test_release_no_come_back(void **state)
+{
+        struct test_machine *m = polaris();
+        struct strv lines = {};
+
+        assert_int_equal(lend(m, NULL), 0);
+        assert_int_equal(kmodel_set_dies_on_reset(m->model, "0000:0b:00.0", true), 0);
+        assert_int_equal(test_undo(&m->ctx, &m->self, "release"), 0); /* the rest of the host is given back */
+        assert_false(sysroot_exists(m->tree->sr, "run/gpu-handoff/journal"));
+        assert_true(unreset_recorded(m->tree->sr, "0000:0b:00.0"));
+        assert_driver(m, "0000:0b:00.0", "vfio-pci"); /* no host driver probes a card that does not answer */
+        assert_driver(m, "0000:0b:00.1", "snd_hda_intel");
+        assert_int_equal(unreset_list(m->tree->sr, &lines), 0);
+        assert_int_equal(lines.n, 1);
+        assert_non_null(strstr(lines.v[0], "0000:0b:00.0: "));
+        assert_non_null(strstr(lines.v[0], "ffff"));
+        strv_done(&lines);
+        /* a record of another boot does not count */
+        test_tree_write(m->tree, "proc/sys/kernel/random/boot_id", "7d0e9b13-55aa-4c3e-8f2d-000000000001\n");
+        assert_false(unreset_recorded(m->tree->sr, "0000:0b:00.0"));
+        test_machine_free(m);
+}
+
+static void count_release_ops(unsigned *attach_ops, unsigned *release_ops)
+{
+        struct test_machine *m = polaris();
+
+        assert_int_equal(lend(m, NULL), 0);
+        *attach_ops = kmodel_ops_count(m->model);
+        assert_int_equal(test_undo(&m->ctx, &m->self, "release"), 0);
+        *release_ops = kmodel_ops_count(m->model) - *attach_ops;
+        test_machine_free(m);
+}
+
+static void test_release_fail_every_operation(void **state)
+{
+        unsigned n_attach, n_release;
+
+        count_release_ops(&n_attach, &n_release);
+        for (unsigned k = 1; k <= n_attach + n_release; k++) {
+                struct test_machine *m = polaris();
+                char when[80];
+
+                assert_int_equal(kmodel_fail(m->model, "*", FAILURE, k), 0);
+                if (lend(m, NULL) == 0 && test_undo(&m->ctx, &m->self, "release") == 0 && k > n_attach &&
+                    strstr(kmodel_log(m->model), " = ") == NULL)
+                        fail_msg("operation %u did not fail", k);
+                kmodel_fail_clear(m->model);
+                if (sysroot_exists(m->tree->sr, "run/gpu-handoff/journal"))
+                        assert_int_equal(test_undo(&m->ctx, &m->self, "recover"), 0);
+                snprintf(when, sizeof(when), "operation %u of attach and release failing, then recover", k);
+                test_machine_assert_as_before(m, when);
+                test_machine_free(m);
+        }
+}
+
+static void test_release_kill_at_every_operation(void **state)
+{
+        unsigned n_attach, n_release;
+
+        count_release_ops(&n_attach, &n_release);
+        for (unsigned k = 1; k <= n_attach + n_release; k++) {
+                struct test_machine *volatile m = polaris();
+                char when[80];
+
+                kill_at = k;
+                kmodel_on_op(m->model, kill_before, NULL);
+                __lsan_disable();
+                if (setjmp(killed) == 0) {
+                        lend(m, NULL);
+                        test_undo(&m->ctx, &m->self, "release");
+                        fail_msg("no operation %u", k);
+                }
+                __lsan_enable();
+                kmodel_on_op(m->model, NULL, NULL);
+                assert_true(sysroot_exists(m->tree->sr, "run/gpu-handoff/journal"));
+                assert_int_equal(test_undo(&m->ctx, &m->self, "recover"), 0);
+                snprintf(when, sizeof(when), "killed before operation %u of attach and release, then recover", k);
+                test_machine_assert_as_before(m, when);
+                test_machine_free(m);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -504,6 +684,10 @@ int main(void)
                 cmocka_unit_test(test_remove_rescan),
                 cmocka_unit_test(test_lend_once),
                 cmocka_unit_test(test_lend_once_other_cards),
+                cmocka_unit_test(test_release_resets),
+                cmocka_unit_test(test_release_no_come_back),
+                cmocka_unit_test(test_release_fail_every_operation),
+                cmocka_unit_test(test_release_kill_at_every_operation),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
