@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "setup/setup.h"
+#include "setup/vendor-reset.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -243,6 +244,8 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
         r = initramfs_plan(&in, &p, ret_error);
         if (r >= 0 && !p.refused)
                 r = bootloader_plan(&in, &p, ret_error);
+        if (r >= 0 && !p.refused && req->vendor_reset)
+                r = vendor_reset_plan(sr, req->vendor_reset, &p, ret_error);
         vfio_binding_done(&b);
         if (r < 0) {
                 setup_plan_done(&p);

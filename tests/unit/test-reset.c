@@ -21,6 +21,7 @@
 #include "handoff/lend-once.h"
 #include "handoff/plan.h"
 #include "handoff/unreset.h"
+#include "setup/vendor-reset.h"
 #include "handoff/reset.h"
 #include "kmodel.h"
 #include "testtree.h"
@@ -668,6 +669,35 @@ static void test_release_kill_at_every_operation(void **state)
         }
 }
 
+/* setup --vendor-reset's rule: every ID of the vendor-reset entries, ranges spelled out, all in
+ * lower case whatever the database's case; other entries left out. */
+static void test_vendor_reset_rule(void **state)
+{
+        static const char text[] = "[polaris]\nname = Polaris\nmatch = 1002:67C0-67C2 1002:6FDF\nseverity = warning\n"
+                                   "flags = vendor-reset\nsummary = s.\nfix = f.\nsource = x\n"
+                                   "[other]\nname = Other\nmatch = 1002:7448\nseverity = warning\n"
+                                   "flags = reset-broken\nsummary = s.\nfix = f.\nsource = x\n";
+        struct quirk_db *db = NULL;
+        char *rule;
+        size_t lines = 0;
+
+        assert_int_equal(quirk_db_parse(text, strlen(text), "t", &db, NULL), 0);
+        rule = vendor_reset_udev_rule(db);
+        assert_non_null(rule);
+        for (const char *p = strstr(rule, "ACTION==\"add\""); p; p = strstr(p + 1, "ACTION==\"add\""))
+                lines++;
+        assert_int_equal(lines, 4);
+        assert_non_null(strstr(rule, "ATTR{vendor}==\"0x1002\", ATTR{device}==\"0x67c0\""));
+        assert_non_null(strstr(rule, "ATTR{device}==\"0x67c1\""));
+        assert_non_null(strstr(rule, "ATTR{device}==\"0x67c2\""));
+        assert_non_null(strstr(rule, "ATTR{device}==\"0x6fdf\""));
+        assert_null(strstr(rule, "67C"));
+        assert_null(strstr(rule, "7448"));
+        assert_non_null(strstr(rule, "modprobe vendor-reset; echo device_specific > /sys$env{DEVPATH}/reset_method"));
+        free(rule);
+        quirk_db_free(db);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -684,6 +714,7 @@ int main(void)
                 cmocka_unit_test(test_remove_rescan),
                 cmocka_unit_test(test_lend_once),
                 cmocka_unit_test(test_lend_once_other_cards),
+                cmocka_unit_test(test_vendor_reset_rule),
                 cmocka_unit_test(test_release_resets),
                 cmocka_unit_test(test_release_no_come_back),
                 cmocka_unit_test(test_release_fail_every_operation),
