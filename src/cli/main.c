@@ -17,7 +17,7 @@
 
 static const struct verb *const verbs[] = {
         &list_verb, &doctor_verb, &attach_verb, &release_verb, &status_verb,
-        &recover_verb, &hook_verb, &config_verb, &xml_verb, &setup_verb,
+        &recover_verb, &reset_verb, &hook_verb, &config_verb, &xml_verb, &setup_verb,
 };
 
 static const struct verb *find_verb(const char *name)

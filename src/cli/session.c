@@ -11,6 +11,7 @@
 
 #include "basic/quote.h"
 #include "cli/session.h"
+#include "handoff/unreset.h"
 #include "cli/json.h"
 #include "handoff/detach.h"
 #include "change/interrupt.h"
@@ -447,10 +448,15 @@ int revert_journal(struct cli *cli, struct handoff_session *s, const char *phase
         } else if (r < 0)
                 status = EXIT_NEEDS_RECOVER;
         else {
+                _cleanup_free_ char *unreset = unreset_report(cli->sr, steps, n_steps);
+
                 if (!report)
                         print_undone_quietly(phase);
                 else if (!cli->json)
-                        printf("%s: the GPU is back with the host.\n", phase);
+                        printf("%s: %s\n", phase, unreset ? "everything else is back with the host."
+                                                          : "the GPU is back with the host.");
+                if (unreset)
+                        cli_error("%s: %s", phase, unreset);
                 status = EXIT_OK;
         }
         engine_run_free(run); /* before the steps it borrows */

@@ -9,6 +9,7 @@
 #include "handoff/transition.h"
 #include "cli/json.h"
 #include "cli/verbs.h"
+#include "handoff/lend-once.h"
 #include "handoff/plan.h"
 #include "host/host.h"
 
@@ -142,6 +143,8 @@ static int make_plan(struct host *h, char *const *devices, size_t n_devices, con
         _cleanup_(plan_freep) struct plan *p = NULL;
         int r = plan_attach(h, devices, n_devices, opts, &p, ret_error);
 
+        if (r >= 0 && !opts->force)
+                r = lend_once_check(h->sr, p->gpu, "--force", ret_error);
         if (r < 0)
                 return r;
         *ret_n_gpu_steps = p->n_steps;
@@ -255,7 +258,9 @@ const struct verb attach_verb = {
                  .flag = &arg_yes},
                 {"with-group", .help = "also lend the other devices of the IOMMU group (USB, SATA, NIC...)",
                  .flag = &arg_with_group},
-                {"force", .help = "lend a device that is not a GPU", .flag = &arg_force},
+                {"force", .help = "lend a device that is not a GPU, or a card that cannot reset\n"
+                                  "a second time in one boot",
+                 .flag = &arg_force},
                 {"terminate",
                  .help = "stop the processes that hold the GPU (SIGTERM, then SIGKILL after 5 s)\n"
                          "instead of refusing and naming them",

@@ -11,6 +11,7 @@
 #include "cli/verbs.h"
 #include "doctor/doctor.h"
 #include "doctor/hook.h"
+#include "doctor/resets.h"
 #include "doctor/setup-state.h"
 #include "doctor/vm.h"
 #include "host/host.h"
@@ -291,6 +292,9 @@ static int verb_doctor(struct cli *cli, int argc, char **argv)
         }
         /* Whether libvirt runs gpu-handoff: no finding when there is no libvirt. */
         if (hook_doctor(cli->sr, hook_binary(), rep) < 0)
+                return cli_error("out of memory");
+        /* Cards that did not come back, lent once already, vendor-reset's state. */
+        if (resets_doctor(h, rep) < 0)
                 return cli_error("out of memory");
         /* What gpu-handoff setup changed, and whether the running kernel shows it. */
         if (setup_doctor(cli->sr, rep) < 0)

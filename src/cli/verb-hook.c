@@ -21,7 +21,9 @@
 #include "cli/cli.h"
 #include "cli/session.h"
 #include "cli/verbs.h"
+#include "handoff/lend-once.h"
 #include "handoff/transition.h"
+#include "handoff/unreset.h"
 #include "host/host.h"
 #include "libvirt/domain.h"
 #include "libvirt/lend-set.h"
@@ -222,6 +224,8 @@ static int attach(struct cli *cli, struct handoff_session *s, const struct domai
         opts.n_caller_binds = managed.n;
         if (r >= 0)
                 r = plan_attach(h, names.v, names.n, &opts, &p, &error);
+        if (r >= 0)
+                r = lend_once_check(h->sr, p->gpu, NULL, &error);
         strv_done(&names);
         strv_done(&managed);
         if (r >= 0)
@@ -329,8 +333,14 @@ static int release(struct cli *cli, const char *vm)
                               run && run->failed >= 0 && run->outcomes[run->failed].message
                                       ? run->outcomes[run->failed].message
                                       : error ? error : strerror(-r));
-        else
-                hook_log(LOG_INFO, "%s: the GPU is back with the host", vm);
+        else {
+                _cleanup_free_ char *unreset = unreset_report(cli->sr, steps, n_steps);
+
+                if (unreset)
+                        hook_log(LOG_WARNING, "%s: %s", vm, unreset);
+                else
+                        hook_log(LOG_INFO, "%s: the GPU is back with the host", vm);
+        }
         engine_run_free(TAKE_PTR(run)); /* before the steps it borrows */
         steps_free(steps, n_steps);
         session_end(&s);

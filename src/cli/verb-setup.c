@@ -26,7 +26,7 @@
 
 #define SETUP_LOCK_USEC (15 * USEC_PER_SEC)
 
-static bool arg_dry_run, arg_yes;
+static bool arg_dry_run, arg_yes, arg_disable_idle_d3, arg_vendor_reset;
 static const char *arg_bootloader, *arg_initramfs;
 static struct strv arg_vfio;
 
@@ -453,8 +453,10 @@ static int setup_apply_verb(struct cli *cli)
 
         /* The devices named with --vfio, their companions and groups: from the host model. */
         _cleanup_quirk_db_ struct quirk_db *quirks = NULL;
+        if (arg_vendor_reset && (cli_load_quirks(cli, &quirks) < 0 || !quirks))
+                return cli_error("setup: --vendor-reset needs the quirks database (its vendor-reset entries)");
         if (arg_vfio.n) {
-                if (cli_load_quirks(cli, &quirks) < 0)
+                if (!quirks && cli_load_quirks(cli, &quirks) < 0)
                         return EXIT_ERROR;
                 r = host_read(cli->sr, quirks, HOST_PLATFORM, &h);
                 if (r < 0)
@@ -473,6 +475,8 @@ static int setup_apply_verb(struct cli *cli)
             .bootloader = arg_bootloader,
             .initramfs = arg_initramfs,
             .boot_gpu_ok = arg_yes,
+            .disable_idle_d3 = arg_disable_idle_d3,
+            .vendor_reset = arg_vendor_reset ? quirks : NULL,
         };
         r = setup_plan_make(cli->sr, h, &req, &p, &error);
         sysroot_free(running);
@@ -595,6 +599,15 @@ static const struct verb_option setup_options[] = {
      .value = "NAME",
      .string = &arg_initramfs,
      .help = "initramfs-tools, dracut, mkinitcpio, booster or none"},
+    {.name = "disable-idle-d3",
+     .flag = &arg_disable_idle_d3,
+     .help = "also add vfio_pci.disable_idle_d3=1: the known workaround for cards that stay\n"
+             "stuck in D3 on vfio-pci (reported for the RX 9000 series)"},
+    {.name = "vendor-reset",
+     .flag = &arg_vendor_reset,
+     .help = "also install a udev rule that loads vendor-reset and selects it (reset_method\n"
+             "device_specific) at boot for the cards it supports: Polaris, Vega, Navi 10/12/14,\n"
+             "Arcturus; not the RX 6000, 7000 or 9000 series"},
     {.name = "json", .help = "the plan (--dry-run), or status, as JSON (docs/json.md)"},
     {},
 };

@@ -11,6 +11,7 @@
 #include "cli/verbs.h"
 #include "change/journal.h"
 #include "handoff/transition.h"
+#include "handoff/unreset.h"
 
 /* "2026-11-21 06:49:18" in local time; "?" when it cannot be formatted. */
 static const char *format_time(uint64_t realtime_usec, char *buf, size_t size)
@@ -46,18 +47,56 @@ static const char *state_name(const struct journal_state *st, bool owner_alive)
         return owner_alive ? "running" : "interrupted";
 }
 
+/* Cards that did not come back from a reset in this boot: they stay on vfio-pci until a reboot. */
+static void print_unreset(const struct cli *cli)
+{
+        struct strv lines = {};
+
+        (void)unreset_list(cli->sr, &lines);
+        for (size_t i = 0; i < lines.n; i++) {
+                char *problem = strstr(lines.v[i], ": "); /* "ADDRESS: PROBLEM" */
+                _cleanup_free_ char *q = NULL;
+
+                if (problem) {
+                        *problem = 0;
+                        problem += 2;
+                }
+                q = quote_dup(problem ? problem : "?", SIZE_MAX);
+                printf("%s did not come back from its reset in this boot (%s): it stays on vfio-pci, and the host "
+                       "needs a reboot for this card.\n",
+                       lines.v[i], q ? q : "?");
+        }
+        strv_done(&lines);
+}
+
+static void add_unreset_json(const struct cli *cli, json_object *doc)
+{
+        struct strv lines = {};
+        json_object *a = json_object_new_array();
+
+        if (!a)
+                return;
+        (void)unreset_list(cli->sr, &lines);
+        for (size_t i = 0; i < lines.n; i++)
+                json_object_array_add(a, json_object_new_string(lines.v[i]));
+        strv_done(&lines);
+        json_object_object_add(doc, "unreset", a);
+}
+
 static int print_idle(struct cli *cli, const char *text)
 {
         _cleanup_json_ json_object *doc = NULL;
 
         if (!cli->json) {
                 printf("%s\n", text);
+                print_unreset(cli);
                 return EXIT_OK;
         }
         doc = json_new_document();
         if (!doc)
                 return cli_error("out of memory");
         json_object_object_add(doc, "state", json_object_new_string("idle"));
+        add_unreset_json(cli, doc);
         return json_print(doc) < 0 ? EXIT_ERROR : EXIT_OK;
 }
 
@@ -122,6 +161,7 @@ static int verb_status(struct cli *cli, int argc, char **argv)
                                                json_object_new_string(journal_step_state_to_string(st->steps[i].state)));
                         json_object_array_add(steps, o);
                 }
+                add_unreset_json(cli, doc);
                 if (json_print(doc) < 0)
                         return EXIT_ERROR;
                 return journal_state_needs_recovery(st, alive) ? EXIT_NEEDS_RECOVER : EXIT_OK;
@@ -143,6 +183,7 @@ static int verb_status(struct cli *cli, int argc, char **argv)
                 }
                 printf("\n");
         }
+        print_unreset(cli);
         return journal_state_needs_recovery(st, alive) ? EXIT_NEEDS_RECOVER : EXIT_OK;
 }
 

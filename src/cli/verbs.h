@@ -13,6 +13,7 @@ extern const struct verb attach_verb;  /* verb-attach.c */
 extern const struct verb release_verb; /* verb-release.c */
 extern const struct verb status_verb;  /* verb-status.c */
 extern const struct verb recover_verb; /* verb-release.c */
+extern const struct verb reset_verb;   /* verb-reset.c */
 extern const struct verb hook_verb;    /* verb-hook.c */
 extern const struct verb config_verb;  /* verb-config.c */
 extern const struct verb xml_verb;     /* verb-xml.c */

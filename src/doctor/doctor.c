@@ -9,6 +9,7 @@
 #include "basic/macro.h"
 #include "doctor/boot.h"
 #include "doctor/doctor.h"
+#include "doctor/resets.h"
 #include "host/in-use.h"
 #include "host/iomem.h"
 
@@ -257,7 +258,15 @@ static void check_quirks(struct report_builder *b, const struct gpu *g)
         }
         if (!(gpu_quirk_flags(g) & QUIRK_VENDOR_RESET))
                 return;
-        if (h->modules[HOST_MODULE_VENDOR_RESET] != MODULE_LOADED) {
+        if (h->modules[HOST_MODULE_VENDOR_RESET] != MODULE_LOADED && vendor_reset_installed(h)) {
+                add(b, "vendor-reset-missing", SEVERITY_WARNING, d->address,
+                    "Load vendor-reset early, from the initramfs before vfio-pci, and select it with \"echo "
+                    "device_specific > /sys/bus/pci/devices/<address>/reset_method\" (a udev rule on add); "
+                    "vendor-reset does not cover the RX 6000, 7000 or 9000 series.",
+                    "GPU %s needs the vendor-reset module to reset between VM runs; it is installed for kernel "
+                    "%s but not loaded.",
+                    d->address, h->kernel_release ? h->kernel_release : "?");
+        } else if (h->modules[HOST_MODULE_VENDOR_RESET] != MODULE_LOADED) {
                 add(b, "vendor-reset-missing", SEVERITY_WARNING, d->address,
                     "Install vendor-reset (Debian: vendor-reset-dkms), add vendor-reset to /etc/modules, and "
                     "select it with \"echo device_specific > /sys/bus/pci/devices/<address>/reset_method\".",

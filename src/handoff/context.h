@@ -50,6 +50,10 @@ extern const struct step_ops step_cgroup_cpuset_ops, step_cgroup_cpus_ops, step_
         step_irq_affinity_ops;                                          /* step-cpu.c */
 extern const struct step_ops step_drop_caches_ops, step_compact_memory_ops; /* step-memory.c */
 extern const struct step_ops step_hugepages_ops;                          /* step-hugepages.c */
+extern const struct step_ops step_reset_method_ops, step_reset_device_ops,
+        step_remove_rescan_ops, step_return_reset_ops;                    /* step-reset.c */
+/* The journal room of a reset-method step's note ("default" = yes|no), at most. */
+#define STEP_RESET_NOTE_ROOM 256
 /* The journal room a unit step's notes take (step-unit.c: the unit it stopped, whether systemd
  * was asked), at most: two notes with a unit name of 200 bytes, escaped. */
 #define STEP_UNIT_NOTE_ROOM 1024

@@ -626,6 +626,30 @@ static void plan_vfio(struct builder *b)
         }
 }
 
+/* A GPU whose family resets badly (quirks) is reset on the way back where vendor-reset can (its
+ * module loaded), and checked before its host driver gets it back: one that does not answer
+ * stays on vfio-pci (step-reset.c), since a driver probing it can hang the host. Last, so that
+ * release reverts it first, while the card is still on vfio-pci. */
+static void plan_return_reset(struct builder *b)
+{
+        for (size_t i = 0; i < b->p->n_devices && !b->error; i++) {
+                const struct pci_device *d = b->p->devices[i];
+                const struct gpu *g = gpu_of(b->h, d);
+                unsigned flags = g ? gpu_quirk_flags(g) : 0;
+                bool vendor_reset = (flags & QUIRK_VENDOR_RESET) && sysroot_exists(b->h->sr, "sys/module/vendor_reset");
+
+                if (on_vfio(d) || caller_binds(b, d) ||
+                    !(flags & (QUIRK_VENDOR_RESET | QUIRK_RESET_ONCE_PER_BOOT | QUIRK_RESET_BROKEN)))
+                        continue;
+                vendor_reset = vendor_reset && d->reset_method; /* Linux 5.15+: a method can be chosen */
+                add_step(b, STEP_RETURN_RESET, NULL, d->address, vendor_reset ? "device_specific" : "none",
+                         vendor_reset ? d->reset_method : NULL, NULL);
+                if ((flags & QUIRK_VENDOR_RESET) && !vendor_reset)
+                        note(b, "%s is in the vendor-reset family, but the vendor-reset module is not loaded: release "
+                                "cannot reset it (gpu-handoff setup --vendor-reset)", d->address);
+        }
+}
+
 /* Every device still on a host driver gets its holders checked: a step holds the mode and up to
  * STEP_MAX_ARGS - 1 addresses, so a longer lend set takes several steps (the journal's record
  * of one step stays the size it always was). */
@@ -684,6 +708,7 @@ int plan_attach(const struct host *h, char *const *names, size_t n_names, const 
                 plan_consoles(&b);
                 plan_drivers(&b);
                 plan_vfio(&b);
+                plan_return_reset(&b);
         }
         if (b.error) {
                 if (ret_error)

@@ -10,6 +10,7 @@
 #include "basic/macro.h"
 #include "basic/parse.h"
 #include "handoff/context.h"
+#include "handoff/unreset.h"
 #include "host/iommu.h"
 
 #define VFIO_DRIVER "vfio-pci"
@@ -96,6 +97,8 @@ static int unbind_revert(const struct change_ctx *change, const struct step *s, 
         char now[64], path[128];
         int r;
 
+        if (unreset_recorded(ctx->sr, address))
+                return 0; /* it did not come back from its reset: it stays on vfio-pci (return-reset) */
         r = pci_current_driver(ctx->sr, address, now, sizeof(now));
         if (r < 0)
                 return driver_unknown(message, r, address);
@@ -145,6 +148,8 @@ static int bind_vfio_revert(const struct change_ctx *change, const struct step *
         char now[64], path[128];
         int r;
 
+        if (unreset_recorded(ctx->sr, address))
+                return 0; /* it did not come back from its reset: a host driver must not probe it */
         r = pci_current_driver(ctx->sr, address, now, sizeof(now));
         if (r < 0)
                 return driver_unknown(message, r, address);

@@ -156,6 +156,35 @@ static char *describe_hugepages(const struct step *s)
                         arg(s, 2), arg(s, 3), arg(s, 2));
 }
 
+static char *describe_reset_method(const struct step *s)
+{
+        return describe("set the reset method of %s to %s, back to \"%s\" afterwards", arg(s, 0), arg(s, 1),
+                        arg(s, 2));
+}
+
+static char *describe_reset_device(const struct step *s)
+{
+        if (strcmp(arg(s, 1), "bus") == 0 && s->n_args > 2)
+                return describe("reset %s by a secondary bus reset of bridge %s (every device behind it)",
+                                arg(s, 0), arg(s, 2));
+        return describe("reset %s", arg(s, 0));
+}
+
+static char *describe_remove_rescan(const struct step *s)
+{
+        return describe("remove %s from the PCI bus, then rescan %s", arg(s, 0),
+                        arg(s, 1)[0] ? arg(s, 1) : "the whole bus");
+}
+
+static char *describe_return_reset(const struct step *s)
+{
+        if (strcmp(arg(s, 1), "none") == 0)
+                return describe("on release, check that %s answers before its host driver gets it back (kept on "
+                                "vfio-pci otherwise)", arg(s, 0));
+        return describe("on release, reset %s by %s and check that it answers before its host driver gets it back "
+                        "(kept on vfio-pci otherwise)", arg(s, 0), arg(s, 1));
+}
+
 static const struct change_kind kinds[_STEP_KIND_MAX] = {
     [STEP_INHIBIT_SLEEP] = {"inhibit-sleep", describe_inhibit_sleep, &step_inhibit_sleep_ops,
                             STEP_UNIT_NOTE_ROOM},
@@ -181,6 +210,10 @@ static const struct change_kind kinds[_STEP_KIND_MAX] = {
     [STEP_DROP_CACHES] = {"drop-caches", describe_drop_caches, &step_drop_caches_ops},
     [STEP_COMPACT_MEMORY] = {"compact-memory", describe_compact_memory, &step_compact_memory_ops},
     [STEP_HUGEPAGES] = {"hugepages", describe_hugepages, &step_hugepages_ops},
+    [STEP_RESET_METHOD] = {"reset-method", describe_reset_method, &step_reset_method_ops, STEP_RESET_NOTE_ROOM},
+    [STEP_RESET_DEVICE] = {"reset-device", describe_reset_device, &step_reset_device_ops},
+    [STEP_REMOVE_RESCAN] = {"remove-rescan", describe_remove_rescan, &step_remove_rescan_ops},
+    [STEP_RETURN_RESET] = {"return-reset", describe_return_reset, &step_return_reset_ops},
 };
 
 const struct change_domain handoff_domain = {

@@ -35,6 +35,15 @@ enum step_kind {
         STEP_COMPACT_MEMORY,     /* no args: compact memory (nothing to undo) */
         STEP_HUGEPAGES,          /* size-kB node|all before target compact|no-compact: nr_hugepages to target
                                   * (compacting between tries when allowed), back to before */
+        /* Resets (gpu-handoff reset, release of a card the quirks say needs one): step-reset.c. */
+        STEP_RESET_METHOD,       /* address method previous: reset_method to method, back to previous
+                                  * ("default" written where previous was the kernel's default) */
+        STEP_RESET_DEVICE,       /* address function|bus [bridge]: reset it (nothing to undo); bus: a
+                                  * secondary bus reset of everything below bridge */
+        STEP_REMOVE_RESCAN,      /* address bridge: remove the device, rescan its bridge ("": the bus) */
+        STEP_RETURN_RESET,       /* address device_specific|none [previous]: nothing; on the way back,
+                                  * reset the card (reset_method back to previous after; none: only
+                                  * check), and keep one that does not answer on vfio-pci */
         _STEP_KIND_MAX,
 };
 

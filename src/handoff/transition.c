@@ -8,6 +8,7 @@
 #include "basic/error.h"
 #include "basic/macro.h"
 #include "change/transaction.h"
+#include "handoff/lend-once.h"
 #include "handoff/transition.h"
 
 const struct journal_spec handoff_journal = {
@@ -60,6 +61,10 @@ int transition_attach(const struct handoff_ctx *ctx, const struct process_id *se
                 return error_setf(ret_error, r, "%s; lend fewer devices at once, or set IRQAffinity=no", error);
         if (ret_error && !*ret_error)
                 *ret_error = TAKE_PTR(error);
+        /* A card that cannot reset is lent once per boot: the next attach reads this. A record
+         * that cannot be written loses only that refusal, never the lend. */
+        if (r == 0)
+                (void)lend_once_record(ctx->sr, p->gpu);
         return r;
 }
 

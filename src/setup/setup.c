@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "setup/setup.h"
+#include "setup/vendor-reset.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -192,6 +193,9 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
                 r = decide_initramfs(&f, p.bootloader, req->initramfs, &p.initramfs, ret_error);
         if (r >= 0)
                 r = iommu_args(&f, &args, ret_error);
+        /* vfio-pci leaves an idle device in D3; some cards (RX 9000) do not wake from it */
+        if (r >= 0 && req->disable_idle_d3 && strv_addf(&args, "vfio_pci.disable_idle_d3=1") < 0)
+                r = -ENOMEM;
         if (r < 0) {
                 strv_done(&args);
                 setup_plan_done(&p);
@@ -240,6 +244,8 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
         r = initramfs_plan(&in, &p, ret_error);
         if (r >= 0 && !p.refused)
                 r = bootloader_plan(&in, &p, ret_error);
+        if (r >= 0 && !p.refused && req->vendor_reset)
+                r = vendor_reset_plan(sr, req->vendor_reset, &p, ret_error);
         vfio_binding_done(&b);
         if (r < 0) {
                 setup_plan_done(&p);

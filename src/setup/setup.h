@@ -43,6 +43,7 @@ int setup_status_read(const struct sysroot *sr, struct setup_status *ret, char *
 void setup_status_done(struct setup_status *s);
 
 struct host;
+struct quirk_db;
 struct commands;
 struct engine_run;
 struct step;
@@ -53,6 +54,10 @@ struct setup_request {
         const char *bootloader; /* --bootloader NAME, or NULL: detected */
         const char *initramfs;  /* --initramfs NAME, or NULL: detected */
         bool boot_gpu_ok;       /* --yes: bind the boot display's GPU too, having been told the way back */
+        bool disable_idle_d3;   /* --disable-idle-d3: vfio_pci.disable_idle_d3=1 (cards stuck in D3) */
+        /* --vendor-reset: the udev rule for the vendor-reset family of this database (setup/vendor-reset.h);
+         * NULL: not asked */
+        const struct quirk_db *vendor_reset;
         /* The system running now, when it is not the root's (a system mounted at --root from a
          * live USB, whose /proc is empty): its CPU is the root's CPU. NULL: the root is running. */
         const struct sysroot *running;

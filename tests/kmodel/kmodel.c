@@ -201,6 +201,13 @@ struct kdev {
         bool held;
         bool removed;
         struct subtree saved; /* while removed */
+        /* Resets: the reset_method the tree started with (the kernel's default list; NULL: the
+         * device has none), the methods a write may name (NULL: the default list), how many
+         * resets hit it, and whether the next one leaves it gone (config space all ones). */
+        char *default_reset;
+        char *supported_reset;
+        unsigned n_resets;
+        bool dies_on_reset;
 };
 
 struct pdev {
@@ -957,6 +964,146 @@ static bool parse_true(const char *value)
         return errno == 0 && end != value && v != 0;
 }
 
+/* ---- resets ---- */
+
+static const char *const kernel_reset_methods[] = {
+        "device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus",
+};
+
+static bool word_in(const char *list, const char *word)
+{
+        size_t n = strlen(word);
+
+        for (const char *p = list; p && *p;) {
+                size_t len = strcspn(p, " \n");
+
+                if (len == n && strncmp(p, word, n) == 0)
+                        return true;
+                p += len;
+                p += strspn(p, " \n");
+        }
+        return false;
+}
+
+/* Writes text over an attribute whatever its mode (sysfs changes read-only attributes itself). */
+static int replace_text(struct kmodel *m, const char *path, const char *text)
+{
+        struct stat st;
+        mode_t mode = 0644;
+        _cleanup_close_ int fd = -1;
+
+        if (fstatat(m->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) >= 0) {
+                mode = st.st_mode & 07777;
+                if (unlinkat(m->rootfd, path, 0) < 0)
+                        return negative_errno();
+        }
+        fd = openat(m->rootfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0)
+                return negative_errno();
+        if (fchmod(fd, mode) < 0)
+                return negative_errno();
+        return write_all(fd, text, strlen(text));
+}
+
+/* One device reset: counted; a device set to die answers all ones from then on and its power
+ * state is unknown to the kernel, as a card that fell off the bus. */
+static int pci_reset_one(struct kmodel *m, struct kdev *d)
+{
+        d->n_resets++;
+        if (d->dies_on_reset) {
+                _cleanup_free_ char *config = joinf("%s/config", d->dir), *power = joinf("%s/power_state", d->dir);
+                char ones[256];
+                struct stat st;
+                _cleanup_close_ int fd = -1;
+                int r;
+
+                if (!config || !power)
+                        return -ENOMEM;
+                memset(ones, 0xff, sizeof(ones));
+                fd = openat(m->rootfd, config, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (fd < 0)
+                        return negative_errno();
+                if (fstat(fd, &st) < 0)
+                        return negative_errno();
+                for (off_t off = 0; off < (st.st_size > 0 ? st.st_size : 256); off += sizeof(ones)) {
+                        r = write_all(fd, ones, sizeof(ones));
+                        if (r < 0)
+                                return r;
+                }
+                if (exists_at(m, power))
+                        return replace_text(m, power, "unknown\n");
+        }
+        return 0;
+}
+
+/* reset_subordinate on a bridge: a secondary bus reset of everything below it. */
+static int pci_reset_subordinate(struct kmodel *m, struct kdev *bridge)
+{
+        size_t len = strlen(bridge->dir);
+        bool any = false;
+        int r;
+
+        for (size_t i = 0; i < m->n_devs; i++) {
+                struct kdev *d = &m->devs[i];
+
+                if (d->removed || strncmp(d->dir, bridge->dir, len) != 0 || d->dir[len] != '/')
+                        continue;
+                r = pci_reset_one(m, d);
+                if (r < 0)
+                        return r;
+                any = true;
+        }
+        return any ? 0 : -ENOTTY;
+}
+
+/* reset_method_store(): "" disables resets, "default" restores the list the device started
+ * with, else every name must be a method the device supports (-EINVAL otherwise). */
+static int reset_method_write(struct kmodel *m, struct kdev *d, const char *path, const char *value)
+{
+        _cleanup_free_ char *copy = strdup(value), *text = NULL;
+        const char *supported = d->supported_reset ? d->supported_reset : d->default_reset;
+        char *save = NULL;
+        size_t len;
+
+        if (!copy)
+                return -ENOMEM;
+        len = strlen(copy);
+        while (len > 0 && (copy[len - 1] == '\n' || copy[len - 1] == ' '))
+                copy[--len] = 0;
+        if (len == 0)
+                return put_text(m, path, "");
+        if (strcmp(copy, "default") == 0) {
+                text = joinf("%s\n", d->default_reset ? d->default_reset : "");
+                return text ? put_text(m, path, text) : -ENOMEM;
+        }
+        for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+                bool known = false;
+
+                for (size_t i = 0; i < ELEMENTSOF(kernel_reset_methods); i++)
+                        known = known || strcmp(w, kernel_reset_methods[i]) == 0;
+                if (!known || !word_in(supported, w))
+                        return -EINVAL;
+        }
+        /* the kernel stores the names and shows them with one blank between */
+        strcpy(copy, value);
+        len = strlen(copy);
+        while (len > 0 && (copy[len - 1] == '\n' || copy[len - 1] == ' '))
+                copy[--len] = 0;
+        {
+                _cleanup_free_ char *out = NULL;
+                size_t n = 0;
+
+                out = malloc(len + 2);
+                if (!out)
+                        return -ENOMEM;
+                save = NULL;
+                for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+                        n += (size_t)sprintf(out + n, "%s%s", n ? " " : "", w);
+                strcpy(out + n, "\n");
+                return put_text(m, path, out);
+        }
+}
+
 static int pci_device_write(struct kmodel *m, struct kdev *d, const char *attr, const char *value)
 {
         _cleanup_free_ char *path = joinf("%s/%s", d->dir, attr);
@@ -991,8 +1138,12 @@ static int pci_device_write(struct kmodel *m, struct kdev *d, const char *attr, 
                         return -EINVAL;
                 if (read_text(m, methods, buf, sizeof(buf)) < 0 || !buf[0])
                         return -ENOTTY;
-                return 0;
+                return pci_reset_one(m, d);
         }
+        if (strcmp(attr, "reset_method") == 0)
+                return reset_method_write(m, d, path, value);
+        if (strcmp(attr, "reset_subordinate") == 0)
+                return parse_true(value) ? pci_reset_subordinate(m, d) : 0;
         return 1; /* a plain attribute */
 }
 
@@ -1673,6 +1824,23 @@ const struct kernel_ops kmodel_ops = {
 
 /* ---- reading the start ---- */
 
+static int read_default_reset(struct kmodel *m, struct kdev *d)
+{
+        _cleanup_free_ char *path = joinf("%s/reset_method", d->dir);
+        char buf[256];
+        size_t len;
+
+        if (!path)
+                return -ENOMEM;
+        if (read_text(m, path, buf, sizeof(buf)) < 0)
+                return 0; /* no reset_method: the device has no reset */
+        len = strlen(buf);
+        while (len > 0 && buf[len - 1] == '\n')
+                buf[--len] = 0;
+        d->default_reset = strdup(buf);
+        return d->default_reset ? 0 : -ENOMEM;
+}
+
 static int read_pci(struct kmodel *m)
 {
         _cleanup_(sv_done) struct strv addrs = {};
@@ -1701,6 +1869,9 @@ static int read_pci(struct kmodel *m)
                         return -ENOMEM;
                 if (dev_driver(m, d, drv, sizeof(drv)) >= 0 && !(d->native = strdup(drv)))
                         return -ENOMEM;
+                r = read_default_reset(m, d);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -1980,6 +2151,8 @@ void kmodel_free(struct kmodel *m)
                 free(m->devs[i].addr);
                 free(m->devs[i].dir);
                 free(m->devs[i].native);
+                free(m->devs[i].default_reset);
+                free(m->devs[i].supported_reset);
                 subtree_done(&m->devs[i].saved);
         }
         free(m->devs);
@@ -2096,4 +2269,35 @@ int kmodel_set_native_driver(struct kmodel *m, const char *addr, const char *dri
                         return 0;
                 }
         return -ENODEV;
+}
+
+int kmodel_set_reset_supported(struct kmodel *m, const char *addr, const char *methods)
+{
+        struct kdev *d = find_dev(m, addr);
+        char *copy = NULL;
+
+        if (!d)
+                return -ENODEV;
+        if (methods && !(copy = strdup(methods)))
+                return -ENOMEM;
+        free(d->supported_reset);
+        d->supported_reset = copy;
+        return 0;
+}
+
+int kmodel_set_dies_on_reset(struct kmodel *m, const char *addr, bool dies)
+{
+        struct kdev *d = find_dev(m, addr);
+
+        if (!d)
+                return -ENODEV;
+        d->dies_on_reset = dies;
+        return 0;
+}
+
+unsigned kmodel_reset_count(struct kmodel *m, const char *addr)
+{
+        struct kdev *d = find_dev(m, addr);
+
+        return d ? d->n_resets : 0;
 }

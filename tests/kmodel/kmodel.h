@@ -27,7 +27,20 @@
  *        devices/ADDR/remove ← "1"   unbinds it and takes it out of the tree (leaf devices).
  *        rescan, devices/ADDR/rescan ← "1": every removed device comes back, with
  *                                    driver_override cleared, and is probed.
- *        devices/ADDR/reset ← "1"    -ENOTTY if reset_method is missing or empty, else 0.
+ *        devices/ADDR/reset ← "1"    -ENOTTY if reset_method is missing or empty, else a reset
+ *                                    of the device (by the first method of its list; "bus" is
+ *                                    only listed by the kernel for a device alone on its bus).
+ *        devices/ADDR/reset_method   "" disables resets (shows empty); "default" restores the
+ *                                    list the tree started with; else blank-separated names,
+ *                                    each a kernel method the device supports (its starting
+ *                                    list, or kmodel_set_reset_supported()'s): stored with one
+ *                                    blank between; anything else -EINVAL, changing nothing.
+ *        devices/BRIDGE/reset_subordinate ← "1" (where the tree has it, Linux 6.13+): a
+ *                                    secondary bus reset of every device below the bridge.
+ *                                    A reset counts for the device (kmodel_reset_count()); one
+ *                                    made to die (kmodel_set_dies_on_reset()) then reads all
+ *                                    ones in config (created if missing) and power_state
+ *                                    "unknown", and the write still returns 0.
  *   Binding vfio-pci to a device of IOMMU group N creates dev/vfio/N (and dev/vfio/vfio); the
  *   last vfio-pci device of the group leaving removes dev/vfio/N. While a device is held, no
  *   other device of its group can be bound to another driver (-EINVAL, "DMA owned by user
@@ -136,3 +149,11 @@ void kmodel_set_unload_unbinds(struct kmodel *m, bool unbinds);
 /* Sets (or with NULL clears) the driver a device binds to natively, for devices that start
  * without one. -ENODEV for an unknown address. */
 int kmodel_set_native_driver(struct kmodel *m, const char *addr, const char *driver);
+
+/* The reset methods writes to ADDR's reset_method may name (blank-separated): what the kernel
+ * would accept, e.g. device_specific once vendor-reset is loaded. NULL: its starting list. */
+int kmodel_set_reset_supported(struct kmodel *m, const char *addr, const char *methods);
+/* The next resets of ADDR leave it gone (see above). -ENODEV for an unknown address. */
+int kmodel_set_dies_on_reset(struct kmodel *m, const char *addr, bool dies);
+/* How many resets hit ADDR, its own and its bridge's; 0 for an unknown address. */
+unsigned kmodel_reset_count(struct kmodel *m, const char *addr);

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "doctor/resets.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/macro.h"
+#include "basic/strv.h"
+#include "handoff/lend-once.h"
+#include "handoff/unreset.h"
+
+/* Where DKMS and distribution packages put the module for a kernel release. */
+bool vendor_reset_installed(const struct host *h)
+{
+        static const char *const dirs[] = {"updates/dkms", "updates", "extra", "kernel/drivers/misc", "misc"};
+        static const char *const exts[] = {"", ".xz", ".zst", ".gz"};
+        char path[256];
+
+        if (!h->kernel_release)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                for (size_t j = 0; j < ELEMENTSOF(exts); j++) {
+                        snprintf(path, sizeof(path), "lib/modules/%s/%s/vendor-reset.ko%s", h->kernel_release, dirs[i],
+                                 exts[j]);
+                        if (sysroot_exists(h->sr, path))
+                                return true;
+                }
+        return false;
+}
+
+int resets_doctor(const struct host *h, struct doctor_report *rep)
+{
+        struct strv unreset = {};
+        int r;
+
+        r = unreset_list(h->sr, &unreset);
+        for (size_t i = 0; r >= 0 && i < unreset.n; i++) {
+                char *problem = strstr(unreset.v[i], ": "); /* "ADDRESS: PROBLEM" */
+
+                if (problem) {
+                        *problem = 0;
+                        problem += 2;
+                }
+                r = doctor_report_add(rep, "gpu-unreset", SEVERITY_ERROR, unreset.v[i],
+                                      "reboot the host before using this card again (it stays on vfio-pci until then)",
+                                      "%s did not come back from its reset in this boot: %s", unreset.v[i],
+                                      problem ? problem : "?");
+        }
+        strv_done(&unreset);
+        for (size_t i = 0; r >= 0 && i < h->n_gpus; i++) {
+                const struct gpu *g = &h->gpus[i];
+                unsigned flags = gpu_quirk_flags(g);
+
+                if ((flags & (QUIRK_RESET_ONCE_PER_BOOT | QUIRK_RESET_BROKEN)) && lend_once_check(h->sr, g, NULL, NULL) == -EPERM)
+                        r = doctor_report_add(rep, "gpu-lent-this-boot", SEVERITY_INFO, g->dev->address,
+                                              "reboot the host before lending it again (or attach --force)",
+                                              "this card cannot reset and was lent already in this boot: attach "
+                                              "refuses it until the host reboots");
+        }
+        return r;
+}
