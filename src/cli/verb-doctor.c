@@ -13,6 +13,7 @@
 #include "doctor/hook.h"
 #include "doctor/resets.h"
 #include "doctor/setup-state.h"
+#include "doctor/looking-glass.h"
 #include "doctor/vm.h"
 #include "host/host.h"
 #include "libvirt/domain.h"
@@ -287,7 +288,7 @@ static int verb_doctor(struct cli *cli, int argc, char **argv)
                 if (read_domain(cli, &d) != EXIT_OK)
                         return EXIT_ERROR;
                 read_memory(h, d, &m);
-                if (doctor_check_vm(h, d, &m, rep) < 0)
+                if (doctor_check_vm(h, d, &m, rep) < 0 || doctor_check_looking_glass(cli->sr, d, rep) < 0)
                         return cli_error("out of memory");
         }
         /* Whether libvirt runs gpu-handoff: no finding when there is no libvirt. */
@@ -328,8 +329,8 @@ const struct verb doctor_verb = {
                  "also check a libvirt domain: a domain XML file, or the name of one\n"
                  "libvirt keeps in /etc/libvirt/qemu/ (read directly, libvirt is not asked):\n"
                  "the q35 machine, UEFI, every function of each passed GPU with one\n"
-                 "managed mode, hostdevs this host has, hugepages it can get, the Looking\n"
-                 "Glass shmem size",
+                 "managed mode, hostdevs this host has, hugepages it can get; Looking\n"
+                 "Glass: its size, /dev/kvmfr0, qemu.conf's ACL, AppArmor, no balloon",
                  .parse = cli_parse_vm},
                 {},
         },

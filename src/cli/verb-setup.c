@@ -21,6 +21,7 @@
 #include "cli/session.h"
 #include "cli/verbs.h"
 #include "host/host.h"
+#include "setup/looking-glass.h"
 #include "setup/setup.h"
 #include "setup/steps.h"
 
@@ -29,6 +30,29 @@
 static bool arg_dry_run, arg_yes, arg_disable_idle_d3, arg_vendor_reset;
 static const char *arg_bootloader, *arg_initramfs;
 static struct strv arg_vfio;
+static struct lg_request arg_lg;
+static const char *arg_looking_glass, *arg_lg_version;
+
+/* --looking-glass and --lg-version, read as strings (xml's --looking-glass takes other values)
+ * and checked here. */
+static int check_looking_glass(void)
+{
+        _cleanup_free_ char *error = NULL;
+        int v;
+
+        if (arg_looking_glass && lg_mode_parse(arg_looking_glass, &arg_lg.mode, &error) < 0)
+                return cli_error("setup: --looking-glass %s", error ?: "out of memory");
+        if (!arg_lg_version)
+                return EXIT_OK;
+        if (!arg_looking_glass)
+                return cli_error("setup: --lg-version needs --looking-glass WIDTHxHEIGHT");
+        v = lg_version_from_string(arg_lg_version);
+        if (v < 0)
+                return cli_error("setup: --lg-version %s: expected B7 (B7 and earlier) or current (after B7)",
+                                 arg_lg_version);
+        arg_lg.version = v;
+        return EXIT_OK;
+}
 
 static int parse_vfio(struct cli *cli, const char *value)
 {
@@ -447,6 +471,9 @@ static int setup_apply_verb(struct cli *cli)
                 if (r != EXIT_OK)
                         return r;
         }
+        r = check_looking_glass();
+        if (r != EXIT_OK)
+                return r;
         r = setup_settle(cli);
         if (r != EXIT_OK)
                 return r;
@@ -477,6 +504,7 @@ static int setup_apply_verb(struct cli *cli)
             .boot_gpu_ok = arg_yes,
             .disable_idle_d3 = arg_disable_idle_d3,
             .vendor_reset = arg_vendor_reset ? quirks : NULL,
+            .looking_glass = arg_looking_glass ? &arg_lg : NULL,
         };
         r = setup_plan_make(cli->sr, h, &req, &p, &error);
         sysroot_free(running);
@@ -565,6 +593,7 @@ static int verb_setup(struct cli *cli, int argc, char **argv)
                 r = cli_error("setup: \"%s\" is neither status nor undo (see gpu-handoff setup --help)",
                               argv[0]);
         strv_done(&arg_vfio);
+        arg_lg = (struct lg_request){0};
         return r;
 }
 
@@ -584,6 +613,17 @@ static const struct verb_option setup_options[] = {
      .parse = parse_vfio,
      .help = "bind DEVICE (and its companions and IOMMU group) to vfio-pci from early boot,\n"
              "by address; may be given more than once"},
+    {.name = "looking-glass",
+     .value = "WxH[@hdr]",
+     .string = &arg_looking_glass,
+     .help = "set the host up for Looking Glass at that guest resolution: kvmfr's size\n"
+             "(modprobe.d), loaded at boot, its udev rule, /dev/kvmfr0 in qemu.conf's\n"
+             "cgroup_device_acl and AppArmor's libvirt-qemu; alone, nothing else"},
+    {.name = "lg-version",
+     .value = "B7|current",
+     .string = &arg_lg_version,
+     .help = "the Looking Glass host in the guest: B7 and earlier, or current (after\n"
+             "B7, the IDD host; the default), whose size formulas differ"},
     {.name = "dry-run",
      .flag = &arg_dry_run,
      .help = "show the plan (every file as a diff, every command) and stop"},

@@ -2,6 +2,7 @@
 /* gpu-handoff xml: the libvirt <hostdev> elements (or the Proxmox VE line) for a GPU and its
  * companions, the same devices attach lends. Reads the host, changes nothing. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,11 +12,13 @@
 #include "handoff/plan.h"
 #include "host/host.h"
 #include "libvirt/hostdev-xml.h"
+#include "libvirt/looking-glass-xml.h"
+#include "setup/looking-glass.h"
 
 #define PCI_CLASS_DISPLAY_VGA 0x0300
 
 /* The options (xml --help), checked by make_spec(); NULL: not given. */
-static const char *arg_guest_bus, *arg_managed, *arg_rom;
+static const char *arg_guest_bus, *arg_managed, *arg_rom, *arg_lg_syntax, *arg_looking_glass;
 static bool arg_nvidia_legacy, arg_proxmox;
 
 /* The GPU a named device stands for: itself, or the GPU whose companion it is. */
@@ -190,6 +193,81 @@ static int print_json(const struct cli *cli, const struct gpu *g, const struct h
         return json_print(doc);
 }
 
+/* SIZE for --looking-glass: MiB (a power of two, "64" or "64M"), or a resolution ("auto" is
+ * handled by the caller). */
+static int lg_size_parse(const char *s, uint32_t *ret)
+{
+        _cleanup_free_ char *error = NULL;
+        struct lg_mode m;
+        char *end = NULL;
+        unsigned long v;
+
+        if (s[0] >= '0' && s[0] <= '9' && !strpbrk(s, "xX")) {
+                v = strtoul(s, &end, 10);
+                if ((strcmp(end, "") != 0 && strcmp(end, "M") != 0 && strcmp(end, "MiB") != 0) || v == 0 ||
+                    v > LG_SIZE_MAX_MIB || (v & (v - 1)))
+                        return cli_error("xml: --looking-glass %s: expected a size in MiB that is a power of two "
+                                         "(32, 64, 128...) or a resolution (2560x1440, 3840x2160@hdr)",
+                                         s);
+                *ret = (uint32_t)v;
+                return EXIT_OK;
+        }
+        if (lg_mode_parse(s, &m, &error) < 0)
+                return cli_error("xml: --looking-glass %s", error ?: "out of memory");
+        *ret = lg_size_mib(&m, LG_VERSION_CURRENT);
+        return *ret ? EXIT_OK : cli_error("xml: --looking-glass %s: larger than any size kvmfr takes", s);
+}
+
+/* xml --looking-glass [SIZE]: the <qemu:commandline> block, or the <shmem> one. */
+static int verb_xml_looking_glass(struct cli *cli, int argc, char **argv)
+{
+        _cleanup_free_ char *text = NULL;
+        struct lg_setup_state st;
+        struct lg_versions v;
+        enum lg_xml_syntax syntax;
+        uint32_t size;
+        int r;
+
+        if (arg_guest_bus || arg_managed || arg_rom || arg_nvidia_legacy || arg_proxmox)
+                return cli_error("xml: --looking-glass prints the Looking Glass block alone; --guest-bus, "
+                                 "--managed, --rom, --nvidia-legacy and --proxmox are for the GPU's");
+        lg_versions_find(cli->sr, &v);
+        if (arg_lg_syntax) {
+                r = lg_xml_syntax_from_string(arg_lg_syntax);
+                if (r < 0)
+                        return cli_error("xml: --lg-syntax %s: expected json, legacy or shm", arg_lg_syntax);
+                syntax = r;
+        } else
+                syntax = lg_xml_syntax_for(&v);
+        looking_glass_state_read(cli->sr, &st);
+        if (argc > 0)
+                return cli_error("xml: --looking-glass prints the Looking Glass block alone, for no device");
+        if (strcmp(arg_looking_glass, "auto") != 0) {
+                r = lg_size_parse(arg_looking_glass, &size);
+                if (r != EXIT_OK)
+                        return r;
+        } else
+                size = st.size_mib ? st.size_mib : LG_DEFAULT_MIB;
+        if (st.size_mib && st.size_mib != size && syntax != LG_XML_SHM)
+                cli_warning("kvmfr is set up with %" PRIu32 " MiB (%s): the domain's size must be the same",
+                            st.size_mib, LG_MODPROBE_PATH);
+        r = lg_xml_format(syntax, size, &v, &text);
+        if (r < 0)
+                return cli_error("xml: cannot format the text: %s", strerror(-r));
+        if (cli->json) {
+                _cleanup_json_ json_object *doc = json_new_document();
+                if (!doc)
+                        return cli_error("out of memory");
+                json_object_object_add(doc, "format", json_object_new_string("looking-glass"));
+                json_object_object_add(doc, "syntax", json_object_new_string(lg_xml_syntax_to_string(syntax)));
+                json_object_object_add(doc, "size_mib", json_object_new_int64(size));
+                json_object_object_add(doc, "text", json_object_new_string(text));
+                return json_print(doc) < 0 ? cli_error("cannot print the document") : EXIT_OK;
+        }
+        fputs(text, stdout);
+        return EXIT_OK;
+}
+
 static int verb_xml(struct cli *cli, int argc, char **argv)
 {
         _cleanup_(host_freep) struct host *h = NULL;
@@ -205,6 +283,10 @@ static int verb_xml(struct cli *cli, int argc, char **argv)
         bool elsewhere;
         int r;
 
+        if (arg_looking_glass)
+                return verb_xml_looking_glass(cli, argc, argv);
+        if (arg_lg_syntax)
+                return cli_error("xml: --lg-syntax needs --looking-glass");
         r = make_spec(cli, &s);
         if (r != EXIT_OK)
                 return r;
@@ -256,7 +338,14 @@ const struct verb xml_verb = {
                 "\n"
                 "DEVICE is the GPU's address or a companion's (0000:01:00.0 or 01:00.0). Without one, the\n"
                 "GPU attach would lend: GPU= from the configuration, else the only GPU that drives no\n"
-                "display of the host (one on vfio-pci first), else on a single-GPU host its GPU.\n",
+                "display of the host (one on vfio-pci first), else on a single-GPU host its GPU.\n"
+                "\n"
+                "With --looking-glass it prints Looking Glass's block instead: the <qemu:commandline> that\n"
+                "gives the guest kvmfr's /dev/kvmfr0, with the xmlns:qemu namespace libvirt needs on <domain>\n"
+                "(the JSON syntax for QEMU 6.2 and libvirt 7.9 and later, found on the host; the legacy one\n"
+                "before), or with --lg-syntax shm the <shmem> element of the /dev/shm method. SIZE is MiB (a\n"
+                "power of two), a resolution (2560x1440, 3840x2160@hdr), or auto: the size setup\n"
+                "--looking-glass gave kvmfr, else 64 MiB.\n",
         .options = (const struct verb_option[]){
                 {"guest-bus", "N",
                  "the guest PCI bus, a pcie-root-port's index: 1 to 255 or 0x01 to\n"
@@ -277,6 +366,15 @@ const struct verb xml_verb = {
                          "for a VGA GPU, romfile= for --rom (a file in /usr/share/kvm/);\n"
                          "with --nvidia-legacy also a cpu: line with hidden=1 and hv-vendor-id",
                  .flag = &arg_proxmox},
+                {"looking-glass", "SIZE",
+                 "print Looking Glass's <qemu:commandline> block (kvmfr) instead: SIZE\n"
+                 "in MiB, a resolution (WxH[@hdr]), or auto",
+                 .string = &arg_looking_glass},
+                {"lg-syntax", "json|legacy|shm",
+                 "with --looking-glass: QEMU's JSON -device/-object syntax, the legacy\n"
+                 "key=value one, or the /dev/shm <shmem> element (default: from the\n"
+                 "QEMU and libvirt versions found)",
+                 .string = &arg_lg_syntax},
                 {"json", .help = "the devices and the text as a JSON document (docs/json.md)"},
                 {},
         },

@@ -82,44 +82,6 @@ static int check_hugepages(const struct domain *d, const struct vm_memory *m, st
                                  d->name, need, size >> 10, m->free_pages, missing);
 }
 
-/* Looking Glass: width x height x 4 bytes (8 for HDR) x 2 frames + 10 MiB, up to a power of two. */
-static uint64_t looking_glass_size(uint64_t w, uint64_t h, unsigned bytes)
-{
-        uint64_t need = w * h * bytes * 2 + 10 * MIB, size = MIB;
-
-        while (size < need)
-                size <<= 1;
-        return size;
-}
-
-static int check_shmem(const struct domain *d, struct doctor_report *rep)
-{
-        static const struct {
-                const char *name;
-                uint64_t w, h;
-        } modes[] = {{"3840x2160", 3840, 2160}, {"2560x1440", 2560, 1440}, {"1920x1080", 1920, 1080}};
-        uint64_t size = d->shmem_bytes;
-
-        if (!size)
-                return 0;
-        if (size & (size - 1))
-                return doctor_report_add(rep, "vm-looking-glass-size", SEVERITY_ERROR, NULL,
-                                         "use 32 MiB for 1080p, 64 MiB for 1440p, 128 MiB for 2160p",
-                                         "%s's Looking Glass shmem is %" PRIu64 " KiB, not a power of two: "
-                                         "IVSHMEM refuses it",
-                                         d->name, size >> 10);
-        for (size_t i = 0; i < ELEMENTSOF(modes); i++)
-                if (size >= looking_glass_size(modes[i].w, modes[i].h, 4))
-                        return doctor_report_add(rep, "vm-looking-glass", SEVERITY_INFO, NULL, NULL,
-                                                 "%s's Looking Glass shmem (%" PRIu64 " MiB) is enough for %s", d->name,
-                                                 size / MIB, modes[i].name);
-        return doctor_report_add(rep, "vm-looking-glass-size", SEVERITY_ERROR, NULL,
-                                 "use 32 MiB for 1080p, 64 MiB for 1440p, 128 MiB for 2160p",
-                                 "%s's Looking Glass shmem (%" PRIu64 " KiB) is too small even for 1920x1080 "
-                                 "(32 MiB)",
-                                 d->name, size >> 10);
-}
-
 int doctor_check_vm(const struct host *h, const struct domain *d, const struct vm_memory *m,
                     struct doctor_report *rep)
 {
@@ -160,8 +122,6 @@ int doctor_check_vm(const struct host *h, const struct domain *d, const struct v
                                       "%s passes no GPU of this host", d->name);
         if (r >= 0)
                 r = check_hugepages(d, m, rep);
-        if (r >= 0)
-                r = check_shmem(d, rep);
         for (size_t i = first; i < rep->n_findings; i++)
                 trouble |= rep->findings[i].severity != SEVERITY_INFO;
         if (r >= 0 && !trouble && gpus > 0)

@@ -19,6 +19,6 @@ struct vm_memory {
 };
 
 /* Appends the findings about d to rep: q35, UEFI, hostdevs this host has, every function of each
- * passed GPU with one managed mode, hugepages available, Looking Glass shmem size. 0 or -ENOMEM. */
+ * passed GPU with one managed mode, hugepages available (Looking Glass: doctor/looking-glass.h). 0 or -ENOMEM. */
 int doctor_check_vm(const struct host *h, const struct domain *d, const struct vm_memory *m,
                     struct doctor_report *rep);

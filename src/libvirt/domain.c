@@ -796,6 +796,9 @@ static int read_devices(struct domain *d, const xmlNode *root, char **ret_error)
                         return r;
         }
 
+        FOREACH_CHILD(n, devices, "memballoon")
+                d->memballoon_none = attr_is(n, "model", "none", false);
+
         FOREACH_CHILD(n, devices, "shmem")
         {
                 xmlNode *size;
@@ -815,6 +818,67 @@ static int read_devices(struct domain *d, const xmlNode *root, char **ret_error)
                 r = parse_scaled(size, "<shmem><size>", str(v), str(unit), 1, &d->shmem_bytes, ret_error);
                 if (r < 0)
                         return r;
+        }
+        return 0;
+}
+
+#define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
+
+/* QEMU's size suffixes (qemu_strtosz: bytes by default, K M G T in powers of 1024). */
+static uint64_t qemu_size(const char *s)
+{
+        char *end = NULL;
+        uint64_t v = strtoull(s, &end, 10);
+        int shift = 0;
+
+        if (end == s)
+                return 0;
+        switch (*end) {
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        case 't': case 'T': shift = 40; break;
+        default: break;
+        }
+        return shift && v > (UINT64_MAX >> shift) ? 0 : v << shift;
+}
+
+/* One -object argument: "{'qom-type':'memory-backend-file',...,'mem-path':'/dev/kvmfr0','size':N}"
+ * or "memory-backend-file,id=...,mem-path=/dev/kvmfr0,size=64M". */
+static void read_kvmfr_arg(struct domain *d, const char *v)
+{
+        const char *p = strstr(v, "/dev/kvmfr"), *size;
+        size_t n;
+
+        if (d->kvmfr || !p || !strstr(v, "mem-path"))
+                return;
+        n = strspn(p + strlen("/dev/kvmfr"), "0123456789") + strlen("/dev/kvmfr");
+        if (n >= sizeof(d->kvmfr_path))
+                return;
+        d->kvmfr = true;
+        memcpy(d->kvmfr_path, p, n);
+        d->kvmfr_path[n] = '\0';
+        if ((size = strstr(v, "'size':")) || (size = strstr(v, "\"size\":")))
+                d->kvmfr_bytes = qemu_size(size + 7 + strspn(size + 7, " "));
+        else if ((size = strstr(v, "size=")))
+                d->kvmfr_bytes = qemu_size(size + 5);
+}
+
+/* <qemu:commandline><qemu:arg value=.../>: Looking Glass's kvmfr device. */
+static int read_qemu_commandline(struct domain *d, const xmlNode *root, char **ret_error)
+{
+        for (xmlNode *c = root->children; c; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE || !c->ns || !xmlStrEqual(c->ns->href, BAD_CAST QEMU_NS) ||
+                    !xmlStrEqual(c->name, BAD_CAST "commandline"))
+                        continue;
+                for (xmlNode *a = c->children; a; a = a->next) {
+                        _cleanup_xml_free_ xmlChar *v = NULL;
+                        if (a->type != XML_ELEMENT_NODE || !xmlStrEqual(a->name, BAD_CAST "arg"))
+                                continue;
+                        v = attr(a, "value");
+                        if (v)
+                                read_kvmfr_arg(d, str(v));
+                }
         }
         return 0;
 }
@@ -843,7 +907,7 @@ int domain_parse(const char *xml, size_t len, struct domain **ret, char **ret_er
 {
         static int (*const readers[])(struct domain *, const xmlNode *, char **) = {
             read_name, read_uuid,    read_memory,  read_hugepages,
-            read_os,   read_cputune, read_devices, read_features,
+            read_os,   read_cputune, read_devices, read_features, read_qemu_commandline,
         };
         _cleanup_(xmlFreeDocp) xmlDoc *doc = NULL;
         _cleanup_(domain_freep) struct domain *d = NULL;

@@ -45,6 +45,12 @@ struct domain {
         struct domain_hostdev *hostdevs; /* PCI hostdevs only (mode='subsystem' type='pci') */
         size_t n_hostdevs;
         uint64_t shmem_bytes;   /* <shmem name='looking-glass'> <size>, 0 when absent */
+        /* Looking Glass over kvmfr: a memory-backend-file on /dev/kvmfrN in <qemu:commandline>
+         * (JSON or legacy syntax), the one namespaced element read */
+        bool kvmfr;
+        char kvmfr_path[32];    /* "/dev/kvmfr0" */
+        uint64_t kvmfr_bytes;   /* its size=, 0 when none could be read */
+        bool memballoon_none;   /* <memballoon model='none'/>; libvirt adds a balloon otherwise */
         bool kvm_hidden;        /* <features><kvm><hidden state='on'/> */
         bool hyperv_vendor_id;  /* <features><hyperv><vendor_id state='on'/> */
 };

@@ -20,6 +20,7 @@
 #include "change/transaction.h"
 #include "setup/backend.h"
 #include "setup/cmdline.h"
+#include "setup/looking-glass.h"
 #include "setup/steps.h"
 #include "setup/vfio-bind.h"
 
@@ -183,6 +184,15 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
         _cleanup_strv_free_null_ char **args_v = NULL, **remove_v = NULL, **vfio_v = NULL;
         int r;
 
+        if (req->looking_glass && !(req->vfio && req->vfio[0])) {
+                r = looking_glass_plan(sr, req->looking_glass, &p, ret_error);
+                if (r < 0) {
+                        setup_plan_done(&p);
+                        return r;
+                }
+                *ret = p;
+                return 0;
+        }
         r = boot_facts_read(sr, &f, ret_error);
         if (r < 0)
                 return r;
@@ -246,6 +256,8 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
                 r = bootloader_plan(&in, &p, ret_error);
         if (r >= 0 && !p.refused && req->vendor_reset)
                 r = vendor_reset_plan(sr, req->vendor_reset, &p, ret_error);
+        if (r >= 0 && !p.refused && req->looking_glass)
+                r = looking_glass_plan(sr, req->looking_glass, &p, ret_error);
         vfio_binding_done(&b);
         if (r < 0) {
                 setup_plan_done(&p);
@@ -647,7 +659,8 @@ int setup_status_read(const struct sysroot *sr, struct setup_status *ret, char *
                 for (size_t i = 0; r >= 0 && i < s.vfio.n; i++)
                         if (!on_vfio(sr, s.vfio.v[i]))
                                 r = strv_addf(&s.not_on_vfio, "%s", s.vfio.v[i]);
-                s.iommu_off = !iommu_groups_exist(sr);
+                /* a Looking Glass setup alone asks nothing of the IOMMU */
+                s.iommu_off = (s.args_added.n || s.vfio.n) && !iommu_groups_exist(sr);
         }
         if (r < 0) {
                 setup_status_done(&s);

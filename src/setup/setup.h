@@ -45,6 +45,7 @@ void setup_status_done(struct setup_status *s);
 struct host;
 struct quirk_db;
 struct commands;
+struct lg_request;
 struct engine_run;
 struct step;
 
@@ -61,6 +62,9 @@ struct setup_request {
         /* The system running now, when it is not the root's (a system mounted at --root from a
          * live USB, whose /proc is empty): its CPU is the root's CPU. NULL: the root is running. */
         const struct sysroot *running;
+        /* --looking-glass (setup/looking-glass.h), or NULL. Without --vfio it is the whole plan:
+         * no kernel argument, no bootloader, only Looking Glass's files. */
+        const struct lg_request *looking_glass;
 };
 
 /* The plan for this host: the boot facts read and decided, the IOMMU arguments this CPU needs,
