@@ -183,8 +183,19 @@ int looking_glass_plan(const struct sysroot *sr, const struct lg_request *req, s
                 if (r > 0)
                         r = write_file(p, sr, QEMU_CONF_PATH, qemu_new, ret_error);
         }
-        if (r >= 0 && looking_glass_apparmor_host(sr))
+        if (r >= 0 && looking_glass_apparmor_host(sr)) {
+                _cleanup_free_ char *abstraction = NULL;
+
                 r = append_line(p, sr, LG_APPARMOR_PATH, LG_APPARMOR_RULE, ret_error);
+                /* the local file counts only where the abstraction includes it (Debian 12 does) */
+                if (r >= 0 &&
+                    sysroot_read_file(sr, "etc/apparmor.d/abstractions/libvirt-qemu", 1u << 20, &abstraction, NULL) >= 0 &&
+                    !strstr(abstraction, "local/abstractions/libvirt-qemu") &&
+                    setup_plan_note(p, "/etc/apparmor.d/abstractions/libvirt-qemu does not include " LG_APPARMOR_PATH
+                                       ": add \"#include <local/abstractions/libvirt-qemu>\" to it, or the rule "
+                                       "is not used") < 0)
+                        r = -ENOMEM;
+        }
         if (r < 0)
                 return r;
 

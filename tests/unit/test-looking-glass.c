@@ -306,6 +306,15 @@ static void test_plan_files(void **state)
                 both |= strstr(p.notes.v[i], "a B7 host needs 256 MiB") != NULL;
         assert_true(both);
         setup_plan_done(&p);
+
+        /* an abstraction without the local include: said */
+        test_tree_write(t, "etc/apparmor.d/abstractions/libvirt-qemu", "  /dev/kvm rw,\n");
+        assert_int_equal(lg_plan(t, "1920x1080", LG_VERSION_CURRENT, &p), 0);
+        both = false;
+        for (size_t i = 0; i < p.notes.n; i++)
+                both |= strstr(p.notes.v[i], "does not include /etc/apparmor.d/local") != NULL;
+        assert_true(both);
+        setup_plan_done(&p);
         test_tree_free(t);
 
         /* no AppArmor, no libvirt: three files, and a note */
