@@ -3,6 +3,7 @@
  * kernel arguments, the boot-time vfio-pci binding, the initramfs), shows every change as a diff
  * first, and takes it back byte for byte. The work is in src/setup/; this prints, asks, reports. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,6 +388,43 @@ static int setup_undo_verb(struct cli *cli)
         return EXIT_OK;
 }
 
+/* What setup --looking-glass asked for (our modprobe.d file) and what /dev/kvmfr0 is now. */
+static void print_looking_glass(struct cli *cli)
+{
+        struct lg_setup_state lg;
+
+        looking_glass_state_read(cli->sr, &lg);
+        if (!lg.size_mib)
+                return;
+        enum lg_device_state dev = looking_glass_device_state(cli->sr, LG_DEVICE);
+        printf("looking glass: kvmfr of %" PRIu32 " MiB", lg.size_mib);
+        if (lg.mode.width)
+                printf(" for %" PRIu32 "x%" PRIu32 "%s (Looking Glass %s)", lg.mode.width, lg.mode.height,
+                       lg.mode.hdr ? "@hdr" : "", lg.version == LG_VERSION_B7 ? "B7" : "after B7");
+        printf("; " LG_DEVICE " %s\n", dev == LG_DEVICE_CHAR    ? "is kvmfr's device"
+                                      : dev == LG_DEVICE_FILE ? "is a plain file: stop the VMs, remove it, modprobe kvmfr"
+                                                              : "is not there: kvmfr is not loaded (modprobe kvmfr)");
+}
+
+static json_object *looking_glass_json(struct cli *cli)
+{
+        struct lg_setup_state lg;
+        json_object *o;
+        char mode[64];
+
+        looking_glass_state_read(cli->sr, &lg);
+        if (!lg.size_mib || !(o = json_object_new_object()))
+                return NULL;
+        snprintf(mode, sizeof(mode), "%" PRIu32 "x%" PRIu32 "%s", lg.mode.width, lg.mode.height,
+                 lg.mode.hdr ? "@hdr" : "");
+        json_object_object_add(o, "size_mib", json_object_new_int64(lg.size_mib));
+        json_object_object_add(o, "mode", lg.mode.width ? json_object_new_string(mode) : NULL);
+        json_object_object_add(o, "lg_version", json_object_new_string(lg_version_to_string(lg.version)));
+        json_object_object_add(
+            o, "device", json_object_new_string(lg_device_state_to_string(looking_glass_device_state(cli->sr, LG_DEVICE))));
+        return o;
+}
+
 static int setup_status_verb(struct cli *cli)
 {
         struct setup_status st = {0};
@@ -411,6 +449,7 @@ static int setup_status_verb(struct cli *cli)
                 json_object_object_add(doc, "missing_args", json_strv(st.missing_args.v));
                 json_object_object_add(doc, "not_on_vfio", json_strv(st.not_on_vfio.v));
                 json_object_object_add(doc, "iommu_off", json_object_new_boolean(st.iommu_off));
+                json_object_object_add(doc, "looking_glass", looking_glass_json(cli));
                 r = json_print(doc);
                 setup_status_done(&st);
                 return r < 0 ? EXIT_ERROR : EXIT_OK;
@@ -435,6 +474,7 @@ static int setup_status_verb(struct cli *cli)
                 for (size_t i = 0; i < st.drifted.n; i++)
                         printf("changed since setup: %s (setup undo will not overwrite it)\n",
                                st.drifted.v[i]);
+                print_looking_glass(cli);
                 if (st.not_running)
                         printf("not running: the root has no /proc (a system mounted from a live USB): boot it to see the result\n");
                 else if (st.reboot_pending)

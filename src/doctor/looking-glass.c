@@ -2,12 +2,9 @@
 #include "doctor/looking-glass.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "basic/macro.h"
 #include "setup/looking-glass.h"
@@ -81,16 +78,15 @@ static int check_size(const struct domain *d, uint64_t bytes, const struct lg_se
 /* /dev/kvmfrN: a character device once kvmfr is loaded. */
 static int check_device(const struct sysroot *sr, const struct domain *d, struct doctor_report *rep)
 {
-        _cleanup_close_ int fd = sysroot_openat(sr, d->kvmfr_path + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        struct stat st;
+        enum lg_device_state st = looking_glass_device_state(sr, d->kvmfr_path);
 
-        if (fd < 0)
+        if (st == LG_DEVICE_MISSING)
                 return doctor_report_add(rep, "vm-looking-glass-kvmfr-missing", SEVERITY_WARNING, NULL,
                                          "modprobe kvmfr (gpu-handoff setup --looking-glass loads it at every "
                                          "boot; the module comes from Looking Glass's DKMS package)",
                                          "%s uses %s, which is not there: kvmfr is not loaded", d->name,
                                          d->kvmfr_path);
-        if (fstat(fd, &st) < 0 || S_ISCHR(st.st_mode))
+        if (st == LG_DEVICE_CHAR)
                 return 0;
         return doctor_report_add(rep, "vm-looking-glass-kvmfr-file", SEVERITY_ERROR, NULL,
                                  "stop the VM, remove the file, modprobe kvmfr, check that ls -l shows it "

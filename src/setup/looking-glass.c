@@ -2,10 +2,13 @@
 #include "setup/looking-glass.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "basic/error.h"
 #include "basic/macro.h"
@@ -45,6 +48,25 @@ static int append_line(struct setup_plan *p, const struct sysroot *sr, const cha
         if (asprintf(&after, "%s%s%s\n", now ? now : "", len && now[len - 1] != '\n' ? "\n" : "", line) < 0)
                 return -ENOMEM;
         return write_file(p, sr, path, after, ret_error);
+}
+
+enum lg_device_state looking_glass_device_state(const struct sysroot *sr, const char *path)
+{
+        struct stat st;
+        int fd = sysroot_openat(sr, path[0] == '/' ? path + 1 : path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        enum lg_device_state s = LG_DEVICE_MISSING;
+
+        if (fd < 0)
+                return s;
+        if (fstat(fd, &st) >= 0)
+                s = S_ISCHR(st.st_mode) ? LG_DEVICE_CHAR : LG_DEVICE_FILE;
+        close(fd);
+        return s;
+}
+
+const char *lg_device_state_to_string(enum lg_device_state s)
+{
+        return s == LG_DEVICE_CHAR ? "char" : s == LG_DEVICE_FILE ? "file" : "missing";
 }
 
 bool looking_glass_apparmor_host(const struct sysroot *sr)
@@ -161,8 +183,19 @@ int looking_glass_plan(const struct sysroot *sr, const struct lg_request *req, s
                 if (r > 0)
                         r = write_file(p, sr, QEMU_CONF_PATH, qemu_new, ret_error);
         }
-        if (r >= 0 && looking_glass_apparmor_host(sr))
+        if (r >= 0 && looking_glass_apparmor_host(sr)) {
+                _cleanup_free_ char *abstraction = NULL;
+
                 r = append_line(p, sr, LG_APPARMOR_PATH, LG_APPARMOR_RULE, ret_error);
+                /* the local file counts only where the abstraction includes it (Debian 12 does) */
+                if (r >= 0 &&
+                    sysroot_read_file(sr, "etc/apparmor.d/abstractions/libvirt-qemu", 1u << 20, &abstraction, NULL) >= 0 &&
+                    !strstr(abstraction, "local/abstractions/libvirt-qemu") &&
+                    setup_plan_note(p, "/etc/apparmor.d/abstractions/libvirt-qemu does not include " LG_APPARMOR_PATH
+                                       ": add \"#include <local/abstractions/libvirt-qemu>\" to it, or the rule "
+                                       "is not used") < 0)
+                        r = -ENOMEM;
+        }
         if (r < 0)
                 return r;
 

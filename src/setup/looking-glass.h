@@ -55,6 +55,16 @@ struct lg_setup_state {
 };
 void looking_glass_state_read(const struct sysroot *sr, struct lg_setup_state *ret);
 
+/* What /dev/kvmfrN (path, absolute) is below the root: kvmfr's character device, nothing (kvmfr
+ * not loaded), or a plain file QEMU created when a VM started before kvmfr was loaded. */
+enum lg_device_state {
+        LG_DEVICE_MISSING,
+        LG_DEVICE_CHAR,
+        LG_DEVICE_FILE,
+};
+enum lg_device_state looking_glass_device_state(const struct sysroot *sr, const char *path);
+const char *lg_device_state_to_string(enum lg_device_state s);
+
 /* Whether the root is an AppArmor host: /etc/apparmor.d, or the module enabled. */
 bool looking_glass_apparmor_host(const struct sysroot *sr);
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -197,6 +198,7 @@ static struct test_tree *lg_tree(const char *qemu_conf, bool apparmor)
 
         test_tree_mkdir(t, "var/lib");
         test_tree_mkdir(t, "etc/modprobe.d");
+        test_tree_mkdir(t, "dev");
         if (qemu_conf)
                 test_tree_write(t, "etc/libvirt/qemu.conf", qemu_conf);
         if (apparmor)
@@ -204,6 +206,14 @@ static struct test_tree *lg_tree(const char *qemu_conf, bool apparmor)
                                 "  #include <local/abstractions/libvirt-qemu>\n");
         test_tree_write(t, "proc/sys/kernel/osrelease", "6.1.0-28-amd64\n");
         return t;
+}
+
+static const char *sysroot_path_or_fail(struct test_tree *t, const char *rel)
+{
+        static char path[512];
+
+        snprintf(path, sizeof(path), "%s/%s", t->dir, rel);
+        return path;
 }
 
 static int lg_plan(struct test_tree *t, const char *mode, enum lg_version v, struct setup_plan *p)
@@ -296,6 +306,15 @@ static void test_plan_files(void **state)
                 both |= strstr(p.notes.v[i], "a B7 host needs 256 MiB") != NULL;
         assert_true(both);
         setup_plan_done(&p);
+
+        /* an abstraction without the local include: said */
+        test_tree_write(t, "etc/apparmor.d/abstractions/libvirt-qemu", "  /dev/kvm rw,\n");
+        assert_int_equal(lg_plan(t, "1920x1080", LG_VERSION_CURRENT, &p), 0);
+        both = false;
+        for (size_t i = 0; i < p.notes.n; i++)
+                both |= strstr(p.notes.v[i], "does not include /etc/apparmor.d/local") != NULL;
+        assert_true(both);
+        setup_plan_done(&p);
         test_tree_free(t);
 
         /* no AppArmor, no libvirt: three files, and a note */
@@ -364,6 +383,11 @@ static void test_apply_undo_exact(void **state)
         assert_int_equal(lg.size_mib, 64);
         assert_int_equal(lg.mode.width, 2560);
         assert_int_equal(lg.version, LG_VERSION_CURRENT);
+        assert_int_equal(looking_glass_device_state(t->sr, LG_DEVICE), LG_DEVICE_MISSING);
+        test_tree_write(t, "dev/kvmfr0", "");
+        assert_int_equal(looking_glass_device_state(t->sr, LG_DEVICE), LG_DEVICE_FILE);
+        assert_string_equal(lg_device_state_to_string(LG_DEVICE_FILE), "file");
+        assert_int_equal(unlink(sysroot_path_or_fail(t, "dev/kvmfr0")), 0);
 
         assert_int_equal(undo(t, f), 0);
         after = tree_snapshot(t->dir, not_state);
