@@ -14,6 +14,7 @@
 # The host ends as it began. Judged by 09-reset.py.
 # tb.firmware: bios
 # tb.iommu: pt
+# tb.timeout: 300
 
 # shellcheck source=../guest/lib.sh
 . /tb/lib/lib.sh
