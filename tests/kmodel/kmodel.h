@@ -32,7 +32,9 @@
  *                                    "bus" on a device with another function on its bus:
  *                                    -ENOTTY (what the testbed's kernel does, testbed.md §5).
  *        devices/ADDR/reset_method   "" disables resets (shows empty); "default" restores the
- *                                    list the tree started with; else blank-separated names,
+ *                                    list the tree started with (the real kernel probes again:
+ *                                    the testbed's GPU, "bus" at boot, then shows ""; see
+ *                                    kmodel_set_reset_supported()); else blank-separated names,
  *                                    each a kernel method the device supports (its starting
  *                                    list, or kmodel_set_reset_supported()'s): stored with one
  *                                    blank between; anything else -EINVAL, changing nothing.

@@ -749,6 +749,36 @@ static void test_bus_listed_with_siblings(void **state)
         test_machine_free(m);
 }
 
+/* A method of the previous list the kernel no longer accepts when the revert writes it back (its
+ * probe fails now): the revert falls back to the kernel's default instead of failing for ever. */
+static struct kmodel *probe_model;
+
+static int bus_probe_fails(const char *op, unsigned n, void *userdata)
+{
+        if (strstr(op, "0000:02:00.0/reset=1"))
+                assert_int_equal(kmodel_set_reset_supported(probe_model, "0000:02:00.0", "flr pm"), 0);
+        return 0;
+}
+
+static void test_revert_unsupported_now(void **state)
+{
+        struct test_machine *m = machine(true);
+        struct reset_plan *p = NULL;
+
+        assert_int_equal(kernel_write(&m->kernel, "sys/bus/pci/devices/0000:02:00.0/reset_method", "bus flr"), 0);
+        assert_int_equal(plan(m, "02:00.0", "flr", &p, NULL), 0);
+        probe_model = m->model;
+        kmodel_on_op(m->model, bus_probe_fails, NULL);
+        assert_int_equal(run(m, p), 0);
+        kmodel_on_op(m->model, NULL, NULL);
+        assert_attr(m, "sys/bus/pci/devices/0000:02:00.0/reset_method", "flr pm bus\n");
+        assert_non_null(strstr(kmodel_log(m->model), "reset_method=bus flr = -EINVAL"));
+        assert_false(sysroot_exists(m->tree->sr, "run/gpu-handoff/reset/journal"));
+        reset_plan_free(p);
+        plan_done();
+        test_machine_free(m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -761,6 +791,7 @@ int main(void)
                 cmocka_unit_test(test_bus_listed_with_siblings),
                 cmocka_unit_test(test_revert_default),
                 cmocka_unit_test(test_revert_user_list),
+                cmocka_unit_test(test_revert_unsupported_now),
                 cmocka_unit_test(test_fail_every_operation),
                 cmocka_unit_test(test_kill_at_every_operation),
                 cmocka_unit_test(test_remove_rescan),

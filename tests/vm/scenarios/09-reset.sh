@@ -32,9 +32,13 @@ if [ -e $D/$PORT/reset_subordinate ]; then info "reset_subordinate=yes"; else in
 if [ -e $D/$GPU/reset_method ]; then
     DEFAULT=$(cat $D/$GPU/reset_method)
     step "reset-method:empty" "echo > $D/$GPU/reset_method && [ -z \"\$(cat $D/$GPU/reset_method)\" ]"
-    step "reset-method:default" "echo default > $D/$GPU/reset_method && [ \"\$(cat $D/$GPU/reset_method)\" = \"$DEFAULT\" ]"
+    # "default" probes the methods again: the GPU's "bus", listed at boot before its audio
+    # function joined the bus, is gone then (the kernel model keeps the boot list)
+    step "reset-method:default" "echo default > $D/$GPU/reset_method"
+    AGAIN=$(cat $D/$GPU/reset_method)
+    info "reset_method boot=\"$DEFAULT\" default=\"$AGAIN\""
     xstep "reset-method:unsupported" "echo cxl_bus > $D/$GPU/reset_method"
-    step "reset-method:unchanged" "[ \"\$(cat $D/$GPU/reset_method)\" = \"$DEFAULT\" ]"
+    step "reset-method:unchanged" "[ \"\$(cat $D/$GPU/reset_method)\" = \"$AGAIN\" ]"
 fi
 
 # 2. the GPU unbound, its audio function in use: a bus reset is refused, naming it
