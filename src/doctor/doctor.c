@@ -272,7 +272,16 @@ static void check_quirks(struct report_builder *b, const struct gpu *g)
                     "select it with \"echo device_specific > /sys/bus/pci/devices/<address>/reset_method\".",
                     "GPU %s needs the vendor-reset module to reset between VM runs, and it is not loaded.",
                     d->address);
-        } else if (d->reset_method && !word_in_list(d->reset_method, "device_specific")) {
+        } else if (!vendor_reset_early(h)) {
+                add(b, "vendor-reset-not-early", SEVERITY_WARNING, d->address,
+                    "Put vendor-reset into the initramfs (initramfs-tools: /etc/initramfs-tools/modules; dracut: "
+                    "force_drivers+=\" vendor-reset \" in /etc/dracut.conf.d/; mkinitcpio: MODULES), then regenerate it.",
+                    "vendor-reset is loaded, but no initramfs configuration loads it early: it must be loaded before "
+                    "vfio-pci and the GPU driver touch GPU %s.",
+                    d->address);
+        }
+        if (h->modules[HOST_MODULE_VENDOR_RESET] == MODULE_LOADED && d->reset_method &&
+            !word_in_list(d->reset_method, "device_specific")) {
                 _cleanup_free_ char *fix =
                         format("echo device_specific > /sys/bus/pci/devices/%s/reset_method", d->address);
                 add(b, "vendor-reset-not-selected", SEVERITY_WARNING, d->address, fix,

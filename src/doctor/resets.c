@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 
 #include "basic/macro.h"
 #include "basic/strv.h"
@@ -27,6 +28,57 @@ bool vendor_reset_installed(const struct host *h)
                         if (sysroot_exists(h->sr, path))
                                 return true;
                 }
+        return false;
+}
+
+/* Whether a non-comment line of the file below the root names the module. */
+static bool file_names_module(const struct sysroot *sr, const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+
+        if (sysroot_read_file(sr, path, 1024 * 1024, &text, &len) < 0)
+                return false;
+        for (char *line = text, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                line += strspn(line, " \t");
+                if (*line != '#' && (strstr(line, "vendor-reset") || strstr(line, "vendor_reset")))
+                        return true;
+        }
+        return false;
+}
+
+static bool dir_names_module(const struct sysroot *sr, const char *dir)
+{
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        char path[512];
+
+        if (sysroot_opendir(sr, dir, &d) < 0)
+                return false;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                if (file_names_module(sr, path))
+                        return true;
+        }
+        return false;
+}
+
+bool vendor_reset_early(const struct host *h)
+{
+        static const char *const files[] = {"etc/initramfs-tools/modules", "etc/mkinitcpio.conf", "etc/booster.yaml"};
+        static const char *const dirs[] = {"etc/initramfs-tools/hooks", "etc/dracut.conf.d", "etc/mkinitcpio.conf.d"};
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++)
+                if (file_names_module(h->sr, files[i]))
+                        return true;
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                if (dir_names_module(h->sr, dirs[i]))
+                        return true;
         return false;
 }
 

@@ -12,3 +12,7 @@ int resets_doctor(const struct host *h, struct doctor_report *rep);
 /* Whether vendor-reset.ko is installed for the running kernel: lib/modules/RELEASE/ below
  * updates/dkms (DKMS), updates, extra or misc, compressed or not. */
 bool vendor_reset_installed(const struct host *h);
+/* Whether the initramfs configuration loads vendor-reset early: a non-comment line naming it in
+ * etc/initramfs-tools/modules or hooks/, etc/dracut.conf.d/, etc/mkinitcpio.conf(.d/) or
+ * etc/booster.yaml. */
+bool vendor_reset_early(const struct host *h);

@@ -184,8 +184,22 @@ static const struct quirk *quirk_with(const struct host *h, const struct pci_dev
         return NULL;
 }
 
+/* Whether another function shares d's bus: the kernel's own "bus" method (a reset of the bus
+ * below d's bridge) then answers ENOTTY, whatever reset_method lists (testbed.md §5). */
+static bool has_siblings(const struct host *h, const struct pci_device *d)
+{
+        for (size_t i = 0; i < h->pci->n_devices; i++) {
+                const struct pci_device *o = &h->pci->devices[i];
+
+                if (o != d && o->parent == d->parent && o->addr.domain == d->addr.domain && o->addr.bus == d->addr.bus)
+                        return true;
+        }
+        return false;
+}
+
 /* A secondary bus reset through the bridge: only when the kernel has reset_subordinate there. */
-static int plan_bus(const struct host *h, struct reset_plan *p, const struct pci_device *d, char **ret_error)
+static int plan_bus(const struct host *h, struct reset_plan *p, const struct pci_device *d, bool remove_rescan,
+                    char **ret_error)
 {
         _cleanup_free_ char *blockers = NULL;
         char path[96];
@@ -194,12 +208,6 @@ static int plan_bus(const struct host *h, struct reset_plan *p, const struct pci
         if (!d->parent)
                 return refuse(ret_error, -EOPNOTSUPP, "%s sits on a root bus: there is no bridge to reset it through",
                               d->address);
-        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/reset_subordinate", d->parent->address);
-        if (!sysroot_exists(h->sr, path))
-                return refuse(ret_error, -EOPNOTSUPP,
-                              "the kernel offers no bus reset for %s: it is not alone on its bus, and bridge %s has no "
-                              "reset_subordinate (Linux 6.13 or later)",
-                              d->address, d->parent->address);
         r = bus_blockers(h, d->parent, d, &blockers);
         if (r < 0)
                 return r;
@@ -209,6 +217,13 @@ static int plan_bus(const struct host *h, struct reset_plan *p, const struct pci
                               "free them first (stop what uses them, unbind their drivers, or lend them together "
                               "with gpu-handoff attach)",
                               d->address, d->parent->address, blockers);
+        snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/reset_subordinate", d->parent->address);
+        if (!sysroot_exists(h->sr, path))
+                return refuse(ret_error, -EOPNOTSUPP,
+                              "the kernel offers no bus reset for %s: it is not alone on its bus, and bridge %s has no "
+                              "reset_subordinate (Linux 6.13 or later)%s",
+                              d->address, d->parent->address,
+                              remove_rescan ? "" : "; --remove-rescan alone is the way left");
         snprintf(p->method, sizeof(p->method), "bus");
         snprintf(p->bridge, sizeof(p->bridge), "%s", d->parent->address);
         return add_step(p, STEP_RESET_DEVICE, d->address, "bus", d->parent->address, NULL);
@@ -244,8 +259,9 @@ static int plan_steps(const struct host *h, struct reset_plan *p, struct pci_dev
                 if (r < 0)
                         return r;
         }
-        if (method && strcmp(method, "bus") == 0 && !(d->reset_method && has_word(d->reset_method, "bus")))
-                return plan_bus(h, p, d, ret_error);
+        if (method && strcmp(method, "bus") == 0 &&
+            (!(d->reset_method && has_word(d->reset_method, "bus")) || has_siblings(h, d)))
+                return plan_bus(h, p, d, opts->remove_rescan, ret_error);
         if (method) {
                 if (!d->reset_method)
                         return refuse(ret_error, -EOPNOTSUPP,
@@ -258,7 +274,9 @@ static int plan_steps(const struct host *h, struct reset_plan *p, struct pci_dev
                                       method, d->address, d->reset_method[0] ? d->reset_method : "none");
                 return plan_method(p, d, method);
         }
-        if (d->reset_method && d->reset_method[0]) {
+        if (d->reset_method && d->reset_method[0] &&
+            !(strncmp(d->reset_method, "bus", 3) == 0 && (d->reset_method[3] == ' ' || d->reset_method[3] == 0) &&
+              has_siblings(h, d))) {
                 const char *first = d->reset_method;
                 size_t n = strcspn(first, " ");
 
@@ -269,7 +287,7 @@ static int plan_steps(const struct host *h, struct reset_plan *p, struct pci_dev
         }
         r = strv_addf(&p->notes, "the kernel offers no reset of %s by itself; a secondary bus reset of its bridge "
                       "is the way left", d->address);
-        return r < 0 ? r : plan_bus(h, p, d, ret_error);
+        return r < 0 ? r : plan_bus(h, p, d, opts->remove_rescan, ret_error);
 }
 
 int reset_plan_make(const struct host *h, const char *name, const struct reset_options *opts,
@@ -341,6 +359,19 @@ int reset_plan_make(const struct host *h, const char *name, const struct reset_o
                 return -ENOMEM;
         p->device = d;
         r = plan_steps(h, p, d, opts, ret_error);
+        /* no reset the kernel offers: the last resort alone, when asked for */
+        if (r == -EOPNOTSUPP && opts->remove_rescan && !opts->method) {
+                r = strv_addf(&p->notes, "no reset the kernel offers for %s: %s; removing and rescanning it is all "
+                              "that is left", d->address, ret_error && *ret_error ? *ret_error : "?");
+                if (ret_error) {
+                        free(*ret_error);
+                        *ret_error = NULL;
+                }
+                snprintf(p->method, sizeof(p->method), "remove-rescan");
+                for (size_t i = 0; i < p->n_steps; i++)
+                        step_done(&p->steps[i]);
+                p->n_steps = 0;
+        }
         if (r < 0)
                 return r;
         if (opts->remove_rescan) {

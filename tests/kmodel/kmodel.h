@@ -28,10 +28,13 @@
  *        rescan, devices/ADDR/rescan ← "1": every removed device comes back, with
  *                                    driver_override cleared, and is probed.
  *        devices/ADDR/reset ← "1"    -ENOTTY if reset_method is missing or empty, else a reset
- *                                    of the device (by the first method of its list; "bus" is
- *                                    only listed by the kernel for a device alone on its bus).
+ *                                    of the device by the first method of its list; a first
+ *                                    "bus" on a device with another function on its bus:
+ *                                    -ENOTTY (what the testbed's kernel does, testbed.md §5).
  *        devices/ADDR/reset_method   "" disables resets (shows empty); "default" restores the
- *                                    list the tree started with; else blank-separated names,
+ *                                    list the tree started with (the real kernel probes again:
+ *                                    the testbed's GPU, "bus" at boot, then shows ""; see
+ *                                    kmodel_set_reset_supported()); else blank-separated names,
  *                                    each a kernel method the device supports (its starting
  *                                    list, or kmodel_set_reset_supported()'s): stored with one
  *                                    blank between; anything else -EINVAL, changing nothing.

@@ -698,6 +698,87 @@ static void test_vendor_reset_rule(void **state)
         quirk_db_free(db);
 }
 
+/* The testbed's kernel: the GPU lists "bus", but a function beside it on its bus makes that reset
+ * ENOTTY; the plan goes through the bridge instead, or with no reset_subordinate (before Linux
+ * 6.13) refuses, leaving --remove-rescan alone. */
+#define TESTBED_BUS                                                                                            \
+        "iommu intel enabled\n"                                                                                \
+        "pci 0000:00:02.0 1b36:000c class=0x060400 group=1 driver=pcieport pcie config=4096\n"                 \
+        "pci 0000:01:00.0 1234:1111 class=0x030000 parent=0000:00:02.0 group=3 boot_vga=0 reset=bus config=256\n" \
+        "pci 0000:01:00.1 8086:2668 class=0x040300 parent=0000:00:02.0 group=3 config=256\n"                   \
+        "file proc/self/stat 4242 (gpu-handoff) R 1 4242 4242 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 "        \
+        "123456 1000 100\n"
+
+static void test_bus_listed_with_siblings(void **state)
+{
+        struct test_machine *m = test_machine_new("test-reset", TESTBED_BUS);
+        struct reset_plan *p = NULL;
+        struct host *h = NULL;
+        struct reset_options opts = {.remove_rescan = true};
+        char *error = NULL;
+
+        assert_int_equal(kernel_write(&m->kernel, "sys/bus/pci/devices/0000:01:00.0/reset", "1"), -ENOTTY);
+        assert_int_equal(plan(m, "01:00.0", NULL, &p, &error), -EOPNOTSUPP);
+        assert_non_null(strstr(error, "reset_subordinate (Linux 6.13 or later)"));
+        assert_non_null(strstr(error, "--remove-rescan alone"));
+        free(error);
+        error = NULL;
+        assert_int_equal(host_read(m->tree->sr, NULL, HOST_PLATFORM, &h), 0);
+        assert_int_equal(reset_plan_make(h, "01:00.0", &opts, &p, &error), 0);
+        assert_null(error);
+        assert_string_equal(p->method, "remove-rescan");
+        assert_int_equal(p->n_steps, 1);
+        assert_int_equal(p->steps[0].kind, STEP_REMOVE_RESCAN);
+        assert_int_equal(run(m, p), 0);
+        assert_int_equal(kmodel_reset_count(m->model, "0000:01:00.0"), 0);
+        assert_true(sysroot_exists(m->tree->sr, "sys/bus/pci/devices/0000:01:00.0"));
+        reset_plan_free(p);
+        host_free(h);
+        plan_done();
+        test_machine_free(m);
+        /* with reset_subordinate: through the bridge, both functions reset */
+        m = test_machine_new("test-reset", TESTBED_BUS "file sys/devices/pci0000:00/0000:00:02.0/reset_subordinate\n");
+        assert_int_equal(plan(m, "01:00.0", NULL, &p, NULL), 0);
+        assert_string_equal(p->method, "bus");
+        assert_string_equal(p->bridge, "0000:00:02.0");
+        assert_int_equal(run(m, p), 0);
+        assert_int_equal(kmodel_reset_count(m->model, "0000:01:00.0"), 1);
+        assert_int_equal(kmodel_reset_count(m->model, "0000:01:00.1"), 1);
+        reset_plan_free(p);
+        plan_done();
+        test_machine_free(m);
+}
+
+/* A method of the previous list the kernel no longer accepts when the revert writes it back (its
+ * probe fails now): the revert falls back to the kernel's default instead of failing for ever. */
+static struct kmodel *probe_model;
+
+static int bus_probe_fails(const char *op, unsigned n, void *userdata)
+{
+        if (strstr(op, "0000:02:00.0/reset=1"))
+                assert_int_equal(kmodel_set_reset_supported(probe_model, "0000:02:00.0", "flr pm"), 0);
+        return 0;
+}
+
+static void test_revert_unsupported_now(void **state)
+{
+        struct test_machine *m = machine(true);
+        struct reset_plan *p = NULL;
+
+        assert_int_equal(kernel_write(&m->kernel, "sys/bus/pci/devices/0000:02:00.0/reset_method", "bus flr"), 0);
+        assert_int_equal(plan(m, "02:00.0", "flr", &p, NULL), 0);
+        probe_model = m->model;
+        kmodel_on_op(m->model, bus_probe_fails, NULL);
+        assert_int_equal(run(m, p), 0);
+        kmodel_on_op(m->model, NULL, NULL);
+        assert_attr(m, "sys/bus/pci/devices/0000:02:00.0/reset_method", "flr pm bus\n");
+        assert_non_null(strstr(kmodel_log(m->model), "reset_method=bus flr = -EINVAL"));
+        assert_false(sysroot_exists(m->tree->sr, "run/gpu-handoff/reset/journal"));
+        reset_plan_free(p);
+        plan_done();
+        test_machine_free(m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -707,8 +788,10 @@ int main(void)
                 cmocka_unit_test(test_bus_refused_names_siblings),
                 cmocka_unit_test(test_bus_hits_siblings),
                 cmocka_unit_test(test_no_come_back),
+                cmocka_unit_test(test_bus_listed_with_siblings),
                 cmocka_unit_test(test_revert_default),
                 cmocka_unit_test(test_revert_user_list),
+                cmocka_unit_test(test_revert_unsupported_now),
                 cmocka_unit_test(test_fail_every_operation),
                 cmocka_unit_test(test_kill_at_every_operation),
                 cmocka_unit_test(test_remove_rescan),
