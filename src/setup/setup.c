@@ -184,7 +184,9 @@ int setup_plan_make(const struct sysroot *sr, const struct host *h, const struct
         _cleanup_strv_free_null_ char **args_v = NULL, **remove_v = NULL, **vfio_v = NULL;
         int r;
 
-        if (req->looking_glass && !(req->vfio && req->vfio[0])) {
+        /* Looking Glass alone changes no boot: no boot facts, no kernel arguments. Any boot
+         * option with it (--vfio, --vendor-reset, --disable-idle-d3) takes the whole path. */
+        if (req->looking_glass && !(req->vfio && req->vfio[0]) && !req->vendor_reset && !req->disable_idle_d3) {
                 r = looking_glass_plan(sr, req->looking_glass, &p, ret_error);
                 if (r < 0) {
                         setup_plan_done(&p);
