@@ -318,3 +318,10 @@ int process_unit(const struct sysroot *sr, pid_t pid, char **ret)
                 return r;
         return cgroup_file_unit(text, ret);
 }
+
+int boot_id_read(const struct sysroot *sr, char buf[static 40])
+{
+        ssize_t r = sysroot_read_attr(sr, "proc/sys/kernel/random/boot_id", buf, 40);
+
+        return r < 0 ? (int)r : 0;
+}

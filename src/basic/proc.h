@@ -32,6 +32,10 @@ int proc_stat_parse(const char *stat, char *comm, size_t comm_size, struct proce
 int process_id_read(const struct sysroot *sr, pid_t pid, struct process_id *ret, char *comm,
                     size_t comm_size);
 
+/* This boot's id (/proc/sys/kernel/random/boot_id, 36 characters) into buf: what tells a record
+ * of this boot from one an earlier boot left in a directory that survived. 0 or -errno. */
+int boot_id_read(const struct sysroot *sr, char buf[static 40]);
+
 /* The running process as the root's procfs shows it: proc/self/stat below the sysroot, with the
  * pid taken from that file. On "/" that is this process (as the mounted /proc's pid namespace
  * numbers it); under a fake root it is whatever the tree's proc/self says. Deliberate: the

@@ -262,12 +262,6 @@ int command_group_parse(const char *s, struct command_group *ret)
         return 0;
 }
 
-/* This boot's id, "" when it cannot be read. */
-static void boot_id(const struct sysroot *host, char buf[static 40])
-{
-        if (sysroot_read_attr(host, "proc/sys/kernel/random/boot_id", buf, 40) < 0)
-                buf[0] = '\0';
-}
 
 /* The group of the child pid, whose own it is (setpgid), as the host's /proc shows it. */
 static int group_identify(pid_t pid, struct command_group *ret)
@@ -283,7 +277,8 @@ static int group_identify(pid_t pid, struct command_group *ret)
         r = process_id_read(host, pid, &id, NULL, 0);
         if (r >= 0) {
                 *ret = (struct command_group){.pgid = pid, .start_time = id.start_time};
-                boot_id(host, ret->boot_id);
+                if (boot_id_read(host, ret->boot_id) < 0)
+                        ret->boot_id[0] = '\0';
         }
         sysroot_free(host);
         return r;
@@ -322,7 +317,8 @@ static int stop_group_real(void *userdata, const struct command_group *g, char *
         r = sysroot_open("/", &host); /* this system's own /proc: see command_stop_group() */
         if (r < 0)
                 return error_setf(ret_error, r, "cannot open /: %s", strerror(-r));
-        boot_id(host, now_boot);
+        if (boot_id_read(host, now_boot) < 0)
+                now_boot[0] = '\0';
         if (g->boot_id[0] && now_boot[0] && strcmp(g->boot_id, now_boot) != 0) {
                 r = 0; /* another boot's: nothing of it runs */
                 goto out;

@@ -9,6 +9,7 @@
 #include "basic/error.h"
 #include "basic/fileio.h"
 #include "basic/macro.h"
+#include "basic/proc.h"
 #include "handoff/lend-once.h"
 
 #define RECORD_MAX (64u * 1024)
@@ -19,13 +20,6 @@ static const struct quirk *once_quirk(const struct gpu *g)
                 if (g->quirks[i]->flags & (QUIRK_RESET_ONCE_PER_BOOT | QUIRK_RESET_BROKEN))
                         return g->quirks[i];
         return NULL;
-}
-
-static int boot_id(const struct sysroot *sr, char buf[static 40])
-{
-        ssize_t r = sysroot_read_attr(sr, "proc/sys/kernel/random/boot_id", buf, 40);
-
-        return r < 0 ? (int)r : 0;
 }
 
 /* Whether this boot's record names address. */
@@ -52,7 +46,7 @@ int lend_once_check(const struct sysroot *sr, const struct gpu *g, const char *f
         const struct quirk *q = once_quirk(g);
         char boot[40];
 
-        if (!q || boot_id(sr, boot) < 0 || !lent_this_boot(sr, boot, g->dev->address))
+        if (!q || boot_id_read(sr, boot) < 0 || !lent_this_boot(sr, boot, g->dev->address))
                 return 0;
         return error_setf(ret_error, -EPERM,
                           "%s was lent already in this boot, and %s cannot reset (quirk %s): %s Reboot the host "
@@ -72,7 +66,7 @@ int lend_once_record(const struct sysroot *sr, const struct gpu *g)
 
         if (!q)
                 return 0;
-        r = boot_id(sr, boot);
+        r = boot_id_read(sr, boot);
         if (r < 0)
                 return r;
         if (lent_this_boot(sr, boot, g->dev->address))

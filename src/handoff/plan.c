@@ -636,12 +636,14 @@ static void plan_return_reset(struct builder *b)
                 const struct pci_device *d = b->p->devices[i];
                 const struct gpu *g = gpu_of(b->h, d);
                 unsigned flags = g ? gpu_quirk_flags(g) : 0;
-                bool vendor_reset = (flags & QUIRK_VENDOR_RESET) && sysroot_exists(b->h->sr, "sys/module/vendor_reset");
+                bool vendor_reset;
 
                 if (on_vfio(d) || caller_binds(b, d) ||
                     !(flags & (QUIRK_VENDOR_RESET | QUIRK_RESET_ONCE_PER_BOOT | QUIRK_RESET_BROKEN)))
                         continue;
-                vendor_reset = vendor_reset && d->reset_method; /* Linux 5.15+: a method can be chosen */
+                /* device_specific needs the module loaded and a kernel (5.15+) that lets us choose */
+                vendor_reset = (flags & QUIRK_VENDOR_RESET) && d->reset_method &&
+                               sysroot_exists(b->h->sr, "sys/module/vendor_reset");
                 add_step(b, STEP_RETURN_RESET, NULL, d->address, vendor_reset ? "device_specific" : "none",
                          vendor_reset ? d->reset_method : NULL, NULL);
                 if ((flags & QUIRK_VENDOR_RESET) && !vendor_reset)

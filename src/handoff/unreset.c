@@ -8,17 +8,11 @@
 
 #include "basic/fileio.h"
 #include "basic/macro.h"
+#include "basic/proc.h"
 #include "handoff/step.h"
 #include "handoff/unreset.h"
 
 #define RECORD_MAX (64u * 1024)
-
-static int boot_id(const struct sysroot *sr, char buf[static 40])
-{
-        ssize_t r = sysroot_read_attr(sr, "proc/sys/kernel/random/boot_id", buf, 40);
-
-        return r < 0 ? (int)r : 0;
-}
 
 /* Calls fn for each record of this boot: address and problem (both NUL-terminated in text). */
 static int for_each(const struct sysroot *sr, int (*fn)(const char *address, const char *problem, void *userdata),
@@ -29,7 +23,7 @@ static int for_each(const struct sysroot *sr, int (*fn)(const char *address, con
         char boot[40];
         int r;
 
-        if (boot_id(sr, boot) < 0 || sysroot_read_file(sr, UNRESET_PATH, RECORD_MAX, &text, &len) < 0)
+        if (boot_id_read(sr, boot) < 0 || sysroot_read_file(sr, UNRESET_PATH, RECORD_MAX, &text, &len) < 0)
                 return 0;
         blen = strlen(boot);
         for (char *line = text, *next; line && *line; line = next) {
@@ -79,7 +73,7 @@ int unreset_record(const struct sysroot *sr, const char *address, const char *pr
         char boot[40];
         int r;
 
-        r = boot_id(sr, boot);
+        r = boot_id_read(sr, boot);
         if (r < 0)
                 return r;
         r = sysroot_read_file(sr, UNRESET_PATH, RECORD_MAX, &text, &len);
